@@ -1,0 +1,148 @@
+//! The application: the library, the store and the configuration, and what each
+//! command does. Both transports call [`App::handle`] and send back what it returns.
+
+use std::sync::Arc;
+
+use crate::command::{Command, Input};
+use crate::config::Config;
+use crate::library::Library;
+use crate::messages::{self, errors};
+use crate::reply::{Action, Reply};
+use crate::store::Store;
+use crate::text::reference::RefError;
+use crate::text::search::MAX_QUERY_CHARS;
+use crate::text::{Document, Resolution, SectionRef, search};
+
+/// What kind of chat a message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatKind {
+    /// A one-to-one chat with a user (the console counts as one).
+    Private,
+    /// A group or supergroup.
+    Group,
+    /// A channel (the bot only posts there).
+    Channel,
+}
+
+/// Who sent a command, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatContext {
+    /// The chat's id.
+    pub chat_id: i64,
+    /// The kind of chat.
+    pub kind: ChatKind,
+    /// The sender's user id.
+    pub user_id: u64,
+    /// The sender's name as Telegram shows it.
+    pub user_name: String,
+}
+
+/// The shared state of a running studybot. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    library: Library,
+    store: Store,
+    config: Config,
+}
+
+impl App {
+    /// Builds the application from its parts.
+    pub fn new(library: Library, store: Store, config: Config) -> Self {
+        Self { inner: Arc::new(Inner { library, store, config }) }
+    }
+
+    /// The loaded texts.
+    pub fn library(&self) -> &Library {
+        &self.inner.library
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    fn document(&self) -> &Document {
+        self.inner.library.default_document()
+    }
+
+    /// Answers one input. Returns no reply where silence is right (text in a group,
+    /// a command for another bot).
+    pub fn handle(&self, chat: &ChatContext, input: Input) -> Vec<Reply> {
+        match input {
+            Input::Command(command) => vec![self.command(chat, command)],
+            Input::Unknown(name) => vec![errors::unknown_command(&name)],
+            Input::OtherBot => Vec::new(),
+            Input::Text if chat.kind == ChatKind::Private => vec![errors::not_a_command()],
+            Input::Text => Vec::new(),
+        }
+    }
+
+    fn command(&self, _chat: &ChatContext, command: Command) -> Reply {
+        let document = self.document();
+        match command {
+            Command::Start => messages::start(document),
+            Command::Help => messages::help(),
+            Command::Outline => messages::outline(document),
+            Command::Section(argument) => self.section(&argument),
+            Command::Search(query) => self.search(&query),
+        }
+    }
+
+    fn section(&self, argument: &str) -> Reply {
+        let document = self.document();
+        let reference = match SectionRef::parse(argument) {
+            Ok(reference) => reference,
+            Err(RefError::Empty) => return errors::section_missing(),
+            Err(RefError::TooLong) => return errors::section_too_long(),
+        };
+        match reference.resolve(document) {
+            Resolution::Found(id) => {
+                let section = document.section(id).expect("resolved ids exist");
+                messages::section(document, section)
+            }
+            Resolution::Ambiguous(ids) => errors::ambiguous(document, argument.trim(), &ids),
+            Resolution::NoSuchSection(id) => errors::no_such_section(document, id),
+            Resolution::NoMatch(keyword) => errors::no_match(&keyword),
+        }
+    }
+
+    fn search(&self, query: &str) -> Reply {
+        let query = query.trim();
+        if query.is_empty() {
+            return errors::search_missing();
+        }
+        if query.chars().count() > MAX_QUERY_CHARS {
+            return errors::search_too_long(MAX_QUERY_CHARS);
+        }
+        let document = self.document();
+        messages::search_results(document, &search(document, query))
+    }
+
+    /// Answers a button press. Callback data is public, so it is decoded and checked
+    /// here; anything forged or stale gets [`errors::stale_button`] and changes nothing.
+    pub fn press(&self, data: &str) -> Result<Reply, Reply> {
+        let Some(action) = Action::decode(data) else {
+            return Err(errors::stale_button());
+        };
+        match action {
+            Action::Section { document, section } => {
+                let document = self.inner.library.document(&document).ok_or_else(errors::stale_button)?;
+                let section = document.section(section).ok_or_else(errors::stale_button)?;
+                Ok(messages::section(document, section))
+            }
+            Action::Outline { document } => {
+                let document = self.inner.library.document(&document).ok_or_else(errors::stale_button)?;
+                Ok(messages::outline(document))
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Commands as users type them: `/section@studybot_bot 2.1`. Parsing only; doing is in
+//! [`crate::app`].
+
+/// One command a user can send, with its raw argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/start`: a greeting and where to begin.
+    Start,
+    /// `/help`: every command with an example.
+    Help,
+    /// `/outline`: the principles and points.
+    Outline,
+    /// `/section <ref>`: one section's text.
+    Section(String),
+    /// `/search <words>`: keyword search.
+    Search(String),
+}
+
+/// A command's name, its description for Telegram's menu and an example for `/help`.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandInfo {
+    /// The name without the slash (`[a-z0-9_]`, at most 32 characters).
+    pub name: &'static str,
+    /// A short Chinese description.
+    pub description: &'static str,
+    /// A short English description (for users whose Telegram is in English).
+    pub description_en: &'static str,
+    /// An example as a user would type it.
+    pub example: &'static str,
+}
+
+/// Every command, in the order `/help` and Telegram's menu list them.
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo { name: "start", description: "开始使用", description_en: "Get started", example: "/start" },
+    CommandInfo { name: "help", description: "全部命令和示例", description_en: "All commands with examples", example: "/help" },
+    CommandInfo { name: "outline", description: "讲话提纲:五个方面十五点", description_en: "Outline: five principles, fifteen points", example: "/outline" },
+    CommandInfo { name: "section", description: "查看某一节原文", description_en: "Read a section", example: "/section 2.1" },
+    CommandInfo { name: "search", description: "在原文中搜索关键词", description_en: "Search the text", example: "/search 网格" },
+];
+
+/// What a line of user text turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A known command.
+    Command(Command),
+    /// Something starting with `/` that is not one of ours (the name, cut to 32 chars).
+    Unknown(String),
+    /// A command addressed to another bot (`/start@otherbot`): stay silent.
+    OtherBot,
+    /// Not a command at all.
+    Text,
+}
+
+/// Parses a message text. `bot_username` (without `@`) decides which `@suffix` is ours;
+/// `None` accepts any suffix (the console).
+pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
+    let text = text.trim_start();
+    let Some(rest) = text.strip_prefix('/') else {
+        return Input::Text;
+    };
+    let (word, argument) = match rest.find(char::is_whitespace) {
+        Some(index) => (&rest[..index], rest[index..].trim()),
+        None => (rest, ""),
+    };
+    let (name, target) = match word.split_once('@') {
+        Some((name, target)) => (name, Some(target)),
+        None => (word, None),
+    };
+    if let (Some(target), Some(ours)) = (target, bot_username) {
+        if !target.eq_ignore_ascii_case(ours) {
+            return Input::OtherBot;
+        }
+    }
+    let argument = argument.to_string();
+    let command = match name.to_ascii_lowercase().as_str() {
+        "start" => Command::Start,
+        "help" => Command::Help,
+        "outline" => Command::Outline,
+        "section" => Command::Section(argument),
+        "search" => Command::Search(argument),
+        _ => return Input::Unknown(name.chars().take(32).collect()),
+    };
+    Input::Command(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_and_arguments() {
+        assert_eq!(parse("/section 2.1", None), Input::Command(Command::Section("2.1".into())));
+        assert_eq!(parse("  /section   二.一  ", None), Input::Command(Command::Section("二.一".into())));
+        assert_eq!(parse("/search 网格 党员", None), Input::Command(Command::Search("网格 党员".into())));
+        assert_eq!(parse("/outline", None), Input::Command(Command::Outline));
+        assert_eq!(parse("/HELP", None), Input::Command(Command::Help));
+        assert_eq!(parse("/section\n2.1", None), Input::Command(Command::Section("2.1".into())));
+    }
+
+    #[test]
+    fn bot_suffixes() {
+        let ours = Some("studybot_bot");
+        assert_eq!(parse("/section@studybot_bot 2.1", ours), Input::Command(Command::Section("2.1".into())));
+        assert_eq!(parse("/section@StudyBot_Bot 2.1", ours), Input::Command(Command::Section("2.1".into())));
+        assert_eq!(parse("/section@other_bot 2.1", ours), Input::OtherBot);
+        assert_eq!(parse("/section@anything 2.1", None), Input::Command(Command::Section("2.1".into())));
+    }
+
+    #[test]
+    fn everything_else() {
+        assert_eq!(parse("hello", None), Input::Text);
+        assert_eq!(parse("", None), Input::Text);
+        assert_eq!(parse("/foo bar", None), Input::Unknown("foo".into()));
+        assert_eq!(parse("/", None), Input::Unknown(String::new()));
+        assert_eq!(parse(&format!("/{}", "x".repeat(100)), None), Input::Unknown("x".repeat(32)));
+    }
+
+    #[test]
+    fn command_names_are_valid_for_telegram() {
+        for info in COMMANDS {
+            assert!(info.name.len() <= 32 && info.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            assert!(!info.description.is_empty() && info.description.chars().count() <= 256);
+            assert!(info.example.starts_with(&format!("/{}", info.name)));
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Configuration: one explicit [`Config`], read once from `config.toml` and passed down.
+//!
+//! Relative paths in the file are resolved against the file's own directory, so the
+//! same file works from any working directory (and under systemd).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// Environment variable overriding [`Config::database`].
+pub const DB_ENV: &str = "STUDYBOT_DB";
+/// Environment variable overriding [`Config::data_dir`].
+pub const DATA_ENV: &str = "STUDYBOT_DATA";
+/// Environment variable holding the bot token (never read from the file).
+pub const TOKEN_ENV: &str = "TELOXIDE_TOKEN";
+/// Environment variable overriding [`TelegramConfig::api_url`].
+pub const API_URL_ENV: &str = "TELOXIDE_API_URL";
+
+/// Everything studybot can be configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The sled database directory. Default `studybot.db`.
+    pub database: PathBuf,
+    /// The directory holding `texts/*.md` (and the quiz bank). Default `data`.
+    pub data_dir: PathBuf,
+    /// The time zone for new subscriptions. Default `Asia/Shanghai`.
+    pub timezone: Tz,
+    /// The local send time for new subscriptions. Default `08:00`.
+    pub daily_time: NaiveTime,
+    /// Telegram settings.
+    pub telegram: TelegramConfig,
+}
+
+/// The `[telegram]` section.
+#[derive(Debug, Clone, Default)]
+pub struct TelegramConfig {
+    /// The Bot API base URL, without a trailing slash; `None` means Telegram's own.
+    pub api_url: Option<String>,
+}
+
+/// A configuration problem, naming the file and the key.
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    timezone: Option<String>,
+    daily_time: Option<String>,
+    #[serde(default)]
+    telegram: FileTelegram,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTelegram {
+    api_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database: PathBuf::from("studybot.db"),
+            data_dir: PathBuf::from("data"),
+            timezone: chrono_tz::Asia::Shanghai,
+            daily_time: NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+            telegram: TelegramConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration. With `path` the file must exist; without it,
+    /// `config.toml` in the working directory is used if present, else the defaults.
+    /// Then `STUDYBOT_DB`, `STUDYBOT_DATA` and `TELOXIDE_API_URL` override.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let (file, base) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|error| ConfigError(format!("cannot read config file {}: {error}", path.display())))?;
+                (Self::parse_file(path, &text)?, path.parent().map(Path::to_path_buf))
+            }
+            None => match std::fs::read_to_string("config.toml") {
+                Ok(text) => (Self::parse_file(Path::new("config.toml"), &text)?, None),
+                Err(_) => (FileConfig::default(), None),
+            },
+        };
+        let mut config = Self::from_file(file, base.as_deref().filter(|b| !b.as_os_str().is_empty()))?;
+        config.apply_env(|name| std::env::var(name).ok());
+        Ok(config)
+    }
+
+    fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+        toml::from_str(text).map_err(|error| {
+            ConfigError(format!("config file {}: {}", path.display(), error.to_string().trim_end()))
+        })
+    }
+
+    fn from_file(file: FileConfig, base: Option<&Path>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let resolve = |path: PathBuf| match base {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path,
+        };
+        let timezone = match file.timezone {
+            None => defaults.timezone,
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                ConfigError(format!("config key timezone: \"{name}\" is not an IANA time zone (e.g. Asia/Shanghai)"))
+            })?,
+        };
+        let daily_time = match file.daily_time {
+            None => defaults.daily_time,
+            Some(text) => NaiveTime::parse_from_str(&text, "%H:%M")
+                .map_err(|_| ConfigError(format!("config key daily_time: \"{text}\" is not a time like 08:00")))?,
+        };
+        let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
+        Ok(Self {
+            database: resolve(file.database.unwrap_or(defaults.database)),
+            data_dir: resolve(file.data_dir.unwrap_or(defaults.data_dir)),
+            timezone,
+            daily_time,
+            telegram: TelegramConfig { api_url },
+        })
+    }
+
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        if let Some(db) = var(DB_ENV).filter(|v| !v.is_empty()) {
+            self.database = PathBuf::from(db);
+        }
+        if let Some(data) = var(DATA_ENV).filter(|v| !v.is_empty()) {
+            self.data_dir = PathBuf::from(data);
+        }
+        if let Some(url) = var(API_URL_ENV).filter(|v| !v.is_empty()) {
+            self.telegram.api_url = Some(url.trim_end_matches('/').to_string());
+        }
+    }
+}
+
+fn normalize_api_url(url: String) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/').to_string();
+    if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+        Ok(trimmed)
+    } else {
+        Err(ConfigError(format!(
+            "config key telegram.api_url: \"{url}\" must start with http:// or https:// (e.g. https://api.telegram.org)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_file(Config::parse_file(Path::new("c.toml"), text)?, Some(Path::new("/etc/studybot")))
+    }
+
+    #[test]
+    fn the_shipped_file_parses() {
+        let config = parse(include_str!("../config.toml")).unwrap();
+        assert_eq!(config.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(config.daily_time, NaiveTime::from_hms_opt(8, 0, 0).unwrap());
+        assert_eq!(config.database, Path::new("/etc/studybot/studybot.db"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("timezone = \"Mars/Olympus\"", "timezone"),
+            ("daily_time = \"25:00\"", "daily_time"),
+            ("colour = \"red\"", "colour"),
+            ("[telegram]\napi_url = \"ftp://x\"", "telegram.api_url"),
+            ("[telegram]\ntoken = \"x\"", "token"),
+            ("database = 3", "database"),
+        ];
+        for (text, key) in cases {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(key), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_paths_and_url() {
+        let mut config = parse("").unwrap();
+        config.apply_env(|name| match name {
+            DB_ENV => Some("/tmp/a".into()),
+            DATA_ENV => Some("/tmp/d".into()),
+            API_URL_ENV => Some("http://127.0.0.1:9/".into()),
+            _ => None,
+        });
+        assert_eq!(config.database, Path::new("/tmp/a"));
+        assert_eq!(config.data_dir, Path::new("/tmp/d"));
+        assert_eq!(config.telegram.api_url.as_deref(), Some("http://127.0.0.1:9"));
+    }
+}

@@ -1,0 +1,42 @@
+//! The offline console: one command per line on stdin, the replies on stdout, worded
+//! exactly as on Telegram. The console chat counts as a private chat.
+
+use std::io::{BufRead, Write};
+
+use crate::app::{App, ChatContext, ChatKind};
+use crate::command;
+use crate::reply::{MESSAGE_LIMIT, Reply};
+
+/// The chat id the console uses in the store.
+pub const CONSOLE_CHAT_ID: i64 = 1;
+
+/// Reads commands until EOF and writes the replies, a blank line between replies.
+pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
+    let chat = ChatContext {
+        chat_id: CONSOLE_CHAT_ID,
+        kind: ChatKind::Private,
+        user_id: CONSOLE_CHAT_ID as u64,
+        user_name: "console".into(),
+    };
+    for line in input.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let replies = app.handle(&chat, command::parse(&line, None));
+        for reply in replies.iter().flat_map(|reply| reply.split(MESSAGE_LIMIT)) {
+            write_reply(&mut output, &reply)?;
+        }
+        output.flush()?;
+    }
+    Ok(())
+}
+
+fn write_reply(output: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
+    writeln!(output, "{}", reply.plain_text())?;
+    for row in &reply.buttons {
+        let labels: Vec<String> = row.iter().map(|b| format!("[{}]", b.label)).collect();
+        writeln!(output, "{}", labels.join(" "))?;
+    }
+    writeln!(output)
+}

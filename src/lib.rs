@@ -1,0 +1,25 @@
+//! studybot: a Telegram bot that helps study groups read one speech together.
+//!
+//! The crate is layered so that decisions are pure and only the edges do I/O:
+//!
+//! - Pure core (no teloxide, tokio or sled):
+//!   - [`text`]: the text model, the data-file parser, section references and search.
+//!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
+//!     splitting into messages of at most 4096 characters.
+//!   - [`messages`]: the wording of every reply, built from the text model.
+//!   - [`command`]: parsing what users type into commands.
+//! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
+//! - [`store`]: typed collections over sled, with an in-memory twin.
+//! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
+//! - [`app`]: what each command does; shared by both transports.
+//! - Transports: [`console`] (stdin/stdout).
+
+pub mod app;
+pub mod command;
+pub mod config;
+pub mod console;
+pub mod library;
+pub mod messages;
+pub mod reply;
+pub mod store;
+pub mod text;

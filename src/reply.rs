@@ -1,0 +1,356 @@
+//! Transport-neutral replies: text with simple emphasis and optional buttons.
+//!
+//! The console renders them as plain text, Telegram as HTML. Both split a reply
+//! that is too long for one message at sentence boundaries.
+
+use crate::text::SectionId;
+
+/// Telegram's limit on a message's visible text, in UTF-16 code units.
+pub const MESSAGE_LIMIT: usize = 4096;
+
+/// A piece of text with its emphasis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Span {
+    /// Plain text.
+    Plain(String),
+    /// Bold text (headings, the matched term in a search snippet).
+    Bold(String),
+    /// Italic text (notices such as "原文此处不完整").
+    Italic(String),
+}
+
+impl Span {
+    /// The visible text.
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Plain(text) | Self::Bold(text) | Self::Italic(text) => text,
+        }
+    }
+
+    fn with_text(&self, text: String) -> Self {
+        match self {
+            Self::Plain(_) => Self::Plain(text),
+            Self::Bold(_) => Self::Bold(text),
+            Self::Italic(_) => Self::Italic(text),
+        }
+    }
+}
+
+/// What pressing a button asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Show a section of a document.
+    Section {
+        /// The document's id.
+        document: String,
+        /// The section to show.
+        section: SectionId,
+    },
+    /// Show the outline of a document.
+    Outline {
+        /// The document's id.
+        document: String,
+    },
+}
+
+impl Action {
+    /// Encodes the action as callback data (at most 64 bytes): `s:<doc>:<id>` or `o:<doc>`.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Section { document, section } => format!("s:{document}:{section}"),
+            Self::Outline { document } => format!("o:{document}"),
+        }
+    }
+
+    /// Decodes callback data. Callback data is public: anything malformed is `None`.
+    pub fn decode(data: &str) -> Option<Self> {
+        if data.len() > 64 {
+            return None;
+        }
+        let valid_document = |d: &str| {
+            !d.is_empty() && d.len() <= 32 && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        let mut fields = data.split(':');
+        match (fields.next(), fields.next(), fields.next(), fields.next()) {
+            (Some("s"), Some(document), Some(section), None) if valid_document(document) => Some(Self::Section {
+                document: document.to_string(),
+                section: section.parse().ok()?,
+            }),
+            (Some("o"), Some(document), None, None) if valid_document(document) => Some(Self::Outline {
+                document: document.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// An inline button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    /// The label shown on the button.
+    pub label: String,
+    /// What pressing it does.
+    pub action: Action,
+}
+
+/// One reply: text and, optionally, rows of buttons under it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reply {
+    /// The text, in order.
+    pub spans: Vec<Span>,
+    /// Rows of buttons.
+    pub buttons: Vec<Vec<Button>>,
+}
+
+impl Reply {
+    /// An empty reply, to be filled with the builder methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A reply of one plain text.
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self::new().text(text)
+    }
+
+    /// Appends plain text.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.spans.push(Span::Plain(text.into()));
+        self
+    }
+
+    /// Appends bold text.
+    pub fn bold(mut self, text: impl Into<String>) -> Self {
+        self.spans.push(Span::Bold(text.into()));
+        self
+    }
+
+    /// Appends italic text.
+    pub fn italic(mut self, text: impl Into<String>) -> Self {
+        self.spans.push(Span::Italic(text.into()));
+        self
+    }
+
+    /// Appends a row of buttons.
+    pub fn buttons(mut self, row: Vec<Button>) -> Self {
+        if !row.is_empty() {
+            self.buttons.push(row);
+        }
+        self
+    }
+
+    /// The visible text without emphasis (what the console prints).
+    pub fn plain_text(&self) -> String {
+        self.spans.iter().map(Span::text).collect()
+    }
+
+    /// The text as Telegram HTML, with `<`, `>` and `&` escaped.
+    pub fn html(&self) -> String {
+        let mut out = String::new();
+        for span in &self.spans {
+            let (open, close) = match span {
+                Span::Plain(_) => ("", ""),
+                Span::Bold(_) => ("<b>", "</b>"),
+                Span::Italic(_) => ("<i>", "</i>"),
+            };
+            if span.text().is_empty() {
+                continue;
+            }
+            out.push_str(open);
+            out.push_str(&escape_html(span.text()));
+            out.push_str(close);
+        }
+        out
+    }
+
+    /// Splits the reply into replies whose visible text is at most `limit` UTF-16 code
+    /// units, cutting after sentence ends (。！？；, newlines) where possible. Buttons
+    /// stay with the last part.
+    pub fn split(&self, limit: usize) -> Vec<Reply> {
+        let limit = limit.max(2);
+        let mut parts = vec![Reply::new()];
+        let mut length = 0;
+        for span in &self.spans {
+            for piece in sentence_pieces(span.text()) {
+                for chunk in hard_chunks(piece, limit) {
+                    let chunk_length = utf16_len(chunk);
+                    if length + chunk_length > limit && length > 0 {
+                        parts.push(Reply::new());
+                        length = 0;
+                    }
+                    let chunk = if length == 0 { chunk.trim_start_matches('\n') } else { chunk };
+                    if chunk.is_empty() {
+                        continue;
+                    }
+                    length += utf16_len(chunk);
+                    let current = parts.last_mut().expect("parts is never empty");
+                    push_span(current, span.with_text(chunk.to_string()));
+                }
+            }
+        }
+        for part in &mut parts {
+            trim_trailing_newlines(part);
+        }
+        parts.retain(|part| !part.spans.is_empty());
+        if parts.is_empty() {
+            parts.push(Reply::new());
+        }
+        parts.last_mut().expect("not empty").buttons = self.buttons.clone();
+        parts
+    }
+}
+
+/// Escapes text for Telegram's HTML parse mode.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Length as Telegram counts it: UTF-16 code units.
+pub fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
+/// Splits text after each sentence end, keeping the punctuation (and a closing quote).
+fn sentence_pieces(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        if matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n') {
+            let mut end = index + c.len_utf8();
+            while let Some(&(next_index, next)) = chars.peek() {
+                if matches!(next, '”' | '’' | '）' | ')' | '」') {
+                    end = next_index + next.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            pieces.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        pieces.push(&text[start..]);
+    }
+    pieces
+}
+
+/// Cuts a piece longer than `limit` into chunks of at most `limit` UTF-16 units.
+fn hard_chunks(text: &str, limit: usize) -> Vec<&str> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut length = 0;
+    for (index, c) in text.char_indices() {
+        if length + c.len_utf16() > limit {
+            chunks.push(&text[start..index]);
+            start = index;
+            length = 0;
+        }
+        length += c.len_utf16();
+    }
+    chunks.push(&text[start..]);
+    chunks
+}
+
+fn push_span(reply: &mut Reply, span: Span) {
+    if let Some(last) = reply.spans.last_mut() {
+        if std::mem::discriminant(last) == std::mem::discriminant(&span) {
+            let joined = format!("{}{}", last.text(), span.text());
+            *last = span.with_text(joined);
+            return;
+        }
+    }
+    reply.spans.push(span);
+}
+
+fn trim_trailing_newlines(reply: &mut Reply) {
+    while let Some(last) = reply.spans.last_mut() {
+        let trimmed = last.text().trim_end_matches('\n').to_string();
+        if trimmed.is_empty() {
+            reply.spans.pop();
+        } else {
+            *last = last.with_text(trimmed);
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped() {
+        let reply = Reply::new().bold("<b>&").text(" a<b ").italic("x>y");
+        assert_eq!(reply.html(), "<b>&lt;b&gt;&amp;</b> a&lt;b <i>x&gt;y</i>");
+        assert_eq!(reply.plain_text(), "<b>& a<b x>y");
+    }
+
+    #[test]
+    fn short_replies_are_not_split() {
+        let reply = Reply::new().bold("标题\n").text("一句。两句。");
+        assert_eq!(reply.split(MESSAGE_LIMIT), vec![reply.clone()]);
+    }
+
+    #[test]
+    fn long_replies_split_at_sentence_ends() {
+        let sentence = "这是一个句子。";
+        let reply = Reply::new()
+            .bold("标题\n")
+            .text(sentence.repeat(2000))
+            .buttons(vec![Button { label: "x".into(), action: Action::Outline { document: "d".into() } }]);
+        let parts = reply.split(MESSAGE_LIMIT);
+        assert!(parts.len() >= 4);
+        for part in &parts {
+            let text = part.plain_text();
+            assert!(utf16_len(&text) <= MESSAGE_LIMIT);
+            assert!(text.ends_with('。'), "{}", &text[text.len() - 10..]);
+        }
+        let joined: String = parts.iter().map(Reply::plain_text).collect();
+        assert_eq!(joined, reply.plain_text());
+        assert!(parts[..parts.len() - 1].iter().all(|p| p.buttons.is_empty()));
+        assert_eq!(parts.last().unwrap().buttons, reply.buttons);
+    }
+
+    #[test]
+    fn text_without_sentence_ends_is_cut_hard() {
+        let reply = Reply::plain("网".repeat(10_000));
+        let parts = reply.split(MESSAGE_LIMIT);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts.iter().map(|p| p.plain_text().chars().count()).sum::<usize>(), 10_000);
+    }
+
+    #[test]
+    fn emoji_count_as_two_units() {
+        let reply = Reply::plain("🙂".repeat(3000));
+        let parts = reply.split(MESSAGE_LIMIT);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(utf16_len(&parts[0].plain_text()), 4096);
+    }
+
+    #[test]
+    fn callback_data_round_trips_and_rejects_forgeries() {
+        let actions = [
+            Action::Section { document: "xzsj".into(), section: SectionId::point(2, 1) },
+            Action::Outline { document: "xzsj".into() },
+        ];
+        for action in actions {
+            let data = action.encode();
+            assert!(data.len() <= 64);
+            assert_eq!(Action::decode(&data), Some(action));
+        }
+        for forged in ["", "s", "s:xzsj", "s:xzsj:9.9.9", "s:xzsj:2.1:x", "o:", "x:xzsj", "s::2.1", "o:中文", &"s:a:1".repeat(20)] {
+            assert_eq!(Action::decode(forged), None, "{forged}");
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The store: typed collections over a small key-value [`Backend`].
+//!
+//! Two backends keep the same contract: [`SledBackend`] (the real, embedded database)
+//! and [`MemoryBackend`] (its in-memory twin for tests). Each collection is one tree;
+//! numeric keys are big-endian so that trees sort by them. The typed methods live in
+//! `impl Store` blocks next to the collections they serve.
+
+mod memory;
+mod sections;
+mod sled_backend;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use memory::MemoryBackend;
+pub use sections::SyncOutcome;
+pub use sled_backend::SledBackend;
+
+/// The version of the stored layout. Bump it when a collection changes shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Trees (collections) and their names.
+pub mod trees {
+    /// Store-wide records: the schema version, document hashes.
+    pub const META: &str = "meta";
+    /// Sections of every document, keyed by document id and section id.
+    pub const SECTIONS: &str = "sections";
+}
+
+/// A failure of the underlying database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error (I/O, corruption).
+    #[error("database error: {0}")]
+    Database(String),
+    /// A stored value could not be decoded.
+    #[error("stored value in {tree} is unreadable: {reason}")]
+    Corrupt {
+        /// The tree holding the value.
+        tree: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The database was written by a newer or incompatible version.
+    #[error("database schema version {found} is not supported (this build uses {SCHEMA_VERSION})")]
+    Schema {
+        /// The version found in the database.
+        found: u32,
+    },
+    /// Another process holds the database open.
+    #[error("the database at {0} is in use by another studybot process (stop it, or use another path via STUDYBOT_DB)")]
+    Locked(String),
+}
+
+/// Result type of the store.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A key and its value, as returned by scans.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// The few operations the typed store needs from a database.
+///
+/// `update` is atomic per key: concurrent callers never lose each other's changes
+/// (the closure may run more than once, so it must be pure).
+pub trait Backend: Send + Sync + 'static {
+    /// Reads one value.
+    fn get(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+    /// Writes one value.
+    fn insert(&self, tree: &'static str, key: &[u8], value: &[u8]) -> StoreResult<()>;
+    /// Deletes one value; deleting a missing key is not an error.
+    fn remove(&self, tree: &'static str, key: &[u8]) -> StoreResult<()>;
+    /// Atomically replaces the value with `f(old)` (`None` deletes) and returns the new value.
+    fn update(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        f: &mut dyn FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
+    ) -> StoreResult<Option<Vec<u8>>>;
+    /// Entries with `start <= key < end` (or to the end of the tree), in key order, at most `limit`.
+    fn scan(&self, tree: &'static str, start: &[u8], end: Option<&[u8]>, limit: usize) -> StoreResult<Vec<Entry>>;
+    /// Makes every write so far durable.
+    fn flush(&self) -> StoreResult<()>;
+}
+
+/// The typed store shared by the transports and the scheduler. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+}
+
+impl Store {
+    /// Opens (or creates) the sled database at `path` and checks its schema version.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        Self::with_backend(Arc::new(SledBackend::open(path)?))
+    }
+
+    /// A store that lives in memory only.
+    pub fn in_memory() -> Self {
+        Self::with_backend(Arc::new(MemoryBackend::default())).expect("a new memory store has no schema conflict")
+    }
+
+    /// Wraps a backend, writing the schema version into a new database and refusing an
+    /// incompatible one.
+    pub fn with_backend(backend: Arc<dyn Backend>) -> StoreResult<Self> {
+        let store = Self { backend };
+        match store.backend.get(trees::META, b"schema_version")? {
+            None => {
+                let version = SCHEMA_VERSION.to_be_bytes();
+                store.backend.insert(trees::META, b"schema_version", &version)?;
+            }
+            Some(bytes) => {
+                let found = bytes.try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Schema { found });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// The backend, for collections defined in other modules.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// Makes every write so far durable (called after critical writes and at shutdown).
+    pub fn flush(&self) -> StoreResult<()> {
+        self.backend.flush()
+    }
+
+    /// Reads and decodes a JSON value.
+    pub fn get_json<T: serde::de::DeserializeOwned>(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<T>> {
+        self.backend
+            .get(tree, key)?
+            .map(|bytes| decode(tree, &bytes))
+            .transpose()
+    }
+
+    /// Encodes and writes a JSON value.
+    pub fn put_json<T: serde::Serialize>(&self, tree: &'static str, key: &[u8], value: &T) -> StoreResult<()> {
+        self.backend.insert(tree, key, &encode(value))
+    }
+
+    /// Atomically updates a JSON value: `f` gets the current value (if any) and returns the
+    /// new one (`None` deletes). Returns the value written.
+    pub fn update_json<T, F>(&self, tree: &'static str, key: &[u8], mut f: F) -> StoreResult<Option<T>>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        F: FnMut(Option<T>) -> Option<T>,
+    {
+        let mut failure = None;
+        let written = self.backend.update(tree, key, &mut |old| {
+            let old = match old.map(|bytes| decode::<T>(tree, bytes)).transpose() {
+                Ok(old) => old,
+                Err(error) => {
+                    failure = Some(error);
+                    return old.map(<[u8]>::to_vec);
+                }
+            };
+            f(old).map(|new| encode(&new))
+        })?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        written.map(|bytes| decode(tree, &bytes)).transpose()
+    }
+
+    /// Decodes every value of a key range.
+    pub fn scan_json<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &'static str,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, T)>> {
+        self.backend
+            .scan(tree, start, end, limit)?
+            .into_iter()
+            .map(|(key, value)| Ok((key, decode(tree, &value)?)))
+            .collect()
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("store records serialize to JSON")
+}
+
+fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(bytes).map_err(|error| StoreError::Corrupt {
+        tree,
+        reason: error.to_string(),
+    })
+}
+
+/// Encodes a signed id so that byte order equals numeric order (sign bit flipped, big-endian).
+pub fn key_i64(value: i64) -> [u8; 8] {
+    ((value as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// Decodes [`key_i64`].
+pub fn i64_from_key(bytes: &[u8]) -> Option<i64> {
+    let bytes: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
+    Some((u64::from_be_bytes(bytes) ^ (1 << 63)) as i64)
+}
+
+/// The smallest key greater than every key starting with `prefix` (for prefix scans).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod contract {
+    //! The contract every backend keeps, run against both.
+
+    use super::*;
+
+    fn backends() -> Vec<(&'static str, Arc<dyn Backend>, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let sled = SledBackend::open(&dir.path().join("db")).unwrap();
+        vec![
+            ("memory", Arc::new(MemoryBackend::default()), None),
+            ("sled", Arc::new(sled), Some(dir)),
+        ]
+    }
+
+    #[test]
+    fn get_insert_remove() {
+        for (name, backend, _dir) in backends() {
+            assert_eq!(backend.get("t", b"k").unwrap(), None, "{name}");
+            backend.insert("t", b"k", b"v").unwrap();
+            assert_eq!(backend.get("t", b"k").unwrap(), Some(b"v".to_vec()), "{name}");
+            assert_eq!(backend.get("other", b"k").unwrap(), None, "{name}: trees are separate");
+            backend.remove("t", b"k").unwrap();
+            backend.remove("t", b"k").unwrap();
+            assert_eq!(backend.get("t", b"k").unwrap(), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn scans_are_ordered_and_bounded() {
+        for (name, backend, _dir) in backends() {
+            for id in [5_i64, -3, 0, 1 << 40, -(1 << 40), 7] {
+                backend.insert("t", &key_i64(id), &id.to_be_bytes()).unwrap();
+            }
+            let all = backend.scan("t", &[], None, usize::MAX).unwrap();
+            let ids: Vec<i64> = all.iter().map(|(k, _)| i64_from_key(k).unwrap()).collect();
+            assert_eq!(ids, vec![-(1 << 40), -3, 0, 5, 7, 1 << 40], "{name}");
+            let some = backend.scan("t", &key_i64(0), Some(&key_i64(7)), 10).unwrap();
+            assert_eq!(some.len(), 2, "{name}: [0, 7) holds 0 and 5");
+            assert_eq!(backend.scan("t", &[], None, 3).unwrap().len(), 3, "{name}: limit");
+        }
+    }
+
+    #[test]
+    fn updates_are_atomic_under_concurrency() {
+        for (name, backend, _dir) in backends() {
+            std::thread::scope(|scope| {
+                for _ in 0..8 {
+                    let backend = backend.clone();
+                    scope.spawn(move || {
+                        for _ in 0..250 {
+                            backend
+                                .update("t", b"counter", &mut |old| {
+                                    let n = old.map(|b| u64::from_be_bytes(b.try_into().unwrap())).unwrap_or(0);
+                                    Some((n + 1).to_be_bytes().to_vec())
+                                })
+                                .unwrap();
+                        }
+                    });
+                }
+            });
+            let value = backend.get("t", b"counter").unwrap().unwrap();
+            assert_eq!(u64::from_be_bytes(value.try_into().unwrap()), 2000, "{name}");
+            let removed = backend.update("t", b"counter", &mut |_| None).unwrap();
+            assert_eq!(removed, None, "{name}");
+            assert_eq!(backend.get("t", b"counter").unwrap(), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn schema_version_is_checked() {
+        for (name, backend, _dir) in backends() {
+            Store::with_backend(backend.clone()).unwrap();
+            Store::with_backend(backend.clone()).unwrap();
+            backend.insert(trees::META, b"schema_version", &99u32.to_be_bytes()).unwrap();
+            assert!(matches!(Store::with_backend(backend), Err(StoreError::Schema { found: 99 })), "{name}");
+        }
+    }
+
+    #[test]
+    fn sled_data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = Store::open(&path).unwrap();
+            store.put_json("t", b"k", &vec![1, 2, 3]).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.get_json::<Vec<i32>>("t", b"k").unwrap(), Some(vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn prefix_end_bounds_prefixes() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[1, 255]), Some(vec![2]));
+        assert_eq!(prefix_end(&[255, 255]), None);
+    }
+}

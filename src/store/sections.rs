@@ -1,0 +1,125 @@
+//! Documents and their sections: written when the data file changed, read to serve lookups.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreResult, prefix_end, trees};
+use crate::text::{Document, Section};
+
+/// What [`Store::sync_document`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// The stored copy already had this content hash: nothing was written.
+    Unchanged,
+    /// The document was (re)written.
+    Written,
+}
+
+/// A document's metadata as stored; its sections live in their own tree.
+#[derive(Debug, Serialize, Deserialize)]
+struct DocumentRecord {
+    id: String,
+    title: String,
+    occasion: String,
+    note: String,
+    content_hash: u64,
+    sections: usize,
+}
+
+fn document_key(id: &str) -> Vec<u8> {
+    format!("document:{id}").into_bytes()
+}
+
+fn section_prefix(document: &str) -> Vec<u8> {
+    let mut key = document.as_bytes().to_vec();
+    key.push(0);
+    key
+}
+
+fn section_key(document: &str, section: &Section) -> Vec<u8> {
+    let mut key = section_prefix(document);
+    key.extend([section.id.part, section.id.point]);
+    key
+}
+
+impl Store {
+    /// Stores `document` unless the stored copy has the same `content_hash`. The record
+    /// with the hash is written last, so an interrupted rewrite is redone on the next start.
+    pub fn sync_document(&self, document: &Document, content_hash: u64) -> StoreResult<SyncOutcome> {
+        let key = document_key(&document.id);
+        if let Some(record) = self.get_json::<DocumentRecord>(trees::META, &key)? {
+            if record.content_hash == content_hash {
+                return Ok(SyncOutcome::Unchanged);
+            }
+        }
+        let prefix = section_prefix(&document.id);
+        let end = prefix_end(&prefix);
+        for (old, _) in self.backend().scan(trees::SECTIONS, &prefix, end.as_deref(), usize::MAX)? {
+            self.backend().remove(trees::SECTIONS, &old)?;
+        }
+        for section in &document.sections {
+            self.put_json(trees::SECTIONS, &section_key(&document.id, section), section)?;
+        }
+        let record = DocumentRecord {
+            id: document.id.clone(),
+            title: document.title.clone(),
+            occasion: document.occasion.clone(),
+            note: document.note.clone(),
+            content_hash,
+            sections: document.sections.len(),
+        };
+        self.put_json(trees::META, &key, &record)?;
+        self.flush()?;
+        Ok(SyncOutcome::Written)
+    }
+
+    /// Reads a document back from the store.
+    pub fn load_document(&self, id: &str) -> StoreResult<Option<Document>> {
+        let Some(record) = self.get_json::<DocumentRecord>(trees::META, &document_key(id))? else {
+            return Ok(None);
+        };
+        let prefix = section_prefix(id);
+        let end = prefix_end(&prefix);
+        let sections: Vec<Section> = self
+            .scan_json(trees::SECTIONS, &prefix, end.as_deref(), usize::MAX)?
+            .into_iter()
+            .map(|(_, section)| section)
+            .collect();
+        if sections.len() != record.sections {
+            return Err(super::StoreError::Corrupt {
+                tree: trees::SECTIONS,
+                reason: format!("document {id} should have {} sections, found {}", record.sections, sections.len()),
+            });
+        }
+        Ok(Some(Document {
+            id: record.id,
+            title: record.title,
+            occasion: record.occasion,
+            note: record.note,
+            sections,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse_document;
+
+    const SPEECH: &str = include_str!("../../data/texts/xzsj.md");
+
+    #[test]
+    fn documents_round_trip_in_both_backends() {
+        let document = parse_document("xzsj.md", SPEECH).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for store in [Store::in_memory(), Store::open(&dir.path().join("db")).unwrap()] {
+            assert_eq!(store.load_document("xzsj").unwrap(), None);
+            assert_eq!(store.sync_document(&document, 1).unwrap(), SyncOutcome::Written);
+            assert_eq!(store.sync_document(&document, 1).unwrap(), SyncOutcome::Unchanged);
+            assert_eq!(store.load_document("xzsj").unwrap().as_ref(), Some(&document));
+            let mut changed = document.clone();
+            changed.sections.pop();
+            assert_eq!(store.sync_document(&changed, 2).unwrap(), SyncOutcome::Written);
+            assert_eq!(store.load_document("xzsj").unwrap(), Some(changed));
+        }
+    }
+}
