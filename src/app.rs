@@ -52,7 +52,13 @@ struct Inner {
 impl App {
     /// Builds the application from its parts.
     pub fn new(library: Library, store: Store, config: Config) -> Self {
-        Self { inner: Arc::new(Inner { library, store, config }) }
+        Self {
+            inner: Arc::new(Inner {
+                library,
+                store,
+                config,
+            }),
+        }
     }
 
     /// The loaded texts.
@@ -135,12 +141,20 @@ impl App {
         };
         match action {
             Action::Section { document, section } => {
-                let document = self.inner.library.document(&document).ok_or_else(errors::stale_button)?;
+                let document = self
+                    .inner
+                    .library
+                    .document(&document)
+                    .ok_or_else(errors::stale_button)?;
                 let section = document.section(section).ok_or_else(errors::stale_button)?;
                 Ok(messages::section(document, section))
             }
             Action::Outline { document } => {
-                let document = self.inner.library.document(&document).ok_or_else(errors::stale_button)?;
+                let document = self
+                    .inner
+                    .library
+                    .document(&document)
+                    .ok_or_else(errors::stale_button)?;
                 Ok(messages::outline(document))
             }
         }

@@ -31,11 +31,36 @@ pub struct CommandInfo {
 
 /// Every command, in the order `/help` and Telegram's menu list them.
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo { name: "start", description: "开始使用", description_en: "Get started", example: "/start" },
-    CommandInfo { name: "help", description: "全部命令和示例", description_en: "All commands with examples", example: "/help" },
-    CommandInfo { name: "outline", description: "讲话提纲:五个方面十五点", description_en: "Outline: five principles, fifteen points", example: "/outline" },
-    CommandInfo { name: "section", description: "查看某一节原文", description_en: "Read a section", example: "/section 2.1" },
-    CommandInfo { name: "search", description: "在原文中搜索关键词", description_en: "Search the text", example: "/search 网格" },
+    CommandInfo {
+        name: "start",
+        description: "开始使用",
+        description_en: "Get started",
+        example: "/start",
+    },
+    CommandInfo {
+        name: "help",
+        description: "全部命令和示例",
+        description_en: "All commands with examples",
+        example: "/help",
+    },
+    CommandInfo {
+        name: "outline",
+        description: "讲话提纲:五个方面十五点",
+        description_en: "Outline: five principles, fifteen points",
+        example: "/outline",
+    },
+    CommandInfo {
+        name: "section",
+        description: "查看某一节原文",
+        description_en: "Read a section",
+        example: "/section 2.1",
+    },
+    CommandInfo {
+        name: "search",
+        description: "在原文中搜索关键词",
+        description_en: "Search the text",
+        example: "/search 网格",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -66,10 +91,10 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         Some((name, target)) => (name, Some(target)),
         None => (word, None),
     };
-    if let (Some(target), Some(ours)) = (target, bot_username) {
-        if !target.eq_ignore_ascii_case(ours) {
-            return Input::OtherBot;
-        }
+    if let (Some(target), Some(ours)) = (target, bot_username)
+        && !target.eq_ignore_ascii_case(ours)
+    {
+        return Input::OtherBot;
     }
     let argument = argument.to_string();
     let command = match name.to_ascii_lowercase().as_str() {
@@ -89,21 +114,42 @@ mod tests {
 
     #[test]
     fn commands_and_arguments() {
-        assert_eq!(parse("/section 2.1", None), Input::Command(Command::Section("2.1".into())));
-        assert_eq!(parse("  /section   二.一  ", None), Input::Command(Command::Section("二.一".into())));
-        assert_eq!(parse("/search 网格 党员", None), Input::Command(Command::Search("网格 党员".into())));
+        assert_eq!(
+            parse("/section 2.1", None),
+            Input::Command(Command::Section("2.1".into()))
+        );
+        assert_eq!(
+            parse("  /section   二.一  ", None),
+            Input::Command(Command::Section("二.一".into()))
+        );
+        assert_eq!(
+            parse("/search 网格 党员", None),
+            Input::Command(Command::Search("网格 党员".into()))
+        );
         assert_eq!(parse("/outline", None), Input::Command(Command::Outline));
         assert_eq!(parse("/HELP", None), Input::Command(Command::Help));
-        assert_eq!(parse("/section\n2.1", None), Input::Command(Command::Section("2.1".into())));
+        assert_eq!(
+            parse("/section\n2.1", None),
+            Input::Command(Command::Section("2.1".into()))
+        );
     }
 
     #[test]
     fn bot_suffixes() {
         let ours = Some("studybot_bot");
-        assert_eq!(parse("/section@studybot_bot 2.1", ours), Input::Command(Command::Section("2.1".into())));
-        assert_eq!(parse("/section@StudyBot_Bot 2.1", ours), Input::Command(Command::Section("2.1".into())));
+        assert_eq!(
+            parse("/section@studybot_bot 2.1", ours),
+            Input::Command(Command::Section("2.1".into()))
+        );
+        assert_eq!(
+            parse("/section@StudyBot_Bot 2.1", ours),
+            Input::Command(Command::Section("2.1".into()))
+        );
         assert_eq!(parse("/section@other_bot 2.1", ours), Input::OtherBot);
-        assert_eq!(parse("/section@anything 2.1", None), Input::Command(Command::Section("2.1".into())));
+        assert_eq!(
+            parse("/section@anything 2.1", None),
+            Input::Command(Command::Section("2.1".into()))
+        );
     }
 
     #[test]
@@ -112,13 +158,22 @@ mod tests {
         assert_eq!(parse("", None), Input::Text);
         assert_eq!(parse("/foo bar", None), Input::Unknown("foo".into()));
         assert_eq!(parse("/", None), Input::Unknown(String::new()));
-        assert_eq!(parse(&format!("/{}", "x".repeat(100)), None), Input::Unknown("x".repeat(32)));
+        assert_eq!(
+            parse(&format!("/{}", "x".repeat(100)), None),
+            Input::Unknown("x".repeat(32))
+        );
     }
 
     #[test]
     fn command_names_are_valid_for_telegram() {
         for info in COMMANDS {
-            assert!(info.name.len() <= 32 && info.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            assert!(
+                info.name.len() <= 32
+                    && info
+                        .name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            );
             assert!(!info.description.is_empty() && info.description.chars().count() <= 256);
             assert!(info.example.starts_with(&format!("/{}", info.name)));
         }

@@ -89,23 +89,35 @@ impl Config {
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let (file, base) = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|error| ConfigError(format!("cannot read config file {}: {error}", path.display())))?;
-                (Self::parse_file(path, &text)?, path.parent().map(Path::to_path_buf))
+                let text = std::fs::read_to_string(path).map_err(|error| {
+                    ConfigError(format!(
+                        "cannot read config file {}: {error}",
+                        path.display()
+                    ))
+                })?;
+                (
+                    Self::parse_file(path, &text)?,
+                    path.parent().map(Path::to_path_buf),
+                )
             }
             None => match std::fs::read_to_string("config.toml") {
                 Ok(text) => (Self::parse_file(Path::new("config.toml"), &text)?, None),
                 Err(_) => (FileConfig::default(), None),
             },
         };
-        let mut config = Self::from_file(file, base.as_deref().filter(|b| !b.as_os_str().is_empty()))?;
+        let mut config =
+            Self::from_file(file, base.as_deref().filter(|b| !b.as_os_str().is_empty()))?;
         config.apply_env(|name| std::env::var(name).ok());
         Ok(config)
     }
 
     fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
         toml::from_str(text).map_err(|error| {
-            ConfigError(format!("config file {}: {}", path.display(), error.to_string().trim_end()))
+            ConfigError(format!(
+                "config file {}: {}",
+                path.display(),
+                error.to_string().trim_end()
+            ))
         })
     }
 
@@ -118,13 +130,18 @@ impl Config {
         let timezone = match file.timezone {
             None => defaults.timezone,
             Some(name) => name.parse::<Tz>().map_err(|_| {
-                ConfigError(format!("config key timezone: \"{name}\" is not an IANA time zone (e.g. Asia/Shanghai)"))
+                ConfigError(format!(
+                    "config key timezone: \"{name}\" is not an IANA time zone (e.g. Asia/Shanghai)"
+                ))
             })?,
         };
         let daily_time = match file.daily_time {
             None => defaults.daily_time,
-            Some(text) => NaiveTime::parse_from_str(&text, "%H:%M")
-                .map_err(|_| ConfigError(format!("config key daily_time: \"{text}\" is not a time like 08:00")))?,
+            Some(text) => NaiveTime::parse_from_str(&text, "%H:%M").map_err(|_| {
+                ConfigError(format!(
+                    "config key daily_time: \"{text}\" is not a time like 08:00"
+                ))
+            })?,
         };
         let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
         Ok(Self {
@@ -165,7 +182,10 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::from_file(Config::parse_file(Path::new("c.toml"), text)?, Some(Path::new("/etc/studybot")))
+        Config::from_file(
+            Config::parse_file(Path::new("c.toml"), text)?,
+            Some(Path::new("/etc/studybot")),
+        )
     }
 
     #[test]
@@ -203,6 +223,9 @@ mod tests {
         });
         assert_eq!(config.database, Path::new("/tmp/a"));
         assert_eq!(config.data_dir, Path::new("/tmp/d"));
-        assert_eq!(config.telegram.api_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(
+            config.telegram.api_url.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
     }
 }

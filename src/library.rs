@@ -84,15 +84,20 @@ impl Library {
     }
 
     /// Syncs already parsed documents (with their content hashes) and serves them from the store.
-    pub fn from_documents(parsed: Vec<(Document, u64)>, store: &Store) -> Result<(Self, LoadReport), LibraryError> {
+    pub fn from_documents(
+        parsed: Vec<(Document, u64)>,
+        store: &Store,
+    ) -> Result<(Self, LoadReport), LibraryError> {
         let mut documents = Vec::new();
         let mut synced = Vec::new();
         for (document, hash) in parsed {
             synced.push((document.id.clone(), store.sync_document(&document, hash)?));
-            let stored = store.load_document(&document.id)?.ok_or_else(|| StoreError::Corrupt {
-                tree: crate::store::trees::META,
-                reason: format!("document {} vanished after writing", document.id),
-            })?;
+            let stored = store
+                .load_document(&document.id)?
+                .ok_or_else(|| StoreError::Corrupt {
+                    tree: crate::store::trees::META,
+                    reason: format!("document {} vanished after writing", document.id),
+                })?;
             documents.push(Arc::new(stored));
         }
         documents.sort_by(|a, b| a.id.cmp(&b.id));

@@ -56,7 +56,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Mode::Console { temp_db } => {
             let temp = if temp_db { Some(tempfile_dir()?) } else { None };
-            let path = temp.as_ref().map_or(config.database.clone(), |dir| dir.join("db"));
+            let path = temp
+                .as_ref()
+                .map_or(config.database.clone(), |dir| dir.join("db"));
             let app = open_app(config, &path)?;
             studybot::console::run(&app, std::io::stdin().lock(), std::io::stdout().lock())?;
             app.store().flush()?;
@@ -69,7 +71,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let store = Store::in_memory();
             let (library, _) = Library::load(&config.data_dir, &store)?;
             for document in library.documents() {
-                println!("{}: {} — {} sections", document.id, document.title, document.sections.len());
+                println!(
+                    "{}: {} — {} sections",
+                    document.id,
+                    document.title,
+                    document.sections.len()
+                );
             }
             Ok(())
         }

@@ -4,7 +4,9 @@
 
 use crate::command::COMMANDS;
 use crate::reply::{Action, Button, Reply};
-use crate::text::{Block, Completeness, Document, Section, SectionId, SearchResults, chinese_numeral};
+use crate::text::{
+    Block, Completeness, Document, SearchResults, Section, SectionId, chinese_numeral,
+};
 
 /// Shown where the source copy lost text.
 pub const GAP_NOTICE: &str = "（原文此处不完整）";
@@ -27,7 +29,10 @@ pub fn start(document: &Document) -> Reply {
 pub fn help() -> Reply {
     let mut reply = Reply::new().bold("全部命令\n");
     for info in COMMANDS {
-        reply = reply.text(format!("/{} — {}，例如：{}\n", info.name, info.description, info.example));
+        reply = reply.text(format!(
+            "/{} — {}，例如：{}\n",
+            info.name, info.description, info.example
+        ));
     }
     reply.text(
         "\n节的写法：2（第二部分）、2.1、2-1、二.一、第二部分第一点，或标题中的词，如 为民、管好队伍。\n在群里也可以写 /section@机器人用户名 2.1。",
@@ -38,7 +43,11 @@ pub fn help() -> Reply {
 pub fn outline(document: &Document) -> Reply {
     let mut reply = Reply::new().bold(format!("《{}》提纲\n", document.title));
     if let Some(opening) = document.section(SectionId::OPENING) {
-        reply = reply.text(format!("0 {}{}\n", opening.title, mark(opening.completeness)));
+        reply = reply.text(format!(
+            "0 {}{}\n",
+            opening.title,
+            mark(opening.completeness)
+        ));
     }
     for part in document.parts() {
         reply = reply.bold(format!(
@@ -49,13 +58,22 @@ pub fn outline(document: &Document) -> Reply {
         ));
         reply = reply.text(format!("{}\n", part_mark(part.completeness)));
         for point in document.points(part.id.part) {
-            reply = reply.text(format!("  {} {}{}\n", point.id, point.title, mark(point.completeness)));
+            reply = reply.text(format!(
+                "  {} {}{}\n",
+                point.id,
+                point.title,
+                mark(point.completeness)
+            ));
         }
     }
     if document.is_incomplete() {
         reply = reply.italic(format!(
             "\n{}标“不完整”的只存部分原文，标“仅存标题”的只有标题。",
-            if document.note.is_empty() { String::new() } else { format!("{}\n", document.note) }
+            if document.note.is_empty() {
+                String::new()
+            } else {
+                format!("{}\n", document.note)
+            }
         ));
     }
     reply = reply.text("\n\n阅读某一节：/section 2.1");
@@ -64,8 +82,15 @@ pub fn outline(document: &Document) -> Reply {
         .iter()
         .filter(|s| s.id.point == 0)
         .map(|s| Button {
-            label: if s.id.part == 0 { s.title.clone() } else { s.id.to_string() },
-            action: Action::Section { document: document.id.clone(), section: s.id },
+            label: if s.id.part == 0 {
+                s.title.clone()
+            } else {
+                s.id.to_string()
+            },
+            action: Action::Section {
+                document: document.id.clone(),
+                section: s.id,
+            },
         })
         .collect();
     reply.buttons(row)
@@ -91,7 +116,12 @@ fn mark(completeness: Completeness) -> &'static str {
 /// Where a section stands: `第二部分 厚植为民之心 · 站稳群众立场`.
 pub fn location(document: &Document, section: &Section) -> String {
     match document.part_of(section.id) {
-        Some(part) => format!("第{}部分 {} · {}", chinese_numeral(part.id.part), part.title, part.phrase),
+        Some(part) => format!(
+            "第{}部分 {} · {}",
+            chinese_numeral(part.id.part),
+            part.title,
+            part.phrase
+        ),
         None => document.title.clone(),
     }
 }
@@ -114,7 +144,12 @@ pub fn section_body(document: &Document, section: &Section, reply: Reply) -> Rep
     if section.id.is_part() {
         reply = reply.text("\n\n").bold("本部分要点：\n");
         for point in document.points(section.id.part) {
-            reply = reply.text(format!("{} {}{}\n", point.id, point.title, mark(point.completeness)));
+            reply = reply.text(format!(
+                "{} {}{}\n",
+                point.id,
+                point.title,
+                mark(point.completeness)
+            ));
         }
     }
     if section.completeness == Completeness::Partial {
@@ -127,7 +162,12 @@ pub fn section_body(document: &Document, section: &Section, reply: Reply) -> Rep
 pub fn section(document: &Document, section: &Section) -> Reply {
     let heading = match section.id {
         SectionId::OPENING => format!("{}\n", section.title),
-        id if id.is_part() => format!("{}、{}，{}\n", chinese_numeral(id.part), section.title, section.phrase),
+        id if id.is_part() => format!(
+            "{}、{}，{}\n",
+            chinese_numeral(id.part),
+            section.title,
+            section.phrase
+        ),
         id => format!("{} {}\n", id, section.title),
     };
     let mut reply = Reply::new().bold(heading);
@@ -137,14 +177,28 @@ pub fn section(document: &Document, section: &Section) -> Reply {
 
 /// Previous / outline / next buttons for a section.
 pub fn navigation(document: &Document, id: SectionId) -> Vec<Button> {
-    let target = |section: &Section| Action::Section { document: document.id.clone(), section: section.id };
+    let target = |section: &Section| Action::Section {
+        document: document.id.clone(),
+        section: section.id,
+    };
     let mut row = Vec::new();
     if let Some(previous) = document.previous(id) {
-        row.push(Button { label: format!("◀ {}", short_label(previous)), action: target(previous) });
+        row.push(Button {
+            label: format!("◀ {}", short_label(previous)),
+            action: target(previous),
+        });
     }
-    row.push(Button { label: "提纲".into(), action: Action::Outline { document: document.id.clone() } });
+    row.push(Button {
+        label: "提纲".into(),
+        action: Action::Outline {
+            document: document.id.clone(),
+        },
+    });
     if let Some(next) = document.next(id) {
-        row.push(Button { label: format!("{} ▶", short_label(next)), action: target(next) });
+        row.push(Button {
+            label: format!("{} ▶", short_label(next)),
+            action: target(next),
+        });
     }
     row
 }
@@ -171,15 +225,22 @@ pub fn search_results(document: &Document, results: &SearchResults) -> Reply {
     }
     reply = reply.text("\n");
     for (index, hit) in results.hits.iter().enumerate() {
-        let Some(section) = document.section(hit.id) else { continue };
+        let Some(section) = document.section(hit.id) else {
+            continue;
+        };
         reply = reply.text(format!("\n{}. {} {}", index + 1, hit.id, section.title));
         if hit.hit.is_empty() {
             reply = reply.text("（标题）\n");
         } else {
-            reply = reply.text(format!("\n{}", hit.before)).bold(hit.hit.clone()).text(format!("{}\n", hit.after));
+            reply = reply
+                .text(format!("\n{}", hit.before))
+                .bold(hit.hit.clone())
+                .text(format!("{}\n", hit.after));
         }
     }
-    reply.text("\n阅读全文：/section 编号，例如 /section ").text(results.hits[0].id.to_string())
+    reply
+        .text("\n阅读全文：/section 编号，例如 /section ")
+        .text(results.hits[0].id.to_string())
 }
 
 /// Replies to bad input: what was wrong and an example.
@@ -188,7 +249,9 @@ pub mod errors {
 
     /// `/section` without an argument.
     pub fn section_missing() -> Reply {
-        Reply::plain("请告诉我要看哪一节，例如：/section 2.1\n也可以写 二.一、第二部分第一点，或标题里的词，如 /section 为民。发送 /outline 查看提纲。")
+        Reply::plain(
+            "请告诉我要看哪一节，例如：/section 2.1\n也可以写 二.一、第二部分第一点，或标题里的词，如 /section 为民。发送 /outline 查看提纲。",
+        )
     }
 
     /// A reference too long to be one.
@@ -230,12 +293,16 @@ pub mod errors {
 
     /// A search query that is too long.
     pub fn search_too_long(max: usize) -> Reply {
-        Reply::plain(format!("搜索词太长了（最多 {max} 个字）。请换个短一点的词，例如：/search 群众"))
+        Reply::plain(format!(
+            "搜索词太长了（最多 {max} 个字）。请换个短一点的词，例如：/search 群众"
+        ))
     }
 
     /// A command we do not know.
     pub fn unknown_command(name: &str) -> Reply {
-        Reply::plain(format!("我不认识命令 /{name}。发送 /help 查看全部命令，例如：/section 2.1"))
+        Reply::plain(format!(
+            "我不认识命令 /{name}。发送 /help 查看全部命令，例如：/section 2.1"
+        ))
     }
 
     /// Text that is not a command (private chats and the console only).

@@ -68,17 +68,24 @@ impl Action {
             return None;
         }
         let valid_document = |d: &str| {
-            !d.is_empty() && d.len() <= 32 && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !d.is_empty()
+                && d.len() <= 32
+                && d.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         let mut fields = data.split(':');
         match (fields.next(), fields.next(), fields.next(), fields.next()) {
-            (Some("s"), Some(document), Some(section), None) if valid_document(document) => Some(Self::Section {
-                document: document.to_string(),
-                section: section.parse().ok()?,
-            }),
-            (Some("o"), Some(document), None, None) if valid_document(document) => Some(Self::Outline {
-                document: document.to_string(),
-            }),
+            (Some("s"), Some(document), Some(section), None) if valid_document(document) => {
+                Some(Self::Section {
+                    document: document.to_string(),
+                    section: section.parse().ok()?,
+                })
+            }
+            (Some("o"), Some(document), None, None) if valid_document(document) => {
+                Some(Self::Outline {
+                    document: document.to_string(),
+                })
+            }
             _ => None,
         }
     }
@@ -178,7 +185,11 @@ impl Reply {
                         parts.push(Reply::new());
                         length = 0;
                     }
-                    let chunk = if length == 0 { chunk.trim_start_matches('\n') } else { chunk };
+                    let chunk = if length == 0 {
+                        chunk.trim_start_matches('\n')
+                    } else {
+                        chunk
+                    };
                     if chunk.is_empty() {
                         continue;
                     }
@@ -263,12 +274,12 @@ fn hard_chunks(text: &str, limit: usize) -> Vec<&str> {
 }
 
 fn push_span(reply: &mut Reply, span: Span) {
-    if let Some(last) = reply.spans.last_mut() {
-        if std::mem::discriminant(last) == std::mem::discriminant(&span) {
-            let joined = format!("{}{}", last.text(), span.text());
-            *last = span.with_text(joined);
-            return;
-        }
+    if let Some(last) = reply.spans.last_mut()
+        && std::mem::discriminant(last) == std::mem::discriminant(&span)
+    {
+        let joined = format!("{}{}", last.text(), span.text());
+        *last = span.with_text(joined);
+        return;
     }
     reply.spans.push(span);
 }
@@ -308,7 +319,12 @@ mod tests {
         let reply = Reply::new()
             .bold("标题\n")
             .text(sentence.repeat(2000))
-            .buttons(vec![Button { label: "x".into(), action: Action::Outline { document: "d".into() } }]);
+            .buttons(vec![Button {
+                label: "x".into(),
+                action: Action::Outline {
+                    document: "d".into(),
+                },
+            }]);
         let parts = reply.split(MESSAGE_LIMIT);
         assert!(parts.len() >= 4);
         for part in &parts {
@@ -318,7 +334,11 @@ mod tests {
         }
         let joined: String = parts.iter().map(Reply::plain_text).collect();
         assert_eq!(joined, reply.plain_text());
-        assert!(parts[..parts.len() - 1].iter().all(|p| p.buttons.is_empty()));
+        assert!(
+            parts[..parts.len() - 1]
+                .iter()
+                .all(|p| p.buttons.is_empty())
+        );
         assert_eq!(parts.last().unwrap().buttons, reply.buttons);
     }
 
@@ -327,7 +347,13 @@ mod tests {
         let reply = Reply::plain("网".repeat(10_000));
         let parts = reply.split(MESSAGE_LIMIT);
         assert_eq!(parts.len(), 3);
-        assert_eq!(parts.iter().map(|p| p.plain_text().chars().count()).sum::<usize>(), 10_000);
+        assert_eq!(
+            parts
+                .iter()
+                .map(|p| p.plain_text().chars().count())
+                .sum::<usize>(),
+            10_000
+        );
     }
 
     #[test]
@@ -341,15 +367,31 @@ mod tests {
     #[test]
     fn callback_data_round_trips_and_rejects_forgeries() {
         let actions = [
-            Action::Section { document: "xzsj".into(), section: SectionId::point(2, 1) },
-            Action::Outline { document: "xzsj".into() },
+            Action::Section {
+                document: "xzsj".into(),
+                section: SectionId::point(2, 1),
+            },
+            Action::Outline {
+                document: "xzsj".into(),
+            },
         ];
         for action in actions {
             let data = action.encode();
             assert!(data.len() <= 64);
             assert_eq!(Action::decode(&data), Some(action));
         }
-        for forged in ["", "s", "s:xzsj", "s:xzsj:9.9.9", "s:xzsj:2.1:x", "o:", "x:xzsj", "s::2.1", "o:中文", &"s:a:1".repeat(20)] {
+        for forged in [
+            "",
+            "s",
+            "s:xzsj",
+            "s:xzsj:9.9.9",
+            "s:xzsj:2.1:x",
+            "o:",
+            "x:xzsj",
+            "s::2.1",
+            "o:中文",
+            &"s:a:1".repeat(20),
+        ] {
             assert_eq!(Action::decode(forged), None, "{forged}");
         }
     }

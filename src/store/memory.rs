@@ -4,17 +4,22 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Mutex;
 
-use super::{Backend, Entry, StoreResult};
+use super::{Backend, Entry, StoreResult, Updater};
+
+type Tree = BTreeMap<Vec<u8>, Vec<u8>>;
 
 /// A backend that keeps every tree in a `BTreeMap` behind one lock.
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
-    trees: Mutex<HashMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>>,
+    trees: Mutex<HashMap<&'static str, Tree>>,
 }
 
 impl MemoryBackend {
-    fn with_tree<R>(&self, tree: &'static str, f: impl FnOnce(&mut BTreeMap<Vec<u8>, Vec<u8>>) -> R) -> R {
-        let mut trees = self.trees.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn with_tree<R>(&self, tree: &'static str, f: impl FnOnce(&mut Tree) -> R) -> R {
+        let mut trees = self
+            .trees
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(trees.entry(tree).or_default())
     }
 }
@@ -38,7 +43,7 @@ impl Backend for MemoryBackend {
         &self,
         tree: &'static str,
         key: &[u8],
-        f: &mut dyn FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
+        f: &mut Updater<'_>,
     ) -> StoreResult<Option<Vec<u8>>> {
         Ok(self.with_tree(tree, |t| {
             let new = f(t.get(key).map(Vec::as_slice));
@@ -50,7 +55,13 @@ impl Backend for MemoryBackend {
         }))
     }
 
-    fn scan(&self, tree: &'static str, start: &[u8], end: Option<&[u8]>, limit: usize) -> StoreResult<Vec<Entry>> {
+    fn scan(
+        &self,
+        tree: &'static str,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> StoreResult<Vec<Entry>> {
         Ok(self.with_tree(tree, |t| {
             let end = end.map_or(Bound::Unbounded, Bound::Excluded);
             t.range::<[u8], _>((Bound::Included(start), end))

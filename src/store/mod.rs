@@ -48,7 +48,9 @@ pub enum StoreError {
         found: u32,
     },
     /// Another process holds the database open.
-    #[error("the database at {0} is in use by another studybot process (stop it, or use another path via STUDYBOT_DB)")]
+    #[error(
+        "the database at {0} is in use by another studybot process (stop it, or use another path via STUDYBOT_DB)"
+    )]
     Locked(String),
 }
 
@@ -57,6 +59,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A key and its value, as returned by scans.
 pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A read-modify-write step: gets the current value, returns the new one (`None` deletes).
+pub type Updater<'a> = dyn FnMut(Option<&[u8]>) -> Option<Vec<u8>> + 'a;
 
 /// The few operations the typed store needs from a database.
 ///
@@ -74,10 +79,16 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         tree: &'static str,
         key: &[u8],
-        f: &mut dyn FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
+        f: &mut Updater<'_>,
     ) -> StoreResult<Option<Vec<u8>>>;
     /// Entries with `start <= key < end` (or to the end of the tree), in key order, at most `limit`.
-    fn scan(&self, tree: &'static str, start: &[u8], end: Option<&[u8]>, limit: usize) -> StoreResult<Vec<Entry>>;
+    fn scan(
+        &self,
+        tree: &'static str,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> StoreResult<Vec<Entry>>;
     /// Makes every write so far durable.
     fn flush(&self) -> StoreResult<()>;
 }
@@ -96,7 +107,8 @@ impl Store {
 
     /// A store that lives in memory only.
     pub fn in_memory() -> Self {
-        Self::with_backend(Arc::new(MemoryBackend::default())).expect("a new memory store has no schema conflict")
+        Self::with_backend(Arc::new(MemoryBackend::default()))
+            .expect("a new memory store has no schema conflict")
     }
 
     /// Wraps a backend, writing the schema version into a new database and refusing an
@@ -106,7 +118,9 @@ impl Store {
         match store.backend.get(trees::META, b"schema_version")? {
             None => {
                 let version = SCHEMA_VERSION.to_be_bytes();
-                store.backend.insert(trees::META, b"schema_version", &version)?;
+                store
+                    .backend
+                    .insert(trees::META, b"schema_version", &version)?;
             }
             Some(bytes) => {
                 let found = bytes.try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
@@ -129,7 +143,11 @@ impl Store {
     }
 
     /// Reads and decodes a JSON value.
-    pub fn get_json<T: serde::de::DeserializeOwned>(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<T>> {
+    pub fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+    ) -> StoreResult<Option<T>> {
         self.backend
             .get(tree, key)?
             .map(|bytes| decode(tree, &bytes))
@@ -137,13 +155,23 @@ impl Store {
     }
 
     /// Encodes and writes a JSON value.
-    pub fn put_json<T: serde::Serialize>(&self, tree: &'static str, key: &[u8], value: &T) -> StoreResult<()> {
+    pub fn put_json<T: serde::Serialize>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        value: &T,
+    ) -> StoreResult<()> {
         self.backend.insert(tree, key, &encode(value))
     }
 
     /// Atomically updates a JSON value: `f` gets the current value (if any) and returns the
     /// new one (`None` deletes). Returns the value written.
-    pub fn update_json<T, F>(&self, tree: &'static str, key: &[u8], mut f: F) -> StoreResult<Option<T>>
+    pub fn update_json<T, F>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        mut f: F,
+    ) -> StoreResult<Option<T>>
     where
         T: serde::Serialize + serde::de::DeserializeOwned,
         F: FnMut(Option<T>) -> Option<T>,
@@ -235,8 +263,16 @@ mod contract {
         for (name, backend, _dir) in backends() {
             assert_eq!(backend.get("t", b"k").unwrap(), None, "{name}");
             backend.insert("t", b"k", b"v").unwrap();
-            assert_eq!(backend.get("t", b"k").unwrap(), Some(b"v".to_vec()), "{name}");
-            assert_eq!(backend.get("other", b"k").unwrap(), None, "{name}: trees are separate");
+            assert_eq!(
+                backend.get("t", b"k").unwrap(),
+                Some(b"v".to_vec()),
+                "{name}"
+            );
+            assert_eq!(
+                backend.get("other", b"k").unwrap(),
+                None,
+                "{name}: trees are separate"
+            );
             backend.remove("t", b"k").unwrap();
             backend.remove("t", b"k").unwrap();
             assert_eq!(backend.get("t", b"k").unwrap(), None, "{name}");
@@ -247,14 +283,22 @@ mod contract {
     fn scans_are_ordered_and_bounded() {
         for (name, backend, _dir) in backends() {
             for id in [5_i64, -3, 0, 1 << 40, -(1 << 40), 7] {
-                backend.insert("t", &key_i64(id), &id.to_be_bytes()).unwrap();
+                backend
+                    .insert("t", &key_i64(id), &id.to_be_bytes())
+                    .unwrap();
             }
             let all = backend.scan("t", &[], None, usize::MAX).unwrap();
             let ids: Vec<i64> = all.iter().map(|(k, _)| i64_from_key(k).unwrap()).collect();
             assert_eq!(ids, vec![-(1 << 40), -3, 0, 5, 7, 1 << 40], "{name}");
-            let some = backend.scan("t", &key_i64(0), Some(&key_i64(7)), 10).unwrap();
+            let some = backend
+                .scan("t", &key_i64(0), Some(&key_i64(7)), 10)
+                .unwrap();
             assert_eq!(some.len(), 2, "{name}: [0, 7) holds 0 and 5");
-            assert_eq!(backend.scan("t", &[], None, 3).unwrap().len(), 3, "{name}: limit");
+            assert_eq!(
+                backend.scan("t", &[], None, 3).unwrap().len(),
+                3,
+                "{name}: limit"
+            );
         }
     }
 
@@ -268,7 +312,9 @@ mod contract {
                         for _ in 0..250 {
                             backend
                                 .update("t", b"counter", &mut |old| {
-                                    let n = old.map(|b| u64::from_be_bytes(b.try_into().unwrap())).unwrap_or(0);
+                                    let n = old
+                                        .map(|b| u64::from_be_bytes(b.try_into().unwrap()))
+                                        .unwrap_or(0);
                                     Some((n + 1).to_be_bytes().to_vec())
                                 })
                                 .unwrap();
@@ -277,7 +323,11 @@ mod contract {
                 }
             });
             let value = backend.get("t", b"counter").unwrap().unwrap();
-            assert_eq!(u64::from_be_bytes(value.try_into().unwrap()), 2000, "{name}");
+            assert_eq!(
+                u64::from_be_bytes(value.try_into().unwrap()),
+                2000,
+                "{name}"
+            );
             let removed = backend.update("t", b"counter", &mut |_| None).unwrap();
             assert_eq!(removed, None, "{name}");
             assert_eq!(backend.get("t", b"counter").unwrap(), None, "{name}");
@@ -289,8 +339,16 @@ mod contract {
         for (name, backend, _dir) in backends() {
             Store::with_backend(backend.clone()).unwrap();
             Store::with_backend(backend.clone()).unwrap();
-            backend.insert(trees::META, b"schema_version", &99u32.to_be_bytes()).unwrap();
-            assert!(matches!(Store::with_backend(backend), Err(StoreError::Schema { found: 99 })), "{name}");
+            backend
+                .insert(trees::META, b"schema_version", &99u32.to_be_bytes())
+                .unwrap();
+            assert!(
+                matches!(
+                    Store::with_backend(backend),
+                    Err(StoreError::Schema { found: 99 })
+                ),
+                "{name}"
+            );
         }
     }
 
@@ -304,7 +362,10 @@ mod contract {
             store.flush().unwrap();
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.get_json::<Vec<i32>>("t", b"k").unwrap(), Some(vec![1, 2, 3]));
+        assert_eq!(
+            store.get_json::<Vec<i32>>("t", b"k").unwrap(),
+            Some(vec![1, 2, 3])
+        );
     }
 
     #[test]

@@ -44,20 +44,31 @@ fn section_key(document: &str, section: &Section) -> Vec<u8> {
 impl Store {
     /// Stores `document` unless the stored copy has the same `content_hash`. The record
     /// with the hash is written last, so an interrupted rewrite is redone on the next start.
-    pub fn sync_document(&self, document: &Document, content_hash: u64) -> StoreResult<SyncOutcome> {
+    pub fn sync_document(
+        &self,
+        document: &Document,
+        content_hash: u64,
+    ) -> StoreResult<SyncOutcome> {
         let key = document_key(&document.id);
-        if let Some(record) = self.get_json::<DocumentRecord>(trees::META, &key)? {
-            if record.content_hash == content_hash {
-                return Ok(SyncOutcome::Unchanged);
-            }
+        if let Some(record) = self.get_json::<DocumentRecord>(trees::META, &key)?
+            && record.content_hash == content_hash
+        {
+            return Ok(SyncOutcome::Unchanged);
         }
         let prefix = section_prefix(&document.id);
         let end = prefix_end(&prefix);
-        for (old, _) in self.backend().scan(trees::SECTIONS, &prefix, end.as_deref(), usize::MAX)? {
+        for (old, _) in self
+            .backend()
+            .scan(trees::SECTIONS, &prefix, end.as_deref(), usize::MAX)?
+        {
             self.backend().remove(trees::SECTIONS, &old)?;
         }
         for section in &document.sections {
-            self.put_json(trees::SECTIONS, &section_key(&document.id, section), section)?;
+            self.put_json(
+                trees::SECTIONS,
+                &section_key(&document.id, section),
+                section,
+            )?;
         }
         let record = DocumentRecord {
             id: document.id.clone(),
@@ -87,7 +98,11 @@ impl Store {
         if sections.len() != record.sections {
             return Err(super::StoreError::Corrupt {
                 tree: trees::SECTIONS,
-                reason: format!("document {id} should have {} sections, found {}", record.sections, sections.len()),
+                reason: format!(
+                    "document {id} should have {} sections, found {}",
+                    record.sections,
+                    sections.len()
+                ),
             });
         }
         Ok(Some(Document {
@@ -111,14 +126,29 @@ mod tests {
     fn documents_round_trip_in_both_backends() {
         let document = parse_document("xzsj.md", SPEECH).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        for store in [Store::in_memory(), Store::open(&dir.path().join("db")).unwrap()] {
+        for store in [
+            Store::in_memory(),
+            Store::open(&dir.path().join("db")).unwrap(),
+        ] {
             assert_eq!(store.load_document("xzsj").unwrap(), None);
-            assert_eq!(store.sync_document(&document, 1).unwrap(), SyncOutcome::Written);
-            assert_eq!(store.sync_document(&document, 1).unwrap(), SyncOutcome::Unchanged);
-            assert_eq!(store.load_document("xzsj").unwrap().as_ref(), Some(&document));
+            assert_eq!(
+                store.sync_document(&document, 1).unwrap(),
+                SyncOutcome::Written
+            );
+            assert_eq!(
+                store.sync_document(&document, 1).unwrap(),
+                SyncOutcome::Unchanged
+            );
+            assert_eq!(
+                store.load_document("xzsj").unwrap().as_ref(),
+                Some(&document)
+            );
             let mut changed = document.clone();
             changed.sections.pop();
-            assert_eq!(store.sync_document(&changed, 2).unwrap(), SyncOutcome::Written);
+            assert_eq!(
+                store.sync_document(&changed, 2).unwrap(),
+                SyncOutcome::Written
+            );
             assert_eq!(store.load_document("xzsj").unwrap(), Some(changed));
         }
     }

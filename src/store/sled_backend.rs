@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Backend, Entry, StoreError, StoreResult};
+use super::{Backend, Entry, StoreError, StoreResult, Updater};
 
 /// The embedded sled database.
 pub struct SledBackend {
@@ -12,13 +12,21 @@ pub struct SledBackend {
 impl SledBackend {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let db = sled::Config::new().path(path).open().map_err(|error| match error {
-            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) => {
-                StoreError::Locked(path.display().to_string())
-            }
-            sled::Error::Io(io) if io.to_string().contains("lock") => StoreError::Locked(path.display().to_string()),
-            other => StoreError::Database(format!("{}: {other}", path.display())),
-        })?;
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|error| match error {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.raw_os_error() == Some(11) =>
+                {
+                    StoreError::Locked(path.display().to_string())
+                }
+                sled::Error::Io(io) if io.to_string().contains("lock") => {
+                    StoreError::Locked(path.display().to_string())
+                }
+                other => StoreError::Database(format!("{}: {other}", path.display())),
+            })?;
         Ok(Self { db })
     }
 
@@ -33,7 +41,11 @@ fn database(error: sled::Error) -> StoreError {
 
 impl Backend for SledBackend {
     fn get(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.tree(tree)?.get(key).map_err(database)?.map(|v| v.to_vec()))
+        Ok(self
+            .tree(tree)?
+            .get(key)
+            .map_err(database)?
+            .map(|v| v.to_vec()))
     }
 
     fn insert(&self, tree: &'static str, key: &[u8], value: &[u8]) -> StoreResult<()> {
@@ -50,21 +62,34 @@ impl Backend for SledBackend {
         &self,
         tree: &'static str,
         key: &[u8],
-        f: &mut dyn FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
+        f: &mut Updater<'_>,
     ) -> StoreResult<Option<Vec<u8>>> {
         // sled retries the closure with compare-and-swap until no other writer interferes.
-        let new = self.tree(tree)?.update_and_fetch(key, |old| f(old)).map_err(database)?;
+        let new = self
+            .tree(tree)?
+            .update_and_fetch(key, f)
+            .map_err(database)?;
         Ok(new.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, tree: &'static str, start: &[u8], end: Option<&[u8]>, limit: usize) -> StoreResult<Vec<Entry>> {
+    fn scan(
+        &self,
+        tree: &'static str,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> StoreResult<Vec<Entry>> {
         let tree = self.tree(tree)?;
         let iter = match end {
             Some(end) => tree.range(start..end),
             None => tree.range(start..),
         };
         iter.take(limit)
-            .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(database))
+            .map(|entry| {
+                entry
+                    .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(database)
+            })
             .collect()
     }
 

@@ -72,7 +72,8 @@ fn normalize(input: &str) -> String {
         .chars()
         .map(|c| match c {
             '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            '．' | '。' | '、' | '-' | '－' | '—' | '–' | '·' | '・' | '_' | ',' | '，' | '/' | '／' => '.',
+            '．' | '。' | '、' | '-' | '－' | '—' | '–' | '·' | '・' | '_' | ',' | '，' | '/'
+            | '／' => '.',
             'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{3000}' => ' ',
             _ => c,
@@ -109,10 +110,10 @@ fn split_part_point(text: &str) -> Option<(&str, &str)> {
         return Some((part, point));
     }
     for word in ["部分的", "部分", "方面的", "方面"] {
-        if let Some((part, point)) = text.split_once(word) {
-            if !point.is_empty() {
-                return Some((part, point));
-            }
+        if let Some((part, point)) = text.split_once(word)
+            && !point.is_empty()
+        {
+            return Some((part, point));
         }
     }
     None
@@ -132,8 +133,24 @@ fn number(text: &str) -> Option<u8> {
     if text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse::<u8>().ok().filter(|n| *n < 100);
     }
-    let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|n| n as u8);
-    let chars: Vec<char> = text.chars().map(|c| if c == '〇' { '零' } else if c == '两' { '二' } else { c }).collect();
+    let digit = |c: char| {
+        "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|n| n as u8)
+    };
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| {
+            if c == '〇' {
+                '零'
+            } else if c == '两' {
+                '二'
+            } else {
+                c
+            }
+        })
+        .collect();
     match chars.as_slice() {
         ['十'] => Some(10),
         [d] => digit(*d),
@@ -154,13 +171,21 @@ fn resolve_keyword(document: &Document, keyword: &str) -> Resolution {
         [section.title.as_str(), section.phrase.as_str()]
     };
     let ids: Vec<SectionId> = document.sections.iter().map(|s| s.id).collect();
-    let exact: Vec<SectionId> = ids.iter().copied().filter(|id| names(*id).contains(&keyword)).collect();
+    let exact: Vec<SectionId> = ids
+        .iter()
+        .copied()
+        .filter(|id| names(*id).contains(&keyword))
+        .collect();
     if exact.len() == 1 {
         return Resolution::Found(exact[0]);
     }
     let matching: Vec<SectionId> = ids
         .into_iter()
-        .filter(|id| names(*id).iter().any(|name| !name.is_empty() && name.contains(keyword)))
+        .filter(|id| {
+            names(*id)
+                .iter()
+                .any(|name| !name.is_empty() && name.contains(keyword))
+        })
         .collect();
     match matching.as_slice() {
         [] => Resolution::NoMatch(keyword.to_string()),
@@ -204,7 +229,11 @@ mod tests {
             ("9.9", "9.9"),
         ];
         for (input, expected) in cases {
-            assert_eq!(SectionRef::parse(input), Ok(SectionRef::Id(id(expected))), "{input}");
+            assert_eq!(
+                SectionRef::parse(input),
+                Ok(SectionRef::Id(id(expected))),
+                "{input}"
+            );
         }
     }
 
@@ -212,10 +241,22 @@ mod tests {
     fn other_input_is_a_keyword_or_an_error() {
         assert_eq!(SectionRef::parse("  "), Err(RefError::Empty));
         assert_eq!(SectionRef::parse(&"网".repeat(41)), Err(RefError::TooLong));
-        assert_eq!(SectionRef::parse("为民"), Ok(SectionRef::Keyword("为民".into())));
-        assert_eq!(SectionRef::parse("abc"), Ok(SectionRef::Keyword("abc".into())));
-        assert_eq!(SectionRef::parse("0.1"), Ok(SectionRef::Keyword("0.1".into())));
-        assert_eq!(SectionRef::parse("🙂"), Ok(SectionRef::Keyword("🙂".into())));
+        assert_eq!(
+            SectionRef::parse("为民"),
+            Ok(SectionRef::Keyword("为民".into()))
+        );
+        assert_eq!(
+            SectionRef::parse("abc"),
+            Ok(SectionRef::Keyword("abc".into()))
+        );
+        assert_eq!(
+            SectionRef::parse("0.1"),
+            Ok(SectionRef::Keyword("0.1".into()))
+        );
+        assert_eq!(
+            SectionRef::parse("🙂"),
+            Ok(SectionRef::Keyword("🙂".into()))
+        );
     }
 
     #[test]
@@ -230,5 +271,57 @@ mod tests {
         assert_eq!(number("十零"), None);
         assert_eq!(number("100"), None);
         assert_eq!(number("四五"), None);
+    }
+}
+
+#[cfg(test)]
+mod resolution_tests {
+    use super::*;
+    use crate::text::parse_document;
+
+    fn speech() -> Document {
+        parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap()
+    }
+
+    fn resolve(input: &str) -> Resolution {
+        SectionRef::parse(input).unwrap().resolve(&speech())
+    }
+
+    fn found(text: &str) -> Resolution {
+        Resolution::Found(text.parse().unwrap())
+    }
+
+    #[test]
+    fn numbers_resolve_against_the_speech() {
+        assert_eq!(resolve("2.1"), found("2.1"));
+        assert_eq!(resolve("第五部分第三点"), found("5.3"));
+        assert_eq!(resolve("开场"), found("0"));
+        assert_eq!(
+            resolve("9.9"),
+            Resolution::NoSuchSection("9.9".parse().unwrap())
+        );
+        assert_eq!(
+            resolve("6"),
+            Resolution::NoSuchSection("6".parse().unwrap())
+        );
+        assert_eq!(
+            resolve("1.4"),
+            Resolution::NoSuchSection("1.4".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn keywords_resolve_to_titles_principles_and_phrases() {
+        assert_eq!(resolve("为民"), found("2"));
+        assert_eq!(resolve("清廉之本"), found("5"));
+        assert_eq!(resolve("管好队伍"), found("4.2"));
+        assert_eq!(resolve("站稳群众立场"), found("2"));
+        assert_eq!(resolve("“用真心化解急难愁盼”"), found("2.2"));
+        assert_eq!(
+            resolve("根基"),
+            Resolution::Ambiguous(vec!["1.1".parse().unwrap(), "4.3".parse().unwrap()])
+        );
+        assert_eq!(resolve("abc"), Resolution::NoMatch("abc".into()));
+        assert_eq!(resolve("🙂"), Resolution::NoMatch("🙂".into()));
     }
 }

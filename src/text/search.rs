@@ -44,6 +44,13 @@ pub struct SearchResults {
 /// Searches the document for sections containing every term of `query`.
 pub fn search(document: &Document, query: &str) -> SearchResults {
     let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    if terms.is_empty() {
+        return SearchResults {
+            terms,
+            hits: Vec::new(),
+            total: 0,
+        };
+    }
     let mut hits: Vec<SearchHit> = document
         .sections
         .iter()
@@ -53,7 +60,10 @@ pub fn search(document: &Document, query: &str) -> SearchResults {
             let mut score = 0;
             for term in &terms {
                 let in_title = title.matches(term.as_str()).count();
-                let in_body: usize = paragraphs.iter().map(|p| p.matches(term.as_str()).count()).sum();
+                let in_body: usize = paragraphs
+                    .iter()
+                    .map(|p| p.matches(term.as_str()).count())
+                    .sum();
                 if in_title + in_body == 0 {
                     return None;
                 }
@@ -66,14 +76,17 @@ pub fn search(document: &Document, query: &str) -> SearchResults {
                 .position(|p| p.contains(first.as_str()))
                 .map(|i| snippet(original[i], &paragraphs[i], first))
                 .unwrap_or_else(|| (String::new(), String::new(), String::new()));
-            Some(SearchHit { id: section.id, score, before, hit, after })
+            Some(SearchHit {
+                id: section.id,
+                score,
+                before,
+                hit,
+                after,
+            })
         })
         .collect();
-    if terms.is_empty() {
-        hits.clear();
-    }
     // Stable sort keeps reading order among equal scores.
-    hits.sort_by(|a, b| b.score.cmp(&a.score));
+    hits.sort_by_key(|hit| std::cmp::Reverse(hit.score));
     let total = hits.len();
     hits.truncate(MAX_RESULTS);
     SearchResults { terms, hits, total }
@@ -89,7 +102,10 @@ fn snippet(original: &str, lowered: &str, term: &str) -> (String, String, String
     if chars.len() != lowered_chars.len() {
         return (String::new(), String::new(), String::new());
     }
-    let Some(start) = lowered_chars.windows(term_chars.len()).position(|w| w == term_chars.as_slice()) else {
+    let Some(start) = lowered_chars
+        .windows(term_chars.len())
+        .position(|w| w == term_chars.as_slice())
+    else {
         return (String::new(), String::new(), String::new());
     };
     let end = start + term_chars.len();
@@ -104,4 +120,53 @@ fn snippet(original: &str, lowered: &str, term: &str) -> (String, String, String
         after.push('…');
     }
     (before, chars[start..end].iter().collect(), after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse_document;
+
+    fn speech() -> Document {
+        parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap()
+    }
+
+    fn ids(results: &SearchResults) -> Vec<String> {
+        results.hits.iter().map(|hit| hit.id.to_string()).collect()
+    }
+
+    #[test]
+    fn chinese_terms_match_without_spaces() {
+        let results = search(&speech(), "网格");
+        assert_eq!(ids(&results), vec!["3.2"]);
+        let hit = &results.hits[0];
+        assert_eq!(hit.hit, "网格");
+        assert!(hit.before.chars().count() <= 13 && hit.after.chars().count() <= 25);
+    }
+
+    #[test]
+    fn results_are_ranked_and_capped() {
+        let results = search(&speech(), "要");
+        assert!(results.total > MAX_RESULTS, "要 appears in most sections");
+        assert_eq!(results.hits.len(), MAX_RESULTS);
+        assert!(results.hits.windows(2).all(|w| w[0].score >= w[1].score));
+        let results = search(&speech(), "群众");
+        // Part 2 (站稳群众立场) has the only title hit and ranks first.
+        assert_eq!(results.hits[0].id.to_string(), "2");
+    }
+
+    #[test]
+    fn all_terms_must_match() {
+        assert_eq!(ids(&search(&speech(), "网格 党员")), vec!["3.2"]);
+        assert!(search(&speech(), "网格 火星").hits.is_empty());
+        assert!(search(&speech(), "   ").hits.is_empty());
+        assert!(search(&speech(), "🙂").hits.is_empty());
+    }
+
+    #[test]
+    fn boilerplate_is_not_searchable() {
+        for note in ["新文秘网", "省略", "正式会员", "未完", "收藏", "wm114"] {
+            assert_eq!(search(&speech(), note).total, 0, "{note}");
+        }
+    }
 }
