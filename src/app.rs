@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::command::{Command, Input};
 use crate::config::Config;
 use crate::library::Library;
@@ -131,6 +133,27 @@ impl App {
         }
         let document = self.document();
         messages::search_results(document, &search(document, query))
+    }
+
+    /// The bot was removed from a chat or blocked there: stop writing to it.
+    pub fn chat_removed(&self, chat_id: i64, reason: &str, now: DateTime<Utc>) {
+        if let Err(error) = self.inner.store.mark_chat_inactive(chat_id, reason, now) {
+            tracing::error!(chat_id, %error, "cannot record that the chat removed the bot");
+        }
+    }
+
+    /// The bot was (re)added to a chat.
+    pub fn chat_added(&self, chat_id: i64, now: DateTime<Utc>) {
+        if let Err(error) = self.inner.store.mark_chat_active(chat_id, now) {
+            tracing::error!(chat_id, %error, "cannot record that the bot joined the chat");
+        }
+    }
+
+    /// A group became a supergroup with a new id.
+    pub fn chat_migrated(&self, old: i64, new: i64, now: DateTime<Utc>) {
+        if let Err(error) = self.inner.store.mark_chat_migrated(old, new, now) {
+            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot record the migration");
+        }
     }
 
     /// Answers a button press. Callback data is public, so it is decoded and checked

@@ -76,6 +76,31 @@ pub enum Input {
     Text,
 }
 
+impl Input {
+    /// The command's name for logs (`section`, `unknown`, `text`).
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Command(command) => command.name(),
+            Self::Unknown(_) => "unknown",
+            Self::OtherBot => "other_bot",
+            Self::Text => "text",
+        }
+    }
+}
+
+impl Command {
+    /// The command's name without the slash.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Help => "help",
+            Self::Outline => "outline",
+            Self::Section(_) => "section",
+            Self::Search(_) => "search",
+        }
+    }
+}
+
 /// Parses a message text. `bot_username` (without `@`) decides which `@suffix` is ours;
 /// `None` accepts any suffix (the console).
 pub fn parse(text: &str, bot_username: Option<&str>) -> Input {

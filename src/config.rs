@@ -39,6 +39,67 @@ pub struct Config {
 pub struct TelegramConfig {
     /// The Bot API base URL, without a trailing slash; `None` means Telegram's own.
     pub api_url: Option<String>,
+    /// The send limits.
+    pub limits: RateLimits,
+}
+
+/// Send limits. Telegram allows about 1 message/s per chat (short bursts are fine),
+/// 20 messages/min per group and 30 messages/s overall; paid broadcasts and test
+/// servers differ, so these are configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    /// Messages per second over all chats. Default 30.
+    pub global_per_second: u32,
+    /// How many messages may leave at once before the global rate applies. Default 5.
+    pub global_burst: u32,
+    /// Messages per second to one chat. Default 1.
+    pub chat_per_second: u32,
+    /// Burst allowed in one chat. Default 3.
+    pub chat_burst: u32,
+    /// Messages per minute to one group. Default 20.
+    pub group_per_minute: u32,
+    /// Burst allowed in one group. Default 3.
+    pub group_burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            global_per_second: 30,
+            global_burst: 5,
+            chat_per_second: 1,
+            chat_burst: 3,
+            group_per_minute: 20,
+            group_burst: 3,
+        }
+    }
+}
+
+/// The bot token. It is a secret: `Debug` and `Display` never print it.
+#[derive(Clone)]
+pub struct BotToken(String);
+
+impl BotToken {
+    /// Reads the token from `TELOXIDE_TOKEN`; `None` when unset or empty.
+    pub fn from_env() -> Option<Self> {
+        std::env::var(TOKEN_ENV)
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .map(Self)
+    }
+
+    /// The token itself, for the Telegram client (and for redacting it from errors).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for BotToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BotToken(<redacted>)")
+    }
 }
 
 /// A configuration problem, naming the file and the key.
@@ -68,6 +129,7 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileTelegram {
     api_url: Option<String>,
+    limits: Option<RateLimits>,
 }
 
 impl Default for Config {
@@ -149,7 +211,10 @@ impl Config {
             data_dir: resolve(file.data_dir.unwrap_or(defaults.data_dir)),
             timezone,
             daily_time,
-            telegram: TelegramConfig { api_url },
+            telegram: TelegramConfig {
+                api_url,
+                limits: file.telegram.limits.unwrap_or_default(),
+            },
         })
     }
 

@@ -12,7 +12,8 @@
 //! - [`store`]: typed collections over sled, with an in-memory twin.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
 //! - [`app`]: what each command does; shared by both transports.
-//! - Transports: [`console`] (stdin/stdout).
+//! - Transports: [`console`] (stdin/stdout) and [`telegram`] (teloxide, with one
+//!   rate-limited send path).
 
 pub mod app;
 pub mod command;
@@ -22,4 +23,5 @@ pub mod library;
 pub mod messages;
 pub mod reply;
 pub mod store;
+pub mod telegram;
 pub mod text;

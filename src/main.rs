@@ -7,9 +7,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use studybot::app::App;
-use studybot::config::Config;
+use studybot::config::{BotToken, Config};
 use studybot::library::Library;
 use studybot::store::Store;
+use studybot::telegram::{self, Mode as Transport};
+
+/// Environment variable with the webhook's secret token (Telegram echoes it in a header).
+const WEBHOOK_SECRET_ENV: &str = "STUDYBOT_WEBHOOK_SECRET";
 
 /// A Telegram bot for study groups: daily excerpts, section lookups and quizzes.
 #[derive(Debug, Parser)]
@@ -32,7 +36,22 @@ enum Mode {
     },
     /// Check the data files and print a summary.
     Check,
+    /// Run the Telegram bot (long polling by default). The token comes from TELOXIDE_TOKEN.
+    Run {
+        /// Receive updates by webhook at this public HTTPS URL instead of long polling.
+        #[arg(long, value_name = "URL")]
+        webhook: Option<url::Url>,
+        /// The local address the webhook server listens on.
+        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+        listen: std::net::SocketAddr,
+    },
 }
+
+const NO_TOKEN: &str = "TELOXIDE_TOKEN is not set.
+To run the bot on Telegram:
+  1. Open a chat with @BotFather in Telegram, send /newbot and follow the steps.
+  2. Copy the token it gives you and run:  TELOXIDE_TOKEN=<token> studybot run
+To try every command offline without a token:  studybot console";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -66,6 +85,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Ok(())
+        }
+        Mode::Run { webhook, listen } => {
+            let token = BotToken::from_env().ok_or_else(|| anyhow::anyhow!(NO_TOKEN))?;
+            let mode = match webhook {
+                None => Transport::Polling,
+                Some(url) => Transport::Webhook {
+                    url,
+                    listen,
+                    secret: std::env::var(WEBHOOK_SECRET_ENV)
+                        .ok()
+                        .filter(|s| !s.is_empty()),
+                },
+            };
+            let app = open_app(config.clone(), &config.database)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            let result = runtime.block_on(telegram::run(
+                app.clone(),
+                token,
+                mode,
+                |_app, _outbox, mut stopping| async move {
+                    stopping.wait().await;
+                },
+            ));
+            app.store().flush()?;
+            tracing::info!("store flushed; bye");
+            result
         }
         Mode::Check => {
             let store = Store::in_memory();

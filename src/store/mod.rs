@@ -5,6 +5,7 @@
 //! numeric keys are big-endian so that trees sort by them. The typed methods live in
 //! `impl Store` blocks next to the collections they serve.
 
+mod chats;
 mod memory;
 mod sections;
 mod sled_backend;
@@ -12,6 +13,7 @@ mod sled_backend;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use sections::SyncOutcome;
 pub use sled_backend::SledBackend;
@@ -25,6 +27,8 @@ pub mod trees {
     pub const META: &str = "meta";
     /// Sections of every document, keyed by document id and section id.
     pub const SECTIONS: &str = "sections";
+    /// Chats whose status changed: removed, re-added, migrated.
+    pub const CHATS: &str = "chats";
 }
 
 /// A failure of the underlying database.

@@ -1,0 +1,406 @@
+//! The Telegram transport: a teloxide dispatcher with thin handlers
+//! (extract → [`App`] → render → send through the [`Outbox`]).
+//!
+//! Updates from one chat are handled in order, different chats in parallel (teloxide's
+//! default distribution by chat id). SIGINT and SIGTERM stop polling, let in-flight
+//! handlers finish and stop background tasks; the caller then flushes sled.
+
+pub mod error;
+pub mod outbox;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use teloxide::dispatching::{Dispatcher, UpdateFilterExt, UpdateHandler};
+use teloxide::error_handlers::{ErrorHandler, LoggingErrorHandler};
+use teloxide::prelude::*;
+use teloxide::types::{
+    BotCommand, BotCommandScope, ChatMemberKind, ChatMemberUpdated, MaybeInaccessibleMessage, Me,
+    Update,
+};
+use teloxide::update_listeners::{Polling, webhooks};
+use tokio::sync::watch;
+
+use crate::app::{App, ChatContext, ChatKind};
+use crate::command::{self, COMMANDS};
+use crate::config::BotToken;
+
+pub use error::{SendError, redact};
+pub use outbox::Outbox;
+
+/// The error type of handlers: already logged where it happened, so only reported.
+type HandlerResult = Result<(), anyhow::Error>;
+
+/// How the bot receives updates.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Long polling with `getUpdates` (the default).
+    Polling,
+    /// A webhook: Telegram posts updates to `url`, served on `listen`.
+    Webhook {
+        /// The public HTTPS URL Telegram posts to.
+        url: url::Url,
+        /// The local address to serve on.
+        listen: SocketAddr,
+        /// The secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+        secret: Option<String>,
+    },
+}
+
+/// Builds the bot client for `token` and the configured API URL.
+pub fn bot(token: &BotToken, api_url: Option<&str>) -> anyhow::Result<Bot> {
+    let client = teloxide::net::default_reqwest_settings()
+        .build()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot build the HTTP client: {}",
+                redact(&e.to_string(), token.expose())
+            )
+        })?;
+    let mut bot = Bot::with_client(token.expose(), client);
+    if let Some(url) = api_url {
+        let url = url::Url::parse(url)
+            .map_err(|e| anyhow::anyhow!("telegram.api_url \"{url}\" is not a URL: {e}"))?;
+        bot = bot.set_api_url(url);
+    }
+    Ok(bot)
+}
+
+/// A stop signal for background tasks, set once the dispatcher stops.
+#[derive(Clone)]
+pub struct Stopping(watch::Receiver<bool>);
+
+impl Stopping {
+    /// Resolves when shutdown began.
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stopping| *stopping).await;
+    }
+}
+
+/// Runs the bot until SIGINT or SIGTERM. `background` tasks (the scheduler) are
+/// started beside the dispatcher with a [`Stopping`] signal and awaited before return.
+pub async fn run<F, Fut>(app: App, token: BotToken, mode: Mode, background: F) -> anyhow::Result<()>
+where
+    F: FnOnce(App, Outbox, Stopping) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let bot = bot(&token, app.config().telegram.api_url.as_deref())?;
+    let outbox = Outbox::new(bot.clone(), &app.config().telegram.limits);
+    let secret = Arc::new(token);
+    let me = match bot.get_me().await {
+        Ok(me) => me,
+        Err(error) => {
+            anyhow::bail!(
+                "cannot reach Telegram (getMe): {}",
+                redact(&error.to_string(), secret.expose())
+            );
+        }
+    };
+    set_commands(&outbox).await;
+    let username = me.username().to_string();
+
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
+        .dependencies(dptree::deps![app.clone(), outbox.clone(), me])
+        .error_handler(Arc::new(LogErrors {
+            token: secret.clone(),
+        }))
+        .enable_ctrlc_handler()
+        .build();
+    let shutdown = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        terminate_signal().await;
+        tracing::info!("SIGTERM received: shutting down");
+        // The token refuses until dispatching started; retry briefly.
+        while shutdown.shutdown().is_err() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(background(app.clone(), outbox.clone(), Stopping(stop_rx)));
+
+    let listener_errors = Arc::new(ListenerErrors {
+        token: secret.clone(),
+        last_conflict: Default::default(),
+    });
+    match mode {
+        Mode::Polling => {
+            tracing::info!(bot = %username, mode = "long polling", "studybot is running");
+            let _ = bot.delete_webhook().await;
+            let listener = Polling::builder(bot.clone())
+                .timeout(Duration::from_secs(10))
+                .build();
+            dispatcher
+                .dispatch_with_listener(listener, listener_errors)
+                .await;
+        }
+        Mode::Webhook {
+            url,
+            listen,
+            secret: webhook_secret,
+        } => {
+            tracing::info!(bot = %username, mode = "webhook", %listen, "studybot is running");
+            let mut options = webhooks::Options::new(listen, url);
+            if let Some(webhook_secret) = webhook_secret {
+                options = options.secret_token(webhook_secret);
+            }
+            let listener = webhooks::axum(bot.clone(), options).await.map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot start the webhook: {}",
+                    redact(&e.to_string(), secret.expose())
+                )
+            })?;
+            // A webhook listener cannot fail once started (its error type is Infallible).
+            dispatcher
+                .dispatch_with_listener(listener, LoggingErrorHandler::new())
+                .await;
+        }
+    }
+    tracing::info!("dispatcher stopped; stopping background tasks");
+    let _ = stop_tx.send(true);
+    if let Err(error) = task.await {
+        tracing::error!(%error, "background task failed");
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM (SIGINT is teloxide's ctrl-c handler).
+async fn terminate_signal() {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
+}
+
+/// Publishes the command menu in Chinese, and in English for English-language users.
+async fn set_commands(outbox: &Outbox) {
+    let chinese: Vec<BotCommand> = COMMANDS
+        .iter()
+        .map(|c| BotCommand::new(c.name, c.description))
+        .collect();
+    let english: Vec<BotCommand> = COMMANDS
+        .iter()
+        .map(|c| BotCommand::new(c.name, c.description_en))
+        .collect();
+    let bot = outbox.bot();
+    if let Err(error) = outbox
+        .call(
+            None,
+            bot.set_my_commands(chinese).scope(BotCommandScope::Default),
+        )
+        .await
+    {
+        tracing::warn!(%error, "setMyCommands failed");
+    }
+    if let Err(error) = outbox
+        .call(None, bot.set_my_commands(english).language_code("en"))
+        .await
+    {
+        tracing::warn!(%error, "setMyCommands (en) failed");
+    }
+}
+
+/// The whole routing tree: every update kind the bot handles.
+pub fn schema() -> UpdateHandler<anyhow::Error> {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_button))
+        .branch(Update::filter_my_chat_member().endpoint(on_membership_change))
+}
+
+fn chat_kind(chat: &teloxide::types::Chat) -> ChatKind {
+    if chat.is_private() {
+        ChatKind::Private
+    } else if chat.is_channel() {
+        ChatKind::Channel
+    } else {
+        ChatKind::Group
+    }
+}
+
+async fn on_message(message: Message, app: App, outbox: Outbox, me: Me) -> HandlerResult {
+    let chat_id = message.chat.id;
+    if let Some(new_chat) = message.migrate_to_chat_id() {
+        tracing::info!(
+            chat_id = chat_id.0,
+            new_chat_id = new_chat.0,
+            "group migrated to a supergroup"
+        );
+        app.chat_migrated(chat_id.0, new_chat.0, Utc::now());
+        return Ok(());
+    }
+    let Some(text) = message.text() else {
+        return Ok(());
+    };
+    let Some(user) = message.from.as_ref() else {
+        return Ok(());
+    };
+    let input = command::parse(text, Some(me.username()));
+    let span = tracing::info_span!(
+        "update",
+        chat_id = chat_id.0,
+        user_id = user.id.0,
+        command = input.name()
+    );
+    let _enter = span.enter();
+    let context = ChatContext {
+        chat_id: chat_id.0,
+        kind: chat_kind(&message.chat),
+        user_id: user.id.0,
+        user_name: user.full_name(),
+    };
+    for reply in app.handle(&context, input) {
+        deliver(&app, &outbox, chat_id, &reply).await;
+    }
+    Ok(())
+}
+
+/// Sends a reply; a chat that is gone or migrated is recorded, other failures logged once.
+async fn deliver(app: &App, outbox: &Outbox, chat_id: ChatId, reply: &crate::reply::Reply) {
+    match outbox.send_reply(chat_id, reply).await {
+        Ok(_) => {}
+        Err(SendError::ChatGone(reason)) => {
+            tracing::info!(chat_id = chat_id.0, %reason, "chat removed the bot; marking it inactive");
+            app.chat_removed(chat_id.0, &reason, Utc::now());
+        }
+        Err(SendError::Migrated(new_chat)) => {
+            app.chat_migrated(chat_id.0, new_chat.0, Utc::now());
+            if let Err(error) = outbox.send_reply(new_chat, reply).await {
+                tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");
+            }
+        }
+        Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "reply failed"),
+    }
+}
+
+async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerResult {
+    let span = tracing::info_span!(
+        "callback",
+        user_id = query.from.id.0,
+        data = query.data.as_deref().unwrap_or("")
+    );
+    let _enter = span.enter();
+    let bot = outbox.bot().clone();
+    let result = app.press(query.data.as_deref().unwrap_or(""));
+    let notice = match &result {
+        Ok(_) => None,
+        Err(stale) => Some(stale.plain_text()),
+    };
+    // Always answer the callback query, so the button stops spinning.
+    let mut answer = bot.answer_callback_query(query.id.clone());
+    if let Some(notice) = notice {
+        answer = answer.text(notice);
+    }
+    if let Err(error) = outbox.call(None, answer).await {
+        tracing::warn!(%error, "answerCallbackQuery failed");
+    }
+    let Ok(reply) = result else {
+        return Ok(());
+    };
+    match query.message {
+        Some(MaybeInaccessibleMessage::Regular(message)) => {
+            let chat_id = message.chat.id;
+            match outbox.edit_reply(chat_id, message.id, &reply).await {
+                Ok(()) => {}
+                Err(SendError::Rejected(reason)) if reason.contains("not modified") => {}
+                Err(SendError::Rejected(_)) => deliver(&app, &outbox, chat_id, &reply).await,
+                Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "edit failed"),
+            }
+        }
+        Some(MaybeInaccessibleMessage::Inaccessible(message)) => {
+            deliver(&app, &outbox, message.chat.id, &reply).await
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+async fn on_membership_change(update: ChatMemberUpdated, app: App) -> HandlerResult {
+    let chat_id = update.chat.id.0;
+    match update.new_chat_member.kind {
+        ChatMemberKind::Left | ChatMemberKind::Banned(_) => {
+            tracing::info!(chat_id, "the bot was removed from the chat");
+            app.chat_removed(
+                chat_id,
+                "bot removed from the chat (my_chat_member)",
+                Utc::now(),
+            );
+        }
+        ChatMemberKind::Member(_) | ChatMemberKind::Administrator(_) | ChatMemberKind::Owner(_) => {
+            tracing::info!(chat_id, "the bot was added to the chat");
+            app.chat_added(chat_id, Utc::now());
+        }
+        ChatMemberKind::Restricted(_) => {}
+    }
+    Ok(())
+}
+
+/// Logs handler errors once, with the token redacted.
+struct LogErrors {
+    token: Arc<BotToken>,
+}
+
+impl ErrorHandler<anyhow::Error> for LogErrors {
+    fn handle_error(
+        self: Arc<Self>,
+        error: anyhow::Error,
+    ) -> futures_util::future::BoxFuture<'static, ()> {
+        let text = redact(&format!("{error:#}"), self.token.expose());
+        Box::pin(async move { tracing::error!(error = %text, "handler failed") })
+    }
+}
+
+/// Logs update-listener errors with the token redacted, and explains 409 Conflict.
+struct ListenerErrors {
+    token: Arc<BotToken>,
+    last_conflict: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl ListenerErrors {
+    /// Whether to explain a 409 now: at most once a minute, not on every retry.
+    fn first_conflict_in_a_while(&self) -> bool {
+        let now = std::time::Instant::now();
+        let mut last = self.last_conflict.lock().unwrap_or_else(|p| p.into_inner());
+        let explain = last.is_none_or(|at| now.duration_since(at) > Duration::from_secs(60));
+        if explain {
+            *last = Some(now);
+        }
+        explain
+    }
+}
+
+impl ErrorHandler<teloxide::RequestError> for ListenerErrors {
+    fn handle_error(
+        self: Arc<Self>,
+        error: teloxide::RequestError,
+    ) -> futures_util::future::BoxFuture<'static, ()> {
+        let text = redact(&error.to_string(), self.token.expose());
+        Box::pin(async move {
+            if error::is_conflict(&text) {
+                if self.first_conflict_in_a_while() {
+                    tracing::error!(
+                        "409 Conflict: another process is polling Telegram with this bot token. \
+                         Only one studybot instance may run per token: stop the other one (or remove its webhook). \
+                         Retrying with backoff."
+                    );
+                }
+                // Polling retries at once after an error; a pause keeps this from becoming a storm.
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            } else {
+                tracing::warn!(error = %text, "getUpdates failed; retrying");
+            }
+        })
+    }
+}
