@@ -5,6 +5,7 @@
 //! default distribution by chat id). SIGINT and SIGTERM stop polling, let in-flight
 //! handlers finish and stop background tasks; the caller then flushes sled.
 
+pub mod admins;
 pub mod error;
 pub mod outbox;
 
