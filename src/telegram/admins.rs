@@ -30,7 +30,10 @@ impl AdminCache {
         {
             return answer;
         }
-        let answer = match outbox.call(None, outbox.bot().get_chat_member(chat, user)).await {
+        let answer = match outbox
+            .call(None, outbox.bot().get_chat_member(chat, user))
+            .await
+        {
             Ok(member) => member.is_privileged(),
             Err(error) => {
                 tracing::warn!(chat_id = chat.0, user_id = user.0, %error, "getChatMember failed");
@@ -46,6 +49,8 @@ impl AdminCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, u64), (bool, Instant)>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use teloxide::RequestError;
 use teloxide::types::ChatId;
+use teloxide::{ApiError, RequestError};
 
 /// What a failed request means for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,8 @@ pub fn classify(error: &RequestError) -> Failure {
         RequestError::InvalidJson { source, .. } => {
             Failure::Transient(format!("invalid response: {source}"))
         }
+        // Unknown errors display as `Unknown error: "…"`: classify the description itself.
+        RequestError::Api(ApiError::Unknown(description)) => classify_description(description),
         RequestError::Api(api) => classify_description(&api.to_string()),
     }
 }

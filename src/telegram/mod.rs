@@ -23,6 +23,7 @@ use teloxide::types::{
 };
 use teloxide::update_listeners::{Polling, webhooks};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::app::{App, ChatContext, ChatKind};
 use crate::command::{self, COMMANDS};
@@ -130,12 +131,32 @@ where
         Mode::Polling => {
             tracing::info!(bot = %username, mode = "long polling", "studybot is running");
             let _ = bot.delete_webhook().await;
-            let listener = Polling::builder(bot.clone())
-                .timeout(Duration::from_secs(10))
-                .build();
-            dispatcher
-                .dispatch_with_listener(listener, listener_errors)
-                .await;
+            // The dispatcher calls getMe again before polling; a network fault there
+            // must not end the service, so it is retried a few times.
+            let mut attempt = 0;
+            loop {
+                let listener = Polling::builder(bot.clone())
+                    .timeout(Duration::from_secs(10))
+                    .build();
+                match dispatcher
+                    .try_dispatch_with_listener(listener, listener_errors.clone())
+                    .await
+                {
+                    Ok(()) => break,
+                    Err(error) if attempt < 5 => {
+                        attempt += 1;
+                        tracing::warn!(error = %redact(&error.to_string(), secret.expose()), attempt, "cannot start polling; retrying");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                    Err(error) => {
+                        let _ = stop_tx.send(true);
+                        anyhow::bail!(
+                            "cannot start polling: {}",
+                            redact(&error.to_string(), secret.expose())
+                        );
+                    }
+                }
+            }
         }
         Mode::Webhook {
             url,
@@ -255,16 +276,19 @@ async fn on_message(message: Message, app: App, outbox: Outbox, me: Me) -> Handl
         user_id = user.id.0,
         command = input.name()
     );
-    let _enter = span.enter();
     let context = ChatContext {
         chat_id: chat_id.0,
         kind: chat_kind(&message.chat),
         user_id: user.id.0,
         user_name: user.full_name(),
     };
-    for reply in app.handle(&context, input) {
-        deliver(&app, &outbox, chat_id, &reply).await;
+    async {
+        for reply in app.handle(&context, input) {
+            deliver(&app, &outbox, chat_id, &reply).await;
+        }
     }
+    .instrument(span)
+    .await;
     Ok(())
 }
 
@@ -292,7 +316,12 @@ async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerRes
         user_id = query.from.id.0,
         data = query.data.as_deref().unwrap_or("")
     );
-    let _enter = span.enter();
+    press(query, app, outbox).instrument(span).await;
+    Ok(())
+}
+
+/// Answers the callback query, then edits the message in place (or sends a new one).
+async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
     let bot = outbox.bot().clone();
     let result = app.press(query.data.as_deref().unwrap_or(""));
     let notice = match &result {
@@ -308,7 +337,7 @@ async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerRes
         tracing::warn!(%error, "answerCallbackQuery failed");
     }
     let Ok(reply) = result else {
-        return Ok(());
+        return;
     };
     match query.message {
         Some(MaybeInaccessibleMessage::Regular(message)) => {
@@ -325,7 +354,6 @@ async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerRes
         }
         None => {}
     }
-    Ok(())
 }
 
 async fn on_membership_change(update: ChatMemberUpdated, app: App) -> HandlerResult {
@@ -394,11 +422,9 @@ impl ErrorHandler<teloxide::RequestError> for ListenerErrors {
                     tracing::error!(
                         "409 Conflict: another process is polling Telegram with this bot token. \
                          Only one studybot instance may run per token: stop the other one (or remove its webhook). \
-                         Retrying with backoff."
+                         teloxide retries with exponential backoff meanwhile."
                     );
                 }
-                // Polling retries at once after an error; a pause keeps this from becoming a storm.
-                tokio::time::sleep(Duration::from_secs(5)).await;
             } else {
                 tracing::warn!(error = %text, "getUpdates failed; retrying");
             }

@@ -1,0 +1,402 @@
+//! End to end on Telegram: the real `studybot run` binary against the fake Bot API.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use studybot::app::{App, ChatContext, ChatKind};
+use studybot::command;
+use studybot::config::Config;
+use studybot::library::Library;
+use studybot::reply::MESSAGE_LIMIT;
+use studybot::store::Store;
+
+use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use support::{BotProcess, TOKEN, TOKEN_SECRET, Workspace};
+
+const WAIT: Duration = Duration::from_secs(10);
+const BOT: &str = FakeTelegram::BOT_USERNAME;
+
+/// The replies the console would give, as Telegram HTML: the wording must be the same.
+fn expected_html(input: &str, kind: ChatKind) -> Vec<String> {
+    let store = Store::in_memory();
+    let (library, _) = Library::load(&support::root().join("data"), &store).unwrap();
+    let app = App::new(library, store, Config::default());
+    let chat = ChatContext {
+        chat_id: 1,
+        kind,
+        user_id: 1,
+        user_name: "x".into(),
+    };
+    app.handle(&chat, command::parse(input, Some(BOT)))
+        .iter()
+        .flat_map(|reply| reply.split(MESSAGE_LIMIT))
+        .map(|reply| reply.html())
+        .collect()
+}
+
+fn messages_to(tg: &FakeTelegram, chat_id: i64) -> Vec<Value> {
+    tg.requests_for("sendMessage")
+        .into_iter()
+        .filter(|r| r.ok() && r.body["chat_id"].as_i64() == Some(chat_id))
+        .map(|r| r.body)
+        .collect()
+}
+
+async fn started(tg: &FakeTelegram, workspace: &Workspace) -> BotProcess {
+    let bot = BotProcess::start(workspace, &tg.api_url(), &["run"]);
+    // A long poll is recorded only when it returns, so wait for the start-up calls instead.
+    assert!(
+        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
+        "the bot starts: {}",
+        bot.log()
+    );
+    bot
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_answer_in_private_and_group_chats_with_console_wording() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+
+    let ann = FakeUser::new(42, "Ann");
+    let private = FakeChat::private(&ann);
+    let group = FakeChat::group(-100, "学习小组");
+    let supergroup = FakeChat::supergroup(-1001234, "支部");
+    let inputs = [
+        "/start",
+        "/help",
+        "/outline",
+        "/section 2.2",
+        "/search 网格",
+        "/section 9.9",
+        "/foo",
+        "你好",
+    ];
+    for input in inputs {
+        tg.send_text(&private, &ann, input);
+    }
+    tg.send_text(&group, &ann, &format!("/section@{BOT} 2.1"));
+    tg.send_text(&group, &ann, "/section@other_bot 2.1");
+    tg.send_text(&group, &ann, "大家好");
+    tg.send_text(&group, &ann, "/outline");
+    tg.send_text(&supergroup, &ann, "/section 二.三");
+    assert!(
+        tg.wait_until(
+            |r| r.iter().filter(|r| r.is("sendMessage")).count() >= 11,
+            WAIT
+        )
+        .await,
+        "{}",
+        bot.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let private_texts: Vec<String> = messages_to(&tg, 42)
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = inputs
+        .iter()
+        .flat_map(|input| expected_html(input, ChatKind::Private))
+        .collect();
+    assert_eq!(private_texts, expected);
+    for message in messages_to(&tg, 42) {
+        assert_eq!(message["parse_mode"], "HTML");
+    }
+
+    let group_messages = messages_to(&tg, -100);
+    assert_eq!(
+        group_messages.len(),
+        2,
+        "text and other bots' commands are ignored in groups"
+    );
+    assert_eq!(
+        group_messages[0]["text"].as_str().unwrap(),
+        expected_html("/section 2.1", ChatKind::Group)[0]
+    );
+    let buttons: Vec<&str> = group_messages[0]["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["callback_data"].as_str().unwrap())
+        .collect();
+    assert_eq!(buttons, vec!["s:xzsj:2", "o:xzsj", "s:xzsj:2.2"]);
+    let supergroup_messages = messages_to(&tg, -1001234);
+    assert!(
+        supergroup_messages[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("2.3 用实功凝聚民心民力")
+    );
+
+    let commands = tg.requests_for("setMyCommands");
+    assert_eq!(commands.len(), 2);
+    let names: Vec<&str> = commands[0].body["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"section") && names.contains(&"search") && names.contains(&"outline"));
+    assert_eq!(commands[1].body["language_code"], "en");
+    assert!(bot.log().contains(BOT), "the log names the bot");
+
+    let status = bot.terminate(WAIT).await;
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_edit_in_place_and_forgeries_change_nothing() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let ann = FakeUser::new(7, "Ann");
+    let chat = FakeChat::private(&ann);
+    tg.send_text(&chat, &ann, "/section 2.1");
+    assert!(tg.wait_for_requests("sendMessage", 1, WAIT).await);
+    let message_id = tg.last_message_id(7).unwrap();
+
+    tg.press_button(&chat, &ann, message_id, "s:xzsj:2.2");
+    assert!(
+        tg.wait_for_requests("editMessageText", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    assert!(tg.wait_for_requests("answerCallbackQuery", 1, WAIT).await);
+    let edit = &tg.requests_for("editMessageText")[0].body;
+    assert_eq!(edit["message_id"].as_i64(), Some(message_id));
+    assert_eq!(
+        edit["text"].as_str().unwrap(),
+        expected_html("/section 2.2", ChatKind::Private)[0]
+    );
+
+    for forged in [
+        "s:xzsj:9.9",
+        "garbage",
+        "s:other:2.1",
+        "o:",
+        &"x".repeat(64),
+    ] {
+        tg.press_button(&chat, &ann, message_id, forged);
+    }
+    assert!(
+        tg.wait_for_requests("answerCallbackQuery", 6, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        tg.requests_for("editMessageText").len(),
+        1,
+        "forged buttons edit nothing"
+    );
+    assert_eq!(
+        tg.requests_for("sendMessage").len(),
+        1,
+        "forged buttons send nothing"
+    );
+    for answer in &tg.requests_for("answerCallbackQuery")[1..] {
+        assert_eq!(answer.body["text"], "这个按钮已失效，请重新发送 /outline。");
+    }
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_pauses_then_the_reply_is_sent_once() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let ann = FakeUser::new(8, "Ann");
+    tg.rate_limit_next(1, 1);
+    tg.send_text(&FakeChat::private(&ann), &ann, "/section 3.1");
+    assert!(
+        tg.wait_until(|r| r.iter().any(|r| r.is("sendMessage") && r.ok()), WAIT)
+            .await,
+        "{}",
+        bot.log()
+    );
+    let sends = tg.requests_for("sendMessage");
+    assert_eq!(sends.len(), 2, "one 429, one success");
+    assert_eq!(sends[0].status, 429);
+    assert!(
+        sends[1].at.duration_since(sends[0].at) >= Duration::from_millis(950),
+        "waited retry_after"
+    );
+    assert_eq!(messages_to(&tg, 8).len(), 1);
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_and_migrated_chats_are_recorded() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let ann = FakeUser::new(9, "Ann");
+    let kicked = FakeChat::group(-200, "kicked");
+    let left = FakeChat::group(-300, "left");
+    let migrating = FakeChat::group(-400, "migrating");
+    tg.kick(-200);
+    tg.send_text(&kicked, &ann, "/outline");
+    tg.chat_member_update(&left, "member", "left");
+    tg.migrate(-400, -1000400);
+    tg.send_text(&migrating, &ann, "/section 1");
+    assert!(
+        tg.wait_until(|_| !messages_to(&tg, -1000400).is_empty(), WAIT)
+            .await,
+        "{}",
+        bot.log()
+    );
+    assert!(tg.wait_updates_consumed(WAIT).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(bot.terminate(WAIT).await.success());
+
+    let store = Store::open(&workspace.db()).unwrap();
+    let kicked = store
+        .chat_status(-200)
+        .unwrap()
+        .expect("kicked chat recorded");
+    assert!(!kicked.active && kicked.reason.unwrap().starts_with("Forbidden:"));
+    assert!(
+        !store
+            .chat_status(-300)
+            .unwrap()
+            .expect("left chat recorded")
+            .active
+    );
+    assert_eq!(
+        store.chat_status(-400).unwrap().unwrap().migrated_to,
+        Some(-1000400)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_1000_updates_across_100_chats_is_answered_once_each_in_order() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::unlimited();
+    let bot = started(&tg, &workspace).await;
+    let refs = ["0", "1", "1.1", "2", "2.1", "2.2", "2.3", "3", "3.1", "3.2"];
+    for round in 0..10 {
+        for chat in 0..100 {
+            let user = FakeUser::new(10_000 + chat, "U");
+            let chat = if chat % 2 == 0 {
+                FakeChat::private(&user)
+            } else {
+                FakeChat::group(-10_000 - chat, "G")
+            };
+            tg.send_text(&chat, &user, &format!("/section {}", refs[round]));
+        }
+    }
+    let answered = tg
+        .wait_until(
+            |r| r.iter().filter(|r| r.is("sendMessage") && r.ok()).count() >= 1000,
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(answered, "{}", bot.log());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut per_chat: HashMap<i64, Vec<String>> = HashMap::new();
+    for message in tg.sent_messages() {
+        let text = message["text"].as_str().unwrap();
+        let heading = text.split('\n').next().unwrap().to_string();
+        per_chat
+            .entry(message["chat_id"].as_i64().unwrap())
+            .or_default()
+            .push(heading);
+    }
+    assert_eq!(per_chat.len(), 100);
+    let expected: Vec<String> = refs
+        .iter()
+        .map(|r| {
+            expected_html(&format!("/section {r}"), ChatKind::Private)[0]
+                .split('\n')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for (chat, headings) in per_chat {
+        assert_eq!(
+            headings, expected,
+            "chat {chat}: every update answered once, in order"
+        );
+    }
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_busy_exits_zero_and_loses_nothing() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new(
+        "chat_per_second = 20\nchat_burst = 1\nglobal_per_second = 100\nglobal_burst = 1",
+    );
+    let bot = started(&tg, &workspace).await;
+    let ann = FakeUser::new(11, "Ann");
+    let chat = FakeChat::private(&ann);
+    for i in 0..60 {
+        tg.send_text(
+            &chat,
+            &ann,
+            &format!("/section {}", ["2.2", "3.1", "4.1"][i % 3]),
+        );
+    }
+    assert!(tg.wait_for_requests("sendMessage", 5, WAIT).await);
+    let started_at = std::time::Instant::now();
+    let status = bot.terminate(WAIT).await;
+    assert!(status.success(), "exit 0 on SIGTERM");
+    assert!(
+        started_at.elapsed() < Duration::from_secs(8),
+        "stops within a few seconds"
+    );
+    let before_restart = tg.sent_messages().len();
+    assert!(before_restart < 60 || tg.pending_updates() == 0);
+
+    // Whatever was not handled is still pending at Telegram and is answered after a restart.
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    assert!(
+        tg.wait_until(|_| tg.sent_messages().len() >= 60, Duration::from_secs(20))
+            .await,
+        "{}",
+        bot.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        tg.sent_messages().len(),
+        60,
+        "every update answered exactly once across the restart"
+    );
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_logs_and_409_is_explained() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let ann = FakeUser::new(12, "Ann");
+    tg.block(12);
+    tg.send_text(&FakeChat::private(&ann), &ann, "/outline");
+    tg.unknown_chat(-500);
+    tg.send_text(&FakeChat::group(-500, "x"), &ann, "/outline");
+    tg.set_fault_rate(1.0);
+    tg.set_fault_kinds(&[support::fake_telegram::FaultKind::Drop]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    tg.set_fault_rate(0.0);
+    tg.set_conflict(true);
+    let explained = tg
+        .wait_state(|_| bot.log().contains("409 Conflict"), WAIT)
+        .await;
+    tg.set_conflict(false);
+    let status = bot.terminate(WAIT).await;
+    let log = support::read_log(&workspace.log());
+    assert!(explained, "{log}");
+    assert!(log.contains("another process is polling Telegram with this bot token"));
+    assert!(status.success());
+    assert!(
+        !log.contains(TOKEN) && !log.contains(TOKEN_SECRET),
+        "token leaked:\n{log}"
+    );
+}
