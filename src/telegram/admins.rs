@@ -14,10 +14,13 @@ const TTL: Duration = Duration::from_secs(60);
 /// The cache is cleared when it grows past this many entries (it only saves API calls).
 const MAX_ENTRIES: usize = 10_000;
 
+/// Cached answers: (chat id, user id) → (is an administrator, when asked).
+type Answers = HashMap<(i64, u64), (bool, Instant)>;
+
 /// Caches "is this user an administrator of this chat". Cheap to clone.
 #[derive(Clone, Default)]
 pub struct AdminCache {
-    entries: Arc<Mutex<HashMap<(i64, u64), (bool, Instant)>>>,
+    entries: Arc<Mutex<Answers>>,
 }
 
 impl AdminCache {
@@ -30,7 +33,10 @@ impl AdminCache {
         {
             return answer;
         }
-        let answer = match outbox.call(None, outbox.bot().get_chat_member(chat, user)).await {
+        let answer = match outbox
+            .call(None, outbox.bot().get_chat_member(chat, user))
+            .await
+        {
             Ok(member) => member.is_privileged(),
             Err(error) => {
                 tracing::warn!(chat_id = chat.0, user_id = user.0, %error, "getChatMember failed");
@@ -45,7 +51,9 @@ impl AdminCache {
         answer
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, u64), (bool, Instant)>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
