@@ -8,6 +8,9 @@
 //!     splitting into messages of at most 4096 characters.
 //!   - [`messages`]: the wording of every reply, built from the text model.
 //!   - [`command`]: parsing what users type into commands.
+//!   - [`schedule`]: send times, time zones, next send instants across daylight saving,
+//!     the due decision and the records of subscriptions and the delivery ledger.
+//!   - [`plan`]: the reading plan, the order in which a chat receives the sections.
 //! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - [`store`]: typed collections over sled, with an in-memory twin.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
@@ -21,7 +24,9 @@ pub mod config;
 pub mod console;
 pub mod library;
 pub mod messages;
+pub mod plan;
 pub mod reply;
+pub mod schedule;
 pub mod store;
 pub mod telegram;
 pub mod text;
