@@ -242,6 +242,11 @@ pub enum Due {
 /// This relies on the scheduler reporting every delivery it was handed (success or
 /// failure) before asking for the next batch: an `Intended` entry is read as "the last
 /// attempt was interrupted", which is only true if no attempt is still running.
+///
+/// The ledger has one entry per chat and day, not per message: a section longer than
+/// one message would be resent whole, repeating parts that had already arrived. Every
+/// section of the shipped speech fits in one message (a test checks this), so today the
+/// bound is one duplicate message per chat whose send was in flight.
 pub fn decide(
     scheduled: DateTime<Utc>,
     ledger: Option<&DeliveryState>,
