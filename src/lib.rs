@@ -15,6 +15,8 @@
 //! - [`store`]: typed collections over sled, with an in-memory twin.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
 //! - [`app`]: what each command does; shared by both transports.
+//! - [`subscription`]: the subscription commands and the daily deliveries the scheduler
+//!   sends (`impl App`).
 //! - Transports: [`console`] (stdin/stdout) and [`telegram`] (teloxide, with one
 //!   rate-limited send path).
 
@@ -28,5 +30,6 @@ pub mod plan;
 pub mod reply;
 pub mod schedule;
 pub mod store;
+pub mod subscription;
 pub mod telegram;
 pub mod text;

@@ -261,8 +261,11 @@ async fn on_message(message: Message, app: App, outbox: Outbox, me: Me) -> Handl
         kind: chat_kind(&message.chat),
         user_id: user.id.0,
         user_name: user.full_name(),
+        // Until the admin check (AdminCache) is wired in here, only private chats may
+        // change subscription settings: refusing group members is the safe default.
+        is_admin: message.chat.is_private(),
     };
-    for reply in app.handle(&context, input) {
+    for reply in app.handle(&context, input, Utc::now()) {
         deliver(&app, &outbox, chat_id, &reply).await;
     }
     Ok(())
