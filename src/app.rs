@@ -37,6 +37,10 @@ pub struct ChatContext {
     pub user_id: u64,
     /// The sender's name as Telegram shows it.
     pub user_name: String,
+    /// Whether the sender may change the chat's settings (subscribe, unsubscribe, send
+    /// time, time zone). The transport decides: `true` in private chats and the console;
+    /// in groups, whether Telegram lists the sender as creator or administrator.
+    pub is_admin: bool,
 }
 
 /// The shared state of a running studybot. Cheap to clone.
@@ -82,11 +86,11 @@ impl App {
         self.inner.library.default_document()
     }
 
-    /// Answers one input. Returns no reply where silence is right (text in a group,
-    /// a command for another bot).
-    pub fn handle(&self, chat: &ChatContext, input: Input) -> Vec<Reply> {
+    /// Answers one input received at `now`. Returns no reply where silence is right
+    /// (text in a group, a command for another bot).
+    pub fn handle(&self, chat: &ChatContext, input: Input, now: DateTime<Utc>) -> Vec<Reply> {
         match input {
-            Input::Command(command) => vec![self.command(chat, command)],
+            Input::Command(command) => self.command(chat, command, now),
             Input::Unknown(name) => vec![errors::unknown_command(&name)],
             Input::OtherBot => Vec::new(),
             Input::Text if chat.kind == ChatKind::Private => vec![errors::not_a_command()],
@@ -94,14 +98,21 @@ impl App {
         }
     }
 
-    fn command(&self, _chat: &ChatContext, command: Command) -> Reply {
+    fn command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
         let document = self.document();
         match command {
-            Command::Start => messages::start(document),
-            Command::Help => messages::help(),
-            Command::Outline => messages::outline(document),
-            Command::Section(argument) => self.section(&argument),
-            Command::Search(query) => self.search(&query),
+            Command::Start => vec![messages::start(document)],
+            Command::Help => vec![messages::help()],
+            Command::Outline => vec![messages::outline(document)],
+            Command::Section(argument) => vec![self.section(&argument)],
+            Command::Search(query) => vec![self.search(&query)],
+            Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
+            Command::Unsubscribe => self.unsubscribe(chat, "", now),
+            Command::SetTime(argument) => self.set_time(chat, &argument, now),
+            Command::Timezone(argument) => self.set_timezone(chat, &argument, now),
+            Command::Status => self.status(chat, "", now),
+            Command::Today => self.today(chat, "", now),
+            Command::Plan => self.plan(chat, "", now),
         }
     }
 
@@ -135,10 +146,14 @@ impl App {
         messages::search_results(document, &search(document, query))
     }
 
-    /// The bot was removed from a chat or blocked there: stop writing to it.
+    /// The bot was removed from a chat or blocked there: stop writing to it, and turn
+    /// its subscription off until it subscribes again.
     pub fn chat_removed(&self, chat_id: i64, reason: &str, now: DateTime<Utc>) {
         if let Err(error) = self.inner.store.mark_chat_inactive(chat_id, reason, now) {
             tracing::error!(chat_id, %error, "cannot record that the chat removed the bot");
+        }
+        if let Err(error) = self.inner.store.disable(chat_id, reason) {
+            tracing::error!(chat_id, %error, "cannot disable the chat's subscription");
         }
     }
 
@@ -149,10 +164,14 @@ impl App {
         }
     }
 
-    /// A group became a supergroup with a new id.
+    /// A group became a supergroup with a new id: its subscription, plan and ledger
+    /// move there (a day interrupted by the migration is then delivered to the new id).
     pub fn chat_migrated(&self, old: i64, new: i64, now: DateTime<Utc>) {
         if let Err(error) = self.inner.store.mark_chat_migrated(old, new, now) {
             tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot record the migration");
+        }
+        if let Err(error) = self.inner.store.migrate(old, new) {
+            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot move the subscription");
         }
     }
 

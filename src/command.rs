@@ -14,6 +14,20 @@ pub enum Command {
     Section(String),
     /// `/search <words>`: keyword search.
     Search(String),
+    /// `/subscribe [HH:MM]`: receive one section a day at this local time.
+    Subscribe(String),
+    /// `/unsubscribe`: stop the daily section.
+    Unsubscribe,
+    /// `/settime HH:MM`: change the local send time.
+    SetTime(String),
+    /// `/timezone <IANA name>`: change the chat's time zone (without a name: show it).
+    Timezone(String),
+    /// `/status`: the subscription's state.
+    Status,
+    /// `/today`: today's section now, without moving the plan.
+    Today,
+    /// `/plan`: progress through the text and what comes next.
+    Plan,
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -61,6 +75,48 @@ pub const COMMANDS: &[CommandInfo] = &[
         description_en: "Search the text",
         example: "/search 网格",
     },
+    CommandInfo {
+        name: "subscribe",
+        description: "订阅每日学习，每天定时发一节",
+        description_en: "Get one section a day",
+        example: "/subscribe 08:00",
+    },
+    CommandInfo {
+        name: "unsubscribe",
+        description: "退订每日学习",
+        description_en: "Stop the daily section",
+        example: "/unsubscribe",
+    },
+    CommandInfo {
+        name: "settime",
+        description: "修改每日发送时间",
+        description_en: "Change the daily send time",
+        example: "/settime 20:30",
+    },
+    CommandInfo {
+        name: "timezone",
+        description: "修改时区（IANA 时区名）",
+        description_en: "Change the time zone (IANA name)",
+        example: "/timezone Europe/Berlin",
+    },
+    CommandInfo {
+        name: "status",
+        description: "查看订阅状态",
+        description_en: "Subscription status",
+        example: "/status",
+    },
+    CommandInfo {
+        name: "today",
+        description: "现在就看今天的一节",
+        description_en: "Today's section now",
+        example: "/today",
+    },
+    CommandInfo {
+        name: "plan",
+        description: "学习进度和接下来的内容",
+        description_en: "Reading progress and what comes next",
+        example: "/plan",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -97,6 +153,30 @@ impl Command {
             Self::Outline => "outline",
             Self::Section(_) => "section",
             Self::Search(_) => "search",
+            Self::Subscribe(_) => "subscribe",
+            Self::Unsubscribe => "unsubscribe",
+            Self::SetTime(_) => "settime",
+            Self::Timezone(_) => "timezone",
+            Self::Status => "status",
+            Self::Today => "today",
+            Self::Plan => "plan",
+        }
+    }
+
+    /// Whether the command changes the chat's subscription, which in groups only
+    /// administrators may do (the transport asks Telegram only for these).
+    pub fn changes_subscription(&self) -> bool {
+        match self {
+            Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) => true,
+            Self::Timezone(zone) => !zone.trim().is_empty(),
+            Self::Start
+            | Self::Help
+            | Self::Outline
+            | Self::Section(_)
+            | Self::Search(_)
+            | Self::Status
+            | Self::Today
+            | Self::Plan => false,
         }
     }
 }
@@ -128,6 +208,13 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "outline" => Command::Outline,
         "section" => Command::Section(argument),
         "search" => Command::Search(argument),
+        "subscribe" => Command::Subscribe(argument),
+        "unsubscribe" => Command::Unsubscribe,
+        "settime" => Command::SetTime(argument),
+        "timezone" => Command::Timezone(argument),
+        "status" => Command::Status,
+        "today" => Command::Today,
+        "plan" => Command::Plan,
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)
@@ -175,6 +262,35 @@ mod tests {
             parse("/section@anything 2.1", None),
             Input::Command(Command::Section("2.1".into()))
         );
+    }
+
+    #[test]
+    fn subscription_commands() {
+        let cases = [
+            ("/subscribe", Command::Subscribe(String::new())),
+            ("/subscribe 8:00", Command::Subscribe("8:00".into())),
+            ("/unsubscribe", Command::Unsubscribe),
+            ("/settime ８：００", Command::SetTime("８：００".into())),
+            (
+                "/timezone Europe/Berlin",
+                Command::Timezone("Europe/Berlin".into()),
+            ),
+            ("/status", Command::Status),
+            ("/today", Command::Today),
+            ("/plan", Command::Plan),
+        ];
+        for (text, command) in cases {
+            let name = command.name();
+            assert_eq!(parse(text, None), Input::Command(command), "{text}");
+            assert!(
+                COMMANDS.iter().any(|info| info.name == name),
+                "{name} is listed"
+            );
+        }
+        assert!(Command::Subscribe(String::new()).changes_subscription());
+        assert!(Command::Timezone("Asia/Shanghai".into()).changes_subscription());
+        assert!(!Command::Timezone(String::new()).changes_subscription());
+        assert!(!Command::Status.changes_subscription());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveTime;
+use chrono::{NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -30,6 +30,10 @@ pub struct Config {
     pub timezone: Tz,
     /// The local send time for new subscriptions. Default `08:00`.
     pub daily_time: NaiveTime,
+    /// How long after a chat's send time its excerpt may still go out (after a restart,
+    /// a crash or failed attempts); later, the day is skipped. Default 6 hours
+    /// (`grace_hours = 6`); 1 to 23 hours, so a day never overlaps the next.
+    pub grace: TimeDelta,
     /// Telegram settings.
     pub telegram: TelegramConfig,
 }
@@ -121,6 +125,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     timezone: Option<String>,
     daily_time: Option<String>,
+    grace_hours: Option<i64>,
     #[serde(default)]
     telegram: FileTelegram,
 }
@@ -139,6 +144,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             timezone: chrono_tz::Asia::Shanghai,
             daily_time: NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+            grace: crate::schedule::DEFAULT_GRACE,
             telegram: TelegramConfig::default(),
         }
     }
@@ -205,12 +211,22 @@ impl Config {
                 ))
             })?,
         };
+        let grace = match file.grace_hours {
+            None => defaults.grace,
+            Some(hours @ 1..=23) => TimeDelta::hours(hours),
+            Some(hours) => {
+                return Err(ConfigError(format!(
+                    "config key grace_hours: {hours} is not between 1 and 23 (e.g. 6)"
+                )));
+            }
+        };
         let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
         Ok(Self {
             database: resolve(file.database.unwrap_or(defaults.database)),
             data_dir: resolve(file.data_dir.unwrap_or(defaults.data_dir)),
             timezone,
             daily_time,
+            grace,
             telegram: TelegramConfig {
                 api_url,
                 limits: file.telegram.limits.unwrap_or_default(),
@@ -258,6 +274,7 @@ mod tests {
         let config = parse(include_str!("../config.toml")).unwrap();
         assert_eq!(config.timezone, chrono_tz::Asia::Shanghai);
         assert_eq!(config.daily_time, NaiveTime::from_hms_opt(8, 0, 0).unwrap());
+        assert_eq!(config.grace, TimeDelta::hours(6));
         assert_eq!(config.database, Path::new("/etc/studybot/studybot.db"));
     }
 
@@ -266,6 +283,8 @@ mod tests {
         let cases = [
             ("timezone = \"Mars/Olympus\"", "timezone"),
             ("daily_time = \"25:00\"", "daily_time"),
+            ("grace_hours = 0", "grace_hours"),
+            ("grace_hours = 24", "grace_hours"),
             ("colour = \"red\"", "colour"),
             ("[telegram]\napi_url = \"ftp://x\"", "telegram.api_url"),
             ("[telegram]\ntoken = \"x\"", "token"),

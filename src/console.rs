@@ -17,13 +17,14 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         kind: ChatKind::Private,
         user_id: CONSOLE_CHAT_ID as u64,
         user_name: "console".into(),
+        is_admin: true,
     };
     for line in input.lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let replies = app.handle(&chat, command::parse(&line, None));
+        let replies = app.handle(&chat, command::parse(&line, None), chrono::Utc::now());
         for reply in replies.iter().flat_map(|reply| reply.split(MESSAGE_LIMIT)) {
             write_reply(&mut output, &reply)?;
         }

@@ -8,10 +8,16 @@
 //!     splitting into messages of at most 4096 characters.
 //!   - [`messages`]: the wording of every reply, built from the text model.
 //!   - [`command`]: parsing what users type into commands.
+//!   - [`schedule`]: send times, time zones, next send instants across daylight saving,
+//!     the due decision and the records of subscriptions and the delivery ledger.
+//!   - [`plan`]: the reading plan, the order in which a chat receives the sections.
 //! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - [`store`]: typed collections over sled, with an in-memory twin.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
 //! - [`app`]: what each command does; shared by both transports.
+//! - [`subscription`]: the subscription commands and the daily deliveries the scheduler
+//!   sends (`impl App`).
+//! - [`scheduler`]: the background task that sends due excerpts (and `studybot tick`).
 //! - Transports: [`console`] (stdin/stdout) and [`telegram`] (teloxide, with one
 //!   rate-limited send path).
 
@@ -21,7 +27,11 @@ pub mod config;
 pub mod console;
 pub mod library;
 pub mod messages;
+pub mod plan;
 pub mod reply;
+pub mod schedule;
+pub mod scheduler;
 pub mod store;
+pub mod subscription;
 pub mod telegram;
 pub mod text;

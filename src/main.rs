@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use studybot::app::App;
 use studybot::config::{BotToken, Config};
 use studybot::library::Library;
+use studybot::scheduler;
 use studybot::store::Store;
 use studybot::telegram::{self, Mode as Transport};
 
@@ -36,6 +38,12 @@ enum Mode {
     },
     /// Check the data files and print a summary.
     Check,
+    /// Run one scheduler pass as of an instant (sends what is due, updates the ledger) and exit.
+    Tick {
+        /// The instant to run the pass as of (RFC 3339, e.g. 2026-11-25T08:00:30+08:00); default now.
+        #[arg(long, value_name = "INSTANT")]
+        now: Option<String>,
+    },
     /// Run the Telegram bot (long polling by default). The token comes from TELOXIDE_TOKEN.
     Run {
         /// Receive updates by webhook at this public HTTPS URL instead of long polling.
@@ -111,6 +119,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             app.store().flush()?;
             tracing::info!("store flushed; bye");
             result
+        }
+        Mode::Tick { now } => {
+            let token = BotToken::from_env().ok_or_else(|| anyhow::anyhow!(NO_TOKEN))?;
+            let now = match now {
+                Some(text) => DateTime::parse_from_rfc3339(&text)
+                    .map_err(|e| anyhow::anyhow!("--now \"{text}\" is not an RFC 3339 instant (e.g. 2026-11-25T08:00:30+08:00): {e}"))?
+                    .with_timezone(&Utc),
+                None => Utc::now(),
+            };
+            let app = open_app(config.clone(), &config.database)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime.block_on(async {
+                let bot = telegram::bot(&token, app.config().telegram.api_url.as_deref())?;
+                let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
+                anyhow::Ok(scheduler::tick(&app, &outbox, now).await)
+            })?;
+            app.store().flush()?;
+            println!(
+                "tick at {}: {} sent, {} failed",
+                now.to_rfc3339(),
+                report.sent,
+                report.failed
+            );
+            Ok(())
         }
         Mode::Check => {
             let store = Store::in_memory();

@@ -118,7 +118,7 @@ fn no_boilerplate_is_ever_served() {
                 .map(|s| format!("/section {}", s.id)),
         )
     {
-        for reply in app.handle(&chat, command::parse(&input, None)) {
+        for reply in app.handle(&chat, command::parse(&input, None), chrono::Utc::now()) {
             served.push_str(&reply.plain_text());
         }
     }
@@ -132,10 +132,14 @@ fn no_boilerplate_is_ever_served() {
 fn sections_report_their_completeness() {
     let app = test_app(Store::in_memory());
     let text = |input: &str| -> String {
-        app.handle(&console_chat(), command::parse(input, None))
-            .iter()
-            .map(|r| r.plain_text())
-            .collect()
+        app.handle(
+            &console_chat(),
+            command::parse(input, None),
+            chrono::Utc::now(),
+        )
+        .iter()
+        .map(|r| r.plain_text())
+        .collect()
     };
     let full = text("/section 2.2");
     assert!(full.contains("群众的需求不复杂") && !full.contains("不完整"));
@@ -165,6 +169,7 @@ fn console_chat() -> ChatContext {
         kind: ChatKind::Private,
         user_id: 1,
         user_name: "t".into(),
+        is_admin: true,
     }
 }
 

@@ -29,8 +29,9 @@ fn expected_html(input: &str, kind: ChatKind) -> Vec<String> {
         kind,
         user_id: 1,
         user_name: "x".into(),
+        is_admin: kind == ChatKind::Private,
     };
-    app.handle(&chat, command::parse(input, Some(BOT)))
+    app.handle(&chat, command::parse(input, Some(BOT)), chrono::Utc::now())
         .iter()
         .flat_map(|reply| reply.split(MESSAGE_LIMIT))
         .map(|reply| reply.html())
@@ -279,7 +280,7 @@ async fn a_flood_of_1000_updates_across_100_chats_is_answered_once_each_in_order
     let workspace = Workspace::unlimited();
     let bot = started(&tg, &workspace).await;
     let refs = ["0", "1", "1.1", "2", "2.1", "2.2", "2.3", "3", "3.1", "3.2"];
-    for round in 0..10 {
+    for reference in refs {
         for chat in 0..100 {
             let user = FakeUser::new(10_000 + chat, "U");
             let chat = if chat % 2 == 0 {
@@ -287,7 +288,7 @@ async fn a_flood_of_1000_updates_across_100_chats_is_answered_once_each_in_order
             } else {
                 FakeChat::group(-10_000 - chat, "G")
             };
-            tg.send_text(&chat, &user, &format!("/section {}", refs[round]));
+            tg.send_text(&chat, &user, &format!("/section {reference}"));
         }
     }
     let answered = tg

@@ -9,6 +9,7 @@ mod chats;
 mod memory;
 mod sections;
 mod sled_backend;
+mod subscriptions;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use sections::SyncOutcome;
 pub use sled_backend::SledBackend;
+pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 
 /// The version of the stored layout. Bump it when a collection changes shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -29,6 +31,12 @@ pub mod trees {
     pub const SECTIONS: &str = "sections";
     /// Chats whose status changed: removed, re-added, migrated.
     pub const CHATS: &str = "chats";
+    /// Daily-excerpt subscriptions, keyed by chat id.
+    pub const SUBSCRIPTIONS: &str = "subscriptions";
+    /// Active subscriptions by next due instant: (unix seconds, chat id) → nothing.
+    pub const DUE_INDEX: &str = "due_index";
+    /// The delivery ledger: (chat id, local date) → what happened to that day's excerpt.
+    pub const LEDGER: &str = "ledger";
 }
 
 /// A failure of the underlying database.

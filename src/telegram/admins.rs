@@ -14,10 +14,13 @@ const TTL: Duration = Duration::from_secs(60);
 /// The cache is cleared when it grows past this many entries (it only saves API calls).
 const MAX_ENTRIES: usize = 10_000;
 
+/// Cached answers: (chat id, user id) → (is an administrator, when asked).
+type Answers = HashMap<(i64, u64), (bool, Instant)>;
+
 /// Caches "is this user an administrator of this chat". Cheap to clone.
 #[derive(Clone, Default)]
 pub struct AdminCache {
-    entries: Arc<Mutex<HashMap<(i64, u64), (bool, Instant)>>>,
+    entries: Arc<Mutex<Answers>>,
 }
 
 impl AdminCache {
@@ -48,7 +51,7 @@ impl AdminCache {
         answer
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, u64), (bool, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -26,9 +26,10 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::app::{App, ChatContext, ChatKind};
-use crate::command::{self, COMMANDS};
+use crate::command::{self, COMMANDS, Input};
 use crate::config::BotToken;
 
+pub use admins::AdminCache;
 pub use error::{SendError, redact};
 pub use outbox::Outbox;
 
@@ -104,7 +105,12 @@ where
     let username = me.username().to_string();
 
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-        .dependencies(dptree::deps![app.clone(), outbox.clone(), me])
+        .dependencies(dptree::deps![
+            app.clone(),
+            outbox.clone(),
+            AdminCache::default(),
+            me
+        ])
         .error_handler(Arc::new(LogErrors {
             token: secret.clone(),
         }))
@@ -252,7 +258,13 @@ fn chat_kind(chat: &teloxide::types::Chat) -> ChatKind {
     }
 }
 
-async fn on_message(message: Message, app: App, outbox: Outbox, me: Me) -> HandlerResult {
+async fn on_message(
+    message: Message,
+    app: App,
+    outbox: Outbox,
+    admins: AdminCache,
+    me: Me,
+) -> HandlerResult {
     let chat_id = message.chat.id;
     if let Some(new_chat) = message.migrate_to_chat_id() {
         tracing::info!(
@@ -276,14 +288,22 @@ async fn on_message(message: Message, app: App, outbox: Outbox, me: Me) -> Handl
         user_id = user.id.0,
         command = input.name()
     );
+    // Only commands that change a group's settings need to ask Telegram who is an admin.
+    let is_admin = match &input {
+        Input::Command(command) if command.changes_subscription() && !message.chat.is_private() => {
+            admins.is_admin(&outbox, chat_id, user.id).await
+        }
+        _ => message.chat.is_private(),
+    };
     let context = ChatContext {
         chat_id: chat_id.0,
         kind: chat_kind(&message.chat),
         user_id: user.id.0,
         user_name: user.full_name(),
+        is_admin,
     };
     async {
-        for reply in app.handle(&context, input) {
+        for reply in app.handle(&context, input, Utc::now()) {
             deliver(&app, &outbox, chat_id, &reply).await;
         }
     }

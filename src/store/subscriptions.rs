@@ -1,0 +1,1029 @@
+//! Subscriptions, the due index and the delivery ledger.
+//!
+//! - `subscriptions`: one [`Subscription`] per chat, keyed by [`key_i64`] of the chat id.
+//! - `due_index`: an empty value under (next due instant as big-endian unix seconds,
+//!   chat id), so "who is due at T" is a range scan from the start up to T whose cost
+//!   follows the number of due chats, not of subscribed ones. Only active subscriptions
+//!   have an entry.
+//! - `ledger`: one [`LedgerEntry`] per (chat id, local date as days since 1970-01-01),
+//!   the record of what happened to that day's excerpt.
+//!
+//! The record changes themselves are pure methods of [`Subscription`]; this module
+//! applies them atomically and keeps the index in step.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+use super::{Store, StoreResult, decode, encode, i64_from_key, key_i64, prefix_end, trees};
+use crate::schedule::{DeliveryState, LedgerEntry, SubscribeOutcome, Subscription};
+use crate::text::SectionId;
+
+/// Ledger entries older than this (before the newest day recorded for the chat) are
+/// deleted, so the ledger's size follows the number of chats, not their age.
+pub const LEDGER_RETENTION_DAYS: i64 = 60;
+
+/// A subscription before and after a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionChange {
+    /// The record before (as read when the change was applied).
+    pub before: Subscription,
+    /// The record after.
+    pub after: Subscription,
+}
+
+/// Where a scan of the due index stopped; pass it back to continue after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DueCursor(Vec<u8>);
+
+/// The due-index key: next due instant (unix seconds, big-endian) then the chat id.
+fn due_key(at: DateTime<Utc>, chat_id: i64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&seconds(at).to_be_bytes());
+    key[8..].copy_from_slice(&key_i64(chat_id));
+    key
+}
+
+/// Unix seconds, clamped at 1970 (nothing is due before it).
+fn seconds(at: DateTime<Utc>) -> u64 {
+    u64::try_from(at.timestamp()).unwrap_or(0)
+}
+
+/// A local date as a key: days since 1970-01-01, sign bit flipped, big-endian (so
+/// byte order is date order, as for [`key_i64`]).
+fn day_key(date: NaiveDate) -> [u8; 4] {
+    let days = date.signed_duration_since(NaiveDate::default()).num_days();
+    let days = i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX });
+    ((days as u32) ^ (1 << 31)).to_be_bytes()
+}
+
+fn date_from_key(bytes: &[u8]) -> Option<NaiveDate> {
+    let bytes: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    let days = (u32::from_be_bytes(bytes) ^ (1 << 31)) as i32;
+    NaiveDate::default().checked_add_signed(TimeDelta::try_days(i64::from(days))?)
+}
+
+fn ledger_key(chat_id: i64, date: NaiveDate) -> [u8; 12] {
+    let mut key = [0; 12];
+    key[..8].copy_from_slice(&key_i64(chat_id));
+    key[8..].copy_from_slice(&day_key(date));
+    key
+}
+
+impl Store {
+    /// The subscription of a chat, active or not; `None` if it never subscribed.
+    pub fn subscription(&self, chat_id: i64) -> StoreResult<Option<Subscription>> {
+        self.get_json(trees::SUBSCRIPTIONS, &key_i64(chat_id))
+    }
+
+    /// Subscribes a chat. A chat seen for the first time gets `fresh` as it is; a chat
+    /// that had unsubscribed or been disabled is turned on again by `fresh.subscribed_by`,
+    /// keeping its plan position, time and zone; an active one stays as it is. In the
+    /// last two cases `send_time`, when given, replaces the stored time.
+    pub fn subscribe(
+        &self,
+        fresh: Subscription,
+        send_time: Option<NaiveTime>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Subscription, SubscribeOutcome)> {
+        let (_, after, outcome) =
+            self.change_subscription(fresh.chat_id, |current| match current {
+                None => (Some(fresh.clone()), SubscribeOutcome::New),
+                Some(mut subscription) => {
+                    let outcome = if subscription.active {
+                        SubscribeOutcome::AlreadyActive
+                    } else {
+                        subscription.activate(fresh.subscribed_by.clone(), now);
+                        SubscribeOutcome::Reactivated
+                    };
+                    if let Some(time) = send_time
+                        && time != subscription.send_time
+                    {
+                        subscription.set_time(time, now);
+                    }
+                    (Some(subscription), outcome)
+                }
+            })?;
+        let after = after.unwrap_or(fresh);
+        tracing::info!(chat_id = after.chat_id, ?outcome, next_due = %after.next_due, "subscribed");
+        Ok((after, outcome))
+    }
+
+    /// Turns a chat's subscription off, keeping its settings and plan position.
+    /// `None` if the chat never subscribed.
+    pub fn unsubscribe(&self, chat_id: i64) -> StoreResult<Option<SubscriptionChange>> {
+        self.modify(chat_id, Subscription::deactivate)
+    }
+
+    /// Changes a chat's send time (and so its next send). `None` if it never subscribed.
+    pub fn set_time(
+        &self,
+        chat_id: i64,
+        send_time: NaiveTime,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SubscriptionChange>> {
+        self.modify(chat_id, |s| s.set_time(send_time, now))
+    }
+
+    /// Changes a chat's time zone (and so its next send). `None` if it never subscribed.
+    pub fn set_timezone(
+        &self,
+        chat_id: i64,
+        timezone: Tz,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SubscriptionChange>> {
+        self.modify(chat_id, |s| s.set_timezone(timezone, now))
+    }
+
+    /// Turns the daily quiz question on or off for a subscribed chat.
+    pub fn set_daily_quiz(
+        &self,
+        chat_id: i64,
+        on: bool,
+    ) -> StoreResult<Option<SubscriptionChange>> {
+        self.modify(chat_id, |s| s.daily_quiz = on)
+    }
+
+    /// Turns a subscription off because the bot cannot write to the chat (kicked,
+    /// blocked): it leaves the due index, so it is not retried on every pass, until the
+    /// chat subscribes again.
+    pub fn disable(&self, chat_id: i64, reason: &str) -> StoreResult<Option<SubscriptionChange>> {
+        let change = self.modify(chat_id, |s| s.disable(reason))?;
+        if change.as_ref().is_some_and(|c| c.before.active) {
+            tracing::info!(chat_id, reason, "subscription disabled");
+        }
+        Ok(change)
+    }
+
+    /// The active subscriptions due at `now` (next due instant at or before it), earliest
+    /// first, at most `limit`. See [`Store::due_page`].
+    pub fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Subscription>> {
+        Ok(self.due_page(now, &DueCursor::default(), limit)?.0)
+    }
+
+    /// Like [`Store::due`], continuing after `cursor`; returns where it stopped.
+    ///
+    /// Index entries whose record moved on (another next due instant), was turned off
+    /// or vanished are stale: they are deleted as they are met and never returned, and
+    /// do not count towards `limit`.
+    pub fn due_page(
+        &self,
+        now: DateTime<Utc>,
+        cursor: &DueCursor,
+        limit: usize,
+    ) -> StoreResult<(Vec<Subscription>, DueCursor)> {
+        let end = (seconds(now) + 1).to_be_bytes();
+        let mut start = cursor.0.clone();
+        let mut due = Vec::new();
+        while due.len() < limit {
+            let entries =
+                self.backend()
+                    .scan(trees::DUE_INDEX, &start, Some(&end), limit - due.len())?;
+            if entries.is_empty() {
+                break;
+            }
+            for (key, _) in entries {
+                start = key.clone();
+                start.push(0);
+                let Some(chat_id) = key.get(8..).and_then(i64_from_key) else {
+                    self.backend().remove(trees::DUE_INDEX, &key)?;
+                    continue;
+                };
+                match self.subscription(chat_id)? {
+                    Some(s) if s.active && due_key(s.next_due, chat_id)[..] == key[..] => {
+                        due.push(s)
+                    }
+                    _ => self.remove_stale_index_entry(chat_id, &key)?,
+                }
+            }
+        }
+        Ok((due, DueCursor(start)))
+    }
+
+    /// The earliest next-due instant in the index (possibly of a stale entry): when the
+    /// scheduler should look again at the latest.
+    pub fn earliest_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let first = self.backend().scan(trees::DUE_INDEX, &[], None, 1)?;
+        Ok(first.first().and_then(|(key, _)| {
+            let seconds = u64::from_be_bytes(key.get(..8)?.try_into().ok()?);
+            DateTime::from_timestamp(i64::try_from(seconds).ok()?, 0)
+        }))
+    }
+
+    /// Deletes an index entry found stale, then puts it back if a concurrent change made
+    /// it current again in the meantime (so a record is never left without its entry).
+    fn remove_stale_index_entry(&self, chat_id: i64, key: &[u8]) -> StoreResult<()> {
+        self.backend().remove(trees::DUE_INDEX, key)?;
+        if let Some(s) = self.subscription(chat_id)?
+            && s.active
+            && due_key(s.next_due, chat_id)[..] == key[..]
+        {
+            self.backend().insert(trees::DUE_INDEX, key, &[])?;
+        }
+        Ok(())
+    }
+
+    /// The ledger entry for a chat's local date.
+    pub fn ledger_entry(&self, chat_id: i64, date: NaiveDate) -> StoreResult<Option<LedgerEntry>> {
+        self.get_json(trees::LEDGER, &ledger_key(chat_id, date))
+    }
+
+    /// A chat's ledger, oldest date first.
+    pub fn ledger(&self, chat_id: i64) -> StoreResult<Vec<(NaiveDate, LedgerEntry)>> {
+        let prefix = key_i64(chat_id);
+        let end = prefix_end(&prefix);
+        let entries =
+            self.scan_json::<LedgerEntry>(trees::LEDGER, &prefix, end.as_deref(), usize::MAX)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(key, entry)| Some((date_from_key(key.get(8..)?)?, entry)))
+            .collect())
+    }
+
+    /// Records that the excerpt for `date` is about to be sent (step one of "mark
+    /// intended → send → mark sent"). Returns `false`, changing nothing, if the day is
+    /// already recorded as sent.
+    pub fn mark_intended(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        section: SectionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut intended = false;
+        self.update_json::<LedgerEntry, _>(trees::LEDGER, &ledger_key(chat_id, date), |entry| {
+            intended = !matches!(&entry, Some(e) if matches!(e.state, DeliveryState::Sent { .. }));
+            match entry {
+                Some(entry) if !intended => Some(entry),
+                _ => Some(LedgerEntry {
+                    state: DeliveryState::Intended,
+                    section,
+                    at: now,
+                }),
+            }
+        })?;
+        Ok(intended)
+    }
+
+    /// Records that Telegram accepted the excerpt for `date`: the ledger says sent (with
+    /// the message ids), then the plan advances and the next send becomes the following
+    /// day's. The ledger is written first: if the process dies in between, the next pass
+    /// finds the day sent but the subscription still on it, and [`Store::complete_day`]
+    /// finishes the job without sending again. Returns the updated subscription.
+    pub fn mark_sent(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        section: SectionId,
+        message_ids: &[i32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Subscription>> {
+        let entry = LedgerEntry {
+            state: DeliveryState::Sent {
+                message_ids: message_ids.to_vec(),
+            },
+            section,
+            at: now,
+        };
+        self.put_json(trees::LEDGER, &ledger_key(chat_id, date), &entry)?;
+        self.prune_ledger(chat_id, date)?;
+        self.complete_day(chat_id, date, now)
+    }
+
+    /// Advances a subscription past a day the ledger records as sent (once per date).
+    pub fn complete_day(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Subscription>> {
+        Ok(self
+            .modify(chat_id, |s| s.complete_day(date, now))?
+            .map(|c| c.after))
+    }
+
+    /// Records a failed attempt that may succeed later: the ledger says failed (unless the
+    /// day was sent meanwhile) and the next attempt is a few minutes away, within the
+    /// day's grace window.
+    pub fn mark_failed(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        section: SectionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Subscription>> {
+        self.record_failure(chat_id, date, section, reason, now)?;
+        Ok(self
+            .modify(chat_id, |s| s.fail_attempt(date, reason, now))?
+            .map(|c| c.after))
+    }
+
+    /// Records a failure that retrying cannot fix (the bot was removed from the chat):
+    /// the ledger says failed and the subscription is disabled.
+    pub fn mark_failed_permanently(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        section: SectionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Subscription>> {
+        self.record_failure(chat_id, date, section, reason, now)?;
+        Ok(self.disable(chat_id, reason)?.map(|c| c.after))
+    }
+
+    fn record_failure(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        section: SectionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.update_json::<LedgerEntry, _>(trees::LEDGER, &ledger_key(chat_id, date), |entry| {
+            match entry {
+                Some(entry) if matches!(entry.state, DeliveryState::Sent { .. }) => Some(entry),
+                _ => Some(LedgerEntry {
+                    state: DeliveryState::Failed {
+                        reason: reason.to_string(),
+                    },
+                    section,
+                    at: now,
+                }),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Skips a day whose grace window passed without a successful send: the plan stays,
+    /// the next send is the next day's after `now`.
+    pub fn skip_day(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Subscription>> {
+        Ok(self
+            .modify(chat_id, |s| s.skip_day(date, now))?
+            .map(|c| c.after))
+    }
+
+    /// Moves a group's subscription, plan position and ledger to the supergroup it became.
+    /// If the new chat already has a subscription of its own, that one is kept and the
+    /// old one is dropped. Each step can be repeated, so a migration interrupted by a
+    /// crash completes when it is reported again. Returns the new chat's subscription.
+    pub fn migrate(&self, old: i64, new: i64) -> StoreResult<Option<Subscription>> {
+        if old == new {
+            return self.subscription(new);
+        }
+        let moved = self.subscription(old)?;
+        if let Some(moved) = &moved {
+            let mut record = moved.clone();
+            record.chat_id = new;
+            self.change_subscription(new, |existing| {
+                (Some(existing.unwrap_or_else(|| record.clone())), ())
+            })?;
+        }
+        let prefix = key_i64(old);
+        let end = prefix_end(&prefix);
+        let entries = self
+            .backend()
+            .scan(trees::LEDGER, &prefix, end.as_deref(), usize::MAX)?;
+        for (key, value) in &entries {
+            let mut new_key = key_i64(new).to_vec();
+            new_key.extend_from_slice(&key[8..]);
+            if self.backend().get(trees::LEDGER, &new_key)?.is_none() {
+                self.backend().insert(trees::LEDGER, &new_key, value)?;
+            }
+        }
+        if moved.is_some() {
+            self.change_subscription(old, |_| (None, ()))?;
+        }
+        for (key, _) in &entries {
+            self.backend().remove(trees::LEDGER, key)?;
+        }
+        tracing::info!(
+            chat_id = old,
+            new_chat_id = new,
+            moved = moved.is_some(),
+            "subscription migrated"
+        );
+        self.subscription(new)
+    }
+
+    /// Every subscription, active or not, by chat id (for export).
+    pub fn all_subscriptions(&self) -> StoreResult<Vec<Subscription>> {
+        Ok(self
+            .scan_json(trees::SUBSCRIPTIONS, &[], None, usize::MAX)?
+            .into_iter()
+            .map(|(_, subscription)| subscription)
+            .collect())
+    }
+
+    /// Deletes a chat's ledger entries more than [`LEDGER_RETENTION_DAYS`] before `date`.
+    fn prune_ledger(&self, chat_id: i64, date: NaiveDate) -> StoreResult<()> {
+        let Some(cutoff) = date.checked_sub_signed(TimeDelta::days(LEDGER_RETENTION_DAYS)) else {
+            return Ok(());
+        };
+        let start = key_i64(chat_id);
+        let end = ledger_key(chat_id, cutoff);
+        for (key, _) in self
+            .backend()
+            .scan(trees::LEDGER, &start, Some(&end), 1000)?
+        {
+            self.backend().remove(trees::LEDGER, &key)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a pure change to an existing subscription; `None` if there is none.
+    fn modify(
+        &self,
+        chat_id: i64,
+        mut change: impl FnMut(&mut Subscription),
+    ) -> StoreResult<Option<SubscriptionChange>> {
+        let (before, after, ()) = self.change_subscription(chat_id, |current| {
+            (
+                current.map(|mut subscription| {
+                    change(&mut subscription);
+                    subscription
+                }),
+                (),
+            )
+        })?;
+        Ok(before
+            .zip(after)
+            .map(|(before, after)| SubscriptionChange { before, after }))
+    }
+
+    /// Replaces a chat's subscription record by `change(current)` atomically and keeps
+    /// the due index in step. Returns the record before, after, and what `change` said.
+    ///
+    /// Order of writes: the new index entry first, then the record (compare-and-swap
+    /// against the value read), then the old index entry is deleted. A crash after any
+    /// step leaves at worst an extra, stale index entry, which [`Store::due_page`]
+    /// recognises and deletes. (Writing the record before its index entry would let a
+    /// crash in between leave an active subscription that no scan ever finds.) If another
+    /// writer changed the record since it was read, the change is recomputed on the new
+    /// value; the entry inserted for the lost attempt is then merely stale.
+    fn change_subscription<R>(
+        &self,
+        chat_id: i64,
+        mut change: impl FnMut(Option<Subscription>) -> (Option<Subscription>, R),
+    ) -> StoreResult<(Option<Subscription>, Option<Subscription>, R)> {
+        let key = key_i64(chat_id);
+        loop {
+            let raw = self.backend().get(trees::SUBSCRIPTIONS, &key)?;
+            let before: Option<Subscription> = raw
+                .as_deref()
+                .map(|bytes| decode(trees::SUBSCRIPTIONS, bytes))
+                .transpose()?;
+            let (after, said) = change(before.clone());
+            if after == before {
+                return Ok((before, after, said));
+            }
+            let new_entry = after
+                .as_ref()
+                .filter(|s| s.active)
+                .map(|s| due_key(s.next_due, chat_id));
+            let old_entry = before
+                .as_ref()
+                .filter(|s| s.active)
+                .map(|s| due_key(s.next_due, chat_id));
+            if let Some(entry) = new_entry {
+                self.backend().insert(trees::DUE_INDEX, &entry, &[])?;
+            }
+            let new_bytes = after.as_ref().map(encode);
+            let mut swapped = false;
+            self.backend()
+                .update(trees::SUBSCRIPTIONS, &key, &mut |current| {
+                    swapped = current == raw.as_deref();
+                    if swapped {
+                        new_bytes.clone()
+                    } else {
+                        current.map(<[u8]>::to_vec)
+                    }
+                })?;
+            if !swapped {
+                continue;
+            }
+            if let Some(entry) = old_entry
+                && old_entry != new_entry
+            {
+                self.backend().remove(trees::DUE_INDEX, &entry)?;
+            }
+            return Ok((before, after, said));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::{DeliveryResult, RETRY_DELAY, Subscriber};
+
+    const SHANGHAI: Tz = chrono_tz::Asia::Shanghai;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn eight() -> NaiveTime {
+        NaiveTime::from_hms_opt(8, 0, 0).unwrap()
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// Both backends: memory and sled in a temporary directory (kept alive by the guard).
+    fn stores() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let sled = Store::open(&dir.path().join("db")).unwrap();
+        vec![
+            ("memory", Store::in_memory(), None),
+            ("sled", sled, Some(dir)),
+        ]
+    }
+
+    fn fresh(chat_id: i64, now: DateTime<Utc>) -> Subscription {
+        let by = Subscriber {
+            user_id: 42,
+            name: "王书记".into(),
+        };
+        Subscription::new(chat_id, "xzsj", eight(), SHANGHAI, by, now)
+    }
+
+    fn index_len(store: &Store) -> usize {
+        store
+            .backend()
+            .scan(trees::DUE_INDEX, &[], None, usize::MAX)
+            .unwrap()
+            .len()
+    }
+
+    const MAY_1_NOON: &str = "2026-05-01T04:00:00Z";
+    const MAY_2_EIGHT: &str = "2026-05-02T00:00:00Z";
+
+    #[test]
+    fn subscribe_unsubscribe_resubscribe() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            let (subscription, outcome) = store.subscribe(fresh(-1, now), None, now).unwrap();
+            assert_eq!(outcome, SubscribeOutcome::New, "{name}");
+            assert_eq!(subscription.next_due, utc(MAY_2_EIGHT), "{name}");
+            assert_eq!(
+                store.subscription(-1).unwrap(),
+                Some(subscription.clone()),
+                "{name}"
+            );
+            let (_, again) = store.subscribe(fresh(-1, now), None, now).unwrap();
+            assert_eq!(again, SubscribeOutcome::AlreadyActive, "{name}");
+            assert_eq!(index_len(&store), 1, "{name}");
+
+            store
+                .mark_sent(
+                    -1,
+                    date(2026, 5, 2),
+                    SectionId::OPENING,
+                    &[10],
+                    utc(MAY_2_EIGHT),
+                )
+                .unwrap();
+            let change = store.unsubscribe(-1).unwrap().unwrap();
+            assert!(change.before.active && !change.after.active, "{name}");
+            assert_eq!(
+                index_len(&store),
+                0,
+                "{name}: an inactive subscription is not indexed"
+            );
+            assert!(
+                store
+                    .due(utc("2030-01-01T00:00:00Z"), 10)
+                    .unwrap()
+                    .is_empty(),
+                "{name}"
+            );
+
+            let later = utc("2026-05-10T04:00:00Z");
+            let (back, outcome) = store.subscribe(fresh(-1, later), None, later).unwrap();
+            assert_eq!(outcome, SubscribeOutcome::Reactivated, "{name}");
+            assert_eq!(back.position, 1, "{name}: the plan position is kept");
+            assert_eq!(back.next_due, utc("2026-05-11T00:00:00Z"), "{name}");
+            assert_eq!(index_len(&store), 1, "{name}");
+            assert_eq!(store.unsubscribe(-99).unwrap(), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn due_is_a_range_scan_in_time_order() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            for (chat, minutes) in [(-3_i64, 30), (-1, 0), (-2, 10), (5, 0)] {
+                let (s, _) = store.subscribe(fresh(chat, now), None, now).unwrap();
+                let time = NaiveTime::from_hms_opt(8, minutes, 0).unwrap();
+                store.set_time(chat, time, now).unwrap();
+                assert_eq!(
+                    store.subscription(chat).unwrap().unwrap().send_time,
+                    time,
+                    "{name} {}",
+                    s.chat_id
+                );
+            }
+            assert!(
+                store
+                    .due(utc("2026-05-01T23:59:59Z"), 10)
+                    .unwrap()
+                    .is_empty(),
+                "{name}"
+            );
+            let at = |t: &str| -> Vec<i64> {
+                store
+                    .due(utc(t), 10)
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.chat_id)
+                    .collect()
+            };
+            assert_eq!(at("2026-05-02T00:00:00Z"), [-1, 5], "{name}");
+            assert_eq!(at("2026-05-02T00:10:00Z"), [-1, 5, -2], "{name}");
+            assert_eq!(at("2026-05-02T01:00:00Z"), [-1, 5, -2, -3], "{name}");
+            let (first, cursor) = store
+                .due_page(utc("2026-05-02T01:00:00Z"), &DueCursor::default(), 3)
+                .unwrap();
+            assert_eq!(first.len(), 3, "{name}");
+            let (rest, _) = store
+                .due_page(utc("2026-05-02T01:00:00Z"), &cursor, 3)
+                .unwrap();
+            assert_eq!(
+                rest.iter().map(|s| s.chat_id).collect::<Vec<_>>(),
+                [-3],
+                "{name}"
+            );
+            // set_time removed the entries for the old times: one entry per chat.
+            assert_eq!(index_len(&store), 4, "{name}");
+        }
+    }
+
+    #[test]
+    fn stale_index_entries_are_skipped_and_deleted() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-1, now), None, now).unwrap();
+            store.subscribe(fresh(-2, now), None, now).unwrap();
+            store.unsubscribe(-2).unwrap();
+            // As a crash between "insert the new entry" and "delete the old one" leaves them:
+            let before = utc("2026-05-01T20:00:00Z");
+            store
+                .backend()
+                .insert(trees::DUE_INDEX, &due_key(before, -1), &[])
+                .unwrap();
+            store
+                .backend()
+                .insert(trees::DUE_INDEX, &due_key(before, -2), &[])
+                .unwrap();
+            store
+                .backend()
+                .insert(trees::DUE_INDEX, &due_key(before, -3), &[])
+                .unwrap();
+            assert_eq!(index_len(&store), 4, "{name}");
+            let due = store.due(utc(MAY_2_EIGHT), 1).unwrap();
+            assert_eq!(
+                due.iter().map(|s| s.chat_id).collect::<Vec<_>>(),
+                [-1],
+                "{name}: stale entries do not count"
+            );
+            assert_eq!(index_len(&store), 1, "{name}: only the valid entry is left");
+        }
+    }
+
+    #[test]
+    fn sent_advances_failed_retries_intended_never_overwrites_sent() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-1, now), None, now).unwrap();
+            let day = date(2026, 5, 2);
+            let at = utc("2026-05-02T00:00:20Z");
+            assert!(
+                store
+                    .mark_intended(-1, day, SectionId::OPENING, at)
+                    .unwrap(),
+                "{name}"
+            );
+            assert_eq!(
+                store.ledger_entry(-1, day).unwrap().unwrap().state,
+                DeliveryState::Intended,
+                "{name}"
+            );
+
+            let after = store
+                .mark_failed(-1, day, SectionId::OPENING, "Telegram unavailable", at)
+                .unwrap()
+                .unwrap();
+            assert_eq!(after.next_due, at + RETRY_DELAY, "{name}");
+            assert_eq!(after.position, 0, "{name}");
+            assert!(
+                store.due(at, 10).unwrap().is_empty(),
+                "{name}: not retried before the delay"
+            );
+            assert_eq!(store.due(at + RETRY_DELAY, 10).unwrap().len(), 1, "{name}");
+
+            let after = store
+                .mark_sent(-1, day, SectionId::OPENING, &[101, 102], at + RETRY_DELAY)
+                .unwrap()
+                .unwrap();
+            assert_eq!(after.position, 1, "{name}");
+            assert_eq!(after.next_due, utc("2026-05-03T00:00:00Z"), "{name}");
+            assert_eq!(
+                after.last_delivery.unwrap().result,
+                DeliveryResult::Sent,
+                "{name}"
+            );
+            assert_eq!(
+                store.ledger_entry(-1, day).unwrap().unwrap().state,
+                DeliveryState::Sent {
+                    message_ids: vec![101, 102]
+                },
+                "{name}"
+            );
+            assert!(
+                !store
+                    .mark_intended(-1, day, SectionId::OPENING, at)
+                    .unwrap(),
+                "{name}"
+            );
+            store
+                .mark_failed(-1, day, SectionId::OPENING, "late report", at)
+                .unwrap();
+            assert!(
+                matches!(
+                    store.ledger_entry(-1, day).unwrap().unwrap().state,
+                    DeliveryState::Sent { .. }
+                ),
+                "{name}"
+            );
+            assert_eq!(
+                store.subscription(-1).unwrap().unwrap().position,
+                1,
+                "{name}"
+            );
+            assert_eq!(index_len(&store), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_crash_between_ledger_and_record_is_repaired_once() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-1, now), None, now).unwrap();
+            let day = date(2026, 5, 2);
+            // The ledger says sent, the record was not updated before the crash.
+            let entry = LedgerEntry {
+                state: DeliveryState::Sent {
+                    message_ids: vec![1],
+                },
+                section: SectionId::OPENING,
+                at: utc(MAY_2_EIGHT),
+            };
+            store
+                .put_json(trees::LEDGER, &ledger_key(-1, day), &entry)
+                .unwrap();
+            assert_eq!(store.due(utc(MAY_2_EIGHT), 10).unwrap().len(), 1, "{name}");
+            store
+                .complete_day(-1, day, utc("2026-05-02T00:05:00Z"))
+                .unwrap();
+            store
+                .complete_day(-1, day, utc("2026-05-02T00:06:00Z"))
+                .unwrap();
+            let subscription = store.subscription(-1).unwrap().unwrap();
+            assert_eq!(subscription.position, 1, "{name}");
+            assert_eq!(subscription.next_date, date(2026, 5, 3), "{name}");
+        }
+    }
+
+    #[test]
+    fn disabled_chats_leave_the_index_until_they_subscribe_again() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-1, now), None, now).unwrap();
+            let day = date(2026, 5, 2);
+            let at = utc(MAY_2_EIGHT);
+            store
+                .mark_intended(-1, day, SectionId::OPENING, at)
+                .unwrap();
+            let reason = "Forbidden: bot was kicked from the group chat";
+            let after = store
+                .mark_failed_permanently(-1, day, SectionId::OPENING, reason, at)
+                .unwrap()
+                .unwrap();
+            assert!(!after.active, "{name}");
+            assert_eq!(after.disabled_reason.as_deref(), Some(reason), "{name}");
+            assert!(
+                store
+                    .due(utc("2026-06-01T00:00:00Z"), 10)
+                    .unwrap()
+                    .is_empty(),
+                "{name}"
+            );
+            assert_eq!(index_len(&store), 0, "{name}");
+            let (back, outcome) = store.subscribe(fresh(-1, at), None, at).unwrap();
+            assert_eq!(outcome, SubscribeOutcome::Reactivated, "{name}");
+            assert!(back.active && back.disabled_reason.is_none(), "{name}");
+            assert_eq!(
+                store.due(utc("2026-05-03T00:00:00Z"), 10).unwrap().len(),
+                1,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn migration_moves_subscription_plan_and_ledger() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-5, now), None, now).unwrap();
+            store
+                .mark_sent(
+                    -5,
+                    date(2026, 5, 2),
+                    SectionId::OPENING,
+                    &[1],
+                    utc(MAY_2_EIGHT),
+                )
+                .unwrap();
+            store
+                .mark_intended(
+                    -5,
+                    date(2026, 5, 3),
+                    SectionId::part(1),
+                    utc("2026-05-03T00:00:00Z"),
+                )
+                .unwrap();
+            let moved = store.migrate(-5, -1005).unwrap().unwrap();
+            assert_eq!(moved.chat_id, -1005, "{name}");
+            assert_eq!(moved.position, 1, "{name}");
+            assert_eq!(store.subscription(-5).unwrap(), None, "{name}");
+            assert!(store.ledger(-5).unwrap().is_empty(), "{name}");
+            let ledger = store.ledger(-1005).unwrap();
+            assert_eq!(
+                ledger.iter().map(|(d, _)| *d).collect::<Vec<_>>(),
+                [date(2026, 5, 2), date(2026, 5, 3)],
+                "{name}"
+            );
+            let due: Vec<i64> = store
+                .due(utc("2026-05-03T00:00:00Z"), 10)
+                .unwrap()
+                .iter()
+                .map(|s| s.chat_id)
+                .collect();
+            assert_eq!(due, [-1005], "{name}");
+            assert_eq!(index_len(&store), 1, "{name}");
+            // Reported again (say, after a crash): nothing changes.
+            assert_eq!(store.migrate(-5, -1005).unwrap(), Some(moved), "{name}");
+            assert_eq!(store.all_subscriptions().unwrap().len(), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn old_ledger_entries_are_pruned() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-1, now), None, now).unwrap();
+            let first = date(2026, 1, 1);
+            for offset in 0..100 {
+                let day = first + TimeDelta::days(offset);
+                store
+                    .mark_sent(-1, day, SectionId::OPENING, &[1], now)
+                    .unwrap();
+            }
+            let ledger = store.ledger(-1).unwrap();
+            assert_eq!(ledger.len() as i64, LEDGER_RETENTION_DAYS + 1, "{name}");
+            assert_eq!(
+                ledger.last().unwrap().0,
+                first + TimeDelta::days(99),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn concurrent_changes_leave_one_valid_index_entry() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-1, now), None, now).unwrap();
+            std::thread::scope(|scope| {
+                for thread in 0..4_u32 {
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        for round in 0..50_u32 {
+                            let time =
+                                NaiveTime::from_hms_opt((thread * 5 + round) % 24, round % 60, 0)
+                                    .unwrap();
+                            store.set_time(-1, time, now).unwrap();
+                            if round % 10 == 0 {
+                                store.set_daily_quiz(-1, round % 20 == 0).unwrap();
+                            }
+                        }
+                    });
+                }
+            });
+            let due = store.due(utc("2026-05-03T00:00:00Z"), 10).unwrap();
+            assert_eq!(due.len(), 1, "{name}");
+            assert_eq!(due[0], store.subscription(-1).unwrap().unwrap(), "{name}");
+            assert_eq!(
+                index_len(&store),
+                1,
+                "{name}: stale entries were cleaned by the scan"
+            );
+        }
+    }
+
+    /// A memory backend that counts the subscription records read and the index entries
+    /// scanned, to show what finding the due chats costs.
+    #[derive(Default)]
+    struct CountingBackend {
+        inner: crate::store::MemoryBackend,
+        records_read: std::sync::atomic::AtomicUsize,
+        index_entries_scanned: std::sync::atomic::AtomicUsize,
+    }
+
+    impl crate::store::Backend for CountingBackend {
+        fn get(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+            if tree == trees::SUBSCRIPTIONS {
+                self.records_read
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            self.inner.get(tree, key)
+        }
+        fn insert(&self, tree: &'static str, key: &[u8], value: &[u8]) -> StoreResult<()> {
+            self.inner.insert(tree, key, value)
+        }
+        fn remove(&self, tree: &'static str, key: &[u8]) -> StoreResult<()> {
+            self.inner.remove(tree, key)
+        }
+        fn update(
+            &self,
+            tree: &'static str,
+            key: &[u8],
+            f: &mut crate::store::Updater<'_>,
+        ) -> StoreResult<Option<Vec<u8>>> {
+            self.inner.update(tree, key, f)
+        }
+        fn scan(
+            &self,
+            tree: &'static str,
+            start: &[u8],
+            end: Option<&[u8]>,
+            limit: usize,
+        ) -> StoreResult<Vec<crate::store::Entry>> {
+            let entries = self.inner.scan(tree, start, end, limit)?;
+            if tree == trees::DUE_INDEX {
+                self.index_entries_scanned
+                    .fetch_add(entries.len(), std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(entries)
+        }
+        fn flush(&self) -> StoreResult<()> {
+            self.inner.flush()
+        }
+    }
+
+    #[test]
+    fn finding_due_chats_costs_what_is_due_not_what_is_subscribed() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let backend = std::sync::Arc::new(CountingBackend::default());
+        let store = Store::with_backend(backend.clone()).unwrap();
+        let now = utc(MAY_1_NOON);
+        // 2,000 chats, 20 at each minute from 08:00 to 09:39 (Shanghai).
+        for chat in 0..2000_i64 {
+            let minute = u32::try_from(chat % 100).unwrap();
+            let time = NaiveTime::from_hms_opt(8 + minute / 60, minute % 60, 0).unwrap();
+            store.subscribe(fresh(chat, now), Some(time), now).unwrap();
+            store.set_time(chat, time, now).unwrap();
+        }
+        backend.records_read.store(0, Relaxed);
+        backend.index_entries_scanned.store(0, Relaxed);
+        let due = store.due(utc(MAY_2_EIGHT), 1000).unwrap();
+        assert_eq!(due.len(), 20);
+        assert_eq!(backend.index_entries_scanned.load(Relaxed), 20);
+        assert_eq!(backend.records_read.load(Relaxed), 20);
+    }
+
+    #[test]
+    fn day_keys_sort_by_date_and_round_trip() {
+        let days = [
+            date(1969, 12, 31),
+            date(1970, 1, 1),
+            date(2026, 5, 2),
+            date(2100, 1, 1),
+        ];
+        for pair in days.windows(2) {
+            assert!(day_key(pair[0]) < day_key(pair[1]));
+        }
+        for day in days {
+            assert_eq!(date_from_key(&day_key(day)), Some(day));
+        }
+    }
+}

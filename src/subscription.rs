@@ -1,0 +1,758 @@
+//! The daily excerpt from the app's side: the subscription commands (`/subscribe`,
+//! `/unsubscribe`, `/settime`, `/timezone`, `/status`, `/plan`, `/today`) and the
+//! deliveries the scheduler sends.
+//!
+//! No network and no clock here: every method takes `now`, and deliveries are returned
+//! as values for the transport to send, which then reports back:
+//!
+//! ```text
+//! loop {
+//!     let batch = app.due_deliveries(now, 500)?;       // marks each day "intended"
+//!     if batch.is_empty() { break; }
+//!     for delivery in batch {                           // send delivery.replies in order
+//!         Ok(ids)  => app.delivery_succeeded(chat, date, &ids, now)?,
+//!         Err(err) => app.delivery_failed(chat, date, &reason, permanent, now)?,
+//!     }
+//! }
+//! ```
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::app::{App, ChatContext};
+use crate::messages::daily::{self, errors};
+use crate::plan::ReadingPlan;
+use crate::reply::{MESSAGE_LIMIT, Reply};
+use crate::schedule::{
+    Due, Subscriber, Subscription, decide, format_time, local_date, parse_time, parse_timezone,
+};
+use crate::store::{DueCursor, StoreError, StoreResult};
+use crate::text::{Document, SectionId};
+
+/// One chat's excerpt for one local day, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The chat to send to.
+    pub chat_id: i64,
+    /// The chat's local date the excerpt is for (pass it back when reporting).
+    pub local_date: NaiveDate,
+    /// The section the excerpt carries.
+    pub section: SectionId,
+    /// The messages, in order; each already fits Telegram's 4096-character limit.
+    pub replies: Vec<Reply>,
+}
+
+impl App {
+    /// `/subscribe [HH:MM]`: subscribes the chat (the time defaults to the configured
+    /// one), or turns a past subscription on again with its progress. Group admins only.
+    pub fn subscribe(&self, chat: &ChatContext, argument: &str, now: DateTime<Utc>) -> Vec<Reply> {
+        if !chat.is_admin {
+            return vec![errors::admin_only("订阅每日学习")];
+        }
+        let send_time = match argument.trim() {
+            "" => None,
+            text => match parse_time(text) {
+                Ok(time) => Some(time),
+                Err(error) => return vec![errors::bad_time("/subscribe", text, error)],
+            },
+        };
+        let config = self.config();
+        let fresh = Subscription::new(
+            chat.chat_id,
+            &self.library().default_document().id,
+            send_time.unwrap_or(config.daily_time),
+            config.timezone,
+            Subscriber {
+                user_id: chat.user_id,
+                name: chat.user_name.clone(),
+            },
+            now,
+        );
+        match self.store().subscribe(fresh, send_time, now) {
+            Ok((subscription, outcome)) => {
+                let document = self.document_of(&subscription);
+                vec![daily::subscribed(
+                    &ReadingPlan::new(document),
+                    &subscription,
+                    outcome,
+                )]
+            }
+            Err(error) => storage_failed(chat.chat_id, &error),
+        }
+    }
+
+    /// `/unsubscribe`: stops the daily excerpt, keeping the progress. Group admins only.
+    pub fn unsubscribe(
+        &self,
+        chat: &ChatContext,
+        _argument: &str,
+        _now: DateTime<Utc>,
+    ) -> Vec<Reply> {
+        if !chat.is_admin {
+            return vec![errors::admin_only("退订每日学习")];
+        }
+        match self.store().unsubscribe(chat.chat_id) {
+            Ok(Some(change)) if change.before.active => {
+                let document = self.document_of(&change.after);
+                vec![daily::unsubscribed(
+                    &ReadingPlan::new(document),
+                    &change.after,
+                )]
+            }
+            Ok(_) => vec![daily::not_subscribed(
+                "无需退订。如需订阅，请发送 /subscribe 08:00。",
+            )],
+            Err(error) => storage_failed(chat.chat_id, &error),
+        }
+    }
+
+    /// `/settime HH:MM`: changes the local send time. Group admins only.
+    pub fn set_time(&self, chat: &ChatContext, argument: &str, now: DateTime<Utc>) -> Vec<Reply> {
+        if !chat.is_admin {
+            return vec![errors::admin_only("修改发送时间")];
+        }
+        let send_time = match parse_time(argument) {
+            Ok(time) => time,
+            Err(error) => return vec![errors::bad_time("/settime", argument, error)],
+        };
+        match self.store().set_time(chat.chat_id, send_time, now) {
+            Ok(Some(change)) => {
+                let document = self.document_of(&change.after);
+                vec![daily::time_changed(
+                    &ReadingPlan::new(document),
+                    &change.after,
+                )]
+            }
+            Ok(None) => vec![daily::not_subscribed(&format!(
+                "可以直接订阅并指定时间：/subscribe {}。",
+                format_time(send_time)
+            ))],
+            Err(error) => storage_failed(chat.chat_id, &error),
+        }
+    }
+
+    /// `/timezone <IANA name>`: changes the chat's zone (group admins only); without a
+    /// name, shows the current one.
+    pub fn set_timezone(
+        &self,
+        chat: &ChatContext,
+        argument: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<Reply> {
+        if argument.trim().is_empty() {
+            let current = match self.store().subscription(chat.chat_id) {
+                Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
+                Err(error) => return storage_failed(chat.chat_id, &error),
+            };
+            return vec![daily::current_timezone(current.name())];
+        }
+        if !chat.is_admin {
+            return vec![errors::admin_only("修改时区")];
+        }
+        let zone = match parse_timezone(argument) {
+            Ok(zone) => zone,
+            Err(error) => return vec![errors::bad_timezone(argument, error)],
+        };
+        match self.store().set_timezone(chat.chat_id, zone, now) {
+            Ok(Some(change)) => {
+                let document = self.document_of(&change.after);
+                vec![daily::timezone_changed(
+                    &ReadingPlan::new(document),
+                    &change.after,
+                )]
+            }
+            Ok(None) => vec![daily::not_subscribed(&format!(
+                "请先发送 /subscribe 08:00，再发送 /timezone {}。",
+                zone.name()
+            ))],
+            Err(error) => storage_failed(chat.chat_id, &error),
+        }
+    }
+
+    /// `/status`: whether the chat is subscribed, its time and zone, the next send and
+    /// section, the last delivery and who subscribed.
+    pub fn status(&self, chat: &ChatContext, _argument: &str, _now: DateTime<Utc>) -> Vec<Reply> {
+        match self.store().subscription(chat.chat_id) {
+            Ok(subscription) => {
+                let document = self.document_for(subscription.as_ref());
+                vec![daily::status(
+                    &ReadingPlan::new(document),
+                    subscription.as_ref(),
+                )]
+            }
+            Err(error) => storage_failed(chat.chat_id, &error),
+        }
+    }
+
+    /// `/plan`: progress through the text with a bar, and what comes next.
+    pub fn plan(&self, chat: &ChatContext, _argument: &str, _now: DateTime<Utc>) -> Vec<Reply> {
+        match self.store().subscription(chat.chat_id) {
+            Ok(subscription) => {
+                let document = self.document_for(subscription.as_ref());
+                let position = subscription.as_ref().map_or(0, |s| s.position);
+                vec![daily::plan(
+                    &ReadingPlan::new(document),
+                    position,
+                    subscription.as_ref(),
+                )]
+            }
+            Err(error) => storage_failed(chat.chat_id, &error),
+        }
+    }
+
+    /// `/today`: today's excerpt now, without moving the plan. Once today's scheduled
+    /// excerpt was sent, that one is shown again; before, the one due today.
+    pub fn today(&self, chat: &ChatContext, _argument: &str, now: DateTime<Utc>) -> Vec<Reply> {
+        let subscription = match self.store().subscription(chat.chat_id) {
+            Ok(subscription) => subscription,
+            Err(error) => return storage_failed(chat.chat_id, &error),
+        };
+        let document = self.document_for(subscription.as_ref());
+        let position = match &subscription {
+            Some(s) if s.last_sent_date() == Some(local_date(now, s.timezone)) => {
+                s.position.saturating_sub(1)
+            }
+            Some(s) => s.position,
+            None => 0,
+        };
+        let Some(section) = ReadingPlan::new(document).section(position) else {
+            return Vec::new();
+        };
+        let mut replies = vec![daily::excerpt(document, section)];
+        if !subscription.is_some_and(|s| s.active) {
+            replies.push(daily::today_unsubscribed_hint());
+        }
+        replies
+    }
+
+    /// The deliveries due at `now`, at most `limit`, each marked "intended" in the ledger
+    /// before it is returned. Days found already sent are closed, days past their grace
+    /// window are skipped (see [`decide`]); neither is returned.
+    ///
+    /// Report every returned delivery with [`App::delivery_succeeded`] or
+    /// [`App::delivery_failed`] before calling this again: a day still "intended" is
+    /// taken for one interrupted by a crash and is returned again, which is the
+    /// documented "at most one duplicate per message in flight" guarantee. Call it
+    /// repeatedly until it returns nothing to serve everything due.
+    pub fn due_deliveries(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>> {
+        let store = self.store();
+        let grace = self.config().grace;
+        let mut deliveries = Vec::new();
+        let mut cursor = DueCursor::default();
+        while deliveries.len() < limit {
+            let (page, next) = store.due_page(now, &cursor, limit - deliveries.len())?;
+            if page.is_empty() {
+                break;
+            }
+            cursor = next;
+            for subscription in page {
+                let chat_id = subscription.chat_id;
+                let date = subscription.next_date;
+                let entry = store.ledger_entry(chat_id, date)?;
+                match decide(
+                    subscription.scheduled(),
+                    entry.as_ref().map(|e| &e.state),
+                    now,
+                    grace,
+                ) {
+                    Due::Send => {
+                        let document = self.document_of(&subscription);
+                        let Some(section) =
+                            ReadingPlan::new(document).section(subscription.position)
+                        else {
+                            continue;
+                        };
+                        if !store.mark_intended(chat_id, date, section.id, now)? {
+                            continue; // recorded as sent by a concurrent report
+                        }
+                        tracing::debug!(chat_id, %date, section = %section.id, "excerpt due");
+                        deliveries.push(Delivery {
+                            chat_id,
+                            local_date: date,
+                            section: section.id,
+                            replies: daily::excerpt(document, section).split(MESSAGE_LIMIT),
+                        });
+                    }
+                    Due::AlreadyDone => {
+                        tracing::info!(chat_id, %date, "day already sent; moving on");
+                        store.complete_day(chat_id, date, now)?;
+                    }
+                    Due::Missed => {
+                        tracing::warn!(chat_id, %date, "grace window passed; skipping the day");
+                        store.skip_day(chat_id, date, now)?;
+                    }
+                    Due::NotYet => {}
+                }
+            }
+        }
+        Ok(deliveries)
+    }
+
+    /// Telegram accepted a delivery's messages: the ledger records them and the chat's
+    /// plan advances to the next section and the next day.
+    pub fn delivery_succeeded(
+        &self,
+        chat_id: i64,
+        local_date: NaiveDate,
+        message_ids: &[i32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let section = self.delivered_section(chat_id, local_date)?;
+        self.store()
+            .mark_sent(chat_id, local_date, section, message_ids, now)?;
+        // sled makes writes durable only on flush (every 500 ms by default); a crash in
+        // between would forget that Telegram has the message and send it again. Flushing
+        // here keeps the duplicate bound at "messages in flight at the crash".
+        self.store().flush()?;
+        tracing::info!(chat_id, %local_date, %section, "excerpt sent");
+        Ok(())
+    }
+
+    /// A delivery failed after the transport's own retries. `permanent` failures (the
+    /// bot was removed or blocked) disable the subscription until the chat subscribes
+    /// again; others are tried again a few minutes later while the day's grace window
+    /// lasts.
+    pub fn delivery_failed(
+        &self,
+        chat_id: i64,
+        local_date: NaiveDate,
+        reason: &str,
+        permanent: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let section = self.delivered_section(chat_id, local_date)?;
+        if permanent {
+            self.store()
+                .mark_failed_permanently(chat_id, local_date, section, reason, now)?;
+        } else {
+            self.store()
+                .mark_failed(chat_id, local_date, section, reason, now)?;
+        }
+        tracing::warn!(chat_id, %local_date, permanent, reason, "excerpt not sent");
+        Ok(())
+    }
+
+    /// The section of a day's delivery: the one the ledger says was intended, else the
+    /// chat's next one in the plan.
+    fn delivered_section(&self, chat_id: i64, date: NaiveDate) -> StoreResult<SectionId> {
+        if let Some(entry) = self.store().ledger_entry(chat_id, date)? {
+            return Ok(entry.section);
+        }
+        let subscription = self.store().subscription(chat_id)?;
+        let document = self.document_for(subscription.as_ref());
+        let position = subscription.map_or(0, |s| s.position);
+        Ok(ReadingPlan::new(document)
+            .section(position)
+            .map_or(SectionId::OPENING, |s| s.id))
+    }
+
+    /// The document a subscription reads (the default one if it is no longer loaded).
+    fn document_of(&self, subscription: &Subscription) -> &Document {
+        self.library()
+            .document(&subscription.document)
+            .unwrap_or_else(|| self.library().default_document())
+    }
+
+    fn document_for(&self, subscription: Option<&Subscription>) -> &Document {
+        match subscription {
+            Some(subscription) => self.document_of(subscription),
+            None => self.library().default_document(),
+        }
+    }
+}
+
+/// Logs a store failure once, with the chat, and tells the user to try again.
+fn storage_failed(chat_id: i64, error: &StoreError) -> Vec<Reply> {
+    tracing::error!(chat_id, %error, "subscription store failed");
+    vec![errors::storage_failed()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::ChatKind;
+    use crate::config::Config;
+    use crate::library::Library;
+    use crate::messages::TITLE_ONLY_NOTICE;
+    use crate::store::Store;
+    use crate::text::parse_document;
+
+    const SPEECH: &str = include_str!("../data/texts/xzsj.md");
+    const GROUP: i64 = -100;
+
+    fn app_with(store: Store) -> App {
+        let document = parse_document("xzsj.md", SPEECH).unwrap();
+        let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
+        App::new(library, store, Config::default())
+    }
+
+    fn group(is_admin: bool) -> ChatContext {
+        ChatContext {
+            chat_id: GROUP,
+            kind: ChatKind::Group,
+            user_id: 7,
+            user_name: "王书记".into(),
+            is_admin,
+        }
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn text(replies: &[Reply]) -> String {
+        replies
+            .iter()
+            .map(Reply::plain_text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Subscribes the test group at 08:00 Shanghai on 2026-05-01 (first send 05-02).
+    fn subscribed_app(store: Store) -> App {
+        let app = app_with(store);
+        let reply = text(&app.subscribe(&group(true), "08:00", utc("2026-05-01T04:00:00Z")));
+        assert!(
+            reply.contains("已订阅每日学习") && reply.contains("2026-05-02 08:00"),
+            "{reply}"
+        );
+        app
+    }
+
+    /// Runs one scheduler pass the way the transport does, every send succeeding.
+    fn tick(app: &App, now: DateTime<Utc>) -> Vec<Delivery> {
+        let batch = app.due_deliveries(now, 100).unwrap();
+        for (n, delivery) in batch.iter().enumerate() {
+            app.delivery_succeeded(delivery.chat_id, delivery.local_date, &[n as i32], now)
+                .unwrap();
+        }
+        batch
+    }
+
+    #[test]
+    fn only_admins_change_a_groups_subscription() {
+        let app = app_with(Store::in_memory());
+        let now = utc("2026-05-01T04:00:00Z");
+        let member = group(false);
+        for (replies, what) in [
+            (app.subscribe(&member, "08:00", now), "订阅每日学习"),
+            (app.unsubscribe(&member, "", now), "退订每日学习"),
+            (app.set_time(&member, "20:30", now), "修改发送时间"),
+            (app.set_timezone(&member, "Europe/Berlin", now), "修改时区"),
+        ] {
+            assert_eq!(text(&replies), text(&[errors::admin_only(what)]));
+            assert!(text(&replies).contains(&format!("只有群管理员可以{what}")));
+        }
+        assert_eq!(app.store().subscription(GROUP).unwrap(), None);
+        // Reading is for everyone.
+        assert!(text(&app.status(&member, "", now)).contains("未订阅"));
+        assert!(text(&app.plan(&member, "", now)).contains("学习进度 0/21"));
+        assert!(text(&app.today(&member, "", now)).contains("今日学习 · 开场"));
+        assert!(text(&app.set_timezone(&member, "", now)).contains("Asia/Shanghai"));
+    }
+
+    #[test]
+    fn bad_arguments_say_what_was_wrong_with_an_example() {
+        let app = subscribed_app(Store::in_memory());
+        let now = utc("2026-05-01T05:00:00Z");
+        let admin = group(true);
+        let cases = [
+            (
+                app.subscribe(&admin, "25:00", now),
+                ["25:00", "/subscribe 08:00"],
+            ),
+            (app.set_time(&admin, "8点", now), ["8点", "/settime 08:00"]),
+            (
+                app.set_time(&admin, "", now),
+                ["请写上时间", "/settime 20:30"],
+            ),
+            (
+                app.set_timezone(&admin, "Mars/Olympus", now),
+                ["Mars/Olympus", "/timezone Asia/Shanghai"],
+            ),
+        ];
+        for (replies, expected) in cases {
+            let reply = text(&replies);
+            for part in expected {
+                assert!(reply.contains(part), "{reply} lacks {part}");
+            }
+        }
+        let unchanged = app.store().subscription(GROUP).unwrap().unwrap();
+        assert_eq!(format_time(unchanged.send_time), "08:00");
+        assert_eq!(unchanged.timezone, chrono_tz::Asia::Shanghai);
+    }
+
+    #[test]
+    fn a_group_reads_one_section_a_day_in_order() {
+        let app = subscribed_app(Store::in_memory());
+        assert!(
+            tick(&app, utc("2026-05-01T23:59:59Z")).is_empty(),
+            "not before 08:00"
+        );
+
+        let first = tick(&app, utc("2026-05-02T00:00:30Z"));
+        assert_eq!(first.len(), 1);
+        assert_eq!(
+            (first[0].chat_id, first[0].section),
+            (GROUP, SectionId::OPENING)
+        );
+        assert_eq!(
+            first[0].local_date,
+            NaiveDate::from_ymd_opt(2026, 5, 2).unwrap()
+        );
+        assert_eq!(first[0].replies.len(), 1);
+        let excerpt = first[0].replies[0].plain_text();
+        assert!(
+            excerpt.starts_with("今日学习 · 开场\n\n同志们"),
+            "{excerpt}"
+        );
+        let labels: Vec<&str> = first[0].replies[0].buttons[0]
+            .iter()
+            .map(|b| b.label.as_str())
+            .collect();
+        assert_eq!(labels, ["本节全文", "提纲"]);
+        assert!(
+            tick(&app, utc("2026-05-02T00:01:00Z")).is_empty(),
+            "exactly one a day"
+        );
+
+        let second = tick(&app, utc("2026-05-03T00:00:30Z"));
+        assert_eq!(second[0].section, SectionId::part(1));
+        assert!(
+            second[0].replies[0]
+                .plain_text()
+                .starts_with("今日学习 · 第一部分 铸牢政治之魂 · 把准前行方向\n")
+        );
+
+        let now = utc("2026-05-03T05:00:00Z");
+        let status = text(&app.status(&group(false), "", now));
+        for part in [
+            "每日学习：已订阅",
+            "每天 08:00（Asia/Shanghai）",
+            "下次发送：2026-05-04 08:00",
+            "下一节：1.1 以学立身筑牢忠诚根基（不完整）",
+            "上次发送：2026-05-03 已发送",
+            "订阅人：王书记（2026-05-01）",
+        ] {
+            assert!(status.contains(part), "{status} lacks {part}");
+        }
+        let plan = text(&app.plan(&group(false), "", now));
+        assert!(
+            plan.contains("学习进度 2/21\n▓▓░░░░░░░░░░░░░░░░░░░"),
+            "{plan}"
+        );
+        // /today repeats today's section and does not move the plan.
+        let today = text(&app.today(&group(false), "", now));
+        assert!(
+            today.starts_with("今日学习 · 第一部分 铸牢政治之魂"),
+            "{today}"
+        );
+        assert_eq!(
+            app.store().subscription(GROUP).unwrap().unwrap().position,
+            2
+        );
+    }
+
+    #[test]
+    fn the_plan_wraps_around_after_the_last_section() {
+        let app = subscribed_app(Store::in_memory());
+        let document = app.library().default_document().clone();
+        let mut day = utc("2026-05-02T00:00:30Z");
+        for index in 0..22 {
+            let batch = tick(&app, day);
+            assert_eq!(batch.len(), 1, "day {index}");
+            assert_eq!(
+                batch[0].section,
+                document.sections[index % 21].id,
+                "day {index}"
+            );
+            day += chrono::TimeDelta::days(1);
+        }
+        let plan = text(&app.plan(&group(true), "", day));
+        assert!(plan.contains("学习进度 1/21（第 2 轮）"), "{plan}");
+    }
+
+    #[test]
+    fn title_only_sections_are_short_honest_cards() {
+        let app = app_with(Store::in_memory());
+        let document = app.library().default_document();
+        let card =
+            |id: SectionId| daily::excerpt(document, document.section(id).unwrap()).plain_text();
+        assert_eq!(
+            card(SectionId::point(1, 2)),
+            format!(
+                "今日学习 · 第一部分 铸牢政治之魂 · 1.2 以谋定向服务发展大局\n\n{TITLE_ONLY_NOTICE}"
+            )
+        );
+        let intro = card(SectionId::part(2));
+        assert!(intro.starts_with(&format!(
+            "今日学习 · 第二部分 厚植为民之心 · 站稳群众立场\n\n{TITLE_ONLY_NOTICE}"
+        )));
+        assert!(intro.contains("2.2 用真心化解急难愁盼"), "{intro}");
+        assert!(
+            card(SectionId::point(2, 2))
+                .starts_with("今日学习 · 第二部分 厚植为民之心 · 2.2 用真心化解急难愁盼\n\n")
+        );
+    }
+
+    #[test]
+    fn every_excerpt_is_one_message() {
+        // The crash guarantee counts messages in flight; with one message per excerpt it
+        // is also at most one duplicate excerpt per chat.
+        let app = app_with(Store::in_memory());
+        let document = app.library().default_document();
+        for section in &document.sections {
+            assert_eq!(
+                daily::excerpt(document, section).split(MESSAGE_LIMIT).len(),
+                1,
+                "{}",
+                section.id
+            );
+        }
+    }
+
+    #[test]
+    fn a_crash_mid_send_resends_once_within_the_grace_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let at = utc("2026-05-02T00:00:30Z");
+        {
+            let app = subscribed_app(Store::open(&path).unwrap());
+            let batch = app.due_deliveries(at, 100).unwrap();
+            assert_eq!(batch.len(), 1);
+            // The process dies here: Telegram may or may not have the message.
+            app.store().flush().unwrap();
+        }
+        let app = app_with(Store::open(&path).unwrap());
+        let again = tick(&app, at + chrono::TimeDelta::minutes(2));
+        assert_eq!(again.len(), 1, "sent again: the one possible duplicate");
+        assert_eq!(again[0].section, SectionId::OPENING);
+        assert!(
+            tick(&app, at + chrono::TimeDelta::minutes(3)).is_empty(),
+            "never a third time"
+        );
+        assert_eq!(
+            app.store().subscription(GROUP).unwrap().unwrap().position,
+            1
+        );
+    }
+
+    #[test]
+    fn a_day_past_its_grace_window_is_skipped_not_replayed() {
+        let app = subscribed_app(Store::in_memory());
+        let at = utc("2026-05-02T00:00:30Z");
+        assert_eq!(app.due_deliveries(at, 100).unwrap().len(), 1);
+        // Down until 14:30 local, past the six-hour window.
+        let late = utc("2026-05-02T06:30:00Z");
+        assert!(tick(&app, late).is_empty());
+        let status = text(&app.status(&group(true), "", late));
+        assert!(status.contains("2026-05-02 未能发送"), "{status}");
+        assert!(status.contains("下次发送：2026-05-03 08:00"), "{status}");
+        // The plan did not move: the next day brings the same section.
+        let next = tick(&app, utc("2026-05-03T00:00:30Z"));
+        assert_eq!(next[0].section, SectionId::OPENING);
+    }
+
+    #[test]
+    fn failures_are_retried_or_disable_the_subscription() {
+        let app = subscribed_app(Store::in_memory());
+        let at = utc("2026-05-02T00:00:30Z");
+        let batch = app.due_deliveries(at, 100).unwrap();
+        let date = batch[0].local_date;
+        app.delivery_failed(GROUP, date, "Telegram unavailable: 502", false, at)
+            .unwrap();
+        assert!(
+            app.due_deliveries(at + chrono::TimeDelta::minutes(1), 100)
+                .unwrap()
+                .is_empty()
+        );
+        let retry = app
+            .due_deliveries(at + chrono::TimeDelta::minutes(5), 100)
+            .unwrap();
+        assert_eq!(retry.len(), 1);
+
+        let reason = "Forbidden: bot was kicked from the group chat";
+        app.delivery_failed(GROUP, date, reason, true, at).unwrap();
+        assert!(
+            app.due_deliveries(utc("2026-06-01T00:00:00Z"), 100)
+                .unwrap()
+                .is_empty()
+        );
+        let status = text(&app.status(&group(true), "", at));
+        assert!(
+            status.contains("已停用") && status.contains(reason),
+            "{status}"
+        );
+        // Re-added, an admin subscribes again: back on, progress kept.
+        let back = text(&app.subscribe(&group(true), "", at));
+        assert!(back.contains("已重新订阅"), "{back}");
+        assert_eq!(tick(&app, utc("2026-05-03T00:00:30Z")).len(), 1);
+    }
+
+    #[test]
+    fn a_kicked_bot_disables_at_once() {
+        let app = subscribed_app(Store::in_memory());
+        app.chat_removed(
+            GROUP,
+            "bot removed from the chat (my_chat_member)",
+            utc("2026-05-01T06:00:00Z"),
+        );
+        assert!(
+            app.due_deliveries(utc("2026-05-02T00:00:30Z"), 100)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(!app.store().subscription(GROUP).unwrap().unwrap().active);
+    }
+
+    #[test]
+    fn a_migrated_group_gets_the_days_excerpt_at_its_new_id() {
+        let app = subscribed_app(Store::in_memory());
+        let at = utc("2026-05-02T00:00:30Z");
+        assert_eq!(app.due_deliveries(at, 100).unwrap().len(), 1);
+        // The send failed with "migrated to supergroup".
+        let supergroup = -100_123;
+        app.chat_migrated(GROUP, supergroup, at);
+        let batch = tick(&app, at + chrono::TimeDelta::seconds(5));
+        assert_eq!(batch.len(), 1);
+        assert_eq!(
+            (batch[0].chat_id, batch[0].section),
+            (supergroup, SectionId::OPENING)
+        );
+        assert_eq!(app.store().subscription(GROUP).unwrap(), None);
+        let moved = ChatContext {
+            chat_id: supergroup,
+            ..group(true)
+        };
+        assert!(text(&app.plan(&moved, "", at)).contains("学习进度 1/21"));
+    }
+
+    #[test]
+    fn batches_are_bounded_and_resume_where_they_stopped() {
+        let app = app_with(Store::in_memory());
+        let now = utc("2026-05-01T04:00:00Z");
+        for chat_id in 1..=25 {
+            let chat = ChatContext {
+                chat_id,
+                kind: ChatKind::Private,
+                ..group(true)
+            };
+            app.subscribe(&chat, "08:00", now);
+        }
+        let at = utc("2026-05-02T00:00:30Z");
+        let mut sizes = Vec::new();
+        loop {
+            let batch = app.due_deliveries(at, 10).unwrap();
+            if batch.is_empty() {
+                break;
+            }
+            sizes.push(batch.len());
+            for delivery in batch {
+                app.delivery_succeeded(delivery.chat_id, delivery.local_date, &[1], at)
+                    .unwrap();
+            }
+        }
+        assert_eq!(sizes, [10, 10, 5]);
+    }
+}
