@@ -32,6 +32,8 @@ pub struct Config {
     pub daily_time: NaiveTime,
     /// Telegram settings.
     pub telegram: TelegramConfig,
+    /// Quiz settings.
+    pub quiz: QuizConfig,
 }
 
 /// The `[telegram]` section.
@@ -39,6 +41,38 @@ pub struct Config {
 pub struct TelegramConfig {
     /// The Bot API base URL, without a trailing slash; `None` means Telegram's own.
     pub api_url: Option<String>,
+}
+
+/// The `[quiz]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizConfig {
+    /// How long each quiz poll stays open, in seconds (5–600, Telegram's limits). Default 30.
+    pub open_period: u32,
+    /// How many questions `/quiz` asks when no number is given (1–10). Default 5.
+    pub questions: usize,
+    /// Whether chats get the daily question after the excerpt unless they set it
+    /// themselves with `/dailyquiz`. Default `false`.
+    pub daily_quiz: bool,
+    /// The curated question file, relative to `data_dir` unless absolute. Default `questions.md`.
+    pub bank: PathBuf,
+}
+
+impl Default for QuizConfig {
+    fn default() -> Self {
+        Self { open_period: 30, questions: 5, daily_quiz: false, bank: PathBuf::from("questions.md") }
+    }
+}
+
+impl QuizConfig {
+    /// The shortest and longest `open_period` Telegram accepts, in seconds.
+    pub const OPEN_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 5..=600;
+    /// The fewest and most questions one quiz may have.
+    pub const QUESTIONS_RANGE: std::ops::RangeInclusive<usize> = 1..=10;
+
+    /// The curated question file: `bank` resolved against `data_dir`.
+    pub fn bank_path(&self, data_dir: &Path) -> PathBuf {
+        data_dir.join(&self.bank)
+    }
 }
 
 /// A configuration problem, naming the file and the key.
@@ -62,12 +96,23 @@ struct FileConfig {
     daily_time: Option<String>,
     #[serde(default)]
     telegram: FileTelegram,
+    #[serde(default)]
+    quiz: FileQuiz,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileTelegram {
     api_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileQuiz {
+    open_period: Option<u32>,
+    questions: Option<usize>,
+    daily_quiz: Option<bool>,
+    bank: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -78,6 +123,7 @@ impl Default for Config {
             timezone: chrono_tz::Asia::Shanghai,
             daily_time: NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
             telegram: TelegramConfig::default(),
+            quiz: QuizConfig::default(),
         }
     }
 }
@@ -127,12 +173,14 @@ impl Config {
                 .map_err(|_| ConfigError(format!("config key daily_time: \"{text}\" is not a time like 08:00")))?,
         };
         let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
+        let quiz = quiz_config(file.quiz)?;
         Ok(Self {
             database: resolve(file.database.unwrap_or(defaults.database)),
             data_dir: resolve(file.data_dir.unwrap_or(defaults.data_dir)),
             timezone,
             daily_time,
             telegram: TelegramConfig { api_url },
+            quiz,
         })
     }
 
@@ -147,6 +195,26 @@ impl Config {
             self.telegram.api_url = Some(url.trim_end_matches('/').to_string());
         }
     }
+}
+
+fn quiz_config(file: FileQuiz) -> Result<QuizConfig, ConfigError> {
+    let defaults = QuizConfig::default();
+    let open_period = file.open_period.unwrap_or(defaults.open_period);
+    if !QuizConfig::OPEN_PERIOD_RANGE.contains(&open_period) {
+        return Err(ConfigError(format!(
+            "config key quiz.open_period: {open_period} is not between 5 and 600 seconds (e.g. 30)"
+        )));
+    }
+    let questions = file.questions.unwrap_or(defaults.questions);
+    if !QuizConfig::QUESTIONS_RANGE.contains(&questions) {
+        return Err(ConfigError(format!("config key quiz.questions: {questions} is not between 1 and 10 (e.g. 5)")));
+    }
+    Ok(QuizConfig {
+        open_period,
+        questions,
+        daily_quiz: file.daily_quiz.unwrap_or(defaults.daily_quiz),
+        bank: file.bank.unwrap_or(defaults.bank),
+    })
 }
 
 fn normalize_api_url(url: String) -> Result<String, ConfigError> {
@@ -174,6 +242,14 @@ mod tests {
         assert_eq!(config.timezone, chrono_tz::Asia::Shanghai);
         assert_eq!(config.daily_time, NaiveTime::from_hms_opt(8, 0, 0).unwrap());
         assert_eq!(config.database, Path::new("/etc/studybot/studybot.db"));
+        assert_eq!(config.quiz, QuizConfig::default());
+    }
+
+    #[test]
+    fn quiz_settings_are_read_and_checked() {
+        let config = parse("[quiz]\nopen_period = 60\nquestions = 3\ndaily_quiz = true\nbank = \"q.md\"").unwrap();
+        assert_eq!((config.quiz.open_period, config.quiz.questions, config.quiz.daily_quiz), (60, 3, true));
+        assert_eq!(config.quiz.bank_path(Path::new("data")), Path::new("data/q.md"));
     }
 
     #[test]
@@ -185,6 +261,11 @@ mod tests {
             ("[telegram]\napi_url = \"ftp://x\"", "telegram.api_url"),
             ("[telegram]\ntoken = \"x\"", "token"),
             ("database = 3", "database"),
+            ("[quiz]\nopen_period = 4", "quiz.open_period"),
+            ("[quiz]\nopen_period = 601", "quiz.open_period"),
+            ("[quiz]\nquestions = 0", "quiz.questions"),
+            ("[quiz]\nquestions = 11", "quiz.questions"),
+            ("[quiz]\nrounds = 3", "rounds"),
         ];
         for (text, key) in cases {
             let error = parse(text).unwrap_err().to_string();
