@@ -8,6 +8,7 @@
 //!     splitting into messages of at most 4096 characters.
 //!   - [`messages`]: the wording of every reply, built from the text model.
 //!   - [`command`]: parsing what users type into commands.
+//!   - [`quiz`]: quiz questions generated from the text and curated by hand, and their selection.
 //! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - [`store`]: typed collections over sled, with an in-memory twin.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
@@ -20,6 +21,7 @@ pub mod config;
 pub mod console;
 pub mod library;
 pub mod messages;
+pub mod quiz;
 pub mod reply;
 pub mod store;
 pub mod text;
