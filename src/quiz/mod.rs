@@ -4,6 +4,9 @@
 //! - [`generate`]: questions generated from the [`Document`] itself, so they stay true to it.
 //! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
 //! - [`select`]: choosing the questions of one quiz, or the daily question.
+//! - [`session`]: the state machine of one running quiz in one chat, and its results.
+//! - [`score`]: a participant's running score in a chat (accuracy, per principle, streak).
+//! - [`messages`]: the Chinese wording of every quiz reply.
 //!
 //! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`]): a
 //! question of at most [`MAX_QUESTION_CHARS`], [`MIN_OPTIONS`]–[`MAX_OPTIONS`] pairwise
@@ -12,7 +15,10 @@
 
 pub mod curated;
 pub mod generate;
+pub mod messages;
+pub mod score;
 pub mod select;
+pub mod session;
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -23,7 +29,9 @@ use crate::text::{Document, SectionId};
 
 pub use curated::parse_curated;
 pub use generate::generate;
+pub use score::Score;
 pub use select::{for_section, pick};
+pub use session::{AnswerOutcome, PollSpec, QuestionKey, QuizPoll, QuizResults, QuizSession};
 
 /// Telegram's limit on a poll question, in characters (UTF-16 code units).
 pub const MAX_QUESTION_CHARS: usize = 300;
