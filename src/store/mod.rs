@@ -6,6 +6,7 @@
 //! `impl Store` blocks next to the collections they serve.
 
 mod memory;
+mod quiz;
 mod sections;
 mod sled_backend;
 
@@ -13,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use memory::MemoryBackend;
+pub use quiz::PollTarget;
 pub use sections::SyncOutcome;
 pub use sled_backend::SledBackend;
 
@@ -25,6 +27,14 @@ pub mod trees {
     pub const META: &str = "meta";
     /// Sections of every document, keyed by document id and section id.
     pub const SECTIONS: &str = "sections";
+    /// The running quiz of each chat, keyed by chat id.
+    pub const QUIZZES: &str = "quizzes";
+    /// What each quiz or daily poll stands for, keyed by Telegram's poll id.
+    pub const POLLS: &str = "polls";
+    /// Quiz scores, keyed by chat id and user id.
+    pub const SCORES: &str = "scores";
+    /// Each chat's daily-question setting, keyed by chat id.
+    pub const QUIZ_SETTINGS: &str = "quiz_settings";
 }
 
 /// A failure of the underlying database.
