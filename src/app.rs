@@ -7,6 +7,7 @@ use crate::command::{Command, Input};
 use crate::config::Config;
 use crate::library::Library;
 use crate::messages::{self, errors};
+use crate::quiz::Question;
 use crate::reply::{Action, Reply};
 use crate::store::Store;
 use crate::text::reference::RefError;
@@ -35,6 +36,9 @@ pub struct ChatContext {
     pub user_id: u64,
     /// The sender's name as Telegram shows it.
     pub user_name: String,
+    /// Whether the sender may run admin commands here: a group admin; always `true` in
+    /// private chats and the console.
+    pub is_admin: bool,
 }
 
 /// The shared state of a running studybot. Cheap to clone.
@@ -47,12 +51,23 @@ struct Inner {
     library: Library,
     store: Store,
     config: Config,
+    curated_questions: Vec<Question>,
 }
 
 impl App {
-    /// Builds the application from its parts.
+    /// Builds the application from its parts, with no curated quiz questions.
     pub fn new(library: Library, store: Store, config: Config) -> Self {
-        Self { inner: Arc::new(Inner { library, store, config }) }
+        Self::with_curated_questions(library, store, config, Vec::new())
+    }
+
+    /// Builds the application with the curated quiz questions (see [`crate::quiz::curated`]).
+    pub fn with_curated_questions(library: Library, store: Store, config: Config, curated: Vec<Question>) -> Self {
+        Self { inner: Arc::new(Inner { library, store, config, curated_questions: curated }) }
+    }
+
+    /// The hand-written quiz questions, merged into every quiz's question bank.
+    pub fn curated_questions(&self) -> &[Question] {
+        &self.inner.curated_questions
     }
 
     /// The loaded texts.
@@ -86,7 +101,7 @@ impl App {
         }
     }
 
-    fn command(&self, _chat: &ChatContext, command: Command) -> Reply {
+    fn command(&self, chat: &ChatContext, command: Command) -> Reply {
         let document = self.document();
         match command {
             Command::Start => messages::start(document),
@@ -94,6 +109,12 @@ impl App {
             Command::Outline => messages::outline(document),
             Command::Section(argument) => self.section(&argument),
             Command::Search(query) => self.search(&query),
+            // Quizzes (crate::quiz::app); transports then send the polls from `next_poll`.
+            Command::Quiz(argument) => self.quiz_command(chat, &argument, chrono::Utc::now(), &mut rand::rng()),
+            Command::StopQuiz => self.stop_quiz(chat, chrono::Utc::now()),
+            Command::Score => self.score_command(chat, chrono::Utc::now()),
+            Command::Top => self.top_command(chat),
+            Command::DailyQuiz(argument) => self.daily_quiz_command(chat, &argument),
         }
     }
 

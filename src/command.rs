@@ -14,6 +14,16 @@ pub enum Command {
     Section(String),
     /// `/search <words>`: keyword search.
     Search(String),
+    /// `/quiz [n]`: a quiz of n questions (default from the config).
+    Quiz(String),
+    /// `/stopquiz`: end the running quiz (its starter or an admin).
+    StopQuiz,
+    /// `/score`: the sender's quiz score in this chat.
+    Score,
+    /// `/top`: the chat's ten best quiz scores.
+    Top,
+    /// `/dailyquiz on|off`: the question after the daily excerpt (admins in groups).
+    DailyQuiz(String),
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -36,6 +46,11 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "outline", description: "讲话提纲:五个方面十五点", description_en: "Outline: five principles, fifteen points", example: "/outline" },
     CommandInfo { name: "section", description: "查看某一节原文", description_en: "Read a section", example: "/section 2.1" },
     CommandInfo { name: "search", description: "在原文中搜索关键词", description_en: "Search the text", example: "/search 网格" },
+    CommandInfo { name: "quiz", description: "五个方面知识测验（1–10 题）", description_en: "A quiz on the five principles", example: "/quiz 5" },
+    CommandInfo { name: "stopquiz", description: "结束正在进行的测验", description_en: "Stop the running quiz", example: "/stopquiz" },
+    CommandInfo { name: "score", description: "我在这里的测验成绩", description_en: "My quiz score here", example: "/score" },
+    CommandInfo { name: "top", description: "测验排行榜（前 10 名）", description_en: "Top 10 quiz scores", example: "/top" },
+    CommandInfo { name: "dailyquiz", description: "开关每日一题", description_en: "Daily question on or off", example: "/dailyquiz on" },
 ];
 
 /// What a line of user text turned out to be.
@@ -78,6 +93,11 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "outline" => Command::Outline,
         "section" => Command::Section(argument),
         "search" => Command::Search(argument),
+        "quiz" => Command::Quiz(argument),
+        "stopquiz" => Command::StopQuiz,
+        "score" => Command::Score,
+        "top" => Command::Top,
+        "dailyquiz" => Command::DailyQuiz(argument),
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)
@@ -95,6 +115,16 @@ mod tests {
         assert_eq!(parse("/outline", None), Input::Command(Command::Outline));
         assert_eq!(parse("/HELP", None), Input::Command(Command::Help));
         assert_eq!(parse("/section\n2.1", None), Input::Command(Command::Section("2.1".into())));
+    }
+
+    #[test]
+    fn quiz_commands() {
+        assert_eq!(parse("/quiz", None), Input::Command(Command::Quiz(String::new())));
+        assert_eq!(parse("/quiz 3", None), Input::Command(Command::Quiz("3".into())));
+        assert_eq!(parse("/stopquiz@studybot_bot", Some("studybot_bot")), Input::Command(Command::StopQuiz));
+        assert_eq!(parse("/score", None), Input::Command(Command::Score));
+        assert_eq!(parse("/top", None), Input::Command(Command::Top));
+        assert_eq!(parse("/dailyquiz off", None), Input::Command(Command::DailyQuiz("off".into())));
     }
 
     #[test]

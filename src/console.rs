@@ -17,6 +17,7 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         kind: ChatKind::Private,
         user_id: CONSOLE_CHAT_ID as u64,
         user_name: "console".into(),
+        is_admin: true,
     };
     for line in input.lines() {
         let line = line?;

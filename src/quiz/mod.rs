@@ -1,5 +1,5 @@
-//! Quizzes on the speech's five principles. Everything here is pure: no teloxide,
-//! tokio, sled or clock; randomness is passed in.
+//! Quizzes on the speech's five principles. Everything here except [`app`] is pure:
+//! no teloxide, tokio, sled or clock; randomness is passed in.
 //!
 //! - [`generate`]: questions generated from the [`Document`] itself, so they stay true to it.
 //! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
@@ -7,12 +7,15 @@
 //! - [`session`]: the state machine of one running quiz in one chat, and its results.
 //! - [`score`]: a participant's running score in a chat (accuracy, per principle, streak).
 //! - [`messages`]: the Chinese wording of every quiz reply.
+//! - [`app`]: what `/quiz`, `/stopquiz`, `/score`, `/top` and `/dailyquiz` do, and the
+//!   boundary the Telegram transport drives (send a poll, record an answer, close a question).
 //!
 //! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`]): a
 //! question of at most [`MAX_QUESTION_CHARS`], [`MIN_OPTIONS`]–[`MAX_OPTIONS`] pairwise
 //! different options of at most [`MAX_OPTION_CHARS`], exactly one correct option, and an
 //! explanation of at most [`MAX_EXPLANATION_CHARS`] that cites its section.
 
+pub mod app;
 pub mod curated;
 pub mod generate;
 pub mod messages;
@@ -27,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::reply::utf16_len;
 use crate::text::{Document, SectionId};
 
+pub use app::QuizStep;
 pub use curated::parse_curated;
 pub use generate::generate;
 pub use score::Score;
