@@ -10,7 +10,7 @@
 //!   - [`command`]: parsing what users type into commands.
 //!   - [`quiz`]: questions generated from the text and curated by hand, quiz selection,
 //!     the quiz-session state machine, scores and their wording (plus the quiz commands
-//!     of [`app::App`], which use the store).
+//!     of [`app::App`] and the console's quiz driver, which use the store).
 //! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - [`store`]: typed collections over sled, with an in-memory twin.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.

@@ -1,5 +1,5 @@
-//! Quizzes on the speech's five principles. Everything here except [`app`] is pure:
-//! no teloxide, tokio, sled or clock; randomness is passed in.
+//! Quizzes on the speech's five principles. Everything here except [`app`] and
+//! [`console`] is pure: no teloxide, tokio, sled or clock; randomness is passed in.
 //!
 //! - [`generate`]: questions generated from the [`Document`] itself, so they stay true to it.
 //! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
@@ -9,6 +9,7 @@
 //! - [`messages`]: the Chinese wording of every quiz reply.
 //! - [`app`]: what `/quiz`, `/stopquiz`, `/score`, `/top` and `/dailyquiz` do, and the
 //!   boundary the Telegram transport drives (send a poll, record an answer, close a question).
+//! - [`console`]: running a quiz in the offline console.
 //!
 //! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`]): a
 //! question of at most [`MAX_QUESTION_CHARS`], [`MIN_OPTIONS`]–[`MAX_OPTIONS`] pairwise
@@ -16,6 +17,7 @@
 //! explanation of at most [`MAX_EXPLANATION_CHARS`] that cites its section.
 
 pub mod app;
+pub mod console;
 pub mod curated;
 pub mod generate;
 pub mod messages;
