@@ -81,10 +81,10 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         Some((name, target)) => (name, Some(target)),
         None => (word, None),
     };
-    if let (Some(target), Some(ours)) = (target, bot_username) {
-        if !target.eq_ignore_ascii_case(ours) {
-            return Input::OtherBot;
-        }
+    if let (Some(target), Some(ours)) = (target, bot_username)
+        && !target.eq_ignore_ascii_case(ours)
+    {
+        return Input::OtherBot;
     }
     let argument = argument.to_string();
     let command = match name.to_ascii_lowercase().as_str() {

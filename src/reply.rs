@@ -263,12 +263,12 @@ fn hard_chunks(text: &str, limit: usize) -> Vec<&str> {
 }
 
 fn push_span(reply: &mut Reply, span: Span) {
-    if let Some(last) = reply.spans.last_mut() {
-        if std::mem::discriminant(last) == std::mem::discriminant(&span) {
-            let joined = format!("{}{}", last.text(), span.text());
-            *last = span.with_text(joined);
-            return;
-        }
+    if let Some(last) = reply.spans.last_mut()
+        && std::mem::discriminant(last) == std::mem::discriminant(&span)
+    {
+        let joined = format!("{}{}", last.text(), span.text());
+        *last = span.with_text(joined);
+        return;
     }
     reply.spans.push(span);
 }

@@ -6,14 +6,17 @@ use std::sync::Mutex;
 
 use super::{Backend, Entry, StoreResult};
 
+/// One tree: keys to values, in key order.
+type Tree = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// A backend that keeps every tree in a `BTreeMap` behind one lock.
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
-    trees: Mutex<HashMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>>,
+    trees: Mutex<HashMap<&'static str, Tree>>,
 }
 
 impl MemoryBackend {
-    fn with_tree<R>(&self, tree: &'static str, f: impl FnOnce(&mut BTreeMap<Vec<u8>, Vec<u8>>) -> R) -> R {
+    fn with_tree<R>(&self, tree: &'static str, f: impl FnOnce(&mut Tree) -> R) -> R {
         let mut trees = self.trees.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(trees.entry(tree).or_default())
     }

@@ -46,10 +46,10 @@ impl Store {
     /// with the hash is written last, so an interrupted rewrite is redone on the next start.
     pub fn sync_document(&self, document: &Document, content_hash: u64) -> StoreResult<SyncOutcome> {
         let key = document_key(&document.id);
-        if let Some(record) = self.get_json::<DocumentRecord>(trees::META, &key)? {
-            if record.content_hash == content_hash {
-                return Ok(SyncOutcome::Unchanged);
-            }
+        if let Some(record) = self.get_json::<DocumentRecord>(trees::META, &key)?
+            && record.content_hash == content_hash
+        {
+            return Ok(SyncOutcome::Unchanged);
         }
         let prefix = section_prefix(&document.id);
         let end = prefix_end(&prefix);

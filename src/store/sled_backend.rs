@@ -53,7 +53,7 @@ impl Backend for SledBackend {
         f: &mut dyn FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
     ) -> StoreResult<Option<Vec<u8>>> {
         // sled retries the closure with compare-and-swap until no other writer interferes.
-        let new = self.tree(tree)?.update_and_fetch(key, |old| f(old)).map_err(database)?;
+        let new = self.tree(tree)?.update_and_fetch(key, f).map_err(database)?;
         Ok(new.map(|v| v.to_vec()))
     }
 

@@ -109,10 +109,10 @@ fn split_part_point(text: &str) -> Option<(&str, &str)> {
         return Some((part, point));
     }
     for word in ["部分的", "部分", "方面的", "方面"] {
-        if let Some((part, point)) = text.split_once(word) {
-            if !point.is_empty() {
-                return Some((part, point));
-            }
+        if let Some((part, point)) = text.split_once(word)
+            && !point.is_empty()
+        {
+            return Some((part, point));
         }
     }
     None

@@ -73,7 +73,7 @@ pub fn search(document: &Document, query: &str) -> SearchResults {
         hits.clear();
     }
     // Stable sort keeps reading order among equal scores.
-    hits.sort_by(|a, b| b.score.cmp(&a.score));
+    hits.sort_by_key(|hit| std::cmp::Reverse(hit.score));
     let total = hits.len();
     hits.truncate(MAX_RESULTS);
     SearchResults { terms, hits, total }
