@@ -1,7 +1,7 @@
 //! Quizzes on the speech's five principles. Everything here except [`app`] and
 //! [`console`] is pure: no teloxide, tokio, sled or clock; randomness is passed in.
 //!
-//! - [`generate`]: questions generated from the [`Document`] itself, so they stay true to it.
+//! - [`generate`](mod@generate): questions generated from the [`Document`] itself, so they stay true to it.
 //! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
 //! - [`select`]: choosing the questions of one quiz, or the daily question.
 //! - [`session`]: the state machine of one running quiz in one chat, and its results.
@@ -203,7 +203,7 @@ pub struct QuestionBank {
 }
 
 impl QuestionBank {
-    /// Generates the bank from the document (see [`generate`]) and merges `curated` in.
+    /// Generates the bank from the document (see [`generate()`]) and merges `curated` in.
     pub fn build(document: &Document, curated: &[Question], rng: &mut impl Rng) -> Self {
         let mut bank = Self {
             questions: generate(document, rng),
