@@ -42,7 +42,7 @@ pub enum CuratedError {
         source: std::io::Error,
     },
     /// The file is malformed or a question does not hold against the text.
-    #[error("{0}")]
+    #[error(transparent)]
     Parse(#[from] ParseError),
 }
 
