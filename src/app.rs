@@ -9,6 +9,7 @@ use crate::command::{Command, Input};
 use crate::config::Config;
 use crate::library::Library;
 use crate::messages::{self, errors};
+use crate::quiz::Question;
 use crate::reply::{Action, Reply};
 use crate::store::Store;
 use crate::text::reference::RefError;
@@ -37,9 +38,10 @@ pub struct ChatContext {
     pub user_id: u64,
     /// The sender's name as Telegram shows it.
     pub user_name: String,
-    /// Whether the sender may change the chat's settings (subscribe, unsubscribe, send
-    /// time, time zone). The transport decides: `true` in private chats and the console;
-    /// in groups, whether Telegram lists the sender as creator or administrator.
+    /// Whether the sender may run admin commands here (subscribe, unsubscribe, send
+    /// time, time zone, daily quiz, stopping another's quiz). The transport decides:
+    /// `true` in private chats and the console; in groups, whether Telegram lists the
+    /// sender as creator or administrator.
     pub is_admin: bool,
 }
 
@@ -53,18 +55,35 @@ struct Inner {
     library: Library,
     store: Store,
     config: Config,
+    curated_questions: Vec<Question>,
 }
 
 impl App {
-    /// Builds the application from its parts.
+    /// Builds the application from its parts, with no curated quiz questions.
     pub fn new(library: Library, store: Store, config: Config) -> Self {
+        Self::with_curated_questions(library, store, config, Vec::new())
+    }
+
+    /// Builds the application with the curated quiz questions (see [`crate::quiz::curated`]).
+    pub fn with_curated_questions(
+        library: Library,
+        store: Store,
+        config: Config,
+        curated: Vec<Question>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 library,
                 store,
                 config,
+                curated_questions: curated,
             }),
         }
+    }
+
+    /// The hand-written quiz questions, merged into every quiz's question bank.
+    pub fn curated_questions(&self) -> &[Question] {
+        &self.inner.curated_questions
     }
 
     /// The loaded texts.
@@ -113,6 +132,14 @@ impl App {
             Command::Status => self.status(chat, "", now),
             Command::Today => self.today(chat, "", now),
             Command::Plan => self.plan(chat, "", now),
+            // Quizzes (crate::quiz::app); transports then send the polls from `next_poll`.
+            Command::Quiz(argument) => {
+                vec![self.quiz_command(chat, &argument, now, &mut rand::rng())]
+            }
+            Command::StopQuiz => vec![self.stop_quiz(chat, now)],
+            Command::Score => vec![self.score_command(chat, now)],
+            Command::Top => vec![self.top_command(chat)],
+            Command::DailyQuiz(argument) => vec![self.daily_quiz_command(chat, &argument)],
         }
     }
 

@@ -28,6 +28,16 @@ pub enum Command {
     Today,
     /// `/plan`: progress through the text and what comes next.
     Plan,
+    /// `/quiz [n]`: a quiz of n questions (default from the config).
+    Quiz(String),
+    /// `/stopquiz`: end the running quiz (its starter or an admin).
+    StopQuiz,
+    /// `/score`: the sender's quiz score in this chat.
+    Score,
+    /// `/top`: the chat's ten best quiz scores.
+    Top,
+    /// `/dailyquiz on|off`: the question after the daily excerpt (admins in groups).
+    DailyQuiz(String),
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -117,6 +127,36 @@ pub const COMMANDS: &[CommandInfo] = &[
         description_en: "Reading progress and what comes next",
         example: "/plan",
     },
+    CommandInfo {
+        name: "quiz",
+        description: "五个方面知识测验（1–10 题）",
+        description_en: "A quiz on the five principles",
+        example: "/quiz 5",
+    },
+    CommandInfo {
+        name: "stopquiz",
+        description: "结束正在进行的测验",
+        description_en: "Stop the running quiz",
+        example: "/stopquiz",
+    },
+    CommandInfo {
+        name: "score",
+        description: "我在这里的测验成绩",
+        description_en: "My quiz score here",
+        example: "/score",
+    },
+    CommandInfo {
+        name: "top",
+        description: "测验排行榜（前 10 名）",
+        description_en: "Top 10 quiz scores",
+        example: "/top",
+    },
+    CommandInfo {
+        name: "dailyquiz",
+        description: "开关每日一题",
+        description_en: "Daily question on or off",
+        example: "/dailyquiz on",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -160,15 +200,21 @@ impl Command {
             Self::Status => "status",
             Self::Today => "today",
             Self::Plan => "plan",
+            Self::Quiz(_) => "quiz",
+            Self::StopQuiz => "stopquiz",
+            Self::Score => "score",
+            Self::Top => "top",
+            Self::DailyQuiz(_) => "dailyquiz",
         }
     }
 
-    /// Whether the command changes the chat's subscription, which in groups only
-    /// administrators may do (the transport asks Telegram only for these).
-    pub fn changes_subscription(&self) -> bool {
+    /// Whether the command may need the sender's admin rights: it changes the chat's
+    /// settings (which in groups only administrators may do) or stops someone else's
+    /// quiz. The transport asks Telegram only for these.
+    pub fn needs_admin_check(&self) -> bool {
         match self {
-            Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) => true,
-            Self::Timezone(zone) => !zone.trim().is_empty(),
+            Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) | Self::StopQuiz => true,
+            Self::Timezone(argument) | Self::DailyQuiz(argument) => !argument.trim().is_empty(),
             Self::Start
             | Self::Help
             | Self::Outline
@@ -176,7 +222,10 @@ impl Command {
             | Self::Search(_)
             | Self::Status
             | Self::Today
-            | Self::Plan => false,
+            | Self::Plan
+            | Self::Quiz(_)
+            | Self::Score
+            | Self::Top => false,
         }
     }
 }
@@ -215,6 +264,11 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "status" => Command::Status,
         "today" => Command::Today,
         "plan" => Command::Plan,
+        "quiz" => Command::Quiz(argument),
+        "stopquiz" => Command::StopQuiz,
+        "score" => Command::Score,
+        "top" => Command::Top,
+        "dailyquiz" => Command::DailyQuiz(argument),
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)
@@ -243,6 +297,28 @@ mod tests {
         assert_eq!(
             parse("/section\n2.1", None),
             Input::Command(Command::Section("2.1".into()))
+        );
+    }
+
+    #[test]
+    fn quiz_commands() {
+        assert_eq!(
+            parse("/quiz", None),
+            Input::Command(Command::Quiz(String::new()))
+        );
+        assert_eq!(
+            parse("/quiz 3", None),
+            Input::Command(Command::Quiz("3".into()))
+        );
+        assert_eq!(
+            parse("/stopquiz@studybot_bot", Some("studybot_bot")),
+            Input::Command(Command::StopQuiz)
+        );
+        assert_eq!(parse("/score", None), Input::Command(Command::Score));
+        assert_eq!(parse("/top", None), Input::Command(Command::Top));
+        assert_eq!(
+            parse("/dailyquiz off", None),
+            Input::Command(Command::DailyQuiz("off".into()))
         );
     }
 
@@ -287,10 +363,10 @@ mod tests {
                 "{name} is listed"
             );
         }
-        assert!(Command::Subscribe(String::new()).changes_subscription());
-        assert!(Command::Timezone("Asia/Shanghai".into()).changes_subscription());
-        assert!(!Command::Timezone(String::new()).changes_subscription());
-        assert!(!Command::Status.changes_subscription());
+        assert!(Command::Subscribe(String::new()).needs_admin_check());
+        assert!(Command::Timezone("Asia/Shanghai".into()).needs_admin_check());
+        assert!(!Command::Timezone(String::new()).needs_admin_check());
+        assert!(!Command::Status.needs_admin_check());
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct Config {
     pub grace: TimeDelta,
     /// Telegram settings.
     pub telegram: TelegramConfig,
+    /// Quiz settings.
+    pub quiz: QuizConfig,
 }
 
 /// The `[telegram]` section.
@@ -106,6 +108,43 @@ impl fmt::Debug for BotToken {
     }
 }
 
+/// The `[quiz]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizConfig {
+    /// How long each quiz poll stays open, in seconds (5–600, Telegram's limits). Default 30.
+    pub open_period: u32,
+    /// How many questions `/quiz` asks when no number is given (1–10). Default 5.
+    pub questions: usize,
+    /// Whether chats get the daily question after the excerpt unless they set it
+    /// themselves with `/dailyquiz`. Default `false`.
+    pub daily_quiz: bool,
+    /// The curated question file, relative to `data_dir` unless absolute. Default `questions.md`.
+    pub bank: PathBuf,
+}
+
+impl Default for QuizConfig {
+    fn default() -> Self {
+        Self {
+            open_period: 30,
+            questions: 5,
+            daily_quiz: false,
+            bank: PathBuf::from("questions.md"),
+        }
+    }
+}
+
+impl QuizConfig {
+    /// The shortest and longest `open_period` Telegram accepts, in seconds.
+    pub const OPEN_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 5..=600;
+    /// The fewest and most questions one quiz may have.
+    pub const QUESTIONS_RANGE: std::ops::RangeInclusive<usize> = 1..=10;
+
+    /// The curated question file: `bank` resolved against `data_dir`.
+    pub fn bank_path(&self, data_dir: &Path) -> PathBuf {
+        data_dir.join(&self.bank)
+    }
+}
+
 /// A configuration problem, naming the file and the key.
 #[derive(Debug)]
 pub struct ConfigError(String);
@@ -128,6 +167,8 @@ struct FileConfig {
     grace_hours: Option<i64>,
     #[serde(default)]
     telegram: FileTelegram,
+    #[serde(default)]
+    quiz: FileQuiz,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +176,15 @@ struct FileConfig {
 struct FileTelegram {
     api_url: Option<String>,
     limits: Option<RateLimits>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileQuiz {
+    open_period: Option<u32>,
+    questions: Option<usize>,
+    daily_quiz: Option<bool>,
+    bank: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -146,6 +196,7 @@ impl Default for Config {
             daily_time: NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
             grace: crate::schedule::DEFAULT_GRACE,
             telegram: TelegramConfig::default(),
+            quiz: QuizConfig::default(),
         }
     }
 }
@@ -221,6 +272,7 @@ impl Config {
             }
         };
         let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
+        let quiz = quiz_config(file.quiz)?;
         Ok(Self {
             database: resolve(file.database.unwrap_or(defaults.database)),
             data_dir: resolve(file.data_dir.unwrap_or(defaults.data_dir)),
@@ -231,6 +283,7 @@ impl Config {
                 api_url,
                 limits: file.telegram.limits.unwrap_or_default(),
             },
+            quiz,
         })
     }
 
@@ -245,6 +298,28 @@ impl Config {
             self.telegram.api_url = Some(url.trim_end_matches('/').to_string());
         }
     }
+}
+
+fn quiz_config(file: FileQuiz) -> Result<QuizConfig, ConfigError> {
+    let defaults = QuizConfig::default();
+    let open_period = file.open_period.unwrap_or(defaults.open_period);
+    if !QuizConfig::OPEN_PERIOD_RANGE.contains(&open_period) {
+        return Err(ConfigError(format!(
+            "config key quiz.open_period: {open_period} is not between 5 and 600 seconds (e.g. 30)"
+        )));
+    }
+    let questions = file.questions.unwrap_or(defaults.questions);
+    if !QuizConfig::QUESTIONS_RANGE.contains(&questions) {
+        return Err(ConfigError(format!(
+            "config key quiz.questions: {questions} is not between 1 and 10 (e.g. 5)"
+        )));
+    }
+    Ok(QuizConfig {
+        open_period,
+        questions,
+        daily_quiz: file.daily_quiz.unwrap_or(defaults.daily_quiz),
+        bank: file.bank.unwrap_or(defaults.bank),
+    })
 }
 
 fn normalize_api_url(url: String) -> Result<String, ConfigError> {
@@ -276,6 +351,26 @@ mod tests {
         assert_eq!(config.daily_time, NaiveTime::from_hms_opt(8, 0, 0).unwrap());
         assert_eq!(config.grace, TimeDelta::hours(6));
         assert_eq!(config.database, Path::new("/etc/studybot/studybot.db"));
+        assert_eq!(config.quiz, QuizConfig::default());
+    }
+
+    #[test]
+    fn quiz_settings_are_read_and_checked() {
+        let config =
+            parse("[quiz]\nopen_period = 60\nquestions = 3\ndaily_quiz = true\nbank = \"q.md\"")
+                .unwrap();
+        assert_eq!(
+            (
+                config.quiz.open_period,
+                config.quiz.questions,
+                config.quiz.daily_quiz
+            ),
+            (60, 3, true)
+        );
+        assert_eq!(
+            config.quiz.bank_path(Path::new("data")),
+            Path::new("data/q.md")
+        );
     }
 
     #[test]
@@ -289,6 +384,11 @@ mod tests {
             ("[telegram]\napi_url = \"ftp://x\"", "telegram.api_url"),
             ("[telegram]\ntoken = \"x\"", "token"),
             ("database = 3", "database"),
+            ("[quiz]\nopen_period = 4", "quiz.open_period"),
+            ("[quiz]\nopen_period = 601", "quiz.open_period"),
+            ("[quiz]\nquestions = 0", "quiz.questions"),
+            ("[quiz]\nquestions = 11", "quiz.questions"),
+            ("[quiz]\nrounds = 3", "rounds"),
         ];
         for (text, key) in cases {
             let error = parse(text).unwrap_err().to_string();

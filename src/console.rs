@@ -1,10 +1,12 @@
 //! The offline console: one command per line on stdin, the replies on stdout, worded
-//! exactly as on Telegram. The console chat counts as a private chat.
+//! exactly as on Telegram. The console chat counts as a private chat. A quiz runs here
+//! too: each question is printed and the next line answers it.
 
 use std::io::{BufRead, Write};
 
 use crate::app::{App, ChatContext, ChatKind};
 use crate::command;
+use crate::quiz::console::ConsoleQuiz;
 use crate::reply::{MESSAGE_LIMIT, Reply};
 
 /// The chat id the console uses in the store.
@@ -19,12 +21,21 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         user_name: "console".into(),
         is_admin: true,
     };
+    let mut quiz = ConsoleQuiz::default();
     for line in input.lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let replies = app.handle(&chat, command::parse(&line, None), chrono::Utc::now());
+        let now = chrono::Utc::now();
+        // While a quiz question waits, a line that is not a command answers it.
+        let replies = if quiz.is_waiting() && !line.trim_start().starts_with('/') {
+            quiz.answer(app, &chat, &line, now)
+        } else {
+            let mut replies = app.handle(&chat, command::parse(&line, None), now);
+            replies.extend(quiz.after_command(app, &chat, now));
+            replies
+        };
         for reply in replies.iter().flat_map(|reply| reply.split(MESSAGE_LIMIT)) {
             write_reply(&mut output, &reply)?;
         }

@@ -11,6 +11,9 @@
 //!   - [`schedule`]: send times, time zones, next send instants across daylight saving,
 //!     the due decision and the records of subscriptions and the delivery ledger.
 //!   - [`plan`]: the reading plan, the order in which a chat receives the sections.
+//!   - [`quiz`]: questions generated from the text and curated by hand, quiz selection,
+//!     the quiz-session state machine, scores and their wording (plus the quiz commands
+//!     of [`app::App`] and the console's quiz driver, which use the store).
 //! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - [`store`]: typed collections over sled, with an in-memory twin.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
@@ -28,6 +31,7 @@ pub mod console;
 pub mod library;
 pub mod messages;
 pub mod plan;
+pub mod quiz;
 pub mod reply;
 pub mod schedule;
 pub mod scheduler;

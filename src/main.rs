@@ -155,6 +155,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     document.sections.len()
                 );
             }
+            let curated = load_quiz_bank(&config, &library)?;
+            let bank = studybot::quiz::QuestionBank::build(
+                library.default_document(),
+                &curated,
+                &mut rand::rng(),
+            );
+            println!(
+                "quiz bank: {} questions ({} curated)",
+                bank.len(),
+                curated.len()
+            );
             Ok(())
         }
     }
@@ -166,7 +177,23 @@ fn open_app(config: Config, database: &std::path::Path) -> anyhow::Result<App> {
     for (id, outcome) in &report.synced {
         tracing::info!(document = %id, ?outcome, "texts loaded");
     }
-    Ok(App::new(library, store, config))
+    let curated = load_quiz_bank(&config, &library)?;
+    Ok(App::with_curated_questions(library, store, config, curated))
+}
+
+/// Reads the curated quiz questions; a missing file means none (and is logged).
+fn load_quiz_bank(
+    config: &Config,
+    library: &Library,
+) -> anyhow::Result<Vec<studybot::quiz::Question>> {
+    let path = config.quiz.bank_path(&config.data_dir);
+    match studybot::quiz::curated::load_curated(&path, library.default_document())? {
+        Some(questions) => Ok(questions),
+        None => {
+            tracing::warn!(path = %path.display(), "no curated quiz questions");
+            Ok(Vec::new())
+        }
+    }
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {

@@ -14,8 +14,10 @@ use crate::telegram::{Outbox, SendError, Stopping};
 
 /// The longest the scheduler sleeps: a subscription made meanwhile is served within this.
 const MAX_SLEEP: Duration = Duration::from_secs(10);
-/// How many deliveries wait on the limiter at once; the limiter sets the actual pace.
-const IN_FLIGHT: usize = 256;
+/// How many deliveries are under way at once (waiting on the limiter, sending, or
+/// recording the result durably); the limiter sets the actual pace. This is also the
+/// crash bound: a SIGKILL can duplicate at most this many messages (see the README).
+pub const IN_FLIGHT: usize = 64;
 /// How many due deliveries are taken from the store at a time.
 const BATCH: usize = 1024;
 
@@ -106,7 +108,14 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
             Err(error) => return failed(app, &delivery, chat.0, error),
         }
     }
-    if let Err(error) = app.delivery_succeeded(chat.0, delivery.local_date, &ids, Utc::now()) {
+    // Recording flushes sled (blocking disk I/O): keep it off the async workers.
+    let recorder = app.clone();
+    let date = delivery.local_date;
+    let recorded = tokio::task::spawn_blocking(move || {
+        recorder.delivery_succeeded(chat.0, date, &ids, Utc::now())
+    })
+    .await;
+    if let Ok(Err(error)) = recorded {
         // Telegram has the message; the ledger still says "intended", so a restart
         // within the grace window may send it once more (the documented bound).
         tracing::error!(chat_id = chat.0, %error, "cannot record a sent excerpt");

@@ -353,9 +353,8 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
             bot.signal("KILL");
         }
         bot.child.wait().await.unwrap();
-        // At most the requests in flight at the kill: the limiter's burst (50) plus the
-        // few whose ledger flush had not completed.
-        in_flight_bound += 64.min(tg.sent_messages().len() - before);
+        // At most the deliveries under way at the kill (scheduler::IN_FLIGHT).
+        in_flight_bound += studybot::scheduler::IN_FLIGHT.min(tg.sent_messages().len() - before);
     }
     let log = tick(&workspace, &tg.api_url(), next_due + TimeDelta::seconds(30)).await;
     let delivered = excerpts(&tg);

@@ -7,6 +7,7 @@
 
 mod chats;
 mod memory;
+mod quiz;
 mod sections;
 mod sled_backend;
 mod subscriptions;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
+pub use quiz::PollTarget;
 pub use sections::SyncOutcome;
 pub use sled_backend::SledBackend;
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
@@ -37,6 +39,14 @@ pub mod trees {
     pub const DUE_INDEX: &str = "due_index";
     /// The delivery ledger: (chat id, local date) → what happened to that day's excerpt.
     pub const LEDGER: &str = "ledger";
+    /// The running quiz of each chat, keyed by chat id.
+    pub const QUIZZES: &str = "quizzes";
+    /// What each quiz or daily poll stands for, keyed by Telegram's poll id.
+    pub const POLLS: &str = "polls";
+    /// Quiz scores, keyed by chat id and user id.
+    pub const SCORES: &str = "scores";
+    /// Each chat's daily-question setting, keyed by chat id.
+    pub const QUIZ_SETTINGS: &str = "quiz_settings";
 }
 
 /// A failure of the underlying database.
@@ -87,6 +97,8 @@ pub trait Backend: Send + Sync + 'static {
     /// Deletes one value; deleting a missing key is not an error.
     fn remove(&self, tree: &'static str, key: &[u8]) -> StoreResult<()>;
     /// Atomically replaces the value with `f(old)` (`None` deletes) and returns the new value.
+    // The closure's type is spelled out here, once; an alias would need a lifetime parameter.
+    #[allow(clippy::type_complexity)]
     fn update(
         &self,
         tree: &'static str,

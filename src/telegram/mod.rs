@@ -17,11 +17,12 @@ use chrono::Utc;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt, UpdateHandler};
 use teloxide::error_handlers::{ErrorHandler, LoggingErrorHandler};
 use teloxide::prelude::*;
+use teloxide::stop::StopToken;
 use teloxide::types::{
     BotCommand, BotCommandScope, ChatMemberKind, ChatMemberUpdated, MaybeInaccessibleMessage, Me,
     Update,
 };
-use teloxide::update_listeners::{Polling, webhooks};
+use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -114,17 +115,23 @@ where
         .error_handler(Arc::new(LogErrors {
             token: secret.clone(),
         }))
-        .enable_ctrlc_handler()
         .build();
-    let shutdown = dispatcher.shutdown_token();
-    tokio::spawn(async move {
-        terminate_signal().await;
-        tracing::info!("SIGTERM received: shutting down");
-        // The token refuses until dispatching started; retry briefly.
-        while shutdown.shutdown().is_err() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
+    // Shutdown stops the update listener itself, not only the dispatcher's
+    // ShutdownToken: the token notifies the dispatcher loop with `notify_waiters`, which
+    // is lost when the loop is busy at that moment (handling an update or a listener
+    // error), and the dispatcher then runs on forever. teloxide's ctrl-c handler uses the
+    // same token, so SIGINT is handled here too.
+    let shutdown = Shutdown::default();
+    {
+        let shutdown = shutdown.clone();
+        let token = dispatcher.shutdown_token();
+        tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(signal, "shutting down: finishing running handlers");
+            shutdown.begin();
+            let _ = token.shutdown();
+        });
+    }
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let task = tokio::spawn(background(app.clone(), outbox.clone(), Stopping(stop_rx)));
@@ -141,14 +148,18 @@ where
             // must not end the service, so it is retried a few times.
             let mut attempt = 0;
             loop {
-                let listener = Polling::builder(bot.clone())
+                let mut listener = Polling::builder(bot.clone())
                     .timeout(Duration::from_secs(10))
                     .build();
+                if !shutdown.watch(listener.stop_token()) {
+                    break;
+                }
                 match dispatcher
                     .try_dispatch_with_listener(listener, listener_errors.clone())
                     .await
                 {
                     Ok(()) => break,
+                    Err(_) if shutdown.begun() => break,
                     Err(error) if attempt < 5 => {
                         attempt += 1;
                         tracing::warn!(error = %redact(&error.to_string(), secret.expose()), attempt, "cannot start polling; retrying");
@@ -174,12 +185,13 @@ where
             if let Some(webhook_secret) = webhook_secret {
                 options = options.secret_token(webhook_secret);
             }
-            let listener = webhooks::axum(bot.clone(), options).await.map_err(|e| {
+            let mut listener = webhooks::axum(bot.clone(), options).await.map_err(|e| {
                 anyhow::anyhow!(
                     "cannot start the webhook: {}",
                     redact(&e.to_string(), secret.expose())
                 )
             })?;
+            shutdown.watch(listener.stop_token());
             // A webhook listener cannot fail once started (its error type is Infallible).
             dispatcher
                 .dispatch_with_listener(listener, LoggingErrorHandler::new())
@@ -194,22 +206,63 @@ where
     Ok(())
 }
 
-/// Resolves on SIGTERM (SIGINT is teloxide's ctrl-c handler).
-async fn terminate_signal() {
+/// The process-wide stop: set by a signal, it stops the current update listener.
+#[derive(Clone, Default)]
+struct Shutdown {
+    inner: Arc<std::sync::Mutex<(bool, Option<StopToken>)>>,
+}
+
+impl Shutdown {
+    /// Registers the listener to stop; `false` if shutdown already began.
+    fn watch(&self, token: StopToken) -> bool {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.0 {
+            return false;
+        }
+        inner.1 = Some(token);
+        true
+    }
+
+    /// Begins shutdown: stops the registered listener (polling ends after a last
+    /// `getUpdates` that confirms what was handled; running handlers finish).
+    fn begin(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.0 = true;
+        if let Some(token) = inner.1.take() {
+            token.stop();
+        }
+    }
+
+    fn begun(&self) -> bool {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM, naming the signal.
+async fn shutdown_signal() -> &'static str {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    };
     #[cfg(unix)]
-    {
+    let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {
                 signal.recv().await;
+                "SIGTERM"
             }
             Err(error) => {
                 tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+                std::future::pending().await
             }
         }
-    }
+    };
     #[cfg(not(unix))]
-    std::future::pending::<()>().await;
+    let terminate = std::future::pending::<&'static str>();
+    tokio::select! {
+        signal = interrupt => signal,
+        signal = terminate => signal,
+    }
 }
 
 /// Publishes the command menu in Chinese, and in English for English-language users.
@@ -290,7 +343,7 @@ async fn on_message(
     );
     // Only commands that change a group's settings need to ask Telegram who is an admin.
     let is_admin = match &input {
-        Input::Command(command) if command.changes_subscription() && !message.chat.is_private() => {
+        Input::Command(command) if command.needs_admin_check() && !message.chat.is_private() => {
             admins.is_admin(&outbox, chat_id, user.id).await
         }
         _ => message.chat.is_private(),

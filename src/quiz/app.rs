@@ -1,0 +1,880 @@
+//! What the quiz commands do, and the boundary a transport drives. No network here:
+//! the transport sends what these methods return and reports back what happened.
+//!
+//! A transport's part, step by step:
+//! 1. After answering any command, ask [`App::next_poll`] for the chat. `Some` means a
+//!    quiz has a question to send: send it as a quiz poll with `is_anonymous: false`
+//!    (scoring needs to know who answered), `correct_option_id`, `explanation` and
+//!    `open_period` from the [`PollSpec`], then report it with [`App::poll_sent`].
+//!    Send first, mark after: a crash in between makes the question go out again after
+//!    a restart, rather than leaving a question marked as sent that nobody saw.
+//! 2. For every poll answer, call [`App::record_answer`]; it finds the quiz by poll id.
+//! 3. When the poll's time is up plus [`ANSWER_GRACE`] (see [`Round::close_due`]), call
+//!    [`App::close_question`] with the key: it returns the next poll to send (as in
+//!    step 1), or the results to post. A timer left from a stopped quiz gets
+//!    [`QuizStep::Stale`] and does nothing.
+//! 4. On startup, call [`App::recover_quizzes`] and resume each session: send its unsent
+//!    question, or set the timer for its open one (closing at once if overdue); or end it
+//!    cleanly with [`App::end_quiz`], which posts the results so far.
+//! 5. The daily question: after the excerpt of `section`, if [`App::daily_quiz_enabled`],
+//!    send [`App::daily_question`] as `PollSpec::new(&question, None, None)` and report it
+//!    with [`App::daily_poll_sent`]; its answers come through step 2 like the others.
+//!
+//! [`Round::close_due`]: super::session::Round::close_due
+//! [`ANSWER_GRACE`]: super::session::ANSWER_GRACE
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::Rng;
+
+use super::messages;
+use super::session::{DailyPoll, Progress, StartError};
+use super::{
+    AnswerOutcome, PollSpec, Question, QuestionBank, QuestionKey, QuizPoll, QuizSession,
+    for_section, pick,
+};
+use crate::app::{App, ChatContext, ChatKind};
+use crate::config::QuizConfig;
+use crate::reply::Reply;
+use crate::store::{PollTarget, StoreError, StoreResult};
+use crate::text::SectionId;
+
+/// What closing a question led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuizStep {
+    /// The next question, to send like the first.
+    Next(QuizPoll),
+    /// That was the last question: post these results.
+    Finished(Reply),
+    /// The key is not the running quiz's current question (the quiz was stopped, or
+    /// the question was already closed): nothing changed.
+    Stale,
+}
+
+/// Why `/stopquiz` did or did not stop a quiz.
+enum Stop {
+    NotRunning,
+    NotAllowed,
+    Stopped(Box<QuizSession>),
+}
+
+/// What a close did inside the atomic update.
+enum Closed {
+    Stale,
+    Next(Option<QuizPoll>),
+    Finished(Box<QuizSession>),
+}
+
+/// One counted answer, on its way into the scores.
+struct Counted<'a> {
+    chat_id: i64,
+    user_id: u64,
+    name: &'a str,
+    /// Identifies the answer, so that counting it again changes nothing.
+    key: String,
+    principle: u8,
+    correct: bool,
+}
+
+fn answer_key(key: &QuestionKey) -> String {
+    format!("q{}:{}", key.quiz_id, key.index)
+}
+
+fn log_failure(chat_id: i64, error: &StoreError) -> Reply {
+    tracing::error!(chat_id, %error, "quiz store failed");
+    messages::storage_failed()
+}
+
+/// Reads a question count: empty means the default; ASCII or full-width digits.
+fn parse_count(argument: &str, default: usize) -> Option<usize> {
+    let argument = argument.trim();
+    if argument.is_empty() {
+        return Some(default);
+    }
+    let digits: String = argument
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            _ => c,
+        })
+        .collect();
+    if digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits
+        .parse()
+        .ok()
+        .filter(|n| QuizConfig::QUESTIONS_RANGE.contains(n))
+}
+
+impl App {
+    /// A question bank for one quiz: generated from the default document with `rng`
+    /// (so distractors vary between quizzes) plus the curated questions.
+    pub fn quiz_bank(&self, rng: &mut impl Rng) -> QuestionBank {
+        QuestionBank::build(
+            self.library().default_document(),
+            self.curated_questions(),
+            rng,
+        )
+    }
+
+    /// Starts a quiz of `n` questions in the chat, unless one is running. Returns the
+    /// announcement and the new session; the first poll comes from [`Self::next_poll`].
+    pub fn start_quiz(
+        &self,
+        chat: &ChatContext,
+        n: usize,
+        now: DateTime<Utc>,
+        rng: &mut impl Rng,
+    ) -> Result<(Reply, QuizSession), Reply> {
+        if chat.kind == ChatKind::Channel {
+            return Err(messages::channels_unsupported());
+        }
+        let bank = self.quiz_bank(rng);
+        let questions = pick(bank.questions(), n, rng);
+        let quiz_id: u64 = rng.random();
+        let started = self.store().update_quiz_session(chat.chat_id, |slot| {
+            let session = QuizSession::start(
+                slot.as_ref(),
+                quiz_id,
+                chat.chat_id,
+                chat.user_id,
+                questions.clone(),
+                now,
+            )?;
+            let replaced = slot.replace(session.clone());
+            Ok::<_, StartError>((session, replaced))
+        });
+        let (session, replaced) = match started {
+            Ok(Ok(started)) => started,
+            Ok(Err(StartError::AlreadyRunning)) => return Err(messages::already_running()),
+            Ok(Err(StartError::NoQuestions)) => return Err(messages::no_questions()),
+            Err(error) => return Err(log_failure(chat.chat_id, &error)),
+        };
+        if let Some(abandoned) = replaced {
+            tracing::warn!(
+                chat_id = chat.chat_id,
+                quiz_id = abandoned.quiz_id,
+                "replaced an abandoned quiz"
+            );
+            self.forget_polls(&abandoned);
+        }
+        if let Err(error) = self.store().flush() {
+            return Err(log_failure(chat.chat_id, &error));
+        }
+        tracing::info!(
+            chat_id = chat.chat_id,
+            quiz_id,
+            questions = session.questions.len(),
+            "quiz started"
+        );
+        Ok((
+            messages::announcement(session.questions.len(), chat.kind == ChatKind::Group),
+            session,
+        ))
+    }
+
+    /// The running quiz's current question, if it still has to be sent.
+    pub fn next_poll(&self, chat_id: i64) -> StoreResult<Option<QuizPoll>> {
+        let open_period = Some(self.config().quiz.open_period);
+        Ok(self
+            .store()
+            .quiz_session(chat_id)?
+            .and_then(|session| session.unsent_poll(open_period)))
+    }
+
+    /// Records that the question `key` went out as `poll_id` at `now`, open for
+    /// `open_period` seconds (`None`: until closed, as in the console). Returns `false`
+    /// if the key is stale (the quiz ended or moved on meanwhile).
+    pub fn poll_sent(
+        &self,
+        key: &QuestionKey,
+        poll_id: &str,
+        now: DateTime<Utc>,
+        open_period: Option<u32>,
+    ) -> StoreResult<bool> {
+        // The poll id is mapped first: answers may arrive as soon as the poll is out.
+        self.store()
+            .put_poll_target(poll_id, &PollTarget::Quiz(*key))?;
+        let marked = self
+            .store()
+            .update_quiz_session(key.chat_id, |slot| match slot.as_mut() {
+                Some(session) if session.quiz_id == key.quiz_id && session.current == key.index => {
+                    session.question_sent(poll_id, now, open_period)
+                }
+                _ => false,
+            })?;
+        if !marked {
+            self.store().remove_poll_target(poll_id)?;
+        }
+        self.store().flush()?;
+        Ok(marked)
+    }
+
+    /// Records a poll answer (`option` is the chosen index) and updates the user's score
+    /// in that chat. Only each user's first answer to an open question counts.
+    pub fn record_answer(
+        &self,
+        poll_id: &str,
+        user_id: u64,
+        name: &str,
+        option: usize,
+        now: DateTime<Utc>,
+    ) -> StoreResult<AnswerOutcome> {
+        match self.store().poll_target(poll_id)? {
+            None => Ok(AnswerOutcome::UnknownPoll),
+            Some(PollTarget::Quiz(key)) => {
+                let (outcome, principle) =
+                    self.store().update_quiz_session(key.chat_id, |slot| {
+                        match slot
+                            .as_mut()
+                            .filter(|session| session.quiz_id == key.quiz_id)
+                        {
+                            Some(session) => {
+                                let outcome = session.answer(poll_id, user_id, name, option, now);
+                                (
+                                    outcome,
+                                    session.questions.get(key.index).map_or(0, |q| q.principle),
+                                )
+                            }
+                            None => (AnswerOutcome::UnknownPoll, 0),
+                        }
+                    })?;
+                if let AnswerOutcome::Counted { correct } = outcome {
+                    let counted = Counted {
+                        chat_id: key.chat_id,
+                        user_id,
+                        name,
+                        key: answer_key(&key),
+                        principle,
+                        correct,
+                    };
+                    self.count_answer(&counted, now)?;
+                }
+                Ok(outcome)
+            }
+            Some(PollTarget::Daily(_)) => {
+                let (outcome, chat_id, principle) =
+                    self.store()
+                        .update_poll_target(poll_id, |slot| match slot {
+                            Some(PollTarget::Daily(daily)) => (
+                                daily.answer(user_id, option, now),
+                                daily.chat_id,
+                                daily.question.principle,
+                            ),
+                            _ => (AnswerOutcome::UnknownPoll, 0, 0),
+                        })?;
+                if let AnswerOutcome::Counted { correct } = outcome {
+                    let counted = Counted {
+                        chat_id,
+                        user_id,
+                        name,
+                        key: format!("d{poll_id}"),
+                        principle,
+                        correct,
+                    };
+                    self.count_answer(&counted, now)?;
+                }
+                Ok(outcome)
+            }
+        }
+    }
+
+    fn count_answer(&self, counted: &Counted<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let date = self.local_date(now);
+        let Counted {
+            chat_id,
+            user_id,
+            name,
+            key,
+            principle,
+            correct,
+        } = counted;
+        self.store().update_score(*chat_id, *user_id, |score| {
+            score.record(key, name, *principle, *correct, date)
+        })?;
+        // Answers are what a restart must not lose.
+        self.store().flush()
+    }
+
+    fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.config().timezone).date_naive()
+    }
+
+    /// Closes the question `key` (its time is up) and moves the quiz on.
+    pub fn close_question(&self, key: &QuestionKey, now: DateTime<Utc>) -> StoreResult<QuizStep> {
+        let open_period = Some(self.config().quiz.open_period);
+        let closed = self.store().update_quiz_session(key.chat_id, |slot| {
+            let Some(session) = slot.as_mut() else {
+                return Closed::Stale;
+            };
+            if session.quiz_id != key.quiz_id
+                || session.current != key.index
+                || session.is_finished()
+            {
+                return Closed::Stale;
+            }
+            match session.close_current(now) {
+                Progress::Next(_) => Closed::Next(session.unsent_poll(open_period)),
+                Progress::Finished => match slot.take() {
+                    Some(session) => Closed::Finished(Box::new(session)),
+                    None => Closed::Stale,
+                },
+            }
+        })?;
+        match closed {
+            Closed::Stale | Closed::Next(None) => Ok(QuizStep::Stale),
+            Closed::Next(Some(poll)) => Ok(QuizStep::Next(poll)),
+            Closed::Finished(session) => Ok(QuizStep::Finished(self.finish(&session)?)),
+        }
+    }
+
+    /// After a quiz ended: forget its polls, persist, and word the results.
+    fn finish(&self, session: &QuizSession) -> StoreResult<Reply> {
+        self.forget_polls(session);
+        self.store().flush()?;
+        let results = session.results();
+        tracing::info!(
+            chat_id = session.chat_id,
+            quiz_id = session.quiz_id,
+            participants = results.ranking.len(),
+            "quiz finished"
+        );
+        Ok(messages::results(&results))
+    }
+
+    fn forget_polls(&self, session: &QuizSession) {
+        for poll_id in session
+            .rounds
+            .iter()
+            .filter_map(|round| round.poll_id.as_deref())
+        {
+            if let Err(error) = self.store().remove_poll_target(poll_id) {
+                tracing::warn!(chat_id = session.chat_id, %error, "could not forget a quiz poll");
+            }
+        }
+    }
+
+    /// Ends the chat's quiz now, without checking who asks (for a transport that gives
+    /// up on a quiz after a restart). Returns the results so far, or `None` if no quiz runs.
+    pub fn end_quiz(&self, chat_id: i64, now: DateTime<Utc>) -> StoreResult<Option<Reply>> {
+        let stopped = self.store().update_quiz_session(chat_id, |slot| {
+            let mut session = slot.take()?;
+            session.stop(now);
+            Some(session)
+        })?;
+        stopped.map(|session| self.finish(&session)).transpose()
+    }
+
+    /// `/stopquiz`: the starter or an admin ends the quiz; the results so far are shown.
+    pub fn stop_quiz(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
+        let stop = self.store().update_quiz_session(chat.chat_id, |slot| {
+            let Some(mut session) = slot.take() else {
+                return Stop::NotRunning;
+            };
+            if session.started_by != chat.user_id && !chat.is_admin {
+                *slot = Some(session);
+                return Stop::NotAllowed;
+            }
+            session.stop(now);
+            Stop::Stopped(Box::new(session))
+        });
+        match stop {
+            Ok(Stop::NotRunning) => messages::not_running(),
+            Ok(Stop::NotAllowed) => messages::stop_not_allowed(),
+            Ok(Stop::Stopped(session)) => self
+                .finish(&session)
+                .unwrap_or_else(|error| log_failure(chat.chat_id, &error)),
+            Err(error) => log_failure(chat.chat_id, &error),
+        }
+    }
+
+    /// Every stored quiz, to resume after a restart. Answers recorded in a session but
+    /// not yet in the scores (a crash between the two writes) are counted now; counting
+    /// is idempotent, so nothing is counted twice.
+    pub fn recover_quizzes(&self, now: DateTime<Utc>) -> StoreResult<Vec<QuizSession>> {
+        let sessions = self.store().quiz_sessions()?;
+        for session in &sessions {
+            for (index, (question, round)) in
+                session.questions.iter().zip(&session.rounds).enumerate()
+            {
+                let key = QuestionKey {
+                    chat_id: session.chat_id,
+                    quiz_id: session.quiz_id,
+                    index,
+                };
+                for (user, answer) in &round.answers {
+                    let name = session.names.get(user).map_or("", String::as_str);
+                    let correct = answer.option == question.correct;
+                    let date = self.local_date(answer.answered_at);
+                    self.store().update_score(session.chat_id, *user, |score| {
+                        score.record(&answer_key(&key), name, question.principle, correct, date)
+                    })?;
+                }
+            }
+            tracing::info!(
+                chat_id = session.chat_id,
+                quiz_id = session.quiz_id,
+                abandoned = session.is_abandoned(now),
+                "quiz to resume"
+            );
+        }
+        self.store().flush()?;
+        Ok(sessions)
+    }
+
+    /// Whether the chat gets a daily question: its own setting, else the configured default.
+    pub fn daily_quiz_enabled(&self, chat_id: i64) -> StoreResult<bool> {
+        Ok(self
+            .store()
+            .daily_quiz_setting(chat_id)?
+            .unwrap_or(self.config().quiz.daily_quiz))
+    }
+
+    /// The daily question after reading `section` (see [`for_section`]).
+    pub fn daily_question(&self, section: SectionId, rng: &mut impl Rng) -> Option<Question> {
+        for_section(self.quiz_bank(rng).questions(), section, rng)
+    }
+
+    /// Records that the daily `question` went out to the chat as `poll_id`.
+    pub fn daily_poll_sent(
+        &self,
+        chat_id: i64,
+        poll_id: &str,
+        question: &Question,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let daily = DailyPoll {
+            chat_id,
+            question: question.clone(),
+            sent_at: now,
+            answered: Default::default(),
+        };
+        self.store()
+            .put_poll_target(poll_id, &PollTarget::Daily(daily))?;
+        self.store().flush()
+    }
+
+    /// The poll to send for a daily question (no time limit, no number).
+    pub fn daily_poll(&self, question: &Question) -> PollSpec {
+        PollSpec::new(question, None, None)
+    }
+
+    /// `/quiz [n]`.
+    pub(crate) fn quiz_command(
+        &self,
+        chat: &ChatContext,
+        argument: &str,
+        now: DateTime<Utc>,
+        rng: &mut impl Rng,
+    ) -> Reply {
+        let default = self.config().quiz.questions;
+        let Some(n) = parse_count(argument, default) else {
+            return messages::bad_count(default);
+        };
+        match self.start_quiz(chat, n, now, rng) {
+            Ok((announcement, _)) => announcement,
+            Err(refusal) => refusal,
+        }
+    }
+
+    /// `/score`: the sender's score in this chat.
+    pub(crate) fn score_command(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
+        let score = match self.store().score(chat.chat_id, chat.user_id) {
+            Ok(score) => score,
+            Err(error) => return log_failure(chat.chat_id, &error),
+        };
+        let principles: Vec<(u8, String)> = self
+            .library()
+            .default_document()
+            .parts()
+            .map(|p| (p.id.part, p.title.clone()))
+            .collect();
+        messages::score(
+            &chat.user_name,
+            score.as_ref(),
+            &principles,
+            self.local_date(now),
+        )
+    }
+
+    /// `/top`: the chat's ten best (more correct answers first, then fewer answers).
+    pub(crate) fn top_command(&self, chat: &ChatContext) -> Reply {
+        let mut scores = match self.store().chat_scores(chat.chat_id) {
+            Ok(scores) => scores,
+            Err(error) => return log_failure(chat.chat_id, &error),
+        };
+        scores.retain(|(_, score)| score.total.answered > 0);
+        scores.sort_by(|(a_id, a), (b_id, b)| {
+            b.total
+                .correct
+                .cmp(&a.total.correct)
+                .then(a.total.answered.cmp(&b.total.answered))
+                .then(a_id.cmp(b_id))
+        });
+        let entries: Vec<(String, super::score::Tally)> = scores
+            .into_iter()
+            .take(10)
+            .map(|(_, score)| (score.name, score.total))
+            .collect();
+        messages::top(&entries)
+    }
+
+    /// `/dailyquiz on|off` (admins only in groups).
+    pub(crate) fn daily_quiz_command(&self, chat: &ChatContext, argument: &str) -> Reply {
+        let on = match argument.trim().to_lowercase().as_str() {
+            "on" | "开" | "开启" => Some(true),
+            "off" | "关" | "关闭" => Some(false),
+            _ => None,
+        };
+        let Some(on) = on else {
+            return match self.daily_quiz_enabled(chat.chat_id) {
+                Ok(current) => messages::daily_quiz_usage(current),
+                Err(error) => log_failure(chat.chat_id, &error),
+            };
+        };
+        if chat.kind != ChatKind::Private && !chat.is_admin {
+            return messages::daily_quiz_admins_only();
+        }
+        match self.store().set_daily_quiz_setting(chat.chat_id, on) {
+            Ok(()) => messages::daily_quiz_set(on),
+            Err(error) => log_failure(chat.chat_id, &error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::library::Library;
+    use crate::quiz::parse_curated;
+    use crate::store::Store;
+    use crate::text::parse_document;
+
+    const SPEECH: &str = include_str!("../../data/texts/xzsj.md");
+
+    fn app_with(store: Store) -> App {
+        let document = parse_document("xzsj.md", SPEECH).unwrap();
+        let curated = parse_curated(
+            "questions.md",
+            include_str!("../../data/questions.md"),
+            &document,
+        )
+        .unwrap();
+        let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
+        App::with_curated_questions(library, store, Config::default(), curated)
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 1, 8, 0, 0).unwrap() + TimeDelta::seconds(seconds)
+    }
+
+    fn group(user_id: u64, is_admin: bool) -> ChatContext {
+        ChatContext {
+            chat_id: -100,
+            kind: ChatKind::Group,
+            user_id,
+            user_name: format!("用户{user_id}"),
+            is_admin,
+        }
+    }
+
+    /// Sends the current poll as the transport would; returns its key and poll id.
+    fn send(app: &App, chat_id: i64, now: DateTime<Utc>) -> (QuizPoll, String) {
+        let poll = app.next_poll(chat_id).unwrap().expect("a question to send");
+        let poll_id = format!("poll-{}", poll.key.index);
+        assert!(
+            app.poll_sent(&poll.key, &poll_id, now, poll.spec.open_period)
+                .unwrap()
+        );
+        (poll, poll_id)
+    }
+
+    fn wrong(poll: &QuizPoll) -> usize {
+        (poll.spec.correct_option_id + 1) % poll.spec.options.len()
+    }
+
+    #[test]
+    fn a_group_quiz_from_start_to_results() {
+        let app = app_with(Store::in_memory());
+        let mut rng = StdRng::seed_from_u64(1);
+        let (announcement, session) = app
+            .start_quiz(&group(1, false), 3, at(0), &mut rng)
+            .unwrap();
+        assert!(announcement.plain_text().contains("全群可见"));
+        assert_eq!(session.questions.len(), 3);
+        let refused = app
+            .start_quiz(&group(2, true), 3, at(1), &mut rng)
+            .unwrap_err();
+        assert_eq!(refused, messages::already_running());
+
+        let (first, p0) = send(&app, -100, at(0));
+        assert_eq!(first.spec.open_period, Some(30));
+        assert!(first.spec.question.starts_with("（1/3）"));
+        assert_eq!(app.next_poll(-100).unwrap(), None, "already sent");
+        let right = first.spec.correct_option_id;
+        assert_eq!(
+            app.record_answer(&p0, 11, "甲", right, at(5)).unwrap(),
+            AnswerOutcome::Counted { correct: true }
+        );
+        assert_eq!(
+            app.record_answer(&p0, 11, "甲", right, at(6)).unwrap(),
+            AnswerOutcome::Duplicate
+        );
+        assert_eq!(
+            app.record_answer(&p0, 12, "乙", wrong(&first), at(7))
+                .unwrap(),
+            AnswerOutcome::Counted { correct: false }
+        );
+        assert_eq!(
+            app.record_answer("nope", 12, "乙", 0, at(7)).unwrap(),
+            AnswerOutcome::UnknownPoll
+        );
+
+        let QuizStep::Next(second) = app.close_question(&first.key, at(33)).unwrap() else {
+            panic!("a next question")
+        };
+        assert_eq!(
+            app.close_question(&first.key, at(34)).unwrap(),
+            QuizStep::Stale,
+            "closing twice"
+        );
+        assert_eq!(
+            app.record_answer(&p0, 13, "丙", right, at(35)).unwrap(),
+            AnswerOutcome::Late
+        );
+        assert_eq!(second.key.index, 1);
+        let p1 = "poll-1";
+        assert!(app.poll_sent(&second.key, p1, at(40), Some(30)).unwrap());
+        app.record_answer(p1, 11, "甲", second.spec.correct_option_id, at(50))
+            .unwrap();
+        app.record_answer(p1, 12, "乙", wrong(&second), at(45))
+            .unwrap();
+        let QuizStep::Next(third) = app.close_question(&second.key, at(73)).unwrap() else {
+            panic!("third")
+        };
+        let p2 = "poll-2";
+        assert!(app.poll_sent(&third.key, p2, at(80), Some(30)).unwrap());
+        app.record_answer(p2, 12, "乙", third.spec.correct_option_id, at(90))
+            .unwrap();
+        let QuizStep::Finished(results) = app.close_question(&third.key, at(113)).unwrap() else {
+            panic!("results")
+        };
+        let text = results.plain_text();
+        assert!(text.contains("1. 甲 — 答对 2/3，用时 15.0 秒"), "{text}");
+        assert!(text.contains("2. 乙 — 答对 1/3"), "{text}");
+        assert!(text.contains("答错最多的一题"), "{text}");
+        assert_eq!(app.store().quiz_session(-100).unwrap(), None);
+        assert_eq!(
+            app.store().poll_target(&p0).unwrap(),
+            None,
+            "polls are forgotten"
+        );
+        assert_eq!(
+            app.record_answer(p2, 13, "丙", 0, at(114)).unwrap(),
+            AnswerOutcome::UnknownPoll
+        );
+
+        let top = app.top_command(&group(5, false)).plain_text();
+        assert!(
+            top.contains("1. 甲 — 答对 2/2（100%）\n2. 乙 — 答对 1/3（33%）"),
+            "{top}"
+        );
+        let score = app.score_command(&group(12, false), at(120)).plain_text();
+        assert!(score.contains("答题 3 道，答对 1 道（33%）"), "{score}");
+        assert!(score.contains("连续答题 1 天"), "{score}");
+        // The next quiz may start now.
+        assert!(
+            app.start_quiz(&group(2, false), 1, at(200), &mut rng)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn stopping_needs_the_starter_or_an_admin() {
+        let app = app_with(Store::in_memory());
+        let mut rng = StdRng::seed_from_u64(2);
+        assert_eq!(
+            app.stop_quiz(&group(1, true), at(0)),
+            messages::not_running()
+        );
+        app.start_quiz(&group(1, false), 5, at(0), &mut rng)
+            .unwrap();
+        let (poll, p0) = send(&app, -100, at(1));
+        app.record_answer(&p0, 7, "丁", poll.spec.correct_option_id, at(3))
+            .unwrap();
+        assert_eq!(
+            app.stop_quiz(&group(2, false), at(4)),
+            messages::stop_not_allowed()
+        );
+        let results = app.stop_quiz(&group(3, true), at(5)).plain_text();
+        assert!(
+            results.contains("提前结束") && results.contains("共出 1 题（原定 5 题）"),
+            "{results}"
+        );
+        assert!(results.contains("1. 丁 — 答对 1/1"), "{results}");
+        assert_eq!(
+            app.close_question(&poll.key, at(33)).unwrap(),
+            QuizStep::Stale,
+            "the old timer fires"
+        );
+        app.start_quiz(&group(1, false), 1, at(6), &mut rng)
+            .unwrap();
+        assert!(
+            app.stop_quiz(&group(1, false), at(7))
+                .plain_text()
+                .contains("没有人作答")
+        );
+    }
+
+    #[test]
+    fn concurrent_answers_are_all_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in [
+            Store::in_memory(),
+            Store::open(&dir.path().join("db")).unwrap(),
+        ] {
+            let app = app_with(store);
+            app.start_quiz(&group(1, false), 1, at(0), &mut StdRng::seed_from_u64(3))
+                .unwrap();
+            let (poll, p0) = send(&app, -100, at(0));
+            std::thread::scope(|scope| {
+                for thread in 0..4_u64 {
+                    let app = app.clone();
+                    let (p0, correct) = (p0.clone(), poll.spec.correct_option_id);
+                    scope.spawn(move || {
+                        for user in 0..10 {
+                            let user = thread * 100 + user;
+                            app.record_answer(&p0, user, "某", correct, at(5)).unwrap();
+                            assert_eq!(
+                                app.record_answer(&p0, user, "某", correct, at(6)).unwrap(),
+                                AnswerOutcome::Duplicate
+                            );
+                        }
+                    });
+                }
+            });
+            let session = app.store().quiz_session(-100).unwrap().unwrap();
+            assert_eq!(session.rounds[0].answers.len(), 40);
+            assert_eq!(app.store().chat_scores(-100).unwrap().len(), 40);
+        }
+    }
+
+    #[test]
+    fn a_restart_mid_quiz_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (poll, p0) = {
+            let app = app_with(Store::open(&path).unwrap());
+            app.start_quiz(&group(1, false), 2, at(0), &mut StdRng::seed_from_u64(4))
+                .unwrap();
+            let (poll, p0) = send(&app, -100, at(0));
+            app.record_answer(&p0, 11, "甲", poll.spec.correct_option_id, at(5))
+                .unwrap();
+            app.record_answer(&p0, 12, "乙", wrong(&poll), at(6))
+                .unwrap();
+            (poll, p0)
+            // The app and its sled database are dropped here, as in a restart.
+        };
+        let app = app_with(Store::open(&path).unwrap());
+        let sessions = app.recover_quizzes(at(20)).unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].rounds[0].answers.len(), 2);
+        assert_eq!(
+            app.store().score(-100, 11).unwrap().unwrap().total.answered,
+            1,
+            "not counted twice"
+        );
+        // Answers keep arriving for the open question, then it closes on time.
+        assert_eq!(
+            app.record_answer(&p0, 13, "丙", poll.spec.correct_option_id, at(25))
+                .unwrap(),
+            AnswerOutcome::Counted { correct: true }
+        );
+        assert!(matches!(
+            app.close_question(&poll.key, at(33)).unwrap(),
+            QuizStep::Next(_)
+        ));
+        let results = app.end_quiz(-100, at(40)).unwrap().unwrap().plain_text();
+        assert!(
+            results.contains("甲 — 答对 1/1") && results.contains("丙 — 答对 1/1"),
+            "{results}"
+        );
+        assert!(results.contains("乙 — 答对 0/1"), "{results}");
+        assert_eq!(app.end_quiz(-100, at(41)).unwrap(), None);
+    }
+
+    #[test]
+    fn daily_questions_are_scored_too() {
+        let app = app_with(Store::in_memory());
+        let mut rng = StdRng::seed_from_u64(5);
+        assert!(!app.daily_quiz_enabled(-100).unwrap());
+        assert_eq!(
+            app.daily_quiz_command(&group(1, false), "on"),
+            messages::daily_quiz_admins_only()
+        );
+        assert_eq!(
+            app.daily_quiz_command(&group(1, true), "on"),
+            messages::daily_quiz_set(true)
+        );
+        assert!(app.daily_quiz_enabled(-100).unwrap());
+        assert_eq!(
+            app.daily_quiz_command(&group(1, false), ""),
+            messages::daily_quiz_usage(true)
+        );
+        let question = app
+            .daily_question(SectionId::point(2, 2), &mut rng)
+            .unwrap();
+        assert_eq!(question.section, SectionId::point(2, 2));
+        let spec = app.daily_poll(&question);
+        assert_eq!(
+            (spec.open_period, spec.question.as_str()),
+            (None, question.text.as_str())
+        );
+        app.daily_poll_sent(-100, "daily-1", &question, at(0))
+            .unwrap();
+        assert_eq!(
+            app.record_answer("daily-1", 11, "甲", question.correct, at(60))
+                .unwrap(),
+            AnswerOutcome::Counted { correct: true }
+        );
+        assert_eq!(
+            app.record_answer("daily-1", 11, "甲", question.correct, at(61))
+                .unwrap(),
+            AnswerOutcome::Duplicate
+        );
+        let score = app.store().score(-100, 11).unwrap().unwrap();
+        assert_eq!(
+            (score.total.correct, score.by_principle[&2].answered),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn counts_and_channels() {
+        assert_eq!(parse_count("", 5), Some(5));
+        assert_eq!(parse_count(" 3 ", 5), Some(3));
+        assert_eq!(parse_count("１０", 5), Some(10));
+        for bad in ["0", "11", "-1", "abc", "99999999999999999999", "3 4"] {
+            assert_eq!(parse_count(bad, 5), None, "{bad}");
+        }
+        let app = app_with(Store::in_memory());
+        let mut rng = StdRng::seed_from_u64(6);
+        assert_eq!(
+            app.quiz_command(&group(1, false), "0", at(0), &mut rng),
+            messages::bad_count(5)
+        );
+        let channel = ChatContext {
+            kind: ChatKind::Channel,
+            ..group(1, true)
+        };
+        assert_eq!(
+            app.quiz_command(&channel, "", at(0), &mut rng),
+            messages::channels_unsupported()
+        );
+    }
+}

@@ -1,0 +1,906 @@
+//! Questions generated from the [`Document`] itself, so the bank stays true to the text
+//! and grows with it. Only text present in the document is used: a title-only section
+//! yields title-based questions only, and sentences cut by a gap in the source are skipped.
+//!
+//! The kinds:
+//! - **Which principle?** a point's title → the principles ([`QuestionKind::WhichPrinciple`]).
+//! - **Order:** "讲话的第三个方面是?" → the principles ([`QuestionKind::Order`]).
+//! - **Pairs:** a principle ↔ its second phrase, both directions.
+//! - **Title cloze:** a two-character word of a title blanked (以学立身筑牢____根基);
+//!   the distractors are words of the same kind from the other titles, and none of
+//!   them may turn the blanked title into a true title.
+//! - **Metaphor cloze:** a phrase the speech puts in “ ” quotes (“最后一公里”, “领头雁”,
+//!   “服务员” …) blanked in its own sentence; the distractors are other quoted phrases,
+//!   never one that also appears in that sentence or after the same lead-in elsewhere
+//!   (“要当好” is said of 服务员, 粘合剂, 调度员 and 班长), preferring phrases of the
+//!   same sort (roles such as 调度员, lists such as 清脏、治乱、增绿) and similar length.
+//!
+//! Why no word segmentation: jieba-rs is not among our dependencies because its
+//! dictionary costs about 20 MB of memory. It is not needed either: the speech's own
+//! “ ” quotes mark its key phrases exactly, and its titles are built from two-character
+//! words (verb + object: 筑牢 忠诚 根基), so quotes and title positions give clean blanks.
+//! A title's final two characters are its head noun (根基, 产业, 底线); a principle's
+//! two characters before 之 are its key word (政治之魂); and the two characters before
+//! the head noun count as a word when the speech uses them elsewhere too (忠诚, 民情),
+//! which is a small, honest stand-in for a dictionary.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use super::{BLANK, MAX_OPTIONS, MAX_QUESTION_CHARS, Question, QuestionKind, cite};
+use crate::reply::utf16_len;
+use crate::text::{Block, Document, Section, SectionId, chinese_numeral};
+
+/// What metaphor-cloze questions start with, before the blanked sentence.
+pub const METAPHOR_PROMPT: &str = "根据讲话原文填空：";
+/// What "which principle?" questions end with, after the quoted point title.
+pub const WHICH_PRINCIPLE_SUFFIX: &str = "是讲话哪个方面的要点？";
+
+/// How many options generated questions have where the text offers enough.
+const OPTIONS: usize = 4;
+/// The longest quoted phrase taken as a blank, in characters.
+const MAX_QUOTE_CHARS: usize = 20;
+/// How many characters before a quote group make its lead-in (当好“服务员”, 作为“班长”).
+/// Two, not more: 大家作为“领头雁” and 书记作为“操盘手” must share the lead-in 作为.
+const LEAD_CHARS: usize = 2;
+/// Last characters that mark a quoted phrase as a role (调度员, 操盘手, 领头雁, 核心引擎).
+const ROLE_ENDINGS: &str = "员手雁官军剂机擎长者";
+
+/// Generates every question the document supports. Deterministic for a given `rng` state;
+/// options are shuffled and distractors drawn with it.
+pub fn generate(document: &Document, rng: &mut impl Rng) -> Vec<Question> {
+    let mut questions = Vec::new();
+    principle_questions(document, rng, &mut questions);
+    title_cloze(document, rng, &mut questions);
+    metaphor_cloze(document, rng, &mut questions);
+    // The builders keep every limit by construction; this only guards against an odd
+    // document (a title longer than a poll option, say) producing an unusable question.
+    questions.retain(|question| question.check().is_ok());
+    questions
+}
+
+/// Puts `correct` among `others` (deduplicated, without `correct`, at most
+/// [`MAX_OPTIONS`] in all), shuffles, and returns the options with the correct index.
+fn options(correct: &str, others: &[String], rng: &mut impl Rng) -> Option<(Vec<String>, usize)> {
+    let mut options = vec![correct.to_string()];
+    for other in others {
+        if options.len() == MAX_OPTIONS {
+            break;
+        }
+        if !options.contains(other) {
+            options.push(other.clone());
+        }
+    }
+    if options.len() < 2 {
+        return None;
+    }
+    options.shuffle(rng);
+    let index = options.iter().position(|option| option == correct)?;
+    Some((options, index))
+}
+
+fn question(
+    kind: QuestionKind,
+    section: SectionId,
+    text: String,
+    (options, correct): (Vec<String>, usize),
+    explanation: &str,
+) -> Question {
+    Question {
+        kind,
+        section,
+        principle: section.part,
+        text,
+        options,
+        correct,
+        explanation: cite(explanation, section),
+    }
+}
+
+/// Which principle, order, and pairs: all from the part headings and point titles.
+fn principle_questions(document: &Document, rng: &mut impl Rng, out: &mut Vec<Question>) {
+    fn title(section: &Section) -> &str {
+        &section.title
+    }
+    fn phrase(section: &Section) -> &str {
+        &section.phrase
+    }
+    let parts: Vec<&Section> = document.parts().collect();
+    let unique = |pick: fn(&Section) -> &str, value: &str| {
+        parts.iter().filter(|p| pick(p) == value).count() == 1
+    };
+    let others = |pick: fn(&Section) -> &str, correct: &str, rng: &mut _| {
+        let mut others: Vec<String> = parts
+            .iter()
+            .map(|p| pick(p).to_string())
+            .filter(|o| o != correct && !o.is_empty())
+            .collect();
+        others.shuffle(rng);
+        others
+    };
+
+    for part in &parts {
+        let numeral = chinese_numeral(part.id.part);
+        if !unique(title, &part.title) {
+            continue;
+        }
+        for point in document.points(part.id.part) {
+            let elsewhere = document
+                .sections
+                .iter()
+                .filter(|s| s.id.is_point() && s.title == point.title)
+                .count();
+            if elsewhere != 1 {
+                continue;
+            }
+            let others = others(title, &part.title, rng);
+            let Some(options) = options(&part.title, &others, rng) else {
+                continue;
+            };
+            let explanation = format!(
+                "“{}”是第{numeral}部分“{}”的第{}点。",
+                point.title,
+                part.title,
+                chinese_numeral(point.id.point)
+            );
+            let text = format!("“{}”{WHICH_PRINCIPLE_SUFFIX}", point.title);
+            out.push(question(
+                QuestionKind::WhichPrinciple,
+                point.id,
+                text,
+                options,
+                &explanation,
+            ));
+        }
+        let heading = if part.phrase.is_empty() {
+            part.title.clone()
+        } else {
+            format!("{}，{}", part.title, part.phrase)
+        };
+        let others_titles = others(title, &part.title, rng);
+        if let Some(options) = options(&part.title, &others_titles, rng) {
+            let text = format!("讲话的第{numeral}个方面是？");
+            let explanation = format!("讲话的第{numeral}个方面是“{heading}”。");
+            out.push(question(
+                QuestionKind::Order,
+                part.id,
+                text,
+                options,
+                &explanation,
+            ));
+        }
+        if part.phrase.is_empty() || !unique(phrase, &part.phrase) {
+            continue;
+        }
+        let explanation = format!("第{numeral}部分的标题是“{heading}”。");
+        let others_phrases = others(phrase, &part.phrase, rng);
+        if let Some(options) = options(&part.phrase, &others_phrases, rng) {
+            let text = format!("“{}”的下一句是？", part.title);
+            out.push(question(
+                QuestionKind::PairPhrase,
+                part.id,
+                text,
+                options,
+                &explanation,
+            ));
+        }
+        let others_titles = others(title, &part.title, rng);
+        if let Some(options) = options(&part.title, &others_titles, rng) {
+            let text = format!("“{}”的上一句是？", part.phrase);
+            out.push(question(
+                QuestionKind::PairPrinciple,
+                part.id,
+                text,
+                options,
+                &explanation,
+            ));
+        }
+    }
+}
+
+fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
+}
+
+/// Where a title word sits, which decides which words may stand in for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotKind {
+    /// The final two characters of a point title or a second phrase (根基, 底线, 方向).
+    Head,
+    /// The two characters before the head noun, used elsewhere in the speech (忠诚, 群众).
+    Inner,
+    /// A principle's two characters before 之 (政治, 为民, 发展).
+    Principle,
+}
+
+/// Which line of a heading a title word is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    Title,
+    Phrase,
+}
+
+/// A blankable two-character word in a title.
+struct TitleSlot<'a> {
+    section: &'a Section,
+    line: Line,
+    chars: Vec<char>,
+    start: usize,
+    word: String,
+    kind: SlotKind,
+}
+
+impl TitleSlot<'_> {
+    fn filled(&self, word: &str) -> String {
+        let before: String = self.chars[..self.start].iter().collect();
+        let after: String = self.chars[self.start + 2..].iter().collect();
+        format!("{before}{word}{after}")
+    }
+}
+
+/// Every title and second phrase of the parts and points (not the opening's "开场").
+fn true_titles(document: &Document) -> HashSet<&str> {
+    document
+        .sections
+        .iter()
+        .filter(|s| s.id.part > 0)
+        .flat_map(|s| [s.title.as_str(), s.phrase.as_str()])
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn title_slots(document: &Document) -> Vec<TitleSlot<'_>> {
+    let used_elsewhere = |word: &str, own: &str| {
+        document.sections.iter().any(|s| {
+            [s.title.as_str(), s.phrase.as_str()]
+                .iter()
+                .any(|t| *t != own && t.contains(word))
+                || s.paragraphs().any(|p| p.contains(word))
+        })
+    };
+    let mut slots = Vec::new();
+    for section in document.sections.iter().filter(|s| s.id.part > 0) {
+        let lines = [
+            (Line::Title, section.title.as_str()),
+            (Line::Phrase, section.phrase.as_str()),
+        ];
+        for (line, text) in lines {
+            let chars: Vec<char> = text.chars().collect();
+            let n = chars.len();
+            if n < 4 {
+                continue;
+            }
+            let mut candidates = Vec::new();
+            if section.id.is_part() && line == Line::Title && chars[n - 2] == '之' {
+                candidates.push((n - 4, SlotKind::Principle));
+            } else {
+                candidates.push((n - 2, SlotKind::Head));
+                if n >= 6 {
+                    candidates.push((n - 4, SlotKind::Inner));
+                }
+            }
+            for (start, kind) in candidates {
+                let word: String = chars[start..start + 2].iter().collect();
+                if !chars[start..start + 2].iter().all(|c| is_ideograph(*c)) {
+                    continue;
+                }
+                if kind == SlotKind::Inner && !used_elsewhere(&word, text) {
+                    continue;
+                }
+                slots.push(TitleSlot {
+                    section,
+                    line,
+                    chars: chars.clone(),
+                    start,
+                    word,
+                    kind,
+                });
+            }
+        }
+    }
+    slots
+}
+
+/// Title cloze: 以学立身筑牢____根基 → 忠诚.
+fn title_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Question>) {
+    let titles = true_titles(document);
+    let slots = title_slots(document);
+    for slot in &slots {
+        let original: String = slot.chars.iter().collect();
+        let fits = |word: &str| {
+            word != slot.word
+                && !original.contains(word)
+                && !titles.contains(slot.filled(word).as_str())
+        };
+        let mut same: Vec<String> = Vec::new();
+        let mut other: Vec<String> = Vec::new();
+        for candidate in &slots {
+            let word = &candidate.word;
+            if !fits(word) || same.contains(word) || other.contains(word) {
+                continue;
+            }
+            if candidate.kind == slot.kind {
+                same.push(word.clone());
+            } else {
+                other.push(word.clone());
+            }
+        }
+        same.shuffle(rng);
+        other.shuffle(rng);
+        other.retain(|word| !same.contains(word));
+        let distractors: Vec<String> = same.into_iter().chain(other).take(OPTIONS - 1).collect();
+        let Some(options) = options(&slot.word, &distractors, rng) else {
+            continue;
+        };
+        let section = slot.section;
+        let numeral = chinese_numeral(section.id.part);
+        let blanked = slot.filled(BLANK);
+        let (text, explanation) = if section.id.is_point() {
+            (
+                format!(
+                    "补全第{numeral}部分第{}点的标题：{blanked}",
+                    chinese_numeral(section.id.point)
+                ),
+                format!("原标题是“{}”。", section.title),
+            )
+        } else {
+            let shown = match slot.line {
+                Line::Title => format!("{blanked}，{}", section.phrase),
+                Line::Phrase => format!("{}，{blanked}", section.title),
+            };
+            (
+                format!("补全第{numeral}部分的标题：{shown}"),
+                format!("原标题是“{}，{}”。", section.title, section.phrase),
+            )
+        };
+        out.push(question(
+            QuestionKind::TitleCloze,
+            section.id,
+            text,
+            options,
+            &explanation,
+        ));
+    }
+}
+
+/// A phrase in “ ” quotes within one sentence.
+struct Quoted<'a> {
+    section: &'a Section,
+    sentence: &'a str,
+    /// Byte range of the phrase inside `sentence`, without the quotes.
+    range: std::ops::Range<usize>,
+    /// Whether the sentence is whole (not cut by a gap), so it may be blanked.
+    usable: bool,
+}
+
+impl Quoted<'_> {
+    fn phrase(&self) -> &str {
+        &self.sentence[self.range.clone()]
+    }
+
+    /// The sentence with this phrase replaced.
+    fn filled(&self, word: &str) -> String {
+        format!(
+            "{}{word}{}",
+            &self.sentence[..self.range.start],
+            &self.sentence[self.range.end..]
+        )
+    }
+
+    /// Up to [`LEAD_CHARS`] ideographs before the quote group this phrase is in (for
+    /// 领头雁 in 作为“一线指挥官”“领头雁”, that is 作为).
+    fn lead(&self) -> String {
+        let mut before = &self.sentence[..self.range.start - '“'.len_utf8()];
+        while let Some(rest) = before.strip_suffix('”') {
+            match rest.rfind('“') {
+                Some(open) => before = &rest[..open],
+                None => break,
+            }
+        }
+        let mut lead: Vec<char> = before
+            .chars()
+            .rev()
+            .take_while(|c| is_ideograph(*c))
+            .take(LEAD_CHARS)
+            .collect();
+        lead.reverse();
+        lead.into_iter().collect()
+    }
+}
+
+/// Splits a paragraph into sentences ending in 。！？ (with any closing quote after the
+/// mark), each with whether it is terminated; a final unterminated piece was cut short.
+fn sentences(paragraph: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = paragraph.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        if matches!(c, '。' | '！' | '？' | '!' | '?') {
+            let mut end = index + c.len_utf8();
+            while let Some(&(next_index, next)) = chars.peek() {
+                if next != '”' {
+                    break;
+                }
+                end = next_index + next.len_utf8();
+                chars.next();
+            }
+            out.push((&paragraph[start..end], true));
+            start = end;
+        }
+    }
+    if !paragraph[start..].trim().is_empty() {
+        out.push((&paragraph[start..], false));
+    }
+    out
+}
+
+/// Byte ranges of the phrases inside “ ” in a sentence.
+fn quote_ranges(sentence: &str) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut rest = 0;
+    while let Some(open) = sentence[rest..].find('“') {
+        let start = rest + open + '“'.len_utf8();
+        let Some(close) = sentence[start..].find('”') else {
+            break;
+        };
+        let end = start + close;
+        let inner = &sentence[start..end];
+        if !inner.trim().is_empty()
+            && !inner.contains('“')
+            && inner.chars().count() <= MAX_QUOTE_CHARS
+        {
+            ranges.push(start..end);
+        }
+        rest = end + '”'.len_utf8();
+    }
+    ranges
+}
+
+fn quoted_phrases(document: &Document) -> Vec<Quoted<'_>> {
+    let mut quoted = Vec::new();
+    for section in &document.sections {
+        let mut after_gap = false;
+        for block in &section.blocks {
+            let paragraph = match block {
+                Block::Gap => {
+                    after_gap = true;
+                    continue;
+                }
+                Block::Paragraph(paragraph) => paragraph,
+            };
+            for (index, (sentence, terminated)) in sentences(paragraph).into_iter().enumerate() {
+                // The first sentence after a gap may have lost its beginning.
+                let usable = terminated && !(after_gap && index == 0);
+                for range in quote_ranges(sentence) {
+                    quoted.push(Quoted {
+                        section,
+                        sentence,
+                        range,
+                        usable,
+                    });
+                }
+            }
+            after_gap = false;
+        }
+    }
+    quoted
+}
+
+/// Every phrase the text quotes right after `lead`, in any quote group (作为“一线指挥官”“领头雁”).
+fn framed_phrases<'a>(bodies: &[&'a str], lead: &str) -> HashSet<&'a str> {
+    let mut phrases = HashSet::new();
+    if lead.is_empty() {
+        return phrases;
+    }
+    for body in bodies {
+        for (index, _) in body.match_indices(lead) {
+            let mut rest = &body[index + lead.len()..];
+            while let Some(inner) = rest.strip_prefix('“') {
+                let Some(close) = inner.find('”') else {
+                    break;
+                };
+                phrases.insert(&inner[..close]);
+                rest = &inner[close + '”'.len_utf8()..];
+            }
+        }
+    }
+    phrases
+}
+
+/// The sort of a quoted phrase, for choosing distractors that look alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PhraseSort {
+    Role,
+    List,
+    Other,
+}
+
+fn sort_of(phrase: &str) -> PhraseSort {
+    if phrase.contains('、') {
+        PhraseSort::List
+    } else if phrase
+        .chars()
+        .last()
+        .is_some_and(|c| ROLE_ENDINGS.contains(c))
+    {
+        PhraseSort::Role
+    } else {
+        PhraseSort::Other
+    }
+}
+
+/// Metaphor cloze: 乡镇(街道)是国家治理的“____” → 最后一公里.
+fn metaphor_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Question>) {
+    let quoted = quoted_phrases(document);
+    let bodies: Vec<&str> = document
+        .sections
+        .iter()
+        .flat_map(Section::paragraphs)
+        .collect();
+    let mut pool: Vec<&str> = Vec::new();
+    for quote in &quoted {
+        if !pool.contains(&quote.phrase()) {
+            pool.push(quote.phrase());
+        }
+    }
+    for quote in quoted.iter().filter(|q| q.usable) {
+        let answer = quote.phrase();
+        // If the answer shows elsewhere in its sentence, the blank would give it away.
+        if quote.sentence.matches(answer).count() != 1 {
+            continue;
+        }
+        // Phrases the text also says after the same lead-in would make true answers too.
+        let framed = framed_phrases(&bodies, &quote.lead());
+        let fits = |candidate: &str| {
+            candidate != answer
+                && !quote.sentence.contains(candidate)
+                && !framed.contains(candidate)
+                && !bodies.iter().any(|p| p.contains(&quote.filled(candidate)))
+        };
+        let mut candidates: Vec<&str> = pool.iter().copied().filter(|c| fits(c)).collect();
+        candidates.shuffle(rng);
+        let length = answer.chars().count();
+        let sort = sort_of(answer);
+        // Stable: among equally good candidates the shuffled order decides.
+        candidates.sort_by_key(|c| (sort_of(c) != sort, c.chars().count().abs_diff(length) > 1));
+        let distractors: Vec<String> = candidates
+            .iter()
+            .take(OPTIONS - 1)
+            .map(|c| c.to_string())
+            .collect();
+        let Some(options) = options(answer, &distractors, rng) else {
+            continue;
+        };
+        let text = format!("{METAPHOR_PROMPT}{}", quote.filled(BLANK));
+        if utf16_len(&text) > MAX_QUESTION_CHARS {
+            continue;
+        }
+        let section = quote.section.id;
+        let mut explanation = format!("原文：{}", quote.sentence);
+        if utf16_len(&cite(&explanation, section)) > super::MAX_EXPLANATION_CHARS {
+            explanation = format!("原文此处是“{answer}”。");
+        }
+        out.push(question(
+            QuestionKind::MetaphorCloze,
+            section,
+            text,
+            options,
+            &explanation,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::text::{Completeness, parse_document};
+
+    const SPEECH: &str = include_str!("../../data/texts/xzsj.md");
+
+    pub(crate) fn document() -> Document {
+        parse_document("xzsj.md", SPEECH).unwrap()
+    }
+
+    fn bank(seed: u64) -> Vec<Question> {
+        generate(&document(), &mut StdRng::seed_from_u64(seed))
+    }
+
+    /// How many options are true answers, judged against the text itself.
+    fn true_answers(document: &Document, question: &Question) -> usize {
+        let parts: Vec<&Section> = document.parts().collect();
+        let quoted = |text: &str| {
+            text.split('“')
+                .nth(1)
+                .and_then(|t| t.split('”').next())
+                .unwrap_or("")
+                .to_string()
+        };
+        let after_colon = |text: &str| {
+            text.split_once('：')
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default()
+        };
+        question
+            .options
+            .iter()
+            .filter(|option| match question.kind {
+                QuestionKind::WhichPrinciple => {
+                    let point = quoted(&question.text);
+                    parts.iter().any(|p| {
+                        p.title == **option && document.points(p.id.part).any(|s| s.title == point)
+                    })
+                }
+                QuestionKind::Order => parts.iter().any(|p| {
+                    p.title == **option
+                        && question
+                            .text
+                            .contains(&format!("第{}个方面", chinese_numeral(p.id.part)))
+                }),
+                QuestionKind::PairPhrase => parts
+                    .iter()
+                    .any(|p| p.title == quoted(&question.text) && p.phrase == **option),
+                QuestionKind::PairPrinciple => parts
+                    .iter()
+                    .any(|p| p.phrase == quoted(&question.text) && p.title == **option),
+                QuestionKind::TitleCloze => {
+                    let shown = after_colon(&question.text);
+                    let blanked = shown.split('，').find(|t| t.contains(BLANK)).unwrap_or("");
+                    true_titles(document).contains(blanked.replace(BLANK, option).as_str())
+                }
+                QuestionKind::MetaphorCloze => {
+                    let sentence = question.text.strip_prefix(METAPHOR_PROMPT).unwrap_or("");
+                    let filled = sentence.replace(BLANK, option);
+                    document
+                        .sections
+                        .iter()
+                        .flat_map(Section::paragraphs)
+                        .any(|p| p.contains(&filled))
+                }
+                QuestionKind::Curated => false,
+            })
+            .count()
+    }
+
+    #[test]
+    fn the_whole_bank_is_valid_for_many_seeds() {
+        let document = document();
+        for seed in 0..200 {
+            let questions = generate(&document, &mut StdRng::seed_from_u64(seed));
+            assert!(
+                questions.len() > 60,
+                "seed {seed}: only {} questions",
+                questions.len()
+            );
+            let mut texts = HashSet::new();
+            for question in &questions {
+                let context = format!("seed {seed}: {question:?}");
+                assert_eq!(question.check(), Ok(()), "{context}");
+                let section = document
+                    .section(question.section)
+                    .expect("the section exists");
+                assert_eq!(question.principle, section.id.part, "{context}");
+                if section.completeness == Completeness::TitleOnly {
+                    assert!(question.kind.is_title_based(), "{context}");
+                }
+                assert_eq!(true_answers(&document, question), 1, "{context}");
+                assert!(
+                    texts.insert(question.text.clone()),
+                    "duplicate question: {context}"
+                );
+                if question.kind == QuestionKind::MetaphorCloze {
+                    let sentence = question.text.strip_prefix(METAPHOR_PROMPT).unwrap();
+                    for option in &question.options {
+                        assert!(
+                            !sentence.contains(option.as_str()),
+                            "option in its own sentence: {context}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn generation_is_deterministic_per_seed() {
+        assert_eq!(bank(42), bank(42));
+        assert_ne!(bank(42), bank(43));
+    }
+
+    #[test]
+    fn every_kind_is_generated() {
+        let questions = bank(1);
+        let count = |kind| questions.iter().filter(|q| q.kind == kind).count();
+        assert_eq!(count(QuestionKind::WhichPrinciple), 15);
+        assert_eq!(count(QuestionKind::Order), 5);
+        assert_eq!(count(QuestionKind::PairPhrase), 5);
+        assert_eq!(count(QuestionKind::PairPrinciple), 5);
+        assert!(
+            count(QuestionKind::TitleCloze) >= 25,
+            "{}",
+            count(QuestionKind::TitleCloze)
+        );
+        assert!(
+            count(QuestionKind::MetaphorCloze) >= 30,
+            "{}",
+            count(QuestionKind::MetaphorCloze)
+        );
+    }
+
+    #[test]
+    fn the_issue_examples_are_there() {
+        let questions = bank(3);
+        let find = |needle: &str| {
+            questions
+                .iter()
+                .find(|q| q.text.contains(needle))
+                .unwrap_or_else(|| panic!("no question with {needle}"))
+        };
+        let cloze = find("以学立身筑牢____根基");
+        assert_eq!(
+            (cloze.correct_option(), cloze.section),
+            ("忠诚", SectionId::point(1, 1))
+        );
+        assert!(cloze.options.iter().all(|o| o.chars().count() == 2));
+        let principle = find("“用脚步丈量民情民意”");
+        assert_eq!(principle.correct_option(), "厚植为民之心");
+        assert_eq!(principle.options.len(), 5);
+        let order = find("第三个方面");
+        assert_eq!(order.correct_option(), "扛起发展之责");
+        assert_eq!(
+            find("“厚植为民之心”的下一句").correct_option(),
+            "站稳群众立场"
+        );
+        for phrase in [
+            "最后一公里",
+            "领头雁",
+            "粘合剂",
+            "发动机",
+            "调度员",
+            "核心引擎",
+            "主力军",
+            "服务员",
+        ] {
+            let blank = format!("“{BLANK}”");
+            let found = questions.iter().any(|q| {
+                q.kind == QuestionKind::MetaphorCloze
+                    && q.correct_option() == phrase
+                    && q.text.contains(&blank)
+            });
+            assert!(found, "no metaphor cloze for {phrase}");
+        }
+        let waiter = questions
+            .iter()
+            .find(|q| q.kind == QuestionKind::MetaphorCloze && q.correct_option() == "服务员")
+            .unwrap();
+        assert!(
+            waiter.explanation.ends_with("见 /section 2.2"),
+            "{}",
+            waiter.explanation
+        );
+        // 粘合剂, 调度员 and 班长 also follow "当好": they would be true too.
+        for option in &waiter.options {
+            assert!(
+                !["粘合剂", "调度员", "班长", "小事", "大事"].contains(&option.as_str()),
+                "{waiter:?}"
+            );
+            assert_eq!(sort_of(option), PhraseSort::Role, "{waiter:?}");
+        }
+        // 作为 introduces 一线指挥官, 领头雁, 操盘手 and 班长: none is a distractor for another.
+        let led_by_zuowei = ["一线指挥官", "领头雁", "操盘手", "班长"];
+        for seed in 0..50 {
+            for question in bank(seed)
+                .iter()
+                .filter(|q| q.kind == QuestionKind::MetaphorCloze)
+            {
+                if led_by_zuowei.contains(&question.correct_option())
+                    && question.text.contains("作为“")
+                {
+                    let others = question
+                        .options
+                        .iter()
+                        .filter(|o| led_by_zuowei.contains(&o.as_str()));
+                    assert_eq!(others.count(), 1, "{question:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_cut_by_a_gap_is_never_blanked() {
+        for question in bank(5)
+            .iter()
+            .filter(|q| q.kind == QuestionKind::MetaphorCloze)
+        {
+            assert!(
+                !question.text.contains("导师帮带"),
+                "unterminated before a gap: {question:?}"
+            );
+            assert!(
+                !question.text.contains("街头巷尾"),
+                "first sentence after a gap: {question:?}"
+            );
+            assert!(
+                !question.text.contains("必修课"),
+                "unterminated before a gap: {question:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn title_words_need_evidence() {
+        let document = document();
+        let words: Vec<(String, SlotKind)> = title_slots(&document)
+            .iter()
+            .map(|s| (s.word.clone(), s.kind))
+            .collect();
+        let has = |word: &str, kind| words.contains(&(word.to_string(), kind));
+        assert!(
+            has("忠诚", SlotKind::Inner)
+                && has("根基", SlotKind::Head)
+                && has("政治", SlotKind::Principle)
+        );
+        assert!(has("群众", SlotKind::Inner) && has("方向", SlotKind::Head));
+        // Cross-word pairs of 7-character titles never become blanks.
+        for bad in [
+            "色兴", "调优", "宜美", "子聚", "伍提", "部固", "己守", "之魂",
+        ] {
+            assert!(!words.iter().any(|(w, _)| w == bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lead_ins_skip_quote_groups() {
+        let document = document();
+        let quoted = quoted_phrases(&document);
+        let lead = |phrase: &str| quoted.iter().find(|q| q.phrase() == phrase).unwrap().lead();
+        assert_eq!(lead("一线指挥官"), "作为");
+        assert_eq!(lead("领头雁"), "作为");
+        assert_eq!(lead("服务员"), "当好");
+        let bodies: Vec<&str> = document
+            .sections
+            .iter()
+            .flat_map(Section::paragraphs)
+            .collect();
+        let framed = framed_phrases(&bodies, "作为");
+        assert_eq!(
+            framed,
+            HashSet::from(["一线指挥官", "领头雁", "操盘手", "班长"])
+        );
+        assert!(framed_phrases(&bodies, "").is_empty());
+    }
+
+    #[test]
+    fn sentences_and_quotes() {
+        assert_eq!(
+            sentences("甲。乙“丙。”丁"),
+            vec![("甲。", true), ("乙“丙。”", true), ("丁", false)]
+        );
+        let sentence = "大家作为“一线指挥官”“领头雁”,肩上“”扛着";
+        let phrases: Vec<&str> = quote_ranges(sentence)
+            .into_iter()
+            .map(|r| &sentence[r])
+            .collect();
+        assert_eq!(phrases, vec!["一线指挥官", "领头雁"]);
+        assert!(quote_ranges("没有“结尾").is_empty());
+    }
+
+    #[test]
+    fn odd_documents_never_panic() {
+        let sources = [
+            "---\nid: a\ntitle: t\n---\n# 0 开场 [full]\n“”“。\n",
+            "---\nid: a\ntitle: t\n---\n# 0 开场 [full]\n话。\n# 1 之 | 乙 [title]\n## 1.1 一 [title]\n",
+            "---\nid: a\ntitle: t\n---\n# 0 开场 [full]\n话。\n# 1 甲甲之魂 | 乙乙乙乙 [full]\n“甲”“甲”。\n## 1.1 一二三四 [full]\n“x”。\n",
+        ];
+        for source in sources {
+            let document = parse_document("a.md", source).unwrap();
+            for question in generate(&document, &mut StdRng::seed_from_u64(0)) {
+                assert_eq!(question.check(), Ok(()));
+            }
+        }
+    }
+}

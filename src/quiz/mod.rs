@@ -1,0 +1,319 @@
+//! Quizzes on the speech's five principles. Everything here except [`app`] and
+//! [`console`] is pure: no teloxide, tokio, sled or clock; randomness is passed in.
+//!
+//! - [`generate`](mod@generate): questions generated from the [`Document`] itself, so they stay true to it.
+//! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
+//! - [`select`]: choosing the questions of one quiz, or the daily question.
+//! - [`session`]: the state machine of one running quiz in one chat, and its results.
+//! - [`score`]: a participant's running score in a chat (accuracy, per principle, streak).
+//! - [`messages`]: the Chinese wording of every quiz reply.
+//! - [`app`]: what `/quiz`, `/stopquiz`, `/score`, `/top` and `/dailyquiz` do, and the
+//!   boundary the Telegram transport drives (send a poll, record an answer, close a question).
+//! - [`console`]: running a quiz in the offline console.
+//!
+//! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`]): a
+//! question of at most [`MAX_QUESTION_CHARS`], [`MIN_OPTIONS`]–[`MAX_OPTIONS`] pairwise
+//! different options of at most [`MAX_OPTION_CHARS`], exactly one correct option, and an
+//! explanation of at most [`MAX_EXPLANATION_CHARS`] that cites its section.
+
+pub mod app;
+pub mod console;
+pub mod curated;
+pub mod generate;
+pub mod messages;
+pub mod score;
+pub mod select;
+pub mod session;
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::reply::utf16_len;
+use crate::text::{Document, SectionId};
+
+pub use app::QuizStep;
+pub use curated::parse_curated;
+pub use generate::generate;
+pub use score::Score;
+pub use select::{for_section, pick};
+pub use session::{AnswerOutcome, PollSpec, QuestionKey, QuizPoll, QuizResults, QuizSession};
+
+/// Telegram's limit on a poll question, in characters (UTF-16 code units).
+pub const MAX_QUESTION_CHARS: usize = 300;
+/// Telegram's limit on one poll option, in characters.
+pub const MAX_OPTION_CHARS: usize = 100;
+/// The fewest options a poll may have.
+pub const MIN_OPTIONS: usize = 2;
+/// The most options a poll may have.
+pub const MAX_OPTIONS: usize = 10;
+/// Telegram's limit on a quiz explanation, in characters.
+pub const MAX_EXPLANATION_CHARS: usize = 200;
+/// Telegram allows at most this many line feeds in a quiz explanation.
+pub const MAX_EXPLANATION_LINES: usize = 2;
+/// The blank in cloze questions.
+pub const BLANK: &str = "____";
+
+/// How a question was made; the generator's kinds can be checked against the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum QuestionKind {
+    /// A point's title → which of the principles it belongs to.
+    WhichPrinciple,
+    /// "讲话的第三个方面是?" → the principles.
+    Order,
+    /// A principle → its second phrase (厚植为民之心 → 站稳群众立场).
+    PairPhrase,
+    /// A second phrase → its principle (站稳群众立场 → 厚植为民之心).
+    PairPrinciple,
+    /// A title with a two-character word blanked (以学立身筑牢____根基).
+    TitleCloze,
+    /// A quoted phrase of the speech blanked in its own sentence (“最后一公里”).
+    MetaphorCloze,
+    /// A hand-written question from the curated file.
+    Curated,
+}
+
+impl QuestionKind {
+    /// Whether the question uses only titles (so title-only sections may have it).
+    pub fn is_title_based(self) -> bool {
+        !matches!(self, Self::MetaphorCloze | Self::Curated)
+    }
+}
+
+/// One multiple-choice question with exactly one correct option.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Question {
+    /// How the question was made.
+    pub kind: QuestionKind,
+    /// The section the question is about and its explanation cites.
+    pub section: SectionId,
+    /// The principle (part number 1–5) it belongs to; 0 for the opening address.
+    pub principle: u8,
+    /// The question as shown to users.
+    pub text: String,
+    /// The options, in the order shown.
+    pub options: Vec<String>,
+    /// The index of the correct option in `options`.
+    pub correct: usize,
+    /// Why the answer is right, ending with the citation (`见 /section 2.2`).
+    pub explanation: String,
+}
+
+impl Question {
+    /// The correct option's text (empty if `correct` is out of range, which [`Self::check`] reports).
+    pub fn correct_option(&self) -> &str {
+        self.options.get(self.correct).map_or("", String::as_str)
+    }
+
+    /// Reorders the options at random, keeping track of the correct one.
+    pub fn shuffle_options(&mut self, rng: &mut impl Rng) {
+        let correct = self.correct_option().to_string();
+        self.options.shuffle(rng);
+        self.correct = self
+            .options
+            .iter()
+            .position(|option| *option == correct)
+            .unwrap_or(self.correct);
+    }
+
+    /// Checks every limit a quiz poll has and that the explanation cites the section.
+    /// The error says what is wrong, in English, for file:line messages and tests.
+    pub fn check(&self) -> Result<(), String> {
+        let text_length = utf16_len(&self.text);
+        if self.text.trim().is_empty() {
+            return Err("the question is empty".into());
+        }
+        if text_length > MAX_QUESTION_CHARS {
+            return Err(format!(
+                "the question has {text_length} characters, at most {MAX_QUESTION_CHARS} are allowed"
+            ));
+        }
+        if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&self.options.len()) {
+            return Err(format!(
+                "{} options: a question needs {MIN_OPTIONS} to {MAX_OPTIONS}",
+                self.options.len()
+            ));
+        }
+        for (index, option) in self.options.iter().enumerate() {
+            if option.trim().is_empty() {
+                return Err(format!("option {} is empty", index + 1));
+            }
+            if utf16_len(option) > MAX_OPTION_CHARS {
+                return Err(format!(
+                    "option {} is longer than {MAX_OPTION_CHARS} characters",
+                    index + 1
+                ));
+            }
+            if self.options[..index].contains(option) {
+                return Err(format!("option {} (\"{option}\") appears twice", index + 1));
+            }
+        }
+        if self.correct >= self.options.len() {
+            return Err("no option is marked correct".into());
+        }
+        let explanation_length = utf16_len(&self.explanation);
+        if explanation_length > MAX_EXPLANATION_CHARS {
+            return Err(format!(
+                "the explanation has {explanation_length} characters, at most {MAX_EXPLANATION_CHARS} are allowed"
+            ));
+        }
+        if self.explanation.matches('\n').count() > MAX_EXPLANATION_LINES {
+            return Err(format!(
+                "the explanation has more than {MAX_EXPLANATION_LINES} line breaks"
+            ));
+        }
+        if !self.explanation.contains(&citation(self.section)) {
+            return Err(format!(
+                "the explanation does not cite its section (\"{}\")",
+                citation(self.section)
+            ));
+        }
+        if self.principle != self.section.part {
+            return Err(format!(
+                "principle {} does not match section {}",
+                self.principle, self.section
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How explanations cite a section: `见 /section 2.2`.
+pub fn citation(section: SectionId) -> String {
+    format!("见 /section {section}")
+}
+
+/// Appends the citation of `section` to an explanation, unless it is already there.
+pub fn cite(explanation: &str, section: SectionId) -> String {
+    let citation = citation(section);
+    let explanation = explanation.trim();
+    if explanation.contains(&citation) {
+        return explanation.to_string();
+    }
+    if explanation.is_empty() {
+        return citation;
+    }
+    format!("{explanation} {citation}")
+}
+
+/// All the questions a quiz can draw from: generated ones and curated ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuestionBank {
+    questions: Vec<Question>,
+}
+
+impl QuestionBank {
+    /// Generates the bank from the document (see [`generate()`]) and merges `curated` in.
+    pub fn build(document: &Document, curated: &[Question], rng: &mut impl Rng) -> Self {
+        let mut bank = Self {
+            questions: generate(document, rng),
+        };
+        bank.merge(curated.iter().cloned());
+        bank
+    }
+
+    /// Adds questions, skipping any whose text and correct answer are already in the bank.
+    pub fn merge(&mut self, questions: impl IntoIterator<Item = Question>) {
+        for question in questions {
+            let duplicate = self.questions.iter().any(|q| {
+                q.text == question.text && q.correct_option() == question.correct_option()
+            });
+            if !duplicate {
+                self.questions.push(question);
+            }
+        }
+    }
+
+    /// Every question, in generation order (curated ones last).
+    pub fn questions(&self) -> &[Question] {
+        &self.questions
+    }
+
+    /// How many questions the bank holds.
+    pub fn len(&self) -> usize {
+        self.questions.len()
+    }
+
+    /// Whether the bank holds no question.
+    pub fn is_empty(&self) -> bool {
+        self.questions.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn sample() -> Question {
+        Question {
+            kind: QuestionKind::Curated,
+            section: SectionId::point(2, 2),
+            principle: 2,
+            text: "党(工)委书记要当好什么?".into(),
+            options: vec!["服务员".into(), "调度员".into(), "粘合剂".into()],
+            correct: 0,
+            explanation: cite("原文如此。", SectionId::point(2, 2)),
+        }
+    }
+
+    #[test]
+    fn checks_limits() {
+        assert_eq!(sample().check(), Ok(()));
+        type Change = Box<dyn Fn(&mut Question)>;
+        let cases: Vec<(Change, &str)> = vec![
+            (Box::new(|q| q.text = "问".repeat(301)), "301 characters"),
+            (Box::new(|q| q.text = " ".into()), "empty"),
+            (Box::new(|q| q.options.truncate(1)), "1 options"),
+            (
+                Box::new(|q| q.options = (0..11).map(|i| i.to_string()).collect()),
+                "11 options",
+            ),
+            (Box::new(|q| q.options[1] = "服务员".into()), "twice"),
+            (
+                Box::new(|q| q.options[2] = "长".repeat(101)),
+                "longer than 100",
+            ),
+            (Box::new(|q| q.correct = 3), "marked correct"),
+            (
+                Box::new(|q| q.explanation = "解".repeat(201)),
+                "201 characters",
+            ),
+            (Box::new(|q| q.explanation = "没有出处".into()), "cite"),
+            (
+                Box::new(|q| q.explanation = cite("a\nb\nc\nd", q.section)),
+                "line breaks",
+            ),
+            (Box::new(|q| q.principle = 3), "principle"),
+        ];
+        for (change, needle) in cases {
+            let mut question = sample();
+            change(&mut question);
+            let error = question.check().unwrap_err();
+            assert!(error.contains(needle), "{error}");
+        }
+    }
+
+    #[test]
+    fn shuffling_keeps_the_answer() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..20 {
+            let mut question = sample();
+            question.shuffle_options(&mut rng);
+            assert_eq!(question.correct_option(), "服务员");
+        }
+    }
+
+    #[test]
+    fn citations_are_added_once() {
+        let id = SectionId::point(3, 1);
+        assert_eq!(cite("原文如此。", id), "原文如此。 见 /section 3.1");
+        assert_eq!(
+            cite("原文如此。 见 /section 3.1", id),
+            "原文如此。 见 /section 3.1"
+        );
+        assert_eq!(cite("", SectionId::OPENING), "见 /section 0");
+    }
+}
