@@ -115,11 +115,13 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
         recorder.delivery_succeeded(chat.0, date, &ids, Utc::now())
     })
     .await;
-    if let Ok(Err(error)) = recorded {
+    if let Ok(Err(error)) = &recorded {
         // Telegram has the message; the ledger still says "intended", so a restart
         // within the grace window may send it once more (the documented bound).
         tracing::error!(chat_id = chat.0, %error, "cannot record a sent excerpt");
     }
+    // The daily question follows the excerpt it is about.
+    crate::telegram::quiz::send_daily_question(app, outbox, chat.0, delivery.section).await;
     true
 }
 

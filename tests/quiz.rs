@@ -105,3 +105,263 @@ fn a_second_quiz_waits_for_the_first() {
         "two answers in the ranking: {output}"
     );
 }
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{NaiveTime, TimeDelta, Utc};
+use serde_json::Value;
+use studybot::schedule::{Subscriber, Subscription};
+use studybot::store::Store;
+
+use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use support::{BotProcess, Workspace};
+
+const QUIZ_CONFIG: &str = "[quiz]\nopen_period = 5\n";
+
+fn polls(tg: &FakeTelegram) -> Vec<(Value, String)> {
+    tg.requests_for("sendPoll")
+        .into_iter()
+        .filter(|r| r.ok())
+        .map(|r| {
+            let chat = r.body["chat_id"].as_i64().unwrap();
+            let message = tg
+                .bot_messages(chat)
+                .into_iter()
+                .rev()
+                .find(|m| m["poll"]["question"] == r.body["question"]);
+            let poll_id = message
+                .map(|m| m["poll"]["id"].as_str().unwrap().to_string())
+                .unwrap_or_default();
+            (r.body, poll_id)
+        })
+        .collect()
+}
+
+fn texts_to(tg: &FakeTelegram, chat_id: i64) -> Vec<String> {
+    tg.sent_messages()
+        .into_iter()
+        .filter(|m| m["chat_id"].as_i64() == Some(chat_id))
+        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn correct(poll: &Value) -> u64 {
+    poll["correct_option_id"].as_u64().unwrap()
+}
+
+fn wrong(poll: &Value) -> u64 {
+    (correct(poll) + 1) % poll["options"].as_array().unwrap().len() as u64
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", QUIZ_CONFIG);
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let group = FakeChat::group(-800, "学习小组");
+    let (ann, bob, cat) = (
+        FakeUser::new(801, "Ann"),
+        FakeUser::new(802, "Bob"),
+        FakeUser::new(803, "Cat"),
+    );
+
+    tg.send_text(&group, &ann, "/quiz 3");
+    assert!(
+        tg.wait_for_requests("sendPoll", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    tg.send_text(&group, &bob, "/quiz");
+    assert!(
+        tg.wait_until(|_| texts_to(&tg, -800).len() >= 2, WAIT)
+            .await
+    );
+    let texts = texts_to(&tg, -800);
+    assert!(
+        texts[0].contains("共 3 题") && texts[0].contains("对全群可见"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[1].contains("已经有一场测验正在进行"),
+        "second quiz refused: {}",
+        texts[1]
+    );
+
+    let (first, first_id) = polls(&tg)[0].clone();
+    tg.answer_poll(&first_id, &ann, vec![correct(&first)]);
+    tg.answer_poll(&first_id, &bob, vec![wrong(&first)]);
+    tg.answer_poll(&first_id, &bob, vec![correct(&first)]); // a second answer never counts
+    assert!(
+        tg.wait_for_requests("sendPoll", 2, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    tg.answer_poll(&first_id, &cat, vec![correct(&first)]); // late: the question is closed
+
+    let (second, second_id) = polls(&tg)[1].clone();
+    tg.answer_poll(&second_id, &ann, vec![correct(&second)]);
+    tg.answer_poll(&second_id, &bob, vec![correct(&second)]);
+    assert!(
+        tg.wait_for_requests("sendPoll", 3, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (third, third_id) = polls(&tg)[2].clone();
+    tg.answer_poll(&third_id, &ann, vec![wrong(&third)]);
+    assert!(
+        tg.wait_until(
+            |_| texts_to(&tg, -800).iter().any(|t| t.contains("测验结束")),
+            WAIT
+        )
+        .await,
+        "{}",
+        bot.log()
+    );
+
+    for (poll, _) in polls(&tg) {
+        assert_eq!(poll["type"], "quiz");
+        assert_eq!(poll["is_anonymous"], false);
+        assert_eq!(poll["open_period"], 5);
+        assert!(poll["explanation"].as_str().unwrap().contains("/section"));
+        assert!(poll["correct_option_id"].is_u64());
+    }
+    let results = texts_to(&tg, -800)
+        .into_iter()
+        .find(|t| t.contains("测验结束"))
+        .unwrap();
+    let ann_at = results.find("Ann").expect("Ann ranked");
+    let bob_at = results.find("Bob").expect("Bob ranked");
+    assert!(
+        ann_at < bob_at,
+        "Ann (2 right) ranks above Bob (1 right):\n{results}"
+    );
+    assert!(
+        results.contains("答对 2/3") && results.contains("答对 1/3"),
+        "{results}"
+    );
+    assert!(
+        !results.contains("Cat"),
+        "a late answer does not count:\n{results}"
+    );
+
+    tg.send_text(&group, &cat, "/top");
+    assert!(
+        tg.wait_until(|_| texts_to(&tg, -800).len() >= 4, WAIT)
+            .await
+    );
+    let top = texts_to(&tg, -800).pop().unwrap();
+    assert!(
+        top.find("Ann").unwrap() < top.find("Bob").unwrap()
+            && !top.contains("Cat")
+            && !top.contains('@'),
+        "{top}"
+    );
+    assert!(bot.terminate(Duration::from_secs(10)).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_quiz_resumes_it_and_keeps_every_answer() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", QUIZ_CONFIG);
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let ann = FakeUser::new(901, "Ann");
+    let chat = FakeChat::private(&ann);
+    tg.send_text(&chat, &ann, "/quiz 2");
+    assert!(
+        tg.wait_for_requests("sendPoll", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (first, first_id) = polls(&tg)[0].clone();
+    tg.answer_poll(&first_id, &ann, vec![correct(&first)]);
+    assert!(tg.wait_updates_consumed(WAIT).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(bot.terminate(Duration::from_secs(10)).await.success());
+
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    assert!(
+        tg.wait_for_requests("sendPoll", 2, WAIT).await,
+        "the quiz resumes: {}",
+        bot.log()
+    );
+    let (second, second_id) = polls(&tg)[1].clone();
+    tg.answer_poll(&second_id, &ann, vec![correct(&second)]);
+    assert!(
+        tg.wait_until(
+            |_| texts_to(&tg, 901).iter().any(|t| t.contains("测验结束")),
+            WAIT
+        )
+        .await,
+        "{}",
+        bot.log()
+    );
+    let results = texts_to(&tg, 901)
+        .into_iter()
+        .find(|t| t.contains("测验结束"))
+        .unwrap();
+    assert!(
+        results.contains("答对 2/2"),
+        "the answer from before the restart counts:\n{results}"
+    );
+    assert!(bot.terminate(Duration::from_secs(10)).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_question_follows_the_excerpt_in_a_tick() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let now = Utc::now();
+    let next_due = {
+        let store = Store::open(&workspace.db()).unwrap();
+        let mut subscription = Subscription::new(
+            -950,
+            "xzsj",
+            NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            chrono_tz::Asia::Shanghai,
+            Subscriber {
+                user_id: 1,
+                name: "admin".into(),
+            },
+            now,
+        );
+        subscription.position = 5; // 2.2 用真心化解急难愁盼
+        let next_due = subscription.next_due;
+        store.subscribe(subscription, None, now).unwrap();
+        store.set_daily_quiz_setting(-950, true).unwrap();
+        store.flush().unwrap();
+        next_due
+    };
+    let mut tick = BotProcess::start(
+        &workspace,
+        &tg.api_url(),
+        &[
+            "tick",
+            "--now",
+            &(next_due + TimeDelta::seconds(30)).to_rfc3339(),
+        ],
+    );
+    assert!(tick.child.wait().await.unwrap().success(), "{}", tick.log());
+    let requests: Vec<String> = tg
+        .requests()
+        .into_iter()
+        .filter(|r| r.body["chat_id"].as_i64() == Some(-950) && r.ok())
+        .map(|r| r.method.to_lowercase())
+        .collect();
+    assert_eq!(
+        requests,
+        vec!["sendmessage", "sendpoll"],
+        "excerpt, then the daily question"
+    );
+    let (poll, poll_id) = polls(&tg)[0].clone();
+    assert_eq!(poll["type"], "quiz");
+    assert!(
+        poll["explanation"].as_str().unwrap().contains("/section 2"),
+        "{poll}"
+    );
+    assert!(!poll_id.is_empty());
+}

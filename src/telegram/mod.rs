@@ -8,6 +8,7 @@
 pub mod admins;
 pub mod error;
 pub mod outbox;
+pub mod quiz;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::app::{App, ChatContext, ChatKind};
-use crate::command::{self, COMMANDS, Input};
+use crate::command::{self, COMMANDS, Command, Input};
 use crate::config::BotToken;
 
 pub use admins::AdminCache;
@@ -35,7 +36,7 @@ pub use error::{SendError, redact};
 pub use outbox::Outbox;
 
 /// The error type of handlers: already logged where it happened, so only reported.
-type HandlerResult = Result<(), anyhow::Error>;
+pub(crate) type HandlerResult = Result<(), anyhow::Error>;
 
 /// How the bot receives updates.
 #[derive(Debug, Clone)]
@@ -133,6 +134,7 @@ where
         });
     }
 
+    quiz::resume(&app, &outbox).await;
     let (stop_tx, stop_rx) = watch::channel(false);
     let task = tokio::spawn(background(app.clone(), outbox.clone(), Stopping(stop_rx)));
 
@@ -299,6 +301,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_button))
         .branch(Update::filter_my_chat_member().endpoint(on_membership_change))
+        .branch(Update::filter_poll_answer().endpoint(quiz::on_poll_answer))
 }
 
 fn chat_kind(chat: &teloxide::types::Chat) -> ChatKind {
@@ -355,9 +358,13 @@ async fn on_message(
         user_name: user.full_name(),
         is_admin,
     };
+    let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
     async {
         for reply in app.handle(&context, input, Utc::now()) {
             deliver(&app, &outbox, chat_id, &reply).await;
+        }
+        if starts_quiz {
+            quiz::advance(&app, &outbox, chat_id.0).await;
         }
     }
     .instrument(span)
@@ -366,7 +373,12 @@ async fn on_message(
 }
 
 /// Sends a reply; a chat that is gone or migrated is recorded, other failures logged once.
-async fn deliver(app: &App, outbox: &Outbox, chat_id: ChatId, reply: &crate::reply::Reply) {
+pub(crate) async fn deliver(
+    app: &App,
+    outbox: &Outbox,
+    chat_id: ChatId,
+    reply: &crate::reply::Reply,
+) {
     match outbox.send_reply(chat_id, reply).await {
         Ok(_) => {}
         Err(SendError::ChatGone(reason)) => {

@@ -28,9 +28,14 @@ pub struct Workspace {
 impl Workspace {
     /// A config with the given `[telegram.limits]` body (empty: Telegram's defaults).
     pub fn new(limits: &str) -> Self {
+        Self::with_sections(limits, "")
+    }
+
+    /// A config with `[telegram.limits]` and further sections (e.g. `[quiz]`).
+    pub fn with_sections(limits: &str, sections: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = format!(
-            "database = \"{}\"\ndata_dir = \"{}\"\n\n[telegram.limits]\n{limits}\n",
+            "database = \"{}\"\ndata_dir = \"{}\"\n\n[telegram.limits]\n{limits}\n\n{sections}\n",
             dir.path().join("db").display(),
             root().join("data").display(),
         );

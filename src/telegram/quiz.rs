@@ -1,0 +1,210 @@
+//! Quizzes on Telegram: native quiz polls, one after another, each closed by a timer;
+//! poll answers mapped back to their quiz by poll id (they carry no chat id).
+//!
+//! The quiz logic lives in [`crate::quiz`]; this module only sends what it returns and
+//! reports back what happened, following the steps in [`crate::quiz::app`].
+
+use chrono::{DateTime, Utc};
+use teloxide::payloads::SendPollSetters;
+use teloxide::prelude::*;
+use teloxide::types::{InputPollOption, PollAnswer, PollType};
+
+use crate::app::App;
+use crate::quiz::app::QuizStep;
+use crate::quiz::{PollSpec, QuizPoll};
+
+use super::{Outbox, deliver};
+
+/// Sends a quiz poll; returns Telegram's poll id.
+pub async fn send_poll(
+    outbox: &Outbox,
+    chat_id: i64,
+    spec: &PollSpec,
+) -> Result<String, super::SendError> {
+    let options = spec
+        .options
+        .iter()
+        .map(|option| InputPollOption::new(option.clone()));
+    let mut request = outbox
+        .bot()
+        .send_poll(ChatId(chat_id), spec.question.clone(), options)
+        .type_(PollType::Quiz)
+        // Scoring needs to know who answered: only non-anonymous polls report answers.
+        .is_anonymous(false)
+        .correct_option_id(u8::try_from(spec.correct_option_id).unwrap_or(0))
+        .explanation(spec.explanation.clone());
+    if let Some(seconds) = spec.open_period {
+        request = request.open_period(u16::try_from(seconds).unwrap_or(600));
+    }
+    let message = outbox.call(Some(ChatId(chat_id)), request).await?;
+    message
+        .poll()
+        .map(|poll| poll.id.0.clone())
+        .ok_or_else(|| super::SendError::Rejected("sendPoll returned no poll".into()))
+}
+
+/// Sends the chat's next quiz question, if its quiz has one waiting, and sets the timer
+/// that closes it.
+pub async fn advance(app: &App, outbox: &Outbox, chat_id: i64) {
+    match app.next_poll(chat_id) {
+        Ok(Some(poll)) => ask(app.clone(), outbox.clone(), poll).await,
+        Ok(None) => {}
+        Err(error) => tracing::error!(chat_id, %error, "cannot read the running quiz"),
+    }
+}
+
+/// Sends one question (send first, mark after), then closes it when its time is up.
+async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
+    let chat_id = poll.key.chat_id;
+    let poll_id = match send_poll(&outbox, chat_id, &poll.spec).await {
+        Ok(poll_id) => poll_id,
+        Err(error) => {
+            tracing::warn!(chat_id, %error, "cannot send a quiz question; ending the quiz");
+            finish(&app, &outbox, chat_id, Utc::now()).await;
+            return;
+        }
+    };
+    let now = Utc::now();
+    match app.poll_sent(&poll.key, &poll_id, now, poll.spec.open_period) {
+        Ok(true) => {}
+        Ok(false) => return, // the quiz was stopped meanwhile
+        Err(error) => {
+            tracing::error!(chat_id, %error, "cannot record a sent quiz question");
+            return;
+        }
+    }
+    let close_at = poll
+        .spec
+        .open_period
+        .map(|seconds| now + chrono::TimeDelta::seconds(i64::from(seconds)));
+    schedule_close(
+        app,
+        outbox,
+        poll.key,
+        close_at.map(|at| at + crate::quiz::session::ANSWER_GRACE),
+    );
+}
+
+/// Closes the question `key` at `at` (at once if past), then asks the next one or posts
+/// the results. Runs as its own task so the handler that started it returns at once.
+fn schedule_close(
+    app: App,
+    outbox: Outbox,
+    key: crate::quiz::QuestionKey,
+    at: Option<DateTime<Utc>>,
+) {
+    let Some(at) = at else {
+        return;
+    };
+    tokio::spawn(async move {
+        if let Ok(wait) = (at - Utc::now()).to_std() {
+            tokio::time::sleep(wait).await;
+        }
+        match app.close_question(&key, Utc::now()) {
+            Ok(QuizStep::Next(poll)) => Box::pin(ask(app, outbox, poll)).await,
+            Ok(QuizStep::Finished(results)) => {
+                deliver(&app, &outbox, ChatId(key.chat_id), &results).await
+            }
+            Ok(QuizStep::Stale) => {}
+            Err(error) => {
+                tracing::error!(chat_id = key.chat_id, %error, "cannot close a quiz question")
+            }
+        }
+    });
+}
+
+/// Ends a chat's quiz and posts the results so far.
+async fn finish(app: &App, outbox: &Outbox, chat_id: i64, now: DateTime<Utc>) {
+    match app.end_quiz(chat_id, now) {
+        Ok(Some(results)) => deliver(app, outbox, ChatId(chat_id), &results).await,
+        Ok(None) => {}
+        Err(error) => tracing::error!(chat_id, %error, "cannot end a quiz"),
+    }
+}
+
+/// Resumes the quizzes that were running when the process stopped: an unsent question
+/// is sent, an open one gets its closing timer (closing at once if overdue), and a quiz
+/// abandoned for long is ended with its results so far. Nothing answered is lost.
+pub async fn resume(app: &App, outbox: &Outbox) {
+    let now = Utc::now();
+    let sessions = match app.recover_quizzes(now) {
+        Ok(sessions) => sessions,
+        Err(error) => {
+            tracing::error!(%error, "cannot read running quizzes");
+            return;
+        }
+    };
+    for session in sessions {
+        let chat_id = session.chat_id;
+        if session.is_finished() {
+            continue;
+        }
+        if session.is_abandoned(now) {
+            finish(app, outbox, chat_id, now).await;
+            continue;
+        }
+        match (session.current_key(), session.current_round()) {
+            (Some(key), Some(round)) if round.poll_id.is_some() => {
+                schedule_close(
+                    app.clone(),
+                    outbox.clone(),
+                    key,
+                    round.close_due().or(Some(now)),
+                );
+            }
+            _ => advance(app, outbox, chat_id).await,
+        }
+    }
+}
+
+/// A poll answer: counted once per user, if the poll belongs to a quiz or daily question.
+pub async fn on_poll_answer(answer: PollAnswer, app: App) -> super::HandlerResult {
+    let Some(user) = answer.voter.user() else {
+        return Ok(()); // an anonymous admin answering as the group: nothing to score
+    };
+    let Some(&option) = answer.option_ids.first() else {
+        return Ok(()); // a retracted vote (quiz polls cannot be retracted; be safe)
+    };
+    let span = tracing::info_span!("poll_answer", user_id = user.id.0, poll_id = %answer.poll_id.0);
+    let _entered = span.enter();
+    match app.record_answer(
+        &answer.poll_id.0,
+        user.id.0,
+        &user.full_name(),
+        usize::from(option),
+        Utc::now(),
+    ) {
+        Ok(outcome) => tracing::debug!(?outcome, "poll answer"),
+        Err(error) => tracing::error!(%error, "cannot record a poll answer"),
+    }
+    Ok(())
+}
+
+/// Sends the daily question after a chat's excerpt of `section`, if the chat wants one.
+pub async fn send_daily_question(
+    app: &App,
+    outbox: &Outbox,
+    chat_id: i64,
+    section: crate::text::SectionId,
+) {
+    match app.daily_quiz_enabled(chat_id) {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(error) => {
+            tracing::error!(chat_id, %error, "cannot read the daily quiz setting");
+            return;
+        }
+    }
+    let Some(question) = app.daily_question(section, &mut rand::rng()) else {
+        return;
+    };
+    let spec = app.daily_poll(&question);
+    match send_poll(outbox, chat_id, &spec).await {
+        Ok(poll_id) => {
+            if let Err(error) = app.daily_poll_sent(chat_id, &poll_id, &question, Utc::now()) {
+                tracing::error!(chat_id, %error, "cannot record the daily question");
+            }
+        }
+        Err(error) => tracing::warn!(chat_id, %error, "cannot send the daily question"),
+    }
+}
