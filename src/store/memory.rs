@@ -11,40 +11,42 @@ type Tree = BTreeMap<Vec<u8>, Vec<u8>>;
 /// A backend that keeps every tree in a `BTreeMap` behind one lock.
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
-    trees: Mutex<HashMap<&'static str, Tree>>,
+    trees: Mutex<HashMap<String, Tree>>,
 }
 
 impl MemoryBackend {
-    fn with_tree<R>(&self, tree: &'static str, f: impl FnOnce(&mut Tree) -> R) -> R {
-        let mut trees = self
-            .trees
+    fn with_tree<R>(&self, tree: &str, f: impl FnOnce(&mut Tree) -> R) -> R {
+        let mut trees = self.lock();
+        if let Some(existing) = trees.get_mut(tree) {
+            return f(existing);
+        }
+        // Like sled, touching a tree creates it; only the first touch allocates its name.
+        f(trees.entry(tree.to_owned()).or_default())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tree>> {
+        self.trees
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(trees.entry(tree).or_default())
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl Backend for MemoryBackend {
-    fn get(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+    fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         Ok(self.with_tree(tree, |t| t.get(key).cloned()))
     }
 
-    fn insert(&self, tree: &'static str, key: &[u8], value: &[u8]) -> StoreResult<()> {
+    fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()> {
         self.with_tree(tree, |t| t.insert(key.to_vec(), value.to_vec()));
         Ok(())
     }
 
-    fn remove(&self, tree: &'static str, key: &[u8]) -> StoreResult<()> {
+    fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()> {
         self.with_tree(tree, |t| t.remove(key));
         Ok(())
     }
 
-    fn update(
-        &self,
-        tree: &'static str,
-        key: &[u8],
-        f: &mut Updater<'_>,
-    ) -> StoreResult<Option<Vec<u8>>> {
+    fn update(&self, tree: &str, key: &[u8], f: &mut Updater<'_>) -> StoreResult<Option<Vec<u8>>> {
         Ok(self.with_tree(tree, |t| {
             let new = f(t.get(key).map(Vec::as_slice));
             match &new {
@@ -57,7 +59,7 @@ impl Backend for MemoryBackend {
 
     fn scan(
         &self,
-        tree: &'static str,
+        tree: &str,
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
@@ -73,5 +75,9 @@ impl Backend for MemoryBackend {
 
     fn flush(&self) -> StoreResult<()> {
         Ok(())
+    }
+
+    fn tree_names(&self) -> StoreResult<Vec<String>> {
+        Ok(self.lock().keys().cloned().collect())
     }
 }

@@ -88,33 +88,32 @@ pub type Updater<'a> = dyn FnMut(Option<&[u8]>) -> Option<Vec<u8>> + 'a;
 /// The few operations the typed store needs from a database.
 ///
 /// `update` is atomic per key: concurrent callers never lose each other's changes
-/// (the closure may run more than once, so it must be pure).
+/// (the closure may run more than once, so it must be pure). Tree names are plain
+/// `&str` because a backup being imported names its trees at run time.
 pub trait Backend: Send + Sync + 'static {
     /// Reads one value.
-    fn get(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+    fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
     /// Writes one value.
-    fn insert(&self, tree: &'static str, key: &[u8], value: &[u8]) -> StoreResult<()>;
+    fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()>;
     /// Deletes one value; deleting a missing key is not an error.
-    fn remove(&self, tree: &'static str, key: &[u8]) -> StoreResult<()>;
+    fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()>;
     /// Atomically replaces the value with `f(old)` (`None` deletes) and returns the new value.
     // The closure's type is spelled out here, once; an alias would need a lifetime parameter.
     #[allow(clippy::type_complexity)]
-    fn update(
-        &self,
-        tree: &'static str,
-        key: &[u8],
-        f: &mut Updater<'_>,
-    ) -> StoreResult<Option<Vec<u8>>>;
+    fn update(&self, tree: &str, key: &[u8], f: &mut Updater<'_>) -> StoreResult<Option<Vec<u8>>>;
     /// Entries with `start <= key < end` (or to the end of the tree), in key order, at most `limit`.
     fn scan(
         &self,
-        tree: &'static str,
+        tree: &str,
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
     ) -> StoreResult<Vec<Entry>>;
     /// Makes every write so far durable.
     fn flush(&self) -> StoreResult<()>;
+    /// The names of the trees that exist, in any order (a tree may be empty): the
+    /// collections of [`trees`], plus any a newer version added. A backup walks them all.
+    fn tree_names(&self) -> StoreResult<Vec<String>>;
 }
 
 /// The typed store shared by the transports and the scheduler. Cheap to clone.
@@ -355,6 +354,17 @@ mod contract {
             let removed = backend.update("t", b"counter", &mut |_| None).unwrap();
             assert_eq!(removed, None, "{name}");
             assert_eq!(backend.get("t", b"counter").unwrap(), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn tree_names_list_the_collections_written() {
+        for (name, backend, _dir) in backends() {
+            backend.insert("a", b"k", b"v").unwrap();
+            backend.insert("b", b"k", b"v").unwrap();
+            let mut names = backend.tree_names().unwrap();
+            names.sort();
+            assert_eq!(names, vec!["a", "b"], "{name}: no internal trees listed");
         }
     }
 

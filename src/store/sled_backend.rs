@@ -30,7 +30,7 @@ impl SledBackend {
         Ok(Self { db })
     }
 
-    fn tree(&self, name: &'static str) -> StoreResult<sled::Tree> {
+    fn tree(&self, name: &str) -> StoreResult<sled::Tree> {
         self.db.open_tree(name).map_err(database)
     }
 }
@@ -40,7 +40,7 @@ fn database(error: sled::Error) -> StoreError {
 }
 
 impl Backend for SledBackend {
-    fn get(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+    fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         Ok(self
             .tree(tree)?
             .get(key)
@@ -48,22 +48,17 @@ impl Backend for SledBackend {
             .map(|v| v.to_vec()))
     }
 
-    fn insert(&self, tree: &'static str, key: &[u8], value: &[u8]) -> StoreResult<()> {
+    fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()> {
         self.tree(tree)?.insert(key, value).map_err(database)?;
         Ok(())
     }
 
-    fn remove(&self, tree: &'static str, key: &[u8]) -> StoreResult<()> {
+    fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()> {
         self.tree(tree)?.remove(key).map_err(database)?;
         Ok(())
     }
 
-    fn update(
-        &self,
-        tree: &'static str,
-        key: &[u8],
-        f: &mut Updater<'_>,
-    ) -> StoreResult<Option<Vec<u8>>> {
+    fn update(&self, tree: &str, key: &[u8], f: &mut Updater<'_>) -> StoreResult<Option<Vec<u8>>> {
         // sled retries the closure with compare-and-swap until no other writer interferes.
         let new = self
             .tree(tree)?
@@ -74,7 +69,7 @@ impl Backend for SledBackend {
 
     fn scan(
         &self,
-        tree: &'static str,
+        tree: &str,
         start: &[u8],
         end: Option<&[u8]>,
         limit: usize,
@@ -96,5 +91,21 @@ impl Backend for SledBackend {
     fn flush(&self) -> StoreResult<()> {
         self.db.flush().map_err(database)?;
         Ok(())
+    }
+
+    fn tree_names(&self) -> StoreResult<Vec<String>> {
+        // sled always has a default tree (named `__sled__default`) that studybot never
+        // writes to; every collection is a tree of its own.
+        let default = self.db.name();
+        self.db
+            .tree_names()
+            .into_iter()
+            .filter(|name| *name != default)
+            .map(|name| {
+                String::from_utf8(name.to_vec()).map_err(|_| {
+                    StoreError::Database(format!("a tree's name is not UTF-8: {name:?}"))
+                })
+            })
+            .collect()
     }
 }

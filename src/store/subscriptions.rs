@@ -950,22 +950,22 @@ mod tests {
     }
 
     impl crate::store::Backend for CountingBackend {
-        fn get(&self, tree: &'static str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
             if tree == trees::SUBSCRIPTIONS {
                 self.records_read
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             self.inner.get(tree, key)
         }
-        fn insert(&self, tree: &'static str, key: &[u8], value: &[u8]) -> StoreResult<()> {
+        fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()> {
             self.inner.insert(tree, key, value)
         }
-        fn remove(&self, tree: &'static str, key: &[u8]) -> StoreResult<()> {
+        fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()> {
             self.inner.remove(tree, key)
         }
         fn update(
             &self,
-            tree: &'static str,
+            tree: &str,
             key: &[u8],
             f: &mut crate::store::Updater<'_>,
         ) -> StoreResult<Option<Vec<u8>>> {
@@ -973,7 +973,7 @@ mod tests {
         }
         fn scan(
             &self,
-            tree: &'static str,
+            tree: &str,
             start: &[u8],
             end: Option<&[u8]>,
             limit: usize,
@@ -987,6 +987,9 @@ mod tests {
         }
         fn flush(&self) -> StoreResult<()> {
             self.inner.flush()
+        }
+        fn tree_names(&self) -> StoreResult<Vec<String>> {
+            self.inner.tree_names()
         }
     }
 
