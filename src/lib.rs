@@ -15,7 +15,7 @@
 //!     the quiz-session state machine, scores and their wording (plus the quiz commands
 //!     of [`app::App`] and the console's quiz driver, which use the store).
 //! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
-//! - [`store`]: typed collections over sled, with an in-memory twin.
+//! - [`store`]: typed collections over sled, with an in-memory twin, and backups of it all.
 //! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
 //! - [`app`]: what each command does; shared by both transports.
 //! - [`subscription`]: the subscription commands and the daily deliveries the scheduler

@@ -3,8 +3,10 @@
 //! Two backends keep the same contract: [`SledBackend`] (the real, embedded database)
 //! and [`MemoryBackend`] (its in-memory twin for tests). Each collection is one tree;
 //! numeric keys are big-endian so that trees sort by them. The typed methods live in
-//! `impl Store` blocks next to the collections they serve.
+//! `impl Store` blocks next to the collections they serve; [`Backup`] dumps every tree
+//! to one JSON document and restores it ([`Store::export`], [`Store::import`]).
 
+mod backup;
 mod chats;
 mod memory;
 mod quiz;
@@ -15,6 +17,7 @@ mod subscriptions;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, ImportReport};
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
@@ -69,6 +72,10 @@ pub enum StoreError {
         /// The version found in the database.
         found: u32,
     },
+    /// A backup file could not be read or written, is not a studybot backup, or was
+    /// written for another store layout.
+    #[error("{0}")]
+    Backup(String),
     /// Another process holds the database open.
     #[error(
         "the database at {0} is in use by another studybot process (stop it, or use another path via STUDYBOT_DB)"

@@ -1,0 +1,571 @@
+//! Backups: the whole store as one JSON document, and restoring it.
+//!
+//! The dump is generic and lossless: it walks every tree the backend has (so a
+//! collection added later is backed up without touching this file) and keeps every key
+//! and value byte for byte. A backup file reads:
+//!
+//! ```json
+//! {
+//!   "format": "studybot-backup",
+//!   "schema_version": 1,
+//!   "exported_at": "2026-05-02T08:00:00Z",
+//!   "studybot_version": "0.1.0",
+//!   "trees": {
+//!     "subscriptions": [
+//!       { "key": "7ffffffffffffffb", "value": { "json": { "chat_id": -5, "…": "…" } } }
+//!     ],
+//!     "due_index": [ { "key": "000000006a1b2c3d7ffffffffffffffb", "value": { "hex": "" } } ]
+//!   }
+//! }
+//! ```
+//!
+//! Keys are hex (they are big-endian numbers and binary prefixes). A value that is JSON
+//! exactly as stored is embedded as is under `"json"`, so a person can read the records;
+//! anything else (the schema version, the due index's empty values) is hex under `"hex"`.
+//! The tag keeps the two apart: a JSON string is never mistaken for hex.
+//!
+//! [`Store::import`] replaces the store's contents with a backup's. The database must not
+//! be in use meanwhile; the `studybot` binary opens it exclusively (sled locks it), so a
+//! running bot must be stopped first.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::{SCHEMA_VERSION, Store, StoreError, StoreResult, trees};
+
+/// The value of a backup's `format` field.
+pub const BACKUP_FORMAT: &str = "studybot-backup";
+
+/// Trees a fresh database already fills: the schema version and the texts, which every
+/// start writes from `data/`. Everything else is user state (see [`Store::user_state`]).
+pub const DERIVED_TREES: &[&str] = &[trees::META, trees::SECTIONS];
+
+/// The whole store at one moment, as written to and read from a backup file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backup {
+    /// Always [`BACKUP_FORMAT`]; anything else is not one of our backups.
+    pub format: String,
+    /// The store layout the entries follow ([`SCHEMA_VERSION`] when written).
+    pub schema_version: u32,
+    /// When the backup was taken.
+    pub exported_at: DateTime<Utc>,
+    /// The studybot version that wrote it (for people; not checked).
+    #[serde(default)]
+    pub studybot_version: String,
+    /// Every non-empty tree by name, its entries in key order.
+    pub trees: BTreeMap<String, Vec<BackupEntry>>,
+}
+
+/// One stored key and its value, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "WireEntry", try_from = "WireEntry")]
+pub struct BackupEntry {
+    /// The key.
+    pub key: Vec<u8>,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+/// What [`Store::import`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportReport {
+    /// Trees written.
+    pub trees: usize,
+    /// Entries written.
+    pub entries: usize,
+    /// Entries that were in the store before and were removed first.
+    pub replaced: usize,
+}
+
+impl Backup {
+    /// The number of entries in all trees.
+    pub fn entries(&self) -> usize {
+        self.trees.values().map(Vec::len).sum()
+    }
+
+    /// Encodes the backup as pretty-printed JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("a backup serializes to JSON")
+    }
+
+    /// Decodes a backup, refusing files that are not studybot backups or that were
+    /// written for another store layout.
+    pub fn from_json(bytes: &[u8]) -> StoreResult<Self> {
+        // The header first: a wrong file or version deserves that message, not a
+        // complaint about some field deep inside.
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<String>,
+            schema_version: Option<u32>,
+        }
+        let header: Header = serde_json::from_slice(bytes)
+            .map_err(|error| invalid(format!("not a studybot backup ({error})")))?;
+        check_header(header.format.as_deref(), header.schema_version)?;
+        serde_json::from_slice(bytes).map_err(|error| invalid(format!("damaged backup: {error}")))
+    }
+
+    /// Writes the backup to `path`, replacing it only once the whole file is written
+    /// (a failed export never leaves half a backup under the name). The file is
+    /// readable by its owner only: it holds chat ids and names.
+    pub fn write(&self, path: &Path) -> StoreResult<()> {
+        let io =
+            |error: std::io::Error| invalid(format!("cannot write {}: {error}", path.display()));
+        let name = path
+            .file_name()
+            .ok_or_else(|| invalid(format!("{} is not a file name", path.display())))?;
+        let mut temporary = name.to_os_string();
+        temporary.push(format!(".{}.tmp", std::process::id()));
+        let temporary = path.with_file_name(temporary);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let result = options.open(&temporary).and_then(|mut file| {
+            std::io::Write::write_all(&mut file, &self.to_json())?;
+            file.sync_all()
+        });
+        if let Err(error) = result.and_then(|()| std::fs::rename(&temporary, path)) {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(io(error));
+        }
+        Ok(())
+    }
+
+    /// Reads and decodes the backup at `path` (see [`Backup::from_json`]).
+    pub fn read(path: &Path) -> StoreResult<Self> {
+        let bytes = std::fs::read(path)
+            .map_err(|error| invalid(format!("cannot read {}: {error}", path.display())))?;
+        Self::from_json(&bytes).map_err(|error| match error {
+            StoreError::Backup(message) => invalid(format!("{}: {message}", path.display())),
+            other => other,
+        })
+    }
+}
+
+fn invalid(message: String) -> StoreError {
+    StoreError::Backup(message)
+}
+
+fn check_header(format: Option<&str>, schema_version: Option<u32>) -> StoreResult<()> {
+    if format != Some(BACKUP_FORMAT) {
+        return Err(invalid(format!(
+            "not a studybot backup (its \"format\" is {}, expected \"{BACKUP_FORMAT}\")",
+            format.map_or("missing".to_string(), |f| format!("\"{f}\""))
+        )));
+    }
+    match schema_version {
+        Some(SCHEMA_VERSION) => Ok(()),
+        Some(found) => Err(invalid(format!(
+            "the backup has store schema version {found}; this build reads version {SCHEMA_VERSION} (restore it with the studybot version that wrote it)"
+        ))),
+        None => Err(invalid("the backup has no \"schema_version\"".into())),
+    }
+}
+
+impl Store {
+    /// Reads every entry of every non-empty tree. The whole store is held in memory
+    /// (about the size of the database), which is fine for a study bot's state.
+    pub fn export(&self) -> StoreResult<Backup> {
+        let mut trees = BTreeMap::new();
+        for name in self.backend().tree_names()? {
+            let entries: Vec<BackupEntry> = self
+                .backend()
+                .scan(&name, &[], None, usize::MAX)?
+                .into_iter()
+                .map(|(key, value)| BackupEntry { key, value })
+                .collect();
+            if !entries.is_empty() {
+                trees.insert(name, entries);
+            }
+        }
+        Ok(Backup {
+            format: BACKUP_FORMAT.to_string(),
+            schema_version: SCHEMA_VERSION,
+            exported_at: Utc::now(),
+            studybot_version: env!("CARGO_PKG_VERSION").to_string(),
+            trees,
+        })
+    }
+
+    /// Replaces the store's contents with `backup`: every entry now in the store is
+    /// removed, every entry of the backup written, then everything is flushed.
+    ///
+    /// Refuses (changing nothing) a backup of another format or schema version. This does
+    /// not ask whether the store held anything worth keeping: callers check
+    /// [`Store::user_state`] first. An import cut short leaves a partial store; running
+    /// it again completes it.
+    pub fn import(&self, backup: &Backup) -> StoreResult<ImportReport> {
+        check_header(Some(&backup.format), Some(backup.schema_version))?;
+        let stored_version = backup
+            .trees
+            .get(trees::META)
+            .and_then(|entries| entries.iter().find(|e| e.key == b"schema_version"));
+        if let Some(entry) = stored_version
+            && entry.value != SCHEMA_VERSION.to_be_bytes()
+        {
+            return Err(invalid(format!(
+                "the backup's meta tree records schema version {:?}, but its header says {SCHEMA_VERSION}",
+                entry.value
+            )));
+        }
+        let mut report = ImportReport::default();
+        for name in self.backend().tree_names()? {
+            for (key, _) in self.backend().scan(&name, &[], None, usize::MAX)? {
+                self.backend().remove(&name, &key)?;
+                report.replaced += 1;
+            }
+        }
+        for (name, entries) in &backup.trees {
+            for entry in entries {
+                self.backend().insert(name, &entry.key, &entry.value)?;
+            }
+            report.trees += 1;
+            report.entries += entries.len();
+        }
+        if stored_version.is_none() {
+            let version = SCHEMA_VERSION.to_be_bytes();
+            self.backend()
+                .insert(trees::META, b"schema_version", &version)?;
+        }
+        self.flush()?;
+        Ok(report)
+    }
+
+    /// The trees that hold user state (everything but [`DERIVED_TREES`]) and are not
+    /// empty, with their number of entries. Empty for a database that was only ever
+    /// opened and loaded with the texts.
+    pub fn user_state(&self) -> StoreResult<BTreeMap<String, usize>> {
+        let mut state = BTreeMap::new();
+        for name in self.backend().tree_names()? {
+            if DERIVED_TREES.contains(&name.as_str()) {
+                continue;
+            }
+            let entries = self.backend().scan(&name, &[], None, usize::MAX)?.len();
+            if entries > 0 {
+                state.insert(name, entries);
+            }
+        }
+        Ok(state)
+    }
+}
+
+/// How an entry is written in the file.
+#[derive(Serialize, Deserialize)]
+struct WireEntry {
+    key: String,
+    value: WireValue,
+}
+
+/// A value in the file: embedded JSON, or hex for anything that is not JSON.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WireValue {
+    Json(Box<RawValue>),
+    Hex(String),
+}
+
+impl From<BackupEntry> for WireEntry {
+    fn from(entry: BackupEntry) -> Self {
+        // Embedded only when the stored bytes are exactly that JSON text (no surrounding
+        // whitespace), so that reading it back yields the same bytes.
+        let value = match serde_json::from_slice::<Box<RawValue>>(&entry.value) {
+            Ok(raw) if raw.get().as_bytes() == entry.value.as_slice() => WireValue::Json(raw),
+            _ => WireValue::Hex(hex(&entry.value)),
+        };
+        Self {
+            key: hex(&entry.key),
+            value,
+        }
+    }
+}
+
+impl TryFrom<WireEntry> for BackupEntry {
+    type Error = String;
+
+    fn try_from(wire: WireEntry) -> Result<Self, Self::Error> {
+        let key = unhex(&wire.key).ok_or_else(|| format!("key \"{}\" is not hex", wire.key))?;
+        let value = match wire.value {
+            WireValue::Json(raw) => raw.get().as_bytes().to_vec(),
+            WireValue::Hex(text) => {
+                unhex(&text).ok_or_else(|| format!("value \"{text}\" is not hex"))?
+            }
+        };
+        Ok(Self { key, value })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    // Checked digit by digit: `from_str_radix` alone would also take a sign (`+1`).
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{NaiveDate, NaiveTime, TimeZone};
+
+    use super::*;
+    use crate::schedule::{Subscriber, Subscription};
+    use crate::store::{Backend, Entry, MemoryBackend, SledBackend, key_i64};
+    use crate::text::{SectionId, parse_document};
+
+    /// A memory store and a sled store in `dir`.
+    fn stores(dir: &Path) -> Vec<(&'static str, Store)> {
+        vec![
+            (
+                "memory",
+                Store::with_backend(Arc::new(MemoryBackend::default())).unwrap(),
+            ),
+            (
+                "sled",
+                Store::with_backend(Arc::new(SledBackend::open(&dir.join("db")).unwrap())).unwrap(),
+            ),
+        ]
+    }
+
+    /// A store with every kind of record, plus values no typed method writes: JSON that
+    /// does not survive re-encoding, bytes that are not UTF-8, an unknown tree.
+    fn fill(store: &Store) {
+        let now = Utc.with_ymd_and_hms(2026, 5, 1, 4, 0, 0).unwrap();
+        let document = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        store.sync_document(&document, 42).unwrap();
+        let subscriber = Subscriber {
+            user_id: 7,
+            name: "王 \"书记\"".into(),
+        };
+        for chat in [-100_200_300_i64, -5, 9] {
+            let fresh = Subscription::new(
+                chat,
+                "xzsj",
+                NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                chrono_tz::Asia::Shanghai,
+                subscriber.clone(),
+                now,
+            );
+            store.subscribe(fresh, None, now).unwrap();
+        }
+        let date = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
+        store
+            .mark_intended(-5, date, SectionId::OPENING, now)
+            .unwrap();
+        store
+            .mark_sent(-5, date, SectionId::OPENING, &[11, 12], now)
+            .unwrap();
+        store
+            .mark_chat_inactive(9, "Forbidden: bot was kicked", now)
+            .unwrap();
+        store
+            .update_score(-5, 7, |score| score.record("q:1", "王", 1, true, date))
+            .unwrap();
+        store.set_daily_quiz_setting(-5, true).unwrap();
+        let backend = store.backend();
+        for (key, value) in [
+            (&b"spaced"[..], &b" {\"b\": 1, \"a\": [1.0, 1e3]} "[..]),
+            (b"reordered", b"{\"b\":1,\"a\":\"\\u00e9\"}"),
+            (b"not utf-8", &[0xff, 0xfe, 0x00]),
+            (b"empty", b""),
+            (b"\x00\xff", b"\"a json string that looks like hex: 00ff\""),
+        ] {
+            backend.insert("future_tree", key, value).unwrap();
+        }
+        backend
+            .insert(trees::POLLS, "投票🙂".as_bytes(), b"null")
+            .unwrap();
+    }
+
+    /// Every tree's entries, byte for byte, read straight from the backend.
+    fn contents(backend: &dyn Backend) -> BTreeMap<String, Vec<Entry>> {
+        backend
+            .tree_names()
+            .unwrap()
+            .into_iter()
+            .map(|name| {
+                let entries = backend.scan(&name, &[], None, usize::MAX).unwrap();
+                (name, entries)
+            })
+            .filter(|(_, entries)| !entries.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn every_backend_round_trips_into_every_backend() {
+        let from_dir = tempfile::tempdir().unwrap();
+        for (from_name, from) in stores(from_dir.path()) {
+            fill(&from);
+            let original = contents(from.backend());
+            assert!(original.len() >= 9, "{from_name}: {:?}", original.keys());
+            let file = Backup::from_json(&from.export().unwrap().to_json()).unwrap();
+            let to_dir = tempfile::tempdir().unwrap();
+            for (to_name, to) in stores(to_dir.path()) {
+                let report = to.import(&file).unwrap();
+                assert_eq!(report.entries, file.entries(), "{from_name} → {to_name}");
+                assert_eq!(report.trees, original.len(), "{from_name} → {to_name}");
+                assert_eq!(
+                    contents(to.backend()),
+                    original,
+                    "{from_name} → {to_name}: every tree equal, entry by entry"
+                );
+                assert_eq!(to.subscription(-5).unwrap(), from.subscription(-5).unwrap());
+                assert_eq!(to.ledger(-5).unwrap(), from.ledger(-5).unwrap());
+                assert_eq!(to.score(-5, 7).unwrap(), from.score(-5, 7).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn records_are_readable_json_and_the_rest_is_hex() {
+        let store = Store::in_memory();
+        fill(&store);
+        let text = String::from_utf8(store.export().unwrap().to_json()).unwrap();
+        assert!(text.contains("\"format\": \"studybot-backup\""), "{text}");
+        assert!(text.contains("\"schema_version\": 1"));
+        assert!(
+            text.contains("\"json\": {\"chat_id\":-5,"),
+            "subscriptions are readable"
+        );
+        assert!(
+            text.contains("\"json\": true"),
+            "quiz settings are readable"
+        );
+        assert!(
+            text.contains("\"hex\": \"00000001\""),
+            "the schema version is binary"
+        );
+        assert!(text.contains(&format!("\"key\": \"{}\"", hex(&key_i64(-5)))));
+        assert!(
+            text.contains("\"hex\": \"207b2262"),
+            "JSON with surrounding spaces would lose them: hex"
+        );
+        assert!(text.contains("\"json\": \"a json string that looks like hex: 00ff\""));
+    }
+
+    #[test]
+    fn import_replaces_what_was_there() {
+        let source = Store::in_memory();
+        fill(&source);
+        let backup = source.export().unwrap();
+        let target = Store::in_memory();
+        target.set_daily_quiz_setting(12345, false).unwrap();
+        target.backend().insert("leftover", b"k", b"v").unwrap();
+        assert_eq!(
+            target.user_state().unwrap().into_iter().collect::<Vec<_>>(),
+            vec![
+                ("leftover".to_string(), 1),
+                ("quiz_settings".to_string(), 1)
+            ]
+        );
+        let report = target.import(&backup).unwrap();
+        assert_eq!(report.replaced, 3, "the two entries and the schema version");
+        assert_eq!(target.daily_quiz_setting(12345).unwrap(), None);
+        assert_eq!(target.backend().get("leftover", b"k").unwrap(), None);
+        assert_eq!(contents(target.backend()), contents(source.backend()));
+    }
+
+    #[test]
+    fn user_state_ignores_what_every_start_writes() {
+        let store = Store::in_memory();
+        let document = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        store.sync_document(&document, 1).unwrap();
+        assert!(store.user_state().unwrap().is_empty());
+        store.set_daily_quiz_setting(1, true).unwrap();
+        assert_eq!(
+            store.user_state().unwrap().get(trees::QUIZ_SETTINGS),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn foreign_files_and_other_versions_are_refused() {
+        let store = Store::in_memory();
+        fill(&store);
+        let good = String::from_utf8(store.export().unwrap().to_json()).unwrap();
+        let message = |json: &str| match Backup::from_json(json.as_bytes()) {
+            Err(StoreError::Backup(message)) => message,
+            other => panic!("{json}: {other:?}"),
+        };
+        assert!(message("not json").contains("not a studybot backup (expected"));
+        assert!(message("[1, 2]").contains("not a studybot backup"));
+        assert!(message("{}").contains("\"format\" is missing"));
+        assert!(message(&good.replace("studybot-backup", "other")).contains("\"other\""));
+        assert!(
+            message(&good.replace("\"schema_version\": 1", "\"schema_version\": 2"))
+                .contains("schema version 2; this build reads version 1")
+        );
+        assert!(
+            message(&good.replace("\"hex\": \"00000001\"", "\"hex\": \"0g\""))
+                .contains("\"0g\" is not hex")
+        );
+        let mut wrong_meta = Backup::from_json(good.as_bytes()).unwrap();
+        for entry in wrong_meta.trees.get_mut(trees::META).unwrap() {
+            if entry.key == b"schema_version" {
+                entry.value = 2_u32.to_be_bytes().to_vec();
+            }
+        }
+        let target = Store::in_memory();
+        target.set_daily_quiz_setting(1, true).unwrap();
+        assert!(matches!(
+            target.import(&wrong_meta),
+            Err(StoreError::Backup(_))
+        ));
+        assert_eq!(
+            target.daily_quiz_setting(1).unwrap(),
+            Some(true),
+            "a refused import changes nothing"
+        );
+    }
+
+    #[test]
+    fn files_are_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backup.json");
+        let store = Store::in_memory();
+        fill(&store);
+        let backup = store.export().unwrap();
+        backup.write(&path).unwrap();
+        backup.write(&path).unwrap();
+        assert_eq!(Backup::read(&path).unwrap(), backup);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left"
+        );
+        let missing = Backup::read(&dir.path().join("missing.json")).unwrap_err();
+        assert!(missing.to_string().contains("missing.json"), "{missing}");
+        let unwritable = backup.write(&dir.path().join("no/such/dir/b.json"));
+        assert!(unwritable.is_err());
+    }
+
+    #[test]
+    fn hex_round_trips_and_rejects_garbage() {
+        for bytes in [&b""[..], &[0], &[0xff, 0x10, 0xab]] {
+            assert_eq!(unhex(&hex(bytes)).as_deref(), Some(bytes));
+        }
+        assert_eq!(unhex("ABcd"), Some(vec![0xab, 0xcd]));
+        for bad in ["0", "zz", "+1", "-1", "éé", "0é"] {
+            assert_eq!(unhex(bad), None, "{bad}");
+        }
+    }
+}
