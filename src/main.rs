@@ -11,7 +11,7 @@ use studybot::app::App;
 use studybot::config::{BotToken, Config};
 use studybot::library::Library;
 use studybot::scheduler;
-use studybot::store::Store;
+use studybot::store::{Backup, Store};
 use studybot::telegram::{self, Mode as Transport};
 
 /// Environment variable with the webhook's secret token (Telegram echoes it in a header).
@@ -43,6 +43,22 @@ enum Mode {
         /// The instant to run the pass as of (RFC 3339, e.g. 2026-11-25T08:00:30+08:00); default now.
         #[arg(long, value_name = "INSTANT")]
         now: Option<String>,
+    },
+    /// Write the whole store (subscriptions, ledger, quizzes, scores, settings, …) to a JSON
+    /// backup file. Stop the bot first: the database can be open in one process only.
+    Export {
+        /// The backup file to write (replaced, once the new one is complete).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Restore a backup written by `export` into the configured database (stop the bot first).
+    ImportState {
+        /// The backup file to read.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace a database that already holds subscriptions, scores or other user state.
+        #[arg(long)]
+        force: bool,
     },
     /// Run the Telegram bot (long polling by default). The token comes from TELOXIDE_TOKEN.
     Run {
@@ -141,6 +157,56 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 now.to_rfc3339(),
                 report.sent,
                 report.failed
+            );
+            Ok(())
+        }
+        Mode::Export { file } => {
+            if !config.database.exists() {
+                anyhow::bail!(
+                    "there is no database at {} (set `database` in the config or STUDYBOT_DB)",
+                    config.database.display()
+                );
+            }
+            let store = Store::open(&config.database)?;
+            let backup = store.export()?;
+            backup.write(&file)?;
+            println!(
+                "exported {} entries in {} trees from {} to {}",
+                backup.entries(),
+                backup.trees.len(),
+                config.database.display(),
+                file.display()
+            );
+            Ok(())
+        }
+        Mode::ImportState { file, force } => {
+            let backup = Backup::read(&file)?;
+            let store = Store::open(&config.database)?;
+            let state = store.user_state()?;
+            if !state.is_empty() && !force {
+                let held: Vec<String> = state
+                    .iter()
+                    .map(|(tree, entries)| format!("{tree}: {entries}"))
+                    .collect();
+                anyhow::bail!(
+                    "the database at {} already holds user state ({}); importing would replace it.\n\
+                     Keep a copy first (studybot export <FILE>), then run again with --force to replace it.",
+                    config.database.display(),
+                    held.join(", ")
+                );
+            }
+            let report = store.import(&backup)?;
+            println!(
+                "imported {} entries in {} trees from {} (exported at {}) into {}{}",
+                report.entries,
+                report.trees,
+                file.display(),
+                backup.exported_at.to_rfc3339(),
+                config.database.display(),
+                match report.replaced {
+                    0 => String::new(),
+                    n => format!(", replacing {n} entries"),
+                }
             );
             Ok(())
         }
