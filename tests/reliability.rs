@@ -15,7 +15,7 @@ use studybot::library::Library;
 use studybot::quiz::QuestionKey;
 use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::{Entry, PollTarget, Store, SyncOutcome};
-use studybot::text::SectionId;
+use studybot::text::{SectionId, parse_document};
 
 use support::Workspace;
 
@@ -297,5 +297,41 @@ fn export_and_import_explain_what_is_wrong() {
         text(&newer.stderr).contains("schema version 2; this build reads version 1"),
         "{}",
         text(&newer.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Regressions: inputs the fuzzers found, kept as they were shrunk.
+// ---------------------------------------------------------------------------------------
+
+/// Found by `fuzz_generated_documents` as `(2, 255)`: two parts, the first with 255
+/// points. The order check computed "point 256" and overflowed (a panic in debug
+/// builds); now the next part is expected and anything past 255 is refused.
+#[test]
+fn regression_a_part_with_255_points() {
+    let mut source = String::from("---\nid: big\ntitle: 大\n---\n# 0 开场 [full]\n话。\n");
+    source.push_str("# 1 原则 | 短语 [title]\n");
+    for point in 1..=255 {
+        source.push_str(&format!("## 1.{point} 要点 [title]\n"));
+    }
+    source.push_str("# 2 原则 | 短语 [title]\n");
+    let document = parse_document("big.md", &source).unwrap();
+    assert_eq!(document.sections.len(), 258);
+
+    let mut last = String::from("---\nid: big\ntitle: 大\n---\n# 0 开场 [full]\n话。\n");
+    for part in 1..=255 {
+        last.push_str(&format!("# {part} 原则 | 短语 [title]\n"));
+    }
+    for point in 1..=255 {
+        last.push_str(&format!("## 255.{point} 要点 [title]\n"));
+    }
+    last.push_str("## 255.1 又一个 [title]\n");
+    let error = parse_document("last.md", &last).unwrap_err();
+    assert_eq!(error.line, last.lines().count(), "{error}");
+    assert!(
+        error
+            .message
+            .contains("expected nothing (255 is the highest number)"),
+        "{error}"
     );
 }

@@ -285,21 +285,27 @@ impl<'a> Parser<'a> {
         let expected = match self.sections.last() {
             None => vec![SectionId::OPENING],
             Some(previous) if previous.id.part == 0 => vec![SectionId::part(1)],
-            Some(previous) => vec![
-                SectionId::point(previous.id.part, previous.id.point + 1),
-                SectionId::part(previous.id.part + 1),
-            ],
+            // Numbers are bytes: past 255 there is no next number, and the section is
+            // refused as out of order (instead of the addition overflowing).
+            Some(previous) => [
+                (previous.id.point.checked_add(1)).map(|p| SectionId::point(previous.id.part, p)),
+                (previous.id.part.checked_add(1)).map(SectionId::part),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
         };
         if expected.contains(&id) {
             return Ok(());
         }
         let expected: Vec<String> = expected.iter().map(ToString::to_string).collect();
+        let expected = match expected.as_slice() {
+            [] => "nothing (255 is the highest number)".to_string(),
+            _ => expected.join(" or "),
+        };
         Err(self.error(
             number,
-            format!(
-                "section {id} is out of order: expected {} here",
-                expected.join(" or ")
-            ),
+            format!("section {id} is out of order: expected {expected} here"),
         ))
     }
 
