@@ -17,6 +17,10 @@ use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::{Entry, PollTarget, Store, SyncOutcome};
 use studybot::text::{SectionId, parse_document};
 
+fn speech_path() -> std::path::PathBuf {
+    support::root().join("data/texts/xzsj.md")
+}
+
 use support::Workspace;
 
 /// Runs the real `studybot --config <workspace config> <args>`.
@@ -334,4 +338,51 @@ fn regression_a_part_with_255_points() {
             .contains("expected nothing (255 is the highest number)"),
         "{error}"
     );
+}
+
+/// Found by `fuzz_the_data_file` as `[Delete(…)]` hitting the `id:` line of the shipped
+/// file: the error said `xzsj.md:0: metadata lacks "id: …"`, pointing nowhere. Problems
+/// of the whole file now point where they are fixed.
+#[test]
+fn regression_whole_file_errors_name_a_line() {
+    let shipped = std::fs::read_to_string(speech_path()).unwrap();
+    let opening = 1 + shipped.lines().position(|l| l.trim() == "---").unwrap();
+    let cases = [
+        (
+            shipped
+                .lines()
+                .filter(|l| !l.starts_with("id:"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            opening,
+            "metadata lacks \"id: …\"",
+        ),
+        (
+            shipped
+                .lines()
+                .filter(|l| !l.starts_with("title:"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            opening,
+            "metadata lacks \"title: …\"",
+        ),
+        ("---\nid: x\n".to_string(), 1, "never closed"),
+        ("".to_string(), 1, "no metadata block"),
+        (
+            "# 0 开场 [full]\n话。\n".to_string(),
+            1,
+            "no metadata block",
+        ),
+        (
+            "---\nid: x\ntitle: 题\n---\n\n".to_string(),
+            5,
+            "no sections",
+        ),
+    ];
+    for (source, line, needle) in cases {
+        let error = parse_document("xzsj.md", &source).unwrap_err();
+        assert_eq!(error.line, line, "{error}");
+        assert!(error.message.contains(needle), "{error}");
+        assert!(error.to_string().starts_with(&format!("xzsj.md:{line}: ")));
+    }
 }

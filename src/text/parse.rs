@@ -30,7 +30,9 @@ use super::{Block, Completeness, Document, Section, SectionId};
 pub struct ParseError {
     /// The file's name as given to the parser.
     pub file: String,
-    /// The 1-based line number (0 when the problem concerns the whole file).
+    /// The 1-based line number. A problem of the whole file is reported where it would
+    /// be fixed: a missing metadata key at the metadata block's first line (or line 1),
+    /// missing sections at the last line.
     pub line: usize,
     /// What is wrong, in plain words.
     pub message: String,
@@ -59,6 +61,10 @@ struct Parser<'a> {
     expected_points: Option<(usize, usize)>,
     sections: Vec<Section>,
     paragraph: String,
+    /// The line of the `---` that opens the metadata block, once seen.
+    metadata_line: Option<usize>,
+    /// The last line read.
+    last_line: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -73,6 +79,8 @@ impl<'a> Parser<'a> {
             expected_points: None,
             sections: Vec::new(),
             paragraph: String::new(),
+            metadata_line: None,
+            last_line: 1,
         }
     }
 
@@ -88,8 +96,8 @@ impl<'a> Parser<'a> {
         let source = source.strip_prefix('\u{feff}').unwrap_or(source);
         let lines = source.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
         let mut in_front_matter = false;
-        let mut seen_front_matter = false;
         for (number, line) in lines {
+            self.last_line = number;
             if line.starts_with("<!--") {
                 if !line.ends_with("-->") {
                     return Err(self.error(
@@ -102,14 +110,14 @@ impl<'a> Parser<'a> {
             if line == "---" {
                 if in_front_matter {
                     in_front_matter = false;
-                } else if seen_front_matter || !self.sections.is_empty() {
+                } else if self.metadata_line.is_some() || !self.sections.is_empty() {
                     return Err(self.error(
                         number,
                         "a second --- block: the metadata block may appear only once, at the top",
                     ));
                 } else {
                     in_front_matter = true;
-                    seen_front_matter = true;
+                    self.metadata_line = Some(number);
                 }
                 continue;
             }
@@ -141,7 +149,8 @@ impl<'a> Parser<'a> {
             }
         }
         if in_front_matter {
-            return Err(self.error(0, "the metadata block opened with --- is never closed"));
+            let opened = self.metadata_line.unwrap_or(1);
+            return Err(self.error(opened, "the metadata block opened with --- is never closed"));
         }
         self.end_paragraph();
         self.finish()
@@ -310,17 +319,18 @@ impl<'a> Parser<'a> {
     }
 
     fn finish(self) -> Result<Document, ParseError> {
-        let id = self
-            .id
-            .clone()
-            .ok_or_else(|| self.error(0, "metadata lacks \"id: …\""))?;
-        let title = self
-            .title
-            .clone()
-            .ok_or_else(|| self.error(0, "metadata lacks \"title: …\""))?;
+        let missing = |key: &str| match self.metadata_line {
+            Some(line) => self.error(line, format!("metadata lacks \"{key}: …\"")),
+            None => self.error(
+                1,
+                format!("no metadata block: the file starts with ---, \"{key}: …\", …, ---"),
+            ),
+        };
+        let id = self.id.clone().ok_or_else(|| missing("id"))?;
+        let title = self.title.clone().ok_or_else(|| missing("title"))?;
         if self.sections.is_empty() {
             return Err(self.error(
-                0,
+                self.last_line,
                 "no sections: the file needs \"# 0 开场 [full]\" and the parts",
             ));
         }
