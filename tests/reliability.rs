@@ -10,6 +10,7 @@
 //!   `STUDYBOT_FUZZ_CASES` (e.g. `1000000`) for a long run that spreads that many cases
 //!   over the same properties. proptest shrinks a failing input to a minimal one and
 //!   prints it; each one found is kept below as a regression test.
+//! - **Huge messages:** a 100,000-character message is refused quickly and briefly.
 
 mod support;
 
@@ -1127,4 +1128,68 @@ fn regression_whole_file_errors_name_a_line() {
         assert!(error.message.contains(needle), "{error}");
         assert!(error.to_string().starts_with(&format!("xzsj.md:{line}: ")));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Huge messages.
+// ---------------------------------------------------------------------------------------
+
+/// A 100,000-character message gets a short refusal at once, never a reply that grows
+/// with it (and plain text in a group gets silence, as any text there does).
+#[test]
+fn a_100000_character_message_is_refused_quickly_and_briefly() {
+    let app = app();
+    let now = at("2026-05-01T04:00:00Z");
+    let private = ChatContext {
+        chat_id: 77,
+        kind: ChatKind::Private,
+        user_id: 77,
+        user_name: "长消息".into(),
+        is_admin: true,
+    };
+    for filler in ["网", "9", "🙂", " 网格", "a\u{301}"] {
+        let long: String = filler.chars().cycle().take(100_000).collect();
+        assert_eq!(long.chars().count(), 100_000);
+        for (message, refusal) in [
+            (format!("/section {long}"), "这不像是一个章节编号"),
+            (format!("/search {long}"), "搜索词太长了"),
+            (long.clone(), "我只认识以 / 开头的命令"),
+            (format!("/settime {long}"), "请用 24 小时制写时:分"),
+            (format!("/subscribe {long}"), "请用 24 小时制写时:分"),
+            (format!("/timezone {long}"), "不是有效的时区名"),
+            (format!("/quiz {long}"), "题数请写 1–10 之间的数字"),
+            (
+                format!("/dailyquiz {long}"),
+                "请写 /dailyquiz on 或 /dailyquiz off",
+            ),
+        ] {
+            let message = message.trim_start();
+            let started = std::time::Instant::now();
+            let replies = app.handle(&private, command::parse(message, Some("studybot_bot")), now);
+            let elapsed = started.elapsed();
+            let head: String = message.chars().take(12).collect();
+            assert_eq!(replies.len(), 1, "{head}…: {replies:?}");
+            let text = replies[0].plain_text();
+            assert!(text.contains(refusal), "{head}…: {text}");
+            assert!(
+                text.chars().count() <= 200,
+                "{head}…: {} chars",
+                text.chars().count()
+            );
+            assert!(
+                elapsed < std::time::Duration::from_millis(500),
+                "{head}…: {elapsed:?}"
+            );
+        }
+    }
+    let group = ChatContext {
+        kind: ChatKind::Group,
+        is_admin: false,
+        ..private
+    };
+    let long = "网".repeat(100_000);
+    assert!(
+        app.handle(&group, command::parse(&long, Some("studybot_bot")), now)
+            .is_empty()
+    );
 }
