@@ -390,3 +390,67 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
         "crash test: {chats} chats, {kills} kills, {duplicates} duplicates (bound {in_flight_bound})"
     );
 }
+
+/// 30% of calls fail: every excerpt is still delivered within the grace window, by the
+/// outbox's bounded retries and the next ticks' retries of failed days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_complete_when_30_percent_of_calls_fail() {
+    use support::fake_telegram::FaultKind;
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections(
+        "global_per_second = 5000\nglobal_burst = 100\ngroup_per_minute = 100000\ngroup_burst = 100",
+        "[telegram]\npoll_timeout_seconds = 1\nrequest_timeout_seconds = 2\n",
+    );
+    let now = Utc::now();
+    let next_due = {
+        let store = Store::open(&workspace.db()).unwrap();
+        let mut due = None;
+        for i in 0..100 {
+            let subscription = subscription(-3_000_000 - i, now);
+            due = Some(subscription.next_due);
+            store.subscribe(subscription, None, now).unwrap();
+        }
+        store.flush().unwrap();
+        due.unwrap()
+    };
+    tg.set_fault_kinds(&[FaultKind::Status500, FaultKind::Drop, FaultKind::Delay]);
+    tg.set_fault_delay(Duration::from_secs(3));
+    tg.set_fault_rate(0.3);
+    let mut ticks = 0;
+    for minutes in (0..60).step_by(6) {
+        tick(
+            &workspace,
+            &tg.api_url(),
+            next_due + TimeDelta::minutes(minutes) + TimeDelta::seconds(30),
+        )
+        .await;
+        ticks += 1;
+        if excerpts(&tg).len() == 100 {
+            break;
+        }
+    }
+    tg.set_fault_rate(0.0);
+    let delivered = excerpts(&tg);
+    assert_eq!(
+        delivered.len(),
+        100,
+        "every chat got its excerpt after {ticks} ticks"
+    );
+    let sends = tg.requests_for("sendMessage").len();
+    assert!(
+        sends <= 100 * 9,
+        "bounded retries: {sends} calls for 100 excerpts"
+    );
+    let store = Store::open(&workspace.db()).unwrap();
+    for i in 0..100 {
+        assert_eq!(
+            store
+                .subscription(-3_000_000 - i)
+                .unwrap()
+                .unwrap()
+                .position,
+            1,
+            "each plan advanced once"
+        );
+    }
+}
