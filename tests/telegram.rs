@@ -534,3 +534,126 @@ async fn hostile_members_change_nothing_and_floods_stay_in_their_chat() {
         "the daily quiz setting is untouched"
     );
 }
+
+/// POSTs `body` to the webhook at `port` with the given secret header; returns the status line.
+async fn post_update(port: u16, secret: Option<&str>, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The listener may still be starting: retry the connection briefly.
+    let mut stream = None;
+    for _ in 0..50 {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(connected) => {
+                stream = Some(connected);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let mut stream = stream.expect("the webhook listener accepts connections");
+    let header = secret
+        .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{header}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response.lines().next().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Telegram requires an HTTPS public URL; a reverse proxy forwards to the plain listener.
+    let url = format!("https://127.0.0.1:{port}/hook");
+    let listen = format!("127.0.0.1:{port}");
+    let mut bot = {
+        // The secret comes from the environment, like the token.
+        let log = std::fs::File::create(workspace.log()).unwrap();
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_studybot"))
+            .args([
+                "--config",
+                workspace.config().to_str().unwrap(),
+                "run",
+                "--webhook",
+                &url,
+                "--listen",
+                &listen,
+            ])
+            .env("TELOXIDE_TOKEN", support::TOKEN)
+            .env("TELOXIDE_API_URL", tg.api_url())
+            .env("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")
+            .env("RUST_LOG", "info")
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    assert!(
+        tg.wait_for_requests("setWebhook", 1, WAIT).await,
+        "{}",
+        support::read_log(&workspace.log())
+    );
+    let set = tg.requests_for("setWebhook");
+    assert_eq!(
+        tg.webhook_url().as_deref(),
+        Some(url.as_str()),
+        "{:?}\n{}",
+        set.iter().map(|r| (&r.body, r.status)).collect::<Vec<_>>(),
+        support::read_log(&workspace.log())
+    );
+
+    let update = serde_json::json!({
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": {"id": 77, "type": "private", "first_name": "Ann"},
+            "from": {"id": 77, "is_bot": false, "first_name": "Ann"},
+            "text": "/section 2.2"
+        }
+    })
+    .to_string();
+    let forged = post_update(port, Some("wrong"), &update).await;
+    assert!(
+        !forged.contains(" 200"),
+        "a wrong secret is refused: {forged}"
+    );
+    let accepted = post_update(port, Some("s3cret-token"), &update).await;
+    assert!(accepted.contains(" 200"), "{accepted}");
+    assert!(
+        tg.wait_until(|_| !messages_to(&tg, 77).is_empty(), WAIT)
+            .await,
+        "{}",
+        support::read_log(&workspace.log())
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        messages_to(&tg, 77).len(),
+        1,
+        "only the update with the right secret is answered"
+    );
+    assert_eq!(
+        messages_to(&tg, 77)[0]["text"].as_str().unwrap(),
+        expected_html("/section 2.2", ChatKind::Private)[0]
+    );
+
+    let pid = bot.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(WAIT, bot.wait())
+        .await
+        .expect("exits after SIGINT")
+        .unwrap();
+    assert!(status.success(), "{}", support::read_log(&workspace.log()));
+}
