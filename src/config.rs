@@ -41,12 +41,28 @@ pub struct Config {
 }
 
 /// The `[telegram]` section.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TelegramConfig {
     /// The Bot API base URL, without a trailing slash; `None` means Telegram's own.
     pub api_url: Option<String>,
     /// The send limits.
     pub limits: RateLimits,
+    /// How long `getUpdates` waits for updates (long polling), in seconds. Default 10.
+    pub poll_timeout_seconds: u32,
+    /// How long any request may take before it is abandoned and retried, in seconds;
+    /// longer than the poll timeout. Default 17 (teloxide's).
+    pub request_timeout_seconds: u32,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        Self {
+            api_url: None,
+            limits: RateLimits::default(),
+            poll_timeout_seconds: 10,
+            request_timeout_seconds: 17,
+        }
+    }
 }
 
 /// Send limits. Telegram allows about 1 message/s per chat (short bursts are fine),
@@ -176,6 +192,8 @@ struct FileConfig {
 struct FileTelegram {
     api_url: Option<String>,
     limits: Option<RateLimits>,
+    poll_timeout_seconds: Option<u32>,
+    request_timeout_seconds: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -273,6 +291,18 @@ impl Config {
         };
         let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
         let quiz = quiz_config(file.quiz)?;
+        let poll_timeout_seconds = file.telegram.poll_timeout_seconds.unwrap_or(10);
+        let request_timeout_seconds = file.telegram.request_timeout_seconds.unwrap_or(17);
+        if !(1..=50).contains(&poll_timeout_seconds) {
+            return Err(ConfigError(format!(
+                "config key telegram.poll_timeout_seconds: {poll_timeout_seconds} is not between 1 and 50 (e.g. 10)"
+            )));
+        }
+        if request_timeout_seconds <= poll_timeout_seconds {
+            return Err(ConfigError(format!(
+                "config key telegram.request_timeout_seconds: {request_timeout_seconds} must be longer than poll_timeout_seconds ({poll_timeout_seconds}), e.g. 17"
+            )));
+        }
         Ok(Self {
             database: resolve(file.database.unwrap_or(defaults.database)),
             data_dir: resolve(file.data_dir.unwrap_or(defaults.data_dir)),
@@ -282,6 +312,8 @@ impl Config {
             telegram: TelegramConfig {
                 api_url,
                 limits: file.telegram.limits.unwrap_or_default(),
+                poll_timeout_seconds,
+                request_timeout_seconds,
             },
             quiz,
         })

@@ -147,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open_app(config.clone(), &config.database)?;
             let runtime = tokio::runtime::Runtime::new()?;
             let report = runtime.block_on(async {
-                let bot = telegram::bot(&token, app.config().telegram.api_url.as_deref())?;
+                let bot = telegram::bot(&token, &app.config().telegram)?;
                 let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
                 anyhow::Ok(scheduler::tick(&app, &outbox, now).await)
             })?;

@@ -342,9 +342,6 @@ pub struct Subscription {
     pub subscribed_at: DateTime<Utc>,
     /// How the most recent day ended, if any day did.
     pub last_delivery: Option<LastDelivery>,
-    /// Whether the chat also gets a daily quiz question (off by default; the quiz uses it).
-    #[serde(default)]
-    pub daily_quiz: bool,
 }
 
 impl Subscription {
@@ -371,7 +368,6 @@ impl Subscription {
             subscribed_by,
             subscribed_at: now,
             last_delivery: None,
-            daily_quiz: false,
         }
     }
 
@@ -570,16 +566,8 @@ mod tests {
         let json = serde_json::to_value(&subscription).unwrap();
         assert_eq!(json["send_time"], "08:00");
         assert_eq!(json["timezone"], "Europe/Berlin");
-        assert_eq!(json["daily_quiz"], false);
-        let back: Subscription = serde_json::from_value(json.clone()).unwrap();
+        let back: Subscription = serde_json::from_value(json).unwrap();
         assert_eq!(back, subscription);
-        let mut old = json;
-        old.as_object_mut().unwrap().remove("daily_quiz");
-        assert!(
-            !serde_json::from_value::<Subscription>(old)
-                .unwrap()
-                .daily_quiz
-        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::subscription::Delivery;
+use crate::telegram::outbox::Patience;
 use crate::telegram::{Outbox, SendError, Stopping};
 
 /// The longest the scheduler sleeps: a subscription made meanwhile is served within this.
@@ -94,13 +95,19 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
     let mut chat = ChatId(delivery.chat_id);
     let mut ids: Vec<i32> = Vec::new();
     for reply in &delivery.replies {
-        match outbox.send_reply(chat, reply).await {
+        match outbox
+            .send_reply_with(chat, reply, Patience::Broadcast)
+            .await
+        {
             Ok(sent) => ids.extend(sent.into_iter().map(|id| id.0)),
             Err(SendError::Migrated(new_chat)) => {
                 // The subscription, its plan and ledger move to the supergroup; deliver there.
                 app.chat_migrated(chat.0, new_chat.0, Utc::now());
                 chat = new_chat;
-                match outbox.send_reply(chat, reply).await {
+                match outbox
+                    .send_reply_with(chat, reply, Patience::Broadcast)
+                    .await
+                {
                     Ok(sent) => ids.extend(sent.into_iter().map(|id| id.0)),
                     Err(error) => return failed(app, &delivery, chat.0, error),
                 }

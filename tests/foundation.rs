@@ -1,9 +1,9 @@
 //! The foundation end to end: the data is faithful to the seed, the store survives
 //! restarts, and the real `studybot console` answers piped commands.
 
-use std::io::Write;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
@@ -11,6 +11,7 @@ use studybot::config::Config;
 use studybot::library::Library;
 use studybot::store::{Store, SyncOutcome};
 use studybot::text::Document;
+use support::run_studybot;
 
 const BOILERPLATE: &[&str] = &[
     "目录/提纲",
@@ -211,35 +212,11 @@ fn restart_rewrites_the_store_only_when_the_text_changed() {
     assert_eq!(section.title, "以谋定向服务发展全局");
 }
 
-fn studybot(args: &[&str], envs: &[(&str, &Path)], input: &str) -> (String, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_studybot"))
-        .args(args)
-        .current_dir(root())
-        .envs(envs.iter().map(|(k, v)| (*k, v.as_os_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-        output.status.success(),
-    )
-}
-
 #[test]
 fn console_answers_the_done_when_script() {
     let dir = tempfile::tempdir().unwrap();
     let input = "/outline\n/section 2.2\n/section 1.2\n/section 二.三\n/search 网格\n/section 9.9\n/section\n";
-    let (stdout, stderr, ok) = studybot(
+    let (stdout, stderr, ok) = run_studybot(
         &["console"],
         &[("STUDYBOT_DB", &dir.path().join("db"))],
         input,
@@ -284,7 +261,7 @@ fn console_replies_to_every_bad_input() {
     let input = format!(
         "/section 0.1\n/section abc\n/section 🙂\n/search\n/foo\nhello\n/section 根基\n{long}"
     );
-    let (stdout, stderr, ok) = studybot(
+    let (stdout, stderr, ok) = run_studybot(
         &["console"],
         &[("STUDYBOT_DB", &dir.path().join("db"))],
         &input,
@@ -317,7 +294,7 @@ fn bad_data_and_bad_config_fail_with_a_clear_error() {
         "## 2.2 用真心化解急难愁盼 [whole]",
     );
     std::fs::write(&file, broken).unwrap();
-    let (_, stderr, ok) = studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    let (_, stderr, ok) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
     assert!(!ok);
     assert!(
         stderr.contains("xzsj.md:") && stderr.contains("unknown completeness mark"),
@@ -327,9 +304,9 @@ fn bad_data_and_bad_config_fail_with_a_clear_error() {
 
     let config = dir.path().join("bad.toml");
     std::fs::write(&config, "timezone = \"Mars/Olympus\"\n").unwrap();
-    let (_, stderr, ok) = studybot(&["--config", config.to_str().unwrap(), "check"], &[], "");
+    let (_, stderr, ok) = run_studybot(&["--config", config.to_str().unwrap(), "check"], &[], "");
     assert!(!ok && stderr.contains("timezone"), "{stderr}");
-    let (_, stderr, ok) = studybot(
+    let (_, stderr, ok) = run_studybot(
         &["--config", "/nonexistent/studybot.toml", "check"],
         &[],
         "",

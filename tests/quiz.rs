@@ -1,36 +1,9 @@
-//! Quizzes in the real binary: `studybot console --temp-db` with piped input.
+//! Quizzes in the real binary: `studybot console --temp-db` with piped input, and on
+//! Telegram against the fake Bot API.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
-/// Runs the console on a fresh temporary database with `input` on stdin; returns stdout.
-fn console(input: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_studybot"))
-        .args(["console", "--temp-db"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("STUDYBOT_DB")
-        .env_remove("STUDYBOT_DATA")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input.as_bytes())
-        .expect("input is written");
-    let output = child.wait_with_output().expect("the binary finishes");
-    let stdout = String::from_utf8(output.stdout).expect("output is UTF-8");
-    assert!(
-        output.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
+use support::console;
 
 #[test]
 fn a_two_question_quiz_then_the_score() {
@@ -106,13 +79,10 @@ fn a_second_quiz_waits_for_the_first() {
     );
 }
 
-mod support;
-
 use std::time::Duration;
 
-use chrono::{NaiveTime, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use serde_json::Value;
-use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::Store;
 
 use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
@@ -318,17 +288,7 @@ async fn the_daily_question_follows_the_excerpt_in_a_tick() {
     let now = Utc::now();
     let next_due = {
         let store = Store::open(&workspace.db()).unwrap();
-        let mut subscription = Subscription::new(
-            -950,
-            "xzsj",
-            NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-            chrono_tz::Asia::Shanghai,
-            Subscriber {
-                user_id: 1,
-                name: "admin".into(),
-            },
-            now,
-        );
+        let mut subscription = support::shanghai_subscription(-950, now);
         subscription.position = 5; // 2.2 用真心化解急难愁盼
         let next_due = subscription.next_due;
         store.subscribe(subscription, None, now).unwrap();

@@ -4,43 +4,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
-use studybot::schedule::{Subscriber, Subscription};
+use chrono::{DateTime, TimeDelta, Utc};
 use studybot::store::Store;
 
 use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `studybot console --temp-db` with `input` on stdin; returns stdout.
-fn console(input: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_studybot"))
-        .args(["console", "--temp-db"])
-        .current_dir(root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "studybot failed: {stderr}");
-    String::from_utf8(output.stdout).unwrap()
-}
+use support::{BotProcess, Workspace, console};
 
 /// Asserts that `parts` occur in `text` in this order.
 fn assert_in_order(text: &str, parts: &[&str]) {
@@ -271,7 +241,7 @@ async fn a_migrated_group_gets_its_excerpt_at_the_new_id() {
     let now = Utc::now();
     let next_due = {
         let store = Store::open(&workspace.db()).unwrap();
-        let subscription = subscription(-700, now);
+        let subscription = support::shanghai_subscription(-700, now);
         let next_due = subscription.next_due;
         store.subscribe(subscription, None, now).unwrap();
         store.flush().unwrap();
@@ -292,20 +262,6 @@ async fn a_migrated_group_gets_its_excerpt_at_the_new_id() {
         .expect("the subscription moved");
     assert_eq!(moved.position, 1, "the plan moved and advanced");
     assert!(store.subscription(-700).unwrap().is_none_or(|s| !s.active));
-}
-
-fn subscription(chat_id: i64, now: DateTime<Utc>) -> Subscription {
-    Subscription::new(
-        chat_id,
-        "xzsj",
-        NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-        chrono_tz::Asia::Shanghai,
-        Subscriber {
-            user_id: 1,
-            name: "admin".into(),
-        },
-        now,
-    )
 }
 
 /// The crash test: `studybot tick` broadcasting to many chats is killed with SIGKILL at
@@ -331,7 +287,7 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
         let store = Store::open(&workspace.db()).unwrap();
         let mut due = None;
         for i in 0..chats {
-            let subscription = subscription(-1_000_000 - i, now);
+            let subscription = support::shanghai_subscription(-1_000_000 - i, now);
             due = Some(subscription.next_due);
             store.subscribe(subscription, None, now).unwrap();
         }
@@ -389,4 +345,68 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
     eprintln!(
         "crash test: {chats} chats, {kills} kills, {duplicates} duplicates (bound {in_flight_bound})"
     );
+}
+
+/// 30% of calls fail: every excerpt is still delivered within the grace window, by the
+/// outbox's bounded retries and the next ticks' retries of failed days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_complete_when_30_percent_of_calls_fail() {
+    use support::fake_telegram::FaultKind;
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections(
+        "global_per_second = 5000\nglobal_burst = 100\ngroup_per_minute = 100000\ngroup_burst = 100",
+        "[telegram]\npoll_timeout_seconds = 1\nrequest_timeout_seconds = 2\n",
+    );
+    let now = Utc::now();
+    let next_due = {
+        let store = Store::open(&workspace.db()).unwrap();
+        let mut due = None;
+        for i in 0..100 {
+            let subscription = support::shanghai_subscription(-3_000_000 - i, now);
+            due = Some(subscription.next_due);
+            store.subscribe(subscription, None, now).unwrap();
+        }
+        store.flush().unwrap();
+        due.unwrap()
+    };
+    tg.set_fault_kinds(&[FaultKind::Status500, FaultKind::Drop, FaultKind::Delay]);
+    tg.set_fault_delay(Duration::from_secs(3));
+    tg.set_fault_rate(0.3);
+    let mut ticks = 0;
+    for minutes in (0..60).step_by(6) {
+        tick(
+            &workspace,
+            &tg.api_url(),
+            next_due + TimeDelta::minutes(minutes) + TimeDelta::seconds(30),
+        )
+        .await;
+        ticks += 1;
+        if excerpts(&tg).len() == 100 {
+            break;
+        }
+    }
+    tg.set_fault_rate(0.0);
+    let delivered = excerpts(&tg);
+    assert_eq!(
+        delivered.len(),
+        100,
+        "every chat got its excerpt after {ticks} ticks"
+    );
+    let sends = tg.requests_for("sendMessage").len();
+    assert!(
+        sends <= 100 * 9,
+        "bounded retries: {sends} calls for 100 excerpts"
+    );
+    let store = Store::open(&workspace.db()).unwrap();
+    for i in 0..100 {
+        assert_eq!(
+            store
+                .subscription(-3_000_000 - i)
+                .unwrap()
+                .unwrap()
+                .position,
+            1,
+            "each plan advanced once"
+        );
+    }
 }

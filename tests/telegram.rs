@@ -401,3 +401,259 @@ async fn the_token_never_appears_in_logs_and_409_is_explained() {
         "token leaked:\n{log}"
     );
 }
+
+/// 30% of calls fail (5xx, dropped connections, answers slower than the client's
+/// timeout), getUpdates included: every command is still answered, with bounded retries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_complete_when_30_percent_of_calls_fail() {
+    use support::fake_telegram::FaultKind;
+    let tg = FakeTelegram::start().await;
+    let unlimited = "global_per_second = 100000\nglobal_burst = 1000\nchat_per_second = 1000\nchat_burst = 100\ngroup_per_minute = 100000\ngroup_burst = 100";
+    let workspace = Workspace::with_sections(
+        unlimited,
+        "[telegram]\npoll_timeout_seconds = 1\nrequest_timeout_seconds = 2\n",
+    );
+    let bot = started(&tg, &workspace).await;
+    tg.set_fault_kinds(&[
+        FaultKind::Status500,
+        FaultKind::Status502,
+        FaultKind::Drop,
+        FaultKind::Delay,
+    ]);
+    tg.set_fault_delay(Duration::from_secs(3));
+    tg.set_fault_get_updates(true);
+    tg.set_fault_rate(0.3);
+    let refs = ["2.2", "3.1"];
+    for chat in 0..20 {
+        let user = FakeUser::new(20_000 + chat, "U");
+        for reference in refs {
+            tg.send_text(
+                &FakeChat::private(&user),
+                &user,
+                &format!("/section {reference}"),
+            );
+        }
+    }
+    let everything_answered = |tg: &FakeTelegram| {
+        (0..20).all(|chat| {
+            let texts: Vec<String> = messages_to(tg, 20_000 + chat)
+                .iter()
+                .map(|m| m["text"].as_str().unwrap().to_string())
+                .collect();
+            texts.iter().any(|t| t.starts_with("<b>2.2"))
+                && texts.iter().any(|t| t.starts_with("<b>3.1"))
+        })
+    };
+    let done = tg
+        .wait_state(|tg| everything_answered(tg), Duration::from_secs(150))
+        .await;
+    tg.set_fault_rate(0.0);
+    assert!(done, "some replies never arrived:\n{}", bot.log());
+    let sends = tg.requests_for("sendMessage").len();
+    assert!(
+        sends <= 40 * 9,
+        "retries are bounded: {sends} sendMessage calls for 40 replies"
+    );
+    let polls = tg.requests_for("getUpdates").len();
+    assert!(polls < 400, "no busy loop: {polls} getUpdates calls");
+    assert!(bot.terminate(Duration::from_secs(15)).await.success());
+}
+
+/// Hostile or careless members: a non-admin cannot change the group's settings, and a
+/// user flooding one chat cannot start a second quiz or hold up other chats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_members_change_nothing_and_floods_stay_in_their_chat() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let group = FakeChat::group(-4_000, "学习小组");
+    tg.register_chat(&group);
+    tg.set_admins(-4_000, vec![4_001]);
+    let member = FakeUser::new(4_002, "Mallory");
+    for command in [
+        "/subscribe 08:00",
+        "/settime 09:00",
+        "/timezone Europe/Berlin",
+        "/dailyquiz on",
+        "/unsubscribe",
+    ] {
+        tg.send_text(&group, &member, command);
+    }
+    assert!(
+        tg.wait_until(|_| messages_to(&tg, -4_000).len() >= 5, WAIT)
+            .await,
+        "{}",
+        bot.log()
+    );
+    for reply in messages_to(&tg, -4_000) {
+        let text = reply["text"].as_str().unwrap();
+        assert!(text.contains("管理员"), "a refusal that says why: {text}");
+    }
+
+    let flooded = FakeChat::group(-4_100, "flood");
+    let quiet_user = FakeUser::new(4_200, "Quiet");
+    let quiet = FakeChat::private(&quiet_user);
+    for _ in 0..10 {
+        tg.send_text(&flooded, &member, "/quiz");
+    }
+    for _ in 0..40 {
+        tg.send_text(&flooded, &member, "/search 群众");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let asked = std::time::Instant::now();
+    tg.send_text(&quiet, &quiet_user, "/section 2.2");
+    assert!(
+        tg.wait_until(
+            |_| !messages_to(&tg, 4_200).is_empty(),
+            Duration::from_secs(3)
+        )
+        .await,
+        "another chat is not starved"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "answered in {:?}",
+        asked.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        tg.requests_for("sendPoll").len(),
+        1,
+        "only one quiz runs in the flooded chat"
+    );
+    assert!(bot.terminate(Duration::from_secs(15)).await.success());
+
+    let store = Store::open(&workspace.db()).unwrap();
+    assert!(
+        store.subscription(-4_000).unwrap().is_none(),
+        "no subscription was created"
+    );
+    assert_eq!(
+        store.daily_quiz_setting(-4_000).unwrap(),
+        None,
+        "the daily quiz setting is untouched"
+    );
+}
+
+/// POSTs `body` to the webhook at `port` with the given secret header; returns the status line.
+async fn post_update(port: u16, secret: Option<&str>, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The listener may still be starting: retry the connection briefly.
+    let mut stream = None;
+    for _ in 0..50 {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(connected) => {
+                stream = Some(connected);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let mut stream = stream.expect("the webhook listener accepts connections");
+    let header = secret
+        .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{header}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response.lines().next().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Telegram requires an HTTPS public URL; a reverse proxy forwards to the plain listener.
+    let url = format!("https://127.0.0.1:{port}/hook");
+    let listen = format!("127.0.0.1:{port}");
+    let mut bot = {
+        // The secret comes from the environment, like the token.
+        let log = std::fs::File::create(workspace.log()).unwrap();
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_studybot"))
+            .args([
+                "--config",
+                workspace.config().to_str().unwrap(),
+                "run",
+                "--webhook",
+                &url,
+                "--listen",
+                &listen,
+            ])
+            .env("TELOXIDE_TOKEN", support::TOKEN)
+            .env("TELOXIDE_API_URL", tg.api_url())
+            .env("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")
+            .env("RUST_LOG", "info")
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    assert!(
+        tg.wait_for_requests("setWebhook", 1, WAIT).await,
+        "{}",
+        support::read_log(&workspace.log())
+    );
+    let set = tg.requests_for("setWebhook");
+    assert_eq!(
+        tg.webhook_url().as_deref(),
+        Some(url.as_str()),
+        "{:?}\n{}",
+        set.iter().map(|r| (&r.body, r.status)).collect::<Vec<_>>(),
+        support::read_log(&workspace.log())
+    );
+
+    let update = serde_json::json!({
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": {"id": 77, "type": "private", "first_name": "Ann"},
+            "from": {"id": 77, "is_bot": false, "first_name": "Ann"},
+            "text": "/section 2.2"
+        }
+    })
+    .to_string();
+    let forged = post_update(port, Some("wrong"), &update).await;
+    assert!(
+        !forged.contains(" 200"),
+        "a wrong secret is refused: {forged}"
+    );
+    let accepted = post_update(port, Some("s3cret-token"), &update).await;
+    assert!(accepted.contains(" 200"), "{accepted}");
+    assert!(
+        tg.wait_until(|_| !messages_to(&tg, 77).is_empty(), WAIT)
+            .await,
+        "{}",
+        support::read_log(&workspace.log())
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        messages_to(&tg, 77).len(),
+        1,
+        "only the update with the right secret is answered"
+    );
+    assert_eq!(
+        messages_to(&tg, 77)[0]["text"].as_str().unwrap(),
+        expected_html("/section 2.2", ChatKind::Private)[0]
+    );
+
+    let pid = bot.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(WAIT, bot.wait())
+        .await
+        .expect("exits after SIGINT")
+        .unwrap();
+    assert!(status.success(), "{}", support::read_log(&workspace.log()));
+}

@@ -134,15 +134,6 @@ impl Store {
         self.modify(chat_id, |s| s.set_timezone(timezone, now))
     }
 
-    /// Turns the daily quiz question on or off for a subscribed chat.
-    pub fn set_daily_quiz(
-        &self,
-        chat_id: i64,
-        on: bool,
-    ) -> StoreResult<Option<SubscriptionChange>> {
-        self.modify(chat_id, |s| s.daily_quiz = on)
-    }
-
     /// Turns a subscription off because the bot cannot write to the chat (kicked,
     /// blocked): it leaves the due index, so it is not retried on every pass, until the
     /// chat subscribes again.
@@ -923,7 +914,9 @@ mod tests {
                                     .unwrap();
                             store.set_time(-1, time, now).unwrap();
                             if round % 10 == 0 {
-                                store.set_daily_quiz(-1, round % 20 == 0).unwrap();
+                                store
+                                    .set_timezone(-1, chrono_tz::Europe::Berlin, now)
+                                    .unwrap();
                             }
                         }
                     });

@@ -29,11 +29,11 @@ use tracing::Instrument;
 
 use crate::app::{App, ChatContext, ChatKind};
 use crate::command::{self, COMMANDS, Command, Input};
-use crate::config::BotToken;
+use crate::config::{BotToken, TelegramConfig};
 
 pub use admins::AdminCache;
 pub use error::{SendError, redact};
-pub use outbox::Outbox;
+pub use outbox::{Outbox, Patience};
 
 /// The error type of handlers: already logged where it happened, so only reported.
 pub(crate) type HandlerResult = Result<(), anyhow::Error>;
@@ -54,9 +54,13 @@ pub enum Mode {
     },
 }
 
-/// Builds the bot client for `token` and the configured API URL.
-pub fn bot(token: &BotToken, api_url: Option<&str>) -> anyhow::Result<Bot> {
+/// Builds the bot client for `token` and the configured API URL and timeouts.
+pub fn bot(token: &BotToken, telegram: &TelegramConfig) -> anyhow::Result<Bot> {
+    let api_url = telegram.api_url.as_deref();
     let client = teloxide::net::default_reqwest_settings()
+        .timeout(Duration::from_secs(u64::from(
+            telegram.request_timeout_seconds,
+        )))
         .build()
         .map_err(|e| {
             anyhow::anyhow!(
@@ -91,7 +95,7 @@ where
     F: FnOnce(App, Outbox, Stopping) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let bot = bot(&token, app.config().telegram.api_url.as_deref())?;
+    let bot = bot(&token, &app.config().telegram)?;
     let outbox = Outbox::new(bot.clone(), &app.config().telegram.limits);
     let secret = Arc::new(token);
     let me = match bot.get_me().await {
@@ -151,7 +155,9 @@ where
             let mut attempt = 0;
             loop {
                 let mut listener = Polling::builder(bot.clone())
-                    .timeout(Duration::from_secs(10))
+                    .timeout(Duration::from_secs(u64::from(
+                        app.config().telegram.poll_timeout_seconds,
+                    )))
                     .build();
                 if !shutdown.watch(listener.stop_token()) {
                     break;
@@ -360,8 +366,9 @@ async fn on_message(
     };
     let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
     async {
+        let patience = Patience::reply_to(message.date);
         for reply in app.handle(&context, input, Utc::now()) {
-            deliver(&app, &outbox, chat_id, &reply).await;
+            deliver_with(&app, &outbox, chat_id, &reply, patience).await;
         }
         if starts_quiz {
             quiz::advance(&app, &outbox, chat_id.0).await;
@@ -379,7 +386,18 @@ pub(crate) async fn deliver(
     chat_id: ChatId,
     reply: &crate::reply::Reply,
 ) {
-    match outbox.send_reply(chat_id, reply).await {
+    deliver_with(app, outbox, chat_id, reply, Patience::reply_now()).await;
+}
+
+/// [`deliver`] for a reply due by the given [`Patience`].
+async fn deliver_with(
+    app: &App,
+    outbox: &Outbox,
+    chat_id: ChatId,
+    reply: &crate::reply::Reply,
+    patience: Patience,
+) {
+    match outbox.send_reply_with(chat_id, reply, patience).await {
         Ok(_) => {}
         Err(SendError::ChatGone(reason)) => {
             tracing::info!(chat_id = chat_id.0, %reason, "chat removed the bot; marking it inactive");
@@ -390,6 +408,13 @@ pub(crate) async fn deliver(
             if let Err(error) = outbox.send_reply(new_chat, reply).await {
                 tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");
             }
+        }
+        Err(SendError::Throttled(wait)) => {
+            tracing::info!(
+                chat_id = chat_id.0,
+                ?wait,
+                "chat is flooding; reply dropped"
+            );
         }
         Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "reply failed"),
     }

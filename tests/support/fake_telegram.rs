@@ -1205,9 +1205,34 @@ fn parse_params(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<Value, S
     } else if ct.starts_with("application/x-www-form-urlencoded") {
         form_into(&mut map, &String::from_utf8_lossy(body));
     } else if ct.starts_with("multipart/form-data") {
-        return Err(
-            "Bad Request: multipart/form-data is not supported by the fake Telegram server".into(),
-        );
+        // teloxide sends setWebhook (which may carry a certificate) as multipart; text
+        // fields are enough here.
+        let boundary = ct
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("boundary="))
+            .map(|b| b.trim_matches('"').to_string())
+            .ok_or("Bad Request: multipart without a boundary")?;
+        // The boundary was lowercased with the content type; find it case-insensitively.
+        let text = String::from_utf8_lossy(body).to_string();
+        let lower = text.to_ascii_lowercase();
+        let delimiter = format!("--{boundary}");
+        let mut starts: Vec<usize> = lower.match_indices(&delimiter).map(|(i, _)| i).collect();
+        starts.push(text.len());
+        for window in starts.windows(2) {
+            let part = &text[window[0] + delimiter.len()..window[1]];
+            let Some((head, value)) = part.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let Some(name) = head
+                .split("name=\"")
+                .nth(1)
+                .and_then(|n| n.split('"').next())
+            else {
+                continue;
+            };
+            let value = value.strip_suffix("\r\n").unwrap_or(value);
+            map.insert(name.to_string(), Value::String(value.to_string()));
+        }
     } else {
         return Err(format!("Bad Request: unsupported Content-Type \"{ct}\""));
     }

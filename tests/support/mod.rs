@@ -123,3 +123,58 @@ impl BotProcess {
 pub fn read_log(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
+
+/// Runs `studybot <args>` to completion with `input` on stdin, from the repository root,
+/// with `envs` set and the path overrides of the caller's environment removed.
+/// Returns (stdout, stderr, success).
+pub fn run_studybot(args: &[&str], envs: &[(&str, &Path)], input: &str) -> (String, String, bool) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_studybot"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("STUDYBOT_DB")
+        .env_remove("STUDYBOT_DATA")
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("input is written");
+    let output = child.wait_with_output().expect("the binary finishes");
+    (
+        String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+        output.status.success(),
+    )
+}
+
+/// Runs `studybot console --temp-db` with `input`; asserts success and returns stdout.
+pub fn console(input: &str) -> String {
+    let (stdout, stderr, ok) = run_studybot(&["console", "--temp-db"], &[], input);
+    assert!(ok, "studybot console failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
+pub fn shanghai_subscription(
+    chat_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> studybot::schedule::Subscription {
+    studybot::schedule::Subscription::new(
+        chat_id,
+        "xzsj",
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+        chrono_tz::Asia::Shanghai,
+        studybot::schedule::Subscriber {
+            user_id: 1,
+            name: "admin".into(),
+        },
+        now,
+    )
+}
