@@ -386,9 +386,17 @@ fn build_report(
                 .map(|c| 1e6 / c.cpu_per_request_us)
                 .collect(),
         );
+        // The fastest bot of the closed loop, with its and the fake's CPU per update.
         let fastest = (0..3)
-            .filter_map(|i| figure(&results.lifted[i], |r| r.replies_per_second).median())
-            .fold(0.0, f64::max);
+            .filter_map(|i| {
+                let lifted = &results.lifted[i];
+                Some((
+                    figure(lifted, |r| r.replies_per_second).median()?,
+                    figure(lifted, |r| r.cpu_per_update_us).median()?,
+                    figure(lifted, |r| r.fake_cpu_per_update_us).median()?,
+                ))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
         report.fake.push(format!(
             "answers {} sendMessage/s over {} keep-alive connections, with the load client on the same cores",
             rate.show(0),
@@ -399,14 +407,19 @@ fn build_report(
             cpu.show(1),
             per_core.show(0)
         ));
-        report.fake.push(match rate.median() {
-            Some(capacity) if fastest > 0.0 && capacity >= 2.0 * fastest => format!(
-                "the fastest bot here replied {fastest:.0}/s: the fake has at least twice that in hand, so it is not the bottleneck"
+        report.fake.push(match (per_core.median(), fastest) {
+            (Some(core), Some((replies, bot_cpu, fake_cpu))) => format!(
+                "the fastest bot here replied {replies:.0}/s, {:.1}× less than one core of the fake serves ({}); \
+                 in that closed loop the fake spent {fake_cpu:.0} µs per update against the bot's {bot_cpu:.0} µs, \
+                 so what bounds the rate is the two cores they share, not the fake",
+                core / replies,
+                if core >= 2.0 * replies {
+                    "the fake is not the bottleneck"
+                } else {
+                    "less than 2×: the fake may be a bottleneck"
+                }
             ),
-            Some(_) if fastest > 0.0 => format!(
-                "the fastest bot here replied {fastest:.0}/s, more than half the fake's capacity: the fake may limit it"
-            ),
-            _ => "no bot ran in this invocation".into(),
+            _ => "no bot ran a closed loop in this invocation".into(),
         });
         report
             .raw
