@@ -1,0 +1,693 @@
+//! studybot's benchmarks: one command that builds and runs everything, prints a table
+//! and writes `docs/BENCHMARKS.md`.
+//!
+//! ```sh
+//! cargo bench --bench bench -- all          # everything (about 10 minutes)
+//! cargo bench --bench bench -- all --quick  # one short run of everything
+//! cargo bench --bench bench -- fake         # the fake Bot API's own capacity
+//! cargo bench --bench bench -- lookups      # replies under the limits and lifted
+//! cargo bench --bench bench -- footprint    # start-up time and memory
+//! ```
+//!
+//! Modules:
+//! - `fake_api`: a fast in-process fake of the Telegram Bot API that times every update
+//!   from the moment it is handed out to the moment its reply arrives;
+//! - `bots`: the three bots under test (studybot, the aiogram peer, the teloxide floor),
+//!   each a separate process, with their CPU time and memory read from `/proc`;
+//! - `scenarios`: what load each measurement applies;
+//! - `report`: medians with min–max, the table and the Markdown file.
+//!
+//! See `benches/README.md` for what each figure means.
+
+// The crate root's modules live beside it in `benches/bench/`.
+#[path = "bench/bots.rs"]
+mod bots;
+#[path = "bench/fake_api.rs"]
+mod fake_api;
+#[path = "bench/report.rs"]
+mod report;
+#[path = "bench/scenarios.rs"]
+mod scenarios;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bots::{BotKind, Programs};
+use report::{Figure, Machine, Report, Row, Verdict};
+use scenarios::{Capacity, FAKE_THREADS, Lifted, Plan, UnderLimits};
+
+const USAGE: &str =
+    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint> [--quick] [--runs N]
+
+  all        everything below; writes docs/BENCHMARKS.md (a --quick run writes
+             target/bench/BENCHMARKS-quick.md instead)
+  fake       the fake Bot API's own capacity
+  lookups    replies under Telegram's limits (open loop) and with the limiter lifted
+             (closed loop), for studybot, the aiogram peer and the teloxide floor
+  footprint  start to first getUpdates, idle memory, memory after a load
+  broadcast  not yet measured (10,000 groups due at once)
+  tick       not yet measured (1,000,000 chats, 1,000 due)
+
+  --quick    one short run of each scenario (a smoke test, not for the record)
+  --runs N   repetitions of each scenario (default 3; 1 with --quick)";
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subcommand {
+    All,
+    Fake,
+    Lookups,
+    Footprint,
+}
+
+struct Args {
+    subcommand: Subcommand,
+    quick: bool,
+    runs: Option<usize>,
+    line: String,
+}
+
+/// Parses the arguments; `Err` carries what to print and the exit code.
+fn parse_args() -> Result<Args, (String, ExitCode)> {
+    let mut subcommand = None;
+    let mut quick = false;
+    let mut runs = None;
+    let mut shown = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            // `cargo bench` adds `--bench` to every benchmark binary's arguments.
+            "--bench" => continue,
+            "--quick" => quick = true,
+            "--runs" => {
+                let n = args.next().and_then(|n| n.parse().ok()).filter(|n| *n > 0);
+                let n = n.ok_or((
+                    format!("--runs needs a positive number\n{USAGE}"),
+                    ExitCode::FAILURE,
+                ))?;
+                runs = Some(n);
+                shown.push(format!("--runs {n}"));
+                continue;
+            }
+            "all" => subcommand = Some(Subcommand::All),
+            "fake" => subcommand = Some(Subcommand::Fake),
+            "lookups" => subcommand = Some(Subcommand::Lookups),
+            "footprint" => subcommand = Some(Subcommand::Footprint),
+            "broadcast" | "tick" => {
+                return Err((
+                    format!("{arg}: not yet measured; see benches/README.md"),
+                    ExitCode::SUCCESS,
+                ));
+            }
+            "-h" | "--help" | "help" => return Err((USAGE.into(), ExitCode::SUCCESS)),
+            other => {
+                return Err((
+                    format!("unknown argument {other}\n{USAGE}"),
+                    ExitCode::FAILURE,
+                ));
+            }
+        }
+        shown.push(arg);
+    }
+    // Plain `cargo bench` runs every benchmark target with no arguments: explain, pass.
+    let subcommand = subcommand.ok_or((USAGE.to_string(), ExitCode::SUCCESS))?;
+    Ok(Args {
+        subcommand,
+        quick,
+        runs,
+        line: format!("cargo bench --bench bench -- {}", shown.join(" ")),
+    })
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err((text, code)) => {
+            println!("{text}");
+            return code;
+        }
+    };
+    // The fake Bot API and the load run on these threads; their CPU time is read by name.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(FAKE_THREADS)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root.
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The target directory this benchmark was built in (`<target>/release/deps/bench-…`).
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        let dir = PathBuf::from(dir);
+        return if dir.is_absolute() {
+            dir
+        } else {
+            root().join(dir)
+        };
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Per bot (in [`BotKind::ALL`] order), one entry per run: `None` where the run failed.
+type PerBot<T> = [Vec<Option<T>>; 3];
+
+fn slot(kind: BotKind) -> usize {
+    match kind {
+        BotKind::Studybot => 0,
+        BotKind::Peer => 1,
+        BotKind::Floor => 2,
+    }
+}
+
+#[derive(Default)]
+struct Results {
+    capacity: Vec<Capacity>,
+    under: PerBot<UnderLimits>,
+    lifted: PerBot<Lifted>,
+    errors: Vec<String>,
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let plan = Plan::new(args.quick, args.runs);
+    let root = root();
+    let target = target_dir();
+    let started = std::time::Instant::now();
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    // Read before the load starts: the load average says how busy the shared machine was.
+    let machine_before = Machine::describe(&[]);
+    let needs_bots = args.subcommand != Subcommand::Fake;
+    let programs = if needs_bots {
+        Some(Programs::build(&root, &target, true)?)
+    } else {
+        None
+    };
+    let mut results = Results::default();
+
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Fake) {
+        for n in 0..plan.runs {
+            println!("fake Bot API capacity, run {}/{} …", n + 1, plan.runs);
+            results
+                .capacity
+                .push(scenarios::fake_capacity(&plan).await?);
+        }
+    }
+    if let Some(programs) = &programs {
+        let kinds: Vec<BotKind> = BotKind::ALL
+            .into_iter()
+            .filter(|k| programs.has(*k))
+            .collect();
+        if matches!(args.subcommand, Subcommand::All | Subcommand::Lookups) {
+            for n in 0..plan.runs {
+                for kind in rotated(&kinds, n) {
+                    println!(
+                        "under limits: {} run {}/{} …",
+                        kind.name(),
+                        n + 1,
+                        plan.runs
+                    );
+                    let outcome = scenarios::under_limits(programs, kind, &plan, seed(n)).await;
+                    results.under[slot(kind)].push(keep(outcome, &mut results.errors));
+                }
+            }
+        }
+        let closed_loop = match args.subcommand {
+            Subcommand::Footprint => plan.footprint_updates,
+            _ => plan.closed_loop_updates,
+        };
+        if args.subcommand != Subcommand::Fake {
+            for n in 0..plan.runs {
+                for kind in rotated(&kinds, n) {
+                    println!(
+                        "limiter lifted: {} run {}/{} ({closed_loop} updates) …",
+                        kind.name(),
+                        n + 1,
+                        plan.runs
+                    );
+                    let outcome =
+                        scenarios::lifted(programs, kind, &plan, closed_loop, seed(n)).await;
+                    results.lifted[slot(kind)].push(keep(outcome, &mut results.errors));
+                }
+            }
+        }
+    }
+
+    let report = build_report(
+        &args,
+        &plan,
+        &results,
+        programs.as_ref(),
+        closed_loop_of(&args, &plan),
+    );
+    println!();
+    for line in &report.fake {
+        println!("fake Bot API: {line}");
+    }
+    println!("{}", report.text_table());
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    let mut extra = vec![(
+        "bench wall time".to_string(),
+        format!("{:.0} s", started.elapsed().as_secs_f64()),
+    )];
+    if let Some(Ok(peer)) = programs.as_ref().map(|p| &p.peer) {
+        extra.push(("Python".into(), peer.python_version.clone()));
+        extra.push(("aiogram".into(), peer.aiogram.clone()));
+    }
+    let mut machine = machine_before;
+    machine.lines.extend(extra);
+    let path = match (args.subcommand, args.quick) {
+        (Subcommand::All, false) => root.join("docs").join("BENCHMARKS.md"),
+        (Subcommand::All, true) => target.join("bench").join("BENCHMARKS-quick.md"),
+        (other, _) => target.join("bench").join(format!(
+            "BENCHMARKS-{}.md",
+            format!("{other:?}").to_lowercase()
+        )),
+    };
+    report::write_markdown(&path, &args.line, &date, &machine, &report, &method(&plan))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("\nwritten to {}", display(&path, &root));
+    if results.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} run(s) failed (see the notes above)",
+            results.errors.len()
+        ))
+    }
+}
+
+fn closed_loop_of(args: &Args, plan: &Plan) -> u64 {
+    match args.subcommand {
+        Subcommand::Footprint => plan.footprint_updates,
+        _ => plan.closed_loop_updates,
+    }
+}
+
+fn display(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The input sequence of run `n` (the same for every bot in that run).
+fn seed(n: usize) -> u64 {
+    0x5eed_0000 + n as u64
+}
+
+/// The bots in a different order each run, so none always runs first or last.
+fn rotated(kinds: &[BotKind], n: usize) -> Vec<BotKind> {
+    let mut kinds = kinds.to_vec();
+    if !kinds.is_empty() {
+        let len = kinds.len();
+        kinds.rotate_left(n % len);
+    }
+    kinds
+}
+
+fn keep<T>(outcome: Result<T, String>, errors: &mut Vec<String>) -> Option<T> {
+    match outcome {
+        Ok(value) => Some(value),
+        Err(error) => {
+            eprintln!("run failed: {error}");
+            errors.push(error.lines().next().unwrap_or_default().to_string());
+            None
+        }
+    }
+}
+
+/// One value per successful run.
+fn figure<T>(runs: &[Option<T>], value: impl Fn(&T) -> f64) -> Figure {
+    Figure::new(runs.iter().flatten().map(value).collect())
+}
+
+/// `a / b` run by run, where both runs succeeded.
+fn ratio<T>(a: &[Option<T>], b: &[Option<T>], value: impl Fn(&T) -> f64) -> Figure {
+    Figure::new(
+        a.iter()
+            .zip(b)
+            .filter_map(|(a, b)| Some(value(a.as_ref()?) / value(b.as_ref()?)))
+            .collect(),
+    )
+}
+
+const MB: f64 = 1_000_000.0;
+
+fn build_report(
+    args: &Args,
+    plan: &Plan,
+    results: &Results,
+    programs: Option<&Programs>,
+    closed_loop: u64,
+) -> Report {
+    let mut report = Report::default();
+    let cells = |f: &dyn Fn(usize) -> Figure, decimals: usize| -> [String; 3] {
+        [0, 1, 2].map(|i| f(i).show(decimals))
+    };
+    let only_studybot =
+        |figure: &Figure, decimals: usize| [figure.show(decimals), String::new(), String::new()];
+
+    if !results.capacity.is_empty() {
+        let rate = Figure::new(
+            results
+                .capacity
+                .iter()
+                .map(|c| c.requests_per_second)
+                .collect(),
+        );
+        let cpu = Figure::new(
+            results
+                .capacity
+                .iter()
+                .map(|c| c.cpu_per_request_us)
+                .collect(),
+        );
+        let per_core = Figure::new(
+            results
+                .capacity
+                .iter()
+                .map(|c| 1e6 / c.cpu_per_request_us)
+                .collect(),
+        );
+        // The fastest bot of the closed loop, with its and the fake's CPU per update.
+        let fastest = (0..3)
+            .filter_map(|i| {
+                let lifted = &results.lifted[i];
+                Some((
+                    figure(lifted, |r| r.replies_per_second).median()?,
+                    figure(lifted, |r| r.cpu_per_update_us).median()?,
+                    figure(lifted, |r| r.fake_cpu_per_update_us).median()?,
+                ))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        report.fake.push(format!(
+            "answers {} sendMessage/s over {} keep-alive connections, with the load client on the same cores",
+            rate.show(0),
+            plan.capacity_connections
+        ));
+        report.fake.push(format!(
+            "uses {} µs of CPU per sendMessage: one core of it could serve {} per second",
+            cpu.show(1),
+            per_core.show(0)
+        ));
+        report.fake.push(match (per_core.median(), fastest) {
+            (Some(core), Some((replies, bot_cpu, fake_cpu))) => format!(
+                "the fastest bot here replied {replies:.0}/s, {:.1}× less than one core of the fake serves ({}); \
+                 in that closed loop the fake spent {fake_cpu:.0} µs per update against the bot's {bot_cpu:.0} µs, \
+                 so what bounds the rate is the two cores they share, not the fake",
+                core / replies,
+                if core >= 2.0 * replies {
+                    "the fake is not the bottleneck"
+                } else {
+                    "less than 2×: the fake may be a bottleneck"
+                }
+            ),
+            _ => "no bot ran a closed loop in this invocation".into(),
+        });
+        report
+            .raw
+            .push(format!("fake capacity, sendMessage/s: {}", rate.runs(0)));
+        report
+            .raw
+            .push(format!("fake CPU per sendMessage, µs: {}", cpu.runs(2)));
+    }
+
+    let under = &results.under;
+    if under.iter().any(|runs| !runs.is_empty()) {
+        let scenario = format!(
+            "under limits ({} updates/s, {} chats, {} updates)",
+            plan.open_loop_rate, plan.open_loop_chats, plan.open_loop_updates
+        );
+        let p50 = |i: usize| figure(&under[i], |r| r.p50_ms);
+        let p99 = |i: usize| figure(&under[i], |r| r.p99_ms);
+        let cpu = |i: usize| figure(&under[i], |r| r.cpu_per_update_us);
+        let cpu_ratio = ratio(&under[0], &under[1], |r| r.cpu_per_update_us);
+        report
+            .rows
+            .push(Row::new(&scenario, "reply latency p50, ms", cells(&p50, 2)));
+        report.rows.push(
+            Row::new(&scenario, "reply latency p99, ms", cells(&p99, 2))
+                .target("studybot ≤ 2 ms", Verdict::at_most(&p99(0), 2.0)),
+        );
+        report
+            .rows
+            .push(Row::new(&scenario, "CPU per update, µs", cells(&cpu, 0)));
+        report.rows.push(
+            Row::new(
+                &scenario,
+                "CPU per update, studybot ÷ peer",
+                only_studybot(&cpu_ratio, 3),
+            )
+            .target("≤ 0.5", Verdict::at_most(&cpu_ratio, 0.5)),
+        );
+        for (i, kind) in BotKind::ALL.iter().enumerate() {
+            report.raw.push(format!(
+                "under limits, {} p50 ms: {}",
+                kind.name(),
+                p50(i).runs(3)
+            ));
+            report.raw.push(format!(
+                "under limits, {} p99 ms: {}",
+                kind.name(),
+                p99(i).runs(3)
+            ));
+            report.raw.push(format!(
+                "under limits, {} CPU/update µs: {}",
+                kind.name(),
+                cpu(i).runs(1)
+            ));
+            let unanswered: usize = under[i].iter().flatten().map(|r| r.unanswered).sum();
+            if unanswered > 0 {
+                report.notes.push(format!(
+                    "under limits: {} left {unanswered} update(s) unanswered (latency is over the answered ones)",
+                    kind.name()
+                ));
+            }
+        }
+    }
+
+    let lifted = &results.lifted;
+    let lookups = matches!(args.subcommand, Subcommand::All | Subcommand::Lookups);
+    if lookups && lifted.iter().any(|runs| !runs.is_empty()) {
+        let scenario = format!(
+            "limiter lifted (closed loop, {closed_loop} updates, {} outstanding, {} chats)",
+            plan.window, plan.closed_loop_chats
+        );
+        let rate = |i: usize| figure(&lifted[i], |r| r.replies_per_second);
+        let cpu = |i: usize| figure(&lifted[i], |r| r.cpu_per_update_us);
+        let fake_cpu = |i: usize| figure(&lifted[i], |r| r.fake_cpu_per_update_us);
+        let vs_peer = ratio(&lifted[0], &lifted[1], |r| r.cpu_per_update_us);
+        let vs_floor = ratio(&lifted[0], &lifted[2], |r| r.cpu_per_update_us);
+        let rate_vs_peer = ratio(&lifted[0], &lifted[1], |r| r.replies_per_second);
+        let rate_vs_floor = ratio(&lifted[0], &lifted[2], |r| r.replies_per_second);
+        report.rows.push(
+            Row::new(&scenario, "replies/s", cells(&rate, 0))
+                .target("studybot ≥ 10,000", Verdict::at_least(&rate(0), 10_000.0)),
+        );
+        report.rows.push(Row::new(
+            &scenario,
+            "replies/s, studybot ÷ peer",
+            only_studybot(&rate_vs_peer, 2),
+        ));
+        report.rows.push(Row::new(
+            &scenario,
+            "replies/s, studybot ÷ floor",
+            only_studybot(&rate_vs_floor, 2),
+        ));
+        report
+            .rows
+            .push(Row::new(&scenario, "CPU per update, µs", cells(&cpu, 0)));
+        report.rows.push(
+            Row::new(
+                &scenario,
+                "CPU per update, studybot ÷ peer",
+                only_studybot(&vs_peer, 3),
+            )
+            .target("≤ 0.1", Verdict::at_most(&vs_peer, 0.1)),
+        );
+        report.rows.push(
+            Row::new(
+                &scenario,
+                "CPU per update, studybot ÷ floor",
+                only_studybot(&vs_floor, 2),
+            )
+            .target("≤ 2", Verdict::at_most(&vs_floor, 2.0)),
+        );
+        report.rows.push(Row::new(
+            &scenario,
+            "fake Bot API's CPU per update, µs",
+            cells(&fake_cpu, 0),
+        ));
+        for (i, kind) in BotKind::ALL.iter().enumerate() {
+            report.raw.push(format!(
+                "lifted, {} replies/s: {}",
+                kind.name(),
+                rate(i).runs(0)
+            ));
+            report.raw.push(format!(
+                "lifted, {} CPU/update µs: {}",
+                kind.name(),
+                cpu(i).runs(1)
+            ));
+        }
+    }
+
+    if lifted.iter().any(|runs| !runs.is_empty()) {
+        let scenario = "footprint";
+        // Every process started in this invocation contributes its start-up figures.
+        let starts = |i: usize| -> Vec<scenarios::Start> {
+            under[i]
+                .iter()
+                .flatten()
+                .map(|r| r.start)
+                .chain(lifted[i].iter().flatten().map(|r| r.start))
+                .collect()
+        };
+        let idle =
+            |i: usize| Figure::new(starts(i).iter().map(|s| s.idle_rss as f64 / MB).collect());
+        let first_poll =
+            |i: usize| Figure::new(starts(i).iter().map(|s| s.to_first_poll_ms).collect());
+        let after = |i: usize| figure(&lifted[i], |r| r.rss_after_load as f64 / MB);
+        report.rows.push(
+            Row::new(scenario, "RSS at idle (empty store), MB", cells(&idle, 1))
+                .target("studybot ≤ 30 MB", Verdict::at_most(&idle(0), 30.0)),
+        );
+        report.rows.push(Row::new(
+            scenario,
+            &format!("RSS after the closed loop ({closed_loop} updates), MB"),
+            cells(&after, 1),
+        ));
+        report.rows.push(
+            Row::new(
+                scenario,
+                "process start → first getUpdates, ms",
+                cells(&first_poll, 0),
+            )
+            .target("studybot ≤ 200 ms", Verdict::at_most(&first_poll(0), 200.0)),
+        );
+        report.rows.push(
+            Row::new(
+                scenario,
+                "RSS at idle with 100,000 subscribed chats in the store",
+                ["not yet measured".into(), String::new(), String::new()],
+            )
+            .target("studybot ≤ 30 MB", Verdict::Pending),
+        );
+        for (i, kind) in BotKind::ALL.iter().enumerate() {
+            report.raw.push(format!(
+                "footprint, {} idle RSS MB: {}",
+                kind.name(),
+                idle(i).runs(1)
+            ));
+            report.raw.push(format!(
+                "footprint, {} RSS after load MB: {}",
+                kind.name(),
+                after(i).runs(1)
+            ));
+            report.raw.push(format!(
+                "footprint, {} start → first getUpdates ms: {}",
+                kind.name(),
+                first_poll(i).runs(0)
+            ));
+        }
+    }
+
+    if args.subcommand == Subcommand::All {
+        report.rows.push(
+            Row::new(
+                "broadcast (10,000 groups due at once, Telegram's limits in the fake)",
+                "achieved ÷ allowed rate, 429s, duplicates, misses, wall time",
+                ["not yet measured".into(), String::new(), String::new()],
+            )
+            .target(
+                "≥ 0.97 of the allowed rate, evenly paced, 0 duplicates",
+                Verdict::Pending,
+            ),
+        );
+        report.rows.push(
+            Row::new(
+                "scheduler tick (1,000,000 chats, 1,000 due)",
+                "time and memory of one tick",
+                ["not yet measured".into(), String::new(), String::new()],
+            )
+            .target("≤ 50 ms", Verdict::Pending),
+        );
+        report.notes.push(
+            "broadcast, scheduler tick and the 100,000-chat footprint are not measured yet: they will be added as the subcommands `broadcast` and `tick` and a seeded store for `footprint`".into(),
+        );
+    }
+    if let Some(Err(reason)) = programs.map(|p| &p.peer) {
+        report.notes.push(format!("the peer was not run: {reason}"));
+    }
+    if args.quick {
+        report.notes.push(
+            "a --quick run: one short run per scenario, a smoke test and not a record".into(),
+        );
+    }
+    for error in &results.errors {
+        report
+            .notes
+            .push(format!("a run failed and is left out: {error}"));
+    }
+    report
+}
+
+/// How each figure is taken, for the Markdown file.
+fn method(plan: &Plan) -> String {
+    format!(
+        "- **Setup.** Everything runs on this one machine: the fake Bot API and the load generator \
+in the benchmark process (2 tokio worker threads named `{FAKE_THREADS}`), each bot as its own process. \
+Each scenario run starts a fresh fake on 127.0.0.1 and a fresh bot process; studybot gets a fresh sled \
+database. Before measuring, every bot must answer `/section 2.1`, `/section 二.二`, `/section 3` and \
+`/search 网格` with the right section (the floor answers anything with a fixed text).
+- **The bots.** studybot: `target/release/studybot --config <generated> run`. The floor: \
+`examples/floor.rs`, a bare teloxide dispatcher (same features and HTTP client) answering every message \
+with a fixed text. The peer: `benches/peer/peer_bot.py`, aiogram 3 with its default aiohttp session and \
+stock asyncio, parsing the same `data/texts/xzsj.md` and replying with the same HTML and buttons.
+- **Inputs.** A fixed pseudo-random mix of {} lookups, half `/section` (2.1, 3, 二.二, 4.1, 3.2) and half \
+`/search` (群众, 网格, 发展, 党员 群众, 干部); the same sequence for every bot in a run. Every fifth chat is a group.
+- **Fake Bot API capacity.** A hyper client on its own 2 threads sends a typical reply (`/section 2.1`, \
+HTML, inline keyboard) as `sendMessage` over {} keep-alive connections for {} s; the fake's CPU time is read \
+from `/proc/self/task/*/stat` of its own threads. Both share the machine's cores with each other.
+- **Under limits.** studybot runs with Telegram's limits (the shipped `[telegram.limits]`). After a warm-up \
+of 50 updates, {} updates are queued at {} per second, evenly spaced, cycling over {} chats (so no chat has two \
+updates outstanding). Latency is from the instant `getUpdates` hands the update out to the instant the \
+`sendMessage` with the reply arrives at the fake. CPU per update is the bot's utime+stime from \
+`/proc/<pid>/stat` (clock ticks, `getconf CLK_TCK`) over the run, idle polling included, divided by the updates.
+- **Limiter lifted.** studybot runs with a generated config raising every limit to 10⁶/s or more. After a \
+warm-up of 2,000 updates, a closed loop keeps {} updates outstanding over {} chats (each reply queues the next \
+update, never two at once in one chat) until all updates are answered. Replies/s is updates ÷ (last reply − start).
+- **Footprint.** VmRSS from `/proc/<pid>/status` one second after the first `getUpdates` (idle, before any \
+update) and right after the closed loop. Start-up is from just before the process is spawned to the arrival of \
+its first `getUpdates`; it includes studybot opening its store and loading the text, and Python importing aiogram. \
+Start-up and idle figures pool every process started (both scenarios).
+",
+        LOOKUPS_COUNT,
+        plan.capacity_connections,
+        plan.capacity_time.as_secs(),
+        plan.open_loop_updates,
+        plan.open_loop_rate,
+        plan.open_loop_chats,
+        plan.window,
+        plan.closed_loop_chats,
+    )
+}
+
+const LOOKUPS_COUNT: usize = scenarios::LOOKUPS.len();
