@@ -125,6 +125,11 @@ impl Programs {
         })
     }
 
+    /// The release build of studybot.
+    pub fn studybot_path(&self) -> &Path {
+        &self.studybot
+    }
+
     /// Whether `kind` can run here (the peer needs its virtual environment).
     pub fn has(&self, kind: BotKind) -> bool {
         kind != BotKind::Peer || self.peer.is_ok()
