@@ -859,7 +859,7 @@ async fn scheduling_rows(
         raw.push(format!("broadcast achieved ÷ allowed: {}", ratio.runs(3)));
         raw.push(format!("broadcast wall s: {}", wall.runs(1)));
         notes.push(format!(
-            "broadcast: Telegram's limits scaled ×10 to keep the run short — the fake answers 429 above {global} messages/s overall (sliding 1 s window) or 20/min per group, and studybot is configured with global_per_second = {global}, global_burst = 1; `studybot tick` sends the excerpts"
+            "broadcast: Telegram's limits scaled ×10 to keep the run short — the fake answers 429 above {global} messages/s overall (sliding 1 s window) or 20/min per group, and studybot is configured with global_per_second = {global} and its shipped global_burst (5); `studybot tick` sends the excerpts"
         ));
     }
     (rows, raw, notes)

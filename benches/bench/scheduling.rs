@@ -112,7 +112,7 @@ pub async fn broadcast(root: &Path, studybot: &Path, groups: usize, global: u32)
     std::fs::write(
         &config,
         format!(
-            "database = \"{}\"\ndata_dir = \"{}\"\n\n[telegram.limits]\nglobal_per_second = {global}\nglobal_burst = 1\n",
+            "database = \"{}\"\ndata_dir = \"{}\"\n\n[telegram.limits]\nglobal_per_second = {global}\n",
             db.display(),
             root.join("data").display()
         ),
