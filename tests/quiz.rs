@@ -282,6 +282,40 @@ async fn a_restart_mid_quiz_resumes_it_and_keeps_every_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_overtakes_the_poll_record_still_counts() {
+    let tg = FakeTelegram::start().await;
+    // sendPoll's answer reaches the bot a second after the poll exists, so the user's
+    // answer is in getUpdates before the bot has recorded its poll.
+    tg.set_response_delay("sendPoll", Duration::from_secs(1));
+    let workspace = Workspace::with_sections("", QUIZ_CONFIG);
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let ann = FakeUser::new(902, "Ann");
+    tg.send_text(&FakeChat::private(&ann), &ann, "/quiz 1");
+    assert!(
+        tg.wait_for_requests("sendPoll", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (poll, poll_id) = polls(&tg)[0].clone();
+    tg.answer_poll(&poll_id, &ann, vec![correct(&poll)]);
+    assert!(
+        tg.wait_until(
+            |_| texts_to(&tg, 902).iter().any(|t| t.contains("测验结束")),
+            WAIT
+        )
+        .await,
+        "{}",
+        bot.log()
+    );
+    let results = texts_to(&tg, 902)
+        .into_iter()
+        .find(|t| t.contains("测验结束"))
+        .unwrap();
+    assert!(results.contains("Ann — 答对 1/1"), "{results}");
+    assert!(bot.terminate(Duration::from_secs(10)).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_question_follows_the_excerpt_in_a_tick() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::new("");

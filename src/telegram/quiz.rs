@@ -4,6 +4,8 @@
 //! The quiz logic lives in [`crate::quiz`]; this module only sends what it returns and
 //! reports back what happened, following the steps in [`crate::quiz::app`].
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use teloxide::payloads::SendPollSetters;
 use teloxide::prelude::*;
@@ -11,7 +13,7 @@ use teloxide::types::{InputPollOption, PollAnswer, PollType};
 
 use crate::app::App;
 use crate::quiz::app::QuizStep;
-use crate::quiz::{PollSpec, QuizPoll};
+use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
 use super::{Outbox, deliver};
 
@@ -166,19 +168,42 @@ pub async fn on_poll_answer(answer: PollAnswer, app: App) -> super::HandlerResul
         return Ok(()); // a retracted vote (quiz polls cannot be retracted; be safe)
     };
     let span = tracing::info_span!("poll_answer", user_id = user.id.0, poll_id = %answer.poll_id.0);
+    let answered_at = Utc::now();
+    let record = || {
+        app.record_answer(
+            &answer.poll_id.0,
+            user.id.0,
+            &user.full_name(),
+            usize::from(option),
+            answered_at,
+        )
+    };
+    // An answer can overtake the record of its own poll: the poll is recorded when
+    // sendPoll's response arrives, and Telegram may deliver a quick answer to getUpdates
+    // first. An unknown poll is therefore looked up again for a little while before the
+    // answer is given up (only polls this bot sent produce answers).
+    let mut waited = Duration::ZERO;
+    let outcome = loop {
+        match span.in_scope(record) {
+            Ok(AnswerOutcome::UnknownPoll) if waited < UNKNOWN_POLL_PATIENCE => {
+                tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
+                waited += UNKNOWN_POLL_RECHECK;
+            }
+            other => break other,
+        }
+    };
     let _entered = span.enter();
-    match app.record_answer(
-        &answer.poll_id.0,
-        user.id.0,
-        &user.full_name(),
-        usize::from(option),
-        Utc::now(),
-    ) {
+    match outcome {
         Ok(outcome) => tracing::debug!(?outcome, "poll answer"),
         Err(error) => tracing::error!(%error, "cannot record a poll answer"),
     }
     Ok(())
 }
+
+/// How long an answer to a poll not (yet) recorded waits for its record.
+const UNKNOWN_POLL_PATIENCE: Duration = Duration::from_secs(5);
+/// How often it looks again meanwhile.
+const UNKNOWN_POLL_RECHECK: Duration = Duration::from_millis(100);
 
 /// Sends the daily question after a chat's excerpt of `section`, if the chat wants one.
 pub async fn send_daily_question(

@@ -301,6 +301,8 @@ struct St {
     fault_delay: Duration,
     fault_get_updates: bool,
     strict_amp: bool,
+    /// Lower-cased method name → how long its answers are held back (after executing).
+    response_delays: HashMap<String, Duration>,
 }
 
 struct Inner {
@@ -511,6 +513,14 @@ impl FakeTelegram {
     /// Delay used by [`FaultKind::Delay`] (default 20 s). Set it past your client's timeout.
     pub fn set_fault_delay(&self, delay: Duration) {
         self.mutate(|s| s.fault_delay = delay);
+    }
+    /// Holds back every answer to `method` by `delay`; the request is executed (and
+    /// recorded) at once, like a slow network between Telegram and the bot.
+    pub fn set_response_delay(&self, method: &str, delay: Duration) {
+        let method = method.to_ascii_lowercase();
+        self.mutate(|s| {
+            s.response_delays.insert(method, delay);
+        });
     }
     /// Whether `getUpdates` is subject to fault injection (default `false`).
     pub fn set_fault_get_updates(&self, on: bool) {
@@ -1344,6 +1354,10 @@ async fn handle(
     };
     record(params, status);
     if fault == Some(FaultKind::Delay) {
+        tokio::time::sleep(delay).await;
+    }
+    let held_back = inner.lock().response_delays.get(key.as_str()).copied();
+    if let Some(delay) = held_back {
         tokio::time::sleep(delay).await;
     }
     api_response(&result)
