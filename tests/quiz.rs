@@ -127,6 +127,21 @@ fn wrong(poll: &Value) -> u64 {
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// Waits for the quiz results in `chat_id` and returns them.
+async fn results_in(tg: &FakeTelegram, chat_id: i64, bot: &BotProcess) -> String {
+    let finished = |tg: &FakeTelegram| {
+        texts_to(tg, chat_id)
+            .into_iter()
+            .find(|t| t.contains("测验结束"))
+    };
+    assert!(
+        tg.wait_until(|_| finished(tg).is_some(), WAIT).await,
+        "no results in {chat_id}: {}",
+        bot.log()
+    );
+    finished(tg).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
     let tg = FakeTelegram::start().await;
@@ -261,19 +276,7 @@ async fn a_restart_mid_quiz_resumes_it_and_keeps_every_answer() {
     );
     let (second, second_id) = polls(&tg)[1].clone();
     tg.answer_poll(&second_id, &ann, vec![correct(&second)]);
-    assert!(
-        tg.wait_until(
-            |_| texts_to(&tg, 901).iter().any(|t| t.contains("测验结束")),
-            WAIT
-        )
-        .await,
-        "{}",
-        bot.log()
-    );
-    let results = texts_to(&tg, 901)
-        .into_iter()
-        .find(|t| t.contains("测验结束"))
-        .unwrap();
+    let results = results_in(&tg, 901, &bot).await;
     assert!(
         results.contains("答对 2/2"),
         "the answer from before the restart counts:\n{results}"
@@ -298,19 +301,7 @@ async fn an_answer_that_overtakes_the_poll_record_still_counts() {
     );
     let (poll, poll_id) = polls(&tg)[0].clone();
     tg.answer_poll(&poll_id, &ann, vec![correct(&poll)]);
-    assert!(
-        tg.wait_until(
-            |_| texts_to(&tg, 902).iter().any(|t| t.contains("测验结束")),
-            WAIT
-        )
-        .await,
-        "{}",
-        bot.log()
-    );
-    let results = texts_to(&tg, 902)
-        .into_iter()
-        .find(|t| t.contains("测验结束"))
-        .unwrap();
+    let results = results_in(&tg, 902, &bot).await;
     assert!(results.contains("Ann — 答对 1/1"), "{results}");
     assert!(bot.terminate(Duration::from_secs(10)).await.success());
 }
