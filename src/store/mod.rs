@@ -105,8 +105,6 @@ pub trait Backend: Send + Sync + 'static {
     /// Deletes one value; deleting a missing key is not an error.
     fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()>;
     /// Atomically replaces the value with `f(old)` (`None` deletes) and returns the new value.
-    // The closure's type is spelled out here, once; an alias would need a lifetime parameter.
-    #[allow(clippy::type_complexity)]
     fn update(&self, tree: &str, key: &[u8], f: &mut Updater<'_>) -> StoreResult<Option<Vec<u8>>>;
     /// Entries with `start <= key < end` (or to the end of the tree), in key order, at most `limit`.
     fn scan(
@@ -173,7 +171,7 @@ impl Store {
     }
 
     /// Reads and decodes a JSON value.
-    pub fn get_json<T: serde::de::DeserializeOwned>(
+    fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         tree: &'static str,
         key: &[u8],
@@ -185,7 +183,7 @@ impl Store {
     }
 
     /// Encodes and writes a JSON value.
-    pub fn put_json<T: serde::Serialize>(
+    fn put_json<T: serde::Serialize>(
         &self,
         tree: &'static str,
         key: &[u8],
@@ -196,12 +194,7 @@ impl Store {
 
     /// Atomically updates a JSON value: `f` gets the current value (if any) and returns the
     /// new one (`None` deletes). Returns the value written.
-    pub fn update_json<T, F>(
-        &self,
-        tree: &'static str,
-        key: &[u8],
-        mut f: F,
-    ) -> StoreResult<Option<T>>
+    fn update_json<T, F>(&self, tree: &'static str, key: &[u8], mut f: F) -> StoreResult<Option<T>>
     where
         T: serde::Serialize + serde::de::DeserializeOwned,
         F: FnMut(Option<T>) -> Option<T>,
@@ -223,16 +216,20 @@ impl Store {
         written.map(|bytes| decode(tree, &bytes)).transpose()
     }
 
-    /// Decodes every value of a key range.
-    pub fn scan_json<T: serde::de::DeserializeOwned>(
+    /// Every entry whose key starts with `prefix` (the whole tree for an empty prefix),
+    /// in key order.
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> StoreResult<Vec<Entry>> {
+        let end = prefix_end(prefix);
+        self.backend.scan(tree, prefix, end.as_deref(), usize::MAX)
+    }
+
+    /// Decodes every value whose key starts with `prefix` (see [`Store::scan_prefix`]).
+    fn scan_json<T: serde::de::DeserializeOwned>(
         &self,
         tree: &'static str,
-        start: &[u8],
-        end: Option<&[u8]>,
-        limit: usize,
+        prefix: &[u8],
     ) -> StoreResult<Vec<(Vec<u8>, T)>> {
-        self.backend
-            .scan(tree, start, end, limit)?
+        self.scan_prefix(tree, prefix)?
             .into_iter()
             .map(|(key, value)| Ok((key, decode(tree, &value)?)))
             .collect()
@@ -251,18 +248,18 @@ fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> S
 }
 
 /// Encodes a signed id so that byte order equals numeric order (sign bit flipped, big-endian).
-pub fn key_i64(value: i64) -> [u8; 8] {
+fn key_i64(value: i64) -> [u8; 8] {
     ((value as u64) ^ (1 << 63)).to_be_bytes()
 }
 
 /// Decodes [`key_i64`].
-pub fn i64_from_key(bytes: &[u8]) -> Option<i64> {
+fn i64_from_key(bytes: &[u8]) -> Option<i64> {
     let bytes: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
     Some((u64::from_be_bytes(bytes) ^ (1 << 63)) as i64)
 }
 
 /// The smallest key greater than every key starting with `prefix` (for prefix scans).
-pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < u8::MAX {

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, StoreResult, key_i64, prefix_end, trees};
+use super::{Store, StoreError, StoreResult, key_i64, trees};
 use crate::quiz::session::DailyPoll;
 use crate::quiz::{QuestionKey, QuizSession, Score};
 
@@ -67,7 +67,7 @@ impl Store {
     /// Every stored quiz session (to resume them after a restart).
     pub fn quiz_sessions(&self) -> StoreResult<Vec<QuizSession>> {
         Ok(self
-            .scan_json(trees::QUIZZES, &[], None, usize::MAX)?
+            .scan_json(trees::QUIZZES, &[])?
             .into_iter()
             .map(|(_, session)| session)
             .collect())
@@ -123,9 +123,7 @@ impl Store {
 
     /// Every score in a chat, by user id.
     pub fn chat_scores(&self, chat_id: i64) -> StoreResult<Vec<(u64, Score)>> {
-        let prefix = key_i64(chat_id);
-        let end = prefix_end(&prefix);
-        self.scan_json::<Score>(trees::SCORES, &prefix, end.as_deref(), usize::MAX)?
+        self.scan_json::<Score>(trees::SCORES, &key_i64(chat_id))?
             .into_iter()
             .map(|(key, score)| {
                 let user = key

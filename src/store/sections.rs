@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreResult, prefix_end, trees};
+use super::{Store, StoreResult, trees};
 use crate::text::{Document, Section};
 
 /// What [`Store::sync_document`] did.
@@ -55,12 +55,7 @@ impl Store {
         {
             return Ok(SyncOutcome::Unchanged);
         }
-        let prefix = section_prefix(&document.id);
-        let end = prefix_end(&prefix);
-        for (old, _) in self
-            .backend()
-            .scan(trees::SECTIONS, &prefix, end.as_deref(), usize::MAX)?
-        {
+        for (old, _) in self.scan_prefix(trees::SECTIONS, &section_prefix(&document.id))? {
             self.backend().remove(trees::SECTIONS, &old)?;
         }
         for section in &document.sections {
@@ -88,10 +83,8 @@ impl Store {
         let Some(record) = self.get_json::<DocumentRecord>(trees::META, &document_key(id))? else {
             return Ok(None);
         };
-        let prefix = section_prefix(id);
-        let end = prefix_end(&prefix);
         let sections: Vec<Section> = self
-            .scan_json(trees::SECTIONS, &prefix, end.as_deref(), usize::MAX)?
+            .scan_json(trees::SECTIONS, &section_prefix(id))?
             .into_iter()
             .map(|(_, section)| section)
             .collect();

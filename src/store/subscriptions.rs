@@ -14,7 +14,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use super::{Store, StoreResult, decode, encode, i64_from_key, key_i64, prefix_end, trees};
+use super::{Store, StoreResult, decode, encode, i64_from_key, key_i64, trees};
 use crate::schedule::{DeliveryState, LedgerEntry, SubscribeOutcome, Subscription};
 use crate::text::SectionId;
 
@@ -220,10 +220,7 @@ impl Store {
 
     /// A chat's ledger, oldest date first.
     pub fn ledger(&self, chat_id: i64) -> StoreResult<Vec<(NaiveDate, LedgerEntry)>> {
-        let prefix = key_i64(chat_id);
-        let end = prefix_end(&prefix);
-        let entries =
-            self.scan_json::<LedgerEntry>(trees::LEDGER, &prefix, end.as_deref(), usize::MAX)?;
+        let entries = self.scan_json::<LedgerEntry>(trees::LEDGER, &key_i64(chat_id))?;
         Ok(entries
             .into_iter()
             .filter_map(|(key, entry)| Some((date_from_key(key.get(8..)?)?, entry)))
@@ -375,11 +372,7 @@ impl Store {
                 (Some(existing.unwrap_or_else(|| record.clone())), ())
             })?;
         }
-        let prefix = key_i64(old);
-        let end = prefix_end(&prefix);
-        let entries = self
-            .backend()
-            .scan(trees::LEDGER, &prefix, end.as_deref(), usize::MAX)?;
+        let entries = self.scan_prefix(trees::LEDGER, &key_i64(old))?;
         for (key, value) in &entries {
             let mut new_key = key_i64(new).to_vec();
             new_key.extend_from_slice(&key[8..]);
@@ -400,15 +393,6 @@ impl Store {
             "subscription migrated"
         );
         self.subscription(new)
-    }
-
-    /// Every subscription, active or not, by chat id (for export).
-    pub fn all_subscriptions(&self) -> StoreResult<Vec<Subscription>> {
-        Ok(self
-            .scan_json(trees::SUBSCRIPTIONS, &[], None, usize::MAX)?
-            .into_iter()
-            .map(|(_, subscription)| subscription)
-            .collect())
     }
 
     /// Deletes a chat's ledger entries more than [`LEDGER_RETENTION_DAYS`] before `date`.
@@ -873,7 +857,8 @@ mod tests {
             assert_eq!(index_len(&store), 1, "{name}");
             // Reported again (say, after a crash): nothing changes.
             assert_eq!(store.migrate(-5, -1005).unwrap(), Some(moved), "{name}");
-            assert_eq!(store.all_subscriptions().unwrap().len(), 1, "{name}");
+            let records = store.scan_prefix(trees::SUBSCRIPTIONS, &[]).unwrap();
+            assert_eq!(records.len(), 1, "{name}");
         }
     }
 
