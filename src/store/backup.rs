@@ -36,7 +36,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{SCHEMA_VERSION, Store, StoreError, StoreResult, trees};
+use super::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError, StoreResult, trees};
 
 /// The value of a backup's `format` field.
 pub const BACKUP_FORMAT: &str = "studybot-backup";
@@ -204,7 +204,7 @@ impl Store {
         let stored_version = backup
             .trees
             .get(trees::META)
-            .and_then(|entries| entries.iter().find(|e| e.key == b"schema_version"));
+            .and_then(|entries| entries.iter().find(|e| e.key == SCHEMA_VERSION_KEY));
         if let Some(entry) = stored_version
             && entry.value != SCHEMA_VERSION.to_be_bytes()
         {
@@ -228,9 +228,7 @@ impl Store {
             report.entries += entries.len();
         }
         if stored_version.is_none() {
-            let version = SCHEMA_VERSION.to_be_bytes();
-            self.backend()
-                .insert(trees::META, b"schema_version", &version)?;
+            self.write_schema_version()?;
         }
         self.flush()?;
         Ok(report)

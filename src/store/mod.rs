@@ -28,6 +28,9 @@ pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 /// The version of the stored layout. Bump it when a collection changes shape.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Where [`SCHEMA_VERSION`] is kept in [`trees::META`] (big-endian `u32`).
+const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
+
 /// Trees (collections) and their names.
 pub mod trees {
     /// Store-wide records: the schema version, document hashes.
@@ -143,13 +146,8 @@ impl Store {
     /// incompatible one.
     pub fn with_backend(backend: Arc<dyn Backend>) -> StoreResult<Self> {
         let store = Self { backend };
-        match store.backend.get(trees::META, b"schema_version")? {
-            None => {
-                let version = SCHEMA_VERSION.to_be_bytes();
-                store
-                    .backend
-                    .insert(trees::META, b"schema_version", &version)?;
-            }
+        match store.backend.get(trees::META, SCHEMA_VERSION_KEY)? {
+            None => store.write_schema_version()?,
             Some(bytes) => {
                 let found = bytes.try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
                 if found != SCHEMA_VERSION {
@@ -158,6 +156,13 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// Records [`SCHEMA_VERSION`] as the layout of this store.
+    fn write_schema_version(&self) -> StoreResult<()> {
+        let version = SCHEMA_VERSION.to_be_bytes();
+        self.backend
+            .insert(trees::META, SCHEMA_VERSION_KEY, &version)
     }
 
     /// The backend, for collections defined in other modules.

@@ -20,11 +20,17 @@ pub enum PollTarget {
     Daily(DailyPoll),
 }
 
+/// The score key: the chat id (as [`key_i64`]) then the user id, big-endian.
 fn score_key(chat_id: i64, user_id: u64) -> [u8; 16] {
     let mut key = [0; 16];
     key[..8].copy_from_slice(&key_i64(chat_id));
     key[8..].copy_from_slice(&user_id.to_be_bytes());
     key
+}
+
+/// Decodes the user id of a [`score_key`].
+fn score_user(key: &[u8]) -> Option<u64> {
+    key.get(8..16)?.try_into().ok().map(u64::from_be_bytes)
 }
 
 impl Store {
@@ -126,14 +132,10 @@ impl Store {
         self.scan_json::<Score>(trees::SCORES, &key_i64(chat_id))?
             .into_iter()
             .map(|(key, score)| {
-                let user = key
-                    .get(8..16)
-                    .and_then(|bytes| bytes.try_into().ok())
-                    .map(u64::from_be_bytes)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        tree: trees::SCORES,
-                        reason: "short key".into(),
-                    })?;
+                let user = score_user(&key).ok_or_else(|| StoreError::Corrupt {
+                    tree: trees::SCORES,
+                    reason: "short key".into(),
+                })?;
                 Ok((user, score))
             })
             .collect()

@@ -43,6 +43,12 @@ fn due_key(at: DateTime<Utc>, chat_id: i64) -> [u8; 16] {
     key
 }
 
+/// Decodes [`due_key`]: the unix seconds and the chat id.
+fn parse_due_key(key: &[u8]) -> Option<(u64, i64)> {
+    let seconds = u64::from_be_bytes(key.get(..8)?.try_into().ok()?);
+    Some((seconds, i64_from_key(key.get(8..)?)?))
+}
+
 /// Unix seconds, clamped at 1970 (nothing is due before it).
 fn seconds(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp()).unwrap_or(0)
@@ -62,11 +68,17 @@ fn date_from_key(bytes: &[u8]) -> Option<NaiveDate> {
     NaiveDate::default().checked_add_signed(TimeDelta::try_days(i64::from(days))?)
 }
 
+/// The ledger key: the chat id (as [`key_i64`]) then the local date (as [`day_key`]).
 fn ledger_key(chat_id: i64, date: NaiveDate) -> [u8; 12] {
     let mut key = [0; 12];
     key[..8].copy_from_slice(&key_i64(chat_id));
     key[8..].copy_from_slice(&day_key(date));
     key
+}
+
+/// Decodes the date of a [`ledger_key`].
+fn ledger_date(key: &[u8]) -> Option<NaiveDate> {
+    date_from_key(key.get(8..)?)
 }
 
 impl Store {
@@ -175,7 +187,7 @@ impl Store {
             for (key, _) in entries {
                 start = key.clone();
                 start.push(0);
-                let Some(chat_id) = key.get(8..).and_then(i64_from_key) else {
+                let Some((_, chat_id)) = parse_due_key(&key) else {
                     self.backend().remove(trees::DUE_INDEX, &key)?;
                     continue;
                 };
@@ -195,7 +207,7 @@ impl Store {
     pub fn earliest_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
         let first = self.backend().scan(trees::DUE_INDEX, &[], None, 1)?;
         Ok(first.first().and_then(|(key, _)| {
-            let seconds = u64::from_be_bytes(key.get(..8)?.try_into().ok()?);
+            let (seconds, _) = parse_due_key(key)?;
             DateTime::from_timestamp(i64::try_from(seconds).ok()?, 0)
         }))
     }
@@ -223,7 +235,7 @@ impl Store {
         let entries = self.scan_json::<LedgerEntry>(trees::LEDGER, &key_i64(chat_id))?;
         Ok(entries
             .into_iter()
-            .filter_map(|(key, entry)| Some((date_from_key(key.get(8..)?)?, entry)))
+            .filter_map(|(key, entry)| Some((ledger_date(&key)?, entry)))
             .collect())
     }
 
@@ -374,11 +386,15 @@ impl Store {
         }
         let entries = self.scan_prefix(trees::LEDGER, &key_i64(old))?;
         for (key, value) in &entries {
-            let mut new_key = key_i64(new).to_vec();
-            new_key.extend_from_slice(&key[8..]);
-            if self.backend().get(trees::LEDGER, &new_key)?.is_none() {
-                self.backend().insert(trees::LEDGER, &new_key, value)?;
-            }
+            let Some(date) = ledger_date(key) else {
+                continue;
+            };
+            // Inserted only where the new chat has no entry for that day, atomically: a
+            // day it already recorded (say, sent meanwhile) stays as it is.
+            self.backend()
+                .update(trees::LEDGER, &ledger_key(new, date), &mut |current| {
+                    Some(current.unwrap_or(value).to_vec())
+                })?;
         }
         if moved.is_some() {
             self.change_subscription(old, |_| (None, ()))?;
