@@ -36,7 +36,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError, StoreResult, trees};
+use super::{Entry, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError, StoreResult, trees};
 
 /// The value of a backup's `format` field.
 pub const BACKUP_FORMAT: &str = "studybot-backup";
@@ -171,18 +171,17 @@ impl Store {
     /// Reads every entry of every non-empty tree. The whole store is held in memory
     /// (about the size of the database), which is fine for a study bot's state.
     pub fn export(&self) -> StoreResult<Backup> {
-        let mut trees = BTreeMap::new();
-        for name in self.backend().tree_names()? {
-            let entries: Vec<BackupEntry> = self
-                .backend()
-                .scan(&name, &[], None, usize::MAX)?
-                .into_iter()
-                .map(|(key, value)| BackupEntry { key, value })
-                .collect();
-            if !entries.is_empty() {
-                trees.insert(name, entries);
-            }
-        }
+        let trees = self
+            .non_empty_trees()?
+            .into_iter()
+            .map(|(name, entries)| {
+                let entries = entries
+                    .into_iter()
+                    .map(|(key, value)| BackupEntry { key, value })
+                    .collect();
+                (name, entries)
+            })
+            .collect();
         Ok(Backup {
             format: BACKUP_FORMAT.to_string(),
             schema_version: SCHEMA_VERSION,
@@ -214,8 +213,8 @@ impl Store {
             )));
         }
         let mut report = ImportReport::default();
-        for name in self.backend().tree_names()? {
-            for (key, _) in self.backend().scan(&name, &[], None, usize::MAX)? {
+        for (name, entries) in self.non_empty_trees()? {
+            for (key, _) in entries {
                 self.backend().remove(&name, &key)?;
                 report.replaced += 1;
             }
@@ -238,17 +237,25 @@ impl Store {
     /// empty, with their number of entries. Empty for a database that was only ever
     /// opened and loaded with the texts.
     pub fn user_state(&self) -> StoreResult<BTreeMap<String, usize>> {
-        let mut state = BTreeMap::new();
+        Ok(self
+            .non_empty_trees()?
+            .into_iter()
+            .filter(|(name, _)| !DERIVED_TREES.contains(&name.as_str()))
+            .map(|(name, entries)| (name, entries.len()))
+            .collect())
+    }
+
+    /// Every non-empty tree by name, with its entries in key order: what export, import
+    /// and [`Store::user_state`] walk.
+    fn non_empty_trees(&self) -> StoreResult<BTreeMap<String, Vec<Entry>>> {
+        let mut trees = BTreeMap::new();
         for name in self.backend().tree_names()? {
-            if DERIVED_TREES.contains(&name.as_str()) {
-                continue;
-            }
-            let entries = self.backend().scan(&name, &[], None, usize::MAX)?.len();
-            if entries > 0 {
-                state.insert(name, entries);
+            let entries = self.scan_prefix(&name, &[])?;
+            if !entries.is_empty() {
+                trees.insert(name, entries);
             }
         }
-        Ok(state)
+        Ok(trees)
     }
 }
 
