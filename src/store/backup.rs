@@ -328,28 +328,13 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::{NaiveDate, NaiveTime, TimeZone};
 
     use super::*;
     use crate::schedule::{Subscriber, Subscription};
-    use crate::store::{Backend, Entry, MemoryBackend, SledBackend, key_i64};
+    use crate::store::contract::stores;
+    use crate::store::{Backend, key_i64};
     use crate::text::{SectionId, parse_document};
-
-    /// A memory store and a sled store in `dir`.
-    fn stores(dir: &Path) -> Vec<(&'static str, Store)> {
-        vec![
-            (
-                "memory",
-                Store::with_backend(Arc::new(MemoryBackend::default())).unwrap(),
-            ),
-            (
-                "sled",
-                Store::with_backend(Arc::new(SledBackend::open(&dir.join("db")).unwrap())).unwrap(),
-            ),
-        ]
-    }
 
     /// A store with every kind of record, plus values no typed method writes: JSON that
     /// does not survive re-encoding, bytes that are not UTF-8, an unknown tree.
@@ -417,14 +402,12 @@ mod tests {
 
     #[test]
     fn every_backend_round_trips_into_every_backend() {
-        let from_dir = tempfile::tempdir().unwrap();
-        for (from_name, from) in stores(from_dir.path()) {
+        for (from_name, from, _from_dir) in stores() {
             fill(&from);
             let original = contents(from.backend());
             assert!(original.len() >= 9, "{from_name}: {:?}", original.keys());
             let file = Backup::from_json(&from.export().unwrap().to_json()).unwrap();
-            let to_dir = tempfile::tempdir().unwrap();
-            for (to_name, to) in stores(to_dir.path()) {
+            for (to_name, to, _to_dir) in stores() {
                 let report = to.import(&file).unwrap();
                 assert_eq!(report.entries, file.entries(), "{from_name} → {to_name}");
                 assert_eq!(report.trees, original.len(), "{from_name} → {to_name}");

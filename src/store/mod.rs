@@ -281,6 +281,8 @@ mod contract {
 
     use super::*;
 
+    /// Both backends by name: memory, and sled in a temporary directory (kept alive by
+    /// the guard).
     fn backends() -> Vec<(&'static str, Arc<dyn Backend>, Option<tempfile::TempDir>)> {
         let dir = tempfile::tempdir().unwrap();
         let sled = SledBackend::open(&dir.path().join("db")).unwrap();
@@ -288,6 +290,14 @@ mod contract {
             ("memory", Arc::new(MemoryBackend::default()), None),
             ("sled", Arc::new(sled), Some(dir)),
         ]
+    }
+
+    /// A store on each of [`backends`]: the collections' tests run on both.
+    pub(super) fn stores() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+        backends()
+            .into_iter()
+            .map(|(name, backend, dir)| (name, Store::with_backend(backend).unwrap(), dir))
+            .collect()
     }
 
     #[test]

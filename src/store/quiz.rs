@@ -158,14 +158,8 @@ mod tests {
 
     use super::*;
     use crate::quiz::{Question, QuestionKind, cite};
+    use crate::store::contract::stores;
     use crate::text::SectionId;
-
-    fn stores(dir: &tempfile::TempDir) -> Vec<Store> {
-        vec![
-            Store::in_memory(),
-            Store::open(&dir.path().join("db")).unwrap(),
-        ]
-    }
 
     fn session(chat_id: i64) -> QuizSession {
         let section = SectionId::point(2, 2);
@@ -184,8 +178,7 @@ mod tests {
 
     #[test]
     fn sessions_polls_and_settings() {
-        let dir = tempfile::tempdir().unwrap();
-        for store in stores(&dir) {
+        for (_, store, _dir) in stores() {
             assert_eq!(store.quiz_session(-5).unwrap(), None);
             let started = store
                 .update_quiz_session(-5, |slot| match slot {
@@ -226,9 +219,8 @@ mod tests {
 
     #[test]
     fn scores_are_per_chat_and_atomic() {
-        let dir = tempfile::tempdir().unwrap();
         let date = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
-        for store in stores(&dir) {
+        for (_, store, _dir) in stores() {
             std::thread::scope(|scope| {
                 for user in 0..4_u64 {
                     let store = store.clone();

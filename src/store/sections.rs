@@ -111,6 +111,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::contract::stores;
     use crate::text::parse_document;
 
     const SPEECH: &str = include_str!("../../data/texts/xzsj.md");
@@ -118,11 +119,7 @@ mod tests {
     #[test]
     fn documents_round_trip_in_both_backends() {
         let document = parse_document("xzsj.md", SPEECH).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        for store in [
-            Store::in_memory(),
-            Store::open(&dir.path().join("db")).unwrap(),
-        ] {
+        for (_, store, _dir) in stores() {
             assert_eq!(store.load_document("xzsj").unwrap(), None);
             assert_eq!(
                 store.sync_document(&document, 1).unwrap(),

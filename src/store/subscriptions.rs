@@ -512,6 +512,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::schedule::{DeliveryResult, RETRY_DELAY, Subscriber};
+    use crate::store::contract::stores;
 
     const SHANGHAI: Tz = chrono_tz::Asia::Shanghai;
 
@@ -527,16 +528,6 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    /// Both backends: memory and sled in a temporary directory (kept alive by the guard).
-    fn stores() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
-        let dir = tempfile::tempdir().unwrap();
-        let sled = Store::open(&dir.path().join("db")).unwrap();
-        vec![
-            ("memory", Store::in_memory(), None),
-            ("sled", sled, Some(dir)),
-        ]
     }
 
     fn fresh(chat_id: i64, now: DateTime<Utc>) -> Subscription {
@@ -667,18 +658,12 @@ mod tests {
             store.unsubscribe(-2).unwrap();
             // As a crash between "insert the new entry" and "delete the old one" leaves them:
             let before = utc("2026-05-01T20:00:00Z");
-            store
-                .backend()
-                .insert(trees::DUE_INDEX, &due_key(before, -1), &[])
-                .unwrap();
-            store
-                .backend()
-                .insert(trees::DUE_INDEX, &due_key(before, -2), &[])
-                .unwrap();
-            store
-                .backend()
-                .insert(trees::DUE_INDEX, &due_key(before, -3), &[])
-                .unwrap();
+            for chat in [-1, -2, -3] {
+                store
+                    .backend()
+                    .insert(trees::DUE_INDEX, &due_key(before, chat), &[])
+                    .unwrap();
+            }
             assert_eq!(index_len(&store), 4, "{name}");
             let due = store.due(utc(MAY_2_EIGHT), 1).unwrap();
             assert_eq!(
