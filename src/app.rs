@@ -126,12 +126,12 @@ impl App {
             Command::Section(argument) => vec![self.section(&argument)],
             Command::Search(query) => vec![self.search(&query)],
             Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
-            Command::Unsubscribe => self.unsubscribe(chat, "", now),
+            Command::Unsubscribe => self.unsubscribe(chat),
             Command::SetTime(argument) => self.set_time(chat, &argument, now),
             Command::Timezone(argument) => self.set_timezone(chat, &argument, now),
-            Command::Status => self.status(chat, "", now),
-            Command::Today => self.today(chat, "", now),
-            Command::Plan => self.plan(chat, "", now),
+            Command::Status => self.status(chat),
+            Command::Today => self.today(chat, now),
+            Command::Plan => self.plan(chat),
             // Quizzes (crate::quiz::app); transports then send the polls from `next_poll`.
             Command::Quiz(argument) => {
                 vec![self.quiz_command(chat, &argument, now, &mut rand::rng())]

@@ -291,8 +291,14 @@ impl Config {
         };
         let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
         let quiz = quiz_config(file.quiz)?;
-        let poll_timeout_seconds = file.telegram.poll_timeout_seconds.unwrap_or(10);
-        let request_timeout_seconds = file.telegram.request_timeout_seconds.unwrap_or(17);
+        let poll_timeout_seconds = file
+            .telegram
+            .poll_timeout_seconds
+            .unwrap_or(defaults.telegram.poll_timeout_seconds);
+        let request_timeout_seconds = file
+            .telegram
+            .request_timeout_seconds
+            .unwrap_or(defaults.telegram.request_timeout_seconds);
         if !(1..=50).contains(&poll_timeout_seconds) {
             return Err(ConfigError(format!(
                 "config key telegram.poll_timeout_seconds: {poll_timeout_seconds} is not between 1 and 50 (e.g. 10)"

@@ -124,14 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let app = open_app(config.clone(), &config.database)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            let result = runtime.block_on(telegram::run(
-                app.clone(),
-                token,
-                mode,
-                |_app, _outbox, mut stopping| async move {
-                    stopping.wait().await;
-                },
-            ));
+            let result = runtime.block_on(telegram::run(app.clone(), token, mode, scheduler::run));
             app.store().flush()?;
             tracing::info!("store flushed; bye");
             result

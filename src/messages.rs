@@ -58,12 +58,7 @@ pub fn outline(document: &Document) -> Reply {
         ));
         reply = reply.text(format!("{}\n", part_mark(part.completeness)));
         for point in document.points(part.id.part) {
-            reply = reply.text(format!(
-                "  {} {}{}\n",
-                point.id,
-                point.title,
-                mark(point.completeness)
-            ));
+            reply = reply.text(format!("  {}\n", name(point)));
         }
     }
     if document.is_incomplete() {
@@ -113,6 +108,15 @@ fn mark(completeness: Completeness) -> &'static str {
     }
 }
 
+/// A section's name in lists: `2.2 用真心化解急难愁盼（仅存标题）`, `开场`.
+fn name(section: &Section) -> String {
+    let mark = mark(section.completeness);
+    match section.id {
+        SectionId::OPENING => format!("开场{mark}"),
+        _ => format!("{}{mark}", section.heading()),
+    }
+}
+
 /// Where a section stands: `第二部分 厚植为民之心 · 站稳群众立场`.
 pub fn location(document: &Document, section: &Section) -> String {
     match document.part_of(section.id) {
@@ -144,12 +148,7 @@ pub fn section_body(document: &Document, section: &Section, reply: Reply) -> Rep
     if section.id.is_part() {
         reply = reply.text("\n\n").bold("本部分要点：\n");
         for point in document.points(section.id.part) {
-            reply = reply.text(format!(
-                "{} {}{}\n",
-                point.id,
-                point.title,
-                mark(point.completeness)
-            ));
+            reply = reply.text(format!("{}\n", name(point)));
         }
     }
     if section.completeness == Completeness::Partial {
@@ -323,13 +322,13 @@ pub mod errors {
 
 /// The wording of the daily excerpt and of the subscription commands.
 pub mod daily {
-    use super::{location, section_body};
+    use super::{location, name, section_body};
     use crate::plan::ReadingPlan;
     use crate::reply::{Action, Button, Reply};
     use crate::schedule::{
         DeliveryResult, SubscribeOutcome, Subscription, format_local, format_time, local_date,
     };
-    use crate::text::{Completeness, Document, Section, SectionId, chinese_numeral};
+    use crate::text::{Document, Section, chinese_numeral};
 
     /// How many cells the progress bar has at most.
     const BAR_CELLS: usize = 24;
@@ -381,19 +380,6 @@ pub mod daily {
         let cells = total.min(BAR_CELLS);
         let filled = (done.min(total) * cells) / total;
         format!("{}{}", "▓".repeat(filled), "░".repeat(cells - filled))
-    }
-
-    /// A section's name in lists: `2.2 用真心化解急难愁盼（仅存标题）`.
-    fn name(section: &Section) -> String {
-        let mark = match section.completeness {
-            Completeness::TitleOnly => "（仅存标题）",
-            Completeness::Partial => "（不完整）",
-            Completeness::Full => "",
-        };
-        match section.id {
-            SectionId::OPENING => format!("开场{mark}"),
-            _ => format!("{}{mark}", section.heading()),
-        }
     }
 
     /// `/plan`: progress with a bar, the next section and the two after it.

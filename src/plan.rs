@@ -36,11 +36,6 @@ impl<'a> ReadingPlan<'a> {
         Self { document }
     }
 
-    /// The document the plan walks.
-    pub fn document(&self) -> &'a Document {
-        self.document
-    }
-
     /// How many sections one round has.
     pub fn len(&self) -> usize {
         self.document.sections.len()

@@ -553,6 +553,12 @@ mod tests {
         }
     }
 
+    /// Subscribed at 08:00 Shanghai on 2026-05-01 12:00 UTC (first send 2026-05-02).
+    fn shanghai_at_eight() -> Subscription {
+        let subscribed = utc("2026-05-01T12:00:00Z");
+        Subscription::new(-100, "xzsj", time(8, 0), SHANGHAI, subscriber(), subscribed)
+    }
+
     #[test]
     fn records_store_time_and_zone_by_name() {
         let subscription = Subscription::new(
@@ -572,9 +578,7 @@ mod tests {
 
     #[test]
     fn a_day_done_advances_the_plan_once() {
-        let now = utc("2026-05-01T12:00:00Z");
-        let mut subscription =
-            Subscription::new(-100, "xzsj", time(8, 0), SHANGHAI, subscriber(), now);
+        let mut subscription = shanghai_at_eight();
         assert_eq!(
             (subscription.next_date, subscription.next_due),
             (date(2026, 5, 2), utc("2026-05-02T00:00:00Z"))
@@ -594,14 +598,7 @@ mod tests {
 
     #[test]
     fn moving_the_time_never_serves_a_day_twice() {
-        let mut subscription = Subscription::new(
-            -100,
-            "xzsj",
-            time(8, 0),
-            SHANGHAI,
-            subscriber(),
-            utc("2026-05-01T12:00:00Z"),
-        );
+        let mut subscription = shanghai_at_eight();
         subscription.complete_day(date(2026, 5, 2), utc("2026-05-02T00:00:05Z"));
         // At 09:00 local the group moves its time to 10:00: today is done, so tomorrow.
         subscription.set_time(time(10, 0), utc("2026-05-02T01:00:00Z"));
@@ -616,14 +613,7 @@ mod tests {
 
     #[test]
     fn a_missed_day_is_skipped_without_moving_the_plan() {
-        let mut subscription = Subscription::new(
-            -100,
-            "xzsj",
-            time(8, 0),
-            SHANGHAI,
-            subscriber(),
-            utc("2026-05-01T12:00:00Z"),
-        );
+        let mut subscription = shanghai_at_eight();
         // The process was down for three days.
         let now = utc("2026-05-05T03:00:00Z");
         assert_eq!(
@@ -644,14 +634,7 @@ mod tests {
 
     #[test]
     fn a_failed_attempt_is_retried_later_the_same_day() {
-        let mut subscription = Subscription::new(
-            -100,
-            "xzsj",
-            time(8, 0),
-            SHANGHAI,
-            subscriber(),
-            utc("2026-05-01T12:00:00Z"),
-        );
+        let mut subscription = shanghai_at_eight();
         let now = utc("2026-05-02T00:00:10Z");
         subscription.fail_attempt(date(2026, 5, 2), "Telegram unavailable", now);
         assert_eq!(subscription.next_due, now + RETRY_DELAY);
@@ -672,14 +655,7 @@ mod tests {
 
     #[test]
     fn resubscribing_keeps_the_plan() {
-        let mut subscription = Subscription::new(
-            -100,
-            "xzsj",
-            time(8, 0),
-            SHANGHAI,
-            subscriber(),
-            utc("2026-05-01T12:00:00Z"),
-        );
+        let mut subscription = shanghai_at_eight();
         subscription.complete_day(date(2026, 5, 2), utc("2026-05-02T00:00:05Z"));
         subscription.disable("Forbidden: bot was kicked from the group chat");
         assert!(!subscription.active);

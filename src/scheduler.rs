@@ -95,23 +95,22 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
     let mut chat = ChatId(delivery.chat_id);
     let mut ids: Vec<i32> = Vec::new();
     for reply in &delivery.replies {
-        match outbox
+        let sent = match outbox
             .send_reply_with(chat, reply, Patience::Broadcast)
             .await
         {
-            Ok(sent) => ids.extend(sent.into_iter().map(|id| id.0)),
             Err(SendError::Migrated(new_chat)) => {
                 // The subscription, its plan and ledger move to the supergroup; deliver there.
                 app.chat_migrated(chat.0, new_chat.0, Utc::now());
                 chat = new_chat;
-                match outbox
+                outbox
                     .send_reply_with(chat, reply, Patience::Broadcast)
                     .await
-                {
-                    Ok(sent) => ids.extend(sent.into_iter().map(|id| id.0)),
-                    Err(error) => return failed(app, &delivery, chat.0, error),
-                }
             }
+            other => other,
+        };
+        match sent {
+            Ok(sent) => ids.extend(sent.into_iter().map(|id| id.0)),
             Err(error) => return failed(app, &delivery, chat.0, error),
         }
     }

@@ -81,12 +81,7 @@ impl App {
     }
 
     /// `/unsubscribe`: stops the daily excerpt, keeping the progress. Group admins only.
-    pub fn unsubscribe(
-        &self,
-        chat: &ChatContext,
-        _argument: &str,
-        _now: DateTime<Utc>,
-    ) -> Vec<Reply> {
+    pub fn unsubscribe(&self, chat: &ChatContext) -> Vec<Reply> {
         if !chat.is_admin {
             return vec![errors::admin_only("退订每日学习")];
         }
@@ -170,7 +165,7 @@ impl App {
 
     /// `/status`: whether the chat is subscribed, its time and zone, the next send and
     /// section, the last delivery and who subscribed.
-    pub fn status(&self, chat: &ChatContext, _argument: &str, _now: DateTime<Utc>) -> Vec<Reply> {
+    pub fn status(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
                 let document = self.document_for(subscription.as_ref());
@@ -184,7 +179,7 @@ impl App {
     }
 
     /// `/plan`: progress through the text with a bar, and what comes next.
-    pub fn plan(&self, chat: &ChatContext, _argument: &str, _now: DateTime<Utc>) -> Vec<Reply> {
+    pub fn plan(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
                 let document = self.document_for(subscription.as_ref());
@@ -201,7 +196,7 @@ impl App {
 
     /// `/today`: today's excerpt now, without moving the plan. Once today's scheduled
     /// excerpt was sent, that one is shown again; before, the one due today.
-    pub fn today(&self, chat: &ChatContext, _argument: &str, now: DateTime<Utc>) -> Vec<Reply> {
+    pub fn today(&self, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
         let subscription = match self.store().subscription(chat.chat_id) {
             Ok(subscription) => subscription,
             Err(error) => return storage_failed(chat.chat_id, &error),
@@ -437,7 +432,7 @@ mod tests {
         let member = group(false);
         for (replies, what) in [
             (app.subscribe(&member, "08:00", now), "订阅每日学习"),
-            (app.unsubscribe(&member, "", now), "退订每日学习"),
+            (app.unsubscribe(&member), "退订每日学习"),
             (app.set_time(&member, "20:30", now), "修改发送时间"),
             (app.set_timezone(&member, "Europe/Berlin", now), "修改时区"),
         ] {
@@ -446,9 +441,9 @@ mod tests {
         }
         assert_eq!(app.store().subscription(GROUP).unwrap(), None);
         // Reading is for everyone.
-        assert!(text(&app.status(&member, "", now)).contains("未订阅"));
-        assert!(text(&app.plan(&member, "", now)).contains("学习进度 0/21"));
-        assert!(text(&app.today(&member, "", now)).contains("今日学习 · 开场"));
+        assert!(text(&app.status(&member)).contains("未订阅"));
+        assert!(text(&app.plan(&member)).contains("学习进度 0/21"));
+        assert!(text(&app.today(&member, now)).contains("今日学习 · 开场"));
         assert!(text(&app.set_timezone(&member, "", now)).contains("Asia/Shanghai"));
     }
 
@@ -526,7 +521,7 @@ mod tests {
         );
 
         let now = utc("2026-05-03T05:00:00Z");
-        let status = text(&app.status(&group(false), "", now));
+        let status = text(&app.status(&group(false)));
         for part in [
             "每日学习：已订阅",
             "每天 08:00（Asia/Shanghai）",
@@ -537,13 +532,13 @@ mod tests {
         ] {
             assert!(status.contains(part), "{status} lacks {part}");
         }
-        let plan = text(&app.plan(&group(false), "", now));
+        let plan = text(&app.plan(&group(false)));
         assert!(
             plan.contains("学习进度 2/21\n▓▓░░░░░░░░░░░░░░░░░░░"),
             "{plan}"
         );
         // /today repeats today's section and does not move the plan.
-        let today = text(&app.today(&group(false), "", now));
+        let today = text(&app.today(&group(false), now));
         assert!(
             today.starts_with("今日学习 · 第一部分 铸牢政治之魂"),
             "{today}"
@@ -569,7 +564,7 @@ mod tests {
             );
             day += chrono::TimeDelta::days(1);
         }
-        let plan = text(&app.plan(&group(true), "", day));
+        let plan = text(&app.plan(&group(true)));
         assert!(plan.contains("学习进度 1/21（第 2 轮）"), "{plan}");
     }
 
@@ -646,7 +641,7 @@ mod tests {
         // Down until 14:30 local, past the six-hour window.
         let late = utc("2026-05-02T06:30:00Z");
         assert!(tick(&app, late).is_empty());
-        let status = text(&app.status(&group(true), "", late));
+        let status = text(&app.status(&group(true)));
         assert!(status.contains("2026-05-02 未能发送"), "{status}");
         assert!(status.contains("下次发送：2026-05-03 08:00"), "{status}");
         // The plan did not move: the next day brings the same section.
@@ -679,7 +674,7 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        let status = text(&app.status(&group(true), "", at));
+        let status = text(&app.status(&group(true)));
         assert!(
             status.contains("已停用") && status.contains(reason),
             "{status}"
@@ -725,7 +720,7 @@ mod tests {
             chat_id: supergroup,
             ..group(true)
         };
-        assert!(text(&app.plan(&moved, "", at)).contains("学习进度 1/21"));
+        assert!(text(&app.plan(&moved)).contains("学习进度 1/21"));
     }
 
     #[test]

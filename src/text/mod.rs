@@ -142,11 +142,6 @@ impl Section {
         })
     }
 
-    /// The body as one string (paragraphs joined by newlines), for search.
-    pub fn body_text(&self) -> String {
-        self.paragraphs().collect::<Vec<_>>().join("\n")
-    }
-
     /// The heading as a reader sees it: `2.2 用真心化解急难愁盼`, `第二部分 厚植为民之心`.
     pub fn heading(&self) -> String {
         match (self.id.part, self.id.point) {

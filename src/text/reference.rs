@@ -166,27 +166,23 @@ fn resolve_keyword(document: &Document, keyword: &str) -> Resolution {
     if keyword.is_empty() {
         return Resolution::NoMatch(keyword.to_string());
     }
-    let names = |id: SectionId| {
-        let section = document.section(id).expect("ids come from the document");
-        [section.title.as_str(), section.phrase.as_str()]
+    let sections_where = |matches: &dyn Fn(&str) -> bool| -> Vec<SectionId> {
+        document
+            .sections
+            .iter()
+            .filter(|s| {
+                [s.title.as_str(), s.phrase.as_str()]
+                    .into_iter()
+                    .any(matches)
+            })
+            .map(|s| s.id)
+            .collect()
     };
-    let ids: Vec<SectionId> = document.sections.iter().map(|s| s.id).collect();
-    let exact: Vec<SectionId> = ids
-        .iter()
-        .copied()
-        .filter(|id| names(*id).contains(&keyword))
-        .collect();
+    let exact = sections_where(&|name| name == keyword);
     if exact.len() == 1 {
         return Resolution::Found(exact[0]);
     }
-    let matching: Vec<SectionId> = ids
-        .into_iter()
-        .filter(|id| {
-            names(*id)
-                .iter()
-                .any(|name| !name.is_empty() && name.contains(keyword))
-        })
-        .collect();
+    let matching = sections_where(&|name| !name.is_empty() && name.contains(keyword));
     match matching.as_slice() {
         [] => Resolution::NoMatch(keyword.to_string()),
         [one] => Resolution::Found(*one),

@@ -63,29 +63,31 @@ pub fn search(document: &Document, query: &str) -> SearchResults {
         .sections
         .iter()
         .filter_map(|section| {
-            let title = format!("{} {}", section.title, section.phrase);
-            let title = fold(&title, caseless);
-            let paragraphs: Vec<Cow<'_, str>> =
-                section.paragraphs().map(|p| fold(p, caseless)).collect();
+            let names = [
+                fold(&section.title, caseless),
+                fold(&section.phrase, caseless),
+            ];
+            // Each paragraph as written (for the snippet) and as matched.
+            let paragraphs: Vec<(&str, Cow<'_, str>)> = section
+                .paragraphs()
+                .map(|p| (p, fold(p, caseless)))
+                .collect();
             let mut score = 0;
             for term in &terms {
-                let in_title = title.matches(term.as_str()).count();
-                let in_body: usize = paragraphs
-                    .iter()
-                    .map(|p| p.matches(term.as_str()).count())
-                    .sum();
+                let count = |text: &Cow<'_, str>| text.matches(term.as_str()).count();
+                let in_title: usize = names.iter().map(count).sum();
+                let in_body: usize = paragraphs.iter().map(|(_, p)| count(p)).sum();
                 if in_title + in_body == 0 {
                     return None;
                 }
                 score += in_title * TITLE_WEIGHT + in_body;
             }
-            let first = &terms[0];
-            let original: Vec<&str> = section.paragraphs().collect();
+            let first = terms[0].as_str();
             let (before, hit, after) = paragraphs
                 .iter()
-                .position(|p| p.contains(first.as_str()))
-                .map(|i| snippet(original[i], &paragraphs[i], first))
-                .unwrap_or_else(|| (String::new(), String::new(), String::new()));
+                .find(|(_, folded)| folded.contains(first))
+                .map(|(original, folded)| snippet(original, folded, first))
+                .unwrap_or_default();
             Some(SearchHit {
                 id: section.id,
                 score,
