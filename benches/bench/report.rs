@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::bots::command_output;
+use crate::bots::{command_output, kib_field};
 
 /// One measure over several runs.
 #[derive(Debug, Clone, Default)]
@@ -241,13 +241,9 @@ impl Machine {
             .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
             .unwrap_or_else(|| "unknown".into());
         let meminfo = read("/proc/meminfo");
-        let memory = meminfo
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or("unknown".into(), |kib| {
-                format!("{:.1} GiB", kib / 1024.0 / 1024.0)
-            });
+        let memory = kib_field(&meminfo, "MemTotal:").map_or("unknown".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
         let cores = command_output("nproc", &[]).unwrap_or_else(|| "unknown".into());
         let lines = vec![
             ("CPU".to_string(), model),
