@@ -690,6 +690,20 @@ impl FakeTelegram {
             .map(|r| r.body.clone())
             .collect()
     }
+    /// Bodies of successful `sendMessage` calls to `chat_id`, oldest first.
+    pub fn sent_messages_to(&self, chat_id: i64) -> Vec<Value> {
+        self.sent_messages()
+            .into_iter()
+            .filter(|m| m["chat_id"].as_i64() == Some(chat_id))
+            .collect()
+    }
+    /// Texts of successful `sendMessage` calls to `chat_id`, oldest first.
+    pub fn sent_texts_to(&self, chat_id: i64) -> Vec<String> {
+        self.sent_messages_to(chat_id)
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
     /// Current state (after edits) of a message the fake knows about, as a `Message` JSON object.
     pub fn message(&self, chat_id: i64, message_id: i64) -> Option<Value> {
         self.lock()
