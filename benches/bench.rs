@@ -7,6 +7,8 @@
 //! cargo bench --bench bench -- fake         # the fake Bot API's own capacity
 //! cargo bench --bench bench -- lookups      # replies under the limits and lifted
 //! cargo bench --bench bench -- footprint    # start-up time and memory
+//! cargo bench --bench bench -- broadcast    # 10,000 groups due at once, under Telegram's limits
+//! cargo bench --bench bench -- tick         # one scheduler pass over 1,000,000 chats
 //! ```
 //!
 //! Modules:
@@ -15,6 +17,8 @@
 //! - `bots`: the three bots under test (studybot, the aiogram peer, the teloxide floor),
 //!   each a separate process, with their CPU time and memory read from `/proc`;
 //! - `scenarios`: what load each measurement applies;
+//! - `scheduling`: the scheduler tick, the broadcast (against the tests' fake Bot API,
+//!   which enforces Telegram's limits) and the footprint with many subscriptions;
 //! - `report`: medians with min–max, the table and the Markdown file.
 //!
 //! See `benches/README.md` for what each figure means.
@@ -32,7 +36,6 @@ mod scenarios;
 mod scheduling;
 // The tests' fake Bot API enforces Telegram's limits (429 with retry_after): the
 // broadcast runs against it.
-
 #[path = "../tests/support/fake_telegram.rs"]
 mod fake_telegram;
 
@@ -197,7 +200,7 @@ async fn run(args: Args) -> Result<(), String> {
     let started = std::time::Instant::now();
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     // Read before the load starts: the load average says how busy the shared machine was.
-    let machine_before = Machine::describe(&[]);
+    let machine_before = Machine::describe();
     let needs_bots = args.subcommand != Subcommand::Fake;
     let needs_peer = !matches!(args.subcommand, Subcommand::Broadcast | Subcommand::Tick);
     let programs = if needs_bots {
@@ -206,6 +209,7 @@ async fn run(args: Args) -> Result<(), String> {
         None
     };
     let mut results = Results::default();
+    let closed_loop = closed_loop_of(&args, &plan);
 
     if matches!(args.subcommand, Subcommand::All | Subcommand::Fake) {
         for n in 0..plan.runs {
@@ -234,10 +238,6 @@ async fn run(args: Args) -> Result<(), String> {
                 }
             }
         }
-        let closed_loop = match args.subcommand {
-            Subcommand::Footprint => plan.footprint_updates,
-            _ => plan.closed_loop_updates,
-        };
         if matches!(
             args.subcommand,
             Subcommand::All | Subcommand::Lookups | Subcommand::Footprint
@@ -258,13 +258,7 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
 
-    let mut report = build_report(
-        &args,
-        &plan,
-        &results,
-        programs.as_ref(),
-        closed_loop_of(&args, &plan),
-    );
+    let mut report = build_report(&args, &plan, &results, programs.as_ref(), closed_loop);
     if matches!(
         args.subcommand,
         Subcommand::All | Subcommand::Broadcast | Subcommand::Tick
@@ -275,12 +269,8 @@ async fn run(args: Args) -> Result<(), String> {
             .ok_or("studybot was not built")?;
         let runs = plan.runs;
         let (rows, raw, notes) = scheduling_rows(&args, &root, &studybot, runs).await;
-        report.rows.retain(|row| row.verdict != Verdict::Pending);
         report.rows.extend(rows);
         report.raw.extend(raw);
-        report
-            .notes
-            .retain(|note| !note.contains("not measured yet"));
         report.notes.extend(notes);
     }
     println!();
@@ -322,6 +312,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
 }
 
+/// Updates per closed-loop run: fewer when only the footprint is measured.
 fn closed_loop_of(args: &Args, plan: &Plan) -> u64 {
     match args.subcommand {
         Subcommand::Footprint => plan.footprint_updates,
@@ -377,6 +368,27 @@ fn ratio<T>(a: &[Option<T>], b: &[Option<T>], value: impl Fn(&T) -> f64) -> Figu
     )
 }
 
+/// Cells for a figure only studybot has (a ratio, or a scenario only it runs).
+fn only_studybot(figure: &Figure, decimals: usize) -> [String; 3] {
+    [figure.show(decimals), String::new(), String::new()]
+}
+
+/// A measure of every bot: its name, its figure by bot slot, and its decimals.
+type PerBotMeasure<'a> = (&'a str, &'a dyn Fn(usize) -> Figure, usize);
+
+/// The raw lines of a scenario, bot by bot: `{scenario}, {bot} {measure}: {runs}`.
+fn raw_per_bot(raw: &mut Vec<String>, scenario: &str, measures: &[PerBotMeasure]) {
+    for (i, kind) in BotKind::ALL.iter().enumerate() {
+        for (measure, figure, decimals) in measures {
+            raw.push(format!(
+                "{scenario}, {} {measure}: {}",
+                kind.name(),
+                figure(i).runs(*decimals)
+            ));
+        }
+    }
+}
+
 const MB: f64 = 1_000_000.0;
 
 fn build_report(
@@ -390,8 +402,6 @@ fn build_report(
     let cells = |f: &dyn Fn(usize) -> Figure, decimals: usize| -> [String; 3] {
         [0, 1, 2].map(|i| f(i).show(decimals))
     };
-    let only_studybot =
-        |figure: &Figure, decimals: usize| [figure.show(decimals), String::new(), String::new()];
 
     if !results.capacity.is_empty() {
         let rate = Figure::new(
@@ -486,22 +496,16 @@ fn build_report(
             )
             .target("≤ 0.5", Verdict::at_most(&cpu_ratio, 0.5)),
         );
+        raw_per_bot(
+            &mut report.raw,
+            "under limits",
+            &[
+                ("p50 ms", &p50, 3),
+                ("p99 ms", &p99, 3),
+                ("CPU/update µs", &cpu, 1),
+            ],
+        );
         for (i, kind) in BotKind::ALL.iter().enumerate() {
-            report.raw.push(format!(
-                "under limits, {} p50 ms: {}",
-                kind.name(),
-                p50(i).runs(3)
-            ));
-            report.raw.push(format!(
-                "under limits, {} p99 ms: {}",
-                kind.name(),
-                p99(i).runs(3)
-            ));
-            report.raw.push(format!(
-                "under limits, {} CPU/update µs: {}",
-                kind.name(),
-                cpu(i).runs(1)
-            ));
             let unanswered: usize = under[i].iter().flatten().map(|r| r.unanswered).sum();
             if unanswered > 0 {
                 report.notes.push(format!(
@@ -564,18 +568,11 @@ fn build_report(
             "fake Bot API's CPU per update, µs",
             cells(&fake_cpu, 0),
         ));
-        for (i, kind) in BotKind::ALL.iter().enumerate() {
-            report.raw.push(format!(
-                "lifted, {} replies/s: {}",
-                kind.name(),
-                rate(i).runs(0)
-            ));
-            report.raw.push(format!(
-                "lifted, {} CPU/update µs: {}",
-                kind.name(),
-                cpu(i).runs(1)
-            ));
-        }
+        raw_per_bot(
+            &mut report.raw,
+            "lifted",
+            &[("replies/s", &rate, 0), ("CPU/update µs", &cpu, 1)],
+        );
     }
 
     if lifted.iter().any(|runs| !runs.is_empty()) {
@@ -611,57 +608,17 @@ fn build_report(
             )
             .target("studybot ≤ 200 ms", Verdict::at_most(&first_poll(0), 200.0)),
         );
-        report.rows.push(
-            Row::new(
-                scenario,
-                "RSS at idle with 100,000 subscribed chats in the store",
-                ["not yet measured".into(), String::new(), String::new()],
-            )
-            .target("studybot ≤ 30 MB", Verdict::Pending),
+        raw_per_bot(
+            &mut report.raw,
+            scenario,
+            &[
+                ("idle RSS MB", &idle, 1),
+                ("RSS after load MB", &after, 1),
+                ("start → first getUpdates ms", &first_poll, 0),
+            ],
         );
-        for (i, kind) in BotKind::ALL.iter().enumerate() {
-            report.raw.push(format!(
-                "footprint, {} idle RSS MB: {}",
-                kind.name(),
-                idle(i).runs(1)
-            ));
-            report.raw.push(format!(
-                "footprint, {} RSS after load MB: {}",
-                kind.name(),
-                after(i).runs(1)
-            ));
-            report.raw.push(format!(
-                "footprint, {} start → first getUpdates ms: {}",
-                kind.name(),
-                first_poll(i).runs(0)
-            ));
-        }
     }
 
-    if args.subcommand == Subcommand::All {
-        report.rows.push(
-            Row::new(
-                "broadcast (10,000 groups due at once, Telegram's limits in the fake)",
-                "achieved ÷ allowed rate, 429s, duplicates, misses, wall time",
-                ["not yet measured".into(), String::new(), String::new()],
-            )
-            .target(
-                "≥ 0.97 of the allowed rate, evenly paced, 0 duplicates",
-                Verdict::Pending,
-            ),
-        );
-        report.rows.push(
-            Row::new(
-                "scheduler tick (1,000,000 chats, 1,000 due)",
-                "time and memory of one tick",
-                ["not yet measured".into(), String::new(), String::new()],
-            )
-            .target("≤ 50 ms", Verdict::Pending),
-        );
-        report.notes.push(
-            "broadcast, scheduler tick and the 100,000-chat footprint are not measured yet: they will be added as the subcommands `broadcast` and `tick` and a seeded store for `footprint`".into(),
-        );
-    }
     if let Some(Err(reason)) = programs.map(|p| &p.peer) {
         report.notes.push(format!("the peer was not run: {reason}"));
     }
@@ -731,8 +688,6 @@ async fn scheduling_rows(
     let mut rows = Vec::new();
     let mut raw = Vec::new();
     let mut notes = Vec::new();
-    let only =
-        |figure: &Figure, decimals: usize| [figure.show(decimals), String::new(), String::new()];
     if matches!(args.subcommand, Subcommand::All | Subcommand::Tick) {
         let (mut big, mut small, mut memory) = (Vec::new(), Vec::new(), Vec::new());
         for n in 0..runs {
@@ -755,27 +710,27 @@ async fn scheduling_rows(
             Row::new(
                 scenario,
                 "decision pass with 1,000,000 subscribed, ms",
-                only(&big, 1),
+                only_studybot(&big, 1),
             )
             .target("≤ 50 ms", Verdict::at_most(&big, 50.0)),
         );
         rows.push(Row::new(
             scenario,
             "decision pass with 10,000 subscribed, ms",
-            only(&small, 1),
+            only_studybot(&small, 1),
         ));
         rows.push(
             Row::new(
                 scenario,
                 "cost ratio, 1,000,000 ÷ 10,000 subscribed",
-                only(&ratio, 2),
+                only_studybot(&ratio, 2),
             )
             .target("≈ 1 (follows the due count)", Verdict::at_most(&ratio, 2.0)),
         );
         rows.push(Row::new(
             scenario,
             "memory growth during the pass, MB",
-            only(&memory, 1),
+            only_studybot(&memory, 1),
         ));
         raw.push(format!("tick 1,000,000 ms: {}", big.runs(1)));
         raw.push(format!("tick 10,000 ms: {}", small.runs(1)));
@@ -792,7 +747,7 @@ async fn scheduling_rows(
             Row::new(
                 "footprint",
                 "RSS at idle with 100,000 subscribed chats, MB",
-                only(&idle, 1),
+                only_studybot(&idle, 1),
             )
             .target("studybot ≤ 30 MB", Verdict::at_most(&idle, 30.0)),
         );
@@ -832,27 +787,35 @@ async fn scheduling_rows(
         let [ratio, too_many, duplicates, misses, wall, uneven] =
             [ratio, too_many, duplicates, misses, wall, uneven].map(Figure::new);
         rows.push(
-            Row::new(&scenario, "achieved ÷ allowed rate", only(&ratio, 3))
-                .target("≥ 0.97", Verdict::at_least(&ratio, 0.97)),
+            Row::new(
+                &scenario,
+                "achieved ÷ allowed rate",
+                only_studybot(&ratio, 3),
+            )
+            .target("≥ 0.97", Verdict::at_least(&ratio, 0.97)),
         );
         rows.push(
-            Row::new(&scenario, "429 answers received", only(&too_many, 0))
-                .target("0", Verdict::at_most(&too_many, 0.0)),
+            Row::new(
+                &scenario,
+                "429 answers received",
+                only_studybot(&too_many, 0),
+            )
+            .target("0", Verdict::at_most(&too_many, 0.0)),
         );
         rows.push(
-            Row::new(&scenario, "duplicates", only(&duplicates, 0))
+            Row::new(&scenario, "duplicates", only_studybot(&duplicates, 0))
                 .target("0", Verdict::at_most(&duplicates, 0.0)),
         );
         rows.push(
-            Row::new(&scenario, "misses", only(&misses, 0))
+            Row::new(&scenario, "misses", only_studybot(&misses, 0))
                 .target("0", Verdict::at_most(&misses, 0.0)),
         );
-        rows.push(Row::new(&scenario, "wall time, s", only(&wall, 1)));
+        rows.push(Row::new(&scenario, "wall time, s", only_studybot(&wall, 1)));
         rows.push(
             Row::new(
                 &scenario,
                 "unevenness (CV of messages per second)",
-                only(&uneven, 3),
+                only_studybot(&uneven, 3),
             )
             .target("evenly paced (≤ 0.05)", Verdict::at_most(&uneven, 0.05)),
         );

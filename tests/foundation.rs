@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
@@ -11,7 +11,7 @@ use studybot::config::Config;
 use studybot::library::Library;
 use studybot::store::{Store, SyncOutcome};
 use studybot::text::Document;
-use support::run_studybot;
+use support::{root, run_studybot};
 
 const BOILERPLATE: &[&str] = &[
     "目录/提纲",
@@ -24,10 +24,6 @@ const BOILERPLATE: &[&str] = &[
     "收藏《",
     "……",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn seed() -> Option<String> {
     let dir = root().join("../shared/seeds");

@@ -3,7 +3,14 @@
 
 mod support;
 
-use support::console;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use serde_json::Value;
+use studybot::store::Store;
+
+use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use support::{BotProcess, Workspace, console};
 
 #[test]
 fn a_two_question_quiz_then_the_score() {
@@ -79,15 +86,6 @@ fn a_second_quiz_waits_for_the_first() {
     );
 }
 
-use std::time::Duration;
-
-use chrono::{TimeDelta, Utc};
-use serde_json::Value;
-use studybot::store::Store;
-
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace};
-
 const QUIZ_CONFIG: &str = "[quiz]\nopen_period = 5\n";
 
 fn polls(tg: &FakeTelegram) -> Vec<(Value, String)> {
@@ -109,14 +107,6 @@ fn polls(tg: &FakeTelegram) -> Vec<(Value, String)> {
         .collect()
 }
 
-fn texts_to(tg: &FakeTelegram, chat_id: i64) -> Vec<String> {
-    tg.sent_messages()
-        .into_iter()
-        .filter(|m| m["chat_id"].as_i64() == Some(chat_id))
-        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
 fn correct(poll: &Value) -> u64 {
     poll["correct_option_id"].as_u64().unwrap()
 }
@@ -130,7 +120,7 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Waits for the quiz results in `chat_id` and returns them.
 async fn results_in(tg: &FakeTelegram, chat_id: i64, bot: &BotProcess) -> String {
     let finished = |tg: &FakeTelegram| {
-        texts_to(tg, chat_id)
+        tg.sent_texts_to(chat_id)
             .into_iter()
             .find(|t| t.contains("测验结束"))
     };
@@ -162,10 +152,10 @@ async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
     );
     tg.send_text(&group, &bob, "/quiz");
     assert!(
-        tg.wait_until(|_| texts_to(&tg, -800).len() >= 2, WAIT)
+        tg.wait_until(|_| tg.sent_texts_to(-800).len() >= 2, WAIT)
             .await
     );
-    let texts = texts_to(&tg, -800);
+    let texts = tg.sent_texts_to(-800);
     assert!(
         texts[0].contains("共 3 题") && texts[0].contains("对全群可见"),
         "{}",
@@ -198,15 +188,7 @@ async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
     );
     let (third, third_id) = polls(&tg)[2].clone();
     tg.answer_poll(&third_id, &ann, vec![wrong(&third)]);
-    assert!(
-        tg.wait_until(
-            |_| texts_to(&tg, -800).iter().any(|t| t.contains("测验结束")),
-            WAIT
-        )
-        .await,
-        "{}",
-        bot.log()
-    );
+    let results = results_in(&tg, -800, &bot).await;
 
     for (poll, _) in polls(&tg) {
         assert_eq!(poll["type"], "quiz");
@@ -215,10 +197,6 @@ async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
         assert!(poll["explanation"].as_str().unwrap().contains("/section"));
         assert!(poll["correct_option_id"].is_u64());
     }
-    let results = texts_to(&tg, -800)
-        .into_iter()
-        .find(|t| t.contains("测验结束"))
-        .unwrap();
     let ann_at = results.find("Ann").expect("Ann ranked");
     let bob_at = results.find("Bob").expect("Bob ranked");
     assert!(
@@ -236,10 +214,10 @@ async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
 
     tg.send_text(&group, &cat, "/top");
     assert!(
-        tg.wait_until(|_| texts_to(&tg, -800).len() >= 4, WAIT)
+        tg.wait_until(|_| tg.sent_texts_to(-800).len() >= 4, WAIT)
             .await
     );
-    let top = texts_to(&tg, -800).pop().unwrap();
+    let top = tg.sent_texts_to(-800).pop().unwrap();
     assert!(
         top.find("Ann").unwrap() < top.find("Bob").unwrap()
             && !top.contains("Cat")

@@ -772,6 +772,9 @@ fn fuzz_the_data_file() {
     });
 }
 
+/// The metadata and opening of the generated documents below.
+const BIG_DOCUMENT_HEAD: &str = "---\nid: big\ntitle: 大\n---\n# 0 开场 [full]\n话。\n";
+
 /// Documents with more parts or points than a `u8` counts, in order: the parser must
 /// refuse them, not overflow.
 #[test]
@@ -786,7 +789,7 @@ fn fuzz_generated_documents() {
         budget::GENERATED_DOCUMENTS,
         strategy,
         |(parts, points)| {
-            let mut source = String::from("---\nid: big\ntitle: 大\n---\n# 0 开场 [full]\n话。\n");
+            let mut source = BIG_DOCUMENT_HEAD.to_string();
             for part in 1..=parts {
                 source.push_str(&format!("# {part} 原则{part} | 短语 [title]\n"));
                 for point in 1..=points {
@@ -918,7 +921,7 @@ fn fuzz_callback_data() {
 /// builds); now the next part is expected and anything past 255 is refused.
 #[test]
 fn regression_a_part_with_255_points() {
-    let mut source = String::from("---\nid: big\ntitle: 大\n---\n# 0 开场 [full]\n话。\n");
+    let mut source = BIG_DOCUMENT_HEAD.to_string();
     source.push_str("# 1 原则 | 短语 [title]\n");
     for point in 1..=255 {
         source.push_str(&format!("## 1.{point} 要点 [title]\n"));
@@ -927,7 +930,7 @@ fn regression_a_part_with_255_points() {
     let document = parse_document("big.md", &source).unwrap();
     assert_eq!(document.sections.len(), 258);
 
-    let mut last = String::from("---\nid: big\ntitle: 大\n---\n# 0 开场 [full]\n话。\n");
+    let mut last = BIG_DOCUMENT_HEAD.to_string();
     for part in 1..=255 {
         last.push_str(&format!("# {part} 原则 | 短语 [title]\n"));
     }
@@ -952,25 +955,16 @@ fn regression_a_part_with_255_points() {
 fn regression_whole_file_errors_name_a_line() {
     let shipped = std::fs::read_to_string(speech_path()).unwrap();
     let opening = 1 + shipped.lines().position(|l| l.trim() == "---").unwrap();
+    let without = |prefix: &str| {
+        shipped
+            .lines()
+            .filter(|l| !l.starts_with(prefix))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let cases = [
-        (
-            shipped
-                .lines()
-                .filter(|l| !l.starts_with("id:"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            opening,
-            "metadata lacks \"id: …\"",
-        ),
-        (
-            shipped
-                .lines()
-                .filter(|l| !l.starts_with("title:"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            opening,
-            "metadata lacks \"title: …\"",
-        ),
+        (without("id:"), opening, "metadata lacks \"id: …\""),
+        (without("title:"), opening, "metadata lacks \"title: …\""),
         ("---\nid: x\n".to_string(), 1, "never closed"),
         ("".to_string(), 1, "no metadata block"),
         (

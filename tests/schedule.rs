@@ -105,12 +105,22 @@ fn excerpts(tg: &FakeTelegram) -> HashMap<i64, Vec<String>> {
     by_chat
 }
 
-fn replies_to(tg: &FakeTelegram, chat_id: i64) -> Vec<String> {
-    tg.sent_messages()
-        .into_iter()
-        .filter(|m| m["chat_id"].as_i64() == Some(chat_id))
-        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
-        .collect()
+/// Subscribes `chats` at 08:00 Asia/Shanghai in the workspace's store, made at `now`;
+/// returns when they are next due.
+fn subscribe(
+    workspace: &Workspace,
+    chats: impl IntoIterator<Item = i64>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let store = Store::open(&workspace.db()).unwrap();
+    let mut due = None;
+    for chat_id in chats {
+        let subscription = support::shanghai_subscription(chat_id, now);
+        due = Some(subscription.next_due);
+        store.subscribe(subscription, None, now).unwrap();
+    }
+    store.flush().unwrap();
+    due.expect("at least one chat")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,12 +137,12 @@ async fn group_subscription_end_to_end() {
     tg.send_text(&group, &member, "/subscribe 08:00");
     tg.send_text(&group, &admin, "/subscribe 08:00");
     assert!(
-        tg.wait_until(|_| replies_to(&tg, -600).len() >= 2, WAIT)
+        tg.wait_until(|_| tg.sent_texts_to(-600).len() >= 2, WAIT)
             .await,
         "{}",
         bot.log()
     );
-    let replies = replies_to(&tg, -600);
+    let replies = tg.sent_texts_to(-600);
     assert!(
         replies[0].contains("只有群管理员"),
         "non-admin refused: {}",
@@ -196,12 +206,12 @@ async fn group_subscription_end_to_end() {
     tg.send_text(&group, &member, "/plan");
     tg.send_text(&group, &member, "/status");
     assert!(
-        tg.wait_until(|_| replies_to(&tg, -600).len() >= 2, WAIT)
+        tg.wait_until(|_| tg.sent_texts_to(-600).len() >= 2, WAIT)
             .await,
         "{}",
         bot.log()
     );
-    let replies = replies_to(&tg, -600).join("\n");
+    let replies = tg.sent_texts_to(-600).join("\n");
     assert!(replies.contains("2/21"), "{replies}");
     assert!(replies.contains("1.1"), "next section named: {replies}");
     assert!(bot.terminate(WAIT).await.success());
@@ -239,14 +249,7 @@ async fn a_migrated_group_gets_its_excerpt_at_the_new_id() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::new("");
     let now = Utc::now();
-    let next_due = {
-        let store = Store::open(&workspace.db()).unwrap();
-        let subscription = support::shanghai_subscription(-700, now);
-        let next_due = subscription.next_due;
-        store.subscribe(subscription, None, now).unwrap();
-        store.flush().unwrap();
-        next_due
-    };
+    let next_due = subscribe(&workspace, [-700], now);
     tg.migrate(-700, -1000700);
     tick(&workspace, &tg.api_url(), next_due + TimeDelta::seconds(30)).await;
     let delivered = excerpts(&tg);
@@ -283,17 +286,7 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
         "global_per_second = 2000\nglobal_burst = 50\ngroup_per_minute = 100\ngroup_burst = 3",
     );
     let now = Utc::now();
-    let next_due = {
-        let store = Store::open(&workspace.db()).unwrap();
-        let mut due = None;
-        for i in 0..chats {
-            let subscription = support::shanghai_subscription(-1_000_000 - i, now);
-            due = Some(subscription.next_due);
-            store.subscribe(subscription, None, now).unwrap();
-        }
-        store.flush().unwrap();
-        due.unwrap()
-    };
+    let next_due = subscribe(&workspace, (0..chats).map(|i| -1_000_000 - i), now);
     let at = (next_due + TimeDelta::seconds(30)).to_rfc3339();
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let mut in_flight_bound = 0;
@@ -358,17 +351,7 @@ async fn deliveries_complete_when_30_percent_of_calls_fail() {
         "[telegram]\npoll_timeout_seconds = 1\nrequest_timeout_seconds = 2\n",
     );
     let now = Utc::now();
-    let next_due = {
-        let store = Store::open(&workspace.db()).unwrap();
-        let mut due = None;
-        for i in 0..100 {
-            let subscription = support::shanghai_subscription(-3_000_000 - i, now);
-            due = Some(subscription.next_due);
-            store.subscribe(subscription, None, now).unwrap();
-        }
-        store.flush().unwrap();
-        due.unwrap()
-    };
+    let next_due = subscribe(&workspace, (0..100).map(|i| -3_000_000 - i), now);
     tg.set_fault_kinds(&[FaultKind::Status500, FaultKind::Drop, FaultKind::Delay]);
     tg.set_fault_delay(Duration::from_secs(3));
     tg.set_fault_rate(0.3);

@@ -5,7 +5,6 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde_json::Value;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
 use studybot::config::Config;
@@ -35,14 +34,6 @@ fn expected_html(input: &str, kind: ChatKind) -> Vec<String> {
         .iter()
         .flat_map(|reply| reply.split(MESSAGE_LIMIT))
         .map(|reply| reply.html())
-        .collect()
-}
-
-fn messages_to(tg: &FakeTelegram, chat_id: i64) -> Vec<Value> {
-    tg.requests_for("sendMessage")
-        .into_iter()
-        .filter(|r| r.ok() && r.body["chat_id"].as_i64() == Some(chat_id))
-        .map(|r| r.body)
         .collect()
 }
 
@@ -96,20 +87,17 @@ async fn commands_answer_in_private_and_group_chats_with_console_wording() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let private_texts: Vec<String> = messages_to(&tg, 42)
-        .iter()
-        .map(|m| m["text"].as_str().unwrap().to_string())
-        .collect();
+    let private_texts = tg.sent_texts_to(42);
     let expected: Vec<String> = inputs
         .iter()
         .flat_map(|input| expected_html(input, ChatKind::Private))
         .collect();
     assert_eq!(private_texts, expected);
-    for message in messages_to(&tg, 42) {
+    for message in tg.sent_messages_to(42) {
         assert_eq!(message["parse_mode"], "HTML");
     }
 
-    let group_messages = messages_to(&tg, -100);
+    let group_messages = tg.sent_messages_to(-100);
     assert_eq!(
         group_messages.len(),
         2,
@@ -126,7 +114,7 @@ async fn commands_answer_in_private_and_group_chats_with_console_wording() {
         .map(|b| b["callback_data"].as_str().unwrap())
         .collect();
     assert_eq!(buttons, vec!["s:xzsj:2", "o:xzsj", "s:xzsj:2.2"]);
-    let supergroup_messages = messages_to(&tg, -1001234);
+    let supergroup_messages = tg.sent_messages_to(-1001234);
     assert!(
         supergroup_messages[0]["text"]
             .as_str()
@@ -227,7 +215,7 @@ async fn a_429_pauses_then_the_reply_is_sent_once() {
         sends[1].at.duration_since(sends[0].at) >= Duration::from_millis(950),
         "waited retry_after"
     );
-    assert_eq!(messages_to(&tg, 8).len(), 1);
+    assert_eq!(tg.sent_messages_to(8).len(), 1);
     assert!(bot.terminate(WAIT).await.success());
 }
 
@@ -246,7 +234,7 @@ async fn removed_and_migrated_chats_are_recorded() {
     tg.migrate(-400, -1000400);
     tg.send_text(&migrating, &ann, "/section 1");
     assert!(
-        tg.wait_until(|_| !messages_to(&tg, -1000400).is_empty(), WAIT)
+        tg.wait_until(|_| !tg.sent_messages_to(-1000400).is_empty(), WAIT)
             .await,
         "{}",
         bot.log()
@@ -436,10 +424,7 @@ async fn replies_complete_when_30_percent_of_calls_fail() {
     }
     let everything_answered = |tg: &FakeTelegram| {
         (0..20).all(|chat| {
-            let texts: Vec<String> = messages_to(tg, 20_000 + chat)
-                .iter()
-                .map(|m| m["text"].as_str().unwrap().to_string())
-                .collect();
+            let texts = tg.sent_texts_to(20_000 + chat);
             texts.iter().any(|t| t.starts_with("<b>2.2"))
                 && texts.iter().any(|t| t.starts_with("<b>3.1"))
         })
@@ -480,12 +465,12 @@ async fn hostile_members_change_nothing_and_floods_stay_in_their_chat() {
         tg.send_text(&group, &member, command);
     }
     assert!(
-        tg.wait_until(|_| messages_to(&tg, -4_000).len() >= 5, WAIT)
+        tg.wait_until(|_| tg.sent_messages_to(-4_000).len() >= 5, WAIT)
             .await,
         "{}",
         bot.log()
     );
-    for reply in messages_to(&tg, -4_000) {
+    for reply in tg.sent_messages_to(-4_000) {
         let text = reply["text"].as_str().unwrap();
         assert!(text.contains("管理员"), "a refusal that says why: {text}");
     }
@@ -504,7 +489,7 @@ async fn hostile_members_change_nothing_and_floods_stay_in_their_chat() {
     tg.send_text(&quiet, &quiet_user, "/section 2.2");
     assert!(
         tg.wait_until(
-            |_| !messages_to(&tg, 4_200).is_empty(),
+            |_| !tg.sent_messages_to(4_200).is_empty(),
             Duration::from_secs(3)
         )
         .await,
@@ -575,32 +560,17 @@ async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
     // Telegram requires an HTTPS public URL; a reverse proxy forwards to the plain listener.
     let url = format!("https://127.0.0.1:{port}/hook");
     let listen = format!("127.0.0.1:{port}");
-    let mut bot = {
-        // The secret comes from the environment, like the token.
-        let log = std::fs::File::create(workspace.log()).unwrap();
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_studybot"))
-            .args([
-                "--config",
-                workspace.config().to_str().unwrap(),
-                "run",
-                "--webhook",
-                &url,
-                "--listen",
-                &listen,
-            ])
-            .env("TELOXIDE_TOKEN", support::TOKEN)
-            .env("TELOXIDE_API_URL", tg.api_url())
-            .env("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")
-            .env("RUST_LOG", "info")
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap()
-    };
+    // The secret comes from the environment, like the token.
+    let mut bot = BotProcess::start_with_env(
+        &workspace,
+        &tg.api_url(),
+        &["run", "--webhook", &url, "--listen", &listen],
+        &[("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")],
+    );
     assert!(
         tg.wait_for_requests("setWebhook", 1, WAIT).await,
         "{}",
-        support::read_log(&workspace.log())
+        bot.log()
     );
     let set = tg.requests_for("setWebhook");
     assert_eq!(
@@ -608,7 +578,7 @@ async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
         Some(url.as_str()),
         "{:?}\n{}",
         set.iter().map(|r| (&r.body, r.status)).collect::<Vec<_>>(),
-        support::read_log(&workspace.log())
+        bot.log()
     );
 
     let update = serde_json::json!({
@@ -630,30 +600,26 @@ async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
     let accepted = post_update(port, Some("s3cret-token"), &update).await;
     assert!(accepted.contains(" 200"), "{accepted}");
     assert!(
-        tg.wait_until(|_| !messages_to(&tg, 77).is_empty(), WAIT)
+        tg.wait_until(|_| !tg.sent_messages_to(77).is_empty(), WAIT)
             .await,
         "{}",
-        support::read_log(&workspace.log())
+        bot.log()
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        messages_to(&tg, 77).len(),
+        tg.sent_messages_to(77).len(),
         1,
         "only the update with the right secret is answered"
     );
     assert_eq!(
-        messages_to(&tg, 77)[0]["text"].as_str().unwrap(),
+        tg.sent_messages_to(77)[0]["text"].as_str().unwrap(),
         expected_html("/section 2.2", ChatKind::Private)[0]
     );
 
-    let pid = bot.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    let status = tokio::time::timeout(WAIT, bot.wait())
+    bot.signal("INT");
+    let status = tokio::time::timeout(WAIT, bot.child.wait())
         .await
         .expect("exits after SIGINT")
         .unwrap();
-    assert!(status.success(), "{}", support::read_log(&workspace.log()));
+    assert!(status.success(), "{}", bot.log());
 }

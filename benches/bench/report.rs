@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::bots::command_output;
+use crate::bots::{command_output, kib_field};
 
 /// One measure over several runs.
 #[derive(Debug, Clone, Default)]
@@ -69,8 +69,6 @@ pub enum Verdict {
     Missed,
     /// No target for this row, or nothing to judge.
     None,
-    /// Not measured yet (waits for a feature).
-    Pending,
 }
 
 impl Verdict {
@@ -97,7 +95,6 @@ impl Verdict {
             Self::Met => "met",
             Self::Missed => "**missed**",
             Self::None => "",
-            Self::Pending => "pending",
         }
     }
 }
@@ -135,6 +132,19 @@ impl Row {
         self.verdict = verdict;
         self
     }
+
+    /// The row's cells in [`HEADERS`] order.
+    fn columns(&self) -> [&str; 7] {
+        [
+            &self.scenario,
+            &self.measure,
+            &self.cells[0],
+            &self.cells[1],
+            &self.cells[2],
+            &self.target,
+            self.verdict.show(),
+        ]
+    }
 }
 
 /// Everything a run produced, for the table and the file.
@@ -166,16 +176,7 @@ impl Report {
         let mut out = format!("| {} |\n", HEADERS.join(" | "));
         out.push_str(&format!("|{}\n", " --- |".repeat(HEADERS.len())));
         for row in &self.rows {
-            let cells = [
-                row.scenario.as_str(),
-                row.measure.as_str(),
-                row.cells[0].as_str(),
-                row.cells[1].as_str(),
-                row.cells[2].as_str(),
-                row.target.as_str(),
-                row.verdict.show(),
-            ];
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+            out.push_str(&format!("| {} |\n", row.columns().join(" | ")));
         }
         out
     }
@@ -185,17 +186,8 @@ impl Report {
         let rows: Vec<[String; 7]> = self
             .rows
             .iter()
-            .map(|row| {
-                [
-                    row.scenario.clone(),
-                    row.measure.clone(),
-                    row.cells[0].clone(),
-                    row.cells[1].clone(),
-                    row.cells[2].clone(),
-                    row.target.clone(),
-                    row.verdict.show().replace('*', ""),
-                ]
-            })
+            // The terminal shows a missed verdict without its Markdown emphasis.
+            .map(|row| row.columns().map(|cell| cell.replace('*', "")))
             .collect();
         let width = |i: usize| {
             rows.iter()
@@ -240,7 +232,7 @@ pub struct Machine {
 
 impl Machine {
     /// Reads `/proc` and asks the tools for their versions.
-    pub fn describe(extra: &[(String, String)]) -> Self {
+    pub fn describe() -> Self {
         let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
         let cpuinfo = read("/proc/cpuinfo");
         let model = cpuinfo
@@ -249,15 +241,11 @@ impl Machine {
             .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
             .unwrap_or_else(|| "unknown".into());
         let meminfo = read("/proc/meminfo");
-        let memory = meminfo
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or("unknown".into(), |kib| {
-                format!("{:.1} GiB", kib / 1024.0 / 1024.0)
-            });
+        let memory = kib_field(&meminfo, "MemTotal:").map_or("unknown".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
         let cores = command_output("nproc", &[]).unwrap_or_else(|| "unknown".into());
-        let mut lines = vec![
+        let lines = vec![
             ("CPU".to_string(), model),
             ("cores (nproc)".into(), cores),
             ("memory (MemTotal)".into(), memory),
@@ -278,7 +266,6 @@ impl Machine {
                 command_output("rustc", &["--version"]).unwrap_or_default(),
             ),
         ];
-        lines.extend_from_slice(extra);
         Self { lines }
     }
 }

@@ -2,7 +2,7 @@
 //! (open loop), replies with the limiter lifted (closed loop), and the footprint.
 //!
 //! Each scenario starts a fresh fake and a fresh bot process, so runs do not share
-//! state. Broadcast and scheduler-tick scenarios plug in here once subscriptions land.
+//! state. The broadcast and scheduler-tick scenarios are in `scheduling`.
 
 use std::time::{Duration, Instant};
 
@@ -10,10 +10,9 @@ use axum::body::Bytes;
 use http_body_util::BodyExt;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-
-use crate::bots::{BotKind, BotProcess, Limits, Programs, threads_cpu};
 use serde_json::json;
 
+use crate::bots::{BotKind, BotProcess, Limits, Programs, threads_cpu};
 use crate::fake_api::{FakeBotApi, Inputs, TOKEN};
 
 /// The name of the fake Bot API's runtime threads (its CPU time is read by this name).

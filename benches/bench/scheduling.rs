@@ -12,10 +12,9 @@ use studybot::library::Library;
 use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::Store;
 
+use crate::bots::kib_field;
+use crate::fake_api::TOKEN;
 use crate::fake_telegram::FakeTelegram;
-
-/// A realistic token shape (the fake accepts any).
-const TOKEN: &str = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1x";
 
 /// Subscribes `total` chats in a fresh sled store at `path`: `due` of them at 08:00
 /// Asia/Shanghai, the rest spread over the following minutes of the day. Returns the
@@ -108,28 +107,18 @@ pub async fn broadcast(root: &Path, studybot: &Path, groups: usize, global: u32)
     let due_at = seed(&db, groups, groups, true);
     let tg = FakeTelegram::start().await;
     tg.enforce_limits(1, 20, global);
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database = \"{}\"\ndata_dir = \"{}\"\n\n[telegram.limits]\nglobal_per_second = {global}\n",
-            db.display(),
-            root.join("data").display()
-        ),
-    )
-    .expect("write the config");
+    let config = write_config(
+        dir.path(),
+        root,
+        &format!("\n[telegram.limits]\nglobal_per_second = {global}\n"),
+    );
     let started = Instant::now();
-    let status = tokio::process::Command::new(studybot)
-        .arg("--config")
-        .arg(&config)
+    let status = studybot_command(studybot, &config, &tg)
         .args([
             "tick",
             "--now",
             &(due_at + TimeDelta::seconds(30)).to_rfc3339(),
         ])
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", tg.api_url())
-        .env("RUST_LOG", "error")
         .status()
         .await
         .expect("run studybot tick");
@@ -182,23 +171,9 @@ pub async fn footprint_with_subscriptions(root: &Path, studybot: &Path, chats: u
     let db = dir.path().join("db");
     seed(&db, chats, 0, false);
     let tg = FakeTelegram::start().await;
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database = \"{}\"\ndata_dir = \"{}\"\n",
-            db.display(),
-            root.join("data").display()
-        ),
-    )
-    .expect("write the config");
-    let mut child = tokio::process::Command::new(studybot)
-        .arg("--config")
-        .arg(&config)
+    let config = write_config(dir.path(), root, "");
+    let mut child = studybot_command(studybot, &config, &tg)
         .arg("run")
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", tg.api_url())
-        .env("RUST_LOG", "error")
         .kill_on_drop(true)
         .spawn()
         .expect("start studybot");
@@ -217,26 +192,45 @@ pub async fn footprint_with_subscriptions(root: &Path, studybot: &Path, chats: u
     rss
 }
 
+/// Writes the config of a run on the store `dir/db` (`extra` appended) and returns its path.
+fn write_config(dir: &Path, root: &Path, extra: &str) -> PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = \"{}\"\ndata_dir = \"{}\"\n{extra}",
+            dir.join("db").display(),
+            root.join("data").display()
+        ),
+    )
+    .expect("write the config");
+    config
+}
+
+/// `studybot --config <config>` pointed at the fake, logging errors only.
+fn studybot_command(studybot: &Path, config: &Path, tg: &FakeTelegram) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(studybot);
+    command
+        .arg("--config")
+        .arg(config)
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", tg.api_url())
+        .env("RUST_LOG", "error");
+    command
+}
+
 fn rss_mb() -> f64 {
-    read_rss(Path::new("/proc/self/status"))
+    read_rss("self")
 }
 
 fn process_rss_mb(pid: u32) -> f64 {
-    read_rss(&PathBuf::from(format!("/proc/{pid}/status")))
+    read_rss(&pid.to_string())
 }
 
-fn read_rss(path: &Path) -> f64 {
-    std::fs::read_to_string(path)
+/// `VmRSS` of `/proc/<process>/status` in MiB (0 when it cannot be read).
+fn read_rss(process: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix("VmRSS:")?
-                    .trim()
-                    .strip_suffix("kB")?
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-            })
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+        .and_then(|status| kib_field(&status, "VmRSS:"))
+        .map_or(0.0, |kib| kib as f64 / 1024.0)
 }

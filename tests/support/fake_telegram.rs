@@ -21,7 +21,7 @@
 //! * `parse_mode=HTML` is parsed like tdlib (same error texts, `can't parse entities: ...`), and the
 //!   returned `Message` carries the stripped text plus `entities` (UTF-16 offsets). A bare `&` that
 //!   does not start `&lt; &gt; &amp; &quot;` or `&#N;` is rejected - stricter than Telegram, which
-//!   keeps it literally; see [`FakeTelegram::set_strict_html_entities`]. Markdown is not validated.
+//!   keeps it literally, so that a bot that forgets to escape is caught. Markdown is not validated.
 //! * `editMessageText` without `reply_markup` removes the inline keyboard, like Telegram.
 //! * `getUpdates`: `offset` confirms (forgets) updates below it, a negative offset keeps the last
 //!   `-offset` ones, `timeout` long-polls, `limit` caps the batch. A new `getUpdates` terminates a
@@ -75,8 +75,6 @@ pub struct Recorded {
     pub body: Value,
     /// When the request arrived.
     pub at: Instant,
-    /// The bot token from the URL.
-    pub token: String,
     /// HTTP status answered (200 ok, 4xx/5xx error, 0 = connection dropped by fault injection).
     pub status: u16,
 }
@@ -120,16 +118,6 @@ impl FakeUser {
             language_code: None,
             is_bot: false,
         }
-    }
-    /// Builder: set `@username` (without `@`).
-    pub fn username(mut self, u: &str) -> Self {
-        self.username = Some(u.into());
-        self
-    }
-    /// Builder: set `language_code`.
-    pub fn lang(mut self, l: &str) -> Self {
-        self.language_code = Some(l.into());
-        self
     }
     /// The Telegram `User` JSON object.
     pub fn json(&self) -> Value {
@@ -227,11 +215,6 @@ impl FakeChat {
     }
 }
 
-/// Alias matching the brief's naming (`Chat`); beware of clashing with `teloxide::types::Chat`.
-pub type Chat = FakeChat;
-/// Alias matching the brief's naming (`User`); beware of clashing with `teloxide::types::User`.
-pub type User = FakeUser;
-
 /// What an injected fault looks like to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultKind {
@@ -274,7 +257,6 @@ struct St {
     last_token: Option<String>,
     updates: VecDeque<(i64, Value)>,
     next_update_id: i64,
-    confirmed_offset: i64,
     active_poll: Option<u64>,
     poll_seq: u64,
     terminated: HashSet<u64>,
@@ -289,7 +271,6 @@ struct St {
     seq: u64,
     callbacks: HashSet<String>,
     admins: HashMap<i64, Vec<i64>>,
-    owners: HashMap<i64, i64>,
     webhook: Option<Value>,
     commands: HashMap<String, Value>,
     rate_limit_next: (u32, u64),
@@ -300,7 +281,6 @@ struct St {
     fault_kinds: Vec<FaultKind>,
     fault_delay: Duration,
     fault_get_updates: bool,
-    strict_amp: bool,
     /// Lower-cased method name → how long its answers are held back (after executing).
     response_delays: HashMap<String, Duration>,
 }
@@ -395,7 +375,6 @@ impl FakeTelegram {
             st: Mutex::new(St {
                 next_update_id: 100_000,
                 fault_delay: Duration::from_secs(20),
-                strict_amp: true,
                 ..Default::default()
             }),
             changed: Notify::new(),
@@ -461,10 +440,6 @@ impl FakeTelegram {
     pub fn migrate(&self, chat_id: i64, new_id: i64) {
         self.mutate(|s| s.behaviours.insert(chat_id, Behaviour::Migrated(new_id)));
     }
-    /// Undo `kick`/`block`/`unknown_chat`/`migrate`/`leaveChat` for `chat_id`.
-    pub fn restore_chat(&self, chat_id: i64) {
-        self.mutate(|s| s.behaviours.remove(&chat_id));
-    }
     /// The next `n_calls` send calls (`send*`, `edit*`, `forward*`, `copy*`, `stopPoll`,
     /// `deleteMessage`) get 429 "Too Many Requests: retry after X" with `parameters.retry_after`
     /// (teloxide: `RequestError::RetryAfter`).
@@ -486,14 +461,6 @@ impl FakeTelegram {
             global_sec: global_per_sec,
         };
         self.mutate(|s| s.limits = Some(l));
-    }
-    /// Switch off [`Self::enforce_limits`] and forget the recorded history.
-    pub fn disable_limits(&self) {
-        self.mutate(|s| {
-            s.limits = None;
-            s.hist_chat.clear();
-            s.hist_global.clear();
-        });
     }
     /// Make this share (0.0..=1.0) of calls fail with a random [`FaultKind`] from
     /// [`Self::set_fault_kinds`]. `getUpdates` is excluded unless [`Self::set_fault_get_updates`].
@@ -532,46 +499,16 @@ impl FakeTelegram {
     pub fn set_conflict(&self, on: bool) {
         self.mutate(|s| s.force_conflict = on);
     }
-    /// `true` (default): a bare `&` in HTML is a parse error. `false`: keep it literally, like Telegram.
-    pub fn set_strict_html_entities(&self, strict: bool) {
-        self.mutate(|s| s.strict_amp = strict);
-    }
     /// Users answered as `administrator` by `getChatMember`/`getChatAdministrators` (replaces the list).
     /// Include [`Self::BOT_ID`] to make the bot an admin.
     pub fn set_admins(&self, chat_id: i64, user_ids: Vec<i64>) {
         self.mutate(|s| s.admins.insert(chat_id, user_ids));
     }
-    /// The user answered as `creator` for `chat_id`.
-    pub fn set_owner(&self, chat_id: i64, user_id: i64) {
-        self.mutate(|s| s.owners.insert(chat_id, user_id));
-    }
     /// Make `chat` (title, type, username) known so responses about it use it instead of a synthetic chat.
     pub fn register_chat(&self, chat: &FakeChat) {
         self.mutate(|s| s.chats.insert(chat.id, chat.json()));
     }
-    /// Make `user` known (used by `getChatMember`).
-    pub fn register_user(&self, user: &FakeUser) {
-        self.mutate(|s| s.users.insert(user.id, user.json()));
-    }
-
     // ----- update injection ------------------------------------------------------------------
-
-    /// Queue a raw update. A missing `update_id` is assigned. Returns the update id.
-    pub fn push_update(&self, mut update: Value) -> i64 {
-        self.mutate(|s| {
-            let id = match update.get("update_id").and_then(Value::as_i64) {
-                Some(id) => id,
-                None => s.next_update_id,
-            };
-            s.next_update_id = s.next_update_id.max(id + 1);
-            update["update_id"] = json!(id);
-            if let Some(cb) = update.pointer("/callback_query/id").and_then(Value::as_str) {
-                s.callbacks.insert(cb.to_string());
-            }
-            s.updates.push_back((id, update));
-            id
-        })
-    }
 
     /// A text message from `from` in `chat` (a `bot_command` entity is added for a leading `/cmd`).
     pub fn send_text(&self, chat: &FakeChat, from: &FakeUser, text: &str) -> i64 {
@@ -729,36 +666,6 @@ impl FakeTelegram {
         })
     }
 
-    /// A group → supergroup migration: queues the service message with `migrate_to_chat_id` in the
-    /// old group (returned update id) followed by the `migrate_from_chat_id` message in the new
-    /// supergroup, and makes later requests to `old_chat_id` fail with the migrate error.
-    pub fn migrate_service_message(&self, old_chat_id: i64, new_chat_id: i64) -> i64 {
-        self.mutate(|s| {
-            let admin = FakeUser::new(777_000_001, "Owner").json();
-            let old = s.make_message(
-                old_chat_id,
-                admin.clone(),
-                json!({"migrate_to_chat_id": new_chat_id}),
-                false,
-            );
-            let title = old["chat"]["title"].clone();
-            s.chats.entry(new_chat_id).or_insert_with(
-                || json!({"id": new_chat_id, "type": "supergroup", "title": title}),
-            );
-            let new = s.make_message(
-                new_chat_id,
-                admin,
-                json!({"migrate_from_chat_id": old_chat_id}),
-                false,
-            );
-            let id = s.push("message", old);
-            s.push("message", new);
-            s.behaviours
-                .insert(old_chat_id, Behaviour::Migrated(new_chat_id));
-            id
-        })
-    }
-
     // ----- inspection --------------------------------------------------------------------------
 
     /// All recorded requests, oldest first.
@@ -781,6 +688,20 @@ impl FakeTelegram {
             .iter()
             .filter(|r| r.is("sendMessage") && r.ok())
             .map(|r| r.body.clone())
+            .collect()
+    }
+    /// Bodies of successful `sendMessage` calls to `chat_id`, oldest first.
+    pub fn sent_messages_to(&self, chat_id: i64) -> Vec<Value> {
+        self.sent_messages()
+            .into_iter()
+            .filter(|m| m["chat_id"].as_i64() == Some(chat_id))
+            .collect()
+    }
+    /// Texts of successful `sendMessage` calls to `chat_id`, oldest first.
+    pub fn sent_texts_to(&self, chat_id: i64) -> Vec<String> {
+        self.sent_messages_to(chat_id)
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_string())
             .collect()
     }
     /// Current state (after edits) of a message the fake knows about, as a `Message` JSON object.
@@ -808,17 +729,6 @@ impl FakeTelegram {
         let key = st.polls.get(poll_id)?;
         st.messages.get(key).map(|m| m.msg["poll"].clone())
     }
-    /// Ids of all polls the bot sent, oldest first.
-    pub fn poll_ids(&self) -> Vec<String> {
-        let st = self.lock();
-        let mut v: Vec<_> = st.polls.keys().cloned().collect();
-        v.sort();
-        v
-    }
-    /// The last token seen in a request URL.
-    pub fn last_token(&self) -> Option<String> {
-        self.lock().last_token.clone()
-    }
     /// The webhook URL set by `setWebhook` (None after `deleteWebhook`).
     pub fn webhook_url(&self) -> Option<String> {
         self.lock()
@@ -826,21 +736,9 @@ impl FakeTelegram {
             .as_ref()
             .and_then(|w| w["url"].as_str().map(String::from))
     }
-    /// Commands stored by `setMyCommands` for the default scope and no language.
-    pub fn my_commands(&self) -> Value {
-        self.lock()
-            .commands
-            .get(&commands_key(&json!({})))
-            .cloned()
-            .unwrap_or(json!([]))
-    }
     /// Updates queued and not yet confirmed by a `getUpdates` offset.
     pub fn pending_updates(&self) -> usize {
         self.lock().updates.len()
-    }
-    /// Highest offset confirmed by the client (= the next update id it expects), 0 if none yet.
-    pub fn confirmed_offset(&self) -> i64 {
-        self.lock().confirmed_offset
     }
     /// Forget recorded requests (state such as messages, polls and behaviours is kept).
     pub fn clear(&self) {
@@ -907,18 +805,11 @@ impl St {
             while self.updates.front().is_some_and(|(id, _)| *id < offset) {
                 self.updates.pop_front();
             }
-            self.confirmed_offset = self.confirmed_offset.max(offset);
         } else if offset < 0 {
             let keep = offset.unsigned_abs() as usize;
             while self.updates.len() > keep {
                 self.updates.pop_front();
             }
-            let next = self
-                .updates
-                .front()
-                .map(|u| u.0)
-                .unwrap_or(self.next_update_id);
-            self.confirmed_offset = self.confirmed_offset.max(next);
         }
     }
 
@@ -965,9 +856,7 @@ impl St {
     }
 
     fn status_of(&self, chat: i64, user: i64) -> &'static str {
-        if self.owners.get(&chat) == Some(&user) {
-            "creator"
-        } else if self.admins.get(&chat).is_some_and(|a| a.contains(&user)) {
+        if self.admins.get(&chat).is_some_and(|a| a.contains(&user)) {
             "administrator"
         } else {
             "member"
@@ -1285,7 +1174,6 @@ async fn handle(
             method: method.clone(),
             body,
             at,
-            token: token.clone(),
             status,
         });
         inner.changed.notify_waiters();
@@ -1584,7 +1472,7 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
         }
         "sendmessage" => {
             let c = need_chat()?;
-            let (text, entities) = formatted(&st, p, "text", "parse_mode", "entities")?;
+            let (text, entities) = formatted(p, "text", "parse_mode", "entities")?;
             check_text(&text, false)?;
             let mut fields = json!({"text": text});
             if !entities.is_empty() {
@@ -1661,21 +1549,12 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
         "getchatadministrators" => {
             let c = need_chat()?;
             check(c < 0, "there are no administrators in the private chat")?;
-            let owner = st.owners.get(&c).copied();
-            let mut out: Vec<Value> = owner
-                .iter()
-                .map(|&o| member_json(st.user_json(o, token), "creator"))
-                .collect();
-            for &a in st
-                .admins
-                .get(&c)
-                .into_iter()
-                .flatten()
-                .filter(|&&a| Some(a) != owner)
-            {
-                out.push(member_json(st.user_json(a, token), "administrator"))
-            }
-            json!(out)
+            let admins = st.admins.get(&c).into_iter().flatten();
+            json!(
+                admins
+                    .map(|&a| member_json(st.user_json(a, token), "administrator"))
+                    .collect::<Vec<_>>()
+            )
         }
         "getchat" => {
             let mut info = st.chat_json(need_chat()?);
@@ -1708,7 +1587,7 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
 
 fn edit_message(st: &mut St, is_text: bool, chat: Option<i64>, p: &Value) -> ApiResult {
     let (text, entities) = if is_text {
-        formatted(st, p, "text", "parse_mode", "entities")?
+        formatted(p, "text", "parse_mode", "entities")?
     } else {
         Default::default()
     };
@@ -1799,7 +1678,6 @@ fn check_text(text: &str, edit: bool) -> Result<(), ApiErr> {
 /// Parse `p[text_key]` according to `p[mode_key]`; returns (plain text, entities).
 /// Only HTML is validated; `MarkdownV2`/`Markdown` text is passed through unchanged.
 fn formatted(
-    st: &St,
     p: &Value,
     text_key: &str,
     mode_key: &str,
@@ -1815,7 +1693,7 @@ fn formatted(
         .to_ascii_lowercase()
         .as_str()
     {
-        "html" => parse_html(&text, st.strict_amp),
+        "html" => parse_html(&text),
         "" | "markdown" | "markdownv2" => Ok((
             text,
             p.get(ents_key)
@@ -1941,7 +1819,6 @@ fn build_poll(st: &mut St, p: &Value) -> Result<Value, ApiErr> {
         poll["correct_option_id"] = json!(id);
         if p_str(p, "explanation").is_some_and(|e| !e.is_empty()) {
             let (text, ents) = formatted(
-                st,
                 p,
                 "explanation",
                 "explanation_parse_mode",
@@ -2039,11 +1916,11 @@ fn req(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
 }
 
 /// Parse Telegram HTML like tdlib. Returns (text, entities) or the tdlib-style error text.
-fn parse_html(src: &str, strict_amp: bool) -> Result<(String, Vec<Value>), ApiErr> {
-    parse_html_inner(src, strict_amp).map_err(|e| bad(format!("can't parse entities: {e}")))
+fn parse_html(src: &str) -> Result<(String, Vec<Value>), ApiErr> {
+    parse_html_inner(src).map_err(|e| bad(format!("can't parse entities: {e}")))
 }
 
-fn parse_html_inner(src: &str, strict_amp: bool) -> Result<(String, Vec<Value>), String> {
+fn parse_html_inner(src: &str) -> Result<(String, Vec<Value>), String> {
     let b = src.as_bytes();
     let (mut text, mut i) = (String::new(), 0usize);
     let (mut stack, mut ents): (Vec<Open>, Vec<Value>) = (vec![], vec![]);
@@ -2056,7 +1933,7 @@ fn parse_html_inner(src: &str, strict_amp: bool) -> Result<(String, Vec<Value>),
     while i < b.len() {
         if b[i] != b'<' {
             let end = src[i..].find('<').map_or(b.len(), |n| i + n);
-            decode_into(&mut text, &src[i..end], strict_amp.then_some(i))?;
+            decode_into(&mut text, &src[i..end], Some(i))?;
             i = end;
             continue;
         }

@@ -72,6 +72,16 @@ pub struct BotProcess {
 impl BotProcess {
     /// Starts `studybot <args>` with the workspace's config, the fake's URL and [`TOKEN`].
     pub fn start(workspace: &Workspace, api_url: &str, args: &[&str]) -> Self {
+        Self::start_with_env(workspace, api_url, args, &[])
+    }
+
+    /// Like [`Self::start`], with further environment variables set.
+    pub fn start_with_env(
+        workspace: &Workspace,
+        api_url: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
         let log = workspace.log();
         let stderr = std::fs::OpenOptions::new()
             .create(true)
@@ -85,6 +95,7 @@ impl BotProcess {
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api_url)
             .env("RUST_LOG", "debug,sled=info,hyper=info,reqwest=info")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
