@@ -6,7 +6,8 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, Timelike, Utc};
+use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::Store;
 
 use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
@@ -242,6 +243,46 @@ async fn group_subscription_end_to_end() {
         .unwrap()
         .unwrap();
     assert!(!subscription.active && subscription.disabled_reason.unwrap().contains("Forbidden"));
+}
+
+/// `studybot run` sends a due excerpt by itself (its scheduler runs beside the
+/// dispatcher), once: a restart the same day sends nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_bot_sends_the_daily_excerpt_once() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let now = Utc::now();
+    // Subscribed five minutes ago for a send time two minutes ago: due when the bot
+    // starts, well inside the grace window.
+    let zone = chrono_tz::Asia::Shanghai;
+    let send_at = (now - TimeDelta::minutes(2)).with_timezone(&zone).time();
+    let send_at = NaiveTime::from_hms_opt(send_at.hour(), send_at.minute(), 0).unwrap();
+    let subscribed_at = now - TimeDelta::minutes(5);
+    let subscriber = Subscriber {
+        user_id: 1,
+        name: "admin".into(),
+    };
+    let subscription = Subscription::new(-750, "xzsj", send_at, zone, subscriber, subscribed_at);
+    assert!(subscription.next_due <= now, "the seeded chat is due");
+    let store = Store::open(&workspace.db()).unwrap();
+    store.subscribe(subscription, None, subscribed_at).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    assert!(
+        tg.wait_until(|_| excerpts(&tg).contains_key(&-750), WAIT)
+            .await,
+        "the scheduler sends the due excerpt:\n{}",
+        bot.log()
+    );
+    assert!(bot.terminate(WAIT).await.success());
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    assert!(tg.wait_for_requests("setMyCommands", 4, WAIT).await);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(bot.terminate(WAIT).await.success());
+    let delivered = excerpts(&tg);
+    assert_eq!(delivered[&-750].len(), 1, "exactly once: {delivered:?}");
+    assert!(delivered[&-750][0].contains("开场"), "{delivered:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
