@@ -64,17 +64,6 @@ enum Closed {
     Finished(Box<QuizSession>),
 }
 
-/// One counted answer, on its way into the scores.
-struct Counted<'a> {
-    chat_id: i64,
-    user_id: u64,
-    name: &'a str,
-    /// Identifies the answer, so that counting it again changes nothing.
-    key: String,
-    principle: u8,
-    correct: bool,
-}
-
 fn answer_key(key: &QuestionKey) -> String {
     format!("q{}:{}", key.quiz_id, key.index)
 }
@@ -220,9 +209,13 @@ impl App {
         option: usize,
         now: DateTime<Utc>,
     ) -> StoreResult<AnswerOutcome> {
-        match self.store().poll_target(poll_id)? {
-            None => Ok(AnswerOutcome::UnknownPoll),
-            Some(PollTarget::Quiz(key)) => {
+        let Some(target) = self.store().poll_target(poll_id)? else {
+            return Ok(AnswerOutcome::UnknownPoll);
+        };
+        // Recorded with its question first, then counted into the score under a key that
+        // makes counting it again change nothing (as `recover_quizzes` may).
+        let (outcome, chat_id, answer_id, principle) = match target {
+            PollTarget::Quiz(key) => {
                 let (outcome, principle) =
                     self.store().update_quiz_session(key.chat_id, |slot| {
                         match slot
@@ -239,20 +232,9 @@ impl App {
                             None => (AnswerOutcome::UnknownPoll, 0),
                         }
                     })?;
-                if let AnswerOutcome::Counted { correct } = outcome {
-                    let counted = Counted {
-                        chat_id: key.chat_id,
-                        user_id,
-                        name,
-                        key: answer_key(&key),
-                        principle,
-                        correct,
-                    };
-                    self.count_answer(&counted, now)?;
-                }
-                Ok(outcome)
+                (outcome, key.chat_id, answer_key(&key), principle)
             }
-            Some(PollTarget::Daily(_)) => {
+            PollTarget::Daily(_) => {
                 let (outcome, chat_id, principle) =
                     self.store()
                         .update_poll_target(poll_id, |slot| match slot {
@@ -263,37 +245,18 @@ impl App {
                             ),
                             _ => (AnswerOutcome::UnknownPoll, 0, 0),
                         })?;
-                if let AnswerOutcome::Counted { correct } = outcome {
-                    let counted = Counted {
-                        chat_id,
-                        user_id,
-                        name,
-                        key: format!("d{poll_id}"),
-                        principle,
-                        correct,
-                    };
-                    self.count_answer(&counted, now)?;
-                }
-                Ok(outcome)
+                (outcome, chat_id, format!("d{poll_id}"), principle)
             }
+        };
+        if let AnswerOutcome::Counted { correct } = outcome {
+            let date = self.local_date(now);
+            self.store().update_score(chat_id, user_id, |score| {
+                score.record(&answer_id, name, principle, correct, date)
+            })?;
+            // Answers are what a restart must not lose.
+            self.store().flush()?;
         }
-    }
-
-    fn count_answer(&self, counted: &Counted<'_>, now: DateTime<Utc>) -> StoreResult<()> {
-        let date = self.local_date(now);
-        let Counted {
-            chat_id,
-            user_id,
-            name,
-            key,
-            principle,
-            correct,
-        } = counted;
-        self.store().update_score(*chat_id, *user_id, |score| {
-            score.record(key, name, *principle, *correct, date)
-        })?;
-        // Answers are what a restart must not lose.
-        self.store().flush()
+        Ok(outcome)
     }
 
     fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
