@@ -66,25 +66,15 @@ async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
             return;
         }
     };
-    let now = Utc::now();
-    match app.poll_sent(&poll.key, &poll_id, now, poll.spec.open_period) {
-        Ok(true) => {}
-        Ok(false) => return, // the quiz was stopped meanwhile
+    let close_due = match app.poll_sent(&poll.key, &poll_id, Utc::now(), poll.spec.open_period) {
+        Ok(Some(round)) => round.close_due(),
+        Ok(None) => return, // the quiz was stopped meanwhile
         Err(error) => {
             tracing::error!(chat_id, %error, "cannot record a sent quiz question");
             return;
         }
-    }
-    let close_at = poll
-        .spec
-        .open_period
-        .map(|seconds| now + chrono::TimeDelta::seconds(i64::from(seconds)));
-    schedule_close(
-        app,
-        outbox,
-        poll.key,
-        close_at.map(|at| at + crate::quiz::session::ANSWER_GRACE),
-    );
+    };
+    schedule_close(app, outbox, poll.key, close_due);
 }
 
 /// Closes the question `key` at `at` (at once if past), then asks the next one or posts
