@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use teloxide::payloads::SendPollSetters;
 use teloxide::prelude::*;
 use teloxide::types::{InputPollOption, PollAnswer, PollType};
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::quiz::app::QuizStep;
@@ -158,35 +159,36 @@ pub async fn on_poll_answer(answer: PollAnswer, app: App) -> super::HandlerResul
         return Ok(()); // a retracted vote (quiz polls cannot be retracted; be safe)
     };
     let span = tracing::info_span!("poll_answer", user_id = user.id.0, poll_id = %answer.poll_id.0);
+    let name = user.full_name();
     let answered_at = Utc::now();
     let record = || {
         app.record_answer(
             &answer.poll_id.0,
             user.id.0,
-            &user.full_name(),
+            &name,
             usize::from(option),
             answered_at,
         )
     };
-    // An answer can overtake the record of its own poll: the poll is recorded when
-    // sendPoll's response arrives, and Telegram may deliver a quick answer to getUpdates
-    // first. An unknown poll is therefore looked up again for a little while before the
-    // answer is given up (only polls this bot sent produce answers).
-    let mut waited = Duration::ZERO;
-    let outcome = loop {
-        match span.in_scope(record) {
-            Ok(AnswerOutcome::UnknownPoll) if waited < UNKNOWN_POLL_PATIENCE => {
-                tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
-                waited += UNKNOWN_POLL_RECHECK;
-            }
-            other => break other,
+    async {
+        // An answer can overtake the record of its own poll: the poll is recorded when
+        // sendPoll's response arrives, and Telegram may deliver a quick answer to
+        // getUpdates first. An unknown poll is therefore looked up again for a little
+        // while before the answer is given up (only polls this bot sent produce answers).
+        let mut outcome = record();
+        let mut waited = Duration::ZERO;
+        while matches!(outcome, Ok(AnswerOutcome::UnknownPoll)) && waited < UNKNOWN_POLL_PATIENCE {
+            tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
+            waited += UNKNOWN_POLL_RECHECK;
+            outcome = record();
         }
-    };
-    let _entered = span.enter();
-    match outcome {
-        Ok(outcome) => tracing::debug!(?outcome, "poll answer"),
-        Err(error) => tracing::error!(%error, "cannot record a poll answer"),
+        match outcome {
+            Ok(outcome) => tracing::debug!(?outcome, "poll answer"),
+            Err(error) => tracing::error!(%error, "cannot record a poll answer"),
+        }
     }
+    .instrument(span)
+    .await;
     Ok(())
 }
 
