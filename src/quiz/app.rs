@@ -9,10 +9,10 @@
 //!    Send first, mark after: a crash in between makes the question go out again after
 //!    a restart, rather than leaving a question marked as sent that nobody saw.
 //! 2. For every poll answer, call [`App::record_answer`]; it finds the quiz by poll id.
-//! 3. When the poll's time is up plus [`ANSWER_GRACE`] (see [`Round::close_due`]), call
-//!    [`App::close_question`] with the key: it returns the next poll to send (as in
-//!    step 1), or the results to post. A timer left from a stopped quiz gets
-//!    [`QuizStep::Stale`] and does nothing.
+//! 3. When the round `poll_sent` returned is due ([`Round::close_due`]: the poll's time
+//!    plus [`ANSWER_GRACE`]), call [`App::close_question`] with the key: it returns the
+//!    next poll to send (as in step 1), or the results to post. A timer left from a
+//!    stopped quiz gets [`QuizStep::Stale`] and does nothing.
 //! 4. On startup, call [`App::recover_quizzes`] and resume each session: send its unsent
 //!    question, or set the timer for its open one (closing at once if overdue); or end it
 //!    cleanly with [`App::end_quiz`], which posts the results so far.
@@ -20,14 +20,13 @@
 //!    send [`App::daily_question`] as `PollSpec::new(&question, None, None)` and report it
 //!    with [`App::daily_poll_sent`]; its answers come through step 2 like the others.
 //!
-//! [`Round::close_due`]: super::session::Round::close_due
 //! [`ANSWER_GRACE`]: super::session::ANSWER_GRACE
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 
 use super::messages;
-use super::session::{DailyPoll, Progress, StartError};
+use super::session::{DailyPoll, Progress, Round, StartError};
 use super::{
     AnswerOutcome, PollSpec, Question, QuestionBank, QuestionKey, QuizPoll, QuizSession,
     for_section, pick,
@@ -62,17 +61,6 @@ enum Closed {
     Stale,
     Next(Option<QuizPoll>),
     Finished(Box<QuizSession>),
-}
-
-/// One counted answer, on its way into the scores.
-struct Counted<'a> {
-    chat_id: i64,
-    user_id: u64,
-    name: &'a str,
-    /// Identifies the answer, so that counting it again changes nothing.
-    key: String,
-    principle: u8,
-    correct: bool,
 }
 
 fn answer_key(key: &QuestionKey) -> String {
@@ -183,31 +171,33 @@ impl App {
     }
 
     /// Records that the question `key` went out as `poll_id` at `now`, open for
-    /// `open_period` seconds (`None`: until closed, as in the console). Returns `false`
-    /// if the key is stale (the quiz ended or moved on meanwhile).
+    /// `open_period` seconds (`None`: until closed, as in the console). Returns the
+    /// question's round as recorded (its [`Round::close_due`] says when to close it), or
+    /// `None` if the key is stale (the quiz ended or moved on meanwhile).
     pub fn poll_sent(
         &self,
         key: &QuestionKey,
         poll_id: &str,
         now: DateTime<Utc>,
         open_period: Option<u32>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Round>> {
         // The poll id is mapped first: answers may arrive as soon as the poll is out.
         self.store()
             .put_poll_target(poll_id, &PollTarget::Quiz(*key))?;
-        let marked = self
-            .store()
-            .update_quiz_session(key.chat_id, |slot| match slot.as_mut() {
-                Some(session) if session.quiz_id == key.quiz_id && session.current == key.index => {
-                    session.question_sent(poll_id, now, open_period)
-                }
-                _ => false,
-            })?;
-        if !marked {
+        let sent = self.store().update_quiz_session(key.chat_id, |slot| {
+            let session = slot
+                .as_mut()
+                .filter(|session| session.quiz_id == key.quiz_id && session.current == key.index)?;
+            if !session.question_sent(poll_id, now, open_period) {
+                return None;
+            }
+            session.current_round().cloned()
+        })?;
+        if sent.is_none() {
             self.store().remove_poll_target(poll_id)?;
         }
         self.store().flush()?;
-        Ok(marked)
+        Ok(sent)
     }
 
     /// Records a poll answer (`option` is the chosen index) and updates the user's score
@@ -220,9 +210,13 @@ impl App {
         option: usize,
         now: DateTime<Utc>,
     ) -> StoreResult<AnswerOutcome> {
-        match self.store().poll_target(poll_id)? {
-            None => Ok(AnswerOutcome::UnknownPoll),
-            Some(PollTarget::Quiz(key)) => {
+        let Some(target) = self.store().poll_target(poll_id)? else {
+            return Ok(AnswerOutcome::UnknownPoll);
+        };
+        // Recorded with its question first, then counted into the score under a key that
+        // makes counting it again change nothing (as `recover_quizzes` may).
+        let (outcome, chat_id, answer_id, principle) = match target {
+            PollTarget::Quiz(key) => {
                 let (outcome, principle) =
                     self.store().update_quiz_session(key.chat_id, |slot| {
                         match slot
@@ -239,20 +233,9 @@ impl App {
                             None => (AnswerOutcome::UnknownPoll, 0),
                         }
                     })?;
-                if let AnswerOutcome::Counted { correct } = outcome {
-                    let counted = Counted {
-                        chat_id: key.chat_id,
-                        user_id,
-                        name,
-                        key: answer_key(&key),
-                        principle,
-                        correct,
-                    };
-                    self.count_answer(&counted, now)?;
-                }
-                Ok(outcome)
+                (outcome, key.chat_id, answer_key(&key), principle)
             }
-            Some(PollTarget::Daily(_)) => {
+            PollTarget::Daily(_) => {
                 let (outcome, chat_id, principle) =
                     self.store()
                         .update_poll_target(poll_id, |slot| match slot {
@@ -263,37 +246,18 @@ impl App {
                             ),
                             _ => (AnswerOutcome::UnknownPoll, 0, 0),
                         })?;
-                if let AnswerOutcome::Counted { correct } = outcome {
-                    let counted = Counted {
-                        chat_id,
-                        user_id,
-                        name,
-                        key: format!("d{poll_id}"),
-                        principle,
-                        correct,
-                    };
-                    self.count_answer(&counted, now)?;
-                }
-                Ok(outcome)
+                (outcome, chat_id, format!("d{poll_id}"), principle)
             }
+        };
+        if let AnswerOutcome::Counted { correct } = outcome {
+            let date = self.local_date(now);
+            self.store().update_score(chat_id, user_id, |score| {
+                score.record(&answer_id, name, principle, correct, date)
+            })?;
+            // Answers are what a restart must not lose.
+            self.store().flush()?;
         }
-    }
-
-    fn count_answer(&self, counted: &Counted<'_>, now: DateTime<Utc>) -> StoreResult<()> {
-        let date = self.local_date(now);
-        let Counted {
-            chat_id,
-            user_id,
-            name,
-            key,
-            principle,
-            correct,
-        } = counted;
-        self.store().update_score(*chat_id, *user_id, |score| {
-            score.record(key, name, *principle, *correct, date)
-        })?;
-        // Answers are what a restart must not lose.
-        self.store().flush()
+        Ok(outcome)
     }
 
     fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
@@ -590,6 +554,7 @@ mod tests {
         assert!(
             app.poll_sent(&poll.key, &poll_id, now, poll.spec.open_period)
                 .unwrap()
+                .is_some()
         );
         (poll, poll_id)
     }
@@ -649,7 +614,11 @@ mod tests {
         );
         assert_eq!(second.key.index, 1);
         let p1 = "poll-1";
-        assert!(app.poll_sent(&second.key, p1, at(40), Some(30)).unwrap());
+        assert!(
+            app.poll_sent(&second.key, p1, at(40), Some(30))
+                .unwrap()
+                .is_some()
+        );
         app.record_answer(p1, 11, "甲", second.spec.correct_option_id, at(50))
             .unwrap();
         app.record_answer(p1, 12, "乙", wrong(&second), at(45))
@@ -658,7 +627,11 @@ mod tests {
             panic!("third")
         };
         let p2 = "poll-2";
-        assert!(app.poll_sent(&third.key, p2, at(80), Some(30)).unwrap());
+        assert!(
+            app.poll_sent(&third.key, p2, at(80), Some(30))
+                .unwrap()
+                .is_some()
+        );
         app.record_answer(p2, 12, "乙", third.spec.correct_option_id, at(90))
             .unwrap();
         let QuizStep::Finished(results) = app.close_question(&third.key, at(113)).unwrap() else {

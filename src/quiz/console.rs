@@ -70,12 +70,12 @@ impl ConsoleQuiz {
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
         match app.poll_sent(&poll.key, &poll_id(&poll.key), now, None) {
-            Ok(true) => {
+            Ok(Some(_)) => {
                 let reply = messages::console_question(&poll);
                 self.waiting = Some(poll);
                 vec![reply]
             }
-            Ok(false) => Vec::new(),
+            Ok(None) => Vec::new(),
             Err(error) => failure(chat, &error),
         }
     }

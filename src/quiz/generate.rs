@@ -539,12 +539,22 @@ fn metaphor_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Questio
         .iter()
         .flat_map(Section::paragraphs)
         .collect();
-    let mut pool: Vec<&str> = Vec::new();
+    let mut phrases: Vec<&str> = Vec::new();
     for quote in &quoted {
-        if !pool.contains(&quote.phrase()) {
-            pool.push(quote.phrase());
+        if !phrases.contains(&quote.phrase()) {
+            phrases.push(quote.phrase());
         }
     }
+    // Each phrase with the paragraphs it appears in: a sentence filled in with it can
+    // only be found there. Looked up once, not for every blank (that scan of the whole
+    // text per blank and phrase was nearly all of the generator's time).
+    let pool: Vec<(&str, Vec<&str>)> = phrases
+        .into_iter()
+        .map(|phrase| {
+            let found_in = bodies.iter().copied().filter(|p| p.contains(phrase));
+            (phrase, found_in.collect())
+        })
+        .collect();
     for quote in quoted.iter().filter(|q| q.usable) {
         let answer = quote.phrase();
         // If the answer shows elsewhere in its sentence, the blank would give it away.
@@ -553,13 +563,19 @@ fn metaphor_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Questio
         }
         // Phrases the text also says after the same lead-in would make true answers too.
         let framed = framed_phrases(&bodies, &quote.lead());
-        let fits = |candidate: &str| {
+        let fits = |candidate: &str, found_in: &[&str]| {
             candidate != answer
                 && !quote.sentence.contains(candidate)
                 && !framed.contains(candidate)
-                && !bodies.iter().any(|p| p.contains(&quote.filled(candidate)))
+                && !found_in
+                    .iter()
+                    .any(|p| p.contains(&quote.filled(candidate)))
         };
-        let mut candidates: Vec<&str> = pool.iter().copied().filter(|c| fits(c)).collect();
+        let mut candidates: Vec<&str> = pool
+            .iter()
+            .filter(|(candidate, found_in)| fits(candidate, found_in))
+            .map(|(candidate, _)| *candidate)
+            .collect();
         candidates.shuffle(rng);
         let length = answer.chars().count();
         let sort = sort_of(answer);

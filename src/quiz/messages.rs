@@ -19,15 +19,7 @@ pub fn display_name(name: &str) -> String {
     if name.is_empty() {
         return "匿名".into();
     }
-    let mut shown: String = name
-        .chars()
-        .take(MAX_NAME_CHARS)
-        .map(|c| if c == '@' { '＠' } else { c })
-        .collect();
-    if name.chars().count() > MAX_NAME_CHARS {
-        shown.push('…');
-    }
-    shown
+    shorten(&name.replace('@', "＠"), MAX_NAME_CHARS)
 }
 
 fn shorten(text: &str, max: usize) -> String {

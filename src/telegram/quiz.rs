@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use teloxide::payloads::SendPollSetters;
 use teloxide::prelude::*;
 use teloxide::types::{InputPollOption, PollAnswer, PollType};
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::quiz::app::QuizStep;
@@ -66,25 +67,15 @@ async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
             return;
         }
     };
-    let now = Utc::now();
-    match app.poll_sent(&poll.key, &poll_id, now, poll.spec.open_period) {
-        Ok(true) => {}
-        Ok(false) => return, // the quiz was stopped meanwhile
+    let close_due = match app.poll_sent(&poll.key, &poll_id, Utc::now(), poll.spec.open_period) {
+        Ok(Some(round)) => round.close_due(),
+        Ok(None) => return, // the quiz was stopped meanwhile
         Err(error) => {
             tracing::error!(chat_id, %error, "cannot record a sent quiz question");
             return;
         }
-    }
-    let close_at = poll
-        .spec
-        .open_period
-        .map(|seconds| now + chrono::TimeDelta::seconds(i64::from(seconds)));
-    schedule_close(
-        app,
-        outbox,
-        poll.key,
-        close_at.map(|at| at + crate::quiz::session::ANSWER_GRACE),
-    );
+    };
+    schedule_close(app, outbox, poll.key, close_due);
 }
 
 /// Closes the question `key` at `at` (at once if past), then asks the next one or posts
@@ -168,35 +159,36 @@ pub async fn on_poll_answer(answer: PollAnswer, app: App) -> super::HandlerResul
         return Ok(()); // a retracted vote (quiz polls cannot be retracted; be safe)
     };
     let span = tracing::info_span!("poll_answer", user_id = user.id.0, poll_id = %answer.poll_id.0);
+    let name = user.full_name();
     let answered_at = Utc::now();
     let record = || {
         app.record_answer(
             &answer.poll_id.0,
             user.id.0,
-            &user.full_name(),
+            &name,
             usize::from(option),
             answered_at,
         )
     };
-    // An answer can overtake the record of its own poll: the poll is recorded when
-    // sendPoll's response arrives, and Telegram may deliver a quick answer to getUpdates
-    // first. An unknown poll is therefore looked up again for a little while before the
-    // answer is given up (only polls this bot sent produce answers).
-    let mut waited = Duration::ZERO;
-    let outcome = loop {
-        match span.in_scope(record) {
-            Ok(AnswerOutcome::UnknownPoll) if waited < UNKNOWN_POLL_PATIENCE => {
-                tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
-                waited += UNKNOWN_POLL_RECHECK;
-            }
-            other => break other,
+    async {
+        // An answer can overtake the record of its own poll: the poll is recorded when
+        // sendPoll's response arrives, and Telegram may deliver a quick answer to
+        // getUpdates first. An unknown poll is therefore looked up again for a little
+        // while before the answer is given up (only polls this bot sent produce answers).
+        let mut outcome = record();
+        let mut waited = Duration::ZERO;
+        while matches!(outcome, Ok(AnswerOutcome::UnknownPoll)) && waited < UNKNOWN_POLL_PATIENCE {
+            tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
+            waited += UNKNOWN_POLL_RECHECK;
+            outcome = record();
         }
-    };
-    let _entered = span.enter();
-    match outcome {
-        Ok(outcome) => tracing::debug!(?outcome, "poll answer"),
-        Err(error) => tracing::error!(%error, "cannot record a poll answer"),
+        match outcome {
+            Ok(outcome) => tracing::debug!(?outcome, "poll answer"),
+            Err(error) => tracing::error!(%error, "cannot record a poll answer"),
+        }
     }
+    .instrument(span)
+    .await;
     Ok(())
 }
 
