@@ -1,7 +1,7 @@
 //! The application: the library, the store and the configuration, and what each
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
@@ -9,7 +9,7 @@ use crate::command::{Command, Input};
 use crate::config::Config;
 use crate::library::Library;
 use crate::messages::{self, errors};
-use crate::quiz::Question;
+use crate::quiz::{Question, QuestionBank};
 use crate::reply::{Action, Reply};
 use crate::store::Store;
 use crate::text::reference::RefError;
@@ -56,6 +56,9 @@ struct Inner {
     store: Store,
     config: Config,
     curated_questions: Vec<Question>,
+    /// The bank daily questions are drawn from, built on first use (see
+    /// [`App::daily_bank`]).
+    daily_bank: OnceLock<QuestionBank>,
 }
 
 impl App {
@@ -77,6 +80,7 @@ impl App {
                 store,
                 config,
                 curated_questions: curated,
+                daily_bank: OnceLock::new(),
             }),
         }
     }
@@ -84,6 +88,13 @@ impl App {
     /// The hand-written quiz questions, merged into every quiz's question bank.
     pub fn curated_questions(&self) -> &[Question] {
         &self.inner.curated_questions
+    }
+
+    /// The question bank daily questions come from: built once by `build`, on first
+    /// use, then kept. A broadcast asks one question per chat, and the bank is the same
+    /// text each time (a quiz builds its own, so its distractors vary).
+    pub fn daily_bank(&self, build: impl FnOnce() -> QuestionBank) -> &QuestionBank {
+        self.inner.daily_bank.get_or_init(build)
     }
 
     /// The loaded texts.

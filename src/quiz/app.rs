@@ -396,7 +396,8 @@ impl App {
 
     /// The daily question after reading `section` (see [`for_section`]).
     pub fn daily_question(&self, section: SectionId, rng: &mut impl Rng) -> Option<Question> {
-        for_section(self.quiz_bank(rng).questions(), section, rng)
+        let bank = self.daily_bank(|| self.quiz_bank(rng));
+        for_section(bank.questions(), section, rng)
     }
 
     /// Records that the daily `question` went out to the chat as `poll_id`.
