@@ -33,7 +33,10 @@ use crate::config::{BotToken, TelegramConfig};
 
 pub use admins::AdminCache;
 pub use error::{SendError, redact};
-pub use outbox::{Outbox, Patience};
+pub use outbox::Outbox;
+
+/// How long shutdown waits for replies still queued behind Telegram's limits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The error type of handlers: already logged where it happened, so only reported.
 pub(crate) type HandlerResult = Result<(), anyhow::Error>;
@@ -206,7 +209,9 @@ where
                 .await;
         }
     }
-    tracing::info!("dispatcher stopped; stopping background tasks");
+    tracing::info!("dispatcher stopped; sending queued replies");
+    outbox.drain(SHUTDOWN_GRACE).await;
+    tracing::info!("stopping background tasks");
     let _ = stop_tx.send(true);
     if let Err(error) = task.await {
         tracing::error!(%error, "background task failed");
@@ -350,10 +355,27 @@ async fn on_message(
         user_id = user.id.0,
         command = input.name()
     );
+    // A chat with more commands waiting than can be answered soon is told once to slow
+    // down; its further commands are dropped (before they change anything).
+    let is_command = matches!(input, Input::Command(_) | Input::Unknown(_));
+    if is_command && !outbox.admits_command(chat_id, &crate::messages::telegram::too_fast()) {
+        return Ok(());
+    }
     // Only commands that change a group's settings need to ask Telegram who is an admin.
     let is_admin = match &input {
         Input::Command(command) if command.needs_admin_check() && !message.chat.is_private() => {
-            admins.is_admin(&outbox, chat_id, user.id).await
+            match admins
+                .is_admin(&outbox, chat_id, user.id)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(is_admin) => is_admin,
+                Err(_) => {
+                    let reply = crate::messages::telegram::admin_check_failed();
+                    queue_replies(&app, &outbox, chat_id, vec![reply], false, span);
+                    return Ok(());
+                }
+            }
         }
         _ => message.chat.is_private(),
     };
@@ -365,18 +387,35 @@ async fn on_message(
         is_admin,
     };
     let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
-    async {
-        let patience = Patience::reply_to(message.date);
-        for reply in app.handle(&context, input, Utc::now()) {
-            deliver_with(&app, &outbox, chat_id, &reply, patience).await;
+    let replies = span.in_scope(|| app.handle(&context, input, Utc::now()));
+    queue_replies(&app, &outbox, chat_id, replies, starts_quiz, span);
+    Ok(())
+}
+
+/// Queues a command's replies (and the first question of a quiz it started) behind the
+/// chat's earlier replies, and returns at once: however long Telegram's limits make them
+/// wait, they are sent in order and other chats are not held up.
+fn queue_replies(
+    app: &App,
+    outbox: &Outbox,
+    chat_id: ChatId,
+    replies: Vec<crate::reply::Reply>,
+    starts_quiz: bool,
+    span: tracing::Span,
+) {
+    if replies.is_empty() && !starts_quiz {
+        return;
+    }
+    let (app, sender) = (app.clone(), outbox.clone());
+    let job = async move {
+        for reply in &replies {
+            deliver(&app, &sender, chat_id, reply).await;
         }
         if starts_quiz {
-            quiz::advance(&app, &outbox, chat_id.0).await;
+            quiz::advance(&app, &sender, chat_id.0).await;
         }
-    }
-    .instrument(span)
-    .await;
-    Ok(())
+    };
+    outbox.queue(chat_id, Box::pin(job.instrument(span)));
 }
 
 /// Sends a reply; a chat that is gone or migrated is recorded, other failures logged once.
@@ -386,18 +425,7 @@ pub(crate) async fn deliver(
     chat_id: ChatId,
     reply: &crate::reply::Reply,
 ) {
-    deliver_with(app, outbox, chat_id, reply, Patience::reply_now()).await;
-}
-
-/// [`deliver`] for a reply due by the given [`Patience`].
-async fn deliver_with(
-    app: &App,
-    outbox: &Outbox,
-    chat_id: ChatId,
-    reply: &crate::reply::Reply,
-    patience: Patience,
-) {
-    match outbox.send_reply_with(chat_id, reply, patience).await {
+    match outbox.send_reply(chat_id, reply).await {
         Ok(_) => {}
         Err(SendError::ChatGone(reason)) => {
             tracing::info!(chat_id = chat_id.0, %reason, "chat removed the bot; marking it inactive");
@@ -408,13 +436,6 @@ async fn deliver_with(
             if let Err(error) = outbox.send_reply(new_chat, reply).await {
                 tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");
             }
-        }
-        Err(SendError::Throttled(wait)) => {
-            tracing::info!(
-                chat_id = chat_id.0,
-                ?wait,
-                "chat is flooding; reply dropped"
-            );
         }
         Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "reply failed"),
     }

@@ -16,13 +16,19 @@ use crate::app::App;
 use crate::quiz::app::QuizStep;
 use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
-use super::{Outbox, deliver};
+use super::{Outbox, SendError, deliver};
 
-/// Sends a quiz poll; returns Telegram's poll id.
+/// How long Telegram is tried with a quiz question before the quiz ends: the players are
+/// waiting, and teloxide alone would wait 10 s after each 5xx (minutes over all retries).
+const QUESTION_PATIENCE: Duration = Duration::from_secs(8);
+
+/// Sends a quiz poll, giving up after Telegram was tried for `within` (if given);
+/// returns Telegram's poll id.
 pub async fn send_poll(
     outbox: &Outbox,
     chat_id: i64,
     spec: &PollSpec,
+    within: Option<Duration>,
 ) -> Result<String, super::SendError> {
     let options = spec
         .options
@@ -39,7 +45,11 @@ pub async fn send_poll(
     if let Some(seconds) = spec.open_period {
         request = request.open_period(u16::try_from(seconds).unwrap_or(600));
     }
-    let message = outbox.call(Some(ChatId(chat_id)), request).await?;
+    let chat = Some(ChatId(chat_id));
+    let message = match within {
+        Some(within) => outbox.call_within(chat, request, within).await?,
+        None => outbox.call(chat, request).await?,
+    };
     message
         .poll()
         .map(|poll| poll.id.0.clone())
@@ -59,10 +69,14 @@ pub async fn advance(app: &App, outbox: &Outbox, chat_id: i64) {
 /// Sends one question (send first, mark after), then closes it when its time is up.
 async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
     let chat_id = poll.key.chat_id;
-    let poll_id = match send_poll(&outbox, chat_id, &poll.spec).await {
+    let poll_id = match send_poll(&outbox, chat_id, &poll.spec, Some(QUESTION_PATIENCE)).await {
         Ok(poll_id) => poll_id,
         Err(error) => {
             tracing::warn!(chat_id, %error, "cannot send a quiz question; ending the quiz");
+            if !matches!(error, SendError::ChatGone(_) | SendError::Migrated(_)) {
+                let reason = crate::quiz::messages::poll_failed();
+                deliver(&app, &outbox, ChatId(chat_id), &reason).await;
+            }
             finish(&app, &outbox, chat_id, Utc::now()).await;
             return;
         }
@@ -216,7 +230,7 @@ pub async fn send_daily_question(
         return;
     };
     let spec = app.daily_poll(&question);
-    match send_poll(outbox, chat_id, &spec).await {
+    match send_poll(outbox, chat_id, &spec, None).await {
         Ok(poll_id) => {
             if let Err(error) = app.daily_poll_sent(chat_id, &poll_id, &question, Utc::now()) {
                 tracing::error!(chat_id, %error, "cannot record the daily question");
