@@ -629,3 +629,52 @@ pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
         .collect::<Vec<_>>();
     Some(InlineKeyboardMarkup::new(rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_counts_in_flight_requests_until_a_window_after_their_answer() {
+        let second = Duration::from_secs(1);
+        let start = Instant::now();
+        let mut window = SlidingWindow::new(2, second);
+        assert_eq!(window.take(start), Ok(()));
+        assert_eq!(window.take(start), Ok(()));
+        assert_eq!(window.take(start), Err(None), "both still in flight");
+        let answered = start + Duration::from_millis(300);
+        window.finish(answered);
+        assert_eq!(
+            window.take(answered + Duration::from_millis(999)),
+            Err(Some(answered + second)),
+            "a slot frees one window after the answer, not after the send"
+        );
+        assert_eq!(window.take(answered + second), Ok(()));
+        assert!(!window.is_idle(answered + second));
+    }
+
+    #[test]
+    fn a_lowered_capacity_waits_for_enough_slots_to_expire() {
+        let second = Duration::from_secs(1);
+        let start = Instant::now();
+        let mut window = SlidingWindow::new(4, second);
+        for at in 0..4 {
+            let at = start + Duration::from_millis(at * 10);
+            assert_eq!(window.take(at), Ok(()));
+            window.finish(at);
+        }
+        window.capacity = 2;
+        let now = start + Duration::from_millis(100);
+        assert_eq!(
+            window.take(now),
+            Err(Some(start + Duration::from_millis(20) + second)),
+            "three of the four must expire to get below two"
+        );
+        let later = start + Duration::from_millis(40) + second;
+        assert_eq!(window.take(later), Ok(()));
+        assert!(
+            !window.is_idle(later + 2 * second),
+            "the new one is in flight"
+        );
+    }
+}
