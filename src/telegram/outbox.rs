@@ -677,4 +677,27 @@ mod tests {
             "the new one is in flight"
         );
     }
+
+    #[test]
+    fn a_429_pauses_its_chat_and_only_429s_in_several_chats_lower_the_rate() {
+        let outbox = Outbox::new(Bot::new("1:token"), &RateLimits::default());
+        outbox.too_many(-1, Duration::from_secs(60));
+        outbox.too_many(-1, Duration::from_secs(60));
+        {
+            let budgets = outbox.inner.budgets();
+            assert!(budgets.paused.contains_key(&-1));
+            assert!(!budgets.paused.contains_key(&-2), "other chats go on");
+            assert_eq!(
+                budgets.global.capacity, 30,
+                "one chat's 429s slow no one else"
+            );
+        }
+        outbox.too_many(-2, Duration::from_secs(1));
+        let budgets = outbox.inner.budgets();
+        assert_eq!(
+            budgets.global.capacity, 22,
+            "a second chat: a quarter slower"
+        );
+        assert!(budgets.slowed_at.is_some());
+    }
 }
