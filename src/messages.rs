@@ -51,10 +51,9 @@ pub fn outline(document: &Document) -> Reply {
     }
     for part in document.parts() {
         reply = reply.bold(format!(
-            "\n{}、{}，{}",
+            "\n{}、{}",
             chinese_numeral(part.id.part),
-            part.title,
-            part.phrase
+            principle(part, "，")
         ));
         reply = reply.text(format!("{}\n", part_mark(part.completeness)));
         for point in document.points(part.id.part) {
@@ -117,14 +116,23 @@ fn name(section: &Section) -> String {
     }
 }
 
+/// A part's principle and second phrase joined by `separator`; just the principle when
+/// the part has no second phrase (an imported report's `一、工作回顾`).
+fn principle(part: &Section, separator: &str) -> String {
+    if part.phrase.is_empty() {
+        part.title.clone()
+    } else {
+        format!("{}{separator}{}", part.title, part.phrase)
+    }
+}
+
 /// Where a section stands: `第二部分 厚植为民之心 · 站稳群众立场`.
 pub fn location(document: &Document, section: &Section) -> String {
     match document.part_of(section.id) {
         Some(part) => format!(
-            "第{}部分 {} · {}",
+            "第{}部分 {}",
             chinese_numeral(part.id.part),
-            part.title,
-            part.phrase
+            principle(part, " · ")
         ),
         None => document.title.clone(),
     }
@@ -162,10 +170,9 @@ pub fn section(document: &Document, section: &Section) -> Reply {
     let heading = match section.id {
         SectionId::OPENING => format!("{}\n", section.title),
         id if id.is_part() => format!(
-            "{}、{}，{}\n",
+            "{}、{}\n",
             chinese_numeral(id.part),
-            section.title,
-            section.phrase
+            principle(section, "，")
         ),
         id => format!("{} {}\n", id, section.title),
     };
@@ -613,5 +620,31 @@ pub mod daily {
         pub fn storage_failed() -> Reply {
             Reply::plain("暂时无法保存设置，请稍后再试。")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse_document;
+
+    #[test]
+    fn a_part_without_a_second_phrase_reads_without_a_dangling_comma() {
+        let document = parse_document(
+            "report.md",
+            "---\nid: r\ntitle: 报告\n---\n# 1 工作回顾 [full]\n去年很好。\n## 1.1 经济 [full]\n增长。\n",
+        )
+        .unwrap();
+        let outline = outline(&document).plain_text();
+        assert!(outline.contains("一、工作回顾"), "{outline}");
+        assert!(!outline.contains("工作回顾，"), "{outline}");
+        let part = document.section(SectionId::part(1)).unwrap();
+        assert!(
+            section(&document, part)
+                .plain_text()
+                .starts_with("一、工作回顾\n")
+        );
+        let point = document.section(SectionId::point(1, 1)).unwrap();
+        assert_eq!(location(&document, point), "第一部分 工作回顾");
     }
 }

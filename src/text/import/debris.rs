@@ -133,6 +133,11 @@ pub fn classify(line: &str, heading: bool) -> Option<LineDebris<'_>> {
     if is_photo_credit(line) {
         return Some(LineDebris::Whole(DebrisKind::Photo));
     }
+    // Markup the data file gives a meaning (`# heading`, `<!-- comment -->`, `[gap]`):
+    // a web page's hashtags and comments, never the author's sentences.
+    if line.starts_with(['#', '＃']) || line.starts_with("<!--") || line.starts_with("[gap]") {
+        return Some(LineDebris::Whole(DebrisKind::Page));
+    }
     if PAGE_PREFIXES.iter().any(|p| line.starts_with(p))
         || PAGE_FRAGMENTS.iter().any(|f| line.contains(f))
         || is_site_name(line)

@@ -136,7 +136,10 @@ pub fn import(bytes: &[u8], kind: FileKind, name: &str) -> Result<Imported, Impo
     if text.trim().is_empty() {
         return Err(ImportError::Empty);
     }
-    let stem = file_stem(name);
+    let stem = match file_stem(name).trim() {
+        "" => "未命名",
+        stem => stem,
+    };
     let found = structure::structure(&text, stem)?;
     let incomplete = found
         .sections
@@ -274,7 +277,13 @@ fn sentence_lines(text: &str) -> Vec<&str> {
         let Some(&(next, n)) = chars.peek() else {
             break;
         };
-        if n.is_whitespace() || matches!(n, '”' | '’' | '」' | '』' | '）' | ')') {
+        // Never start a line with what the data file reads as markup.
+        let rest = &text[next..];
+        if n.is_whitespace()
+            || matches!(n, '”' | '’' | '」' | '』' | '）' | ')' | '#' | '＃' | '-')
+            || rest.starts_with("<!--")
+            || rest.starts_with("[gap]")
+        {
             continue;
         }
         lines.push(&text[start..next]);

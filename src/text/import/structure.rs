@@ -675,7 +675,15 @@ fn ends_paragraph(text: &str) -> bool {
 impl Events {
     fn end_paragraph(&mut self) {
         let text = std::mem::take(&mut self.paragraph);
-        let text = text.trim();
+        // A paragraph cannot start with what the data file reads as markup; those
+        // characters (a hashtag's #, a stray [gap]) are not the author's sentence.
+        let mut text = text.trim();
+        while let Some(rest) = ["#", "＃", "<!--", "[gap]", "-"]
+            .iter()
+            .find_map(|markup| text.strip_prefix(markup))
+        {
+            text = rest.trim_start();
+        }
         if !text.is_empty() {
             self.events.push(Event::Paragraph(text.to_string()));
         }
@@ -1015,14 +1023,13 @@ fn finish(mut raws: Vec<Raw>, warnings: &mut Vec<String>) -> Result<Vec<Section>
             (true, true) => Completeness::Partial,
             (true, false) => Completeness::Full,
         };
+        // `|` separates a principle from its phrase in the data file.
+        let title = raw.title.replace('|', "｜");
+        let phrase = raw.phrase.replace('|', "｜");
         sections.push(Section {
             id,
-            title: raw.title,
-            phrase: if id.is_part() {
-                raw.phrase
-            } else {
-                String::new()
-            },
+            title,
+            phrase: if id.is_part() { phrase } else { String::new() },
             completeness,
             blocks,
             line: raw.line,

@@ -349,3 +349,23 @@ fn sentence_lines_rejoin_exactly() {
         assert!(sentence_lines(text).iter().all(|l| l.trim() == *l));
     }
 }
+
+#[test]
+fn markup_in_the_input_cannot_break_the_data_file() {
+    let imported = import_text(
+        "标题\n#两会#\n一、甲|乙\n正文。\n[gap]\n<!-- 注释 -->\n二、丙\n要点是“#一”。\n",
+    );
+    let d = &imported.document;
+    assert_eq!(d.section(SectionId::part(1)).unwrap().title, "甲｜乙");
+    assert_eq!(
+        d.section(SectionId::part(1)).unwrap().blocks,
+        [Block::Paragraph("正文。".into())]
+    );
+    assert_eq!(
+        imported.report.dropped.len(),
+        3,
+        "{:?}",
+        imported.report.dropped
+    );
+    round_trips(&imported);
+}
