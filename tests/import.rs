@@ -114,6 +114,25 @@ fn an_imported_text_is_stored_served_after_restart_and_backed_up() {
     assert_eq!(shape(imported), shape(&shipped()));
     assert_eq!(served.imported().len(), 1);
 
+    // The console's /docs lists it beside the shipped text.
+    let mut console = Command::new(env!("CARGO_BIN_EXE_studybot"))
+        .arg("--config")
+        .arg(workspace.config())
+        .arg("console")
+        .env_remove("STUDYBOT_DB")
+        .env_remove("STUDYBOT_DATA")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut console.stdin.take().unwrap(), b"/docs\n").unwrap();
+    let listed = text(&console.wait_with_output().unwrap().stdout);
+    assert!(listed.contains("可学习的文本（共 2 篇）"), "{listed}");
+    assert!(
+        listed.contains("编号 seed；5 个部分，共 21 节；原文不完整"),
+        "{listed}"
+    );
+
     // The same id again is refused, unless --replace; a shipped id always.
     let again = studybot(&workspace, &["import", seed, "--id", "seed"]);
     assert!(!again.status.success());
