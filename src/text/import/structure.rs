@@ -29,6 +29,8 @@ use super::{DroppedLine, ImportError};
 const LONGEST_TITLE: usize = 24;
 /// The longest line taken as the document's title or an outline entry.
 const LONGEST_HEADING: usize = 60;
+/// A line this short never continues on the next line (`国务院总理 李强`).
+const SHORT_LINE: usize = 12;
 /// More parts or points than this is not a text's structure but a list.
 const MOST_SECTIONS: usize = 99;
 
@@ -61,8 +63,8 @@ pub fn structure(text: &str, fallback_title: &str) -> Result<Structure, ImportEr
     let (outline, body) = split_outline(&items);
     found.outline = outline.as_ref().map(|o| (o.first, o.last));
     let entries = outline.map(|o| o.entries).unwrap_or_default();
-    let body = title_and_occasion(body, &mut found, fallback_title);
-    let Some((part_kind, point_kind)) = levels(&entries, body) else {
+    let body = title_and_occasion(&body, &mut found, fallback_title);
+    let Some((part_kind, point_kind)) = levels(&entries, &body) else {
         return Err(ImportError::NoStructure);
     };
     found.levels = (
@@ -70,7 +72,7 @@ pub fn structure(text: &str, fallback_title: &str) -> Result<Structure, ImportEr
         point_kind.map(|k| k.name().to_string()),
     );
     let skeleton = skeleton(&entries, part_kind, point_kind);
-    let events = events(body, part_kind, point_kind);
+    let events = events(&body, part_kind, point_kind);
     let raws = place(events, &skeleton);
     found.sections = finish(raws, &mut found.warnings)?;
     if !found.sections.iter().any(|s| s.id.is_part()) {
@@ -362,8 +364,74 @@ struct Outline {
 
 /// Splits off the outline block (`目录`/`提纲` and the heading lines after it), if the
 /// text starts with one.
-fn split_outline(items: &[Item]) -> (Option<Outline>, &[Item]) {
-    let Some(header) = items
+fn split_outline(items: &[Item]) -> (Option<Outline>, Vec<Item>) {
+    if let Some((outline, end)) = explicit_outline(items) {
+        return (Some(outline), items[end..].to_vec());
+    }
+    if let Some((outline, start, end)) = implicit_outline(items) {
+        let mut body = items[..start].to_vec();
+        body.extend_from_slice(&items[end..]);
+        return (Some(outline), body);
+    }
+    (None, items.to_vec())
+}
+
+/// A heading line an outline may list: a marker line, short, not a sentence.
+fn outline_entry(text: &str) -> Option<Marker<'_>> {
+    line_marker(text).filter(|_| {
+        text.chars().count() <= LONGEST_HEADING
+            && !text.chars().next_back().is_some_and(is_terminator)
+    })
+}
+
+/// An outline without a `目录` line: heading lines near the top, with no text between
+/// them, whose first heading the text then repeats (`一、…` again, with its body).
+fn implicit_outline(items: &[Item]) -> Option<(Outline, usize, usize)> {
+    let (start, first_line, first) = items
+        .iter()
+        .enumerate()
+        .filter_map(|(at, item)| match item {
+            Item::Text(line, text) => Some((at, *line, text)),
+            _ => None,
+        })
+        .take(8)
+        .find(|(_, _, text)| outline_entry(text).is_some_and(|m| m.kind != Kind::Run))?;
+    let head = outline_entry(first)?;
+    let repeats = |text: &str| {
+        line_marker(text).is_some_and(|m| {
+            m.kind == head.kind && m.number == head.number && {
+                let (a, b) = (plain(&title_of(m.rest).0), plain(&title_of(head.rest).0));
+                titles_match(&a, &b)
+            }
+        })
+    };
+    let mut outline = Outline {
+        first: first_line,
+        last: first_line,
+        entries: vec![first.clone()],
+    };
+    let mut end = start + 1;
+    for (at, item) in items.iter().enumerate().skip(start + 1) {
+        match item {
+            Item::Blank => continue,
+            Item::Text(_, text) if repeats(text) => break,
+            Item::Text(line, text) if outline_entry(text).is_some() => {
+                outline.entries.push(text.clone());
+                outline.last = *line;
+                end = at + 1;
+            }
+            _ => break,
+        }
+    }
+    let repeated = items[end..]
+        .iter()
+        .any(|item| matches!(item, Item::Text(_, text) if repeats(text)));
+    (outline.entries.len() >= 2 && repeated).then_some((outline, start, end))
+}
+
+/// `目录` or `提纲` and the heading lines after it.
+fn explicit_outline(items: &[Item]) -> Option<(Outline, usize)> {
+    let header = items
         .iter()
         .position(|item| matches!(item, Item::Text(..)))
         .filter(|&at| {
@@ -372,12 +440,9 @@ fn split_outline(items: &[Item]) -> (Option<Outline>, &[Item]) {
             };
             let plain: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             (plain.starts_with("目录") || plain.starts_with("提纲")) && plain.chars().count() <= 20
-        })
-    else {
-        return (None, items);
-    };
+        })?;
     let Item::Text(first, _) = items[header] else {
-        return (None, items);
+        return None;
     };
     let mut outline = Outline {
         first,
@@ -398,34 +463,36 @@ fn split_outline(items: &[Item]) -> (Option<Outline>, &[Item]) {
             _ => break,
         }
     }
-    (Some(outline), &items[end..])
+    Some((outline, end))
 }
 
 // ---------------------------------------------------------------------------------------
 // 3. Title and occasion
 
-fn title_and_occasion<'a>(
-    body: &'a [Item],
-    found: &mut Structure,
-    fallback_title: &str,
-) -> &'a [Item] {
-    let first = body.iter().position(|item| matches!(item, Item::Text(..)));
-    let mut rest = body;
+fn title_and_occasion(body: &[Item], found: &mut Structure, fallback_title: &str) -> Vec<Item> {
+    // The title is the first text line, after any date lines (which stay in the text).
+    let first = body.iter().position(|item| match item {
+        Item::Text(_, text) => !is_date(text),
+        _ => false,
+    });
     if let Some(at) = first
         && let Item::Text(_, text) = &body[at]
         && looks_like_title(text)
     {
         found.title = text.clone();
         found.title_source = "标题行";
-        rest = &body[at + 1..];
+        let mut rest = body[..at].to_vec();
+        let mut after = &body[at + 1..];
         // A `——…` subtitle right after the title names the occasion.
-        if let Some(next) = rest.iter().position(|item| !matches!(item, Item::Blank))
-            && let Item::Text(_, text) = &rest[next]
+        if let Some(next) = after.iter().position(|item| !matches!(item, Item::Blank))
+            && let Item::Text(_, text) = &after[next]
             && let Some(subtitle) = text.strip_prefix(['—', '-'])
         {
             found.occasion = subtitle.trim_start_matches(['—', '-', ' ']).to_string();
-            rest = &rest[next + 1..];
+            after = &after[next + 1..];
         }
+        rest.push(Item::Blank);
+        rest.extend_from_slice(after);
         return rest;
     }
     // No title line: the `《…》` name in the page's debris (收藏《…》), or the file's name.
@@ -445,11 +512,22 @@ fn title_and_occasion<'a>(
             found.title_source = "文件名";
         }
     }
-    rest
+    body.to_vec()
+}
+
+/// A line that is only a date or a time (`2024年3月5日`, `2024-03-05 10:00`).
+fn is_date(text: &str) -> bool {
+    text.bytes().filter(u8::is_ascii_digit).count() >= 4
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " 年月日-:/.：（）()".contains(c))
 }
 
 fn looks_like_title(text: &str) -> bool {
     let last = text.chars().next_back();
+    if is_date(text) {
+        return false;
+    }
     text.chars().count() <= LONGEST_HEADING
         && line_marker(text).is_none()
         && !last
@@ -643,7 +721,14 @@ fn events(body: &[Item], parts: Kind, points: Option<Kind>) -> Vec<Event> {
                     }
                 }
                 awaiting_title = state.line(*line, text);
+                // A short line without a full stop is a name, a salutation or a heading
+                // of its own, not the first half of a sentence broken by the page.
                 if text.chars().next_back().is_some_and(ends_paragraph_char)
+                    || (text.chars().count() <= SHORT_LINE
+                        && !text
+                            .chars()
+                            .next_back()
+                            .is_some_and(|c| c.is_ascii_alphanumeric()))
                     || ends_paragraph(&state.paragraph)
                 {
                     state.end_paragraph();
@@ -884,6 +969,17 @@ fn place(events: Vec<Event>, skeleton: &[Skeleton]) -> Vec<Raw> {
         let Some(target) = target.map(|t| t + next) else {
             if point == 0 {
                 part = number;
+            }
+            // A point the outline lacks comes after the outline's points numbered
+            // before it (`（三）` after the listed `（二）`).
+            while let Some(entry) = skeleton.get(next)
+                && point > 0
+                && entry.part == part
+                && entry.point > 0
+                && entry.point < point
+            {
+                raws.push(Raw::title_only(entry));
+                next += 1;
             }
             raws.push(Raw {
                 part: if point == 0 { number } else { part },
@@ -1148,7 +1244,7 @@ mod tests {
     #[test]
     fn wrapped_lines_are_joined_and_paragraphs_kept() {
         let found = structure(
-            "标题\n同志们：\n今天我们\n开会。\n\n一、第一部分\n正文一。\nEnglish\nwords here.\n",
+            "标题\n同志们：\n今天我们在这里召开全市干部大会，主要任务\n是部署工作。\n\n一、第一部分\n正文一。\nEnglish\nwords here.\n",
             "x",
         )
         .unwrap();
@@ -1157,7 +1253,7 @@ mod tests {
             opening.blocks,
             vec![
                 Block::Paragraph("同志们：".into()),
-                Block::Paragraph("今天我们开会。".into())
+                Block::Paragraph("今天我们在这里召开全市干部大会，主要任务是部署工作。".into())
             ]
         );
         assert_eq!(

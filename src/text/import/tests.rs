@@ -173,7 +173,10 @@ fn a_chapter_study_note() {
     // 1. lines are a level below the points: they stay text.
     assert_eq!(
         d.section(SectionId::part(2)).unwrap().blocks,
-        [Block::Paragraph("1. 知行合一2. 学以致用".into())]
+        [
+            Block::Paragraph("1. 知行合一".into()),
+            Block::Paragraph("2. 学以致用".into())
+        ]
     );
     round_trips(&imported);
 }
@@ -366,6 +369,41 @@ fn markup_in_the_input_cannot_break_the_data_file() {
         3,
         "{:?}",
         imported.report.dropped
+    );
+    round_trips(&imported);
+}
+
+#[test]
+fn an_outline_without_a_heading_line_and_a_speakers_name() {
+    let text = "2024年3月5日\n政府工作报告\n——在人民代表大会上\n国务院总理 李强\n\n一、工作回顾\n（一）经济\n（二）民生\n二、今年任务\n\n各位代表：\n现在我作报告。\n一、工作回顾\n过去一年很不平凡。\n（一）经济\n经济回升向好。\n（三）生态\n生态更美。\n二、今年任务\n要稳中求进。\n";
+    let imported = import_text(text);
+    let d = &imported.document;
+    assert_eq!(d.title, "政府工作报告");
+    assert_eq!(imported.report.outline, Some((6, 9)));
+    assert_eq!(
+        d.sections[0].blocks,
+        [
+            Block::Paragraph("2024年3月5日".into()),
+            Block::Paragraph("国务院总理 李强".into()),
+            Block::Paragraph("各位代表：".into()),
+            Block::Paragraph("现在我作报告。".into()),
+        ]
+    );
+    let heads: Vec<(String, &str, Completeness)> = d
+        .sections
+        .iter()
+        .map(|s| (s.id.to_string(), s.title.as_str(), s.completeness))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            ("0".to_string(), "开场", Completeness::Full),
+            ("1".into(), "工作回顾", Completeness::Full),
+            ("1.1".into(), "经济", Completeness::Full),
+            ("1.2".into(), "民生", Completeness::TitleOnly),
+            ("1.3".into(), "生态", Completeness::Full),
+            ("2".into(), "今年任务", Completeness::Full),
+        ]
     );
     round_trips(&imported);
 }
