@@ -148,12 +148,7 @@ impl Library {
         now: DateTime<Utc>,
     ) -> Result<Document, LibraryError> {
         let id = &imported.document.id;
-        let valid = !id.is_empty()
-            && id.len() <= 32
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid {
+        if !valid_id(id) {
             return Err(LibraryError::BadId(id.clone()));
         }
         if self.shipped().iter().any(|d| &d.id == id) {
@@ -198,6 +193,16 @@ impl Library {
     pub fn imported(&self) -> &[Arc<Document>] {
         &self.documents[self.shipped..]
     }
+}
+
+/// Whether `id` can name a text: 1–32 ASCII letters, digits, `-` or `_` (as the data
+/// file requires).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A content hash that stays the same across builds and platforms (FNV-1a, 64 bit).

@@ -261,12 +261,16 @@ fn import_text(
     dry_run: bool,
     replace: bool,
 ) -> anyhow::Result<()> {
+    use studybot::library::{LibraryError, valid_id};
     use studybot::text::import::{self, FileKind};
     let name = file
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
     let refused =
         |reason: &dyn std::fmt::Display| anyhow::anyhow!("无法导入 {}：{reason}", file.display());
+    if let Some(id) = id.as_ref().filter(|id| !valid_id(id)) {
+        return Err(refused(&LibraryError::BadId(id.clone())));
+    }
     let size = std::fs::metadata(file).map_err(|e| refused(&e))?.len();
     if size > 4 * import::LARGEST_TEXT as u64 {
         return Err(refused(&import::ImportError::TooLarge(size as usize)));

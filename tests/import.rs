@@ -207,6 +207,22 @@ fn bad_files_get_a_chinese_reason_and_change_nothing() {
             "{name}: {stderr}"
         );
     }
+    let bad_id = studybot(
+        &workspace,
+        &[
+            "import",
+            dir.join("plain.txt").to_str().unwrap(),
+            "--id",
+            "中文",
+            "--dry-run",
+        ],
+    );
+    assert!(!bad_id.status.success());
+    assert!(
+        text(&bad_id.stderr).contains("编号“中文”不可用"),
+        "{}",
+        text(&bad_id.stderr)
+    );
     assert_eq!(stored_texts(&workspace.db()), 0);
 }
 

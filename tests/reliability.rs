@@ -768,7 +768,8 @@ const IMPORT_PIECES: &[&str] = &[
 fn served_form(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace() && !c.is_control() && !('\u{200b}'..='\u{200d}').contains(c))
-        .filter(|c| !matches!(c, '\u{2060}' | '\u{feff}'))
+        // Markdown's heading and emphasis marks are markup, removed like whitespace.
+        .filter(|c| !matches!(c, '\u{2060}' | '\u{feff}' | '#' | '*' | '_'))
         // `|` is written `｜` in a title (the data file's separator).
         .map(|c| if c == '｜' { '|' } else { c })
         .collect()

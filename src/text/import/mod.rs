@@ -136,6 +136,22 @@ pub fn import(bytes: &[u8], kind: FileKind, name: &str) -> Result<Imported, Impo
     if text.trim().is_empty() {
         return Err(ImportError::Empty);
     }
+    // A studybot data file (an editor's reviewed `--dry-run` output) is taken as it is.
+    if text.trim_start().starts_with(['-', '<'])
+        && let Ok(document) = crate::text::parse_document(name, &text)
+    {
+        return Ok(Imported {
+            document,
+            report: ImportReport {
+                format: format!("{format}，studybot 数据文件"),
+                title_source: "数据文件".to_string(),
+                outline: None,
+                levels: ("数据文件".to_string(), None),
+                dropped: Vec::new(),
+                warnings: Vec::new(),
+            },
+        });
+    }
     let stem = match file_stem(name).trim() {
         "" => "未命名",
         stem => stem,

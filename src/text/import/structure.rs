@@ -106,7 +106,7 @@ fn items(text: &str, dropped: &mut Vec<DroppedLine>) -> Vec<Item> {
         .enumerate()
     {
         let line = index + 1;
-        let clean = normalise(raw);
+        let clean = markdown_heading(normalise(raw));
         if clean.is_empty() {
             items.push(Item::Blank);
             continue;
@@ -146,6 +146,28 @@ fn items(text: &str, dropped: &mut Vec<DroppedLine>) -> Vec<Item> {
         }
     }
     items
+}
+
+/// A Markdown heading (`## 一、标题`, `**一、标题**`) without its markup: a `.md` file
+/// marks headings this way. A hashtag (`#两会#`) has no space after `#` and stays.
+fn markdown_heading(line: String) -> String {
+    let hashes = line.len() - line.trim_start_matches('#').len();
+    let mut text = line.as_str();
+    if hashes > 0 && text[hashes..].starts_with(' ') {
+        text = text[hashes..].trim_start();
+    }
+    for mark in ["**", "__"] {
+        if let Some(inner) = text.strip_prefix(mark).and_then(|t| t.strip_suffix(mark))
+            && !inner.contains(mark)
+        {
+            text = inner.trim();
+        }
+    }
+    if text.len() == line.len() {
+        line
+    } else {
+        text.to_string()
+    }
 }
 
 /// Spaces of every kind become one ASCII space, zero-width characters go, and the line

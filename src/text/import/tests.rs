@@ -407,3 +407,19 @@ fn an_outline_without_a_heading_line_and_a_speakers_name() {
     );
     round_trips(&imported);
 }
+
+#[test]
+fn markdown_headings_and_data_files() {
+    let imported = import_text(
+        "# 学习笔记\n\n## 一、学习的意义\n学习使人进步。\n\n**二、学习的方法**\n要读原文。\n",
+    );
+    let d = &imported.document;
+    assert_eq!(d.title, "学习笔记");
+    assert_eq!(d.section(SectionId::part(1)).unwrap().title, "学习的意义");
+    assert_eq!(d.section(SectionId::part(2)).unwrap().title, "学习的方法");
+    // The data-file form imports as itself.
+    let file = data_file(d, "notes.md");
+    let again = import(file.as_bytes(), FileKind::Text, "notes.md").unwrap();
+    assert_eq!(shape(&again.document), shape(d));
+    assert_eq!(again.document.title, d.title);
+}
