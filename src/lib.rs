@@ -3,7 +3,8 @@
 //! The crate is layered so that decisions are pure and only the edges do I/O:
 //!
 //! - Pure core (no teloxide, tokio or sled):
-//!   - [`text`]: the text model, the data-file parser, section references and search.
+//!   - [`text`]: the text model, the data-file parser, section references, search, and
+//!     the importer of texts copied from the web (`.txt` in UTF-8 or GBK, `.docx`).
 //!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
 //!     splitting into messages of at most 4096 characters.
 //!   - [`messages`]: the wording of every reply, built from the text model.

@@ -1196,7 +1196,8 @@ mod tests {
         assert_eq!(numeral("十二、"), Some((12, 6)));
         assert_eq!(numeral("二十、"), Some((20, 6)));
         assert_eq!(numeral("二十一是"), Some((21, 9)));
-        assert_eq!(numeral("二〇二四年"), None.or(Some((2, 3))));
+        // A year reads as its first digit only; no marker follows it (二〇二四年).
+        assert_eq!(numeral("二〇二四年"), Some((2, 3)));
         assert_eq!(numeral("是"), None);
     }
 
