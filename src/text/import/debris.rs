@@ -284,17 +284,19 @@ fn is_page_stamp(line: &str) -> bool {
     short && (stamp || line.contains("来源：") || line.contains("来源:"))
 }
 
-/// A navigation menu: four or more short items separated by spaces, `|`, `>` or `·`,
-/// with no sentence punctuation.
+/// A navigation menu (four or more short items separated by spaces, `|`, `>` or `·`)
+/// or a breadcrumb (`人民网 >> 时政`), with no sentence punctuation.
 fn is_navigation(line: &str) -> bool {
     if line.contains(['。', '，', ',', '；', '！', '？', '：', '、']) {
         return false;
     }
     let items: Vec<&str> = line
-        .split([' ', '|', '｜', '>', '＞', '·', '/'])
+        .split([' ', '|', '｜', '>', '＞', '»', '·', '/'])
         .filter(|item| !item.is_empty())
         .collect();
-    items.len() >= 4 && items.iter().all(|item| item.chars().count() <= 6)
+    let short = |most: usize| items.iter().all(|item| item.chars().count() <= most);
+    let breadcrumb = line.contains(['>', '＞', '»']) && items.len() >= 2 && short(10);
+    breadcrumb || (items.len() >= 4 && short(6))
 }
 
 #[cfg(test)]
@@ -344,6 +346,7 @@ mod tests {
             "新华社记者 李学仁 摄",
             "（新华社记者 鞠鹏 摄）",
             "首页 | 时政 | 国际 | 财经 | 评论",
+            "人民网 >> 时政",
             "新华网",
             "版权所有 中国政府网",
             "2024-12-20 10:30:00 来源：新华社",

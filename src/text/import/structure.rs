@@ -227,7 +227,7 @@ impl Kind {
             Self::Enumerated => "一、",
             Self::Parenthesised => "（一）",
             Self::Arabic => "1.",
-            Self::Run => "一是…二是…",
+            Self::Run => "一是…/第一，…",
         }
     }
 }
@@ -556,9 +556,10 @@ fn looks_like_title(text: &str) -> bool {
             .is_some_and(|c| is_terminator(c) || matches!(c, '：' | ':' | '；' | ';' | '，' | ','))
 }
 
-/// `在全市…培训重点班上的发言` → `全市…培训重点班`.
+/// `在全市…培训重点班上的发言` → `全市…培训重点班`; `习近平在中央经济工作会议上的讲话`
+/// → `中央经济工作会议`.
 fn occasion_in_title(title: &str) -> Option<String> {
-    let inner = title.strip_prefix('在')?;
+    let inner = &title[title.find('在')? + '在'.len_utf8()..];
     let end = inner.rfind("上的")?;
     let occasion = inner[..end].trim();
     (!occasion.is_empty()).then(|| occasion.to_string())
@@ -1239,6 +1240,15 @@ mod tests {
         let runs = run_markers(text);
         assert_eq!(runs.len(), 1);
         assert_eq!(&text[runs[0].2..runs[0].2 + 3], "以");
+    }
+
+    #[test]
+    fn occasions() {
+        assert_eq!(
+            occasion_in_title("习近平在中央经济工作会议上的讲话").as_deref(),
+            Some("中央经济工作会议")
+        );
+        assert_eq!(occasion_in_title("政府工作报告"), None);
     }
 
     #[test]
