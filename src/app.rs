@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::library::Library;
 use crate::messages::{self, errors};
 use crate::quiz::{Question, QuestionBank};
-use crate::reply::{Action, Reply};
+use crate::reply::{Action, Audience, Reply};
 use crate::store::Store;
 use crate::text::reference::RefError;
 use crate::text::search::MAX_QUERY_CHARS;
@@ -43,6 +43,9 @@ pub struct ChatContext {
     /// `true` in private chats and the console; in groups, whether Telegram lists the
     /// sender as creator or administrator.
     pub is_admin: bool,
+    /// The forum topic the message was sent in (Telegram's `message_thread_id`), whose
+    /// answers go back there; `None` outside forum topics (the General topic included).
+    pub topic: Option<i32>,
 }
 
 /// The shared state of a running studybot. Cheap to clone.
@@ -213,13 +216,15 @@ impl App {
         }
     }
 
-    /// Answers a button press. Callback data is public, so it is decoded and checked
-    /// here; anything forged or stale gets [`errors::stale_button`] and changes nothing.
-    pub fn press(&self, data: &str) -> Result<Reply, Reply> {
-        let Some(action) = Action::decode(data) else {
+    /// Answers a button press with the reply and the [`Audience`] of the message the
+    /// button was on (a message for the whole chat is answered with a new message, never
+    /// edited). Callback data is public, so it is decoded and checked here; anything
+    /// forged or stale gets [`errors::stale_button`] and changes nothing.
+    pub fn press(&self, data: &str) -> Result<(Reply, Audience), Reply> {
+        let Some((action, audience)) = Action::decode(data) else {
             return Err(errors::stale_button());
         };
-        match action {
+        let reply = match action {
             Action::Section { document, section } => {
                 let document = self
                     .inner
@@ -227,7 +232,7 @@ impl App {
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
                 let section = document.section(section).ok_or_else(errors::stale_button)?;
-                Ok(messages::section(document, section))
+                messages::section(document, section)
             }
             Action::Outline { document } => {
                 let document = self
@@ -235,8 +240,9 @@ impl App {
                     .library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
-                Ok(messages::outline(document))
+                messages::outline(document)
             }
-        }
+        };
+        Ok((reply, audience))
     }
 }

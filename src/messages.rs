@@ -354,7 +354,10 @@ pub mod daily {
     /// completeness notices, and buttons to the whole section and to the outline. A
     /// title-only section becomes a short card saying its text is unavailable.
     pub fn excerpt(document: &Document, section: &Section) -> Reply {
-        let reply = Reply::new().bold(format!("{}\n\n", excerpt_heading(document, section)));
+        // Every member sees the same excerpt: its buttons answer with new messages.
+        let reply = Reply::new()
+            .for_the_chat()
+            .bold(format!("{}\n\n", excerpt_heading(document, section)));
         section_body(document, section, reply).buttons(vec![
             Button {
                 label: "本节全文".into(),

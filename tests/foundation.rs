@@ -167,6 +167,7 @@ fn console_chat() -> ChatContext {
         user_id: 1,
         user_name: "t".into(),
         is_admin: true,
+        topic: None,
     }
 }
 

@@ -121,7 +121,7 @@ impl App {
         let questions = pick(bank.questions(), n, rng);
         let quiz_id: u64 = rng.random();
         let started = self.store().update_quiz_session(chat.chat_id, |slot| {
-            let session = QuizSession::start(
+            let mut session = QuizSession::start(
                 slot.as_ref(),
                 quiz_id,
                 chat.chat_id,
@@ -129,6 +129,7 @@ impl App {
                 questions.clone(),
                 now,
             )?;
+            session.topic = chat.topic;
             let replaced = slot.replace(session.clone());
             Ok::<_, StartError>((session, replaced))
         });
@@ -545,6 +546,7 @@ mod tests {
             user_id,
             user_name: format!("用户{user_id}"),
             is_admin,
+            topic: None,
         }
     }
 

@@ -16,7 +16,7 @@ use teloxide::RequestError;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::requests::{HasPayload, Request};
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ThreadId};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -237,6 +237,18 @@ impl Outbox {
         reply: &Reply,
         patience: Patience,
     ) -> Result<Vec<MessageId>, SendError> {
+        self.send_reply_in(chat, None, reply, patience).await
+    }
+
+    /// [`Outbox::send_reply_with`] into a forum topic (`message_thread_id`); `None`
+    /// sends to the chat itself (in a forum, its General topic).
+    pub async fn send_reply_in(
+        &self,
+        chat: ChatId,
+        topic: Option<i32>,
+        reply: &Reply,
+        patience: Patience,
+    ) -> Result<Vec<MessageId>, SendError> {
         let mut ids = Vec::new();
         for part in reply.split(MESSAGE_LIMIT) {
             let mut request = self
@@ -246,6 +258,9 @@ impl Outbox {
                 .parse_mode(ParseMode::Html);
             if let Some(markup) = keyboard(&part) {
                 request = request.reply_markup(markup);
+            }
+            if let Some(topic) = topic {
+                request = request.message_thread_id(ThreadId(MessageId(topic)));
             }
             let message = self.call_with(Some(chat), request, patience).await?;
             ids.push(message.id);
@@ -288,7 +303,9 @@ pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
         .iter()
         .map(|row| {
             row.iter()
-                .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.action.encode()))
+                .map(|b| {
+                    InlineKeyboardButton::callback(b.label.clone(), b.action.encode(reply.audience))
+                })
                 .collect::<Vec<_>>()
         })
         .collect::<Vec<_>>();
