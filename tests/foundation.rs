@@ -265,7 +265,7 @@ fn console_replies_to_every_bad_input() {
     );
     assert!(ok, "{stderr}");
     let replies: Vec<&str> = stdout.trim_end().split("\n\n").collect();
-    assert!(stdout.contains("没有标题含“0.1”"), "{stdout}");
+    assert!(stdout.contains("没有第 0.1 节"), "{stdout}");
     assert!(stdout.contains("没有标题含“abc”"));
     assert!(stdout.contains("没有标题含“🙂”"));
     assert!(stdout.contains("请告诉我要搜索的词，例如：/search 网格"));

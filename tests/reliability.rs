@@ -480,6 +480,10 @@ fn fuzz_section_references() {
                 Err(RefError::TooLong) => {
                     prop_assert!(trimmed.chars().count() > MAX_REFERENCE_CHARS)
                 }
+                Err(RefError::NoSuchNumber | RefError::NothingToFind) => {
+                    prop_assert!(!trimmed.is_empty());
+                    prop_assert!(trimmed.chars().count() <= MAX_REFERENCE_CHARS);
+                }
                 Ok(reference) => {
                     prop_assert!(!trimmed.is_empty());
                     prop_assert!(trimmed.chars().count() <= MAX_REFERENCE_CHARS);

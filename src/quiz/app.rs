@@ -494,7 +494,8 @@ impl App {
         };
         let Some(on) = on else {
             return match self.daily_quiz_enabled(chat.chat_id) {
-                Ok(current) => messages::daily_quiz_usage(current),
+                Ok(current) if argument.trim().is_empty() => messages::daily_quiz_usage(current),
+                Ok(current) => messages::daily_quiz_not_understood(argument.trim(), current),
                 Err(error) => log_failure(chat.chat_id, &error),
             };
         };

@@ -201,6 +201,16 @@ pub fn daily_quiz_usage(current: bool) -> Reply {
     ))
 }
 
+/// `/dailyquiz` with a word other than on/off: says which, then how to write it.
+pub fn daily_quiz_not_understood(typed: &str, current: bool) -> Reply {
+    let mut shown: String = typed.chars().take(20).collect();
+    if typed.chars().count() > 20 {
+        shown.push('…');
+    }
+    let usage = daily_quiz_usage(current).plain_text();
+    Reply::plain(format!("看不懂“{shown}”：只能写 on 或 off。{usage}"))
+}
+
 /// `/dailyquiz` from someone who is not a group admin.
 pub fn daily_quiz_admins_only() -> Reply {
     Reply::plain("只有群管理员可以开关每日一题。")
