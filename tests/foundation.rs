@@ -281,6 +281,41 @@ fn console_replies_to_every_bad_input() {
 }
 
 #[test]
+fn a_data_file_saved_as_gbk_is_named_once_with_its_line_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_data(&data);
+    let file = data.join("texts/xzsj.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = 1 + text[..text.find("## 2.2 ").unwrap()].matches('\n').count();
+    // "网格" as GBK, the way Notepad saves Chinese text by default.
+    let mut bytes = text
+        .replacen("## 2.2 用真心化解", "## 2.2 xxxx", 1)
+        .into_bytes();
+    let at = bytes.windows(4).position(|w| w == b"xxxx").unwrap();
+    bytes[at..at + 4].copy_from_slice(&[0xcd, 0xf8, 0xb8, 0xf1]);
+    std::fs::write(&file, bytes).unwrap();
+    let (_, stderr, ok) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    assert!(!ok);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, said once: {stderr}");
+    assert!(
+        lines[0].contains(&format!("xzsj.md:{line}: ")) && lines[0].contains("请另存为 UTF-8"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("stream did not contain"), "{stderr}");
+
+    // Any other data-file error is said once too.
+    std::fs::write(&file, text.replace("[full]", "[fulll]")).unwrap();
+    let (_, stderr, _) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    assert_eq!(
+        stderr.matches("unknown completeness mark").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_data_and_bad_config_fail_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
