@@ -587,7 +587,7 @@ pub mod daily {
         reply = reply.text(format!("上次发送：{last}\n"));
         reply.text(format!(
             "订阅人：{}（{}）",
-            subscription.subscribed_by.name,
+            crate::quiz::messages::display_name(&subscription.subscribed_by.name),
             local_date(subscription.subscribed_at, zone).format("%Y-%m-%d")
         ))
     }

@@ -431,6 +431,21 @@ mod tests {
     }
 
     #[test]
+    fn status_names_the_subscriber_without_bidi_controls() {
+        let app = app_with(Store::in_memory());
+        let admin = ChatContext {
+            user_name: "\u{202E}王书记".into(),
+            ..group(true)
+        };
+        app.subscribe(&admin, "08:00", utc("2026-05-01T04:00:00Z"));
+        let status = text(&app.status(&admin));
+        assert!(
+            status.contains("订阅人：王书记（2026-05-01）"),
+            "{status:?}"
+        );
+    }
+
+    #[test]
     fn only_admins_change_a_groups_subscription() {
         let app = app_with(Store::in_memory());
         let now = utc("2026-05-01T04:00:00Z");
