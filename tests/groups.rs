@@ -258,3 +258,41 @@ async fn buttons_on_the_daily_excerpt_never_edit_it_for_everyone() {
         "the excerpt is unchanged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_whose_topic_is_gone_is_delivered_to_the_chat() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    // Not a forum (any more): Telegram answers "message thread not found" for topic 77.
+    let group = FakeChat::supergroup(9005, "学习小组");
+    tg.register_chat(&group);
+    let now = Utc::now();
+    let next_due = {
+        let store = Store::open(&workspace.db()).unwrap();
+        let mut subscription = support::shanghai_subscription(group.id, now);
+        subscription.topic = Some(77);
+        let next_due = subscription.next_due;
+        store.subscribe(subscription, None, now).unwrap();
+        store.set_daily_quiz_setting(group.id, true).unwrap();
+        store.flush().unwrap();
+        next_due
+    };
+    tick(&workspace, &tg, next_due + TimeDelta::seconds(30)).await;
+    let refused = tg
+        .requests()
+        .into_iter()
+        .filter(|r| !r.ok() && r.body["message_thread_id"] == 77)
+        .count();
+    assert_eq!(
+        refused, 2,
+        "the excerpt and the question were tried in the topic first"
+    );
+    let daily = sends_to(&tg, group.id);
+    assert_eq!(daily.len(), 2, "then sent to the chat: {daily:#?}");
+    assert!(text(&daily[0]).contains("今日学习"), "{}", daily[0]);
+    assert!(
+        daily
+            .iter()
+            .all(|body| body.get("message_thread_id").is_none())
+    );
+}

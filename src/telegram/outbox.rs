@@ -241,7 +241,9 @@ impl Outbox {
     }
 
     /// [`Outbox::send_reply_with`] into a forum topic (`message_thread_id`); `None`
-    /// sends to the chat itself (in a forum, its General topic).
+    /// sends to the chat itself (in a forum, its General topic). When the topic is gone
+    /// (deleted or closed, or the chat has no topics any more), the reply goes to the
+    /// chat instead: a subscription made in a topic must not stop with the topic.
     pub async fn send_reply_in(
         &self,
         chat: ChatId,
@@ -259,11 +261,22 @@ impl Outbox {
             if let Some(markup) = keyboard(&part) {
                 request = request.reply_markup(markup);
             }
-            if let Some(topic) = topic {
-                request = request.message_thread_id(ThreadId(MessageId(topic)));
-            }
-            let message = self.call_with(Some(chat), request, patience).await?;
-            ids.push(message.id);
+            let sent = match topic {
+                Some(topic) => {
+                    let in_topic = request
+                        .clone()
+                        .message_thread_id(ThreadId(MessageId(topic)));
+                    match self.call_with(Some(chat), in_topic, patience).await {
+                        Err(SendError::Rejected(reason)) if topic_is_gone(&reason) => {
+                            tracing::warn!(chat_id = chat.0, topic, %reason, "the forum topic is gone; sending to the chat instead");
+                            self.call_with(Some(chat), request, patience).await
+                        }
+                        sent => sent,
+                    }
+                }
+                None => self.call_with(Some(chat), request, patience).await,
+            };
+            ids.push(sent?.id);
         }
         Ok(ids)
     }
@@ -291,6 +304,15 @@ impl Outbox {
         }
         self.call(Some(chat), request).await.map(|_| ())
     }
+}
+
+/// Whether Telegram refused a send because its forum topic is gone: deleted, closed, or
+/// the chat is no forum (any more).
+pub fn topic_is_gone(reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    reason.contains("thread not found")
+        || reason.contains("topic_closed")
+        || reason.contains("topic_deleted")
 }
 
 /// The inline keyboard of a reply, if it has buttons.

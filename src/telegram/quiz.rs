@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::quiz::app::QuizStep;
 use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
+use super::outbox::topic_is_gone;
 use super::{Outbox, deliver};
 
 /// Sends a quiz poll; returns Telegram's poll id.
@@ -40,10 +41,21 @@ pub async fn send_poll(
     if let Some(seconds) = spec.open_period {
         request = request.open_period(u16::try_from(seconds).unwrap_or(600));
     }
-    if let Some(topic) = topic {
-        request = request.message_thread_id(ThreadId(MessageId(topic)));
-    }
-    let message = outbox.call(Some(ChatId(chat_id)), request).await?;
+    let message = match topic {
+        Some(topic) => {
+            let in_topic = request
+                .clone()
+                .message_thread_id(ThreadId(MessageId(topic)));
+            match outbox.call(Some(ChatId(chat_id)), in_topic).await {
+                Err(super::SendError::Rejected(reason)) if topic_is_gone(&reason) => {
+                    tracing::warn!(chat_id, topic, %reason, "the forum topic is gone; asking in the chat instead");
+                    outbox.call(Some(ChatId(chat_id)), request).await
+                }
+                sent => sent,
+            }
+        }
+        None => outbox.call(Some(ChatId(chat_id)), request).await,
+    }?;
     message
         .poll()
         .map(|poll| poll.id.0.clone())
