@@ -354,7 +354,9 @@ async fn on_message(
     // An anonymous admin writes as the group itself: Telegram shows the message from
     // the group (`sender_chat`), and `from` is the placeholder GroupAnonymousBot, whom
     // getChatMember would call a mere member. Only admins can do that, so it is an
-    // admin's message; it is named after the group.
+    // admin's message, and no one is asked. It is named after the group; its user id
+    // stays GroupAnonymousBot's, shared by every anonymous admin (they answer polls as
+    // the group, which is not scored, so no score is credited to that id).
     let as_the_group = message
         .sender_chat
         .as_ref()
