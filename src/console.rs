@@ -20,6 +20,7 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         user_id: CONSOLE_CHAT_ID as u64,
         user_name: "console".into(),
         is_admin: true,
+        topic: None,
     };
     let mut quiz = ConsoleQuiz::default();
     for line in input.lines() {

@@ -1,6 +1,7 @@
 //! The `studybot` binary: parses the command line, sets up logging and configuration,
 //! and hands over to the library.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use studybot::app::App;
-use studybot::config::{BotToken, Config};
+use studybot::config::{BotToken, Config, LogFormat};
 use studybot::library::Library;
 use studybot::scheduler;
 use studybot::store::{Backup, Store};
@@ -78,14 +79,16 @@ To run the bot on Telegram:
 To try every command offline without a token:  studybot console";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
-    match run(cli) {
+    // The configuration chooses the log format, so it is read before logging starts;
+    // its own errors are printed below like every other.
+    let result = Config::load(cli.config.as_deref())
+        .map_err(anyhow::Error::from)
+        .and_then(|config| {
+            init_logging(config.log_format);
+            run(cli, config)
+        });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("studybot: {error:#}");
@@ -94,8 +97,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref())?;
+/// Logs to stderr, filtered by `RUST_LOG` (default `warn`): readable lines, coloured only
+/// on a terminal (never escape codes in journald, files or pipes), or JSON lines.
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_ansi(false).init(),
+    }
+}
+
+fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Mode::Console { temp_db } => {
             let temp = if temp_db { Some(tempfile_dir()?) } else { None };

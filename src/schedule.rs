@@ -342,6 +342,10 @@ pub struct Subscription {
     pub subscribed_at: DateTime<Utc>,
     /// How the most recent day ended, if any day did.
     pub last_delivery: Option<LastDelivery>,
+    /// The forum topic the chat subscribed in (Telegram's `message_thread_id`), where
+    /// the excerpts go; `None` for the chat itself (records from before topics too).
+    #[serde(default)]
+    pub topic: Option<i32>,
 }
 
 impl Subscription {
@@ -368,6 +372,7 @@ impl Subscription {
             subscribed_by,
             subscribed_at: now,
             last_delivery: None,
+            topic: None,
         }
     }
 
@@ -551,6 +556,23 @@ mod tests {
             user_id: 42,
             name: "王书记".into(),
         }
+    }
+
+    #[test]
+    fn records_from_before_topics_still_load() {
+        let subscription = Subscription::new(
+            -5,
+            "xzsj",
+            time(8, 0),
+            SHANGHAI,
+            subscriber(),
+            utc("2026-05-01T00:00:00Z"),
+        );
+        let mut record = serde_json::to_value(&subscription).unwrap();
+        record.as_object_mut().unwrap().remove("topic");
+        let loaded: Subscription = serde_json::from_value(record).unwrap();
+        assert_eq!(loaded.topic, None);
+        assert_eq!(loaded, subscription);
     }
 
     /// Subscribed at 08:00 Shanghai on 2026-05-01 12:00 UTC (first send 2026-05-02).

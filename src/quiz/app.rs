@@ -121,7 +121,7 @@ impl App {
         let questions = pick(bank.questions(), n, rng);
         let quiz_id: u64 = rng.random();
         let started = self.store().update_quiz_session(chat.chat_id, |slot| {
-            let session = QuizSession::start(
+            let mut session = QuizSession::start(
                 slot.as_ref(),
                 quiz_id,
                 chat.chat_id,
@@ -129,6 +129,7 @@ impl App {
                 questions.clone(),
                 now,
             )?;
+            session.topic = chat.topic;
             let replaced = slot.replace(session.clone());
             Ok::<_, StartError>((session, replaced))
         });
@@ -493,7 +494,8 @@ impl App {
         };
         let Some(on) = on else {
             return match self.daily_quiz_enabled(chat.chat_id) {
-                Ok(current) => messages::daily_quiz_usage(current),
+                Ok(current) if argument.trim().is_empty() => messages::daily_quiz_usage(current),
+                Ok(current) => messages::daily_quiz_not_understood(argument.trim(), current),
                 Err(error) => log_failure(chat.chat_id, &error),
             };
         };
@@ -545,6 +547,7 @@ mod tests {
             user_id,
             user_name: format!("用户{user_id}"),
             is_admin,
+            topic: None,
         }
     }
 

@@ -85,6 +85,8 @@ pub struct QuizPoll {
     pub key: QuestionKey,
     /// What to send.
     pub spec: PollSpec,
+    /// The forum topic to send it to (see [`QuizSession::topic`]).
+    pub topic: Option<i32>,
 }
 
 /// One participant's answer to one question.
@@ -137,6 +139,10 @@ pub struct QuizSession {
     pub current: usize,
     /// Participants' names as Telegram last showed them.
     pub names: BTreeMap<u64, String>,
+    /// The forum topic it runs in (Telegram's `message_thread_id`), where its polls
+    /// and results go; `None` outside forum topics (and in sessions stored before).
+    #[serde(default)]
+    pub topic: Option<i32>,
     /// Whether it was ended early with `/stopquiz`.
     pub stopped: bool,
 }
@@ -283,6 +289,7 @@ impl QuizSession {
             questions,
             current: 0,
             names: BTreeMap::new(),
+            topic: None,
             stopped: false,
         })
     }
@@ -336,7 +343,11 @@ impl QuizSession {
             Some((self.current + 1, self.questions.len())),
             open_period,
         );
-        Some(QuizPoll { key, spec })
+        Some(QuizPoll {
+            key,
+            spec,
+            topic: self.topic,
+        })
     }
 
     /// Records that the current question went out as `poll_id` at `now`, open for

@@ -22,6 +22,10 @@ pub enum RefError {
     Empty,
     /// More than [`MAX_REFERENCE_CHARS`] characters.
     TooLong,
+    /// Digits (and dots) that no section has: `100`, `0.1`, twenty digits.
+    NoSuchNumber,
+    /// Only punctuation and symbols, nothing to look for: `&`, `.*`, `(`, `\`.
+    NothingToFind,
 }
 
 /// The outcome of looking a reference up in a document.
@@ -53,6 +57,14 @@ impl SectionRef {
             return Ok(Self::Id(id));
         }
         let keyword: String = normalized.chars().filter(|c| !c.is_whitespace()).collect();
+        if keyword.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && keyword.bytes().any(|b| b.is_ascii_digit())
+        {
+            return Err(RefError::NoSuchNumber);
+        }
+        if trim_keyword(&keyword).is_empty() {
+            return Err(RefError::NothingToFind);
+        }
         Ok(Self::Keyword(keyword))
     }
 
@@ -161,8 +173,15 @@ fn number(text: &str) -> Option<u8> {
     }
 }
 
+/// A keyword without the punctuation around it (`“为民”` → `为民`).
+fn trim_keyword(keyword: &str) -> &str {
+    keyword.trim_matches(|c: char| {
+        c.is_ascii_punctuation() || "“”‘’《》「」（）【】？！：；…".contains(c)
+    })
+}
+
 fn resolve_keyword(document: &Document, keyword: &str) -> Resolution {
-    let keyword = keyword.trim_matches(|c: char| c.is_ascii_punctuation() || "“”《》".contains(c));
+    let keyword = trim_keyword(keyword);
     if keyword.is_empty() {
         return Resolution::NoMatch(keyword.to_string());
     }
@@ -245,10 +264,20 @@ mod tests {
             SectionRef::parse("abc"),
             Ok(SectionRef::Keyword("abc".into()))
         );
-        assert_eq!(
-            SectionRef::parse("0.1"),
-            Ok(SectionRef::Keyword("0.1".into()))
-        );
+        for number in ["0.1", "100", "12345678901234567890", "１００"] {
+            assert_eq!(
+                SectionRef::parse(number),
+                Err(RefError::NoSuchNumber),
+                "{number}"
+            );
+        }
+        for symbols in ["&", ".*", "(", "[", "\\", "“”", "？！", "<>"] {
+            assert_eq!(
+                SectionRef::parse(symbols),
+                Err(RefError::NothingToFind),
+                "{symbols}"
+            );
+        }
         assert_eq!(
             SectionRef::parse("🙂"),
             Ok(SectionRef::Keyword("🙂".into()))
