@@ -5,7 +5,7 @@
 //! entry are passed in, so every rule is a unit test away. The records themselves
 //! ([`Subscription`], [`LedgerEntry`]) and their state changes are defined here too; the
 //! store only persists them ([`crate::store`]), and the app turns decisions into
-//! deliveries ([`crate::subscription`]).
+//! deliveries ([`crate::app::daily`]).
 
 use chrono::{
     DateTime, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound, TimeDelta, TimeZone, Utc,

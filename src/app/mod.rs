@@ -1,13 +1,17 @@
 //! The application: the library, the store and the configuration, and what each
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
+pub mod daily;
+pub mod library;
+pub mod quiz;
+
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::app::library::Library;
 use crate::command::{Command, Input};
 use crate::config::Config;
-use crate::library::Library;
 use crate::messages::{self, errors};
 use crate::quiz::{Question, QuestionBank};
 use crate::reply::{Action, Reply};
@@ -143,7 +147,7 @@ impl App {
             Command::Status => self.status(chat),
             Command::Today => self.today(chat, now),
             Command::Plan => self.plan(chat),
-            // Quizzes (crate::quiz::app); transports then send the polls from `next_poll`.
+            // Quizzes (crate::app::quiz); transports then send the polls from `next_poll`.
             Command::Quiz(argument) => {
                 vec![self.quiz_command(chat, &argument, now, &mut rand::rng())]
             }
