@@ -36,6 +36,7 @@ use crate::quiz::{
 use crate::reply::Reply;
 use crate::store::{PollTarget, StoreError, StoreResult};
 use crate::text::SectionId;
+use crate::text::fold::fold;
 
 /// Why `/stopquiz` did or did not stop a quiz.
 enum Stop {
@@ -66,13 +67,7 @@ fn parse_count(argument: &str, default: usize) -> Option<usize> {
     if argument.is_empty() {
         return Some(default);
     }
-    let digits: String = argument
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            _ => c,
-        })
-        .collect();
+    let digits = fold(argument);
     if digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
