@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use studybot::app::App;
+use studybot::app::library::Library;
 use studybot::config::{BotToken, Config, LogFormat};
-use studybot::library::Library;
-use studybot::scheduler;
 use studybot::store::{Backup, Store};
+use studybot::telegram::deliveries;
 use studybot::telegram::{self, Mode as Transport};
 
 /// Environment variable with the webhook's secret token (Telegram echoes it in a header).
@@ -140,7 +140,7 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             };
             let app = open_app(config.clone(), &config.database)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            let result = runtime.block_on(telegram::run(app.clone(), token, mode, scheduler::run));
+            let result = runtime.block_on(telegram::run(app.clone(), token, mode, deliveries::run));
             app.store().flush()?;
             tracing::info!("store flushed; bye");
             result
@@ -158,7 +158,7 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let report = runtime.block_on(async {
                 let bot = telegram::bot(&token, &app.config().telegram)?;
                 let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
-                anyhow::Ok(scheduler::tick(&app, &outbox, now).await)
+                anyhow::Ok(deliveries::tick(&app, &outbox, now).await)
             })?;
             app.store().flush()?;
             println!(

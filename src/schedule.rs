@@ -5,7 +5,7 @@
 //! entry are passed in, so every rule is a unit test away. The records themselves
 //! ([`Subscription`], [`LedgerEntry`]) and their state changes are defined here too; the
 //! store only persists them ([`crate::store`]), and the app turns decisions into
-//! deliveries ([`crate::subscription`]).
+//! deliveries ([`crate::app::daily`]).
 
 use chrono::{
     DateTime, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound, TimeDelta, TimeZone, Utc,
@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::text::SectionId;
+use crate::text::fold::fold;
 
 /// How long after its send time a day's excerpt may still go out (after a restart, a
 /// crash or failed attempts). Later than that the day is skipped, never replayed.
@@ -55,15 +56,7 @@ pub enum ZoneError {
 /// Parses a send time as people type it: `8:00`, `08:00`, `20:30`, with full-width
 /// digits and colon (`８：００`, `8：00`) too. Seconds are not accepted.
 pub fn parse_time(input: &str) -> Result<NaiveTime, TimeError> {
-    let text: String = input
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '：' => ':',
-            _ => c,
-        })
-        .collect();
+    let text = fold(input.trim());
     if text.is_empty() {
         return Err(TimeError::Empty);
     }

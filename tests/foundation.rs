@@ -5,10 +5,10 @@ mod support;
 
 use std::path::Path;
 
+use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::store::{Store, SyncOutcome};
 use studybot::text::Document;
 use support::{root, run_studybot};

@@ -25,10 +25,10 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use proptest::{prop_assert, prop_assert_eq, prop_oneof};
 
+use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command::{self, COMMANDS, Command, Input};
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::quiz::QuestionKey;
 use studybot::quiz::curated::parse_curated;
 use studybot::reply::Action;

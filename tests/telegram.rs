@@ -5,10 +5,10 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::reply::MESSAGE_LIMIT;
 use studybot::store::Store;
 

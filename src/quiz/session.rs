@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{MAX_QUESTION_CHARS, Question};
-use crate::reply::utf16_len;
+use crate::reply::{Reply, utf16_len};
 use crate::text::SectionId;
 
 /// Answers received this long after a question's closing time still count: Telegram
@@ -500,6 +500,18 @@ impl QuizSession {
             most_missed,
         }
     }
+}
+
+/// What closing a question led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuizStep {
+    /// The next question, to send like the first.
+    Next(QuizPoll),
+    /// That was the last question: post these results.
+    Finished(Reply),
+    /// The key is not the running quiz's current question (the quiz was stopped, or
+    /// the question was already closed): nothing changed.
+    Stale,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! handlers finish and stop background tasks; the caller then flushes sled.
 
 pub mod admins;
+pub mod deliveries;
 pub mod error;
 pub mod outbox;
 pub mod quiz;

@@ -2,7 +2,7 @@
 //! poll answers mapped back to their quiz by poll id (they carry no chat id).
 //!
 //! The quiz logic lives in [`crate::quiz`]; this module only sends what it returns and
-//! reports back what happened, following the steps in [`crate::quiz::app`].
+//! reports back what happened, following the steps in [`crate::app::quiz`].
 
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use teloxide::types::{InputPollOption, MessageId, PollAnswer, PollType, ThreadId
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::quiz::app::QuizStep;
+use crate::quiz::QuizStep;
 use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
 use super::outbox::topic_is_gone;

@@ -1,6 +1,7 @@
 //! Section references as readers type them: `2.1`, `2-1`, `２．１`, `二.一`,
 //! `第二部分第一点`, or a keyword from a title (`为民`, `管好队伍`).
 
+use super::fold::fold_char;
 use super::{Document, SectionId};
 
 /// The longest reference we try to interpret; anything longer is refused.
@@ -82,13 +83,9 @@ impl SectionRef {
 fn normalize(input: &str) -> String {
     input
         .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            '．' | '。' | '、' | '-' | '－' | '—' | '–' | '·' | '・' | '_' | ',' | '，' | '/'
-            | '／' => '.',
-            'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
+        .map(|c| match fold_char(c) {
+            '.' | '。' | '、' | '-' | '—' | '–' | '·' | '・' | '_' | ',' | '/' => '.',
+            c => c,
         })
         .collect()
 }

@@ -369,13 +369,13 @@ fn storage_failed(chat_id: i64, error: &StoreError) -> Vec<Reply> {
 mod tests {
     use super::*;
     use crate::app::ChatKind;
+    use crate::app::library::Library;
     use crate::config::Config;
-    use crate::library::Library;
     use crate::messages::TITLE_ONLY_NOTICE;
     use crate::store::Store;
     use crate::text::parse_document;
 
-    const SPEECH: &str = include_str!("../data/texts/xzsj.md");
+    const SPEECH: &str = include_str!("../../data/texts/xzsj.md");
     const GROUP: i64 = -100;
 
     fn app_with(store: Store) -> App {

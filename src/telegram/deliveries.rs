@@ -1,4 +1,4 @@
-//! The background scheduler: runs a delivery pass whenever a chat is due, beside the
+//! The delivery task: runs a delivery pass whenever a chat is due, beside the
 //! dispatcher, until shutdown. `studybot tick` runs the very same pass once.
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use teloxide::types::ChatId;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::subscription::Delivery;
+use crate::app::daily::Delivery;
 use crate::telegram::outbox::Patience;
 use crate::telegram::{Outbox, SendError, Stopping};
 

@@ -2,11 +2,13 @@
 //! exactly as on Telegram. The console chat counts as a private chat. A quiz runs here
 //! too: each question is printed and the next line answers it.
 
+pub mod quiz;
+
 use std::io::{BufRead, Write};
 
 use crate::app::{App, ChatContext, ChatKind};
 use crate::command;
-use crate::quiz::console::ConsoleQuiz;
+use crate::console::quiz::ConsoleQuiz;
 use crate::reply::{MESSAGE_LIMIT, Reply};
 
 /// The chat id the console uses in the store.

@@ -1,13 +1,17 @@
 //! The application: the library, the store and the configuration, and what each
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
+pub mod daily;
+pub mod library;
+pub mod quiz;
+
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::app::library::Library;
 use crate::command::{Command, Input};
 use crate::config::Config;
-use crate::library::Library;
 use crate::messages::{self, errors};
 use crate::quiz::{Question, QuestionBank};
 use crate::reply::{Action, Audience, Reply};
@@ -146,7 +150,7 @@ impl App {
             Command::Status => self.status(chat),
             Command::Today => self.today(chat, now),
             Command::Plan => self.plan(chat),
-            // Quizzes (crate::quiz::app); transports then send the polls from `next_poll`.
+            // Quizzes (crate::app::quiz); transports then send the polls from `next_poll`.
             Command::Quiz(argument) => {
                 vec![self.quiz_command(chat, &argument, now, &mut rand::rng())]
             }
@@ -260,7 +264,7 @@ mod tests {
 
     fn app() -> App {
         let store = Store::in_memory();
-        let document = parse_document("xzsj.md", include_str!("../data/texts/xzsj.md")).unwrap();
+        let document = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
         let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
         App::new(library, store, Config::default())
     }
