@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use studybot::library::Library;
+use studybot::app::library::Library;
 use studybot::store::Store;
 use studybot::text::{Document, Section, parse_document};
 use support::{Workspace, root};

@@ -212,10 +212,11 @@ pub fn slug(stem: &str, text: &str) -> String {
     if slug.chars().any(|c| c.is_ascii_alphanumeric()) {
         return slug.to_string();
     }
-    format!(
-        "text-{:06x}",
-        crate::library::content_hash(text.as_bytes()) & 0xff_ffff
-    )
+    // FNV-1a: the same id for the same text on every build and platform.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("text-{:06x}", hash & 0xff_ffff)
 }
 
 /// The data-file form (`data/texts/*.md`) of a document, which
