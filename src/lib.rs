@@ -4,7 +4,8 @@
 //! (core ← store ← app ← transports):
 //!
 //! - **Pure core** (no teloxide, tokio or sled; `now` and randomness are passed in):
-//!   - [`text`]: the text model, the data-file parser, section references and search.
+//!   - [`text`]: the text model, the data-file parser, section references, search, and
+//!     the importer of texts copied from the web (`.txt` in UTF-8 or GBK, `.docx`).
 //!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
 //!     splitting into messages of at most 4096 characters.
 //!   - [`command`]: parsing what users type into commands.

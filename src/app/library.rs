@@ -1,10 +1,14 @@
 //! The library: the speech texts read from `data/texts/*.md`, synced into the store,
-//! and served from the store's contents.
+//! the texts imported into the store with `studybot import`, all served from the
+//! store's contents.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::store::{Store, StoreError, SyncOutcome};
+use chrono::{DateTime, Utc};
+
+use crate::store::{ImportedText, Store, StoreError, SyncOutcome};
+use crate::text::import::{Imported, data_file};
 use crate::text::parse::decode_utf8;
 use crate::text::{Document, ParseError, parse_document};
 
@@ -36,12 +40,26 @@ pub enum LibraryError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An import would replace a text shipped in `data/texts`.
+    #[error(
+        "编号“{0}”是 data/texts 中自带文本的编号，不能被导入的文本替换：请用 --id 另取一个编号。"
+    )]
+    ShippedId(String),
+    /// An import would replace an imported text, and `--replace` was not given.
+    #[error("编号“{0}”的文本已经存在：要替换它请加 --replace，或用 --id 另取一个编号。")]
+    TakenId(String),
+    /// An id that is not 1–32 ASCII letters, digits, `-` or `_`.
+    #[error("编号“{0}”不可用：编号须为 1–32 个英文字母、数字、- 或 _。")]
+    BadId(String),
 }
 
-/// The loaded documents. The first (by id) is the default one that chats study.
+/// The loaded documents: the shipped ones (from `data/`, by id) first, then the
+/// imported ones (by id). The first shipped one is the default that chats study.
 #[derive(Debug, Clone)]
 pub struct Library {
     documents: Vec<Arc<Document>>,
+    /// How many of `documents` come from `data/`.
+    shipped: usize,
 }
 
 /// What loading did to the store, per document (for the log and the restart test).
@@ -86,7 +104,9 @@ impl Library {
         Self::from_documents(parsed, store)
     }
 
-    /// Syncs already parsed documents (with their content hashes) and serves them from the store.
+    /// Syncs already parsed documents (with their content hashes) and serves them from
+    /// the store, with the texts imported into it (an imported text whose id a shipped
+    /// one now uses is shadowed by the shipped one).
     pub fn from_documents(
         parsed: Vec<(Document, u64)>,
         store: &Store,
@@ -104,7 +124,52 @@ impl Library {
             documents.push(Arc::new(stored));
         }
         documents.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok((Self { documents }, LoadReport { synced }))
+        let shipped = documents.len();
+        for record in store.imported_texts()? {
+            if documents.iter().any(|d| d.id == record.id) {
+                tracing::warn!(document = %record.id, "an imported text is shadowed by data/texts");
+                continue;
+            }
+            match store.load_document(&record.id)? {
+                Some(document) => documents.push(Arc::new(document)),
+                None => tracing::warn!(document = %record.id, "an imported text has no sections"),
+            }
+        }
+        Ok((Self { documents, shipped }, LoadReport { synced }))
+    }
+
+    /// Stores an imported text under its id (refusing a shipped text's id, and an
+    /// imported one's unless `replace`). What is stored is the data-file form read back
+    /// by the data-file parser: exactly what an editor would get by shipping the
+    /// `--dry-run` output in `data/texts/`, validated the same way.
+    pub fn store_import(
+        &self,
+        store: &Store,
+        imported: &Imported,
+        source: &str,
+        replace: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Document, LibraryError> {
+        let id = &imported.document.id;
+        if !valid_id(id) {
+            return Err(LibraryError::BadId(id.clone()));
+        }
+        if self.shipped().iter().any(|d| &d.id == id) {
+            return Err(LibraryError::ShippedId(id.clone()));
+        }
+        if !replace && self.imported().iter().any(|d| &d.id == id) {
+            return Err(LibraryError::TakenId(id.clone()));
+        }
+        let file = data_file(&imported.document, source);
+        let document = parse_document(&format!("{id}.md"), &file)?;
+        let record = ImportedText {
+            id: id.clone(),
+            source: source.to_string(),
+            imported_at: now,
+            content_hash: content_hash(file.as_bytes()),
+        };
+        store.store_imported(&document, &record)?;
+        Ok(document)
     }
 
     /// The document chats study by default.
@@ -117,10 +182,30 @@ impl Library {
         self.documents.iter().find(|d| d.id == id)
     }
 
-    /// All documents, by id.
+    /// All documents: the shipped ones by id, then the imported ones by id.
     pub fn documents(&self) -> &[Arc<Document>] {
         &self.documents
     }
+
+    /// The documents shipped in `data/texts`.
+    pub fn shipped(&self) -> &[Arc<Document>] {
+        &self.documents[..self.shipped]
+    }
+
+    /// The documents imported into the store.
+    pub fn imported(&self) -> &[Arc<Document>] {
+        &self.documents[self.shipped..]
+    }
+}
+
+/// Whether `id` can name a text: 1–32 ASCII letters, digits, `-` or `_` (as the data
+/// file requires).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A content hash that stays the same across builds and platforms (FNV-1a, 64 bit).

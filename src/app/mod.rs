@@ -141,6 +141,12 @@ impl App {
             Command::Start => vec![messages::start(document)],
             Command::Help => vec![messages::help()],
             Command::Outline => vec![messages::outline(document)],
+            Command::Docs => {
+                let library = self.library();
+                let documents: Vec<&Document> =
+                    library.documents().iter().map(|d| d.as_ref()).collect();
+                vec![messages::docs(&documents, &document.id)]
+            }
             Command::Section(argument) => vec![self.section(&argument)],
             Command::Search(query) => vec![self.search(&query)],
             Command::Subscribe(argument) => self.subscribe(chat, &argument, now),

@@ -5,6 +5,7 @@
 //! copy is, so that nothing missing is ever papered over.
 
 pub mod fold;
+pub mod import;
 pub mod parse;
 pub mod reference;
 pub mod search;

@@ -13,7 +13,7 @@
 //! points: 3                     (optional: the expected number of points per part)
 //! ---
 //! # 0 开场 [full]                the opening address
-//! # 1 铸牢政治之魂 | 把准前行方向 [full]     a part: principle | second phrase
+//! # 1 铸牢政治之魂 | 把准前行方向 [full]     a part: principle | second phrase (optional)
 //! ## 1.1 以学立身筑牢忠诚根基 [partial]      a point
 //! [gap]                          where the source lost text
 //! ```
@@ -285,12 +285,6 @@ impl<'a> Parser<'a> {
         if title.is_empty() {
             return Err(self.error(number, "the title is empty"));
         }
-        if id.is_part() && phrase.is_empty() {
-            return Err(self.error(
-                number,
-                format!("a part heading needs its second phrase after |, e.g. {example}"),
-            ));
-        }
         self.check_order(number, id)?;
         self.sections.push(Section {
             id,
@@ -305,7 +299,8 @@ impl<'a> Parser<'a> {
 
     fn check_order(&self, number: usize, id: SectionId) -> Result<(), ParseError> {
         let expected = match self.sections.last() {
-            None => vec![SectionId::OPENING],
+            // A text without an opening address (an imported report) starts at part 1.
+            None => vec![SectionId::OPENING, SectionId::part(1)],
             Some(previous) if previous.id.part == 0 => vec![SectionId::part(1)],
             // Numbers are bytes: past 255 there is no next number, and the section is
             // refused as out of order (instead of the addition overflowing).
@@ -482,8 +477,8 @@ mod tests {
                 "unknown completeness mark",
             ),
             (
-                SMALL.replace("# 2 原则二 | 短语二", "# 2 原则二"),
-                18,
+                SMALL.replace("## 2.1 要点二", "## 2.1 要点二 | 短语"),
+                19,
                 "second phrase",
             ),
             (
