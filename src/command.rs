@@ -10,6 +10,8 @@ pub enum Command {
     Help,
     /// `/outline`: the principles and points.
     Outline,
+    /// `/docs`: the texts the bot has, how complete each is.
+    Docs,
     /// `/section <ref>`: one section's text.
     Section(String),
     /// `/search <words>`: keyword search.
@@ -72,6 +74,12 @@ pub const COMMANDS: &[CommandInfo] = &[
         description: "讲话提纲:五个方面十五点",
         description_en: "Outline: five principles, fifteen points",
         example: "/outline",
+    },
+    CommandInfo {
+        name: "docs",
+        description: "可学习的文本及其完整程度",
+        description_en: "The texts and how complete each is",
+        example: "/docs",
     },
     CommandInfo {
         name: "section",
@@ -191,6 +199,7 @@ impl Command {
             Self::Start => "start",
             Self::Help => "help",
             Self::Outline => "outline",
+            Self::Docs => "docs",
             Self::Section(_) => "section",
             Self::Search(_) => "search",
             Self::Subscribe(_) => "subscribe",
@@ -218,6 +227,7 @@ impl Command {
             Self::Start
             | Self::Help
             | Self::Outline
+            | Self::Docs
             | Self::Section(_)
             | Self::Search(_)
             | Self::Status
@@ -255,6 +265,7 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "start" => Command::Start,
         "help" => Command::Help,
         "outline" => Command::Outline,
+        "docs" => Command::Docs,
         "section" => Command::Section(argument),
         "search" => Command::Search(argument),
         "subscribe" => Command::Subscribe(argument),
@@ -293,6 +304,7 @@ mod tests {
             Input::Command(Command::Search("网格 党员".into()))
         );
         assert_eq!(parse("/outline", None), Input::Command(Command::Outline));
+        assert_eq!(parse("/docs", None), Input::Command(Command::Docs));
         assert_eq!(parse("/HELP", None), Input::Command(Command::Help));
         assert_eq!(
             parse("/section\n2.1", None),

@@ -1,6 +1,7 @@
 //! The `studybot` binary: parses the command line, sets up logging and configuration,
 //! and hands over to the library.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,10 +9,10 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use studybot::app::App;
-use studybot::config::{BotToken, Config};
-use studybot::library::Library;
-use studybot::scheduler;
+use studybot::app::library::Library;
+use studybot::config::{BotToken, Config, LogFormat};
 use studybot::store::{Backup, Store};
+use studybot::telegram::deliveries;
 use studybot::telegram::{self, Mode as Transport};
 
 /// Environment variable with the webhook's secret token (Telegram echoes it in a header).
@@ -60,6 +61,22 @@ enum Mode {
         #[arg(long)]
         force: bool,
     },
+    /// Import a speech or report (.txt in UTF-8 or GBK, .md, .docx) as it was copied from
+    /// the web: prints the outline found, its completeness marks and the debris dropped.
+    Import {
+        /// The file to import.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The text's id (ASCII letters, digits, - and _); default: from the file's name.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// Print the data-file form (data/texts/*.md) to stdout and store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace an imported text that has the same id.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Run the Telegram bot (long polling by default). The token comes from TELOXIDE_TOKEN.
     Run {
         /// Receive updates by webhook at this public HTTPS URL instead of long polling.
@@ -78,14 +95,16 @@ To run the bot on Telegram:
 To try every command offline without a token:  studybot console";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
-    match run(cli) {
+    // The configuration chooses the log format, so it is read before logging starts;
+    // its own errors are printed below like every other.
+    let result = Config::load(cli.config.as_deref())
+        .map_err(anyhow::Error::from)
+        .and_then(|config| {
+            init_logging(config.log_format);
+            run(cli, config)
+        });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("studybot: {error:#}");
@@ -94,8 +113,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref())?;
+/// Logs to stderr, filtered by `RUST_LOG` (default `warn`): readable lines, coloured only
+/// on a terminal (never escape codes in journald, files or pipes), or JSON lines.
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_ansi(false).init(),
+    }
+}
+
+fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Mode::Console { temp_db } => {
             let temp = if temp_db { Some(tempfile_dir()?) } else { None };
@@ -124,7 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let app = open_app(config.clone(), &config.database)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            let result = runtime.block_on(telegram::run(app.clone(), token, mode, scheduler::run));
+            let result = runtime.block_on(telegram::run(app.clone(), token, mode, deliveries::run));
             app.store().flush()?;
             tracing::info!("store flushed; bye");
             result
@@ -142,7 +174,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = runtime.block_on(async {
                 let bot = telegram::bot(&token, &app.config().telegram)?;
                 let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
-                anyhow::Ok(scheduler::tick(&app, &outbox, now).await)
+                anyhow::Ok(deliveries::tick(&app, &outbox, now).await)
             })?;
             app.store().flush()?;
             println!(
@@ -203,6 +235,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Mode::Import {
+            file,
+            id,
+            dry_run,
+            replace,
+        } => import_text(&config, &file, id, dry_run, replace),
         Mode::Check => {
             let store = Store::in_memory();
             let (library, _) = Library::load(&config.data_dir, &store)?;
@@ -228,6 +266,63 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `studybot import`: reads and imports the file, then prints the data-file form
+/// (`--dry-run`) or stores it in the configured database.
+fn import_text(
+    config: &Config,
+    file: &std::path::Path,
+    id: Option<String>,
+    dry_run: bool,
+    replace: bool,
+) -> anyhow::Result<()> {
+    use studybot::app::library::{LibraryError, valid_id};
+    use studybot::text::import::{self, FileKind};
+    let name = file
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let refused =
+        |reason: &dyn std::fmt::Display| anyhow::anyhow!("无法导入 {}：{reason}", file.display());
+    if let Some(id) = id.as_ref().filter(|id| !valid_id(id)) {
+        return Err(refused(&LibraryError::BadId(id.clone())));
+    }
+    let size = std::fs::metadata(file).map_err(|e| refused(&e))?.len();
+    if size > 4 * import::LARGEST_TEXT as u64 {
+        return Err(refused(&import::ImportError::TooLarge(size as usize)));
+    }
+    let bytes = std::fs::read(file).map_err(|e| refused(&e))?;
+    let mut imported =
+        import::import(&bytes, FileKind::from_name(&name), &name).map_err(|e| refused(&e))?;
+    if let Some(id) = id {
+        imported.document.id = id;
+    }
+    let summary = import::summary(&imported);
+    if dry_run {
+        eprint!("{summary}");
+        print!("{}", import::data_file(&imported.document, &name));
+        return Ok(());
+    }
+    let store = match Store::open(&config.database) {
+        Err(studybot::store::StoreError::Locked(path)) => anyhow::bail!(
+            "无法导入：数据库 {path} 正被运行中的 studybot 使用。\n\
+             请先停止机器人，再运行这条命令，然后重新启动机器人：导入的文本在下次启动时可用。\n\
+             （只想检查结果，可加 --dry-run，它不打开数据库。）"
+        ),
+        other => other?,
+    };
+    let (library, _) = Library::load(&config.data_dir, &store)?;
+    let document = library
+        .store_import(&store, &imported, &name, replace, Utc::now())
+        .map_err(|e| refused(&e))?;
+    print!("{summary}");
+    println!(
+        "\n已导入：编号 {}，{} 个部分，存入 {}。",
+        document.id,
+        document.parts().count(),
+        config.database.display()
+    );
+    Ok(())
 }
 
 fn open_app(config: Config, database: &std::path::Path) -> anyhow::Result<App> {

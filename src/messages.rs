@@ -39,6 +39,41 @@ pub fn help() -> Reply {
     )
 }
 
+/// `/docs`: every text with its number, title, sections and how complete it is; the
+/// one chats study now (`current`) is marked.
+pub fn docs(documents: &[&Document], current: &str) -> Reply {
+    let mut reply = Reply::new().bold(format!("可学习的文本（共 {} 篇）\n", documents.len()));
+    for (number, document) in documents.iter().enumerate() {
+        let count = |wanted: Completeness| {
+            document
+                .sections
+                .iter()
+                .filter(|s| s.completeness == wanted)
+                .count()
+        };
+        let (partial, title_only) = (count(Completeness::Partial), count(Completeness::TitleOnly));
+        let completeness = if partial + title_only == 0 {
+            "全文完整".to_string()
+        } else {
+            format!(
+                "原文不完整：{} 节完整，{partial} 节不完整，{title_only} 节仅存标题",
+                count(Completeness::Full)
+            )
+        };
+        reply = reply.bold(format!("\n{}. 《{}》", number + 1, document.title));
+        if document.id == current {
+            reply = reply.text("（正在学习）");
+        }
+        reply = reply.text(format!(
+            "\n编号 {}；{} 个部分，共 {} 节；{completeness}\n",
+            document.id,
+            document.parts().count(),
+            document.sections.len()
+        ));
+    }
+    reply
+}
+
 /// `/outline`: the title, the principles with their numbers and each one's points.
 pub fn outline(document: &Document) -> Reply {
     let mut reply = Reply::new().bold(format!("《{}》提纲\n", document.title));
@@ -51,10 +86,9 @@ pub fn outline(document: &Document) -> Reply {
     }
     for part in document.parts() {
         reply = reply.bold(format!(
-            "\n{}、{}，{}",
+            "\n{}、{}",
             chinese_numeral(part.id.part),
-            part.title,
-            part.phrase
+            principle(part, "，")
         ));
         reply = reply.text(format!("{}\n", part_mark(part.completeness)));
         for point in document.points(part.id.part) {
@@ -117,14 +151,23 @@ fn name(section: &Section) -> String {
     }
 }
 
+/// A part's principle and second phrase joined by `separator`; just the principle when
+/// the part has no second phrase (an imported report's `一、工作回顾`).
+fn principle(part: &Section, separator: &str) -> String {
+    if part.phrase.is_empty() {
+        part.title.clone()
+    } else {
+        format!("{}{separator}{}", part.title, part.phrase)
+    }
+}
+
 /// Where a section stands: `第二部分 厚植为民之心 · 站稳群众立场`.
 pub fn location(document: &Document, section: &Section) -> String {
     match document.part_of(section.id) {
         Some(part) => format!(
-            "第{}部分 {} · {}",
+            "第{}部分 {}",
             chinese_numeral(part.id.part),
-            part.title,
-            part.phrase
+            principle(part, " · ")
         ),
         None => document.title.clone(),
     }
@@ -162,10 +205,9 @@ pub fn section(document: &Document, section: &Section) -> Reply {
     let heading = match section.id {
         SectionId::OPENING => format!("{}\n", section.title),
         id if id.is_part() => format!(
-            "{}、{}，{}\n",
+            "{}、{}\n",
             chinese_numeral(id.part),
-            section.title,
-            section.phrase
+            principle(section, "，")
         ),
         id => format!("{} {}\n", id, section.title),
     };
@@ -260,18 +302,41 @@ pub mod errors {
 
     /// A numbered reference the document does not have.
     pub fn no_such_section(document: &Document, id: SectionId) -> Reply {
+        no_such_number(document, &id.to_string())
+    }
+
+    /// A number no section can have (`100`, `0.1`), shown as typed.
+    pub fn no_such_number(document: &Document, typed: &str) -> Reply {
         let parts = document.parts().count();
+        let typed = shown(typed);
         Reply::plain(format!(
-            "没有第 {id} 节。本文有开场和 {parts} 个部分（1–{parts}），每部分有几点，例如：/section 2.1。发送 /outline 查看提纲。"
+            "没有第 {typed} 节。本文有开场和 {parts} 个部分（1–{parts}），每部分有几点，例如：/section 2.1。发送 /outline 查看提纲。"
         ))
     }
 
-    /// A keyword found in no title.
-    pub fn no_match(keyword: &str) -> Reply {
-        let keyword: String = keyword.chars().take(20).collect();
+    /// A keyword found in no title, shown as typed.
+    pub fn no_match(typed: &str) -> Reply {
+        let typed = shown(typed);
         Reply::plain(format!(
-            "没有标题含“{keyword}”的章节。请写编号，例如：/section 2.1，或用 /search {keyword} 在正文中搜索。"
+            "没有标题含“{typed}”的章节。请写编号，例如：/section 2.1，或用 /search {typed} 在正文中搜索。"
         ))
+    }
+
+    /// Only punctuation or symbols (`&`, `.*`), shown as typed.
+    pub fn nothing_to_find(typed: &str) -> Reply {
+        let typed = shown(typed);
+        Reply::plain(format!(
+            "“{typed}”里没有可以查找的字或编号。请写编号，例如：/section 2.1，或标题里的词，例如：/section 为民。"
+        ))
+    }
+
+    /// At most 20 characters of what the reader typed, to quote back.
+    fn shown(typed: &str) -> String {
+        let mut shown: String = typed.chars().take(20).collect();
+        if typed.chars().count() > 20 {
+            shown.push('…');
+        }
+        shown
     }
 
     /// A keyword matching several sections.
@@ -354,7 +419,10 @@ pub mod daily {
     /// completeness notices, and buttons to the whole section and to the outline. A
     /// title-only section becomes a short card saying its text is unavailable.
     pub fn excerpt(document: &Document, section: &Section) -> Reply {
-        let reply = Reply::new().bold(format!("{}\n\n", excerpt_heading(document, section)));
+        // Every member sees the same excerpt: its buttons answer with new messages.
+        let reply = Reply::new()
+            .for_the_chat()
+            .bold(format!("{}\n\n", excerpt_heading(document, section)));
         section_body(document, section, reply).buttons(vec![
             Button {
                 label: "本节全文".into(),
@@ -561,7 +629,7 @@ pub mod daily {
         reply = reply.text(format!("上次发送：{last}\n"));
         reply.text(format!(
             "订阅人：{}（{}）",
-            subscription.subscribed_by.name,
+            crate::quiz::messages::display_name(&subscription.subscribed_by.name),
             local_date(subscription.subscribed_at, zone).format("%Y-%m-%d")
         ))
     }
@@ -632,5 +700,51 @@ pub mod telegram {
     /// Telegram could not say whether the sender is an administrator.
     pub fn admin_check_failed() -> Reply {
         Reply::plain("暂时无法向 Telegram 确认你是否为群管理员，这次没有修改任何设置。请稍后再试。")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse_document;
+
+    #[test]
+    fn a_part_without_a_second_phrase_reads_without_a_dangling_comma() {
+        let document = parse_document(
+            "report.md",
+            "---\nid: r\ntitle: 报告\n---\n# 1 工作回顾 [full]\n去年很好。\n## 1.1 经济 [full]\n增长。\n",
+        )
+        .unwrap();
+        let outline = outline(&document).plain_text();
+        assert!(outline.contains("一、工作回顾"), "{outline}");
+        assert!(!outline.contains("工作回顾，"), "{outline}");
+        let part = document.section(SectionId::part(1)).unwrap();
+        assert!(
+            section(&document, part)
+                .plain_text()
+                .starts_with("一、工作回顾\n")
+        );
+        let point = document.section(SectionId::point(1, 1)).unwrap();
+        assert_eq!(location(&document, point), "第一部分 工作回顾");
+    }
+
+    #[test]
+    fn docs_list_every_text_and_how_complete_it_is() {
+        let speech = parse_document("xzsj.md", include_str!("../data/texts/xzsj.md")).unwrap();
+        let report = parse_document(
+            "r.md",
+            "---\nid: r\ntitle: 报告\n---\n# 1 工作回顾 [full]\n去年很好。\n",
+        )
+        .unwrap();
+        let text = docs(&[&speech, &report], "xzsj").plain_text();
+        assert!(text.starts_with("可学习的文本（共 2 篇）"), "{text}");
+        assert!(
+            text.contains("1. 《在全市乡镇(街道)党(工)委书记培训重点班上的发言》（正在学习）\n编号 xzsj；5 个部分，共 21 节；原文不完整：10 节完整，3 节不完整，8 节仅存标题"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2. 《报告》\n编号 r；1 个部分，共 1 节；全文完整"),
+            "{text}"
+        );
     }
 }

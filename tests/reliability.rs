@@ -25,10 +25,10 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use proptest::{prop_assert, prop_assert_eq, prop_oneof};
 
+use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command::{self, COMMANDS, Command, Input};
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::quiz::QuestionKey;
 use studybot::quiz::curated::parse_curated;
 use studybot::reply::Action;
@@ -151,6 +151,7 @@ fn season_of_use(workspace: &Workspace) {
         user_id: 11,
         user_name: "读者11".into(),
         is_admin: true,
+        topic: None,
     };
     app.handle(&chat, command::parse("/quiz 3", None), sent_at);
     assert!(store.quiz_session(-1001).unwrap().is_some());
@@ -337,6 +338,7 @@ mod budget {
     pub const CURATED: u32 = 3_000;
     pub const TIMES_AND_ZONES: u32 = 10_000;
     pub const CALLBACK_DATA: u32 = 10_000;
+    pub const IMPORTER: u32 = 1_500;
     /// The cases of a CI run in all.
     pub const ALL: u32 = REFERENCES
         + COMMAND_PARSE
@@ -346,7 +348,8 @@ mod budget {
         + GENERATED_DOCUMENTS
         + CURATED
         + TIMES_AND_ZONES
-        + CALLBACK_DATA;
+        + CALLBACK_DATA
+        + IMPORTER;
 }
 
 /// The environment variable with the total number of cases for a long run.
@@ -479,6 +482,10 @@ fn fuzz_section_references() {
                 Err(RefError::TooLong) => {
                     prop_assert!(trimmed.chars().count() > MAX_REFERENCE_CHARS)
                 }
+                Err(RefError::NoSuchNumber | RefError::NothingToFind) => {
+                    prop_assert!(!trimmed.is_empty());
+                    prop_assert!(trimmed.chars().count() <= MAX_REFERENCE_CHARS);
+                }
                 Ok(reference) => {
                     prop_assert!(!trimmed.is_empty());
                     prop_assert!(trimmed.chars().count() <= MAX_REFERENCE_CHARS);
@@ -581,6 +588,7 @@ fn fuzz_every_command_through_the_app() {
                 user_id,
                 user_name,
                 is_admin,
+                topic: None,
             },
         );
     // 2000-01-01 to 2100-01-01.
@@ -748,6 +756,78 @@ fn check_error(file: &str, source: &str, error: &ParseError) -> Result<(), TestC
     Ok(())
 }
 
+/// Pieces of the files people import: markers, debris, cut notices, line breaks.
+#[rustfmt::skip]
+const IMPORT_PIECES: &[&str] = &[
+    "\n", "\n", "\n\n", "\r\n", "\u{2028}", "\u{a0}", "\u{3000}", " ", "\u{feff}", "\u{200b}",
+    "一、", "二、", "三、", "十二、", "（一）", "（二）", "(三)", "1.", "2．", "3、", "一是", "二是", "三是",
+    "第一，", "第二，", "第一部分", "第二章", "第三节", "目录", "提纲：", "……", "同志们：", "在", "上的讲话",
+    "——", "铸牢政治之魂", "把准前行方向", ",", "，", "。", "！", "？", "；", "：", "“", "”", "《", "》",
+    "(", ")", "（", "）", "[gap]", "#", "## ", "|", "---", "<!--", "-->", "来源：新华网", "责任编辑：",
+    "【我要纠错】", "扫一扫", "相关稿件", "京ICP备123号", "新华社记者 张三 摄", "省略877字", "（未完",
+    "全文共4678字，当前仅显示2464字", "收藏《标题》", "正式会员可完整阅读", "http://www.example.cn",
+    "新华网", "首页 | 时政 | 国际 | 财经", "要加强学习", "群众", "abc", "English words", "2024-01-01 10:00",
+];
+
+/// What the importer may serve, compared without whitespace, control and zero-width
+/// characters: it never writes a character sequence that the input does not have.
+fn served_form(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control() && !('\u{200b}'..='\u{200d}').contains(c))
+        // Markdown's heading and emphasis marks are markup, removed like whitespace.
+        .filter(|c| !matches!(c, '\u{2060}' | '\u{feff}' | '#' | '*' | '_'))
+        // `|` is written `｜` in a title (the data file's separator).
+        .map(|c| if c == '｜' { '|' } else { c })
+        .collect()
+}
+
+/// The importer takes untrusted bytes: random bytes and random mixes of the pieces of
+/// real files never panic it; what it imports reads back through the data-file parser,
+/// and every title and paragraph it serves is in the input.
+#[test]
+fn fuzz_the_importer() {
+    use studybot::text::import::{FileKind, data_file, import};
+    let bytes = proptest::collection::vec(any::<u8>(), 0..600).prop_map(|b| (b, None));
+    let texts = proptest::collection::vec(
+        prop_oneof![
+            3 => proptest::sample::select(IMPORT_PIECES).prop_map(str::to_string),
+            1 => any::<char>().prop_map(String::from),
+        ],
+        0..60,
+    )
+    .prop_map(|pieces| {
+        let text = pieces.concat();
+        (text.clone().into_bytes(), Some(text))
+    });
+    let strategy = prop_oneof![1 => bytes, 3 => texts];
+    fuzz("importer", budget::IMPORTER, strategy, |(bytes, text)| {
+        for kind in [FileKind::Text, FileKind::Docx] {
+            let Ok(imported) = import(&bytes, kind, "fuzz.txt") else {
+                continue;
+            };
+            let file = data_file(&imported.document, "fuzz.txt");
+            let parsed = parse_document("fuzz.md", &file);
+            prop_assert!(parsed.is_ok(), "{parsed:?}\n{file}");
+            let Some(text) = &text else {
+                continue;
+            };
+            let input = served_form(text);
+            for section in imported.document.sections.iter().filter(|s| s.id.part > 0) {
+                for served in section
+                    .paragraphs()
+                    .chain([section.title.as_str(), section.phrase.as_str()])
+                {
+                    prop_assert!(
+                        input.contains(&served_form(served)),
+                        "{served:?} is not in {text:?}"
+                    );
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
 #[test]
 fn fuzz_the_data_file() {
     let original = std::fs::read_to_string(speech_path()).unwrap();
@@ -757,7 +837,10 @@ fn fuzz_the_data_file() {
         match parse_document("xzsj.md", &source) {
             Err(error) => check_error("xzsj.md", &source, &error)?,
             Ok(document) => {
-                prop_assert_eq!(document.sections[0].id, SectionId::OPENING);
+                // An opening address, or (a text without one) part 1.
+                prop_assert!(
+                    [SectionId::OPENING, SectionId::part(1)].contains(&document.sections[0].id)
+                );
                 prop_assert!(document.sections.windows(2).all(|w| w[0].id < w[1].id));
                 let lines = source.lines().count();
                 prop_assert!(
@@ -883,7 +966,7 @@ fn fuzz_callback_data() {
     let forged = prop_oneof![
         any_text(),
         (
-            proptest::sample::select(vec!["s", "o", "x", ""]),
+            proptest::sample::select(vec!["s", "o", "es", "eo", "e", "x", ""]),
             prop_oneof![Just("xzsj".to_string()), hostile(2)],
             prop_oneof![
                 (0..300_u32, 0..300_u32).prop_map(|(a, b)| format!("{a}.{b}")),
@@ -893,18 +976,19 @@ fn fuzz_callback_data() {
             .prop_map(|(kind, document, section)| format!("{kind}:{document}:{section}")),
     ];
     fuzz("callback data", budget::CALLBACK_DATA, forged, |data| {
-        if let Some(action) = Action::decode(&data) {
-            let encoded = action.encode();
+        if let Some((action, audience)) = Action::decode(&data) {
+            let encoded = action.encode(audience);
             prop_assert!(encoded.len() <= 64);
-            prop_assert_eq!(Action::decode(&encoded), Some(action));
+            prop_assert_eq!(Action::decode(&encoded), Some((action, audience)));
         }
         match (Action::decode(&data), app.press(&data)) {
-            (Some(Action::Section { document, section }), Ok(reply)) => {
+            (Some((Action::Section { document, section }, audience)), Ok((reply, pressed))) => {
                 prop_assert_eq!(document, "xzsj");
+                prop_assert_eq!(audience, pressed);
                 prop_assert!(speech().section(section).is_some());
                 prop_assert!(is_chinese(&reply.plain_text()));
             }
-            (Some(Action::Outline { document }), Ok(_)) => prop_assert_eq!(document, "xzsj"),
+            (Some((Action::Outline { document }, _)), Ok(_)) => prop_assert_eq!(document, "xzsj"),
             (None, Ok(reply)) => prop_assert!(false, "{data:?} was accepted: {reply:?}"),
             (_, Err(refusal)) => prop_assert!(is_chinese(&refusal.plain_text()), "{data:?}"),
         }
@@ -1002,6 +1086,7 @@ fn a_100000_character_message_is_refused_quickly_and_briefly() {
         user_id: 77,
         user_name: "长消息".into(),
         is_admin: true,
+        topic: None,
     };
     for filler in ["网", "9", "🙂", " 网格", "a\u{301}"] {
         let long: String = filler.chars().cycle().take(100_000).collect();
@@ -1041,6 +1126,7 @@ fn a_100000_character_message_is_refused_quickly_and_briefly() {
     let group = ChatContext {
         kind: ChatKind::Group,
         is_admin: false,
+        topic: None,
         ..private
     };
     let long = "网".repeat(100_000);

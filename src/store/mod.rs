@@ -21,7 +21,7 @@ pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, ImportReport
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
-pub use sections::SyncOutcome;
+pub use sections::{ImportedText, SyncOutcome};
 pub use sled_backend::SledBackend;
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 
@@ -53,6 +53,10 @@ pub mod trees {
     pub const SCORES: &str = "scores";
     /// Each chat's daily-question setting, keyed by chat id.
     pub const QUIZ_SETTINGS: &str = "quiz_settings";
+    /// Texts imported with `studybot import`, keyed by document id: where each came from.
+    /// Their sections live in [`SECTIONS`] like the shipped texts'. User state: an
+    /// import-state over it needs `--force`.
+    pub const IMPORTED: &str = "imported";
 }
 
 /// A failure of the underlying database.

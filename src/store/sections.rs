@@ -1,5 +1,6 @@
 //! Documents and their sections: written when the data file changed, read to serve lookups.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreResult, trees};
@@ -12,6 +13,19 @@ pub enum SyncOutcome {
     Unchanged,
     /// The document was (re)written.
     Written,
+}
+
+/// A text imported with `studybot import`: what the store remembers besides its sections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedText {
+    /// The document id.
+    pub id: String,
+    /// The file it was imported from (its name, as given).
+    pub source: String,
+    /// When it was imported.
+    pub imported_at: DateTime<Utc>,
+    /// The content hash of its data-file form.
+    pub content_hash: u64,
 }
 
 /// A document's metadata as stored; its sections live in their own tree.
@@ -78,6 +92,24 @@ impl Store {
         Ok(SyncOutcome::Written)
     }
 
+    /// Stores an imported text: its sections and metadata (as [`Store::sync_document`]),
+    /// then the record that marks it imported, then flushes, so a text reported stored
+    /// is on disk.
+    pub fn store_imported(&self, document: &Document, record: &ImportedText) -> StoreResult<()> {
+        self.sync_document(document, record.content_hash)?;
+        self.put_json(trees::IMPORTED, record.id.as_bytes(), record)?;
+        self.flush()
+    }
+
+    /// The imported texts' records, by id.
+    pub fn imported_texts(&self) -> StoreResult<Vec<ImportedText>> {
+        Ok(self
+            .scan_json(trees::IMPORTED, &[])?
+            .into_iter()
+            .map(|(_, record)| record)
+            .collect())
+    }
+
     /// Reads a document back from the store.
     pub fn load_document(&self, id: &str) -> StoreResult<Option<Document>> {
         let Some(record) = self.get_json::<DocumentRecord>(trees::META, &document_key(id))? else {
@@ -115,6 +147,28 @@ mod tests {
     use crate::text::parse_document;
 
     const SPEECH: &str = include_str!("../../data/texts/xzsj.md");
+
+    #[test]
+    fn imported_texts_are_stored_and_listed() {
+        let mut document = parse_document("xzsj.md", SPEECH).unwrap();
+        document.id = "copy".into();
+        for (name, store, _dir) in stores() {
+            assert!(store.imported_texts().unwrap().is_empty(), "{name}");
+            let record = ImportedText {
+                id: "copy".into(),
+                source: "copy.txt".into(),
+                imported_at: Utc::now(),
+                content_hash: 7,
+            };
+            store.store_imported(&document, &record).unwrap();
+            assert_eq!(store.imported_texts().unwrap(), vec![record], "{name}");
+            assert_eq!(
+                store.load_document("copy").unwrap().as_ref(),
+                Some(&document)
+            );
+            assert_eq!(store.load_document("xzsj").unwrap(), None, "{name}");
+        }
+    }
 
     #[test]
     fn documents_round_trip_in_both_backends() {

@@ -2,20 +2,22 @@
 //! poll answers mapped back to their quiz by poll id (they carry no chat id).
 //!
 //! The quiz logic lives in [`crate::quiz`]; this module only sends what it returns and
-//! reports back what happened, following the steps in [`crate::quiz::app`].
+//! reports back what happened, following the steps in [`crate::app::quiz`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use teloxide::payloads::SendPollSetters;
+use teloxide::payloads::{SendPoll, SendPollSetters};
 use teloxide::prelude::*;
-use teloxide::types::{InputPollOption, PollAnswer, PollType};
+use teloxide::requests::JsonRequest;
+use teloxide::types::{InputPollOption, MessageId, PollAnswer, PollType, ThreadId};
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::quiz::app::QuizStep;
+use crate::quiz::QuizStep;
 use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
+use super::outbox::topic_is_gone;
 use super::{Outbox, SendError, deliver};
 
 /// How long Telegram is tried with a quiz question before the quiz ends: the players are
@@ -27,6 +29,7 @@ const QUESTION_PATIENCE: Duration = Duration::from_secs(8);
 pub async fn send_poll(
     outbox: &Outbox,
     chat_id: i64,
+    topic: Option<i32>,
     spec: &PollSpec,
     within: Option<Duration>,
 ) -> Result<String, super::SendError> {
@@ -45,15 +48,39 @@ pub async fn send_poll(
     if let Some(seconds) = spec.open_period {
         request = request.open_period(u16::try_from(seconds).unwrap_or(600));
     }
-    let chat = Some(ChatId(chat_id));
-    let message = match within {
-        Some(within) => outbox.call_within(chat, request, within).await?,
-        None => outbox.call(chat, request).await?,
-    };
+    let message = match topic {
+        Some(topic) => {
+            let in_topic = request
+                .clone()
+                .message_thread_id(ThreadId(MessageId(topic)));
+            match call(outbox, chat_id, in_topic, within).await {
+                Err(SendError::Rejected(reason)) if topic_is_gone(&reason) => {
+                    tracing::warn!(chat_id, topic, %reason, "the forum topic is gone; asking in the chat instead");
+                    call(outbox, chat_id, request, within).await
+                }
+                sent => sent,
+            }
+        }
+        None => call(outbox, chat_id, request, within).await,
+    }?;
     message
         .poll()
         .map(|poll| poll.id.0.clone())
         .ok_or_else(|| super::SendError::Rejected("sendPoll returned no poll".into()))
+}
+
+/// Sends a poll with [`Outbox::call`], or [`Outbox::call_within`] when `within` is given.
+async fn call(
+    outbox: &Outbox,
+    chat_id: i64,
+    request: JsonRequest<SendPoll>,
+    within: Option<Duration>,
+) -> Result<Message, SendError> {
+    let chat = Some(ChatId(chat_id));
+    match within {
+        Some(within) => outbox.call_within(chat, request, within).await,
+        None => outbox.call(chat, request).await,
+    }
 }
 
 /// Sends the chat's next quiz question, if its quiz has one waiting, and sets the timer
@@ -69,15 +96,22 @@ pub async fn advance(app: &App, outbox: &Outbox, chat_id: i64) {
 /// Sends one question (send first, mark after), then closes it when its time is up.
 async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
     let chat_id = poll.key.chat_id;
-    let poll_id = match send_poll(&outbox, chat_id, &poll.spec, Some(QUESTION_PATIENCE)).await {
+    let sent = send_poll(
+        &outbox,
+        chat_id,
+        poll.topic,
+        &poll.spec,
+        Some(QUESTION_PATIENCE),
+    );
+    let poll_id = match sent.await {
         Ok(poll_id) => poll_id,
         Err(error) => {
             tracing::warn!(chat_id, %error, "cannot send a quiz question; ending the quiz");
             if !matches!(error, SendError::ChatGone(_) | SendError::Migrated(_)) {
                 let reason = crate::quiz::messages::poll_failed();
-                deliver(&app, &outbox, ChatId(chat_id), &reason).await;
+                deliver(&app, &outbox, ChatId(chat_id), poll.topic, &reason).await;
             }
-            finish(&app, &outbox, chat_id, Utc::now()).await;
+            finish(&app, &outbox, chat_id, poll.topic, Utc::now()).await;
             return;
         }
     };
@@ -89,7 +123,7 @@ async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
             return;
         }
     };
-    schedule_close(app, outbox, poll.key, close_due);
+    schedule_close(app, outbox, poll.key, poll.topic, close_due);
 }
 
 /// Closes the question `key` at `at` (at once if past), then asks the next one or posts
@@ -98,6 +132,7 @@ fn schedule_close(
     app: App,
     outbox: Outbox,
     key: crate::quiz::QuestionKey,
+    topic: Option<i32>,
     at: Option<DateTime<Utc>>,
 ) {
     let Some(at) = at else {
@@ -110,7 +145,7 @@ fn schedule_close(
         match app.close_question(&key, Utc::now()) {
             Ok(QuizStep::Next(poll)) => Box::pin(ask(app, outbox, poll)).await,
             Ok(QuizStep::Finished(results)) => {
-                deliver(&app, &outbox, ChatId(key.chat_id), &results).await
+                deliver(&app, &outbox, ChatId(key.chat_id), topic, &results).await
             }
             Ok(QuizStep::Stale) => {}
             Err(error) => {
@@ -121,9 +156,9 @@ fn schedule_close(
 }
 
 /// Ends a chat's quiz and posts the results so far.
-async fn finish(app: &App, outbox: &Outbox, chat_id: i64, now: DateTime<Utc>) {
+async fn finish(app: &App, outbox: &Outbox, chat_id: i64, topic: Option<i32>, now: DateTime<Utc>) {
     match app.end_quiz(chat_id, now) {
-        Ok(Some(results)) => deliver(app, outbox, ChatId(chat_id), &results).await,
+        Ok(Some(results)) => deliver(app, outbox, ChatId(chat_id), topic, &results).await,
         Ok(None) => {}
         Err(error) => tracing::error!(chat_id, %error, "cannot end a quiz"),
     }
@@ -147,7 +182,7 @@ pub async fn resume(app: &App, outbox: &Outbox) {
             continue;
         }
         if session.is_abandoned(now) {
-            finish(app, outbox, chat_id, now).await;
+            finish(app, outbox, chat_id, session.topic, now).await;
             continue;
         }
         match (session.current_key(), session.current_round()) {
@@ -156,6 +191,7 @@ pub async fn resume(app: &App, outbox: &Outbox) {
                     app.clone(),
                     outbox.clone(),
                     key,
+                    session.topic,
                     round.close_due().or(Some(now)),
                 );
             }
@@ -216,6 +252,7 @@ pub async fn send_daily_question(
     app: &App,
     outbox: &Outbox,
     chat_id: i64,
+    topic: Option<i32>,
     section: crate::text::SectionId,
 ) {
     match app.daily_quiz_enabled(chat_id) {
@@ -230,7 +267,7 @@ pub async fn send_daily_question(
         return;
     };
     let spec = app.daily_poll(&question);
-    match send_poll(outbox, chat_id, &spec, None).await {
+    match send_poll(outbox, chat_id, topic, &spec, None).await {
         Ok(poll_id) => {
             if let Err(error) = app.daily_poll_sent(chat_id, &poll_id, &question, Utc::now()) {
                 tracing::error!(chat_id, %error, "cannot record the daily question");

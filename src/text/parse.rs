@@ -13,7 +13,7 @@
 //! points: 3                     (optional: the expected number of points per part)
 //! ---
 //! # 0 开场 [full]                the opening address
-//! # 1 铸牢政治之魂 | 把准前行方向 [full]     a part: principle | second phrase
+//! # 1 铸牢政治之魂 | 把准前行方向 [full]     a part: principle | second phrase (optional)
 //! ## 1.1 以学立身筑牢忠诚根基 [partial]      a point
 //! [gap]                          where the source lost text
 //! ```
@@ -45,6 +45,19 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+/// The text of a data file's bytes, or where it stops being UTF-8: a file saved as GBK
+/// (Notepad's default on Chinese Windows) is reported at its first such line, with the fix.
+pub fn decode_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ParseError> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let valid = &bytes[..error.valid_up_to()];
+        ParseError {
+            file: file.to_string(),
+            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+            message: "this line is not UTF-8 text (perhaps GBK, Notepad's default): 请另存为 UTF-8 编码（记事本：文件 → 另存为 → 编码选 UTF-8）".into(),
+        }
+    })
+}
 
 /// Parses and validates one speech file. `file` names it in error messages.
 pub fn parse_document(file: &str, source: &str) -> Result<Document, ParseError> {
@@ -272,12 +285,6 @@ impl<'a> Parser<'a> {
         if title.is_empty() {
             return Err(self.error(number, "the title is empty"));
         }
-        if id.is_part() && phrase.is_empty() {
-            return Err(self.error(
-                number,
-                format!("a part heading needs its second phrase after |, e.g. {example}"),
-            ));
-        }
         self.check_order(number, id)?;
         self.sections.push(Section {
             id,
@@ -292,7 +299,8 @@ impl<'a> Parser<'a> {
 
     fn check_order(&self, number: usize, id: SectionId) -> Result<(), ParseError> {
         let expected = match self.sections.last() {
-            None => vec![SectionId::OPENING],
+            // A text without an opening address (an imported report) starts at part 1.
+            None => vec![SectionId::OPENING, SectionId::part(1)],
             Some(previous) if previous.id.part == 0 => vec![SectionId::part(1)],
             // Numbers are bytes: past 255 there is no next number, and the section is
             // refused as out of order (instead of the addition overflowing).
@@ -440,6 +448,17 @@ mod tests {
         );
     }
 
+    #[test]
+    fn gbk_is_reported_at_its_first_line_with_the_fix() {
+        let mut bytes = "# a\n# b\n".as_bytes().to_vec();
+        bytes.extend([0xcd, 0xf8, 0xb8, 0xf1, b'\n']); // 网格 in GBK
+        let error = decode_utf8("x.md", &bytes).unwrap_err();
+        assert_eq!(error.line, 3);
+        assert!(error.to_string().starts_with("x.md:3: "), "{error}");
+        assert!(error.message.contains("请另存为 UTF-8"), "{error}");
+        assert_eq!(decode_utf8("x.md", "网格".as_bytes()), Ok("网格"));
+    }
+
     fn error_for(source: &str) -> ParseError {
         parse_document("bad.md", source).unwrap_err()
     }
@@ -458,8 +477,8 @@ mod tests {
                 "unknown completeness mark",
             ),
             (
-                SMALL.replace("# 2 原则二 | 短语二", "# 2 原则二"),
-                18,
+                SMALL.replace("## 2.1 要点二", "## 2.1 要点二 | 短语"),
+                19,
                 "second phrase",
             ),
             (
