@@ -22,7 +22,7 @@ pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
 pub use sections::SyncOutcome;
-pub use sled_backend::SledBackend;
+pub use sled_backend::{GENERATION_FILE, SledBackend};
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 
 /// The version of the stored layout. Bump it when a collection changes shape.
@@ -79,6 +79,18 @@ pub enum StoreError {
     /// written for another store layout.
     #[error("{0}")]
     Backup(String),
+    /// The database lost writes it had made durable (its files were truncated,
+    /// overwritten or replaced): starting on it would serve an empty or old state and
+    /// then write over what could still be recovered.
+    #[error(
+        "the database at {path} is damaged: {reason}.\nstudybot will not start on it, so that nothing more is lost. To restore the last backup: stop every studybot process, move the damaged directory aside (mv {path} {path}.damaged), then run `studybot import-state <backup.json>` with a file written by `studybot export`."
+    )]
+    Damaged {
+        /// The database directory.
+        path: String,
+        /// What was found.
+        reason: String,
+    },
     /// Another process holds the database open.
     #[error(
         "the database at {0} is in use by another studybot process (stop it, or use another path via STUDYBOT_DB)"
@@ -418,6 +430,64 @@ mod contract {
         assert_eq!(
             store.get_json::<Vec<i32>>("t", b"k").unwrap(),
             Some(vec![1, 2, 3])
+        );
+    }
+
+    #[test]
+    fn a_damaged_sled_database_is_refused_not_started_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = Store::open(&path).unwrap();
+            store.put_json("t", b"k", &1).unwrap();
+            store.flush().unwrap();
+        }
+        // A first start and a clean reopen are fine; reopening does not damage anything.
+        drop(Store::open(&path).unwrap());
+        let copy = |to: &Path| {
+            std::fs::create_dir_all(to).unwrap();
+            for file in std::fs::read_dir(&path).unwrap() {
+                let file = file.unwrap();
+                if file.file_type().unwrap().is_file() {
+                    std::fs::copy(file.path(), to.join(file.file_name())).unwrap();
+                }
+            }
+        };
+        for (name, damage) in [
+            (
+                "empty",
+                &(|f: &std::fs::File| f.set_len(0).unwrap()) as &dyn Fn(&std::fs::File),
+            ),
+            ("100 bytes", &|f: &std::fs::File| f.set_len(100).unwrap()),
+        ] {
+            let damaged = dir.path().join(name);
+            copy(&damaged);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(damaged.join("db"))
+                .unwrap();
+            damage(&file);
+            drop(file);
+            match Store::open(&damaged) {
+                Err(StoreError::Damaged { path, .. }) => assert!(path.ends_with(name), "{path}"),
+                Err(other) => panic!("{name}: {other}"),
+                Ok(store) => panic!(
+                    "{name}: opened, reading {:?}",
+                    store.get_json::<i32>("t", b"k")
+                ),
+            }
+        }
+        // The files of sled alone (no generation file: a database from before the check)
+        // still open.
+        let old = dir.path().join("old");
+        copy(&old);
+        std::fs::remove_file(old.join(GENERATION_FILE)).unwrap();
+        assert_eq!(
+            Store::open(&old)
+                .unwrap()
+                .get_json::<i32>("t", b"k")
+                .unwrap(),
+            Some(1)
         );
     }
 
