@@ -128,7 +128,21 @@ impl App {
         }
     }
 
+    /// Runs a command. A command that changes state confirms the change in its reply, so
+    /// the store is flushed before the reply is returned: nothing is confirmed to a user
+    /// before it is on disk (sled alone makes writes durable only every 500 ms). A flush
+    /// that fails replaces the reply with a "try again" and is logged once with its cause.
     fn command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
+        let changes_state = command.changes_state();
+        let replies = self.run_command(chat, command, now);
+        if changes_state && let Err(error) = self.inner.store.flush() {
+            tracing::error!(chat_id = chat.chat_id, %error, "cannot make the change durable; not confirming it");
+            return vec![messages::daily::errors::storage_failed()];
+        }
+        replies
+    }
+
+    fn run_command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
         let document = self.document();
         match command {
             Command::Start => vec![messages::start(document)],

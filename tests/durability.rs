@@ -1,0 +1,152 @@
+//! What a user was told was saved stays saved: the real `studybot` binary killed right
+//! after a confirmation, on a full disk, on a damaged database, through a group's
+//! migration to a supergroup, and its backups (`export`, `import-state`).
+
+mod support;
+
+use std::time::Duration;
+
+use studybot::store::Store;
+
+use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use support::{BotProcess, Workspace};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Starts `studybot run` and waits until it polls.
+async fn started(tg: &FakeTelegram, workspace: &Workspace) -> BotProcess {
+    let before = tg.requests_for("setMyCommands").len();
+    let bot = BotProcess::start(workspace, &tg.api_url(), &["run"]);
+    assert!(
+        tg.wait_for_requests("setMyCommands", before + 2, WAIT)
+            .await,
+        "the bot starts: {}",
+        bot.log()
+    );
+    bot
+}
+
+/// Sends `command`; the fake SIGKILLs the bot the moment a reply containing
+/// `confirmation` reaches it. Returns once the process is gone.
+async fn killed_after_confirmation(
+    tg: &FakeTelegram,
+    workspace: &Workspace,
+    chat: &FakeChat,
+    user: &FakeUser,
+    command: &str,
+    confirmation: &str,
+) {
+    let mut bot = started(tg, workspace).await;
+    tg.kill_on_message(bot.child.id().expect("running"), confirmation);
+    tg.send_text(chat, user, command);
+    let status = tokio::time::timeout(WAIT, bot.child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("{command}: no \"{confirmation}\" in time:\n{}", bot.log()))
+        .unwrap();
+    assert!(!status.success(), "{command}: killed, not exited");
+    assert!(
+        tg.sent_texts_to(chat.id)
+            .last()
+            .is_some_and(|text| text.contains(confirmation)),
+        "{command}: {:?}",
+        tg.sent_texts_to(chat.id)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_confirmed_change_survives_a_sigkill_right_after_its_confirmation() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let ann = FakeUser::new(42, "Ann");
+    let chat = FakeChat::private(&ann);
+    let open = || Store::open(&workspace.db()).expect("the store opens after the crash");
+
+    killed_after_confirmation(
+        &tg,
+        &workspace,
+        &chat,
+        &ann,
+        "/subscribe 07:15",
+        "已订阅每日学习",
+    )
+    .await;
+    let subscription = open()
+        .subscription(42)
+        .unwrap()
+        .expect("/subscribe was kept");
+    assert!(subscription.active);
+    assert_eq!(subscription.send_time.to_string(), "07:15:00");
+
+    killed_after_confirmation(
+        &tg,
+        &workspace,
+        &chat,
+        &ann,
+        "/settime 09:30",
+        "发送时间已改为",
+    )
+    .await;
+    assert_eq!(
+        open()
+            .subscription(42)
+            .unwrap()
+            .unwrap()
+            .send_time
+            .to_string(),
+        "09:30:00",
+        "/settime was kept"
+    );
+
+    killed_after_confirmation(
+        &tg,
+        &workspace,
+        &chat,
+        &ann,
+        "/timezone Europe/Berlin",
+        "时区已改为",
+    )
+    .await;
+    assert_eq!(
+        open().subscription(42).unwrap().unwrap().timezone,
+        chrono_tz::Europe::Berlin,
+        "/timezone was kept"
+    );
+
+    killed_after_confirmation(
+        &tg,
+        &workspace,
+        &chat,
+        &ann,
+        "/dailyquiz on",
+        "已开启每日一题",
+    )
+    .await;
+    assert_eq!(
+        open().daily_quiz_setting(42).unwrap(),
+        Some(true),
+        "/dailyquiz was kept"
+    );
+
+    killed_after_confirmation(
+        &tg,
+        &workspace,
+        &chat,
+        &ann,
+        "/unsubscribe",
+        "已退订每日学习",
+    )
+    .await;
+    assert!(
+        !open().subscription(42).unwrap().unwrap().active,
+        "/unsubscribe was kept"
+    );
+
+    killed_after_confirmation(&tg, &workspace, &chat, &ann, "/quiz 2", "测验开始").await;
+    assert!(open().quiz_session(42).unwrap().is_some(), "/quiz was kept");
+
+    killed_after_confirmation(&tg, &workspace, &chat, &ann, "/stopquiz", "测验已提前结束").await;
+    assert!(
+        open().quiz_session(42).unwrap().is_none(),
+        "/stopquiz was kept"
+    );
+}
