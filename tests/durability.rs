@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::time::Duration;
 
 use studybot::store::Store;
@@ -149,4 +150,88 @@ async fn every_confirmed_change_survives_a_sigkill_right_after_its_confirmation(
         open().quiz_session(42).unwrap().is_none(),
         "/stopquiz was kept"
     );
+}
+
+/// A store the way a running bot leaves it: the texts, 20 subscriptions, flushed.
+fn used_store(workspace: &Workspace) {
+    let store = Store::open(&workspace.db()).unwrap();
+    studybot::library::Library::load(&support::root().join("data"), &store).unwrap();
+    let now = chrono::Utc::now();
+    for chat_id in 1..=20 {
+        store
+            .subscribe(support::shanghai_subscription(-chat_id, now), None, now)
+            .unwrap();
+    }
+    store.flush().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_is_refused_by_tick_and_run_not_started_empty() {
+    let tg = FakeTelegram::start().await;
+    type Damage = fn(&Path);
+    let damages: [(&str, Damage); 3] = [
+        ("truncated to 100 bytes", |db| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(db)
+                .unwrap()
+                .set_len(100)
+                .unwrap()
+        }),
+        ("truncated to 0 bytes", |db| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(db)
+                .unwrap()
+                .set_len(0)
+                .unwrap()
+        }),
+        ("20 KB of garbage inside", |db| {
+            use std::os::unix::fs::FileExt;
+            let garbage: Vec<u8> = (0..20 * 1024_u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect();
+            let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+            file.write_all_at(&garbage, 2048).unwrap();
+        }),
+    ];
+    for (damage, apply) in damages {
+        let workspace = Workspace::new("");
+        used_store(&workspace);
+        apply(&workspace.db().join("db"));
+        for args in [&["tick"][..], &["run"]] {
+            let _ = std::fs::remove_file(workspace.log());
+            let mut bot = BotProcess::start(&workspace, &tg.api_url(), args);
+            let status = tokio::time::timeout(WAIT, bot.child.wait())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "{damage}: {args:?} started on a damaged store:\n{}",
+                        bot.log()
+                    )
+                })
+                .unwrap();
+            let log = bot.log();
+            assert!(!status.success(), "{damage}: {args:?} must refuse:\n{log}");
+            let path = workspace.db().display().to_string();
+            assert!(
+                log.contains(&format!("the database at {path} is damaged"))
+                    && log.contains("import-state")
+                    && log.contains("studybot export"),
+                "{damage}: {args:?} says what and what to do:\n{log}"
+            );
+        }
+        assert!(
+            tg.requests_for("sendMessage").is_empty(),
+            "{damage}: nothing was sent"
+        );
+    }
+    // A first start on a new path is fine.
+    let workspace = Workspace::new("");
+    let mut bot = BotProcess::start(&workspace, &tg.api_url(), &["tick"]);
+    let status = tokio::time::timeout(WAIT, bot.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{}", bot.log());
 }
