@@ -235,3 +235,120 @@ async fn a_damaged_database_is_refused_by_tick_and_run_not_started_empty() {
         .unwrap();
     assert!(status.success(), "{}", bot.log());
 }
+
+/// A tmpfs of `size` mounted at `at` for the test's lifetime (unmounted on drop, even
+/// when the test fails); `None`, with a message, where mounting is not permitted.
+struct TinyDisk {
+    at: std::path::PathBuf,
+}
+
+impl TinyDisk {
+    fn mount(at: &Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output();
+        match mounted {
+            Ok(output) if output.status.success() => Some(Self {
+                at: at.to_path_buf(),
+            }),
+            Ok(output) => {
+                eprintln!(
+                    "SKIPPED: cannot mount a tmpfs (needs root): {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+                None
+            }
+            Err(error) => {
+                eprintln!("SKIPPED: cannot run mount: {error}");
+                None
+            }
+        }
+    }
+
+    /// Writes a file until the file system is full.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.at.join("filler")).unwrap();
+        let chunk = vec![0x5a_u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.flush();
+        let _ = file.sync_all();
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.at.join("filler")).unwrap();
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.at)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_nothing_is_confirmed_that_is_not_saved() {
+    let workspace = Workspace::new("");
+    let Some(disk) = TinyDisk::mount(&workspace.dir.path().join("disk"), "4m") else {
+        return;
+    };
+    let db = disk.at.join("db");
+    let config = std::fs::read_to_string(workspace.config())
+        .unwrap()
+        .replace(
+            &format!("\"{}\"", workspace.db().display()),
+            &format!("\"{}\"", db.display()),
+        );
+    std::fs::write(workspace.config(), config).unwrap();
+    let tg = FakeTelegram::start().await;
+    let mut bot = started(&tg, &workspace).await;
+    disk.fill();
+
+    let users: Vec<FakeUser> = (1..=7).map(|id| FakeUser::new(id, "Ann")).collect();
+    for user in &users {
+        tg.send_text(&FakeChat::private(user), user, "/subscribe 07:15");
+    }
+    let answered = tg
+        .wait_state(
+            |tg| users.iter().all(|u| !tg.sent_texts_to(u.id).is_empty()),
+            WAIT,
+        )
+        .await;
+    assert!(answered, "every /subscribe is answered:\n{}", bot.log());
+    let _ = bot.child.kill().await;
+    let replies: Vec<(i64, String)> = users
+        .iter()
+        .map(|u| (u.id, tg.sent_texts_to(u.id).join("\n")))
+        .collect();
+    let refused = replies
+        .iter()
+        .filter(|(_, text)| text.contains("暂时无法保存设置，请稍后再试。"))
+        .count();
+    assert!(refused > 0, "the full disk refused something: {replies:?}");
+    let log = bot.log();
+    assert!(
+        log.contains("No space left on device"),
+        "the log says why:\n{log}"
+    );
+
+    disk.free();
+    let store = Store::open(&db).expect("the store opens once there is room again");
+    for (chat_id, text) in &replies {
+        if text.contains("已订阅") {
+            assert!(
+                store
+                    .subscription(*chat_id)
+                    .unwrap()
+                    .is_some_and(|s| s.active),
+                "chat {chat_id} was told {text:?} but lost it"
+            );
+        }
+    }
+    drop(store);
+    drop(disk);
+}
