@@ -162,13 +162,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = Store::open(&config.database)?;
             let backup = store.export()?;
-            backup.write(&file)?;
+            let written = backup.write(&file)?;
             println!(
-                "exported {} entries in {} trees from {} to {}",
+                "exported {} entries in {} trees from {} to {}{}",
                 backup.entries(),
                 backup.trees.len(),
                 config.database.display(),
-                file.display()
+                file.display(),
+                match written == file {
+                    true => String::new(),
+                    false => format!(" (the file it links to, {})", written.display()),
+                }
             );
             Ok(())
         }

@@ -352,3 +352,45 @@ async fn on_a_full_disk_nothing_is_confirmed_that_is_not_saved() {
     drop(store);
     drop(disk);
 }
+
+#[test]
+fn export_onto_a_symlink_writes_the_file_it_points_to() {
+    let workspace = Workspace::new("");
+    used_store(&workspace);
+    let dir = workspace.dir.path();
+    std::fs::create_dir(dir.join("backups")).unwrap();
+    let target = dir.join("backups/latest.json");
+    std::fs::write(&target, "old content").unwrap();
+    let link = dir.join("backup.json");
+    std::os::unix::fs::symlink("backups/latest.json", &link).unwrap();
+    let config = workspace.config();
+    let (stdout, stderr, ok) = support::run_studybot(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "export",
+            link.to_str().unwrap(),
+        ],
+        &[],
+        "",
+    );
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("latest.json"),
+        "says where it wrote: {stdout}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link stays a link"
+    );
+    let backup = studybot::store::Backup::read(&target).expect("the target holds the backup");
+    assert_eq!(backup.trees["subscriptions"].len(), 20);
+    assert_eq!(
+        std::fs::read_dir(dir.join("backups")).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}

@@ -30,7 +30,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -111,8 +111,12 @@ impl Backup {
 
     /// Writes the backup to `path`, replacing it only once the whole file is written
     /// (a failed export never leaves half a backup under the name). The file is
-    /// readable by its owner only: it holds chat ids and names.
-    pub fn write(&self, path: &Path) -> StoreResult<()> {
+    /// readable by its owner only: it holds chat ids and names. A symbolic link is
+    /// followed: the file it points to is replaced and the link stays. Returns the
+    /// file written.
+    pub fn write(&self, path: &Path) -> StoreResult<PathBuf> {
+        let path = &follow_links(path)
+            .map_err(|error| invalid(format!("cannot write {}: {error}", path.display())))?;
         let io =
             |error: std::io::Error| invalid(format!("cannot write {}: {error}", path.display()));
         let name = path
@@ -133,7 +137,7 @@ impl Backup {
             let _ = std::fs::remove_file(&temporary);
             return Err(io(error));
         }
-        Ok(())
+        Ok(path.clone())
     }
 
     /// Reads and decodes the backup at `path` (see [`Backup::from_json`]).
@@ -145,6 +149,29 @@ impl Backup {
             other => other,
         })
     }
+}
+
+/// The file `path` names once symbolic links are followed (renaming onto a link would
+/// replace the link and leave its target as it was). A path that does not exist yet is
+/// returned as it is; a link to a file that does not exist yet, as its target.
+fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    // A bound, as the kernel has: a loop of links is an error, not a hang.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            Ok(_) => return Ok(path),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(path),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 fn invalid(message: String) -> StoreError {
