@@ -178,6 +178,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Mode::ImportState { file, force } => {
             let backup = Backup::read(&file)?;
+            // Checked before the database is opened: a refused file changes nothing.
+            backup
+                .validate()
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
             let store = Store::open(&config.database)?;
             let state = store.user_state()?;
             if !state.is_empty() && !force {

@@ -394,3 +394,105 @@ fn export_onto_a_symlink_writes_the_file_it_points_to() {
         "no temporary file left"
     );
 }
+
+#[test]
+fn import_state_refuses_a_backup_with_a_bad_record_and_changes_nothing() {
+    let source = Workspace::new("");
+    used_store(&source);
+    let config = |w: &Workspace| w.config().to_str().unwrap().to_string();
+    let backup = source.dir.path().join("backup.json");
+    let (out, err, ok) = support::run_studybot(
+        &[
+            "--config",
+            &config(&source),
+            "export",
+            backup.to_str().unwrap(),
+        ],
+        &[],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+    let good = std::fs::read_to_string(&backup).unwrap();
+    let first_chat = "\"chat_id\":-20,";
+    assert!(good.contains(first_chat), "{good}");
+    let bad_files = [
+        (
+            "a zone no command accepts",
+            good.replacen("\"Asia/Shanghai\"", "\"Mars/Olympus\"", 1),
+            "Mars/Olympus",
+        ),
+        (
+            "a time no command accepts",
+            good.replacen("\"08:00\"", "\"25:99\"", 1),
+            "25:99",
+        ),
+        (
+            "a record under another chat's key",
+            good.replacen(first_chat, "\"chat_id\":-21,", 1),
+            "filed under chat -20",
+        ),
+        (
+            "no sections",
+            {
+                let mut json: serde_json::Value = serde_json::from_str(&good).unwrap();
+                json["trees"].as_object_mut().unwrap().remove("sections");
+                json.to_string()
+            },
+            "should have 21 sections, the backup has 0",
+        ),
+    ];
+    // The target already holds a subscription of its own, which a refused import keeps.
+    let target = Workspace::new("");
+    {
+        let store = Store::open(&target.db()).unwrap();
+        let now = chrono::Utc::now();
+        store
+            .subscribe(support::shanghai_subscription(777, now), None, now)
+            .unwrap();
+        store.flush().unwrap();
+    }
+    for (what, text, named) in bad_files {
+        let file = target.dir.path().join("bad.json");
+        std::fs::write(&file, text).unwrap();
+        let (out, err, ok) = support::run_studybot(
+            &[
+                "--config",
+                &config(&target),
+                "import-state",
+                "--force",
+                file.to_str().unwrap(),
+            ],
+            &[],
+            "",
+        );
+        assert!(!ok, "{what}: refused:\n{out}");
+        assert!(
+            err.contains("is not valid") || err.contains("should have"),
+            "{what}: names the entry:\n{err}"
+        );
+        assert!(err.contains(named), "{what}: says what is wrong:\n{err}");
+        assert!(err.contains("nothing was imported"), "{what}:\n{err}");
+        let store = Store::open(&target.db()).unwrap();
+        assert!(
+            store.subscription(777).unwrap().is_some(),
+            "{what}: nothing changed"
+        );
+        assert!(
+            store.subscription(-1).unwrap().is_none(),
+            "{what}: nothing imported"
+        );
+    }
+    // The good file still imports.
+    let (out, err, ok) = support::run_studybot(
+        &[
+            "--config",
+            &config(&target),
+            "import-state",
+            "--force",
+            backup.to_str().unwrap(),
+        ],
+        &[],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+}

@@ -36,7 +36,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{Entry, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError, StoreResult, trees};
+use super::sections::check_backup_texts;
+use super::{
+    ChatStatus, Entry, PollTarget, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError,
+    StoreResult, i64_from_key, trees,
+};
+use crate::quiz::{QuizSession, Score};
+use crate::schedule::{LedgerEntry, Subscription};
 
 /// The value of a backup's `format` field.
 pub const BACKUP_FORMAT: &str = "studybot-backup";
@@ -194,6 +200,106 @@ fn check_header(format: Option<&str>, schema_version: Option<u32>) -> StoreResul
     }
 }
 
+impl Backup {
+    /// Checks every entry of the collections this build knows, with the rules the
+    /// commands follow: each record decodes (a send time is a real time, a zone a real
+    /// IANA zone), keys have their shape, a record's chat id is the one of its key, and
+    /// every document recorded has its sections. Names the first bad entry. Trees this
+    /// build does not know (a newer build's, of the same layout) are taken as they are.
+    pub fn validate(&self) -> StoreResult<()> {
+        for (tree, entries) in &self.trees {
+            for (index, entry) in entries.iter().enumerate() {
+                check_entry(tree, &entry.key, &entry.value).map_err(|reason| {
+                    invalid(format!(
+                        "entry {} of \"{tree}\" (key {}) is not valid: {reason}; nothing was imported",
+                        index + 1,
+                        hex(&entry.key)
+                    ))
+                })?;
+            }
+        }
+        let entries = |tree: &str| -> Vec<(&[u8], &[u8])> {
+            self.trees.get(tree).map_or_else(Vec::new, |entries| {
+                entries
+                    .iter()
+                    .map(|e| (e.key.as_slice(), e.value.as_slice()))
+                    .collect()
+            })
+        };
+        check_backup_texts(&entries(trees::META), &entries(trees::SECTIONS))
+            .map_err(|reason| invalid(format!("{reason}; nothing was imported")))
+    }
+}
+
+/// One entry of a known tree, checked (see [`Backup::validate`]).
+fn check_entry(tree: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
+    fn decode<T: serde::de::DeserializeOwned>(value: &[u8]) -> Result<T, String> {
+        serde_json::from_slice(value).map_err(|error| error.to_string())
+    }
+    fn key_len(key: &[u8], len: usize) -> Result<(), String> {
+        match key.len() == len {
+            true => Ok(()),
+            false => Err(format!("its key has {} bytes, not {len}", key.len())),
+        }
+    }
+    fn same_chat(key: &[u8], chat_id: i64) -> Result<(), String> {
+        match i64_from_key(key) {
+            Some(keyed) if keyed == chat_id => Ok(()),
+            keyed => Err(format!(
+                "it is the record of chat {chat_id}, filed under chat {}",
+                keyed.map_or("?".to_string(), |id| id.to_string())
+            )),
+        }
+    }
+    match tree {
+        trees::META if key == SCHEMA_VERSION_KEY => match value == SCHEMA_VERSION.to_be_bytes() {
+            true => Ok(()),
+            false => Err(format!(
+                "it records schema version {value:?}, but the header says {SCHEMA_VERSION}"
+            )),
+        },
+        trees::META if key.starts_with(b"document:") => Ok(()), // with the sections, below
+        trees::META => Err("this build keeps no such record".into()),
+        trees::SECTIONS => Ok(()), // with the document records
+        trees::CHATS => {
+            key_len(key, 8)?;
+            same_chat(key, decode::<ChatStatus>(value)?.chat_id)
+        }
+        trees::SUBSCRIPTIONS => {
+            key_len(key, 8)?;
+            same_chat(key, decode::<Subscription>(value)?.chat_id)
+        }
+        trees::DUE_INDEX => {
+            key_len(key, 16)?;
+            match value.is_empty() {
+                true => Ok(()),
+                false => Err("an index entry has no value".into()),
+            }
+        }
+        trees::LEDGER => {
+            key_len(key, 12)?;
+            decode::<LedgerEntry>(value).map(drop)
+        }
+        trees::QUIZZES => {
+            key_len(key, 8)?;
+            same_chat(key, decode::<QuizSession>(value)?.chat_id)
+        }
+        trees::POLLS => {
+            std::str::from_utf8(key).map_err(|_| "a poll id is text".to_string())?;
+            decode::<PollTarget>(value).map(drop)
+        }
+        trees::SCORES => {
+            key_len(key, 16)?;
+            decode::<Score>(value).map(drop)
+        }
+        trees::QUIZ_SETTINGS => {
+            key_len(key, 8)?;
+            decode::<bool>(value).map(drop)
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Store {
     /// Reads every entry of every non-empty tree. The whole store is held in memory
     /// (about the size of the database), which is fine for a study bot's state.
@@ -227,6 +333,7 @@ impl Store {
     /// it again completes it.
     pub fn import(&self, backup: &Backup) -> StoreResult<ImportReport> {
         check_header(Some(&backup.format), Some(backup.schema_version))?;
+        backup.validate()?;
         let stored_version = backup
             .trees
             .get(trees::META)
@@ -408,9 +515,12 @@ mod tests {
         ] {
             backend.insert("future_tree", key, value).unwrap();
         }
-        backend
-            .insert(trees::POLLS, "投票🙂".as_bytes(), b"null")
-            .unwrap();
+        let target = PollTarget::Quiz(crate::quiz::QuestionKey {
+            chat_id: -5,
+            quiz_id: 1,
+            index: 0,
+        });
+        store.put_poll_target("投票🙂", &target).unwrap();
     }
 
     /// Every tree's entries, byte for byte, read straight from the backend.
@@ -550,6 +660,48 @@ mod tests {
             Some(true),
             "a refused import changes nothing"
         );
+    }
+
+    #[test]
+    fn a_bad_record_refuses_the_whole_backup_and_changes_nothing() {
+        let source = Store::in_memory();
+        fill(&source);
+        let good = String::from_utf8(source.export().unwrap().to_json()).unwrap();
+        assert!(
+            Backup::from_json(good.as_bytes())
+                .unwrap()
+                .validate()
+                .is_ok()
+        );
+        for (bad, named) in [
+            (
+                good.replacen("Asia/Shanghai", "Mars/Olympus", 1),
+                "Mars/Olympus",
+            ),
+            (good.replacen("\"08:00\"", "\"25:99\"", 1), "25:99"),
+            (
+                good.replacen("\"chat_id\":-100200300,", "\"chat_id\":-6,", 1),
+                "filed under chat -100200300",
+            ),
+        ] {
+            let backup = Backup::from_json(bad.as_bytes()).unwrap();
+            let target = Store::in_memory();
+            target.set_daily_quiz_setting(1, true).unwrap();
+            let Err(error) = target.import(&backup) else {
+                panic!("{named}: imported");
+            };
+            let message = error.to_string();
+            assert!(message.contains(named), "{message}");
+            assert!(
+                message.contains("entry 1 of \"subscriptions\""),
+                "{message}"
+            );
+            assert_eq!(
+                target.daily_quiz_setting(1).unwrap(),
+                Some(true),
+                "{message}"
+            );
+        }
     }
 
     #[test]
