@@ -40,25 +40,18 @@ impl SledBackend {
         // Read before sled opens the directory: sled's recovery may rewrite its files.
         let marker_path = path.join(GENERATION_FILE);
         let flushed = read_generation(&marker_path)?;
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(|error| match error {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.raw_os_error() == Some(11) =>
-                {
-                    StoreError::Locked(path.display().to_string())
+        // sled's I/O threads release the file a moment after the last handle is dropped,
+        // so a reopen in the same process may find it locked for that moment.
+        let mut waited = std::time::Duration::ZERO;
+        let db = loop {
+            match open_sled(path) {
+                Err(StoreError::Locked(_)) if waited < LOCK_PATIENCE => {
+                    std::thread::sleep(LOCK_RECHECK);
+                    waited += LOCK_RECHECK;
                 }
-                sled::Error::Io(io) if io.to_string().contains("lock") => {
-                    StoreError::Locked(path.display().to_string())
-                }
-                sled::Error::Corruption { .. } => StoreError::Damaged {
-                    path: path.display().to_string(),
-                    reason: format!("sled cannot read it ({error})"),
-                },
-                other => StoreError::Database(format!("{}: {other}", path.display())),
-            })?;
+                result => break result?,
+            }
+        };
         let stored = db
             .get(GENERATION_KEY)
             .map_err(database)?
@@ -94,6 +87,33 @@ impl SledBackend {
     fn tree(&self, name: &str) -> StoreResult<sled::Tree> {
         self.db.open_tree(name).map_err(database)
     }
+}
+
+/// How long [`SledBackend::open`] waits for a lock held by this process's last handle.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often it looks again meanwhile.
+const LOCK_RECHECK: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Opens sled at `path`, telling a lock held elsewhere and corruption from other errors.
+fn open_sled(path: &Path) -> StoreResult<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .open()
+        .map_err(|error| match error {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
+            {
+                StoreError::Locked(path.display().to_string())
+            }
+            sled::Error::Io(io) if io.to_string().contains("lock") => {
+                StoreError::Locked(path.display().to_string())
+            }
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                path: path.display().to_string(),
+                reason: format!("sled cannot read it ({error})"),
+            },
+            other => StoreError::Database(format!("{}: {other}", path.display())),
+        })
 }
 
 /// The generation recorded in `path`; `None` if there is no such file.
