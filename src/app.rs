@@ -216,14 +216,19 @@ impl App {
         }
     }
 
-    /// A group became a supergroup with a new id: its subscription, plan and ledger
-    /// move there (a day interrupted by the migration is then delivered to the new id).
+    /// A group became a supergroup with a new id: everything the group had moves there
+    /// (see [`Store::migrate`]): its subscription, plan and ledger (a day interrupted by
+    /// the migration is then delivered to the new id), scores, daily-question setting and
+    /// running quiz. Flushed at once: the group's old id is gone for good.
     pub fn chat_migrated(&self, old: i64, new: i64, now: DateTime<Utc>) {
         if let Err(error) = self.inner.store.mark_chat_migrated(old, new, now) {
             tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot record the migration");
         }
         if let Err(error) = self.inner.store.migrate(old, new) {
-            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot move the subscription");
+            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot move the chat's records");
+        }
+        if let Err(error) = self.inner.store.flush() {
+            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot make the migration durable");
         }
     }
 

@@ -496,3 +496,118 @@ fn import_state_refuses_a_backup_with_a_bad_record_and_changes_nothing() {
     );
     assert!(ok, "{out}{err}");
 }
+
+/// Every successful `sendPoll` to `chat_id`, as (request body, poll id).
+fn polls_in(tg: &FakeTelegram, chat_id: i64) -> Vec<(serde_json::Value, String)> {
+    tg.requests_for("sendPoll")
+        .into_iter()
+        .filter(|r| r.ok() && r.body["chat_id"].as_i64() == Some(chat_id))
+        .map(|r| {
+            let poll_id = tg
+                .bot_messages(chat_id)
+                .into_iter()
+                .rev()
+                .find(|m| m["poll"]["question"] == r.body["question"])
+                .map(|m| m["poll"]["id"].as_str().unwrap().to_string())
+                .unwrap_or_default();
+            (r.body, poll_id)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_becomes_a_supergroup_keeps_its_scores_settings_and_running_quiz() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", "[quiz]\nopen_period = 5\n");
+    let bot = started(&tg, &workspace).await;
+    let group = FakeChat::group(-600, "学习小组");
+    let supergroup = FakeChat::supergroup(-1_000_000_000_600, "学习小组");
+    let ann = FakeUser::new(601, "Ann");
+    tg.set_admins(group.id, vec![ann.id]);
+    tg.set_admins(supergroup.id, vec![ann.id]);
+    tg.register_chat(&supergroup);
+    let replies_in = |chat: i64, n: usize| {
+        let tg = tg.clone();
+        async move {
+            tg.wait_until(|_| tg.sent_texts_to(chat).len() >= n, WAIT)
+                .await
+        }
+    };
+
+    for (n, command) in ["/subscribe 08:00", "/dailyquiz on"]
+        .into_iter()
+        .enumerate()
+    {
+        tg.send_text(&group, &ann, command);
+        assert!(replies_in(group.id, n + 1).await, "{}", bot.log());
+    }
+    tg.send_text(&group, &ann, "/quiz 2");
+    assert!(
+        tg.wait_until(|_| polls_in(&tg, group.id).len() == 1, WAIT)
+            .await,
+        "{}",
+        bot.log()
+    );
+    let (first, first_id) = polls_in(&tg, group.id)[0].clone();
+    let correct = |poll: &serde_json::Value| poll["correct_option_id"].as_u64().unwrap();
+    tg.answer_poll(&first_id, &ann, vec![correct(&first)]);
+    assert!(tg.wait_updates_consumed(WAIT).await);
+
+    // Telegram upgrades the group: a service message, and the old id is gone for good.
+    tg.migrate(group.id, supergroup.id);
+    tg.send_message_with(
+        &group,
+        &ann,
+        serde_json::json!({"migrate_to_chat_id": supergroup.id}),
+    );
+    assert!(tg.wait_updates_consumed(WAIT).await);
+
+    // The quiz goes on in the supergroup: its second question is asked there.
+    assert!(
+        tg.wait_until(|_| polls_in(&tg, supergroup.id).len() == 1, WAIT)
+            .await,
+        "the quiz goes on in the supergroup: {}",
+        bot.log()
+    );
+    let (second, second_id) = polls_in(&tg, supergroup.id)[0].clone();
+    tg.answer_poll(&second_id, &ann, vec![correct(&second)]);
+    let results = |tg: &FakeTelegram| {
+        tg.sent_texts_to(supergroup.id)
+            .into_iter()
+            .find(|t| t.contains("测验结束"))
+    };
+    assert!(
+        tg.wait_until(|_| results(&tg).is_some(), WAIT).await,
+        "results in the supergroup: {}",
+        bot.log()
+    );
+    let results = results(&tg).unwrap();
+    assert!(
+        results.contains("1. Ann — 答对 2/2"),
+        "both answers count, the one given in the group too: {results}"
+    );
+
+    let before = tg.sent_texts_to(supergroup.id).len();
+    for command in ["/score", "/top", "/dailyquiz", "/status"] {
+        tg.send_text(&supergroup, &ann, command);
+    }
+    assert!(replies_in(supergroup.id, before + 4).await, "{}", bot.log());
+    let texts = tg.sent_texts_to(supergroup.id)[before..].to_vec();
+    assert!(
+        texts[0].contains("答题 2 道，答对 2 道"),
+        "/score: {}",
+        texts[0]
+    );
+    assert!(
+        texts[1].contains("Ann") && texts[1].contains("2/2"),
+        "/top: {}",
+        texts[1]
+    );
+    assert!(
+        texts[2].contains("每日一题现在是开启的"),
+        "/dailyquiz: {}",
+        texts[2]
+    );
+    assert!(texts[3].contains("已订阅"), "/status: {}", texts[3]);
+    assert!(bot.terminate(WAIT).await.success());
+}

@@ -55,6 +55,67 @@ pub mod trees {
     pub const QUIZ_SETTINGS: &str = "quiz_settings";
 }
 
+/// Every collection of [`trees`], named so that code can walk them all: a group's
+/// migration to a supergroup ([`Store::migrate`]) decides, with one exhaustive `match`,
+/// what happens to each one's entries for the old chat. A tree added to [`trees`] must
+/// be listed here (a test fails otherwise), so the next collection keyed by a chat is
+/// not forgotten when a group moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    /// [`trees::META`]: store-wide, about no chat.
+    Meta,
+    /// [`trees::SECTIONS`]: the texts, about no chat.
+    Sections,
+    /// [`trees::CHATS`]: each chat's status, by chat id.
+    Chats,
+    /// [`trees::SUBSCRIPTIONS`]: by chat id.
+    Subscriptions,
+    /// [`trees::DUE_INDEX`]: by instant and chat id; follows the subscriptions.
+    DueIndex,
+    /// [`trees::LEDGER`]: by chat id and date.
+    Ledger,
+    /// [`trees::QUIZZES`]: by chat id.
+    Quizzes,
+    /// [`trees::POLLS`]: by poll id; each value names its chat.
+    Polls,
+    /// [`trees::SCORES`]: by chat id and user id.
+    Scores,
+    /// [`trees::QUIZ_SETTINGS`]: by chat id.
+    QuizSettings,
+}
+
+impl Collection {
+    /// Every collection.
+    pub const ALL: [Self; 10] = [
+        Self::Meta,
+        Self::Sections,
+        Self::Chats,
+        Self::Subscriptions,
+        Self::DueIndex,
+        Self::Ledger,
+        Self::Quizzes,
+        Self::Polls,
+        Self::Scores,
+        Self::QuizSettings,
+    ];
+
+    /// The collection's tree.
+    pub fn tree(self) -> &'static str {
+        match self {
+            Self::Meta => trees::META,
+            Self::Sections => trees::SECTIONS,
+            Self::Chats => trees::CHATS,
+            Self::Subscriptions => trees::SUBSCRIPTIONS,
+            Self::DueIndex => trees::DUE_INDEX,
+            Self::Ledger => trees::LEDGER,
+            Self::Quizzes => trees::QUIZZES,
+            Self::Polls => trees::POLLS,
+            Self::Scores => trees::SCORES,
+            Self::QuizSettings => trees::QUIZ_SETTINGS,
+        }
+    }
+}
+
 /// A failure of the underlying database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -489,6 +550,28 @@ mod contract {
                 .unwrap(),
             Some(1)
         );
+    }
+
+    #[test]
+    fn every_tree_is_a_listed_collection() {
+        // The names declared in `mod trees`, read from this file's source, so that a
+        // tree added there without a `Collection` fails here.
+        let source = include_str!("mod.rs");
+        let module = source
+            .split("pub mod trees {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .expect("mod trees is in this file");
+        let declared: std::collections::BTreeSet<&str> = module
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("pub const "))
+            .filter_map(|line| line.split('"').nth(1))
+            .collect();
+        assert!(declared.len() >= 10, "{declared:?}");
+        let listed: std::collections::BTreeSet<&str> =
+            Collection::ALL.iter().map(|c| c.tree()).collect();
+        assert_eq!(listed.len(), Collection::ALL.len(), "each listed once");
+        assert_eq!(declared, listed, "every tree in `trees` is a `Collection`");
     }
 
     #[test]
