@@ -38,6 +38,19 @@ pub struct Config {
     pub telegram: TelegramConfig,
     /// Quiz settings.
     pub quiz: QuizConfig,
+    /// How log lines are written to stderr. Default [`LogFormat::Text`].
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`log_format` in the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Readable lines (`text`), coloured only when stderr is a terminal: journald and
+    /// log files get no escape codes.
+    #[default]
+    Text,
+    /// One JSON object per line (`json`), for log collectors (Loki, Elasticsearch, …).
+    Json,
 }
 
 /// The `[telegram]` section.
@@ -181,6 +194,7 @@ struct FileConfig {
     timezone: Option<String>,
     daily_time: Option<String>,
     grace_hours: Option<i64>,
+    log_format: Option<String>,
     #[serde(default)]
     telegram: FileTelegram,
     #[serde(default)]
@@ -215,6 +229,7 @@ impl Default for Config {
             grace: crate::schedule::DEFAULT_GRACE,
             telegram: TelegramConfig::default(),
             quiz: QuizConfig::default(),
+            log_format: LogFormat::default(),
         }
     }
 }
@@ -289,6 +304,15 @@ impl Config {
                 )));
             }
         };
+        let log_format = match file.log_format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "config key log_format: \"{other}\" is neither \"text\" nor \"json\" (e.g. log_format = \"json\")"
+                )));
+            }
+        };
         let api_url = file.telegram.api_url.map(normalize_api_url).transpose()?;
         let quiz = quiz_config(file.quiz)?;
         let poll_timeout_seconds = file
@@ -322,6 +346,7 @@ impl Config {
                 request_timeout_seconds,
             },
             quiz,
+            log_format,
         })
     }
 
@@ -390,6 +415,11 @@ mod tests {
         assert_eq!(config.grace, TimeDelta::hours(6));
         assert_eq!(config.database, Path::new("/etc/studybot/studybot.db"));
         assert_eq!(config.quiz, QuizConfig::default());
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(
+            parse("log_format = \"json\"").unwrap().log_format,
+            LogFormat::Json
+        );
     }
 
     #[test]
@@ -427,6 +457,7 @@ mod tests {
             ("[quiz]\nquestions = 0", "quiz.questions"),
             ("[quiz]\nquestions = 11", "quiz.questions"),
             ("[quiz]\nrounds = 3", "rounds"),
+            ("log_format = \"xml\"", "log_format"),
         ];
         for (text, key) in cases {
             let error = parse(text).unwrap_err().to_string();

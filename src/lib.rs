@@ -1,41 +1,38 @@
-//! studybot: a Telegram bot that helps study groups read one speech together.
+//! studybot: a Telegram bot that helps study groups read a text together.
 //!
-//! The crate is layered so that decisions are pure and only the edges do I/O:
+//! Four layers, each importing only from the layers above it in this list
+//! (core ← store ← app ← transports):
 //!
-//! - Pure core (no teloxide, tokio or sled):
+//! - **Pure core** (no teloxide, tokio or sled; `now` and randomness are passed in):
 //!   - [`text`]: the text model, the data-file parser, section references and search.
 //!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
 //!     splitting into messages of at most 4096 characters.
-//!   - [`messages`]: the wording of every reply, built from the text model.
 //!   - [`command`]: parsing what users type into commands.
+//!   - [`plan`]: the reading plan, the order in which a chat receives the sections.
 //!   - [`schedule`]: send times, time zones, next send instants across daylight saving,
 //!     the due decision and the records of subscriptions and the delivery ledger.
-//!   - [`plan`]: the reading plan, the order in which a chat receives the sections.
+//!   - [`messages`]: the wording of every reply, built from the text model.
 //!   - [`quiz`]: questions generated from the text and curated by hand, quiz selection,
-//!     the quiz-session state machine, scores and their wording (plus the quiz commands
-//!     of [`app::App`] and the console's quiz driver, which use the store).
-//! - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
-//! - [`store`]: typed collections over sled, with an in-memory twin, and backups of it all.
-//! - [`library`]: loads the texts from `data/`, syncs them into the store, serves them.
-//! - [`app`]: what each command does; shared by both transports.
-//! - [`subscription`]: the subscription commands and the daily deliveries the scheduler
-//!   sends (`impl App`).
-//! - [`scheduler`]: the background task that sends due excerpts (and `studybot tick`).
-//! - Transports: [`console`] (stdin/stdout) and [`telegram`] (teloxide, with one
-//!   rate-limited send path).
+//!     the quiz-session state machine, scores and their wording.
+//!   - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
+//! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
+//!   backups of it all.
+//! - **App** ([`app`]): the only `impl App` blocks — what each command does, shared by
+//!   every transport: lookups ([`app`]), the daily excerpt ([`app::daily`]), quizzes
+//!   ([`app::quiz`]), and the texts loaded from `data/` ([`app::library`]).
+//! - **Transports**: [`console`] (stdin/stdout, with its quiz loop) and [`telegram`]
+//!   (teloxide handlers, the rate-limited send path, and the delivery task that sends
+//!   due excerpts, [`telegram::deliveries`]).
 
 pub mod app;
 pub mod command;
 pub mod config;
 pub mod console;
-pub mod library;
 pub mod messages;
 pub mod plan;
 pub mod quiz;
 pub mod reply;
 pub mod schedule;
-pub mod scheduler;
 pub mod store;
-pub mod subscription;
 pub mod telegram;
 pub mod text;

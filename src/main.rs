@@ -1,6 +1,7 @@
 //! The `studybot` binary: parses the command line, sets up logging and configuration,
 //! and hands over to the library.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,10 +9,10 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use studybot::app::App;
-use studybot::config::{BotToken, Config};
-use studybot::library::Library;
-use studybot::scheduler;
+use studybot::app::library::Library;
+use studybot::config::{BotToken, Config, LogFormat};
 use studybot::store::{Backup, Store};
+use studybot::telegram::deliveries;
 use studybot::telegram::{self, Mode as Transport};
 
 /// Environment variable with the webhook's secret token (Telegram echoes it in a header).
@@ -78,14 +79,16 @@ To run the bot on Telegram:
 To try every command offline without a token:  studybot console";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
-    match run(cli) {
+    // The configuration chooses the log format, so it is read before logging starts;
+    // its own errors are printed below like every other.
+    let result = Config::load(cli.config.as_deref())
+        .map_err(anyhow::Error::from)
+        .and_then(|config| {
+            init_logging(config.log_format);
+            run(cli, config)
+        });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("studybot: {error:#}");
@@ -94,8 +97,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref())?;
+/// Logs to stderr, filtered by `RUST_LOG` (default `warn`): readable lines, coloured only
+/// on a terminal (never escape codes in journald, files or pipes), or JSON lines.
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_ansi(false).init(),
+    }
+}
+
+fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Mode::Console { temp_db } => {
             let temp = if temp_db { Some(tempfile_dir()?) } else { None };
@@ -124,7 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let app = open_app(config.clone(), &config.database)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            let result = runtime.block_on(telegram::run(app.clone(), token, mode, scheduler::run));
+            let result = runtime.block_on(telegram::run(app.clone(), token, mode, deliveries::run));
             app.store().flush()?;
             tracing::info!("store flushed; bye");
             result
@@ -142,7 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = runtime.block_on(async {
                 let bot = telegram::bot(&token, &app.config().telegram)?;
                 let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
-                anyhow::Ok(scheduler::tick(&app, &outbox, now).await)
+                anyhow::Ok(deliveries::tick(&app, &outbox, now).await)
             })?;
             app.store().flush()?;
             println!(

@@ -260,18 +260,41 @@ pub mod errors {
 
     /// A numbered reference the document does not have.
     pub fn no_such_section(document: &Document, id: SectionId) -> Reply {
+        no_such_number(document, &id.to_string())
+    }
+
+    /// A number no section can have (`100`, `0.1`), shown as typed.
+    pub fn no_such_number(document: &Document, typed: &str) -> Reply {
         let parts = document.parts().count();
+        let typed = shown(typed);
         Reply::plain(format!(
-            "没有第 {id} 节。本文有开场和 {parts} 个部分（1–{parts}），每部分有几点，例如：/section 2.1。发送 /outline 查看提纲。"
+            "没有第 {typed} 节。本文有开场和 {parts} 个部分（1–{parts}），每部分有几点，例如：/section 2.1。发送 /outline 查看提纲。"
         ))
     }
 
-    /// A keyword found in no title.
-    pub fn no_match(keyword: &str) -> Reply {
-        let keyword: String = keyword.chars().take(20).collect();
+    /// A keyword found in no title, shown as typed.
+    pub fn no_match(typed: &str) -> Reply {
+        let typed = shown(typed);
         Reply::plain(format!(
-            "没有标题含“{keyword}”的章节。请写编号，例如：/section 2.1，或用 /search {keyword} 在正文中搜索。"
+            "没有标题含“{typed}”的章节。请写编号，例如：/section 2.1，或用 /search {typed} 在正文中搜索。"
         ))
+    }
+
+    /// Only punctuation or symbols (`&`, `.*`), shown as typed.
+    pub fn nothing_to_find(typed: &str) -> Reply {
+        let typed = shown(typed);
+        Reply::plain(format!(
+            "“{typed}”里没有可以查找的字或编号。请写编号，例如：/section 2.1，或标题里的词，例如：/section 为民。"
+        ))
+    }
+
+    /// At most 20 characters of what the reader typed, to quote back.
+    fn shown(typed: &str) -> String {
+        let mut shown: String = typed.chars().take(20).collect();
+        if typed.chars().count() > 20 {
+            shown.push('…');
+        }
+        shown
     }
 
     /// A keyword matching several sections.
@@ -354,7 +377,10 @@ pub mod daily {
     /// completeness notices, and buttons to the whole section and to the outline. A
     /// title-only section becomes a short card saying its text is unavailable.
     pub fn excerpt(document: &Document, section: &Section) -> Reply {
-        let reply = Reply::new().bold(format!("{}\n\n", excerpt_heading(document, section)));
+        // Every member sees the same excerpt: its buttons answer with new messages.
+        let reply = Reply::new()
+            .for_the_chat()
+            .bold(format!("{}\n\n", excerpt_heading(document, section)));
         section_body(document, section, reply).buttons(vec![
             Button {
                 label: "本节全文".into(),
@@ -561,7 +587,7 @@ pub mod daily {
         reply = reply.text(format!("上次发送：{last}\n"));
         reply.text(format!(
             "订阅人：{}（{}）",
-            subscription.subscribed_by.name,
+            crate::quiz::messages::display_name(&subscription.subscribed_by.name),
             local_date(subscription.subscribed_at, zone).format("%Y-%m-%d")
         ))
     }

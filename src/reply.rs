@@ -53,20 +53,49 @@ pub enum Action {
     },
 }
 
+/// Who a message is for, which decides what its buttons do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Audience {
+    /// One user asked for it (a command's reply): its buttons edit it in place, so
+    /// browsing does not fill the chat.
+    #[default]
+    Asker,
+    /// The whole chat (the daily excerpt): its buttons answer with a new message, so one
+    /// member's press never changes it for everyone.
+    Chat,
+}
+
 impl Action {
-    /// Encodes the action as callback data (at most 64 bytes): `s:<doc>:<id>` or `o:<doc>`.
-    pub fn encode(&self) -> String {
+    /// Encodes the action as callback data (at most 64 bytes): `s:<doc>:<id>` or
+    /// `o:<doc>` on a message for the whole chat, `es:<doc>:<id>` or `eo:<doc>` (edit in
+    /// place) on one a user asked for. Data without the `e` therefore never edits, which
+    /// also keeps excerpts sent before the distinction from being edited.
+    pub fn encode(&self, audience: Audience) -> String {
+        let edit = match audience {
+            Audience::Asker => "e",
+            Audience::Chat => "",
+        };
         match self {
-            Self::Section { document, section } => format!("s:{document}:{section}"),
-            Self::Outline { document } => format!("o:{document}"),
+            Self::Section { document, section } => format!("{edit}s:{document}:{section}"),
+            Self::Outline { document } => format!("{edit}o:{document}"),
         }
     }
 
-    /// Decodes callback data. Callback data is public: anything malformed is `None`.
-    pub fn decode(data: &str) -> Option<Self> {
+    /// Decodes callback data, with the audience of the message it came from. Callback
+    /// data is public: anything malformed is `None` (and a transport should also check
+    /// that the message really carries a button with this data).
+    pub fn decode(data: &str) -> Option<(Self, Audience)> {
         if data.len() > 64 {
             return None;
         }
+        let (audience, data) = match data.strip_prefix('e') {
+            Some(rest) => (Audience::Asker, rest),
+            None => (Audience::Chat, data),
+        };
+        Self::decode_action(data).map(|action| (action, audience))
+    }
+
+    fn decode_action(data: &str) -> Option<Self> {
         let valid_document = |d: &str| {
             !d.is_empty()
                 && d.len() <= 32
@@ -107,6 +136,8 @@ pub struct Reply {
     pub spans: Vec<Span>,
     /// Rows of buttons.
     pub buttons: Vec<Vec<Button>>,
+    /// Who the message is for, which decides what its buttons do.
+    pub audience: Audience,
 }
 
 impl Reply {
@@ -135,6 +166,12 @@ impl Reply {
     /// Appends italic text.
     pub fn italic(mut self, text: impl Into<String>) -> Self {
         self.spans.push(Span::Italic(text.into()));
+        self
+    }
+
+    /// Marks the reply as one for the whole chat (see [`Audience::Chat`]).
+    pub fn for_the_chat(mut self) -> Self {
+        self.audience = Audience::Chat;
         self
     }
 
@@ -207,6 +244,9 @@ impl Reply {
             parts.push(Reply::new());
         }
         parts.last_mut().expect("not empty").buttons = self.buttons.clone();
+        for part in &mut parts {
+            part.audience = self.audience;
+        }
         parts
     }
 }
@@ -376,10 +416,23 @@ mod tests {
             },
         ];
         for action in actions {
-            let data = action.encode();
-            assert!(data.len() <= 64);
-            assert_eq!(Action::decode(&data), Some(action));
+            for audience in [Audience::Asker, Audience::Chat] {
+                let data = action.encode(audience);
+                assert!(data.len() <= 64);
+                assert_eq!(Action::decode(&data), Some((action.clone(), audience)));
+            }
         }
+        assert_eq!(
+            Action::decode("s:xzsj:2.1"),
+            Some((
+                Action::Section {
+                    document: "xzsj".into(),
+                    section: SectionId::point(2, 1),
+                },
+                Audience::Chat
+            )),
+            "data without the edit mark (older excerpts too) never edits"
+        );
         for forged in [
             "",
             "s",
@@ -390,6 +443,10 @@ mod tests {
             "x:xzsj",
             "s::2.1",
             "o:中文",
+            "e",
+            "ee:xzsj",
+            "eeo:xzsj",
+            "Eo:xzsj",
             &"s:a:1".repeat(20),
         ] {
             assert_eq!(Action::decode(forged), None, "{forged}");

@@ -5,7 +5,7 @@
 //! entry are passed in, so every rule is a unit test away. The records themselves
 //! ([`Subscription`], [`LedgerEntry`]) and their state changes are defined here too; the
 //! store only persists them ([`crate::store`]), and the app turns decisions into
-//! deliveries ([`crate::subscription`]).
+//! deliveries ([`crate::app::daily`]).
 
 use chrono::{
     DateTime, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound, TimeDelta, TimeZone, Utc,
@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::text::SectionId;
+use crate::text::fold::fold;
 
 /// How long after its send time a day's excerpt may still go out (after a restart, a
 /// crash or failed attempts). Later than that the day is skipped, never replayed.
@@ -55,15 +56,7 @@ pub enum ZoneError {
 /// Parses a send time as people type it: `8:00`, `08:00`, `20:30`, with full-width
 /// digits and colon (`８：００`, `8：00`) too. Seconds are not accepted.
 pub fn parse_time(input: &str) -> Result<NaiveTime, TimeError> {
-    let text: String = input
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '：' => ':',
-            _ => c,
-        })
-        .collect();
+    let text = fold(input.trim());
     if text.is_empty() {
         return Err(TimeError::Empty);
     }
@@ -342,6 +335,10 @@ pub struct Subscription {
     pub subscribed_at: DateTime<Utc>,
     /// How the most recent day ended, if any day did.
     pub last_delivery: Option<LastDelivery>,
+    /// The forum topic the chat subscribed in (Telegram's `message_thread_id`), where
+    /// the excerpts go; `None` for the chat itself (records from before topics too).
+    #[serde(default)]
+    pub topic: Option<i32>,
 }
 
 impl Subscription {
@@ -368,6 +365,7 @@ impl Subscription {
             subscribed_by,
             subscribed_at: now,
             last_delivery: None,
+            topic: None,
         }
     }
 
@@ -551,6 +549,23 @@ mod tests {
             user_id: 42,
             name: "王书记".into(),
         }
+    }
+
+    #[test]
+    fn records_from_before_topics_still_load() {
+        let subscription = Subscription::new(
+            -5,
+            "xzsj",
+            time(8, 0),
+            SHANGHAI,
+            subscriber(),
+            utc("2026-05-01T00:00:00Z"),
+        );
+        let mut record = serde_json::to_value(&subscription).unwrap();
+        record.as_object_mut().unwrap().remove("topic");
+        let loaded: Subscription = serde_json::from_value(record).unwrap();
+        assert_eq!(loaded.topic, None);
+        assert_eq!(loaded, subscription);
     }
 
     /// Subscribed at 08:00 Shanghai on 2026-05-01 12:00 UTC (first send 2026-05-02).

@@ -155,7 +155,7 @@ async fn every_confirmed_change_survives_a_sigkill_right_after_its_confirmation(
 /// A store the way a running bot leaves it: the texts, 20 subscriptions, flushed.
 fn used_store(workspace: &Workspace) {
     let store = Store::open(&workspace.db()).unwrap();
-    studybot::library::Library::load(&support::root().join("data"), &store).unwrap();
+    studybot::app::library::Library::load(&support::root().join("data"), &store).unwrap();
     let now = chrono::Utc::now();
     for chat_id in 1..=20 {
         store

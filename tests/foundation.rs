@@ -5,10 +5,10 @@ mod support;
 
 use std::path::Path;
 
+use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::store::{Store, SyncOutcome};
 use studybot::text::Document;
 use support::{root, run_studybot};
@@ -167,6 +167,7 @@ fn console_chat() -> ChatContext {
         user_id: 1,
         user_name: "t".into(),
         is_admin: true,
+        topic: None,
     }
 }
 
@@ -264,7 +265,7 @@ fn console_replies_to_every_bad_input() {
     );
     assert!(ok, "{stderr}");
     let replies: Vec<&str> = stdout.trim_end().split("\n\n").collect();
-    assert!(stdout.contains("没有标题含“0.1”"), "{stdout}");
+    assert!(stdout.contains("没有第 0.1 节"), "{stdout}");
     assert!(stdout.contains("没有标题含“abc”"));
     assert!(stdout.contains("没有标题含“🙂”"));
     assert!(stdout.contains("请告诉我要搜索的词，例如：/search 网格"));
@@ -277,6 +278,41 @@ fn console_replies_to_every_bad_input() {
     assert!(stdout.contains("这不像是一个章节编号") && stdout.contains("搜索词太长了"));
     assert!(replies.len() >= 9, "{stdout}");
     assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn a_data_file_saved_as_gbk_is_named_once_with_its_line_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_data(&data);
+    let file = data.join("texts/xzsj.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = 1 + text[..text.find("## 2.2 ").unwrap()].matches('\n').count();
+    // "网格" as GBK, the way Notepad saves Chinese text by default.
+    let mut bytes = text
+        .replacen("## 2.2 用真心化解", "## 2.2 xxxx", 1)
+        .into_bytes();
+    let at = bytes.windows(4).position(|w| w == b"xxxx").unwrap();
+    bytes[at..at + 4].copy_from_slice(&[0xcd, 0xf8, 0xb8, 0xf1]);
+    std::fs::write(&file, bytes).unwrap();
+    let (_, stderr, ok) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    assert!(!ok);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, said once: {stderr}");
+    assert!(
+        lines[0].contains(&format!("xzsj.md:{line}: ")) && lines[0].contains("请另存为 UTF-8"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("stream did not contain"), "{stderr}");
+
+    // Any other data-file error is said once too.
+    std::fs::write(&file, text.replace("[full]", "[fulll]")).unwrap();
+    let (_, stderr, _) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    assert_eq!(
+        stderr.matches("unknown completeness mark").count(),
+        1,
+        "{stderr}"
+    );
 }
 
 #[test]

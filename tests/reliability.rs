@@ -25,10 +25,10 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use proptest::{prop_assert, prop_assert_eq, prop_oneof};
 
+use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command::{self, COMMANDS, Command, Input};
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::quiz::QuestionKey;
 use studybot::quiz::curated::parse_curated;
 use studybot::reply::Action;
@@ -151,6 +151,7 @@ fn season_of_use(workspace: &Workspace) {
         user_id: 11,
         user_name: "读者11".into(),
         is_admin: true,
+        topic: None,
     };
     app.handle(&chat, command::parse("/quiz 3", None), sent_at);
     assert!(store.quiz_session(-1001).unwrap().is_some());
@@ -479,6 +480,10 @@ fn fuzz_section_references() {
                 Err(RefError::TooLong) => {
                     prop_assert!(trimmed.chars().count() > MAX_REFERENCE_CHARS)
                 }
+                Err(RefError::NoSuchNumber | RefError::NothingToFind) => {
+                    prop_assert!(!trimmed.is_empty());
+                    prop_assert!(trimmed.chars().count() <= MAX_REFERENCE_CHARS);
+                }
                 Ok(reference) => {
                     prop_assert!(!trimmed.is_empty());
                     prop_assert!(trimmed.chars().count() <= MAX_REFERENCE_CHARS);
@@ -581,6 +586,7 @@ fn fuzz_every_command_through_the_app() {
                 user_id,
                 user_name,
                 is_admin,
+                topic: None,
             },
         );
     // 2000-01-01 to 2100-01-01.
@@ -883,7 +889,7 @@ fn fuzz_callback_data() {
     let forged = prop_oneof![
         any_text(),
         (
-            proptest::sample::select(vec!["s", "o", "x", ""]),
+            proptest::sample::select(vec!["s", "o", "es", "eo", "e", "x", ""]),
             prop_oneof![Just("xzsj".to_string()), hostile(2)],
             prop_oneof![
                 (0..300_u32, 0..300_u32).prop_map(|(a, b)| format!("{a}.{b}")),
@@ -893,18 +899,19 @@ fn fuzz_callback_data() {
             .prop_map(|(kind, document, section)| format!("{kind}:{document}:{section}")),
     ];
     fuzz("callback data", budget::CALLBACK_DATA, forged, |data| {
-        if let Some(action) = Action::decode(&data) {
-            let encoded = action.encode();
+        if let Some((action, audience)) = Action::decode(&data) {
+            let encoded = action.encode(audience);
             prop_assert!(encoded.len() <= 64);
-            prop_assert_eq!(Action::decode(&encoded), Some(action));
+            prop_assert_eq!(Action::decode(&encoded), Some((action, audience)));
         }
         match (Action::decode(&data), app.press(&data)) {
-            (Some(Action::Section { document, section }), Ok(reply)) => {
+            (Some((Action::Section { document, section }, audience)), Ok((reply, pressed))) => {
                 prop_assert_eq!(document, "xzsj");
+                prop_assert_eq!(audience, pressed);
                 prop_assert!(speech().section(section).is_some());
                 prop_assert!(is_chinese(&reply.plain_text()));
             }
-            (Some(Action::Outline { document }), Ok(_)) => prop_assert_eq!(document, "xzsj"),
+            (Some((Action::Outline { document }, _)), Ok(_)) => prop_assert_eq!(document, "xzsj"),
             (None, Ok(reply)) => prop_assert!(false, "{data:?} was accepted: {reply:?}"),
             (_, Err(refusal)) => prop_assert!(is_chinese(&refusal.plain_text()), "{data:?}"),
         }
@@ -1002,6 +1009,7 @@ fn a_100000_character_message_is_refused_quickly_and_briefly() {
         user_id: 77,
         user_name: "长消息".into(),
         is_admin: true,
+        topic: None,
     };
     for filler in ["网", "9", "🙂", " 网格", "a\u{301}"] {
         let long: String = filler.chars().cycle().take(100_000).collect();
@@ -1041,6 +1049,7 @@ fn a_100000_character_message_is_refused_quickly_and_briefly() {
     let group = ChatContext {
         kind: ChatKind::Group,
         is_admin: false,
+        topic: None,
         ..private
     };
     let long = "网".repeat(100_000);

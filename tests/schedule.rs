@@ -344,7 +344,8 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
         }
         bot.child.wait().await.unwrap();
         // At most the deliveries under way at the kill (scheduler::IN_FLIGHT).
-        in_flight_bound += studybot::scheduler::IN_FLIGHT.min(tg.sent_messages().len() - before);
+        in_flight_bound +=
+            studybot::telegram::deliveries::IN_FLIGHT.min(tg.sent_messages().len() - before);
     }
     let log = tick(&workspace, &tg.api_url(), next_due + TimeDelta::seconds(30)).await;
     let delivered = excerpts(&tg);

@@ -5,10 +5,10 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::reply::MESSAGE_LIMIT;
 use studybot::store::Store;
 
@@ -29,6 +29,7 @@ fn expected_html(input: &str, kind: ChatKind) -> Vec<String> {
         user_id: 1,
         user_name: "x".into(),
         is_admin: kind == ChatKind::Private,
+        topic: None,
     };
     app.handle(&chat, command::parse(input, Some(BOT)), chrono::Utc::now())
         .iter()
@@ -113,7 +114,11 @@ async fn commands_answer_in_private_and_group_chats_with_console_wording() {
         .iter()
         .map(|b| b["callback_data"].as_str().unwrap())
         .collect();
-    assert_eq!(buttons, vec!["s:xzsj:2", "o:xzsj", "s:xzsj:2.2"]);
+    assert_eq!(
+        buttons,
+        vec!["es:xzsj:2", "eo:xzsj", "es:xzsj:2.2"],
+        "a reply one user asked for is edited in place by its buttons"
+    );
     let supergroup_messages = tg.sent_messages_to(-1001234);
     assert!(
         supergroup_messages[0]["text"]
@@ -149,7 +154,7 @@ async fn buttons_edit_in_place_and_forgeries_change_nothing() {
     assert!(tg.wait_for_requests("sendMessage", 1, WAIT).await);
     let message_id = tg.last_message_id(7).unwrap();
 
-    tg.press_button(&chat, &ann, message_id, "s:xzsj:2.2");
+    tg.press_button(&chat, &ann, message_id, "es:xzsj:2.2");
     assert!(
         tg.wait_for_requests("editMessageText", 1, WAIT).await,
         "{}",
@@ -164,7 +169,8 @@ async fn buttons_edit_in_place_and_forgeries_change_nothing() {
     );
 
     for forged in [
-        "s:xzsj:9.9",
+        "es:xzsj:9.9",
+        "es:xzsj:3.1", // a real section, but not a button of this message
         "garbage",
         "s:other:2.1",
         "o:",
@@ -173,7 +179,7 @@ async fn buttons_edit_in_place_and_forgeries_change_nothing() {
         tg.press_button(&chat, &ann, message_id, forged);
     }
     assert!(
-        tg.wait_for_requests("answerCallbackQuery", 6, WAIT).await,
+        tg.wait_for_requests("answerCallbackQuery", 7, WAIT).await,
         "{}",
         bot.log()
     );

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use studybot::app::App;
+use studybot::app::library::Library;
 use studybot::config::Config;
-use studybot::library::Library;
 use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::Store;
 

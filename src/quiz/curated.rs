@@ -25,6 +25,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Question, QuestionKind, citation, cite};
+use crate::text::parse::decode_utf8;
 use crate::text::{Document, ParseError, SectionId};
 
 /// What marks an explanation as a verbatim quotation of the section's text.
@@ -34,12 +35,12 @@ pub const QUOTE_MARK: &str = "原文：";
 #[derive(Debug, thiserror::Error)]
 pub enum CuratedError {
     /// The file exists but could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {reason}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, not a `source`: printed once).
+        reason: std::io::Error,
     },
     /// The file is malformed or a question does not hold against the text.
     #[error(transparent)]
@@ -51,21 +52,19 @@ pub fn load_curated(
     path: &Path,
     document: &Document,
 ) -> Result<Option<Vec<Question>>, CuratedError> {
-    let source = match std::fs::read_to_string(path) {
-        Ok(source) => source,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
+        Err(reason) => {
             return Err(CuratedError::Io {
                 path: path.to_path_buf(),
-                source,
+                reason,
             });
         }
     };
-    Ok(Some(parse_curated(
-        &path.display().to_string(),
-        &source,
-        document,
-    )?))
+    let name = path.display().to_string();
+    let source = decode_utf8(&name, &bytes)?;
+    Ok(Some(parse_curated(&name, source, document)?))
 }
 
 /// Parses the curated questions in `source` and checks each against `document`.

@@ -12,14 +12,44 @@ pub const MAX_NAME_CHARS: usize = 32;
 /// How much of a question the results quote, in characters.
 const QUOTED_QUESTION_CHARS: usize = 60;
 
-/// A name as Telegram shows it, made safe to print: `@` becomes the full-width `＠` so
-/// that no name pings anyone, and long names are shortened.
+/// A name as Telegram shows it, made safe to print wherever names are shown (results,
+/// `/top`, `/score`, `/status`): `@` becomes the full-width `＠` so that no name pings
+/// anyone, long names are shortened, bidi controls (a right-to-left override would
+/// reverse the rest of the line) are dropped, and a name in a right-to-left script is
+/// isolated (FSI … PDI) so that it cannot reorder the text around it.
 pub fn display_name(name: &str) -> String {
+    let name: String = name.chars().filter(|c| !is_bidi_control(*c)).collect();
     let name = name.trim();
     if name.is_empty() {
         return "匿名".into();
     }
-    shorten(&name.replace('@', "＠"), MAX_NAME_CHARS)
+    let shown = shorten(&name.replace('@', "＠"), MAX_NAME_CHARS);
+    if shown.chars().any(is_right_to_left) {
+        return format!("\u{2068}{shown}\u{2069}");
+    }
+    shown
+}
+
+/// Unicode's explicit directional formatting characters: marks, embeddings, overrides
+/// and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, … and their
+/// presentation forms).
+fn is_right_to_left(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0590}'..='\u{08FF}'
+            | '\u{FB1D}'..='\u{FDFF}'
+            | '\u{FE70}'..='\u{FEFC}'
+            | '\u{10800}'..='\u{10FFF}'
+            | '\u{1E800}'..='\u{1EFFF}'
+    )
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -201,6 +231,16 @@ pub fn daily_quiz_usage(current: bool) -> Reply {
     ))
 }
 
+/// `/dailyquiz` with a word other than on/off: says which, then how to write it.
+pub fn daily_quiz_not_understood(typed: &str, current: bool) -> Reply {
+    let mut shown: String = typed.chars().take(20).collect();
+    if typed.chars().count() > 20 {
+        shown.push('…');
+    }
+    let usage = daily_quiz_usage(current).plain_text();
+    Reply::plain(format!("看不懂“{shown}”：只能写 on 或 off。{usage}"))
+}
+
 /// `/dailyquiz` from someone who is not a group admin.
 pub fn daily_quiz_admins_only() -> Reply {
     Reply::plain("只有群管理员可以开关每日一题。")
@@ -252,6 +292,34 @@ mod tests {
             display_name(&"名".repeat(40)).chars().count(),
             MAX_NAME_CHARS + 1
         );
+    }
+
+    #[test]
+    fn names_cannot_turn_the_rest_of_the_line_around() {
+        let override_name = "\u{202E}evil\u{2066}";
+        assert_eq!(display_name(override_name), "evil");
+        assert_eq!(display_name("\u{202E}\u{200F}"), "匿名");
+        assert_eq!(display_name("שלום"), "\u{2068}שלום\u{2069}");
+        let tally = Tally {
+            answered: 2,
+            correct: 1,
+        };
+        let top = top(&[(override_name.into(), tally), ("甲".into(), tally)]).plain_text();
+        assert!(top.contains("1. evil — 答对 1/2（50%）\n2. 甲"), "{top:?}");
+        let results = results_text(&QuizResults {
+            asked: 1,
+            planned: 1,
+            stopped: false,
+            ranking: vec![Standing {
+                user_id: 1,
+                name: override_name.into(),
+                correct: 1,
+                answered: 1,
+                time_ms: 1_000,
+            }],
+            most_missed: None,
+        });
+        assert!(!results.contains('\u{202E}'), "{results:?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Quizzes on the speech's five principles. Everything here except [`app`] and
-//! [`console`] is pure: no teloxide, tokio, sled or clock; randomness is passed in.
+//! Quizzes on a text's principles (its parts). Everything here is pure: no teloxide,
+//! tokio, sled or clock; randomness is passed in. What the quiz commands do is in
+//! [`crate::app::quiz`]; the console's quiz loop is in [`crate::console::quiz`].
 //!
 //! - [`generate`](mod@generate): questions generated from the [`Document`] itself, so they stay true to it.
 //! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
@@ -7,17 +8,12 @@
 //! - [`session`]: the state machine of one running quiz in one chat, and its results.
 //! - [`score`]: a participant's running score in a chat (accuracy, per principle, streak).
 //! - [`messages`]: the Chinese wording of every quiz reply.
-//! - [`app`]: what `/quiz`, `/stopquiz`, `/score`, `/top` and `/dailyquiz` do, and the
-//!   boundary the Telegram transport drives (send a poll, record an answer, close a question).
-//! - [`console`]: running a quiz in the offline console.
 //!
 //! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`]): a
 //! question of at most [`MAX_QUESTION_CHARS`], [`MIN_OPTIONS`]–[`MAX_OPTIONS`] pairwise
 //! different options of at most [`MAX_OPTION_CHARS`], exactly one correct option, and an
 //! explanation of at most [`MAX_EXPLANATION_CHARS`] that cites its section.
 
-pub mod app;
-pub mod console;
 pub mod curated;
 pub mod generate;
 pub mod messages;
@@ -32,12 +28,13 @@ use serde::{Deserialize, Serialize};
 use crate::reply::utf16_len;
 use crate::text::{Document, SectionId};
 
-pub use app::QuizStep;
 pub use curated::parse_curated;
 pub use generate::generate;
 pub use score::Score;
 pub use select::{for_section, pick};
-pub use session::{AnswerOutcome, PollSpec, QuestionKey, QuizPoll, QuizResults, QuizSession};
+pub use session::{
+    AnswerOutcome, PollSpec, QuestionKey, QuizPoll, QuizResults, QuizSession, QuizStep,
+};
 
 /// Telegram's limit on a poll question, in characters (UTF-16 code units).
 pub const MAX_QUESTION_CHARS: usize = 300;

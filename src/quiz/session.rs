@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{MAX_QUESTION_CHARS, Question};
-use crate::reply::utf16_len;
+use crate::reply::{Reply, utf16_len};
 use crate::text::SectionId;
 
 /// Answers received this long after a question's closing time still count: Telegram
@@ -85,6 +85,8 @@ pub struct QuizPoll {
     pub key: QuestionKey,
     /// What to send.
     pub spec: PollSpec,
+    /// The forum topic to send it to (see [`QuizSession::topic`]).
+    pub topic: Option<i32>,
 }
 
 /// One participant's answer to one question.
@@ -137,6 +139,10 @@ pub struct QuizSession {
     pub current: usize,
     /// Participants' names as Telegram last showed them.
     pub names: BTreeMap<u64, String>,
+    /// The forum topic it runs in (Telegram's `message_thread_id`), where its polls
+    /// and results go; `None` outside forum topics (and in sessions stored before).
+    #[serde(default)]
+    pub topic: Option<i32>,
     /// Whether it was ended early with `/stopquiz`.
     pub stopped: bool,
 }
@@ -283,6 +289,7 @@ impl QuizSession {
             questions,
             current: 0,
             names: BTreeMap::new(),
+            topic: None,
             stopped: false,
         })
     }
@@ -336,7 +343,11 @@ impl QuizSession {
             Some((self.current + 1, self.questions.len())),
             open_period,
         );
-        Some(QuizPoll { key, spec })
+        Some(QuizPoll {
+            key,
+            spec,
+            topic: self.topic,
+        })
     }
 
     /// Records that the current question went out as `poll_id` at `now`, open for
@@ -489,6 +500,18 @@ impl QuizSession {
             most_missed,
         }
     }
+}
+
+/// What closing a question led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuizStep {
+    /// The next question, to send like the first.
+    Next(QuizPoll),
+    /// That was the last question: post these results.
+    Finished(Reply),
+    /// The key is not the running quiz's current question (the quiz was stopped, or
+    /// the question was already closed): nothing changed.
+    Stale,
 }
 
 #[cfg(test)]

@@ -101,6 +101,8 @@ impl Store {
             self.change_subscription(fresh.chat_id, |current| match current {
                 None => (Some(fresh.clone()), SubscribeOutcome::New),
                 Some(mut subscription) => {
+                    // Excerpts go where the chat subscribed most recently.
+                    subscription.topic = fresh.topic;
                     let outcome = if subscription.active {
                         SubscribeOutcome::AlreadyActive
                     } else {

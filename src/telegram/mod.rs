@@ -6,6 +6,7 @@
 //! handlers finish and stop background tasks; the caller then flushes sled.
 
 pub mod admins;
+pub mod deliveries;
 pub mod error;
 pub mod outbox;
 pub mod quiz;
@@ -20,8 +21,8 @@ use teloxide::error_handlers::{ErrorHandler, LoggingErrorHandler};
 use teloxide::prelude::*;
 use teloxide::stop::StopToken;
 use teloxide::types::{
-    BotCommand, BotCommandScope, ChatMemberKind, ChatMemberUpdated, MaybeInaccessibleMessage, Me,
-    Update,
+    BotCommand, BotCommandScope, ChatMemberKind, ChatMemberUpdated, InlineKeyboardButtonKind,
+    MaybeInaccessibleMessage, Me, Update,
 };
 use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
 use tokio::sync::watch;
@@ -30,6 +31,7 @@ use tracing::Instrument;
 use crate::app::{App, ChatContext, ChatKind};
 use crate::command::{self, COMMANDS, Command, Input};
 use crate::config::{BotToken, TelegramConfig};
+use crate::reply::Audience;
 
 pub use admins::AdminCache;
 pub use error::{SendError, redact};
@@ -350,25 +352,42 @@ async fn on_message(
         user_id = user.id.0,
         command = input.name()
     );
+    // An anonymous admin writes as the group itself: Telegram shows the message from
+    // the group (`sender_chat`), and `from` is the placeholder GroupAnonymousBot, whom
+    // getChatMember would call a mere member. Only admins can do that, so it is an
+    // admin's message, and no one is asked. It is named after the group; its user id
+    // stays GroupAnonymousBot's, shared by every anonymous admin (they answer polls as
+    // the group, which is not scored, so no score is credited to that id).
+    let as_the_group = message
+        .sender_chat
+        .as_ref()
+        .filter(|sender| sender.id == chat_id);
     // Only commands that change a group's settings need to ask Telegram who is an admin.
     let is_admin = match &input {
-        Input::Command(command) if command.needs_admin_check() && !message.chat.is_private() => {
+        _ if message.chat.is_private() || as_the_group.is_some() => true,
+        Input::Command(command) if command.needs_admin_check() => {
             admins.is_admin(&outbox, chat_id, user.id).await
         }
-        _ => message.chat.is_private(),
+        _ => false,
     };
+    let user_name = match as_the_group.and_then(|group| group.title()) {
+        Some(title) => title.to_string(),
+        None => user.full_name(),
+    };
+    let topic = topic_of(&message);
     let context = ChatContext {
         chat_id: chat_id.0,
         kind: chat_kind(&message.chat),
         user_id: user.id.0,
-        user_name: user.full_name(),
+        user_name,
         is_admin,
+        topic,
     };
     let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
     async {
         let patience = Patience::reply_to(message.date);
         for reply in app.handle(&context, input, Utc::now()) {
-            deliver_with(&app, &outbox, chat_id, &reply, patience).await;
+            deliver_with(&app, &outbox, chat_id, topic, &reply, patience).await;
         }
         if starts_quiz {
             quiz::advance(&app, &outbox, chat_id.0).await;
@@ -379,14 +398,26 @@ async fn on_message(
     Ok(())
 }
 
-/// Sends a reply; a chat that is gone or migrated is recorded, other failures logged once.
+/// The forum topic a message was sent in, where its answers belong. Only messages in a
+/// forum topic count (`is_topic_message`): in an ordinary reply thread the thread id is
+/// the replied-to message, and the General topic has none.
+fn topic_of(message: &Message) -> Option<i32> {
+    if !message.is_topic_message {
+        return None;
+    }
+    message.thread_id.map(|thread| thread.0.0)
+}
+
+/// Sends a reply to a chat (into a forum topic if `topic` is set); a chat that is gone
+/// or migrated is recorded, other failures logged once.
 pub(crate) async fn deliver(
     app: &App,
     outbox: &Outbox,
     chat_id: ChatId,
+    topic: Option<i32>,
     reply: &crate::reply::Reply,
 ) {
-    deliver_with(app, outbox, chat_id, reply, Patience::reply_now()).await;
+    deliver_with(app, outbox, chat_id, topic, reply, Patience::reply_now()).await;
 }
 
 /// [`deliver`] for a reply due by the given [`Patience`].
@@ -394,10 +425,11 @@ async fn deliver_with(
     app: &App,
     outbox: &Outbox,
     chat_id: ChatId,
+    topic: Option<i32>,
     reply: &crate::reply::Reply,
     patience: Patience,
 ) {
-    match outbox.send_reply_with(chat_id, reply, patience).await {
+    match outbox.send_reply_in(chat_id, topic, reply, patience).await {
         Ok(_) => {}
         Err(SendError::ChatGone(reason)) => {
             tracing::info!(chat_id = chat_id.0, %reason, "chat removed the bot; marking it inactive");
@@ -405,6 +437,7 @@ async fn deliver_with(
         }
         Err(SendError::Migrated(new_chat)) => {
             app.chat_migrated(chat_id.0, new_chat.0, Utc::now());
+            // A basic group has no topics; the new supergroup gets the reply in General.
             if let Err(error) = outbox.send_reply(new_chat, reply).await {
                 tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");
             }
@@ -430,10 +463,23 @@ async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerRes
     Ok(())
 }
 
-/// Answers the callback query, then edits the message in place (or sends a new one).
+/// Answers the callback query, then edits the message in place when one user asked for
+/// it, or answers with a new message in the same chat and topic when it is the chat's
+/// (a daily excerpt): one member's press never rewrites what everyone reads.
 async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
     let bot = outbox.bot().clone();
-    let result = app.press(query.data.as_deref().unwrap_or(""));
+    let data = query.data.as_deref().unwrap_or("");
+    // Callback data is public: a client can send any data with any message. Data that
+    // is not on one of the message's own buttons is refused, so no one can press an
+    // "edit in place" button that a shared message does not have.
+    let on_the_message = match &query.message {
+        Some(MaybeInaccessibleMessage::Regular(message)) => has_button(message, data),
+        _ => true,
+    };
+    let result = match app.press(data) {
+        Ok(_) if !on_the_message => Err(crate::messages::errors::stale_button()),
+        result => result,
+    };
     let notice = match &result {
         Ok(_) => None,
         Err(stale) => Some(stale.plain_text()),
@@ -446,24 +492,37 @@ async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
     if let Err(error) = outbox.call(None, answer).await {
         tracing::warn!(%error, "answerCallbackQuery failed");
     }
-    let Ok(reply) = result else {
+    let Ok((reply, audience)) = result else {
         return;
     };
     match query.message {
-        Some(MaybeInaccessibleMessage::Regular(message)) => {
+        Some(MaybeInaccessibleMessage::Regular(message)) if audience == Audience::Asker => {
             let chat_id = message.chat.id;
+            let topic = topic_of(&message);
             match outbox.edit_reply(chat_id, message.id, &reply).await {
                 Ok(()) => {}
                 Err(SendError::Rejected(reason)) if reason.contains("not modified") => {}
-                Err(SendError::Rejected(_)) => deliver(&app, &outbox, chat_id, &reply).await,
+                Err(SendError::Rejected(_)) => deliver(&app, &outbox, chat_id, topic, &reply).await,
                 Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "edit failed"),
             }
         }
+        Some(MaybeInaccessibleMessage::Regular(message)) => {
+            deliver(&app, &outbox, message.chat.id, topic_of(&message), &reply).await
+        }
         Some(MaybeInaccessibleMessage::Inaccessible(message)) => {
-            deliver(&app, &outbox, message.chat.id, &reply).await
+            deliver(&app, &outbox, message.chat.id, None, &reply).await
         }
         None => {}
     }
+}
+
+/// Whether `message` carries a callback button with exactly `data`.
+fn has_button(message: &Message, data: &str) -> bool {
+    message.reply_markup().is_some_and(|markup| {
+        markup.inline_keyboard.iter().flatten().any(|button| {
+            matches!(&button.kind, InlineKeyboardButtonKind::CallbackData(own) if own == data)
+        })
+    })
 }
 
 async fn on_membership_change(update: ChatMemberUpdated, app: App) -> HandlerResult {

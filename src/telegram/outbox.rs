@@ -16,7 +16,7 @@ use teloxide::RequestError;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::requests::{HasPayload, Request};
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ThreadId};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -237,6 +237,20 @@ impl Outbox {
         reply: &Reply,
         patience: Patience,
     ) -> Result<Vec<MessageId>, SendError> {
+        self.send_reply_in(chat, None, reply, patience).await
+    }
+
+    /// [`Outbox::send_reply_with`] into a forum topic (`message_thread_id`); `None`
+    /// sends to the chat itself (in a forum, its General topic). When the topic is gone
+    /// (deleted or closed, or the chat has no topics any more), the reply goes to the
+    /// chat instead: a subscription made in a topic must not stop with the topic.
+    pub async fn send_reply_in(
+        &self,
+        chat: ChatId,
+        topic: Option<i32>,
+        reply: &Reply,
+        patience: Patience,
+    ) -> Result<Vec<MessageId>, SendError> {
         let mut ids = Vec::new();
         for part in reply.split(MESSAGE_LIMIT) {
             let mut request = self
@@ -247,8 +261,22 @@ impl Outbox {
             if let Some(markup) = keyboard(&part) {
                 request = request.reply_markup(markup);
             }
-            let message = self.call_with(Some(chat), request, patience).await?;
-            ids.push(message.id);
+            let sent = match topic {
+                Some(topic) => {
+                    let in_topic = request
+                        .clone()
+                        .message_thread_id(ThreadId(MessageId(topic)));
+                    match self.call_with(Some(chat), in_topic, patience).await {
+                        Err(SendError::Rejected(reason)) if topic_is_gone(&reason) => {
+                            tracing::warn!(chat_id = chat.0, topic, %reason, "the forum topic is gone; sending to the chat instead");
+                            self.call_with(Some(chat), request, patience).await
+                        }
+                        sent => sent,
+                    }
+                }
+                None => self.call_with(Some(chat), request, patience).await,
+            };
+            ids.push(sent?.id);
         }
         Ok(ids)
     }
@@ -278,6 +306,15 @@ impl Outbox {
     }
 }
 
+/// Whether Telegram refused a send because its forum topic is gone: deleted, closed, or
+/// the chat is no forum (any more).
+pub fn topic_is_gone(reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    reason.contains("thread not found")
+        || reason.contains("topic_closed")
+        || reason.contains("topic_deleted")
+}
+
 /// The inline keyboard of a reply, if it has buttons.
 pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
     if reply.buttons.is_empty() {
@@ -288,7 +325,9 @@ pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
         .iter()
         .map(|row| {
             row.iter()
-                .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.action.encode()))
+                .map(|b| {
+                    InlineKeyboardButton::callback(b.label.clone(), b.action.encode(reply.audience))
+                })
                 .collect::<Vec<_>>()
         })
         .collect::<Vec<_>>();

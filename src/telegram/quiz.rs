@@ -2,26 +2,28 @@
 //! poll answers mapped back to their quiz by poll id (they carry no chat id).
 //!
 //! The quiz logic lives in [`crate::quiz`]; this module only sends what it returns and
-//! reports back what happened, following the steps in [`crate::quiz::app`].
+//! reports back what happened, following the steps in [`crate::app::quiz`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use teloxide::payloads::SendPollSetters;
 use teloxide::prelude::*;
-use teloxide::types::{InputPollOption, PollAnswer, PollType};
+use teloxide::types::{InputPollOption, MessageId, PollAnswer, PollType, ThreadId};
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::quiz::app::QuizStep;
+use crate::quiz::QuizStep;
 use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
+use super::outbox::topic_is_gone;
 use super::{Outbox, deliver};
 
 /// Sends a quiz poll; returns Telegram's poll id.
 pub async fn send_poll(
     outbox: &Outbox,
     chat_id: i64,
+    topic: Option<i32>,
     spec: &PollSpec,
 ) -> Result<String, super::SendError> {
     let options = spec
@@ -39,7 +41,21 @@ pub async fn send_poll(
     if let Some(seconds) = spec.open_period {
         request = request.open_period(u16::try_from(seconds).unwrap_or(600));
     }
-    let message = outbox.call(Some(ChatId(chat_id)), request).await?;
+    let message = match topic {
+        Some(topic) => {
+            let in_topic = request
+                .clone()
+                .message_thread_id(ThreadId(MessageId(topic)));
+            match outbox.call(Some(ChatId(chat_id)), in_topic).await {
+                Err(super::SendError::Rejected(reason)) if topic_is_gone(&reason) => {
+                    tracing::warn!(chat_id, topic, %reason, "the forum topic is gone; asking in the chat instead");
+                    outbox.call(Some(ChatId(chat_id)), request).await
+                }
+                sent => sent,
+            }
+        }
+        None => outbox.call(Some(ChatId(chat_id)), request).await,
+    }?;
     message
         .poll()
         .map(|poll| poll.id.0.clone())
@@ -59,11 +75,11 @@ pub async fn advance(app: &App, outbox: &Outbox, chat_id: i64) {
 /// Sends one question (send first, mark after), then closes it when its time is up.
 async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
     let chat_id = poll.key.chat_id;
-    let poll_id = match send_poll(&outbox, chat_id, &poll.spec).await {
+    let poll_id = match send_poll(&outbox, chat_id, poll.topic, &poll.spec).await {
         Ok(poll_id) => poll_id,
         Err(error) => {
             tracing::warn!(chat_id, %error, "cannot send a quiz question; ending the quiz");
-            finish(&app, &outbox, chat_id, Utc::now()).await;
+            finish(&app, &outbox, chat_id, poll.topic, Utc::now()).await;
             return;
         }
     };
@@ -75,7 +91,7 @@ async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
             return;
         }
     };
-    schedule_close(app, outbox, poll.key, close_due);
+    schedule_close(app, outbox, poll.key, poll.topic, close_due);
 }
 
 /// Closes the question `key` at `at` (at once if past), then asks the next one or posts
@@ -84,6 +100,7 @@ fn schedule_close(
     app: App,
     outbox: Outbox,
     key: crate::quiz::QuestionKey,
+    topic: Option<i32>,
     at: Option<DateTime<Utc>>,
 ) {
     let Some(at) = at else {
@@ -96,7 +113,7 @@ fn schedule_close(
         match app.close_question(&key, Utc::now()) {
             Ok(QuizStep::Next(poll)) => Box::pin(ask(app, outbox, poll)).await,
             Ok(QuizStep::Finished(results)) => {
-                deliver(&app, &outbox, ChatId(key.chat_id), &results).await
+                deliver(&app, &outbox, ChatId(key.chat_id), topic, &results).await
             }
             Ok(QuizStep::Stale) => {}
             Err(error) => {
@@ -107,9 +124,9 @@ fn schedule_close(
 }
 
 /// Ends a chat's quiz and posts the results so far.
-async fn finish(app: &App, outbox: &Outbox, chat_id: i64, now: DateTime<Utc>) {
+async fn finish(app: &App, outbox: &Outbox, chat_id: i64, topic: Option<i32>, now: DateTime<Utc>) {
     match app.end_quiz(chat_id, now) {
-        Ok(Some(results)) => deliver(app, outbox, ChatId(chat_id), &results).await,
+        Ok(Some(results)) => deliver(app, outbox, ChatId(chat_id), topic, &results).await,
         Ok(None) => {}
         Err(error) => tracing::error!(chat_id, %error, "cannot end a quiz"),
     }
@@ -133,7 +150,7 @@ pub async fn resume(app: &App, outbox: &Outbox) {
             continue;
         }
         if session.is_abandoned(now) {
-            finish(app, outbox, chat_id, now).await;
+            finish(app, outbox, chat_id, session.topic, now).await;
             continue;
         }
         match (session.current_key(), session.current_round()) {
@@ -142,6 +159,7 @@ pub async fn resume(app: &App, outbox: &Outbox) {
                     app.clone(),
                     outbox.clone(),
                     key,
+                    session.topic,
                     round.close_due().or(Some(now)),
                 );
             }
@@ -202,6 +220,7 @@ pub async fn send_daily_question(
     app: &App,
     outbox: &Outbox,
     chat_id: i64,
+    topic: Option<i32>,
     section: crate::text::SectionId,
 ) {
     match app.daily_quiz_enabled(chat_id) {
@@ -216,7 +235,7 @@ pub async fn send_daily_question(
         return;
     };
     let spec = app.daily_poll(&question);
-    match send_poll(outbox, chat_id, &spec).await {
+    match send_poll(outbox, chat_id, topic, &spec).await {
         Ok(poll_id) => {
             if let Err(error) = app.daily_poll_sent(chat_id, &poll_id, &question, Utc::now()) {
                 tracing::error!(chat_id, %error, "cannot record the daily question");

@@ -4,6 +4,7 @@
 //! its intro and its points (`1.1`…). Every section records how complete the surviving
 //! copy is, so that nothing missing is ever papered over.
 
+pub mod fold;
 pub mod parse;
 pub mod reference;
 pub mod search;

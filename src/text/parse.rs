@@ -46,6 +46,19 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// The text of a data file's bytes, or where it stops being UTF-8: a file saved as GBK
+/// (Notepad's default on Chinese Windows) is reported at its first such line, with the fix.
+pub fn decode_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ParseError> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let valid = &bytes[..error.valid_up_to()];
+        ParseError {
+            file: file.to_string(),
+            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+            message: "this line is not UTF-8 text (perhaps GBK, Notepad's default): 请另存为 UTF-8 编码（记事本：文件 → 另存为 → 编码选 UTF-8）".into(),
+        }
+    })
+}
+
 /// Parses and validates one speech file. `file` names it in error messages.
 pub fn parse_document(file: &str, source: &str) -> Result<Document, ParseError> {
     Parser::new(file).run(source)
@@ -438,6 +451,17 @@ mod tests {
             doc.section(SectionId::point(2, 1)).unwrap().completeness,
             Completeness::TitleOnly
         );
+    }
+
+    #[test]
+    fn gbk_is_reported_at_its_first_line_with_the_fix() {
+        let mut bytes = "# a\n# b\n".as_bytes().to_vec();
+        bytes.extend([0xcd, 0xf8, 0xb8, 0xf1, b'\n']); // 网格 in GBK
+        let error = decode_utf8("x.md", &bytes).unwrap_err();
+        assert_eq!(error.line, 3);
+        assert!(error.to_string().starts_with("x.md:3: "), "{error}");
+        assert!(error.message.contains("请另存为 UTF-8"), "{error}");
+        assert_eq!(decode_utf8("x.md", "网格".as_bytes()), Ok("网格"));
     }
 
     fn error_for(source: &str) -> ParseError {

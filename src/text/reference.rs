@@ -1,6 +1,7 @@
 //! Section references as readers type them: `2.1`, `2-1`, `２．１`, `二.一`,
 //! `第二部分第一点`, or a keyword from a title (`为民`, `管好队伍`).
 
+use super::fold::fold_char;
 use super::{Document, SectionId};
 
 /// The longest reference we try to interpret; anything longer is refused.
@@ -22,6 +23,10 @@ pub enum RefError {
     Empty,
     /// More than [`MAX_REFERENCE_CHARS`] characters.
     TooLong,
+    /// Digits (and dots) that no section has: `100`, `0.1`, twenty digits.
+    NoSuchNumber,
+    /// Only punctuation and symbols, nothing to look for: `&`, `.*`, `(`, `\`.
+    NothingToFind,
 }
 
 /// The outcome of looking a reference up in a document.
@@ -53,6 +58,14 @@ impl SectionRef {
             return Ok(Self::Id(id));
         }
         let keyword: String = normalized.chars().filter(|c| !c.is_whitespace()).collect();
+        if keyword.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && keyword.bytes().any(|b| b.is_ascii_digit())
+        {
+            return Err(RefError::NoSuchNumber);
+        }
+        if trim_keyword(&keyword).is_empty() {
+            return Err(RefError::NothingToFind);
+        }
         Ok(Self::Keyword(keyword))
     }
 
@@ -70,13 +83,9 @@ impl SectionRef {
 fn normalize(input: &str) -> String {
     input
         .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            '．' | '。' | '、' | '-' | '－' | '—' | '–' | '·' | '・' | '_' | ',' | '，' | '/'
-            | '／' => '.',
-            'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
+        .map(|c| match fold_char(c) {
+            '.' | '。' | '、' | '-' | '—' | '–' | '·' | '・' | '_' | ',' | '/' => '.',
+            c => c,
         })
         .collect()
 }
@@ -161,8 +170,15 @@ fn number(text: &str) -> Option<u8> {
     }
 }
 
+/// A keyword without the punctuation around it (`“为民”` → `为民`).
+fn trim_keyword(keyword: &str) -> &str {
+    keyword.trim_matches(|c: char| {
+        c.is_ascii_punctuation() || "“”‘’《》「」（）【】？！：；…".contains(c)
+    })
+}
+
 fn resolve_keyword(document: &Document, keyword: &str) -> Resolution {
-    let keyword = keyword.trim_matches(|c: char| c.is_ascii_punctuation() || "“”《》".contains(c));
+    let keyword = trim_keyword(keyword);
     if keyword.is_empty() {
         return Resolution::NoMatch(keyword.to_string());
     }
@@ -245,10 +261,20 @@ mod tests {
             SectionRef::parse("abc"),
             Ok(SectionRef::Keyword("abc".into()))
         );
-        assert_eq!(
-            SectionRef::parse("0.1"),
-            Ok(SectionRef::Keyword("0.1".into()))
-        );
+        for number in ["0.1", "100", "12345678901234567890", "１００"] {
+            assert_eq!(
+                SectionRef::parse(number),
+                Err(RefError::NoSuchNumber),
+                "{number}"
+            );
+        }
+        for symbols in ["&", ".*", "(", "[", "\\", "“”", "？！", "<>"] {
+            assert_eq!(
+                SectionRef::parse(symbols),
+                Err(RefError::NothingToFind),
+                "{symbols}"
+            );
+        }
         assert_eq!(
             SectionRef::parse("🙂"),
             Ok(SectionRef::Keyword("🙂".into()))

@@ -365,6 +365,8 @@ impl FakeTelegram {
     pub const TOKEN: &'static str = "123456:TEST-TOKEN-secret";
     /// The bot's user id for [`Self::TOKEN`].
     pub const BOT_ID: i64 = 123456;
+    /// The user id of GroupAnonymousBot, the `from` of anonymous administrators' messages.
+    pub const GROUP_ANONYMOUS_BOT_ID: i64 = 1_087_968_824;
     /// The bot's username returned by `getMe`.
     pub const BOT_USERNAME: &'static str = "studybot_test_bot";
 
@@ -517,16 +519,49 @@ impl FakeTelegram {
     pub fn register_chat(&self, chat: &FakeChat) {
         self.mutate(|s| s.chats.insert(chat.id, chat.json()));
     }
+    /// Make the supergroup `chat` a forum (`is_forum`): sends to it may name a `message_thread_id`.
+    pub fn make_forum(&self, chat: &FakeChat) {
+        let mut forum = chat.json();
+        forum["is_forum"] = json!(true);
+        self.mutate(|s| s.chats.insert(chat.id, forum));
+    }
     // ----- update injection ------------------------------------------------------------------
 
     /// A text message from `from` in `chat` (a `bot_command` entity is added for a leading `/cmd`).
     pub fn send_text(&self, chat: &FakeChat, from: &FakeUser, text: &str) -> i64 {
-        let mut fields = json!({"text": text});
-        if text.starts_with('/') {
-            let len = text.split_whitespace().next().map(utf16_len).unwrap_or(0);
-            fields["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
-        }
-        self.send_message_with(chat, from, fields)
+        self.send_message_with(chat, from, command_fields(text))
+    }
+
+    /// A text message from `from` in forum topic `topic` of the supergroup `chat`, as Telegram
+    /// sends it: `message_thread_id` and `is_topic_message`, and the chat marked `is_forum`
+    /// (from then on, sends to the chat may name a `message_thread_id`).
+    pub fn send_text_in_topic(
+        &self,
+        chat: &FakeChat,
+        from: &FakeUser,
+        topic: i64,
+        text: &str,
+    ) -> i64 {
+        let mut fields = command_fields(text);
+        fields["message_thread_id"] = json!(topic);
+        fields["is_topic_message"] = json!(true);
+        self.make_forum(chat);
+        self.mutate(|s| {
+            s.users.insert(from.id, from.json());
+            let msg = s.make_message(chat.id, from.json(), fields, false);
+            s.push("message", msg)
+        })
+    }
+
+    /// A text message an anonymous administrator sends in `chat` on behalf of the group: `from`
+    /// is Telegram's placeholder user GroupAnonymousBot and `sender_chat` is the group itself.
+    pub fn send_text_as_group(&self, chat: &FakeChat, text: &str) -> i64 {
+        let mut fields = command_fields(text);
+        fields["sender_chat"] = chat.json();
+        let mut anonymous = FakeUser::new(Self::GROUP_ANONYMOUS_BOT_ID, "Group");
+        anonymous.username = Some("GroupAnonymousBot".into());
+        anonymous.is_bot = true;
+        self.send_message_with(chat, &anonymous, fields)
     }
 
     /// A message from `from` in `chat` with arbitrary extra fields merged in (e.g. `reply_to_message`,
@@ -795,6 +830,16 @@ impl FakeTelegram {
     pub async fn wait_updates_consumed(&self, timeout: Duration) -> bool {
         self.wait_state(|t| t.pending_updates() == 0, timeout).await
     }
+}
+
+/// The fields of a text message: the text, and a `bot_command` entity for a leading `/cmd`.
+fn command_fields(text: &str) -> Value {
+    let mut fields = json!({"text": text});
+    if text.starts_with('/') {
+        let len = text.split_whitespace().next().map(utf16_len).unwrap_or(0);
+        fields["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
+    }
+    fields
 }
 
 // ----- state helpers ---------------------------------------------------------------------------
@@ -1511,6 +1556,7 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
             if let Some(r) = reply_to(&st, c, p)? {
                 fields["reply_to_message"] = r
             }
+            topic_fields(&st, c, p, &mut fields)?;
             st.make_message(c, bot, fields, true)
         }
         "editmessagetext" | "editmessagereplymarkup" => {
@@ -1537,6 +1583,7 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
             if let Some(mk) = check_markup(p.get("reply_markup"))? {
                 fields["reply_markup"] = mk
             }
+            topic_fields(&st, c, p, &mut fields)?;
             let msg = st.make_message(c, bot, fields, true);
             let key = (c, msg["message_id"].as_i64().unwrap_or(0));
             st.polls
@@ -1666,6 +1713,20 @@ fn edit_message(st: &mut St, is_text: bool, chat: Option<i64>, p: &Value) -> Api
     set("reply_markup", new_mk); // like Telegram: no reply_markup in an edit removes the keyboard
     set("edit_date", json!(now_unix()));
     Ok(msg.clone())
+}
+
+/// `message_thread_id` of a send: only forum supergroups have topics (Telegram answers "message
+/// thread not found" elsewhere); the sent message then carries it with `is_topic_message`.
+fn topic_fields(st: &St, chat: i64, p: &Value, fields: &mut Value) -> Result<(), ApiErr> {
+    let Some(topic) = p_i64(p, "message_thread_id") else {
+        return Ok(());
+    };
+    if st.chat_json(chat)["is_forum"] != json!(true) {
+        return Err(bad("message thread not found"));
+    }
+    fields["message_thread_id"] = json!(topic);
+    fields["is_topic_message"] = json!(true);
+    Ok(())
 }
 
 fn reply_to(st: &St, chat: i64, p: &Value) -> Result<Option<Value>, ApiErr> {

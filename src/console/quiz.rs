@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::messages;
-use super::{AnswerOutcome, QuestionKey, QuizPoll, QuizStep};
 use crate::app::{App, ChatContext};
+use crate::quiz::messages;
+use crate::quiz::{AnswerOutcome, QuestionKey, QuizPoll, QuizStep};
 use crate::reply::Reply;
 use crate::store::StoreError;
 

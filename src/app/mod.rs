@@ -1,16 +1,20 @@
 //! The application: the library, the store and the configuration, and what each
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
+pub mod daily;
+pub mod library;
+pub mod quiz;
+
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::app::library::Library;
 use crate::command::{Command, Input};
 use crate::config::Config;
-use crate::library::Library;
 use crate::messages::{self, errors};
 use crate::quiz::{Question, QuestionBank};
-use crate::reply::{Action, Reply};
+use crate::reply::{Action, Audience, Reply};
 use crate::store::Store;
 use crate::text::reference::RefError;
 use crate::text::search::MAX_QUERY_CHARS;
@@ -43,6 +47,9 @@ pub struct ChatContext {
     /// `true` in private chats and the console; in groups, whether Telegram lists the
     /// sender as creator or administrator.
     pub is_admin: bool,
+    /// The forum topic the message was sent in (Telegram's `message_thread_id`), whose
+    /// answers go back there; `None` outside forum topics (the General topic included).
+    pub topic: Option<i32>,
 }
 
 /// The shared state of a running studybot. Cheap to clone.
@@ -157,7 +164,7 @@ impl App {
             Command::Status => self.status(chat),
             Command::Today => self.today(chat, now),
             Command::Plan => self.plan(chat),
-            // Quizzes (crate::quiz::app); transports then send the polls from `next_poll`.
+            // Quizzes (crate::app::quiz); transports then send the polls from `next_poll`.
             Command::Quiz(argument) => {
                 vec![self.quiz_command(chat, &argument, now, &mut rand::rng())]
             }
@@ -174,6 +181,10 @@ impl App {
             Ok(reference) => reference,
             Err(RefError::Empty) => return errors::section_missing(),
             Err(RefError::TooLong) => return errors::section_too_long(),
+            Err(RefError::NoSuchNumber) => {
+                return errors::no_such_number(document, argument.trim());
+            }
+            Err(RefError::NothingToFind) => return errors::nothing_to_find(argument.trim()),
         };
         match reference.resolve(document) {
             Resolution::Found(id) => {
@@ -182,7 +193,8 @@ impl App {
             }
             Resolution::Ambiguous(ids) => errors::ambiguous(document, argument.trim(), &ids),
             Resolution::NoSuchSection(id) => errors::no_such_section(document, id),
-            Resolution::NoMatch(keyword) => errors::no_match(&keyword),
+            // The reader's words as typed, not as normalised for matching.
+            Resolution::NoMatch(_) => errors::no_match(argument.trim()),
         }
     }
 
@@ -232,13 +244,15 @@ impl App {
         }
     }
 
-    /// Answers a button press. Callback data is public, so it is decoded and checked
-    /// here; anything forged or stale gets [`errors::stale_button`] and changes nothing.
-    pub fn press(&self, data: &str) -> Result<Reply, Reply> {
-        let Some(action) = Action::decode(data) else {
+    /// Answers a button press with the reply and the [`Audience`] of the message the
+    /// button was on (a message for the whole chat is answered with a new message, never
+    /// edited). Callback data is public, so it is decoded and checked here; anything
+    /// forged or stale gets [`errors::stale_button`] and changes nothing.
+    pub fn press(&self, data: &str) -> Result<(Reply, Audience), Reply> {
+        let Some((action, audience)) = Action::decode(data) else {
             return Err(errors::stale_button());
         };
-        match action {
+        let reply = match action {
             Action::Section { document, section } => {
                 let document = self
                     .inner
@@ -246,7 +260,7 @@ impl App {
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
                 let section = document.section(section).ok_or_else(errors::stale_button)?;
-                Ok(messages::section(document, section))
+                messages::section(document, section)
             }
             Action::Outline { document } => {
                 let document = self
@@ -254,8 +268,82 @@ impl App {
                     .library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
-                Ok(messages::outline(document))
+                messages::outline(document)
             }
+        };
+        Ok((reply, audience))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command;
+    use crate::text::parse_document;
+
+    fn app() -> App {
+        let store = Store::in_memory();
+        let document = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
+        App::new(library, store, Config::default())
+    }
+
+    fn answer(app: &App, input: &str) -> Reply {
+        let chat = ChatContext {
+            chat_id: 1,
+            kind: ChatKind::Private,
+            user_id: 1,
+            user_name: "x".into(),
+            is_admin: true,
+            topic: None,
+        };
+        let mut replies = app.handle(&chat, command::parse(input, None), Utc::now());
+        assert_eq!(replies.len(), 1, "{input}");
+        replies.remove(0)
+    }
+
+    #[test]
+    fn section_errors_quote_the_input_as_typed() {
+        let app = app();
+        for symbols in ["&", ".*", "(", "[", "\\", "“”"] {
+            let reply = answer(&app, &format!("/section {symbols}")).plain_text();
+            assert!(
+                reply.starts_with(&format!("“{symbols}”里没有可以查找的字或编号。")),
+                "{symbols}: {reply}"
+            );
+            assert!(reply.contains("/section 2.1"), "an example: {reply}");
+            assert!(!reply.contains("/search"), "nothing to search for: {reply}");
         }
+        let tags = answer(&app, "/section <b>x</b>");
+        assert!(
+            tags.plain_text().starts_with("没有标题含“<b>x</b>”的章节"),
+            "{}",
+            tags.plain_text()
+        );
+        assert!(tags.plain_text().contains("/search <b>x</b> 在正文中搜索"));
+        assert!(
+            tags.html().contains("“&lt;b&gt;x&lt;/b&gt;”"),
+            "{}",
+            tags.html()
+        );
+        for number in ["99", "100", "0.1", "12345678901234567890"] {
+            let reply = answer(&app, &format!("/section {number}")).plain_text();
+            assert!(
+                reply.starts_with(&format!("没有第 {number} 节。")),
+                "{number}: {reply}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_daily_quiz_word_it_does_not_know_is_named() {
+        let app = app();
+        let reply = answer(&app, "/dailyquiz maybe").plain_text();
+        assert!(
+            reply.starts_with("看不懂“maybe”：只能写 on 或 off。"),
+            "{reply}"
+        );
+        assert!(reply.contains("/dailyquiz on"), "{reply}");
+        assert!(!answer(&app, "/dailyquiz").plain_text().contains("看不懂"));
     }
 }

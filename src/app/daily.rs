@@ -33,6 +33,8 @@ use crate::text::{Document, SectionId};
 pub struct Delivery {
     /// The chat to send to.
     pub chat_id: i64,
+    /// The forum topic to send to, if the chat subscribed in one.
+    pub topic: Option<i32>,
     /// The chat's local date the excerpt is for (pass it back when reporting).
     pub local_date: NaiveDate,
     /// The section the excerpt carries.
@@ -56,7 +58,7 @@ impl App {
             },
         };
         let config = self.config();
-        let fresh = Subscription::new(
+        let mut fresh = Subscription::new(
             chat.chat_id,
             &self.library().default_document().id,
             send_time.unwrap_or(config.daily_time),
@@ -67,6 +69,7 @@ impl App {
             },
             now,
         );
+        fresh.topic = chat.topic;
         match self.store().subscribe(fresh, send_time, now) {
             Ok((subscription, outcome)) => {
                 let document = self.document_of(&subscription);
@@ -262,6 +265,7 @@ impl App {
                         tracing::debug!(chat_id, %date, section = %section.id, "excerpt due");
                         deliveries.push(Delivery {
                             chat_id,
+                            topic: subscription.topic,
                             local_date: date,
                             section: section.id,
                             replies: daily::excerpt(document, section).split(MESSAGE_LIMIT),
@@ -365,13 +369,13 @@ fn storage_failed(chat_id: i64, error: &StoreError) -> Vec<Reply> {
 mod tests {
     use super::*;
     use crate::app::ChatKind;
+    use crate::app::library::Library;
     use crate::config::Config;
-    use crate::library::Library;
     use crate::messages::TITLE_ONLY_NOTICE;
     use crate::store::Store;
     use crate::text::parse_document;
 
-    const SPEECH: &str = include_str!("../data/texts/xzsj.md");
+    const SPEECH: &str = include_str!("../../data/texts/xzsj.md");
     const GROUP: i64 = -100;
 
     fn app_with(store: Store) -> App {
@@ -387,6 +391,7 @@ mod tests {
             user_id: 7,
             user_name: "王书记".into(),
             is_admin,
+            topic: None,
         }
     }
 
@@ -423,6 +428,21 @@ mod tests {
                 .unwrap();
         }
         batch
+    }
+
+    #[test]
+    fn status_names_the_subscriber_without_bidi_controls() {
+        let app = app_with(Store::in_memory());
+        let admin = ChatContext {
+            user_name: "\u{202E}王书记".into(),
+            ..group(true)
+        };
+        app.subscribe(&admin, "08:00", utc("2026-05-01T04:00:00Z"));
+        let status = text(&app.status(&admin));
+        assert!(
+            status.contains("订阅人：王书记（2026-05-01）"),
+            "{status:?}"
+        );
     }
 
     #[test]

@@ -20,34 +20,23 @@
 //!    send [`App::daily_question`] as `PollSpec::new(&question, None, None)` and report it
 //!    with [`App::daily_poll_sent`]; its answers come through step 2 like the others.
 //!
-//! [`ANSWER_GRACE`]: super::session::ANSWER_GRACE
+//! [`ANSWER_GRACE`]: crate::quiz::session::ANSWER_GRACE
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 
-use super::messages;
-use super::session::{DailyPoll, Progress, Round, StartError};
-use super::{
-    AnswerOutcome, PollSpec, Question, QuestionBank, QuestionKey, QuizPoll, QuizSession,
-    for_section, pick,
-};
 use crate::app::{App, ChatContext, ChatKind};
 use crate::config::QuizConfig;
+use crate::quiz::messages;
+use crate::quiz::session::{DailyPoll, Progress, Round, StartError};
+use crate::quiz::{
+    AnswerOutcome, PollSpec, Question, QuestionBank, QuestionKey, QuizPoll, QuizSession, QuizStep,
+    for_section, pick,
+};
 use crate::reply::Reply;
 use crate::store::{PollTarget, StoreError, StoreResult};
 use crate::text::SectionId;
-
-/// What closing a question led to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QuizStep {
-    /// The next question, to send like the first.
-    Next(QuizPoll),
-    /// That was the last question: post these results.
-    Finished(Reply),
-    /// The key is not the running quiz's current question (the quiz was stopped, or
-    /// the question was already closed): nothing changed.
-    Stale,
-}
+use crate::text::fold::fold;
 
 /// Why `/stopquiz` did or did not stop a quiz.
 enum Stop {
@@ -78,13 +67,7 @@ fn parse_count(argument: &str, default: usize) -> Option<usize> {
     if argument.is_empty() {
         return Some(default);
     }
-    let digits: String = argument
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            _ => c,
-        })
-        .collect();
+    let digits = fold(argument);
     if digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -121,7 +104,7 @@ impl App {
         let questions = pick(bank.questions(), n, rng);
         let quiz_id: u64 = rng.random();
         let started = self.store().update_quiz_session(chat.chat_id, |slot| {
-            let session = QuizSession::start(
+            let mut session = QuizSession::start(
                 slot.as_ref(),
                 quiz_id,
                 chat.chat_id,
@@ -129,6 +112,7 @@ impl App {
                 questions.clone(),
                 now,
             )?;
+            session.topic = chat.topic;
             let replaced = slot.replace(session.clone());
             Ok::<_, StartError>((session, replaced))
         });
@@ -488,7 +472,7 @@ impl App {
                 .then(a.total.answered.cmp(&b.total.answered))
                 .then(a_id.cmp(b_id))
         });
-        let entries: Vec<(String, super::score::Tally)> = scores
+        let entries: Vec<(String, crate::quiz::score::Tally)> = scores
             .into_iter()
             .take(10)
             .map(|(_, score)| (score.name, score.total))
@@ -505,7 +489,8 @@ impl App {
         };
         let Some(on) = on else {
             return match self.daily_quiz_enabled(chat.chat_id) {
-                Ok(current) => messages::daily_quiz_usage(current),
+                Ok(current) if argument.trim().is_empty() => messages::daily_quiz_usage(current),
+                Ok(current) => messages::daily_quiz_not_understood(argument.trim(), current),
                 Err(error) => log_failure(chat.chat_id, &error),
             };
         };
@@ -526,8 +511,8 @@ mod tests {
     use rand::rngs::StdRng;
 
     use super::*;
+    use crate::app::library::Library;
     use crate::config::Config;
-    use crate::library::Library;
     use crate::quiz::parse_curated;
     use crate::store::Store;
     use crate::text::parse_document;
@@ -557,6 +542,7 @@ mod tests {
             user_id,
             user_name: format!("用户{user_id}"),
             is_admin,
+            topic: None,
         }
     }
 

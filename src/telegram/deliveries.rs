@@ -1,4 +1,4 @@
-//! The background scheduler: runs a delivery pass whenever a chat is due, beside the
+//! The delivery task: runs a delivery pass whenever a chat is due, beside the
 //! dispatcher, until shutdown. `studybot tick` runs the very same pass once.
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use teloxide::types::ChatId;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::subscription::Delivery;
+use crate::app::daily::Delivery;
 use crate::telegram::outbox::Patience;
 use crate::telegram::{Outbox, SendError, Stopping};
 
@@ -96,7 +96,7 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
     let mut ids: Vec<i32> = Vec::new();
     for reply in &delivery.replies {
         let sent = match outbox
-            .send_reply_with(chat, reply, Patience::Broadcast)
+            .send_reply_in(chat, delivery.topic, reply, Patience::Broadcast)
             .await
         {
             Err(SendError::Migrated(new_chat)) => {
@@ -104,7 +104,7 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
                 app.chat_migrated(chat.0, new_chat.0, Utc::now());
                 chat = new_chat;
                 outbox
-                    .send_reply_with(chat, reply, Patience::Broadcast)
+                    .send_reply_in(chat, delivery.topic, reply, Patience::Broadcast)
                     .await
             }
             other => other,
@@ -127,7 +127,14 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
         tracing::error!(chat_id = chat.0, %error, "cannot record a sent excerpt");
     }
     // The daily question follows the excerpt it is about.
-    crate::telegram::quiz::send_daily_question(app, outbox, chat.0, delivery.section).await;
+    crate::telegram::quiz::send_daily_question(
+        app,
+        outbox,
+        chat.0,
+        delivery.topic,
+        delivery.section,
+    )
+    .await;
     true
 }
 

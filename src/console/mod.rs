@@ -2,11 +2,13 @@
 //! exactly as on Telegram. The console chat counts as a private chat. A quiz runs here
 //! too: each question is printed and the next line answers it.
 
+pub mod quiz;
+
 use std::io::{BufRead, Write};
 
 use crate::app::{App, ChatContext, ChatKind};
 use crate::command;
-use crate::quiz::console::ConsoleQuiz;
+use crate::console::quiz::ConsoleQuiz;
 use crate::reply::{MESSAGE_LIMIT, Reply};
 
 /// The chat id the console uses in the store.
@@ -20,6 +22,7 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         user_id: CONSOLE_CHAT_ID as u64,
         user_name: "console".into(),
         is_admin: true,
+        topic: None,
     };
     let mut quiz = ConsoleQuiz::default();
     for line in input.lines() {

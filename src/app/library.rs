@@ -5,21 +5,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::store::{Store, StoreError, SyncOutcome};
+use crate::text::parse::decode_utf8;
 use crate::text::{Document, ParseError, parse_document};
 
 /// Why the texts could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
     /// The texts directory could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {reason}")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, not a `source`: printed once).
+        reason: std::io::Error,
     },
-    /// A text file is malformed (the error names the file and line).
-    #[error("{0}")]
+    /// A text file is malformed or not UTF-8 (the error names the file and line).
+    #[error(transparent)]
     Parse(#[from] ParseError),
     /// No text was found.
     #[error("no speech texts (*.md) in {0}")]
@@ -57,7 +58,7 @@ impl Library {
         let texts = data_dir.join("texts");
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| LibraryError::Io { path, source }
+            move |reason| LibraryError::Io { path, reason }
         };
         let mut files: Vec<PathBuf> = std::fs::read_dir(&texts)
             .map_err(io(&texts))?
@@ -70,8 +71,10 @@ impl Library {
         }
         let mut parsed: Vec<(Document, u64)> = Vec::new();
         for file in &files {
-            let source = std::fs::read_to_string(file).map_err(io(file))?;
-            let document = parse_document(&file.display().to_string(), &source)?;
+            let bytes = std::fs::read(file).map_err(io(file))?;
+            let name = file.display().to_string();
+            let source = decode_utf8(&name, &bytes)?;
+            let document = parse_document(&name, source)?;
             if parsed.iter().any(|(d, _)| d.id == document.id) {
                 return Err(LibraryError::DuplicateId {
                     file: file.display().to_string(),
