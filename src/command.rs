@@ -240,6 +240,33 @@ impl Command {
     }
 }
 
+impl Command {
+    /// Whether the command may change what the store holds (a setting, a subscription,
+    /// a quiz). Its reply confirms the change, so the change must be on disk before the
+    /// reply leaves (see `App::handle`); the other commands only read.
+    pub fn changes_state(&self) -> bool {
+        match self {
+            Self::Subscribe(_)
+            | Self::Unsubscribe
+            | Self::SetTime(_)
+            | Self::Quiz(_)
+            | Self::StopQuiz => true,
+            Self::Timezone(argument) | Self::DailyQuiz(argument) => !argument.trim().is_empty(),
+            Self::Start
+            | Self::Help
+            | Self::Outline
+            | Self::Section(_)
+            | Self::Search(_)
+            | Self::Status
+            | Self::Today
+            | Self::Plan
+            | Self::Score
+            | Self::Top
+            | Self::Docs => false,
+        }
+    }
+}
+
 /// Parses a message text. `bot_username` (without `@`) decides which `@suffix` is ours;
 /// `None` accepts any suffix (the console).
 pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
@@ -379,6 +406,10 @@ mod tests {
         assert!(Command::Timezone("Asia/Shanghai".into()).needs_admin_check());
         assert!(!Command::Timezone(String::new()).needs_admin_check());
         assert!(!Command::Status.needs_admin_check());
+        assert!(Command::Quiz(String::new()).changes_state());
+        assert!(Command::DailyQuiz("on".into()).changes_state());
+        assert!(!Command::DailyQuiz(String::new()).changes_state());
+        assert!(!Command::Section("2.1".into()).changes_state());
     }
 
     #[test]

@@ -194,18 +194,26 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             }
             let store = Store::open(&config.database)?;
             let backup = store.export()?;
-            backup.write(&file)?;
+            let written = backup.write(&file)?;
             println!(
-                "exported {} entries in {} trees from {} to {}",
+                "exported {} entries in {} trees from {} to {}{}",
                 backup.entries(),
                 backup.trees.len(),
                 config.database.display(),
-                file.display()
+                file.display(),
+                match written == file {
+                    true => String::new(),
+                    false => format!(" (the file it links to, {})", written.display()),
+                }
             );
             Ok(())
         }
         Mode::ImportState { file, force } => {
             let backup = Backup::read(&file)?;
+            // Checked before the database is opened: a refused file changes nothing.
+            backup
+                .validate()
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
             let store = Store::open(&config.database)?;
             let state = store.user_state()?;
             if !state.is_empty() && !force {

@@ -135,7 +135,21 @@ impl App {
         }
     }
 
+    /// Runs a command. A command that changes state confirms the change in its reply, so
+    /// the store is flushed before the reply is returned: nothing is confirmed to a user
+    /// before it is on disk (sled alone makes writes durable only every 500 ms). A flush
+    /// that fails replaces the reply with a "try again" and is logged once with its cause.
     fn command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
+        let changes_state = command.changes_state();
+        let replies = self.run_command(chat, command, now);
+        if changes_state && let Err(error) = self.inner.store.flush() {
+            tracing::error!(chat_id = chat.chat_id, %error, "cannot make the change durable; not confirming it");
+            return vec![messages::daily::errors::storage_failed()];
+        }
+        replies
+    }
+
+    fn run_command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
         let document = self.document();
         match command {
             Command::Start => vec![messages::start(document)],
@@ -220,14 +234,19 @@ impl App {
         }
     }
 
-    /// A group became a supergroup with a new id: its subscription, plan and ledger
-    /// move there (a day interrupted by the migration is then delivered to the new id).
+    /// A group became a supergroup with a new id: everything the group had moves there
+    /// (see [`Store::migrate`]): its subscription, plan and ledger (a day interrupted by
+    /// the migration is then delivered to the new id), scores, daily-question setting and
+    /// running quiz. Flushed at once: the group's old id is gone for good.
     pub fn chat_migrated(&self, old: i64, new: i64, now: DateTime<Utc>) {
         if let Err(error) = self.inner.store.mark_chat_migrated(old, new, now) {
             tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot record the migration");
         }
         if let Err(error) = self.inner.store.migrate(old, new) {
-            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot move the subscription");
+            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot move the chat's records");
+        }
+        if let Err(error) = self.inner.store.flush() {
+            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot make the migration durable");
         }
     }
 

@@ -248,8 +248,20 @@ impl App {
         now.with_timezone(&self.config().timezone).date_naive()
     }
 
-    /// Closes the question `key` (its time is up) and moves the quiz on.
+    /// Closes the question `key` (its time is up) and moves the quiz on. A quiz whose
+    /// group became a supergroup meanwhile is found, and goes on, there.
     pub fn close_question(&self, key: &QuestionKey, now: DateTime<Utc>) -> StoreResult<QuizStep> {
+        let migrated_to = self
+            .store()
+            .chat_status(key.chat_id)?
+            .and_then(|s| s.migrated_to);
+        let key = &match migrated_to {
+            Some(new) => QuestionKey {
+                chat_id: new,
+                ..*key
+            },
+            None => *key,
+        };
         let open_period = Some(self.config().quiz.open_period);
         let closed = self.store().update_quiz_session(key.chat_id, |slot| {
             let Some(session) = slot.as_mut() else {

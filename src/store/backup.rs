@@ -30,13 +30,19 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{Entry, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError, StoreResult, trees};
+use super::sections::check_backup_texts;
+use super::{
+    ChatStatus, Entry, PollTarget, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError,
+    StoreResult, i64_from_key, trees,
+};
+use crate::quiz::{QuizSession, Score};
+use crate::schedule::{LedgerEntry, Subscription};
 
 /// The value of a backup's `format` field.
 pub const BACKUP_FORMAT: &str = "studybot-backup";
@@ -111,8 +117,12 @@ impl Backup {
 
     /// Writes the backup to `path`, replacing it only once the whole file is written
     /// (a failed export never leaves half a backup under the name). The file is
-    /// readable by its owner only: it holds chat ids and names.
-    pub fn write(&self, path: &Path) -> StoreResult<()> {
+    /// readable by its owner only: it holds chat ids and names. A symbolic link is
+    /// followed: the file it points to is replaced and the link stays. Returns the
+    /// file written.
+    pub fn write(&self, path: &Path) -> StoreResult<PathBuf> {
+        let path = &follow_links(path)
+            .map_err(|error| invalid(format!("cannot write {}: {error}", path.display())))?;
         let io =
             |error: std::io::Error| invalid(format!("cannot write {}: {error}", path.display()));
         let name = path
@@ -133,7 +143,7 @@ impl Backup {
             let _ = std::fs::remove_file(&temporary);
             return Err(io(error));
         }
-        Ok(())
+        Ok(path.clone())
     }
 
     /// Reads and decodes the backup at `path` (see [`Backup::from_json`]).
@@ -145,6 +155,29 @@ impl Backup {
             other => other,
         })
     }
+}
+
+/// The file `path` names once symbolic links are followed (renaming onto a link would
+/// replace the link and leave its target as it was). A path that does not exist yet is
+/// returned as it is; a link to a file that does not exist yet, as its target.
+fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    // A bound, as the kernel has: a loop of links is an error, not a hang.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            Ok(_) => return Ok(path),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(path),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 fn invalid(message: String) -> StoreError {
@@ -164,6 +197,106 @@ fn check_header(format: Option<&str>, schema_version: Option<u32>) -> StoreResul
             "the backup has store schema version {found}; this build reads version {SCHEMA_VERSION} (restore it with the studybot version that wrote it)"
         ))),
         None => Err(invalid("the backup has no \"schema_version\"".into())),
+    }
+}
+
+impl Backup {
+    /// Checks every entry of the collections this build knows, with the rules the
+    /// commands follow: each record decodes (a send time is a real time, a zone a real
+    /// IANA zone), keys have their shape, a record's chat id is the one of its key, and
+    /// every document recorded has its sections. Names the first bad entry. Trees this
+    /// build does not know (a newer build's, of the same layout) are taken as they are.
+    pub fn validate(&self) -> StoreResult<()> {
+        for (tree, entries) in &self.trees {
+            for (index, entry) in entries.iter().enumerate() {
+                check_entry(tree, &entry.key, &entry.value).map_err(|reason| {
+                    invalid(format!(
+                        "entry {} of \"{tree}\" (key {}) is not valid: {reason}; nothing was imported",
+                        index + 1,
+                        hex(&entry.key)
+                    ))
+                })?;
+            }
+        }
+        let entries = |tree: &str| -> Vec<(&[u8], &[u8])> {
+            self.trees.get(tree).map_or_else(Vec::new, |entries| {
+                entries
+                    .iter()
+                    .map(|e| (e.key.as_slice(), e.value.as_slice()))
+                    .collect()
+            })
+        };
+        check_backup_texts(&entries(trees::META), &entries(trees::SECTIONS))
+            .map_err(|reason| invalid(format!("{reason}; nothing was imported")))
+    }
+}
+
+/// One entry of a known tree, checked (see [`Backup::validate`]).
+fn check_entry(tree: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
+    fn decode<T: serde::de::DeserializeOwned>(value: &[u8]) -> Result<T, String> {
+        serde_json::from_slice(value).map_err(|error| error.to_string())
+    }
+    fn key_len(key: &[u8], len: usize) -> Result<(), String> {
+        match key.len() == len {
+            true => Ok(()),
+            false => Err(format!("its key has {} bytes, not {len}", key.len())),
+        }
+    }
+    fn same_chat(key: &[u8], chat_id: i64) -> Result<(), String> {
+        match i64_from_key(key) {
+            Some(keyed) if keyed == chat_id => Ok(()),
+            keyed => Err(format!(
+                "it is the record of chat {chat_id}, filed under chat {}",
+                keyed.map_or("?".to_string(), |id| id.to_string())
+            )),
+        }
+    }
+    match tree {
+        trees::META if key == SCHEMA_VERSION_KEY => match value == SCHEMA_VERSION.to_be_bytes() {
+            true => Ok(()),
+            false => Err(format!(
+                "it records schema version {value:?}, but the header says {SCHEMA_VERSION}"
+            )),
+        },
+        trees::META if key.starts_with(b"document:") => Ok(()), // with the sections, below
+        trees::META => Err("this build keeps no such record".into()),
+        trees::SECTIONS => Ok(()), // with the document records
+        trees::CHATS => {
+            key_len(key, 8)?;
+            same_chat(key, decode::<ChatStatus>(value)?.chat_id)
+        }
+        trees::SUBSCRIPTIONS => {
+            key_len(key, 8)?;
+            same_chat(key, decode::<Subscription>(value)?.chat_id)
+        }
+        trees::DUE_INDEX => {
+            key_len(key, 16)?;
+            match value.is_empty() {
+                true => Ok(()),
+                false => Err("an index entry has no value".into()),
+            }
+        }
+        trees::LEDGER => {
+            key_len(key, 12)?;
+            decode::<LedgerEntry>(value).map(drop)
+        }
+        trees::QUIZZES => {
+            key_len(key, 8)?;
+            same_chat(key, decode::<QuizSession>(value)?.chat_id)
+        }
+        trees::POLLS => {
+            std::str::from_utf8(key).map_err(|_| "a poll id is text".to_string())?;
+            decode::<PollTarget>(value).map(drop)
+        }
+        trees::SCORES => {
+            key_len(key, 16)?;
+            decode::<Score>(value).map(drop)
+        }
+        trees::QUIZ_SETTINGS => {
+            key_len(key, 8)?;
+            decode::<bool>(value).map(drop)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -200,6 +333,7 @@ impl Store {
     /// it again completes it.
     pub fn import(&self, backup: &Backup) -> StoreResult<ImportReport> {
         check_header(Some(&backup.format), Some(backup.schema_version))?;
+        backup.validate()?;
         let stored_version = backup
             .trees
             .get(trees::META)
@@ -381,9 +515,12 @@ mod tests {
         ] {
             backend.insert("future_tree", key, value).unwrap();
         }
-        backend
-            .insert(trees::POLLS, "投票🙂".as_bytes(), b"null")
-            .unwrap();
+        let target = PollTarget::Quiz(crate::quiz::QuestionKey {
+            chat_id: -5,
+            quiz_id: 1,
+            index: 0,
+        });
+        store.put_poll_target("投票🙂", &target).unwrap();
     }
 
     /// Every tree's entries, byte for byte, read straight from the backend.
@@ -523,6 +660,48 @@ mod tests {
             Some(true),
             "a refused import changes nothing"
         );
+    }
+
+    #[test]
+    fn a_bad_record_refuses_the_whole_backup_and_changes_nothing() {
+        let source = Store::in_memory();
+        fill(&source);
+        let good = String::from_utf8(source.export().unwrap().to_json()).unwrap();
+        assert!(
+            Backup::from_json(good.as_bytes())
+                .unwrap()
+                .validate()
+                .is_ok()
+        );
+        for (bad, named) in [
+            (
+                good.replacen("Asia/Shanghai", "Mars/Olympus", 1),
+                "Mars/Olympus",
+            ),
+            (good.replacen("\"08:00\"", "\"25:99\"", 1), "25:99"),
+            (
+                good.replacen("\"chat_id\":-100200300,", "\"chat_id\":-6,", 1),
+                "filed under chat -100200300",
+            ),
+        ] {
+            let backup = Backup::from_json(bad.as_bytes()).unwrap();
+            let target = Store::in_memory();
+            target.set_daily_quiz_setting(1, true).unwrap();
+            let Err(error) = target.import(&backup) else {
+                panic!("{named}: imported");
+            };
+            let message = error.to_string();
+            assert!(message.contains(named), "{message}");
+            assert!(
+                message.contains("entry 1 of \"subscriptions\""),
+                "{message}"
+            );
+            assert_eq!(
+                target.daily_quiz_setting(1).unwrap(),
+                Some(true),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreResult, key_i64, trees};
+use super::{Collection, Store, StoreResult, key_i64, trees};
+use crate::quiz::QuizSession;
+use crate::schedule::Subscription;
+use crate::store::PollTarget;
 
 /// Whether the bot can still write to a chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +65,111 @@ impl Store {
         self.put_json(trees::CHATS, &key_i64(old), &status)
     }
 
+    /// Moves everything a group had to the supergroup it became: its subscription (plan
+    /// position, time, zone) and ledger, scores, daily-question setting, running quiz, and
+    /// the polls that point at them, so answers to a question sent before the move count
+    /// in the supergroup and the quiz goes on there.
+    ///
+    /// Walks every [`Collection`] twice: first each entry of the old chat is copied to
+    /// the new one (where the new chat has none: what it recorded itself is kept), then
+    /// the old entries are deleted. A crash in between leaves copies, never a loss, and
+    /// the migration completes when it is reported again. Returns the new chat's
+    /// subscription.
+    pub fn migrate(&self, old: i64, new: i64) -> StoreResult<Option<Subscription>> {
+        if old == new {
+            return self.subscription(new);
+        }
+        for collection in Collection::ALL {
+            self.copy_chat(collection, old, new)?;
+        }
+        for collection in Collection::ALL {
+            self.remove_chat(collection, old)?;
+        }
+        tracing::info!(chat_id = old, new_chat_id = new, "chat migrated");
+        self.subscription(new)
+    }
+
+    /// Copies what `collection` holds for chat `old` to chat `new`.
+    fn copy_chat(&self, collection: Collection, old: i64, new: i64) -> StoreResult<()> {
+        match collection {
+            // About no chat; the old chat's status records the move itself; the due
+            // index follows the subscriptions.
+            Collection::Meta
+            | Collection::Sections
+            | Collection::Imported
+            | Collection::Chats
+            | Collection::DueIndex => Ok(()),
+            Collection::Subscriptions => self.copy_subscription(old, new),
+            Collection::Ledger | Collection::Scores | Collection::QuizSettings => {
+                self.copy_keyed(collection.tree(), old, new)
+            }
+            Collection::Quizzes => {
+                let Some(mut session) = self.quiz_session(old)? else {
+                    return Ok(());
+                };
+                session.chat_id = new;
+                self.update_json::<QuizSession, _>(trees::QUIZZES, &key_i64(new), |existing| {
+                    Some(existing.unwrap_or_else(|| session.clone()))
+                })?;
+                Ok(())
+            }
+            Collection::Polls => {
+                // Rewritten in place: the key is Telegram's poll id, the value names the chat.
+                for (key, _) in self.scan_prefix(trees::POLLS, &[])? {
+                    self.update_json::<PollTarget, _>(trees::POLLS, &key, |target| {
+                        target.map(|target| match target {
+                            PollTarget::Quiz(mut question) if question.chat_id == old => {
+                                question.chat_id = new;
+                                PollTarget::Quiz(question)
+                            }
+                            PollTarget::Daily(mut daily) if daily.chat_id == old => {
+                                daily.chat_id = new;
+                                PollTarget::Daily(daily)
+                            }
+                            other => other,
+                        })
+                    })?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Deletes what `collection` holds for chat `old` (once it was copied).
+    fn remove_chat(&self, collection: Collection, old: i64) -> StoreResult<()> {
+        match collection {
+            Collection::Meta
+            | Collection::Sections
+            | Collection::Imported
+            | Collection::Chats
+            | Collection::DueIndex
+            | Collection::Polls => Ok(()),
+            Collection::Subscriptions => self.remove_subscription(old),
+            Collection::Ledger
+            | Collection::Scores
+            | Collection::QuizSettings
+            | Collection::Quizzes => {
+                for (key, _) in self.scan_prefix(collection.tree(), &key_i64(old))? {
+                    self.backend().remove(collection.tree(), &key)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Copies every entry of `tree` whose key starts with chat `old` to the same key under
+    /// chat `new`, atomically and only where `new` has no entry.
+    fn copy_keyed(&self, tree: &'static str, old: i64, new: i64) -> StoreResult<()> {
+        for (key, value) in self.scan_prefix(tree, &key_i64(old))? {
+            let mut moved = key_i64(new).to_vec();
+            moved.extend_from_slice(&key[8..]);
+            self.backend().update(tree, &moved, &mut |current| {
+                Some(current.unwrap_or(&value).to_vec())
+            })?;
+        }
+        Ok(())
+    }
+
     /// The recorded status of a chat; `None` for chats that never changed status.
     pub fn chat_status(&self, chat_id: i64) -> StoreResult<Option<ChatStatus>> {
         self.get_json(trees::CHATS, &key_i64(chat_id))
@@ -71,6 +179,107 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_migration_moves_every_collection_keyed_by_the_chat() {
+        use chrono::{NaiveDate, NaiveTime, TimeZone};
+
+        use crate::quiz::session::DailyPoll;
+        use crate::quiz::{Question, QuestionKey, QuestionKind, cite};
+        use crate::schedule::Subscriber;
+        use crate::text::SectionId;
+
+        let (old, new) = (-5_i64, -1005_i64);
+        for (name, store, _dir) in crate::store::contract::stores() {
+            let now = Utc.with_ymd_and_hms(2026, 5, 1, 4, 0, 0).unwrap();
+            let day = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
+            let subscription = Subscription::new(
+                old,
+                "xzsj",
+                NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                chrono_tz::Asia::Shanghai,
+                Subscriber {
+                    user_id: 7,
+                    name: "王".into(),
+                },
+                now,
+            );
+            store.subscribe(subscription, None, now).unwrap();
+            store
+                .mark_sent(old, day, SectionId::OPENING, &[1], now)
+                .unwrap();
+            store
+                .update_score(old, 7, |s| s.record("q", "王", 1, true, day))
+                .unwrap();
+            store.set_daily_quiz_setting(old, true).unwrap();
+            let question = Question {
+                kind: QuestionKind::Curated,
+                section: SectionId::point(2, 2),
+                principle: 2,
+                text: "问".into(),
+                options: vec!["对".into(), "错".into()],
+                correct: 0,
+                explanation: cite("", SectionId::point(2, 2)),
+            };
+            let session = QuizSession::start(None, 3, old, 7, vec![question.clone()], now).unwrap();
+            store
+                .update_quiz_session(old, |slot| *slot = Some(session.clone()))
+                .unwrap();
+            let key = QuestionKey {
+                chat_id: old,
+                quiz_id: 3,
+                index: 0,
+            };
+            store
+                .put_poll_target("quiz-poll", &PollTarget::Quiz(key))
+                .unwrap();
+            let daily = DailyPoll {
+                chat_id: old,
+                question,
+                sent_at: now,
+                answered: Default::default(),
+            };
+            store
+                .put_poll_target("daily-poll", &PollTarget::Daily(daily))
+                .unwrap();
+            store.mark_chat_migrated(old, new, now).unwrap();
+
+            store.migrate(old, new).unwrap();
+            store.migrate(old, new).unwrap(); // reported again: nothing changes
+
+            let moved = store.subscription(new).unwrap().expect("subscription");
+            assert_eq!((moved.chat_id, moved.position), (new, 1), "{name}");
+            assert_eq!(store.ledger(new).unwrap().len(), 1, "{name}");
+            assert_eq!(store.chat_scores(new).unwrap().len(), 1, "{name}");
+            assert_eq!(store.daily_quiz_setting(new).unwrap(), Some(true), "{name}");
+            assert_eq!(
+                store.quiz_session(new).unwrap().unwrap().chat_id,
+                new,
+                "{name}"
+            );
+            assert_eq!(
+                store.poll_target("quiz-poll").unwrap(),
+                Some(PollTarget::Quiz(QuestionKey {
+                    chat_id: new,
+                    ..key
+                })),
+                "{name}"
+            );
+            assert!(
+                matches!(store.poll_target("daily-poll").unwrap(), Some(PollTarget::Daily(d)) if d.chat_id == new),
+                "{name}"
+            );
+            // Nothing is left under the old id but its status, which records the move.
+            for collection in Collection::ALL {
+                let left = store.scan_prefix(collection.tree(), &key_i64(old)).unwrap();
+                match collection {
+                    Collection::Chats => assert_eq!(left.len(), 1, "{name}"),
+                    _ => assert!(left.is_empty(), "{name}: {collection:?} kept {left:?}"),
+                }
+            }
+            assert_eq!(store.due(moved.next_due, 10).unwrap().len(), 1, "{name}");
+        }
+    }
 
     #[test]
     fn chat_status_round_trips() {

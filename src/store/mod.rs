@@ -22,7 +22,7 @@ pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
 pub use sections::{ImportedText, SyncOutcome};
-pub use sled_backend::SledBackend;
+pub use sled_backend::{GENERATION_FILE, SledBackend};
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 
 /// The version of the stored layout. Bump it when a collection changes shape.
@@ -59,6 +59,71 @@ pub mod trees {
     pub const IMPORTED: &str = "imported";
 }
 
+/// Every collection of [`trees`], named so that code can walk them all: a group's
+/// migration to a supergroup ([`Store::migrate`]) decides, with one exhaustive `match`,
+/// what happens to each one's entries for the old chat. A tree added to [`trees`] must
+/// be listed here (a test fails otherwise), so the next collection keyed by a chat is
+/// not forgotten when a group moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    /// [`trees::META`]: store-wide, about no chat.
+    Meta,
+    /// [`trees::SECTIONS`]: the texts, about no chat.
+    Sections,
+    /// [`trees::CHATS`]: each chat's status, by chat id.
+    Chats,
+    /// [`trees::SUBSCRIPTIONS`]: by chat id.
+    Subscriptions,
+    /// [`trees::DUE_INDEX`]: by instant and chat id; follows the subscriptions.
+    DueIndex,
+    /// [`trees::LEDGER`]: by chat id and date.
+    Ledger,
+    /// [`trees::QUIZZES`]: by chat id.
+    Quizzes,
+    /// [`trees::POLLS`]: by poll id; each value names its chat.
+    Polls,
+    /// [`trees::SCORES`]: by chat id and user id.
+    Scores,
+    /// [`trees::QUIZ_SETTINGS`]: by chat id.
+    QuizSettings,
+    /// [`trees::IMPORTED`]: imported texts by document id, about no chat.
+    Imported,
+}
+
+impl Collection {
+    /// Every collection.
+    pub const ALL: [Self; 11] = [
+        Self::Meta,
+        Self::Sections,
+        Self::Chats,
+        Self::Subscriptions,
+        Self::DueIndex,
+        Self::Ledger,
+        Self::Quizzes,
+        Self::Polls,
+        Self::Scores,
+        Self::QuizSettings,
+        Self::Imported,
+    ];
+
+    /// The collection's tree.
+    pub fn tree(self) -> &'static str {
+        match self {
+            Self::Meta => trees::META,
+            Self::Sections => trees::SECTIONS,
+            Self::Chats => trees::CHATS,
+            Self::Subscriptions => trees::SUBSCRIPTIONS,
+            Self::DueIndex => trees::DUE_INDEX,
+            Self::Ledger => trees::LEDGER,
+            Self::Quizzes => trees::QUIZZES,
+            Self::Polls => trees::POLLS,
+            Self::Scores => trees::SCORES,
+            Self::QuizSettings => trees::QUIZ_SETTINGS,
+            Self::Imported => trees::IMPORTED,
+        }
+    }
+}
+
 /// A failure of the underlying database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -83,6 +148,18 @@ pub enum StoreError {
     /// written for another store layout.
     #[error("{0}")]
     Backup(String),
+    /// The database lost writes it had made durable (its files were truncated,
+    /// overwritten or replaced): starting on it would serve an empty or old state and
+    /// then write over what could still be recovered.
+    #[error(
+        "the database at {path} is damaged: {reason}.\nstudybot will not start on it, so that nothing more is lost. To restore the last backup: stop every studybot process, move the damaged directory aside (mv {path} {path}.damaged), then run `studybot import-state <backup.json>` with a file written by `studybot export`."
+    )]
+    Damaged {
+        /// The database directory.
+        path: String,
+        /// What was found.
+        reason: String,
+    },
     /// Another process holds the database open.
     #[error(
         "the database at {0} is in use by another studybot process (stop it, or use another path via STUDYBOT_DB)"
@@ -423,6 +500,86 @@ mod contract {
             store.get_json::<Vec<i32>>("t", b"k").unwrap(),
             Some(vec![1, 2, 3])
         );
+    }
+
+    #[test]
+    fn a_damaged_sled_database_is_refused_not_started_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = Store::open(&path).unwrap();
+            store.put_json("t", b"k", &1).unwrap();
+            store.flush().unwrap();
+        }
+        // A first start and a clean reopen are fine; reopening does not damage anything.
+        drop(Store::open(&path).unwrap());
+        let copy = |to: &Path| {
+            std::fs::create_dir_all(to).unwrap();
+            for file in std::fs::read_dir(&path).unwrap() {
+                let file = file.unwrap();
+                if file.file_type().unwrap().is_file() {
+                    std::fs::copy(file.path(), to.join(file.file_name())).unwrap();
+                }
+            }
+        };
+        for (name, damage) in [
+            (
+                "empty",
+                &(|f: &std::fs::File| f.set_len(0).unwrap()) as &dyn Fn(&std::fs::File),
+            ),
+            ("100 bytes", &|f: &std::fs::File| f.set_len(100).unwrap()),
+        ] {
+            let damaged = dir.path().join(name);
+            copy(&damaged);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(damaged.join("db"))
+                .unwrap();
+            damage(&file);
+            drop(file);
+            match Store::open(&damaged) {
+                Err(StoreError::Damaged { path, .. }) => assert!(path.ends_with(name), "{path}"),
+                Err(other) => panic!("{name}: {other}"),
+                Ok(store) => panic!(
+                    "{name}: opened, reading {:?}",
+                    store.get_json::<i32>("t", b"k")
+                ),
+            }
+        }
+        // The files of sled alone (no generation file: a database from before the check)
+        // still open.
+        let old = dir.path().join("old");
+        copy(&old);
+        std::fs::remove_file(old.join(GENERATION_FILE)).unwrap();
+        assert_eq!(
+            Store::open(&old)
+                .unwrap()
+                .get_json::<i32>("t", b"k")
+                .unwrap(),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn every_tree_is_a_listed_collection() {
+        // The names declared in `mod trees`, read from this file's source, so that a
+        // tree added there without a `Collection` fails here.
+        let source = include_str!("mod.rs");
+        let module = source
+            .split("pub mod trees {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .expect("mod trees is in this file");
+        let declared: std::collections::BTreeSet<&str> = module
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("pub const "))
+            .filter_map(|line| line.split('"').nth(1))
+            .collect();
+        assert!(declared.len() >= 10, "{declared:?}");
+        let listed: std::collections::BTreeSet<&str> =
+            Collection::ALL.iter().map(|c| c.tree()).collect();
+        assert_eq!(listed.len(), Collection::ALL.len(), "each listed once");
+        assert_eq!(declared, listed, "every tree in `trees` is a `Collection`");
     }
 
     #[test]

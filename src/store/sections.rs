@@ -55,6 +55,45 @@ fn section_key(document: &str, section: &Section) -> Vec<u8> {
     key
 }
 
+/// Checks the texts of a backup: every document record in `meta` decodes and has its
+/// sections in `sections` (a start trusts a record whose content hash matches and does
+/// not write the sections again), and every section decodes under its own key.
+pub(super) fn check_backup_texts(
+    meta: &[(&[u8], &[u8])],
+    sections: &[(&[u8], &[u8])],
+) -> Result<(), String> {
+    for (key, value) in sections {
+        let section: Section = serde_json::from_slice(value)
+            .map_err(|error| format!("{}: {error}", trees::SECTIONS))?;
+        if !key.ends_with(&[0, section.id.part, section.id.point]) {
+            return Err(format!(
+                "{}: section {} is stored under another section's key",
+                trees::SECTIONS,
+                section.id
+            ));
+        }
+    }
+    for (key, value) in meta {
+        let Some(id) = key.strip_prefix(b"document:") else {
+            continue;
+        };
+        let record: DocumentRecord = serde_json::from_slice(value)
+            .map_err(|error| format!("{}: document record: {error}", trees::META))?;
+        let prefix = section_prefix(&String::from_utf8_lossy(id));
+        let found = sections
+            .iter()
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .count();
+        if found != record.sections {
+            return Err(format!(
+                "document {} should have {} sections, the backup has {found}",
+                record.id, record.sections
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Stores `document` unless the stored copy has the same `content_hash`. The record
     /// with the hash is written last, so an interrupted rewrite is redone on the next start.

@@ -1,37 +1,135 @@
 //! The sled backend: one sled tree per collection.
+//!
+//! sled recovers a damaged file silently: a `db` file truncated or overwritten in the
+//! middle opens as a store that lost everything after the damage (often everything),
+//! and the next write makes the loss final. So the backend keeps a *generation*: every
+//! flush counts one up, stores the count in sled's own default tree (never a
+//! collection, so backups and [`Backend::tree_names`] do not see it) and, once sled
+//! reports the flush durable, writes it to a small file beside sled's, [`GENERATION_FILE`].
+//! On open, a database that reads back an older generation than that file records lost
+//! flushed writes: [`SledBackend::open`] refuses it ([`StoreError::Damaged`]) instead of
+//! starting empty. No file means a database that was never flushed by this version
+//! (a first start, or one written before the file existed), which is accepted.
 
-use std::path::Path;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Backend, Entry, StoreError, StoreResult, Updater};
+
+/// The file in the database directory that records the last generation flushed.
+pub const GENERATION_FILE: &str = "studybot-generation";
+
+/// Where the generation is kept in sled's default tree.
+const GENERATION_KEY: &[u8] = b"studybot_generation";
 
 /// The embedded sled database.
 pub struct SledBackend {
     db: sled::Db,
+    /// The generation the next flush takes.
+    generation: AtomicU64,
+    /// The generation file and the newest generation written to it.
+    marker: Mutex<(File, u64)>,
 }
 
 impl SledBackend {
-    /// Opens (or creates) the database at `path`.
+    /// Opens (or creates) the database at `path`; refuses one that lost flushed writes.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(|error| match error {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.raw_os_error() == Some(11) =>
-                {
-                    StoreError::Locked(path.display().to_string())
+        // Read before sled opens the directory: sled's recovery may rewrite its files.
+        let marker_path = path.join(GENERATION_FILE);
+        let flushed = read_generation(&marker_path)?;
+        // sled's I/O threads release the file a moment after the last handle is dropped,
+        // so a reopen in the same process may find it locked for that moment.
+        let mut waited = std::time::Duration::ZERO;
+        let db = loop {
+            match open_sled(path) {
+                Err(StoreError::Locked(_)) if waited < LOCK_PATIENCE => {
+                    std::thread::sleep(LOCK_RECHECK);
+                    waited += LOCK_RECHECK;
                 }
-                sled::Error::Io(io) if io.to_string().contains("lock") => {
-                    StoreError::Locked(path.display().to_string())
-                }
-                other => StoreError::Database(format!("{}: {other}", path.display())),
+                result => break result?,
+            }
+        };
+        let stored = db
+            .get(GENERATION_KEY)
+            .map_err(database)?
+            .and_then(|bytes| bytes.as_ref().try_into().ok().map(u64::from_be_bytes))
+            .unwrap_or(0);
+        if let Some(flushed) = flushed
+            && stored < flushed
+        {
+            return Err(StoreError::Damaged {
+                path: path.display().to_string(),
+                reason: format!(
+                    "it reads back as of write {stored}, but write {flushed} had been saved (its files were truncated, overwritten or replaced)"
+                ),
+            });
+        }
+        let current = stored.max(flushed.unwrap_or(0));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&marker_path)
+            .map_err(|error| {
+                StoreError::Database(format!("cannot open {}: {error}", marker_path.display()))
             })?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            generation: AtomicU64::new(current),
+            marker: Mutex::new((file, flushed.unwrap_or(0))),
+        })
     }
 
     fn tree(&self, name: &str) -> StoreResult<sled::Tree> {
         self.db.open_tree(name).map_err(database)
+    }
+}
+
+/// How long [`SledBackend::open`] waits for a lock held by this process's last handle.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often it looks again meanwhile.
+const LOCK_RECHECK: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Opens sled at `path`, telling a lock held elsewhere and corruption from other errors.
+fn open_sled(path: &Path) -> StoreResult<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .open()
+        .map_err(|error| match error {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) =>
+            {
+                StoreError::Locked(path.display().to_string())
+            }
+            sled::Error::Io(io) if io.to_string().contains("lock") => {
+                StoreError::Locked(path.display().to_string())
+            }
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                path: path.display().to_string(),
+                reason: format!("sled cannot read it ({error})"),
+            },
+            other => StoreError::Database(format!("{}: {other}", path.display())),
+        })
+}
+
+/// The generation recorded in `path`; `None` if there is no such file.
+fn read_generation(path: &PathBuf) -> StoreResult<Option<u64>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(
+            bytes
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_be_bytes),
+        )),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(StoreError::Database(format!(
+            "cannot read {}: {error}",
+            path.display()
+        ))),
     }
 }
 
@@ -89,13 +187,39 @@ impl Backend for SledBackend {
     }
 
     fn flush(&self) -> StoreResult<()> {
+        // Concurrent flushes each take a generation; the stored one only grows, so once
+        // sled says this flush is durable the database holds at least `generation`.
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.db
+            .fetch_and_update(GENERATION_KEY, |old| {
+                let old = old
+                    .and_then(|bytes| bytes.try_into().ok().map(u64::from_be_bytes))
+                    .unwrap_or(0);
+                Some(old.max(generation).to_be_bytes().to_vec())
+            })
+            .map_err(database)?;
         self.db.flush().map_err(database)?;
+        // Not synced on purpose: the file may lag behind the database (a lost write of
+        // it only weakens the check), never run ahead of it.
+        let mut marker = self
+            .marker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if generation > marker.1 {
+            marker
+                .0
+                .write_all_at(&generation.to_be_bytes(), 0)
+                .map_err(|error| {
+                    StoreError::Database(format!("cannot record the flushed generation: {error}"))
+                })?;
+            marker.1 = generation;
+        }
         Ok(())
     }
 
     fn tree_names(&self) -> StoreResult<Vec<String>> {
-        // sled always has a default tree (named `__sled__default`) that studybot never
-        // writes to; every collection is a tree of its own.
+        // sled always has a default tree (named `__sled__default`) that holds only the
+        // backend's generation; every collection is a tree of its own.
         let default = self.db.name();
         self.db
             .tree_names()

@@ -370,47 +370,25 @@ impl Store {
             .map(|c| c.after))
     }
 
-    /// Moves a group's subscription, plan position and ledger to the supergroup it became.
-    /// If the new chat already has a subscription of its own, that one is kept and the
-    /// old one is dropped. Each step can be repeated, so a migration interrupted by a
-    /// crash completes when it is reported again. Returns the new chat's subscription.
-    pub fn migrate(&self, old: i64, new: i64) -> StoreResult<Option<Subscription>> {
-        if old == new {
-            return self.subscription(new);
-        }
-        let moved = self.subscription(old)?;
-        if let Some(moved) = &moved {
-            let mut record = moved.clone();
-            record.chat_id = new;
-            self.change_subscription(new, |existing| {
-                (Some(existing.unwrap_or_else(|| record.clone())), ())
-            })?;
-        }
-        let entries = self.scan_prefix(trees::LEDGER, &key_i64(old))?;
-        for (key, value) in &entries {
-            let Some(date) = ledger_date(key) else {
-                continue;
-            };
-            // Inserted only where the new chat has no entry for that day, atomically: a
-            // day it already recorded (say, sent meanwhile) stays as it is.
-            self.backend()
-                .update(trees::LEDGER, &ledger_key(new, date), &mut |current| {
-                    Some(current.unwrap_or(value).to_vec())
-                })?;
-        }
-        if moved.is_some() {
-            self.change_subscription(old, |_| (None, ()))?;
-        }
-        for (key, _) in &entries {
-            self.backend().remove(trees::LEDGER, key)?;
-        }
-        tracing::info!(
-            chat_id = old,
-            new_chat_id = new,
-            moved = moved.is_some(),
-            "subscription migrated"
-        );
-        self.subscription(new)
+    /// Copies a group's subscription (plan position, time, zone) to the supergroup it
+    /// became, unless the supergroup has one of its own, which is kept. Part of
+    /// [`Store::migrate`]; the due index follows.
+    pub(super) fn copy_subscription(&self, old: i64, new: i64) -> StoreResult<()> {
+        let Some(mut record) = self.subscription(old)? else {
+            return Ok(());
+        };
+        record.chat_id = new;
+        self.change_subscription(new, |existing| {
+            (Some(existing.unwrap_or_else(|| record.clone())), ())
+        })?;
+        Ok(())
+    }
+
+    /// Deletes a subscription and its due-index entry (the second step of
+    /// [`Store::migrate`], once the record was copied).
+    pub(super) fn remove_subscription(&self, chat_id: i64) -> StoreResult<()> {
+        self.change_subscription(chat_id, |_| (None, ()))?;
+        Ok(())
     }
 
     /// Deletes a chat's ledger entries more than [`LEDGER_RETENTION_DAYS`] before `date`.

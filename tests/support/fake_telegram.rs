@@ -293,6 +293,9 @@ struct St {
     rate_limit_method: HashMap<String, (u32, u64)>,
     /// Lower-cased method → how many calls succeed before every further one answers 500.
     failing_methods: HashMap<String, usize>,
+    /// A process to SIGKILL as soon as a `sendMessage` whose text contains the needle
+    /// arrives (once), see [`FakeTelegram::kill_on_message`].
+    kill_on_message: Option<(u32, String)>,
 }
 
 struct Inner {
@@ -547,6 +550,12 @@ impl FakeTelegram {
         self.mutate(|s| {
             s.response_delays.insert(method, delay);
         });
+    }
+    /// SIGKILLs process `pid` the moment a `sendMessage` whose text contains `needle`
+    /// arrives, before it is answered (once): the crash right after a confirmation left
+    /// the bot, closer than any test could time it from outside.
+    pub fn kill_on_message(&self, pid: u32, needle: &str) {
+        self.mutate(|s| s.kill_on_message = Some((pid, needle.to_string())));
     }
     /// Whether `getUpdates` is subject to fault injection (default `false`).
     pub fn set_fault_get_updates(&self, on: bool) {
@@ -1352,6 +1361,24 @@ async fn handle(
             return StatusCode::OK.into_response();
         }
         _ => {}
+    }
+    if key == "sendmessage" {
+        let victim = {
+            let mut st = inner.lock();
+            let text = params
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            match &st.kill_on_message {
+                Some((_, needle)) if text.contains(needle.as_str()) => st.kill_on_message.take(),
+                _ => None,
+            }
+        };
+        if let Some((pid, _)) = victim {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
     }
     let result = if key == "getupdates" {
         get_updates(&inner, &params).await
