@@ -124,9 +124,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let app = open_app(config.clone(), &config.database)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            let result = runtime.block_on(telegram::run(app.clone(), token, mode, scheduler::run));
-            app.store().flush()?;
-            tracing::info!("store flushed; bye");
+            let result = runtime.block_on(async {
+                // Installed before anything runs, so a signal never kills the process.
+                let stop_limit = stop_limit();
+                tokio::select! {
+                    result = telegram::run(app.clone(), token, mode, scheduler::run) => result,
+                    () = stop_limit => Ok(()),
+                }
+            });
+            finish(runtime, &app)?;
             result
         }
         Mode::Tick { now } => {
@@ -142,15 +148,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = runtime.block_on(async {
                 let bot = telegram::bot(&token, &app.config().telegram)?;
                 let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
-                anyhow::Ok(scheduler::tick(&app, &outbox, now).await)
-            })?;
-            app.store().flush()?;
-            println!(
-                "tick at {}: {} sent, {} failed",
-                now.to_rfc3339(),
-                report.sent,
-                report.failed
-            );
+                // SIGTERM (cron, a systemd timer) or SIGINT: no new sends, those under
+                // way finish or are given up, the rest stays due for the next pass.
+                let signal = telegram::shutdown_signal();
+                let stop = {
+                    let outbox = outbox.clone();
+                    async move {
+                        let signal = signal.await;
+                        tracing::info!(signal, "stopping: no new deliveries");
+                        outbox.stop();
+                        tokio::time::sleep(telegram::STOP_LIMIT).await;
+                        tracing::warn!("the pass did not stop in time; abandoning it");
+                    }
+                };
+                tokio::select! {
+                    report = scheduler::tick(&app, &outbox, now) => anyhow::Ok(Some(report)),
+                    () = stop => Ok(None),
+                }
+            });
+            finish(runtime, &app)?;
+            let when = now.to_rfc3339();
+            match report? {
+                Some(report) if report.left > 0 => println!(
+                    "tick at {when}: {} sent, {} failed, {} left for the next pass (stopped)",
+                    report.sent, report.failed, report.left
+                ),
+                Some(report) => println!(
+                    "tick at {when}: {} sent, {} failed",
+                    report.sent, report.failed
+                ),
+                None => {
+                    println!("tick at {when}: stopped; what was not sent is left for the next pass")
+                }
+            }
             Ok(())
         }
         Mode::Export { file } => {
@@ -228,6 +258,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Resolves [`telegram::STOP_LIMIT`] after SIGTERM or SIGINT (never without one): the
+/// longest the process waits for what is under way once asked to stop.
+fn stop_limit() -> impl std::future::Future<Output = ()> {
+    let signal = telegram::shutdown_signal();
+    async move {
+        signal.await;
+        tokio::time::sleep(telegram::STOP_LIMIT).await;
+        tracing::warn!(limit = ?telegram::STOP_LIMIT, "stop not finished in time; abandoning what is still running");
+    }
+}
+
+/// Ends a run or tick: stops the runtime (tasks still running are dropped, blocking
+/// ones get 0.3 s), then makes every write durable.
+fn finish(runtime: tokio::runtime::Runtime, app: &App) -> anyhow::Result<()> {
+    runtime.shutdown_timeout(std::time::Duration::from_millis(300));
+    app.store().flush()?;
+    tracing::info!("store flushed; bye");
+    Ok(())
 }
 
 fn open_app(config: Config, database: &std::path::Path) -> anyhow::Result<App> {

@@ -17,7 +17,7 @@ use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::requests::{HasPayload, Request};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
 use crate::config::RateLimits;
@@ -38,6 +38,12 @@ const MAX_PAUSE: Duration = Duration::from_secs(300);
 
 /// How long after a command its reply may still be sent; later, it is dropped.
 pub const REPLY_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Once the process is stopping ([`Outbox::stop`]), how long the sends already under way
+/// have to finish: a request in flight may complete, a reply may still wait for its
+/// budget; past this, they are given up. A broadcast send that has not reached Telegram
+/// yet is given up at once. Together with the final flush this keeps a stop under 5 s.
+pub const STOP_GRACE: Duration = Duration::from_millis(3500);
 
 /// How long a send may wait for its chat's rate budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +82,8 @@ struct Inner {
     per_group: DefaultKeyedRateLimiter<i64>,
     /// Until when every send waits after a 429 (Telegram's flood control is per bot).
     paused_until: Mutex<Option<Instant>>,
+    /// Set once the process is stopping: the instant sends under way are given up.
+    stop: watch::Sender<Option<Instant>>,
 }
 
 fn quota(count: u32, per: Duration, burst: u32) -> Quota {
@@ -110,6 +118,7 @@ impl Outbox {
                     limits.group_burst,
                 )),
                 paused_until: Mutex::new(None),
+                stop: watch::Sender::new(None),
             }),
         }
     }
@@ -117,6 +126,50 @@ impl Outbox {
     /// The bot, for requests that are not sends (getMe, setMyCommands, getChatMember).
     pub fn bot(&self) -> &Bot {
         &self.inner.bot
+    }
+
+    /// Begins stopping (on SIGTERM or SIGINT); later calls change nothing. From now on no
+    /// scheduled delivery starts a send: one waiting for the limiters, a 429 pause or a
+    /// retry gives up at once with [`SendError::Stopped`]. Requests already in flight,
+    /// and replies to commands being handled, have [`STOP_GRACE`] to finish; then they
+    /// are given up too (a request given up in flight may still have reached Telegram,
+    /// like one cut by a crash).
+    pub fn stop(&self) {
+        self.inner.stop.send_if_modified(|deadline| {
+            if deadline.is_some() {
+                return false;
+            }
+            *deadline = Some(Instant::now() + STOP_GRACE);
+            true
+        });
+    }
+
+    /// Whether [`Outbox::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stop.borrow().is_some()
+    }
+
+    /// Resolves once stopping began (`at_deadline == false`) or once the stop's grace
+    /// period ended (`true`); never while the outbox runs normally.
+    async fn stopped(&self, at_deadline: bool) {
+        let mut stop = self.inner.stop.subscribe();
+        // The guard returned by `wait_for` holds a lock: copy the value out at once.
+        let deadline = match stop.wait_for(Option::is_some).await {
+            Ok(deadline) => *deadline,
+            Err(_) => None, // the sender lives in `self`: cannot happen
+        };
+        match deadline {
+            Some(deadline) if at_deadline => tokio::time::sleep_until(deadline).await,
+            Some(_) => {}
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Resolves when a send with this patience that is waiting (for a limiter, a 429
+    /// pause, a retry) must give up: a broadcast as soon as stopping begins, a reply
+    /// when the stop's grace period ends.
+    async fn give_up_waiting(&self, patience: Patience) {
+        self.stopped(matches!(patience, Patience::ReplyBy(_))).await;
     }
 
     /// Waits until a message to `chat` is allowed by every limit and no 429 pause is on.
@@ -188,11 +241,33 @@ impl Outbox {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
         loop {
-            match chat {
-                Some(chat) => self.admit(chat, patience).await?,
-                None => self.wait_for_pause().await,
+            if self.is_stopping() && patience == Patience::Broadcast {
+                return Err(SendError::Stopped);
             }
-            let error = match request.send_ref().await {
+            let admitted = async {
+                match chat {
+                    Some(chat) => self.admit(chat, patience).await,
+                    None => {
+                        self.wait_for_pause().await;
+                        Ok(())
+                    }
+                }
+            };
+            tokio::select! {
+                biased;
+                () = self.give_up_waiting(patience) => return Err(SendError::Stopped),
+                admitted = admitted => admitted?,
+            }
+            // A request in flight may finish during the stop's grace period.
+            let sent = tokio::select! {
+                biased;
+                sent = request.send_ref() => sent,
+                () = self.stopped(true) => {
+                    tracing::info!(chat_id = chat.map(|c| c.0), "stopping: request in flight given up");
+                    return Err(SendError::Stopped);
+                }
+            };
+            let error = match sent {
                 Ok(output) => return Ok(output),
                 Err(error) => error,
             };
@@ -207,11 +282,16 @@ impl Outbox {
                 }
                 Failure::Transient(reason) if attempt < MAX_RETRIES => {
                     tracing::debug!(chat_id = chat.map(|c| c.0), attempt, %reason, "retrying after a transient failure");
-                    tokio::time::sleep(backoff).await;
+                    tokio::select! {
+                        biased;
+                        () = self.give_up_waiting(patience) => return Err(SendError::Stopped),
+                        () = tokio::time::sleep(backoff) => {}
+                    }
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
                 Failure::Transient(reason) => return Err(SendError::Unavailable(reason)),
                 Failure::Gone(reason) => return Err(SendError::ChatGone(reason)),
+                Failure::NoRights(reason) => return Err(SendError::NoRights(reason)),
                 Failure::Migrated(new_chat) => return Err(SendError::Migrated(new_chat)),
                 Failure::Rejected(reason) => return Err(SendError::Rejected(reason)),
             }
