@@ -148,23 +148,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = runtime.block_on(async {
                 let bot = telegram::bot(&token, &app.config().telegram)?;
                 let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
-                // SIGTERM (cron, a systemd timer) or SIGINT: no new sends, those under
-                // way finish or are given up, the rest stays due for the next pass.
-                let signal = telegram::shutdown_signal();
-                let stop = {
-                    let outbox = outbox.clone();
-                    async move {
-                        let signal = signal.await;
-                        tracing::info!(signal, "stopping: no new deliveries");
-                        outbox.stop();
-                        tokio::time::sleep(telegram::STOP_LIMIT).await;
-                        tracing::warn!("the pass did not stop in time; abandoning it");
-                    }
-                };
-                tokio::select! {
-                    report = scheduler::tick(&app, &outbox, now) => anyhow::Ok(Some(report)),
-                    () = stop => Ok(None),
-                }
+                anyhow::Ok(scheduler::tick_until_stopped(&app, &outbox, now).await)
             });
             finish(runtime, &app)?;
             let when = now.to_rfc3339();

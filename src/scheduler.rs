@@ -163,6 +163,30 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
     report
 }
 
+/// `studybot tick`: one pass as of `now` that SIGTERM or SIGINT (cron, a systemd timer,
+/// Ctrl-C) stops like `run`: no new sends, those under way finish or are given up, the
+/// rest stays due for the next pass. `None` if the pass was abandoned at
+/// [`crate::telegram::STOP_LIMIT`] after the signal.
+pub async fn tick_until_stopped(
+    app: &App,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+) -> Option<TickReport> {
+    // Installed before the pass starts, so a signal never kills the process mid-send.
+    let signal = crate::telegram::shutdown_signal();
+    let stop = async {
+        let signal = signal.await;
+        tracing::info!(signal, "stopping: no new deliveries");
+        outbox.stop();
+        tokio::time::sleep(crate::telegram::STOP_LIMIT).await;
+        tracing::warn!("the pass did not stop in time; abandoning it");
+    };
+    tokio::select! {
+        report = tick(app, outbox, now) => Some(report),
+        () = stop => None,
+    }
+}
+
 async fn deliver(app: &App, outbox: &Outbox, clock: PassClock, delivery: Delivery) -> Outcome {
     let mut chat = ChatId(delivery.chat_id);
     let mut ids: Vec<i32> = Vec::new();
