@@ -81,6 +81,8 @@ impl App {
         config: Config,
         curated: Vec<Question>,
     ) -> Self {
+        // The store moves next sends with the configured grace window.
+        let store = store.with_grace(config.grace);
         Self {
             inner: Arc::new(Inner {
                 library,

@@ -209,6 +209,10 @@ pub trait Backend: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Store {
     backend: Arc<dyn Backend>,
+    /// How long a day's excerpt may still go out after its send time (`grace_hours`):
+    /// the store applies it when it moves a subscription's next send (see
+    /// [`crate::schedule::first_open_send`]).
+    grace: chrono::TimeDelta,
 }
 
 impl Store {
@@ -226,7 +230,10 @@ impl Store {
     /// Wraps a backend, writing the schema version into a new database and refusing an
     /// incompatible one.
     pub fn with_backend(backend: Arc<dyn Backend>) -> StoreResult<Self> {
-        let store = Self { backend };
+        let store = Self {
+            backend,
+            grace: crate::schedule::DEFAULT_GRACE,
+        };
         match store.backend.get(trees::META, SCHEMA_VERSION_KEY)? {
             None => store.write_schema_version()?,
             Some(bytes) => {
@@ -244,6 +251,19 @@ impl Store {
         let version = SCHEMA_VERSION.to_be_bytes();
         self.backend
             .insert(trees::META, SCHEMA_VERSION_KEY, &version)
+    }
+
+    /// The same store, applying `grace` (the configured `grace_hours`) when it moves a
+    /// subscription's next send. A store starts with [`crate::schedule::DEFAULT_GRACE`].
+    #[must_use]
+    pub fn with_grace(mut self, grace: chrono::TimeDelta) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// The grace window this store applies (see [`Store::with_grace`]).
+    pub fn grace(&self) -> chrono::TimeDelta {
+        self.grace
     }
 
     /// The backend, for collections defined in other modules.
