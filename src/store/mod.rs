@@ -10,6 +10,7 @@ mod backup;
 mod chats;
 mod memory;
 mod quiz;
+mod review;
 mod sections;
 mod sled_backend;
 mod subscriptions;
@@ -53,6 +54,14 @@ pub mod trees {
     pub const SCORES: &str = "scores";
     /// Each chat's daily-question setting, keyed by chat id.
     pub const QUIZ_SETTINGS: &str = "quiz_settings";
+    /// Personal review cards: (user id, text id, card id) → FSRS state and misses.
+    pub const REVIEW_CARDS: &str = "review_cards";
+    /// Each member's review settings, running `/review` and daily count, by user id.
+    pub const REVIEWERS: &str = "reviewers";
+    /// What each review poll stands for, keyed by Telegram's poll id.
+    pub const REVIEW_POLLS: &str = "review_polls";
+    /// The review reminder ledger: (user id, local date) → what happened to that reminder.
+    pub const REVIEW_LEDGER: &str = "review_ledger";
 }
 
 /// A failure of the underlying database.
