@@ -88,6 +88,10 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
         report.sent += sent;
         report.failed += results.len() - sent;
     }
+    // Personal review reminders: same pass, same ledger rules (crate::app::review).
+    let (sent, failed) = crate::telegram::review::send_reminders(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
     report
 }
 

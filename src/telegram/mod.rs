@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod error;
 pub mod outbox;
 pub mod quiz;
+pub mod review;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -384,6 +385,19 @@ async fn on_message(
         topic,
     };
     let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
+    // The personal review happens in the private chat (crate::telegram::review).
+    let review_command = matches!(
+        input,
+        Input::Command(Command::Review(_) | Command::Mistakes | Command::Remind(_))
+    );
+    let starts_review =
+        matches!(input, Input::Command(Command::Review(_))) && message.chat.is_private();
+    if review_command && !message.chat.is_private() {
+        review::invite(&outbox, chat_id, topic, me.username())
+            .instrument(span)
+            .await;
+        return Ok(());
+    }
     async {
         let patience = Patience::reply_to(message.date);
         for reply in app.handle(&context, input, Utc::now()) {
@@ -391,6 +405,9 @@ async fn on_message(
         }
         if starts_quiz {
             quiz::advance(&app, &outbox, chat_id.0).await;
+        }
+        if starts_review {
+            review::advance(&app, &outbox, user.id.0).await;
         }
     }
     .instrument(span)
