@@ -44,6 +44,8 @@ pub enum Command {
     Mistakes,
     /// `/remind HH:MM|off`: a private reminder when missed questions are due.
     Remind(String),
+    /// `/weeklytest Sun 20:00|off`: the group's weekly test (admins).
+    WeeklyTest(String),
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -181,6 +183,12 @@ pub const COMMANDS: &[CommandInfo] = &[
         description_en: "Review reminder (private chat)",
         example: "/remind 20:00",
     },
+    CommandInfo {
+        name: "weeklytest",
+        description: "每周一测（群管理员设置）",
+        description_en: "Weekly group test (admins)",
+        example: "/weeklytest Sun 20:00",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -232,6 +240,7 @@ impl Command {
             Self::Review(_) => "review",
             Self::Mistakes => "mistakes",
             Self::Remind(_) => "remind",
+            Self::WeeklyTest(_) => "weeklytest",
         }
     }
 
@@ -241,7 +250,9 @@ impl Command {
     pub fn needs_admin_check(&self) -> bool {
         match self {
             Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) | Self::StopQuiz => true,
-            Self::Timezone(argument) | Self::DailyQuiz(argument) => !argument.trim().is_empty(),
+            Self::Timezone(argument) | Self::DailyQuiz(argument) | Self::WeeklyTest(argument) => {
+                !argument.trim().is_empty()
+            }
             Self::Start
             | Self::Help
             | Self::Outline
@@ -304,6 +315,7 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "review" => Command::Review(argument),
         "mistakes" => Command::Mistakes,
         "remind" => Command::Remind(argument),
+        "weeklytest" => Command::WeeklyTest(argument),
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)

@@ -293,3 +293,98 @@ fn the_console_reviews_with_the_console_user() {
     );
     assert!(output.contains("不是有效的时间"), "{output}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let shanghai = |d, h, m| {
+        chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(2026, 12, d, h, m, 30)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    // Monday 2026-11-30, 07:00 in Shanghai: the group subscribes and sets
+    // its weekly test for Sunday 20:00.
+    let monday = chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(2026, 11, 30, 7, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    {
+        let store = Store::open(&workspace.db()).unwrap();
+        let subscription = support::shanghai_subscription(-900, monday);
+        store.subscribe(subscription, None, monday).unwrap();
+        let test = studybot::review::weekly::WeeklyTest {
+            weekday: 6,
+            time: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+            zone: "Asia/Shanghai".into(),
+            topic: None,
+        };
+        store.set_weekly_test(-900, Some(&test)).unwrap();
+        store.flush().unwrap();
+    }
+    let monday_eight = monday + TimeDelta::hours(1) + TimeDelta::seconds(30);
+    tick(&workspace, &tg.api_url(), monday_eight).await;
+    tick(&workspace, &tg.api_url(), monday_eight + TimeDelta::days(1)).await;
+    let excerpts = tg.sent_texts_to(-900);
+    assert_eq!(excerpts.len(), 2, "{excerpts:?}");
+    // The week's sections, as the delivery ledger recorded them.
+    let week_sections: Vec<String> = {
+        let store = Store::open(&workspace.db()).unwrap();
+        [0, 1]
+            .into_iter()
+            .map(|day| {
+                let date =
+                    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap() + TimeDelta::days(day);
+                let entry = store.ledger_entry(-900, date).unwrap().expect("delivered");
+                format!("见 /section {}", entry.section)
+            })
+            .collect()
+    };
+
+    let announcements = |tg: &FakeTelegram| {
+        tg.sent_texts_to(-900)
+            .iter()
+            .filter(|t| t.contains("每周一测开始"))
+            .count()
+    };
+    tick(&workspace, &tg.api_url(), shanghai(6, 19, 59)).await;
+    assert_eq!(announcements(&tg), 0, "not before its time");
+    tick(&workspace, &tg.api_url(), shanghai(6, 20, 0)).await;
+    assert_eq!(announcements(&tg), 1, "at its time");
+    let polls: Vec<Value> = tg
+        .requests_for("sendPoll")
+        .into_iter()
+        .filter(|r| r.ok())
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        polls.len(),
+        1,
+        "the first question follows the announcement"
+    );
+    let first = &polls[0];
+    assert_eq!(first["chat_id"], -900);
+    assert_eq!(first["is_anonymous"], false);
+    let explanation = first["explanation"].as_str().unwrap();
+    assert!(
+        week_sections
+            .iter()
+            .any(|cite| explanation.ends_with(cite.as_str())),
+        "from the week's sections {week_sections:?}: {explanation}"
+    );
+    let text = tg
+        .sent_texts_to(-900)
+        .into_iter()
+        .find(|t| t.contains("每周一测开始"))
+        .unwrap();
+    let count: usize = text
+        .split("共 ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((5..=10).contains(&count), "{text}");
+    tick(&workspace, &tg.api_url(), shanghai(6, 20, 5)).await;
+    assert_eq!(announcements(&tg), 1, "once a week");
+}

@@ -163,6 +163,7 @@ impl App {
             Command::Review(argument) => self.review_command(chat, &argument, now),
             Command::Mistakes => self.mistakes_command(chat, now),
             Command::Remind(argument) => self.remind_command(chat, &argument),
+            Command::WeeklyTest(argument) => vec![self.weekly_test_command(chat, &argument)],
         }
     }
 

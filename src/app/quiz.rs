@@ -234,7 +234,7 @@ impl App {
             let principle = question.as_ref().map_or(0, |q| q.principle);
             // The personal review (crate::app::review): a miss goes into the deck.
             if let Some(question) = &question {
-                self.record_in_deck(user_id, question, correct, now);
+                self.record_in_deck(chat_id, user_id, question, correct, now);
             }
             let date = self.local_date(now);
             self.store().update_score(chat_id, user_id, |score| {

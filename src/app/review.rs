@@ -19,9 +19,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::app::{App, ChatContext, ChatKind};
+use crate::quiz::QuizSession;
 use crate::quiz::{PollSpec, Question};
 use crate::reply::Reply;
 use crate::review::messages::{self, MistakeLine};
+use crate::review::weekly::{WeeklyTest, day_in_week, parse_schedule, pick_weekly};
 use crate::review::{
     CardId, DAILY_CAP, ReviewPoll, ReviewSession, Reviewer, card_id, due_cards, next_due, record,
 };
@@ -107,6 +109,7 @@ impl App {
     /// A failure is logged and does not touch the quiz's own result.
     pub(crate) fn record_in_deck(
         &self,
+        chat_id: i64,
         user_id: u64,
         question: &Question,
         correct: bool,
@@ -114,6 +117,13 @@ impl App {
     ) {
         let text = self.review_text();
         let id = card_id(text, question);
+        // A group's misses feed its weekly test ("the questions the group missed most").
+        if !correct
+            && chat_id != user_id as i64
+            && let Err(error) = self.store().count_group_miss(chat_id, id)
+        {
+            tracing::error!(chat_id, %error, "cannot count a group's miss");
+        }
         let updated = self.store().update_review_card(user_id, text, id, |card| {
             record(card, question.section, correct, now)
         });
@@ -512,6 +522,161 @@ impl App {
             self.store()
                 .update_reviewer(user_id, |r| r.remind_at = None)?;
         }
+        self.store().flush()
+    }
+}
+
+/// A weekly test that starts now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyStart {
+    /// The group.
+    pub chat_id: i64,
+    /// The forum topic it goes to.
+    pub topic: Option<i32>,
+    /// The ISO (year, week) of its ledger entry.
+    pub week: (i32, u32),
+    /// The announcement; the questions follow from [`App::next_poll`].
+    pub announcement: Reply,
+}
+
+impl App {
+    /// `/weeklytest Sun 20:00`, `/weeklytest off`, `/weeklytest` (admins change it, in groups).
+    pub(crate) fn weekly_test_command(&self, chat: &ChatContext, argument: &str) -> Reply {
+        if chat.kind != ChatKind::Group {
+            return messages::weekly_groups_only();
+        }
+        let describe = |test: &WeeklyTest| {
+            format!(
+                "每{} {}（{}）",
+                messages::weekday_name(test.weekday),
+                format_time(test.time),
+                test.zone
+            )
+        };
+        let argument = argument.trim();
+        if argument.is_empty() {
+            return match self.store().weekly_test(chat.chat_id) {
+                Ok(test) => messages::weekly_usage(test.as_ref().map(describe).as_deref()),
+                Err(error) => log_failure(chat.user_id, &error),
+            };
+        }
+        if !chat.is_admin {
+            return messages::weekly_admins_only();
+        }
+        let result = if matches!(argument.to_lowercase().as_str(), "off" | "关" | "关闭") {
+            self.store()
+                .set_weekly_test(chat.chat_id, None)
+                .map(|()| messages::weekly_off())
+        } else {
+            let Some((weekday, time)) = parse_schedule(argument) else {
+                return messages::weekly_bad(argument);
+            };
+            let zone = match self.store().subscription(chat.chat_id) {
+                Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
+                Err(error) => return log_failure(chat.user_id, &error),
+            };
+            let test = WeeklyTest {
+                weekday,
+                time,
+                zone: zone.name().to_string(),
+                topic: chat.topic,
+            };
+            self.store()
+                .set_weekly_test(chat.chat_id, Some(&test))
+                .map(|()| messages::weekly_set(&describe(&test)))
+        };
+        match result.and_then(|reply| self.store().flush().map(|()| reply)) {
+            Ok(reply) => reply,
+            Err(error) => log_failure(chat.user_id, &error),
+        }
+    }
+
+    /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger and
+    /// started as the group's quiz (scored like any quiz), unless a quiz is running
+    /// there (then it is tried again on the next pass, within the grace window).
+    pub fn due_weekly_tests(
+        &self,
+        now: DateTime<Utc>,
+        rng: &mut impl rand::Rng,
+    ) -> StoreResult<Vec<WeeklyStart>> {
+        let grace = self.config().grace;
+        let mut starts = Vec::new();
+        for (chat_id, test) in self.store().weekly_tests()? {
+            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
+            let (scheduled, week) = test.this_week(now, zone);
+            let state = self.store().weekly_ledger(chat_id, week)?;
+            if decide(scheduled, state.as_ref(), now, grace) != Due::Send {
+                continue;
+            }
+            // The sections the group received this week, Monday up to today.
+            let today = local_date(now, zone);
+            let mut sections = Vec::new();
+            let mut date = day_in_week(today, chrono::Weekday::Mon);
+            while date <= today {
+                if let Some(entry) = self.store().ledger_entry(chat_id, date)?
+                    && matches!(entry.state, DeliveryState::Sent { .. })
+                {
+                    sections.push(entry.section);
+                }
+                date += chrono::TimeDelta::days(1);
+            }
+            let missed: Vec<CardId> = self
+                .store()
+                .group_misses(chat_id)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            let bank = self.quiz_bank(rng);
+            let questions = pick_weekly(
+                bank.questions(),
+                self.review_text(),
+                &sections,
+                &missed,
+                rng,
+            );
+            let quiz_id: u64 = rng.random();
+            let started = self.store().update_quiz_session(chat_id, |slot| {
+                let mut session =
+                    QuizSession::start(slot.as_ref(), quiz_id, chat_id, 0, questions.clone(), now)
+                        .ok()?;
+                session.topic = test.topic;
+                *slot = Some(session.clone());
+                Some(session)
+            })?;
+            let Some(session) = started else {
+                tracing::info!(chat_id, "a quiz is running; the weekly test waits");
+                continue;
+            };
+            self.store()
+                .set_weekly_ledger(chat_id, week, &DeliveryState::Intended)?;
+            self.store().flush()?;
+            tracing::info!(
+                chat_id,
+                questions = session.questions.len(),
+                sections = sections.len(),
+                "weekly test started"
+            );
+            starts.push(WeeklyStart {
+                chat_id,
+                topic: test.topic,
+                week,
+                announcement: messages::weekly_announcement(session.questions.len()),
+            });
+        }
+        Ok(starts)
+    }
+
+    /// The weekly test's announcement went out: the week is done.
+    pub fn weekly_test_sent(
+        &self,
+        chat_id: i64,
+        week: (i32, u32),
+        message_ids: &[i32],
+    ) -> StoreResult<()> {
+        let state = DeliveryState::Sent {
+            message_ids: message_ids.to_vec(),
+        };
+        self.store().set_weekly_ledger(chat_id, week, &state)?;
         self.store().flush()
     }
 }

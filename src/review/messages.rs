@@ -167,6 +167,59 @@ pub fn reminder(due: usize) -> Reply {
     ))
 }
 
+/// `/weeklytest` without a usable argument: the current setting and how to change it.
+pub fn weekly_usage(current: Option<&str>) -> Reply {
+    let now = match current {
+        Some(when) => format!("本群的每周一测：{when}。"),
+        None => "本群没有开启每周一测。".to_string(),
+    };
+    Reply::plain(format!(
+        "{now}管理员可以这样设置：/weeklytest Sun 20:00（或 /weeklytest 周日 20:00）；关闭：/weeklytest off。"
+    ))
+}
+
+/// `/weeklytest` with a day or time that could not be read.
+pub fn weekly_bad(argument: &str) -> Reply {
+    Reply::plain(format!(
+        "“{argument}”看不懂。请写星期和时间，例如：/weeklytest Sun 20:00 或 /weeklytest 周日 20:00"
+    ))
+}
+
+/// `/weeklytest` in a private chat.
+pub fn weekly_groups_only() -> Reply {
+    Reply::plain("每周一测是给群组的：请在群里由管理员发送 /weeklytest Sun 20:00。")
+}
+
+/// `/weeklytest` from a member who is not an admin.
+pub fn weekly_admins_only() -> Reply {
+    Reply::plain("只有群管理员可以设置每周一测。可以发送 /weeklytest 查看当前设置。")
+}
+
+/// The weekly test is on.
+pub fn weekly_set(when: &str) -> Reply {
+    Reply::plain(format!(
+        "好的：{when} 群里进行每周一测，5–10 道题，出自本周学过的内容和大家常错的题，成绩计入 /score 和 /top。"
+    ))
+}
+
+/// The weekly test is off.
+pub fn weekly_off() -> Reply {
+    Reply::plain("每周一测已关闭。")
+}
+
+/// The weekly test starts.
+pub fn weekly_announcement(questions: usize) -> Reply {
+    Reply::new()
+        .bold(format!("📝 每周一测开始！共 {questions} 题"))
+        .text("，出自本周学过的内容和大家常错的题，每题只有第一次作答计分，成绩计入 /score 和 /top。\n")
+        .text("注意：计分需要非匿名投票，所以每个人的作答对全群可见。")
+}
+
+/// A weekday (0 = Monday) in Chinese.
+pub fn weekday_name(weekday: u8) -> &'static str {
+    ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][usize::from(weekday.min(6))]
+}
+
 /// Saving failed.
 pub fn storage_failed() -> Reply {
     Reply::plain("保存失败了，请稍后再试一次。")

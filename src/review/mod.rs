@@ -18,6 +18,7 @@
 //! - **Wording.** [`messages`].
 
 pub mod messages;
+pub mod weekly;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use rs_fsrs::{FSRS, Parameters, Rating, State};

@@ -62,6 +62,12 @@ pub mod trees {
     pub const REVIEW_POLLS: &str = "review_polls";
     /// The review reminder ledger: (user id, local date) → what happened to that reminder.
     pub const REVIEW_LEDGER: &str = "review_ledger";
+    /// Each group's weekly test setting, keyed by chat id.
+    pub const WEEKLY_TESTS: &str = "weekly_tests";
+    /// The weekly test ledger: (chat id, ISO year, ISO week) → what happened to that test.
+    pub const WEEKLY_LEDGER: &str = "weekly_ledger";
+    /// How often a group's members missed each question: (chat id, card id) → count.
+    pub const GROUP_MISSES: &str = "group_misses";
 }
 
 /// A failure of the underlying database.

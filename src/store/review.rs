@@ -7,7 +7,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Store, StoreError, StoreResult, trees};
+use super::{Store, StoreError, StoreResult, i64_from_key, key_i64, trees};
+use crate::review::weekly::WeeklyTest;
 use crate::review::{Card, CardId, ReviewPoll, Reviewer};
 use crate::schedule::DeliveryState;
 
@@ -150,6 +151,88 @@ impl Store {
         state: &DeliveryState,
     ) -> StoreResult<()> {
         self.put_json(trees::REVIEW_LEDGER, &ledger_key(user_id, date), state)
+    }
+}
+
+/// The weekly ledger key: chat id, ISO year, ISO week.
+fn week_key(chat_id: i64, (year, week): (i32, u32)) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&key_i64(chat_id));
+    key[8..12].copy_from_slice(&year.to_be_bytes());
+    key[12..].copy_from_slice(&week.to_be_bytes());
+    key
+}
+
+fn miss_key(chat_id: i64, card: CardId) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&key_i64(chat_id));
+    key[8..].copy_from_slice(&card.to_be_bytes());
+    key
+}
+
+impl Store {
+    /// A group's weekly test setting.
+    pub fn weekly_test(&self, chat_id: i64) -> StoreResult<Option<WeeklyTest>> {
+        self.get_json(trees::WEEKLY_TESTS, &key_i64(chat_id))
+    }
+
+    /// Sets (or with `None` removes) a group's weekly test.
+    pub fn set_weekly_test(&self, chat_id: i64, test: Option<&WeeklyTest>) -> StoreResult<()> {
+        match test {
+            Some(test) => self.put_json(trees::WEEKLY_TESTS, &key_i64(chat_id), test),
+            None => self
+                .backend()
+                .remove(trees::WEEKLY_TESTS, &key_i64(chat_id)),
+        }
+    }
+
+    /// Every group with a weekly test.
+    pub fn weekly_tests(&self) -> StoreResult<Vec<(i64, WeeklyTest)>> {
+        Ok(self
+            .scan_json::<WeeklyTest>(trees::WEEKLY_TESTS, &[])?
+            .into_iter()
+            .filter_map(|(key, test)| Some((i64_from_key(&key)?, test)))
+            .collect())
+    }
+
+    /// What happened to a group's weekly test of one ISO week.
+    pub fn weekly_ledger(
+        &self,
+        chat_id: i64,
+        week: (i32, u32),
+    ) -> StoreResult<Option<DeliveryState>> {
+        self.get_json(trees::WEEKLY_LEDGER, &week_key(chat_id, week))
+    }
+
+    /// Records what happened to a group's weekly test of one ISO week.
+    pub fn set_weekly_ledger(
+        &self,
+        chat_id: i64,
+        week: (i32, u32),
+        state: &DeliveryState,
+    ) -> StoreResult<()> {
+        self.put_json(trees::WEEKLY_LEDGER, &week_key(chat_id, week), state)
+    }
+
+    /// Counts one miss of a question in a group.
+    pub fn count_group_miss(&self, chat_id: i64, card: CardId) -> StoreResult<()> {
+        self.update_json(
+            trees::GROUP_MISSES,
+            &miss_key(chat_id, card),
+            |count: Option<u32>| Some(count.unwrap_or(0) + 1),
+        )?;
+        Ok(())
+    }
+
+    /// The group's missed questions, most-missed first.
+    pub fn group_misses(&self, chat_id: i64) -> StoreResult<Vec<(CardId, u32)>> {
+        let mut misses: Vec<(CardId, u32)> = self
+            .scan_json::<u32>(trees::GROUP_MISSES, &key_i64(chat_id))?
+            .into_iter()
+            .filter_map(|(key, count)| Some((card_of_key(&key)?, count)))
+            .collect();
+        misses.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(misses)
     }
 }
 

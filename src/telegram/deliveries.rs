@@ -92,6 +92,9 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
     let (sent, failed) = crate::telegram::review::send_reminders(app, outbox, now).await;
     report.sent += sent;
     report.failed += failed;
+    let (sent, failed) = crate::telegram::review::start_weekly_tests(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
     report
 }
 

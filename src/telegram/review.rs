@@ -146,3 +146,40 @@ pub async fn send_reminders(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (
     }
     (sent, failed)
 }
+
+/// Starts the weekly tests due at `now` (part of the delivery pass): the announcement,
+/// then the first question; the quiz goes on like any other. Returns (sent, failed).
+pub async fn start_weekly_tests(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (usize, usize) {
+    let starts = match app.due_weekly_tests(now, &mut rand::rng()) {
+        Ok(starts) => starts,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the weekly tests");
+            return (0, 0);
+        }
+    };
+    let (mut sent, mut failed) = (0, 0);
+    for start in starts {
+        let chat = ChatId(start.chat_id);
+        match outbox
+            .send_reply_in(chat, start.topic, &start.announcement, Patience::Broadcast)
+            .await
+        {
+            Ok(ids) => {
+                sent += 1;
+                let ids: Vec<i32> = ids.into_iter().map(|id| id.0).collect();
+                if let Err(error) = app.weekly_test_sent(start.chat_id, start.week, &ids) {
+                    tracing::error!(chat_id = chat.0, %error, "cannot record a weekly test");
+                }
+                crate::telegram::quiz::advance(app, outbox, chat.0).await;
+            }
+            Err(error) => {
+                failed += 1;
+                tracing::warn!(chat_id = chat.0, %error, "cannot announce the weekly test");
+                if let Err(error) = app.end_quiz(start.chat_id, Utc::now()) {
+                    tracing::error!(chat_id = chat.0, %error, "cannot end a weekly test");
+                }
+            }
+        }
+    }
+    (sent, failed)
+}
