@@ -141,8 +141,19 @@ pub fn remind_usage(current: Option<&str>) -> Reply {
     ))
 }
 
+/// What the user typed, cut short for quoting back.
+fn echo(argument: &str) -> String {
+    const SHOWN: usize = 20;
+    let mut shown: String = argument.chars().take(SHOWN).collect();
+    if argument.chars().count() > SHOWN {
+        shown.push('…');
+    }
+    shown
+}
+
 /// `/remind` with a time that could not be read.
 pub fn remind_bad_time(argument: &str) -> Reply {
+    let argument = echo(argument);
     Reply::plain(format!(
         "“{argument}”不是有效的时间。请写 24 小时制的时:分，例如：/remind 20:00"
     ))
@@ -180,6 +191,7 @@ pub fn weekly_usage(current: Option<&str>) -> Reply {
 
 /// `/weeklytest` with a day or time that could not be read.
 pub fn weekly_bad(argument: &str) -> Reply {
+    let argument = echo(argument);
     Reply::plain(format!(
         "“{argument}”看不懂。请写星期和时间，例如：/weeklytest Sun 20:00 或 /weeklytest 周日 20:00"
     ))
@@ -256,6 +268,8 @@ mod tests {
             finished(3, 5, None),
             remind_usage(None),
             reminder(3),
+            remind_bad_time(&"８".repeat(10_000)),
+            weekly_bad(&"x".repeat(10_000)),
         ] {
             assert!(reply.plain_text().chars().count() < 200);
         }
