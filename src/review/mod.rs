@@ -139,13 +139,19 @@ pub fn record(
 
 /// The cards `/review` asks at `now`, most overdue first, at most `limit`.
 pub fn due_cards(cards: &[(CardId, Card)], now: DateTime<Utc>, limit: usize) -> Vec<CardId> {
+    let ahead = now + LEARN_AHEAD;
     let mut due: Vec<(DateTime<Utc>, CardId)> = cards
         .iter()
-        .filter(|(_, card)| card.is_due(now))
+        .filter(|(_, card)| card.due() <= now || (card.in_short_term() && card.due() <= ahead))
         .map(|(id, card)| (card.due(), *id))
         .collect();
+    // Only the first `limit` need ordering: select them in linear time, then sort those.
+    if limit < due.len() {
+        due.select_nth_unstable(limit);
+        due.truncate(limit);
+    }
     due.sort_unstable();
-    due.into_iter().take(limit).map(|(_, id)| id).collect()
+    due.into_iter().map(|(_, id)| id).collect()
 }
 
 /// When the next card not due at `now` becomes due, if any.
@@ -334,6 +340,47 @@ mod tests {
             .collect();
         assert_eq!(due_cards(&cards, at(0), 3), vec![9, 8, 7]);
         assert_eq!(due_cards(&cards, at(0), 100).len(), 10);
+    }
+
+    /// Rough figures for the bounds (`cargo test --release --lib review::tests::figures
+    /// -- --ignored --nocapture`): the due list of 5,000 cards, and one review answer
+    /// (rate + atomic store update) on the in-memory store.
+    #[test]
+    #[ignore = "timing figures, not a check"]
+    fn figures() {
+        let section = SectionId::point(1, 1);
+        let cards: Vec<(CardId, Card)> = (0..5_000)
+            .map(|i| {
+                (
+                    i as CardId,
+                    record(None, section, false, at(-(i % 300))).unwrap(),
+                )
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        for _ in 0..100 {
+            std::hint::black_box(due_cards(&cards, at(0), 20));
+        }
+        println!("due list of 5,000 cards: {:?} each", start.elapsed() / 100);
+        let store = crate::store::Store::in_memory();
+        for (id, card) in &cards[..20] {
+            store
+                .update_review_card(1, "xzsj", *id, |_| Some(card.clone()))
+                .unwrap();
+        }
+        let mut times: Vec<std::time::Duration> = (0..1_000)
+            .map(|i| {
+                let start = std::time::Instant::now();
+                store
+                    .update_review_card(1, "xzsj", i % 20, |card| {
+                        record(card, section, i % 3 == 0, at(i as i64))
+                    })
+                    .unwrap();
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        println!("review answer p99: {:?}", times[989]);
     }
 
     #[test]
