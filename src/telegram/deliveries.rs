@@ -159,6 +159,13 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
             "stopping: deliveries left for after the restart"
         );
     }
+    // Personal review reminders: same pass, same ledger rules (crate::app::review).
+    let (sent, failed) = crate::telegram::review::send_reminders(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
+    let (sent, failed) = crate::telegram::review::start_weekly_tests(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
     report
 }
 
