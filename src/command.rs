@@ -38,6 +38,20 @@ pub enum Command {
     Top,
     /// `/dailyquiz on|off`: the question after the daily excerpt (admins in groups).
     DailyQuiz(String),
+    /// `/join`: put oneself on the chat's study roster.
+    Join,
+    /// `/leave`: take oneself off the roster (records stay).
+    Leave,
+    /// `/forgetme`: delete one's study records in this chat.
+    ForgetMe,
+    /// `/roster`: who studied today and this week (admins in groups).
+    Roster,
+    /// `/report weekly Mon 09:00` or `/report off`: the weekly report (admins in groups).
+    Report(String),
+    /// `/catchup`: the sections one missed, to study late (private chats).
+    Catchup,
+    /// `/export`: the study record as a spreadsheet (admins in groups).
+    Export,
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -157,6 +171,48 @@ pub const COMMANDS: &[CommandInfo] = &[
         description_en: "Daily question on or off",
         example: "/dailyquiz on",
     },
+    CommandInfo {
+        name: "join",
+        description: "加入学习名单",
+        description_en: "Join the study roster",
+        example: "/join",
+    },
+    CommandInfo {
+        name: "leave",
+        description: "退出学习名单（记录保留）",
+        description_en: "Leave the study roster",
+        example: "/leave",
+    },
+    CommandInfo {
+        name: "forgetme",
+        description: "删除我在本群的学习记录",
+        description_en: "Delete my study records here",
+        example: "/forgetme",
+    },
+    CommandInfo {
+        name: "roster",
+        description: "学习台账：今天和本周谁学了",
+        description_en: "Who studied today and this week",
+        example: "/roster",
+    },
+    CommandInfo {
+        name: "report",
+        description: "每周学习周报（管理员）",
+        description_en: "Weekly report on or off",
+        example: "/report weekly Mon 09:00",
+    },
+    CommandInfo {
+        name: "catchup",
+        description: "私聊补学漏掉的内容",
+        description_en: "Catch up on missed sections",
+        example: "/catchup",
+    },
+    CommandInfo {
+        name: "export",
+        description: "导出学习台账表格（管理员）",
+        description_en: "Export the study record (xlsx)",
+        example: "/export",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -205,6 +261,13 @@ impl Command {
             Self::Score => "score",
             Self::Top => "top",
             Self::DailyQuiz(_) => "dailyquiz",
+            Self::Join => "join",
+            Self::Leave => "leave",
+            Self::ForgetMe => "forgetme",
+            Self::Roster => "roster",
+            Self::Report(_) => "report",
+            Self::Catchup => "catchup",
+            Self::Export => "export",
         }
     }
 
@@ -213,8 +276,15 @@ impl Command {
     /// quiz. The transport asks Telegram only for these.
     pub fn needs_admin_check(&self) -> bool {
         match self {
-            Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) | Self::StopQuiz => true,
-            Self::Timezone(argument) | Self::DailyQuiz(argument) => !argument.trim().is_empty(),
+            Self::Subscribe(_)
+            | Self::Unsubscribe
+            | Self::SetTime(_)
+            | Self::StopQuiz
+            | Self::Roster
+            | Self::Export => true,
+            Self::Timezone(argument) | Self::DailyQuiz(argument) | Self::Report(argument) => {
+                !argument.trim().is_empty()
+            }
             Self::Start
             | Self::Help
             | Self::Outline
@@ -225,7 +295,11 @@ impl Command {
             | Self::Plan
             | Self::Quiz(_)
             | Self::Score
-            | Self::Top => false,
+            | Self::Top
+            | Self::Join
+            | Self::Leave
+            | Self::ForgetMe
+            | Self::Catchup => false,
         }
     }
 }
@@ -269,6 +343,13 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "score" => Command::Score,
         "top" => Command::Top,
         "dailyquiz" => Command::DailyQuiz(argument),
+        "join" => Command::Join,
+        "leave" => Command::Leave,
+        "forgetme" => Command::ForgetMe,
+        "roster" => Command::Roster,
+        "report" => Command::Report(argument),
+        "catchup" => Command::Catchup,
+        "export" => Command::Export,
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)

@@ -14,6 +14,8 @@
 //!   - [`messages`]: the wording of every reply, built from the text model.
 //!   - [`quiz`]: questions generated from the text and curated by hand, quiz selection,
 //!     the quiz-session state machine, scores and their wording.
+//!   - [`record`]: the study record (学习台账): check-ins, members, the roster, the weekly
+//!     report and the export workbook.
 //!   - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
 //!   backups of it all.
@@ -31,6 +33,7 @@ pub mod console;
 pub mod messages;
 pub mod plan;
 pub mod quiz;
+pub mod record;
 pub mod reply;
 pub mod schedule;
 pub mod store;

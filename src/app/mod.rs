@@ -4,6 +4,7 @@
 pub mod daily;
 pub mod library;
 pub mod quiz;
+pub mod record;
 
 use std::sync::{Arc, OnceLock};
 
@@ -141,7 +142,10 @@ impl App {
             Command::Start => vec![messages::start(document)],
             Command::Help => vec![messages::help()],
             Command::Outline => vec![messages::outline(document)],
-            Command::Section(argument) => vec![self.section(&argument)],
+            Command::Section(argument) => {
+                let reply = self.section(&argument);
+                vec![self.with_todays_check_in(chat, Some(&argument), reply, now)]
+            }
             Command::Search(query) => vec![self.search(&query)],
             Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
             Command::Unsubscribe => self.unsubscribe(chat),
@@ -158,6 +162,15 @@ impl App {
             Command::Score => vec![self.score_command(chat, now)],
             Command::Top => vec![self.top_command(chat)],
             Command::DailyQuiz(argument) => vec![self.daily_quiz_command(chat, &argument)],
+            // The study record (crate::app::record).
+            Command::Join => vec![self.join_command(chat, now)],
+            Command::Leave => vec![self.leave_command(chat)],
+            Command::ForgetMe => vec![self.forget_me_command(chat)],
+            Command::Roster => vec![self.roster_command(chat, now)],
+            Command::Report(argument) => vec![self.report_command(chat, &argument)],
+            Command::Catchup => self.catch_up_command(chat, now),
+            // Telegram sends the file itself (telegram::record); the console cannot.
+            Command::Export => vec![messages::record_export_elsewhere()],
         }
     }
 
@@ -223,6 +236,7 @@ impl App {
         if let Err(error) = self.inner.store.migrate(old, new) {
             tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot move the subscription");
         }
+        self.record_migrated(old, new);
     }
 
     /// Answers a button press with the reply and the [`Audience`] of the message the
@@ -251,6 +265,8 @@ impl App {
                     .ok_or_else(errors::stale_button)?;
                 messages::outline(document)
             }
+            // Check-ins need the presser and the message: see `App::check_in`.
+            Action::CheckIn(_) => return Err(errors::stale_button()),
         };
         Ok((reply, audience))
     }

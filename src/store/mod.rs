@@ -10,6 +10,7 @@ mod backup;
 mod chats;
 mod memory;
 mod quiz;
+mod record;
 mod sections;
 mod sled_backend;
 mod subscriptions;
@@ -21,6 +22,7 @@ pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, ImportReport
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
+pub use record::{CheckInResult, RECORD_TREES};
 pub use sections::SyncOutcome;
 pub use sled_backend::SledBackend;
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
@@ -53,6 +55,18 @@ pub mod trees {
     pub const SCORES: &str = "scores";
     /// Each chat's daily-question setting, keyed by chat id.
     pub const QUIZ_SETTINGS: &str = "quiz_settings";
+    /// Study-record check-ins: (chat id, local date, user id) → the check-in.
+    pub const CHECK_INS: &str = "check_ins";
+    /// How many check-ins each (chat id, local date) has: the rank of the next one.
+    pub const CHECK_IN_COUNTS: &str = "check_in_counts";
+    /// Study-record rosters: (chat id, user id) → the member.
+    pub const MEMBERS: &str = "members";
+    /// Every quiz answer kept for the export: (chat id, instant, user id) → the answer.
+    pub const QUIZ_ANSWERS: &str = "quiz_answers";
+    /// Each chat's weekly-report setting, keyed by chat id.
+    pub const REPORT_SETTINGS: &str = "report_settings";
+    /// Weekly reports sent: (chat id, ISO year × 100 + week) → when.
+    pub const REPORT_LEDGER: &str = "report_ledger";
 }
 
 /// A failure of the underlying database.

@@ -88,6 +88,8 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
         report.sent += sent;
         report.failed += results.len() - sent;
     }
+    // The study record's weekly reports go out in the same pass (crate::telegram::record).
+    report.sent += crate::telegram::record::send_weekly_reports(app, outbox, now).await;
     report
 }
 

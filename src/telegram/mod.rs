@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod error;
 pub mod outbox;
 pub mod quiz;
+pub mod record;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -384,6 +385,12 @@ async fn on_message(
         topic,
     };
     let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
+    if record::is_export(&input) {
+        record::send_export(&app, &outbox, &context, topic)
+            .instrument(span)
+            .await;
+        return Ok(());
+    }
     async {
         let patience = Patience::reply_to(message.date);
         for reply in app.handle(&context, input, Utc::now()) {
@@ -467,6 +474,13 @@ async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerRes
 /// it, or answers with a new message in the same chat and topic when it is the chat's
 /// (a daily excerpt): one member's press never rewrites what everyone reads.
 async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
+    if let Some(button) = query
+        .data
+        .as_deref()
+        .and_then(crate::record::CheckInButton::decode)
+    {
+        return record::press_check_in(query, button, app, outbox).await;
+    }
     let bot = outbox.bot().clone();
     let data = query.data.as_deref().unwrap_or("");
     // Callback data is public: a client can send any data with any message. Data that
