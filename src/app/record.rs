@@ -649,3 +649,141 @@ fn storage_failed(chat_id: i64, error: &StoreError) -> Reply {
     tracing::error!(chat_id, %error, "study record store failed");
     Reply::plain("暂时无法读取或保存学习记录，请稍后再试。")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::library::Library;
+    use crate::config::Config;
+    use crate::store::Store;
+    use crate::text::parse_document;
+
+    const GROUP: i64 = -100;
+
+    fn app() -> App {
+        let store = Store::in_memory();
+        let document = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
+        App::new(library, store, Config::default())
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    fn presser(message_chat: i64, user_id: u64) -> Presser {
+        Presser {
+            message_chat,
+            user_id,
+            name: format!("u{user_id}"),
+        }
+    }
+
+    /// Today's ✅ button of the group (no subscription: the opening, in Shanghai).
+    fn todays_button(app: &App, now: DateTime<Utc>) -> CheckInButton {
+        let (document, section, date) = app.todays_section(GROUP, now).unwrap().unwrap();
+        CheckInButton {
+            document,
+            section,
+            chat_id: GROUP,
+            date,
+        }
+    }
+
+    #[test]
+    fn a_press_records_once_and_refuses_what_is_not_genuine() {
+        let app = app();
+        let now = utc("2026-11-30T02:00:00Z");
+        let button = todays_button(&app, now);
+        assert_eq!(
+            app.check_in(&button, &presser(GROUP, 1), now),
+            "已记录：开场，今天第 1 位"
+        );
+        assert!(
+            app.check_in(&button, &presser(GROUP, 1), now)
+                .starts_with("已经记录过了")
+        );
+        assert_eq!(
+            app.check_in(&button, &presser(GROUP, 2), now),
+            "已记录：开场，今天第 2 位"
+        );
+
+        let refusals = [
+            // Another chat's button pressed here.
+            (button.clone(), presser(-200, 3)),
+            // Another section than the chat's of the day.
+            (
+                CheckInButton {
+                    section: "2.2".parse().unwrap(),
+                    ..button.clone()
+                },
+                presser(GROUP, 3),
+            ),
+            // A day with no excerpt, a future day, a day long ago.
+            (
+                CheckInButton {
+                    date: button.date - TimeDelta::days(1),
+                    ..button.clone()
+                },
+                presser(GROUP, 3),
+            ),
+            (
+                CheckInButton {
+                    date: button.date + TimeDelta::days(1),
+                    ..button.clone()
+                },
+                presser(GROUP, 3),
+            ),
+            (
+                CheckInButton {
+                    date: button.date - TimeDelta::days(CATCH_UP_DAYS + 1),
+                    ..button.clone()
+                },
+                presser(GROUP, 3),
+            ),
+            // A private chat of someone not on the group's roster.
+            (button.clone(), presser(3, 3)),
+        ];
+        for (forged, presser) in refusals {
+            let toast = app.check_in(&forged, &presser, now);
+            assert!(toast.contains("没有记录"), "{forged:?}: {toast}");
+        }
+        let today = button.date;
+        assert_eq!(app.store().check_ins(GROUP, today, today).unwrap().len(), 2);
+        assert!(app.store().chats_of(3).unwrap().is_empty());
+    }
+
+    #[test]
+    fn members_join_leave_and_are_forgotten() {
+        let app = app();
+        let now = utc("2026-11-30T02:00:00Z");
+        let chat = ChatContext {
+            chat_id: GROUP,
+            kind: ChatKind::Group,
+            user_id: 9,
+            user_name: "王五".into(),
+            is_admin: false,
+            topic: None,
+        };
+        assert!(
+            app.join_command(&chat, now)
+                .plain_text()
+                .contains("王五 已加入学习名单")
+        );
+        app.check_in(&todays_button(&app, now), &presser(GROUP, 9), now);
+        assert!(
+            app.leave_command(&chat)
+                .plain_text()
+                .contains("已把你移出学习名单")
+        );
+        assert!(app.store().chats_of(9).unwrap().is_empty());
+        let forgot = app.forget_me_command(&chat).plain_text();
+        assert!(forgot.contains("1 条学习打卡"), "{forgot}");
+        assert!(app.store().members(GROUP).unwrap().is_empty());
+        assert!(
+            app.roster_command(&chat, now)
+                .plain_text()
+                .contains("只有群管理员")
+        );
+    }
+}

@@ -178,11 +178,25 @@ pub fn recorded_toast(check_in: &CheckIn, rank: u32) -> String {
     if check_in.is_late() {
         format!(
             "已补学：{}（{} 的内容）",
-            check_in.section,
+            section_name(check_in.section),
             check_in.date.format("%m-%d")
         )
     } else {
-        format!("已记录：{}，今天第 {rank} 位", check_in.section)
+        format!(
+            "已记录：{}，今天第 {rank} 位",
+            section_name(check_in.section)
+        )
+    }
+}
+
+/// A section as the record names it: 开场, 第一部分, 2.1.
+pub fn section_name(id: SectionId) -> String {
+    if id == SectionId::OPENING {
+        "开场".into()
+    } else if id.is_point() {
+        id.to_string()
+    } else {
+        format!("第{}部分", crate::text::chinese_numeral(id.part))
     }
 }
 
@@ -190,7 +204,7 @@ pub fn recorded_toast(check_in: &CheckIn, rank: u32) -> String {
 pub fn already_toast(check_in: &CheckIn) -> String {
     format!(
         "已经记录过了：{}（{}）",
-        check_in.section,
+        section_name(check_in.section),
         check_in.date.format("%m-%d")
     )
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, NaiveDate, TimeDelta};
 
 use crate::quiz::messages::display_name;
-use crate::record::{CheckIn, Member, QuizAnswer, bar, percent, weekday_name};
+use crate::record::{CheckIn, Member, QuizAnswer, bar, percent, section_name, weekday_name};
 use crate::reply::Reply;
 use crate::text::SectionId;
 
@@ -211,17 +211,6 @@ impl WeeklyFigures {
                 self.inactive.join("、")
             ))
         }
-    }
-}
-
-/// A section as the report names it: 开场, 第一部分, 2.1.
-fn section_name(id: SectionId) -> String {
-    if id == SectionId::OPENING {
-        "开场".into()
-    } else if id.is_point() {
-        id.to_string()
-    } else {
-        format!("第{}部分", crate::text::chinese_numeral(id.part))
     }
 }
 
