@@ -295,6 +295,10 @@ impl App {
         if !chat.is_admin {
             return admin_only("设置学习周报");
         }
+        // Long input is not quoted back: a reply never parrots a wall of text.
+        if argument.trim().chars().count() > 32 {
+            return Reply::plain(format!("看不懂这个设置，太长了。{example}"));
+        }
         let setting = match words.as_slice() {
             ["off"] | ["关"] | ["关闭"] => None,
             ["weekly", day, time] | [day, time] => {
