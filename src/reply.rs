@@ -51,6 +51,8 @@ pub enum Action {
         /// The document's id.
         document: String,
     },
+    /// Record that the presser studied a day's section (the study record's ✅ 已学习).
+    CheckIn(crate::record::CheckInButton),
 }
 
 /// Who a message is for, which decides what its buttons do.
@@ -78,6 +80,8 @@ impl Action {
         match self {
             Self::Section { document, section } => format!("{edit}s:{document}:{section}"),
             Self::Outline { document } => format!("{edit}o:{document}"),
+            // A check-in never edits: it is answered with a toast.
+            Self::CheckIn(button) => button.encode(),
         }
     }
 
@@ -87,6 +91,9 @@ impl Action {
     pub fn decode(data: &str) -> Option<(Self, Audience)> {
         if data.len() > 64 {
             return None;
+        }
+        if let Some(button) = crate::record::CheckInButton::decode(data) {
+            return Some((Self::CheckIn(button), Audience::Chat));
         }
         let (audience, data) = match data.strip_prefix('e') {
             Some(rest) => (Audience::Asker, rest),

@@ -989,6 +989,9 @@ fn fuzz_callback_data() {
                 prop_assert!(is_chinese(&reply.plain_text()));
             }
             (Some((Action::Outline { document }, _)), Ok(_)) => prop_assert_eq!(document, "xzsj"),
+            (Some((Action::CheckIn(_), _)), Ok(reply)) => {
+                prop_assert!(false, "a check-in needs the presser: {reply:?}")
+            }
             (None, Ok(reply)) => prop_assert!(false, "{data:?} was accepted: {reply:?}"),
             (_, Err(refusal)) => prop_assert!(is_chinese(&refusal.plain_text()), "{data:?}"),
         }
