@@ -1,18 +1,19 @@
 //! `studybot import` through the real binary: the seed in data-file form (`--dry-run`),
 //! a real import that survives restarts and backups, refusals, and bad files.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use harness::{Studybot, Workspace, root};
 use studybot::app::library::Library;
 use studybot::store::Store;
 use studybot::text::{Document, Section, parse_document};
-use support::{Workspace, root};
+
+/// The binary under test (cargo names it only to this package's own tests).
+const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
 
 fn studybot(workspace: &Workspace, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_studybot"))
+    Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
         .args(args)
@@ -115,7 +116,7 @@ fn an_imported_text_is_stored_served_after_restart_and_backed_up() {
     assert_eq!(served.imported().len(), 1);
 
     // The console's /docs lists it beside the shipped text.
-    let mut console = Command::new(env!("CARGO_BIN_EXE_studybot"))
+    let mut console = Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
         .arg("console")
