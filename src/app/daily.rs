@@ -20,7 +20,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::app::{App, ChatContext};
+use crate::app::{App, AppError, ChatContext};
 use crate::messages::daily::{self, errors};
 use crate::plan::ReadingPlan;
 use crate::reply::{MESSAGE_LIMIT, Reply};
@@ -82,7 +82,7 @@ impl App {
                     outcome,
                 )]
             }
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -102,7 +102,7 @@ impl App {
             Ok(_) => vec![daily::not_subscribed(
                 "无需退订。如需订阅，请发送 /subscribe 08:00。",
             )],
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -127,7 +127,7 @@ impl App {
                 "可以直接订阅并指定时间：/subscribe {}。",
                 format_time(send_time)
             ))],
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -142,7 +142,7 @@ impl App {
         if argument.trim().is_empty() {
             let current = match self.store().subscription(chat.chat_id) {
                 Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
-                Err(error) => return storage_failed(chat.chat_id, &error),
+                Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
             };
             return vec![daily::current_timezone(current.name())];
         }
@@ -165,7 +165,7 @@ impl App {
                 "请先发送 /subscribe 08:00，再发送 /timezone {}。",
                 zone.name()
             ))],
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -180,7 +180,7 @@ impl App {
                     subscription.as_ref(),
                 )]
             }
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -196,7 +196,7 @@ impl App {
                     subscription.as_ref(),
                 )]
             }
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -205,7 +205,7 @@ impl App {
     pub fn today(&self, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
         let subscription = match self.store().subscription(chat.chat_id) {
             Ok(subscription) => subscription,
-            Err(error) => return storage_failed(chat.chat_id, &error),
+            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         };
         let document = self.document_for(subscription.as_ref());
         let position = match &subscription {
@@ -425,12 +425,6 @@ impl App {
             None => self.library().default_document(),
         }
     }
-}
-
-/// Logs a store failure once, with the chat, and tells the user to try again.
-fn storage_failed(chat_id: i64, error: &StoreError) -> Vec<Reply> {
-    tracing::error!(chat_id, %error, "subscription store failed");
-    vec![errors::storage_failed()]
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
 pub mod daily;
+pub mod error;
 pub mod library;
 pub mod quiz;
 pub mod record;
 pub mod review;
+
+pub use error::AppError;
 
 use std::sync::{Arc, OnceLock};
 
@@ -147,8 +150,7 @@ impl App {
         let changes_state = command.changes_state();
         let replies = self.run_command(chat, command, now);
         if changes_state && let Err(error) = self.inner.store.flush() {
-            tracing::error!(chat_id = chat.chat_id, %error, "cannot make the change durable; not confirming it");
-            return vec![messages::daily::errors::storage_failed()];
+            return vec![AppError::NotDurable(error).reply(chat.chat_id)];
         }
         replies
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use crate::app::{App, ChatContext, ChatKind};
+use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::excerpt;
 use crate::plan::ReadingPlan;
 use crate::quiz::messages::display_name;
@@ -233,7 +233,7 @@ impl App {
                 "{} 已加入学习名单。每天在学习内容下点 ✅ 已学习 就会记入学习台账。不想被统计可发送 /leave。",
                 display_name(&chat.user_name)
             )),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -244,7 +244,7 @@ impl App {
                 "已把你移出学习名单，以后的统计不再算你。以前的学习记录保留；要删除请发送 /forgetme。想回来发送 /join。",
             ),
             Ok(false) => Reply::plain("你不在学习名单上。要加入请发送 /join。"),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -254,7 +254,7 @@ impl App {
             Ok((check_ins, answers)) => Reply::plain(format!(
                 "已删除你在这里的学习记录：{check_ins} 条学习打卡、{answers} 条答题记录，并移出学习名单。测验积分不在此列（/score 查看）。"
             )),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -272,7 +272,7 @@ impl App {
         });
         match roster {
             Ok(roster) => roster.message(),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -289,7 +289,7 @@ impl App {
                     self.chat_zone(chat.chat_id).name()
                 )),
                 Ok(None) => Reply::plain(format!("学习周报未开启。{example}")),
-                Err(error) => storage_failed(chat.chat_id, &error),
+                Err(error) => AppError::from(error).reply(chat.chat_id),
             };
         }
         if !chat.is_admin {
@@ -324,7 +324,7 @@ impl App {
                 )),
                 None => Reply::plain("已关闭学习周报。重新开启：/report weekly Mon 09:00。"),
             },
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -338,7 +338,7 @@ impl App {
         }
         let missed = match self.missed_sections(chat.user_id, now) {
             Ok(missed) => missed,
-            Err(error) => return vec![storage_failed(chat.chat_id, &error)],
+            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         };
         if missed.is_empty() {
             return vec![Reply::plain(format!(
@@ -501,7 +501,7 @@ impl App {
         }
         let data = self
             .record_data(chat.chat_id, None, None, now)
-            .map_err(|error| storage_failed(chat.chat_id, &error))?;
+            .map_err(|error| AppError::from(error).reply(chat.chat_id))?;
         let bytes = data.xlsx().map_err(|error| {
             tracing::error!(chat_id = chat.chat_id, %error, "cannot write the workbook");
             Reply::plain("暂时无法生成表格，请稍后再试。")
@@ -640,11 +640,6 @@ fn admin_only(what: &str) -> Reply {
     Reply::plain(format!(
         "只有群管理员可以{what}。可以私聊我发送同样的命令查看你自己的记录，或请本群管理员操作。"
     ))
-}
-
-fn storage_failed(chat_id: i64, error: &StoreError) -> Reply {
-    tracing::error!(chat_id, %error, "study record store failed");
-    Reply::plain("暂时无法读取或保存学习记录，请稍后再试。")
 }
 
 #[cfg(test)]

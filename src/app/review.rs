@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::app::{App, ChatContext, ChatKind};
+use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::quiz::QuizSession;
 use crate::quiz::{PollSpec, Question};
 use crate::reply::Reply;
@@ -73,11 +73,6 @@ pub struct Reminder {
     pub local_date: NaiveDate,
     /// The message.
     pub reply: Reply,
-}
-
-fn log_failure(user_id: u64, error: &crate::store::StoreError) -> Reply {
-    tracing::error!(user_id, %error, "review store failed");
-    messages::storage_failed()
 }
 
 impl App {
@@ -168,7 +163,7 @@ impl App {
             return vec![messages::bad_count()];
         };
         self.start_review(chat.user_id, wanted, now)
-            .unwrap_or_else(|error| vec![log_failure(chat.user_id, &error)])
+            .unwrap_or_else(|error| vec![AppError::from(error).reply(chat.user_id as i64)])
     }
 
     fn start_review(
@@ -359,7 +354,7 @@ impl App {
             return vec![messages::private_only(None)];
         }
         self.mistakes(chat.user_id, now)
-            .unwrap_or_else(|error| vec![log_failure(chat.user_id, &error)])
+            .unwrap_or_else(|error| vec![AppError::from(error).reply(chat.user_id as i64)])
     }
 
     fn mistakes(&self, user_id: u64, now: DateTime<Utc>) -> StoreResult<Vec<Reply>> {
@@ -408,7 +403,7 @@ impl App {
                     let current = reviewer.and_then(|r| r.remind_at).map(format_time);
                     messages::remind_usage(current.as_deref())
                 }
-                Err(error) => log_failure(user_id, &error),
+                Err(error) => AppError::from(error).reply(user_id as i64),
             },
             Some(word) if matches!(word.as_str(), "off" | "关" | "关闭") => {
                 match self
@@ -416,7 +411,7 @@ impl App {
                     .update_reviewer(user_id, |r| r.remind_at = None)
                 {
                     Ok(()) => messages::remind_off(),
-                    Err(error) => log_failure(user_id, &error),
+                    Err(error) => AppError::from(error).reply(user_id as i64),
                 }
             }
             Some(word) => {
@@ -442,13 +437,13 @@ impl App {
                         let zone = self.review_zone(Some(&reviewer));
                         messages::remind_set(&format_time(at), zone.name())
                     }
-                    Err(error) => log_failure(user_id, &error),
+                    Err(error) => AppError::from(error).reply(user_id as i64),
                 }
             }
         };
         // Confirmed means durable.
         if let Err(error) = self.store().flush() {
-            return vec![log_failure(user_id, &error)];
+            return vec![AppError::from(error).reply(user_id as i64)];
         }
         vec![reply]
     }
@@ -557,7 +552,7 @@ impl App {
         if argument.is_empty() {
             return match self.store().weekly_test(chat.chat_id) {
                 Ok(test) => messages::weekly_usage(test.as_ref().map(describe).as_deref()),
-                Err(error) => log_failure(chat.user_id, &error),
+                Err(error) => AppError::from(error).reply(chat.user_id as i64),
             };
         }
         if !chat.is_admin {
@@ -573,7 +568,7 @@ impl App {
             };
             let zone = match self.store().subscription(chat.chat_id) {
                 Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
-                Err(error) => return log_failure(chat.user_id, &error),
+                Err(error) => return AppError::from(error).reply(chat.user_id as i64),
             };
             let test = WeeklyTest {
                 weekday,
@@ -587,7 +582,7 @@ impl App {
         };
         match result.and_then(|reply| self.store().flush().map(|()| reply)) {
             Ok(reply) => reply,
-            Err(error) => log_failure(chat.user_id, &error),
+            Err(error) => AppError::from(error).reply(chat.user_id as i64),
         }
     }
 
