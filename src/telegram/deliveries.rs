@@ -19,9 +19,16 @@ use crate::app::daily::Delivery;
 use crate::schedule::FailureKind;
 use crate::telegram::{Outbox, SendError, Stopping};
 
-/// The longest the scheduler sleeps: a subscription made meanwhile is served within this.
-const MAX_SLEEP: Duration = Duration::from_secs(10);
-/// How long the scheduler waits before looking again when a chat still looks due right
+/// The longest the delivery task sleeps. It is woken when a chat may be due sooner
+/// ([`App::deliveries_changed`]) and otherwise sleeps until the due index's earliest
+/// instant (retries within the grace window included), so this is only a safety net:
+/// the sleep runs on the monotonic clock while due instants are wall-clock time, and a
+/// clock step (NTP, a suspended machine) or a change to the store that did not wake the
+/// task is caught within it. Long enough that an idle bot does no periodic work.
+const SAFETY_WAKE: Duration = Duration::from_secs(600);
+/// How long the task waits before it looks again when the store could not be read.
+const STORE_RETRY: Duration = Duration::from_secs(10);
+/// How long the task waits before looking again when a chat still looks due right
 /// after a pass (nothing can be done for it now), so such a chat never makes it spin.
 const MIN_SLEEP: Duration = Duration::from_secs(1);
 /// How many deliveries are under way at once (waiting on the limiter, sending, or
@@ -78,7 +85,8 @@ enum Outcome {
     Left,
 }
 
-/// Runs delivery passes until `stopping` fires.
+/// Runs delivery passes until `stopping` fires: one at once, then one whenever the
+/// earliest due instant comes or the app says deliveries changed.
 pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
     loop {
         let report = tick(&app, &outbox, Utc::now()).await;
@@ -93,26 +101,38 @@ pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
         if outbox.is_stopping() {
             break;
         }
-        let sleep = if report.store_failed {
-            MAX_SLEEP
-        } else {
-            match app.store().earliest_due() {
-                // Still due right after a pass: nothing can be done for it this instant.
-                Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(MIN_SLEEP),
-                Ok(None) => MAX_SLEEP,
-                Err(error) => {
-                    tracing::error!(%error, "cannot read the next due instant");
-                    MAX_SLEEP
-                }
-            }
-            .min(MAX_SLEEP)
-        };
+        let sleep = until_next_pass(&app, &report);
+        tracing::debug!(?sleep, "delivery task sleeping");
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
+            // A change made during the pass above was kept for this wait: not lost.
+            () = app.wait_for_deliveries_change() => {
+                tracing::debug!("deliveries changed; looking again");
+            }
             () = stopping.wait() => break,
         }
     }
     tracing::info!("scheduler stopped");
+}
+
+/// How long to sleep after a pass: until the earliest due instant in the index, which
+/// includes the retries of failed deliveries, at most [`SAFETY_WAKE`].
+fn until_next_pass(app: &App, report: &TickReport) -> Duration {
+    if report.store_failed {
+        return STORE_RETRY;
+    }
+    match app.store().earliest_due() {
+        // Still due right after a pass: nothing can be done for it this instant.
+        Ok(Some(due)) => (due - Utc::now())
+            .to_std()
+            .unwrap_or(MIN_SLEEP)
+            .min(SAFETY_WAKE),
+        Ok(None) => SAFETY_WAKE,
+        Err(error) => {
+            tracing::error!(%error, "cannot read the next due instant");
+            STORE_RETRY
+        }
+    }
 }
 
 /// One pass as of `now`: sends every due excerpt and records the outcome in the ledger.
