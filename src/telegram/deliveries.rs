@@ -1,11 +1,12 @@
 //! The delivery task: runs a delivery pass whenever a chat is due, beside the
 //! dispatcher, until shutdown. `studybot tick` runs the very same pass once.
 //!
-//! Stopping (SIGTERM, SIGINT) goes through the [`Outbox`]: once [`Outbox::stop`] was
-//! called, a pass takes no new batch, sends that have not reached Telegram are given up
-//! at once and requests in flight within [`crate::telegram::outbox::STOP_GRACE`]. A
-//! delivery given up is not recorded at all: its day stays "intended", so it goes out
-//! after the restart while its grace window lasts.
+//! Stopping (the caller's shutdown, on SIGTERM or SIGINT) goes through the [`Outbox`]:
+//! once [`Outbox::stop`] was called, a pass takes no new batch, sends that have not
+//! reached Telegram are given up at once and requests in flight within
+//! [`crate::telegram::outbox::STOP_GRACE`]. A delivery given up is not recorded at all:
+//! its day stays "intended", so it goes out after the restart while its grace window
+//! lasts.
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::app::daily::Delivery;
 use crate::schedule::FailureKind;
-use crate::telegram::{Outbox, SendError, Stopping};
+use crate::telegram::{Outbox, SendError, Shutdown};
 
 /// The longest the delivery task sleeps. It is woken when a chat may be due sooner
 /// ([`App::deliveries_changed`]) and otherwise sleeps until the due index's earliest
@@ -85,9 +86,9 @@ enum Outcome {
     Left,
 }
 
-/// Runs delivery passes until `stopping` fires: one at once, then one whenever the
+/// Runs delivery passes until `shutdown` begins: one at once, then one whenever the
 /// earliest due instant comes or the app says deliveries changed.
-pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
+pub async fn run(app: App, outbox: Outbox, shutdown: Shutdown) {
     loop {
         let report = tick(&app, &outbox, Utc::now()).await;
         if report.sent + report.failed + report.left > 0 {
@@ -109,7 +110,7 @@ pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
             () = app.wait_for_deliveries_change() => {
                 tracing::debug!("deliveries changed; looking again");
             }
-            () = stopping.wait() => break,
+            () = shutdown.wait() => break,
         }
     }
     tracing::info!("scheduler stopped");
@@ -182,20 +183,19 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
     report
 }
 
-/// `studybot tick`: one pass as of `now` that SIGTERM or SIGINT (cron, a systemd timer,
-/// Ctrl-C) stops like `run`: no new sends, those under way finish or are given up, the
-/// rest stays due for the next pass. `None` if the pass was abandoned at
-/// [`crate::telegram::STOP_LIMIT`] after the signal.
+/// `studybot tick`: one pass as of `now` that `shutdown` (the caller's SIGTERM or
+/// SIGINT: cron, a systemd timer, Ctrl-C) stops like [`run`]: no new sends, those under
+/// way finish or are given up, the rest stays due for the next pass. `None` if the pass
+/// was abandoned at [`crate::telegram::STOP_LIMIT`] after `shutdown` resolved.
 pub async fn tick_until_stopped(
     app: &App,
     outbox: &Outbox,
     now: DateTime<Utc>,
+    shutdown: impl Future<Output = ()>,
 ) -> Option<TickReport> {
-    // Installed before the pass starts, so a signal never kills the process mid-send.
-    let signal = crate::telegram::shutdown_signal();
     let stop = async {
-        let signal = signal.await;
-        tracing::info!(signal, "stopping: no new deliveries");
+        shutdown.await;
+        tracing::info!("stopping: no new deliveries");
         outbox.stop();
         tokio::time::sleep(crate::telegram::STOP_LIMIT).await;
         tracing::warn!("the pass did not stop in time; abandoning it");
