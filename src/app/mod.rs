@@ -4,6 +4,7 @@
 pub mod daily;
 pub mod library;
 pub mod quiz;
+pub mod review;
 
 use std::sync::{Arc, OnceLock};
 
@@ -201,6 +202,11 @@ impl App {
             Command::Score => vec![self.score_command(chat, now)],
             Command::Top => vec![self.top_command(chat)],
             Command::DailyQuiz(argument) => vec![self.daily_quiz_command(chat, &argument)],
+            // The personal review (crate::app::review); transports then ask from `next_review`.
+            Command::Review(argument) => self.review_command(chat, &argument, now),
+            Command::Mistakes => self.mistakes_command(chat, now),
+            Command::Remind(argument) => self.remind_command(chat, &argument),
+            Command::WeeklyTest(argument) => vec![self.weekly_test_command(chat, &argument)],
         }
     }
 

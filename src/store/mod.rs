@@ -10,6 +10,7 @@ mod backup;
 mod chats;
 mod memory;
 mod quiz;
+mod review;
 mod sections;
 mod sled_backend;
 mod subscriptions;
@@ -57,6 +58,20 @@ pub mod trees {
     /// Their sections live in [`SECTIONS`] like the shipped texts'. User state: an
     /// import-state over it needs `--force`.
     pub const IMPORTED: &str = "imported";
+    /// Personal review cards: (user id, text id, card id) → FSRS state and misses.
+    pub const REVIEW_CARDS: &str = "review_cards";
+    /// Each member's review settings, running `/review` and daily count, by user id.
+    pub const REVIEWERS: &str = "reviewers";
+    /// What each review poll stands for, keyed by Telegram's poll id.
+    pub const REVIEW_POLLS: &str = "review_polls";
+    /// The review reminder ledger: (user id, local date) → what happened to that reminder.
+    pub const REVIEW_LEDGER: &str = "review_ledger";
+    /// Each group's weekly test setting, keyed by chat id.
+    pub const WEEKLY_TESTS: &str = "weekly_tests";
+    /// The weekly test ledger: (chat id, ISO year, ISO week) → what happened to that test.
+    pub const WEEKLY_LEDGER: &str = "weekly_ledger";
+    /// How often a group's members missed each question: (chat id, card id) → count.
+    pub const GROUP_MISSES: &str = "group_misses";
 }
 
 /// Every collection of [`trees`], named so that code can walk them all: a group's
@@ -88,11 +103,25 @@ pub enum Collection {
     QuizSettings,
     /// [`trees::IMPORTED`]: imported texts by document id, about no chat.
     Imported,
+    /// [`trees::REVIEW_CARDS`]: by user id, text and card; about no chat.
+    ReviewCards,
+    /// [`trees::REVIEWERS`]: by user id; about no chat.
+    Reviewers,
+    /// [`trees::REVIEW_POLLS`]: by poll id, in private chats; about no group.
+    ReviewPolls,
+    /// [`trees::REVIEW_LEDGER`]: by user id and date; about no chat.
+    ReviewLedger,
+    /// [`trees::WEEKLY_TESTS`]: by chat id.
+    WeeklyTests,
+    /// [`trees::WEEKLY_LEDGER`]: by chat id and ISO week.
+    WeeklyLedger,
+    /// [`trees::GROUP_MISSES`]: by chat id and card.
+    GroupMisses,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 18] = [
         Self::Meta,
         Self::Sections,
         Self::Chats,
@@ -104,6 +133,13 @@ impl Collection {
         Self::Scores,
         Self::QuizSettings,
         Self::Imported,
+        Self::ReviewCards,
+        Self::Reviewers,
+        Self::ReviewPolls,
+        Self::ReviewLedger,
+        Self::WeeklyTests,
+        Self::WeeklyLedger,
+        Self::GroupMisses,
     ];
 
     /// The collection's tree.
@@ -120,6 +156,13 @@ impl Collection {
             Self::Scores => trees::SCORES,
             Self::QuizSettings => trees::QUIZ_SETTINGS,
             Self::Imported => trees::IMPORTED,
+            Self::ReviewCards => trees::REVIEW_CARDS,
+            Self::Reviewers => trees::REVIEWERS,
+            Self::ReviewPolls => trees::REVIEW_POLLS,
+            Self::ReviewLedger => trees::REVIEW_LEDGER,
+            Self::WeeklyTests => trees::WEEKLY_TESTS,
+            Self::WeeklyLedger => trees::WEEKLY_LEDGER,
+            Self::GroupMisses => trees::GROUP_MISSES,
         }
     }
 }

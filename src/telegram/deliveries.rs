@@ -116,23 +116,25 @@ pub async fn run(app: App, outbox: Outbox, shutdown: Shutdown) {
     tracing::info!("scheduler stopped");
 }
 
-/// How long to sleep after a pass: until the earliest due instant in the index, which
-/// includes the retries of failed deliveries, at most [`SAFETY_WAKE`].
+/// How long to sleep after a pass: until the earliest due instant in the index (which
+/// includes the retries of failed deliveries) or the next review reminder or weekly
+/// test, whichever comes first, at most [`SAFETY_WAKE`].
 fn until_next_pass(app: &App, report: &TickReport) -> Duration {
     if report.store_failed {
         return STORE_RETRY;
     }
-    match app.store().earliest_due() {
-        // Still due right after a pass: nothing can be done for it this instant.
-        Ok(Some(due)) => (due - Utc::now())
-            .to_std()
-            .unwrap_or(MIN_SLEEP)
-            .min(SAFETY_WAKE),
-        Ok(None) => SAFETY_WAKE,
-        Err(error) => {
+    let now = Utc::now();
+    let next = match (app.store().earliest_due(), app.next_review_instant(now)) {
+        (Ok(excerpt), Ok(review)) => excerpt.into_iter().chain(review).min(),
+        (Err(error), _) | (_, Err(error)) => {
             tracing::error!(%error, "cannot read the next due instant");
-            STORE_RETRY
+            return STORE_RETRY;
         }
+    };
+    match next {
+        // Still due right after a pass: nothing can be done for it this instant.
+        Some(due) => (due - now).to_std().unwrap_or(MIN_SLEEP).min(SAFETY_WAKE),
+        None => SAFETY_WAKE,
     }
 }
 
@@ -180,6 +182,13 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
             "stopping: deliveries left for after the restart"
         );
     }
+    // Personal review reminders: same pass, same ledger rules (crate::app::review).
+    let (sent, failed) = crate::telegram::review::send_reminders(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
+    let (sent, failed) = crate::telegram::review::start_weekly_tests(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
     report
 }
 

@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod error;
 pub mod outbox;
 pub mod quiz;
+pub mod review;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -420,7 +421,15 @@ async fn on_message(
                 Ok(is_admin) => is_admin,
                 Err(_) => {
                     let reply = crate::messages::telegram::admin_check_failed();
-                    queue_replies(&app, &outbox, chat_id, topic, vec![reply], false, span);
+                    queue_replies(
+                        &app,
+                        &outbox,
+                        chat_id,
+                        topic,
+                        vec![reply],
+                        FollowUp::Nothing,
+                        span,
+                    );
                     return Ok(());
                 }
             }
@@ -439,25 +448,52 @@ async fn on_message(
         is_admin,
         topic,
     };
-    let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
+    // The personal review happens in the private chat (crate::telegram::review): in a
+    // group, the review commands answer with an invitation there.
+    let review_command = matches!(
+        input,
+        Input::Command(Command::Review(_) | Command::Mistakes | Command::Remind(_))
+    );
+    if review_command && !message.chat.is_private() {
+        let (sender, username) = (outbox.clone(), me.username().to_string());
+        let invite = async move { review::invite(&sender, chat_id, topic, &username).await };
+        outbox.queue(chat_id, Box::pin(invite.instrument(span)));
+        return Ok(());
+    }
+    let follow_up = match &input {
+        Input::Command(Command::Quiz(_)) => FollowUp::QuizQuestion,
+        Input::Command(Command::Review(_)) => FollowUp::ReviewCard(user.id.0),
+        _ => FollowUp::Nothing,
+    };
     let replies = span.in_scope(|| app.handle(&context, input, Utc::now()));
-    queue_replies(&app, &outbox, chat_id, topic, replies, starts_quiz, span);
+    queue_replies(&app, &outbox, chat_id, topic, replies, follow_up, span);
     Ok(())
 }
 
-/// Queues a command's replies (and the first question of a quiz it started) behind the
-/// chat's earlier replies, and returns at once: however long Telegram's limits make them
-/// wait, they are sent in order and other chats are not held up.
+/// What a command's replies are followed by, once sent.
+enum FollowUp {
+    /// Nothing.
+    Nothing,
+    /// The first question of the quiz the command started.
+    QuizQuestion,
+    /// The next due card of this user's personal review (private chats only).
+    ReviewCard(u64),
+}
+
+/// Queues a command's replies (and what follows them: the first question of a quiz it
+/// started, or a review card) behind the chat's earlier replies, and returns at once:
+/// however long Telegram's limits make them wait, they are sent in order and other
+/// chats are not held up.
 fn queue_replies(
     app: &App,
     outbox: &Outbox,
     chat_id: ChatId,
     topic: Option<i32>,
     replies: Vec<crate::reply::Reply>,
-    starts_quiz: bool,
+    follow_up: FollowUp,
     span: tracing::Span,
 ) {
-    if replies.is_empty() && !starts_quiz {
+    if replies.is_empty() && matches!(follow_up, FollowUp::Nothing) {
         return;
     }
     let (app, sender) = (app.clone(), outbox.clone());
@@ -465,8 +501,10 @@ fn queue_replies(
         for reply in &replies {
             deliver(&app, &sender, chat_id, topic, reply).await;
         }
-        if starts_quiz {
-            quiz::advance(&app, &sender, chat_id.0).await;
+        match follow_up {
+            FollowUp::Nothing => {}
+            FollowUp::QuizQuestion => quiz::advance(&app, &sender, chat_id.0).await,
+            FollowUp::ReviewCard(user_id) => review::advance(&app, &sender, user_id).await,
         }
     };
     outbox.queue(chat_id, Box::pin(job.instrument(span)));
