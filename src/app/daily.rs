@@ -15,6 +15,10 @@
 //!     }
 //! }
 //! ```
+//!
+//! A command that can make a chat due sooner (`/subscribe`, `/settime`, `/timezone`)
+//! wakes the delivery task with [`App::deliveries_changed`]; otherwise the task sleeps
+//! until the earliest due instant.
 
 use std::collections::HashSet;
 
@@ -75,6 +79,7 @@ impl App {
         fresh.topic = chat.topic;
         match self.store().subscribe(fresh, send_time, now) {
             Ok((subscription, outcome)) => {
+                self.deliveries_changed();
                 let document = self.document_of(&subscription);
                 vec![daily::subscribed(
                     &ReadingPlan::new(document),
@@ -117,6 +122,7 @@ impl App {
         };
         match self.store().set_time(chat.chat_id, send_time, now) {
             Ok(Some(change)) => {
+                self.deliveries_changed();
                 let document = self.document_of(&change.after);
                 vec![daily::time_changed(
                     &ReadingPlan::new(document),
@@ -155,6 +161,7 @@ impl App {
         };
         match self.store().set_timezone(chat.chat_id, zone, now) {
             Ok(Some(change)) => {
+                self.deliveries_changed();
                 let document = self.document_of(&change.after);
                 vec![daily::timezone_changed(
                     &ReadingPlan::new(document),

@@ -16,8 +16,8 @@ use crate::record::{
     parse_weekday, recorded_toast, weekday_name, with_check_in,
 };
 use crate::reply::Reply;
-use crate::schedule::{DeliveryState, format_time, local_date, parse_time};
-use crate::store::{CheckInResult, PollTarget, StoreError};
+use crate::schedule::{DeliveryState, format_time, local_date, parse_time, send_instant};
+use crate::store::{CheckInResult, PollTarget, StoreError, StoreResult};
 use crate::text::{Resolution, SectionId, SectionRef};
 
 /// How many missed sections one `/catchup` sends (the rest on the next `/catchup`).
@@ -314,7 +314,12 @@ impl App {
             }
             _ => return Reply::plain(format!("看不懂“{}”。{example}", argument.trim())),
         };
-        match self.store().set_report_setting(chat.chat_id, setting) {
+        let saved = self.store().set_report_setting(chat.chat_id, setting);
+        if saved.is_ok() {
+            // A report may now be due before the delivery task's next wake-up.
+            self.deliveries_changed();
+        }
+        match saved {
             Ok(()) => match setting {
                 Some(setting) => Reply::plain(format!(
                     "已开启学习周报：每{} {}（{}）在本群发送上一周的学习情况。关闭请发送 /report off。",
@@ -556,6 +561,25 @@ impl App {
         if let Err(error) = kept {
             tracing::error!(chat_id, %error, "cannot keep the quiz answer for the record");
         }
+    }
+
+    /// The next instant a weekly report falls due after `now`, if any chat has one: the
+    /// delivery task sleeps until then (with the excerpts' and reviews' instants).
+    pub fn next_report_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut next: Option<DateTime<Utc>> = None;
+        for (chat_id, setting) in self.store().report_settings()? {
+            let zone = self.chat_zone(chat_id);
+            let today = local_date(now, zone);
+            let at = (0..=7)
+                .map(|days| today + TimeDelta::days(days))
+                .filter(|date| date.weekday() == setting.weekday)
+                .map(|date| send_instant(date, setting.time, zone))
+                .find(|at| *at > now);
+            if let Some(at) = at {
+                next = Some(next.map_or(at, |next| next.min(at)));
+            }
+        }
+        Ok(next)
     }
 
     /// The weekly reports due at `now`, each claimed for its ISO week before it is

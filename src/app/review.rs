@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
@@ -445,6 +445,8 @@ impl App {
         if let Err(error) = self.store().flush() {
             return vec![AppError::from(error).reply(user_id as i64)];
         }
+        // A reminder time seconds away is met: the delivery task looks again.
+        self.deliveries_changed();
         vec![reply]
     }
 
@@ -581,9 +583,41 @@ impl App {
                 .map(|()| messages::weekly_set(&describe(&test)))
         };
         match result.and_then(|reply| self.store().flush().map(|()| reply)) {
-            Ok(reply) => reply,
+            Ok(reply) => {
+                self.deliveries_changed();
+                reply
+            }
             Err(error) => AppError::from(error).reply(chat.user_id as i64),
         }
+    }
+
+    /// The next instant strictly after `now` at which a review reminder or a weekly test
+    /// is scheduled: the delivery task's alarm for them (they have no due index; each
+    /// pass looks at all of them). One already in its window and not sent (no cards were
+    /// due yet, a quiz was running, a send failed) is looked at again by the passes that
+    /// follow, at the latest at the task's safety wake-up.
+    pub fn next_review_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut next: Option<DateTime<Utc>> = None;
+        let mut consider = |at: DateTime<Utc>| {
+            if at > now {
+                next = Some(next.map_or(at, |next| next.min(at)));
+            }
+        };
+        for (_, reviewer) in self.store().reviewers_with_reminders()? {
+            let Some(at) = reviewer.remind_at else {
+                continue;
+            };
+            let zone = self.review_zone(Some(&reviewer));
+            let today = local_date(now, zone);
+            consider(send_instant(today, at, zone));
+            consider(send_instant(today + TimeDelta::days(1), at, zone));
+        }
+        for (_, test) in self.store().weekly_tests()? {
+            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
+            consider(test.this_week(now, zone).0);
+            consider(test.this_week(now + TimeDelta::days(7), zone).0);
+        }
+        Ok(next)
     }
 
     /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger and
