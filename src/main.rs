@@ -12,8 +12,7 @@ use studybot::app::App;
 use studybot::app::library::Library;
 use studybot::config::{BotToken, Config, LogFormat};
 use studybot::store::{Backup, Store};
-use studybot::telegram::deliveries;
-use studybot::telegram::{self, Mode as Transport};
+use studybot::telegram::{self, UpdateSource, deliveries};
 
 /// Environment variable with the webhook's secret token (Telegram echoes it in a header).
 const WEBHOOK_SECRET_ENV: &str = "STUDYBOT_WEBHOOK_SECRET";
@@ -26,11 +25,13 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
     #[command(subcommand)]
-    command: Mode,
+    command: CliCommand,
 }
 
+/// What `studybot` is asked to do (not to be confused with the bot's own commands,
+/// [`studybot::command::Command`]).
 #[derive(Debug, Subcommand)]
-enum Mode {
+enum CliCommand {
     /// Run the bot's commands offline: one command per line on stdin, replies on stdout.
     Console {
         /// Use a fresh temporary database instead of the configured one.
@@ -146,193 +147,224 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// Runs the subcommand, one function each.
 fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
-        Mode::Console { temp_db } => {
-            let temp = if temp_db { Some(tempfile_dir()?) } else { None };
-            let path = temp
-                .as_ref()
-                .map_or(config.database.clone(), |dir| dir.join("db"));
-            let app = open_app(config, &path)?;
-            studybot::console::run(&app, std::io::stdin().lock(), std::io::stdout().lock())?;
-            app.store().flush()?;
-            if let Some(dir) = temp {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Ok(())
-        }
-        Mode::Run { webhook, listen } => {
-            let token = BotToken::from_env().ok_or_else(|| anyhow::anyhow!(NO_TOKEN))?;
-            let mode = match webhook {
-                None => Transport::Polling,
-                Some(url) => Transport::Webhook {
-                    url,
-                    listen,
-                    secret: std::env::var(WEBHOOK_SECRET_ENV)
-                        .ok()
-                        .filter(|s| !s.is_empty()),
-                },
-            };
-            let app = open_app(config.clone(), &config.database)?;
-            let runtime = tokio::runtime::Runtime::new()?;
-            let result = runtime.block_on(async {
-                // Installed before anything runs, so a signal never kills the process.
-                let stop_limit = stop_limit();
-                tokio::select! {
-                    result = telegram::run(app.clone(), token, mode, deliveries::run) => result,
-                    () = stop_limit => Ok(()),
-                }
-            });
-            finish(runtime, &app)?;
-            result
-        }
-        Mode::Tick { now } => {
-            let token = BotToken::from_env().ok_or_else(|| anyhow::anyhow!(NO_TOKEN))?;
-            let now = match now {
-                Some(text) => DateTime::parse_from_rfc3339(&text)
-                    .map_err(|e| anyhow::anyhow!("--now \"{text}\" is not an RFC 3339 instant (e.g. 2026-11-25T08:00:30+08:00): {e}"))?
-                    .with_timezone(&Utc),
-                None => Utc::now(),
-            };
-            let app = open_app(config.clone(), &config.database)?;
-            let runtime = tokio::runtime::Runtime::new()?;
-            let report = runtime.block_on(async {
-                let bot = telegram::bot(&token, &app.config().telegram)?;
-                let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
-                anyhow::Ok(deliveries::tick_until_stopped(&app, &outbox, now).await)
-            });
-            finish(runtime, &app)?;
-            let when = now.to_rfc3339();
-            match report? {
-                Some(report) if report.left > 0 => println!(
-                    "tick at {when}: {} sent, {} failed, {} left for the next pass (stopped)",
-                    report.sent, report.failed, report.left
-                ),
-                Some(report) => println!(
-                    "tick at {when}: {} sent, {} failed",
-                    report.sent, report.failed
-                ),
-                None => {
-                    println!("tick at {when}: stopped; what was not sent is left for the next pass")
-                }
-            }
-            Ok(())
-        }
-        Mode::Record {
+        CliCommand::Console { temp_db } => console(config, temp_db),
+        CliCommand::Check => check(&config),
+        CliCommand::Tick { now } => tick(config, now),
+        CliCommand::Export { file } => export(&config, &file),
+        CliCommand::ImportState { file, force } => import_state(&config, &file, force),
+        CliCommand::Record {
             chat,
             from,
             to,
             out,
             csv,
-        } => {
-            let app = match open_app(config.clone(), &config.database) {
-                Err(error)
-                    if error
-                        .downcast_ref::<studybot::store::StoreError>()
-                        .is_some_and(|e| matches!(e, studybot::store::StoreError::Locked(_))) =>
-                {
-                    anyhow::bail!(
-                        "the database at {} is held by a running studybot (sled allows one process).\n\
-                         Either stop the bot and run this again, or send /export in the chat: the running bot sends the workbook.",
-                        config.database.display()
-                    )
-                }
-                other => other?,
-            };
-            for path in app.write_record(chat, from, to, &out, csv, Utc::now())? {
-                println!("wrote {}", path.display());
-            }
-            Ok(())
-        }
-        Mode::Export { file } => {
-            if !config.database.exists() {
-                anyhow::bail!(
-                    "there is no database at {} (set `database` in the config or STUDYBOT_DB)",
-                    config.database.display()
-                );
-            }
-            let store = Store::open(&config.database)?;
-            let backup = store.export()?;
-            let written = backup.write(&file)?;
-            println!(
-                "exported {} entries in {} trees from {} to {}{}",
-                backup.entries(),
-                backup.trees.len(),
-                config.database.display(),
-                file.display(),
-                match written == file {
-                    true => String::new(),
-                    false => format!(" (the file it links to, {})", written.display()),
-                }
-            );
-            Ok(())
-        }
-        Mode::ImportState { file, force } => {
-            let backup = Backup::read(&file)?;
-            // Checked before the database is opened: a refused file changes nothing.
-            backup
-                .validate()
-                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-            let store = Store::open(&config.database)?;
-            let state = store.user_state()?;
-            if !state.is_empty() && !force {
-                let held: Vec<String> = state
-                    .iter()
-                    .map(|(tree, entries)| format!("{tree}: {entries}"))
-                    .collect();
-                anyhow::bail!(
-                    "the database at {} already holds user state ({}); importing would replace it.\n\
-                     Keep a copy first (studybot export <FILE>), then run again with --force to replace it.",
-                    config.database.display(),
-                    held.join(", ")
-                );
-            }
-            let report = store.import(&backup)?;
-            println!(
-                "imported {} entries in {} trees from {} (exported at {}) into {}{}",
-                report.entries,
-                report.trees,
-                file.display(),
-                backup.exported_at.to_rfc3339(),
-                config.database.display(),
-                match report.replaced {
-                    0 => String::new(),
-                    n => format!(", replacing {n} entries"),
-                }
-            );
-            Ok(())
-        }
-        Mode::Import {
+        } => record(&config, chat, from, to, &out, csv),
+        CliCommand::Import {
             file,
             id,
             dry_run,
             replace,
         } => import_text(&config, &file, id, dry_run, replace),
-        Mode::Check => {
-            let store = Store::in_memory();
-            let (library, _) = Library::load(&config.data_dir, &store)?;
-            for document in library.documents() {
-                println!(
-                    "{}: {} — {} sections",
-                    document.id,
-                    document.title,
-                    document.sections.len()
-                );
-            }
-            let curated = load_quiz_bank(&config, &library)?;
-            let bank = studybot::quiz::QuestionBank::build(
-                library.default_document(),
-                &curated,
-                &mut rand::rng(),
-            );
-            println!(
-                "quiz bank: {} questions ({} curated)",
-                bank.len(),
-                curated.len()
-            );
-            Ok(())
+        CliCommand::Run { webhook, listen } => run_bot(config, webhook, listen),
+    }
+}
+
+/// `studybot record`: one chat's study record as a workbook (or CSV files).
+fn record(
+    config: &Config,
+    chat: i64,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    out: &std::path::Path,
+    csv: bool,
+) -> anyhow::Result<()> {
+    let app = match open_app(config.clone(), &config.database) {
+        Err(error)
+            if error
+                .downcast_ref::<studybot::store::StoreError>()
+                .is_some_and(|e| matches!(e, studybot::store::StoreError::Locked(_))) =>
+        {
+            anyhow::bail!(
+                "the database at {} is held by a running studybot (sled allows one process).\n\
+                 Either stop the bot and run this again, or send /export in the chat: the running bot sends the workbook.",
+                config.database.display()
+            )
+        }
+        other => other?,
+    };
+    for path in app.write_record(chat, from, to, out, csv, Utc::now())? {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `studybot console`: the bot's commands on stdin and stdout.
+fn console(config: Config, temp_db: bool) -> anyhow::Result<()> {
+    let temp = if temp_db { Some(tempfile_dir()?) } else { None };
+    let path = temp
+        .as_ref()
+        .map_or(config.database.clone(), |dir| dir.join("db"));
+    let app = open_app(config, &path)?;
+    studybot::console::run(&app, std::io::stdin().lock(), std::io::stdout().lock())?;
+    app.store().flush()?;
+    if let Some(dir) = temp {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(())
+}
+
+/// `studybot check`: loads the data files and prints what they hold.
+fn check(config: &Config) -> anyhow::Result<()> {
+    let store = Store::in_memory();
+    let (library, _) = Library::load(&config.data_dir, &store)?;
+    for document in library.documents() {
+        println!(
+            "{}: {} — {} sections",
+            document.id,
+            document.title,
+            document.sections.len()
+        );
+    }
+    let curated = load_quiz_bank(config, &library)?;
+    let bank =
+        studybot::quiz::QuestionBank::build(library.default_document(), &curated, &mut rand::rng());
+    println!(
+        "quiz bank: {} questions ({} curated)",
+        bank.len(),
+        curated.len()
+    );
+    Ok(())
+}
+
+/// `studybot tick`: one delivery pass as of `now` (default: the real time), stopped by
+/// SIGINT or SIGTERM like `run`.
+fn tick(config: Config, now: Option<String>) -> anyhow::Result<()> {
+    let token = BotToken::from_env().ok_or_else(|| anyhow::anyhow!(NO_TOKEN))?;
+    let now = match now {
+        Some(text) => DateTime::parse_from_rfc3339(&text)
+            .map_err(|e| anyhow::anyhow!("--now \"{text}\" is not an RFC 3339 instant (e.g. 2026-11-25T08:00:30+08:00): {e}"))?
+            .with_timezone(&Utc),
+        None => Utc::now(),
+    };
+    let app = open_app(config.clone(), &config.database)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(async {
+        // Installed before the pass starts, so a signal never kills the process mid-send.
+        let shutdown = shutdown_signal();
+        let bot = telegram::bot(&token, &app.config().telegram)?;
+        let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
+        anyhow::Ok(deliveries::tick_until_stopped(&app, &outbox, now, shutdown).await)
+    });
+    finish(runtime, &app)?;
+    let when = now.to_rfc3339();
+    match report? {
+        Some(report) if report.left > 0 => println!(
+            "tick at {when}: {} sent, {} failed, {} left for the next pass (stopped)",
+            report.sent, report.failed, report.left
+        ),
+        Some(report) => println!(
+            "tick at {when}: {} sent, {} failed",
+            report.sent, report.failed
+        ),
+        None => {
+            println!("tick at {when}: stopped; what was not sent is left for the next pass")
         }
     }
+    Ok(())
+}
+
+/// `studybot export`: the whole store to a JSON backup file.
+fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    if !config.database.exists() {
+        anyhow::bail!(
+            "there is no database at {} (set `database` in the config or STUDYBOT_DB)",
+            config.database.display()
+        );
+    }
+    let store = Store::open(&config.database)?;
+    let backup = store.export()?;
+    let written = backup.write(file)?;
+    println!(
+        "exported {} entries in {} trees from {} to {}{}",
+        backup.entries(),
+        backup.trees.len(),
+        config.database.display(),
+        file.display(),
+        match written == file {
+            true => String::new(),
+            false => format!(" (the file it links to, {})", written.display()),
+        }
+    );
+    Ok(())
+}
+
+/// `studybot import-state`: restores a backup into the configured database, refusing to
+/// replace user state without `--force`.
+fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let backup = Backup::read(file)?;
+    // Checked before the database is opened: a refused file changes nothing.
+    backup
+        .validate()
+        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    let store = Store::open(&config.database)?;
+    let state = store.user_state()?;
+    if !state.is_empty() && !force {
+        let held: Vec<String> = state
+            .iter()
+            .map(|(tree, entries)| format!("{tree}: {entries}"))
+            .collect();
+        anyhow::bail!(
+            "the database at {} already holds user state ({}); importing would replace it.\n\
+             Keep a copy first (studybot export <FILE>), then run again with --force to replace it.",
+            config.database.display(),
+            held.join(", ")
+        );
+    }
+    let report = store.import(&backup)?;
+    println!(
+        "imported {} entries in {} trees from {} (exported at {}) into {}{}",
+        report.entries,
+        report.trees,
+        file.display(),
+        backup.exported_at.to_rfc3339(),
+        config.database.display(),
+        match report.replaced {
+            0 => String::new(),
+            n => format!(", replacing {n} entries"),
+        }
+    );
+    Ok(())
+}
+
+/// `studybot run`: the Telegram bot, by long polling or a webhook, until SIGINT or
+/// SIGTERM; then the store is flushed.
+fn run_bot(
+    config: Config,
+    webhook: Option<url::Url>,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let token = BotToken::from_env().ok_or_else(|| anyhow::anyhow!(NO_TOKEN))?;
+    let source = match webhook {
+        None => UpdateSource::Polling,
+        Some(url) => UpdateSource::Webhook {
+            url,
+            listen,
+            secret: std::env::var(WEBHOOK_SECRET_ENV)
+                .ok()
+                .filter(|s| !s.is_empty()),
+        },
+    };
+    let app = open_app(config.clone(), &config.database)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    // The signal handlers are installed before the bot starts, so a signal never kills
+    // the process; `telegram::run` returns within its STOP_LIMIT of the signal.
+    let result = runtime
+        .block_on(async { telegram::run(app.clone(), token, source, shutdown_signal()).await });
+    finish(runtime, &app)?;
+    result
 }
 
 /// `studybot import`: reads and imports the file, then prints the data-file form
@@ -392,14 +424,34 @@ fn import_text(
     Ok(())
 }
 
-/// Resolves [`telegram::STOP_LIMIT`] after SIGTERM or SIGINT (never without one): the
-/// longest the process waits for what is under way once asked to stop.
-fn stop_limit() -> impl std::future::Future<Output = ()> {
-    let signal = telegram::shutdown_signal();
-    async move {
-        signal.await;
-        tokio::time::sleep(telegram::STOP_LIMIT).await;
-        tracing::warn!(limit = ?telegram::STOP_LIMIT, "stop not finished in time; abandoning what is still running");
+/// Resolves on SIGINT or SIGTERM, logging which: the one shutdown of `run` and `tick`.
+/// The handlers are installed when this is called (inside the runtime), not when it is
+/// first polled, so from then on neither signal kills the process outright.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let (mut interrupt, mut terminate) = match (interrupt, terminate) {
+                (Ok(interrupt), Ok(terminate)) => (interrupt, terminate),
+                (Err(error), _) | (_, Err(error)) => {
+                    tracing::error!(%error, "cannot listen for SIGINT and SIGTERM");
+                    return std::future::pending().await;
+                }
+            };
+            let signal = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            tracing::info!(signal, "stop requested");
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!(signal = "SIGINT", "stop requested");
     }
 }
 

@@ -295,6 +295,17 @@ pub fn record_export_elsewhere() -> Reply {
 pub mod errors {
     use super::*;
 
+    /// The store could not read or write (see [`crate::app::AppError`]).
+    pub fn storage_failed() -> Reply {
+        Reply::plain("暂时无法读取或保存数据，请稍后再试。")
+    }
+
+    /// A change that could not be made durable, so it is not confirmed (see
+    /// [`crate::app::AppError`]).
+    pub fn not_saved() -> Reply {
+        Reply::plain("暂时无法保存设置，请稍后再试。")
+    }
+
     /// `/section` without an argument.
     pub fn section_missing() -> Reply {
         Reply::plain(
@@ -706,11 +717,6 @@ pub mod daily {
             Reply::plain(format!(
                 "{why}。请写 IANA 时区名，例如：/timezone Asia/Shanghai 或 /timezone Europe/Berlin"
             ))
-        }
-
-        /// The store failed; the cause is logged, the user is asked to try again.
-        pub fn storage_failed() -> Reply {
-            Reply::plain("暂时无法保存设置，请稍后再试。")
         }
     }
 }

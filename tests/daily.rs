@@ -11,7 +11,7 @@ use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use harness::{BotProcess, Studybot, Workspace, read_log, root};
+use harness::{BotProcess, Running, Studybot, Workspace, read_log, root};
 
 /// The binary under test (cargo names it only to this package's own tests).
 const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
@@ -286,6 +286,96 @@ async fn the_running_bot_sends_the_daily_excerpt_once() {
     let delivered = excerpts(&tg);
     assert_eq!(delivered[&-750].len(), 1, "exactly once: {delivered:?}");
     assert!(delivered[&-750][0].contains("开场"), "{delivered:?}");
+}
+
+/// Issue 12: a subscription made through the running bot for a send time seconds away
+/// is delivered on time. The delivery task does not poll: `/subscribe` wakes it, and it
+/// then sleeps until the new due instant. Without that wake-up the task, idle with no
+/// subscription, would sleep its 10-minute safety interval and this test would fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_subscription_seconds_away_is_delivered_on_time() {
+    // Started and idle: nothing is subscribed, so the delivery task sleeps.
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::new("")).await;
+    let user = FakeUser::new(760, "Reader");
+    let chat = FakeChat::private(&user);
+    tg.register_chat(&chat);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // The next whole minute at least 5 s from now in the default zone (Asia/Shanghai):
+    // 5 to 65 s ahead.
+    let zone = chrono_tz::Asia::Shanghai;
+    let soon = (Utc::now() + TimeDelta::seconds(5)).with_timezone(&zone);
+    let minute = soon
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap()
+        + TimeDelta::minutes(1);
+    let due = minute.with_timezone(&Utc);
+    let send_at = format!("{:02}:{:02}", minute.hour(), minute.minute());
+    tg.send_text(&chat, &user, &format!("/subscribe {send_at}"));
+    assert!(
+        tg.wait_until(|_| !tg.sent_texts_to(760).is_empty(), WAIT)
+            .await,
+        "{}",
+        bot.log()
+    );
+    assert!(
+        tg.sent_texts_to(760)[0].contains(&send_at),
+        "subscribed for {send_at}: {:?}",
+        tg.sent_texts_to(760)
+    );
+    assert!(
+        !excerpts(&tg).contains_key(&760),
+        "nothing before the send time"
+    );
+
+    // Wait for the excerpt well past its due instant, then check when it arrived.
+    let wait = (due - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(30);
+    let delivered = tg
+        .wait_until(|_| excerpts(&tg).contains_key(&760), wait)
+        .await;
+    assert!(
+        delivered,
+        "the running bot sends the new subscription's excerpt at {due}:\n{}",
+        bot.log()
+    );
+    let arrived = tg
+        .requests_for("sendMessage")
+        .into_iter()
+        .find(|r| {
+            r.ok()
+                && r.body["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("今日学习"))
+        })
+        .expect("the excerpt was recorded")
+        .at;
+    // The fake records `Instant`s: turn the due instant into one.
+    let until_due = due - Utc::now();
+    let due_at = match until_due.to_std() {
+        Ok(ahead) => std::time::Instant::now() + ahead,
+        Err(_) => std::time::Instant::now() - (-until_due).to_std().unwrap(),
+    };
+    // Not early (a little slack for the clocks read apart), and on time: a few seconds
+    // of slack for a loaded machine, far below any polling interval worth having.
+    assert!(
+        arrived + Duration::from_millis(500) >= due_at,
+        "sent {:?} before it was due",
+        due_at - arrived
+    );
+    let late = arrived.saturating_duration_since(due_at);
+    eprintln!("excerpt sent {late:?} after its due instant");
+    assert!(
+        late < Duration::from_secs(8),
+        "sent {late:?} after it was due:\n{}",
+        bot.log()
+    );
+    assert_eq!(excerpts(&tg)[&760].len(), 1);
+    assert!(bot.terminate(WAIT).await.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

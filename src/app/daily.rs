@@ -15,12 +15,16 @@
 //!     }
 //! }
 //! ```
+//!
+//! A command that can make a chat due sooner (`/subscribe`, `/settime`, `/timezone`)
+//! wakes the delivery task with [`App::deliveries_changed`]; otherwise the task sleeps
+//! until the earliest due instant.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::app::{App, ChatContext};
+use crate::app::{App, AppError, ChatContext};
 use crate::messages::daily::{self, errors};
 use crate::plan::ReadingPlan;
 use crate::reply::{MESSAGE_LIMIT, Reply};
@@ -75,6 +79,7 @@ impl App {
         fresh.topic = chat.topic;
         match self.store().subscribe(fresh, send_time, now) {
             Ok((subscription, outcome)) => {
+                self.deliveries_changed();
                 let document = self.document_of(&subscription);
                 vec![daily::subscribed(
                     &ReadingPlan::new(document),
@@ -82,7 +87,7 @@ impl App {
                     outcome,
                 )]
             }
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -102,7 +107,7 @@ impl App {
             Ok(_) => vec![daily::not_subscribed(
                 "无需退订。如需订阅，请发送 /subscribe 08:00。",
             )],
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -117,6 +122,7 @@ impl App {
         };
         match self.store().set_time(chat.chat_id, send_time, now) {
             Ok(Some(change)) => {
+                self.deliveries_changed();
                 let document = self.document_of(&change.after);
                 vec![daily::time_changed(
                     &ReadingPlan::new(document),
@@ -127,7 +133,7 @@ impl App {
                 "可以直接订阅并指定时间：/subscribe {}。",
                 format_time(send_time)
             ))],
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -142,7 +148,7 @@ impl App {
         if argument.trim().is_empty() {
             let current = match self.store().subscription(chat.chat_id) {
                 Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
-                Err(error) => return storage_failed(chat.chat_id, &error),
+                Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
             };
             return vec![daily::current_timezone(current.name())];
         }
@@ -155,6 +161,7 @@ impl App {
         };
         match self.store().set_timezone(chat.chat_id, zone, now) {
             Ok(Some(change)) => {
+                self.deliveries_changed();
                 let document = self.document_of(&change.after);
                 vec![daily::timezone_changed(
                     &ReadingPlan::new(document),
@@ -165,7 +172,7 @@ impl App {
                 "请先发送 /subscribe 08:00，再发送 /timezone {}。",
                 zone.name()
             ))],
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -180,7 +187,7 @@ impl App {
                     subscription.as_ref(),
                 )]
             }
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -196,7 +203,7 @@ impl App {
                     subscription.as_ref(),
                 )]
             }
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -205,7 +212,7 @@ impl App {
     pub fn today(&self, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
         let subscription = match self.store().subscription(chat.chat_id) {
             Ok(subscription) => subscription,
-            Err(error) => return storage_failed(chat.chat_id, &error),
+            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         };
         let document = self.document_for(subscription.as_ref());
         let position = match &subscription {
@@ -425,12 +432,6 @@ impl App {
             None => self.library().default_document(),
         }
     }
-}
-
-/// Logs a store failure once, with the chat, and tells the user to try again.
-fn storage_failed(chat_id: i64, error: &StoreError) -> Vec<Reply> {
-    tracing::error!(chat_id, %error, "subscription store failed");
-    vec![errors::storage_failed()]
 }
 
 #[cfg(test)]

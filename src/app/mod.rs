@@ -2,14 +2,18 @@
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
 pub mod daily;
+pub mod error;
 pub mod library;
 pub mod quiz;
 pub mod record;
 pub mod review;
 
+pub use error::AppError;
+
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
 use crate::app::library::Library;
 use crate::command::{Command, Input};
@@ -68,6 +72,9 @@ struct Inner {
     /// The bank daily questions are drawn from, built on first use (see
     /// [`App::daily_bank`]).
     daily_bank: OnceLock<QuestionBank>,
+    /// Wakes the delivery task when a chat may be due sooner than it planned for (see
+    /// [`App::deliveries_changed`]).
+    deliveries_changed: Notify,
 }
 
 impl App {
@@ -92,6 +99,7 @@ impl App {
                 config,
                 curated_questions: curated,
                 daily_bank: OnceLock::new(),
+                deliveries_changed: Notify::new(),
             }),
         }
     }
@@ -123,6 +131,22 @@ impl App {
         &self.inner.config
     }
 
+    /// Tells the delivery task that a chat may be due sooner than it planned for: a
+    /// subscription, a send time or a zone changed. The task sleeps until the earliest
+    /// due instant it knows of and looks at the due index again when told (the way
+    /// mini-redis's purge task is woken when a sooner expiry appears), so a send time
+    /// seconds away is met and an idle bot does no periodic work. Cheap, and harmless
+    /// when no task runs (the console, tests): at most one wake-up is kept for later.
+    pub fn deliveries_changed(&self) {
+        self.inner.deliveries_changed.notify_one();
+    }
+
+    /// Resolves at the next [`App::deliveries_changed`], or at once if one came since
+    /// the last wait: a change made while the task was busy with a pass is not lost.
+    pub async fn wait_for_deliveries_change(&self) {
+        self.inner.deliveries_changed.notified().await;
+    }
+
     fn document(&self) -> &Document {
         self.inner.library.default_document()
     }
@@ -147,8 +171,7 @@ impl App {
         let changes_state = command.changes_state();
         let replies = self.run_command(chat, command, now);
         if changes_state && let Err(error) = self.inner.store.flush() {
-            tracing::error!(chat_id = chat.chat_id, %error, "cannot make the change durable; not confirming it");
-            return vec![messages::daily::errors::storage_failed()];
+            return vec![AppError::NotDurable(error).reply(chat.chat_id)];
         }
         replies
     }

@@ -25,7 +25,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 
-use crate::app::{App, ChatContext, ChatKind};
+use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::config::QuizConfig;
 use crate::quiz::messages;
 use crate::quiz::session::{DailyPoll, Progress, Round, StartError};
@@ -34,7 +34,7 @@ use crate::quiz::{
     for_section, pick,
 };
 use crate::reply::Reply;
-use crate::store::{PollTarget, StoreError, StoreResult};
+use crate::store::{PollTarget, StoreResult};
 use crate::text::SectionId;
 use crate::text::fold::fold;
 
@@ -54,11 +54,6 @@ enum Closed {
 
 fn answer_key(key: &QuestionKey) -> String {
     format!("q{}:{}", key.quiz_id, key.index)
-}
-
-fn log_failure(chat_id: i64, error: &StoreError) -> Reply {
-    tracing::error!(chat_id, %error, "quiz store failed");
-    messages::storage_failed()
 }
 
 /// Reads a question count: empty means the default; ASCII or full-width digits.
@@ -120,7 +115,7 @@ impl App {
             Ok(Ok(started)) => started,
             Ok(Err(StartError::AlreadyRunning)) => return Err(messages::already_running()),
             Ok(Err(StartError::NoQuestions)) => return Err(messages::no_questions()),
-            Err(error) => return Err(log_failure(chat.chat_id, &error)),
+            Err(error) => return Err(AppError::from(error).reply(chat.chat_id)),
         };
         if let Some(abandoned) = replaced {
             tracing::warn!(
@@ -131,7 +126,7 @@ impl App {
             self.forget_polls(&abandoned);
         }
         if let Err(error) = self.store().flush() {
-            return Err(log_failure(chat.chat_id, &error));
+            return Err(AppError::from(error).reply(chat.chat_id));
         }
         tracing::info!(
             chat_id = chat.chat_id,
@@ -346,8 +341,8 @@ impl App {
             Ok(Stop::NotAllowed) => messages::stop_not_allowed(),
             Ok(Stop::Stopped(session)) => self
                 .finish(&session)
-                .unwrap_or_else(|error| log_failure(chat.chat_id, &error)),
-            Err(error) => log_failure(chat.chat_id, &error),
+                .unwrap_or_else(|error| AppError::from(error).reply(chat.chat_id)),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -445,7 +440,7 @@ impl App {
     pub(crate) fn score_command(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
         let score = match self.store().score(chat.chat_id, chat.user_id) {
             Ok(score) => score,
-            Err(error) => return log_failure(chat.chat_id, &error),
+            Err(error) => return AppError::from(error).reply(chat.chat_id),
         };
         let principles: Vec<(u8, String)> = self
             .library()
@@ -465,7 +460,7 @@ impl App {
     pub(crate) fn top_command(&self, chat: &ChatContext) -> Reply {
         let mut scores = match self.store().chat_scores(chat.chat_id) {
             Ok(scores) => scores,
-            Err(error) => return log_failure(chat.chat_id, &error),
+            Err(error) => return AppError::from(error).reply(chat.chat_id),
         };
         scores.retain(|(_, score)| score.total.answered > 0);
         scores.sort_by(|(a_id, a), (b_id, b)| {
@@ -494,7 +489,7 @@ impl App {
             return match self.daily_quiz_enabled(chat.chat_id) {
                 Ok(current) if argument.trim().is_empty() => messages::daily_quiz_usage(current),
                 Ok(current) => messages::daily_quiz_not_understood(argument.trim(), current),
-                Err(error) => log_failure(chat.chat_id, &error),
+                Err(error) => AppError::from(error).reply(chat.chat_id),
             };
         };
         if chat.kind != ChatKind::Private && !chat.is_admin {
@@ -502,7 +497,7 @@ impl App {
         }
         match self.store().set_daily_quiz_setting(chat.chat_id, on) {
             Ok(()) => messages::daily_quiz_set(on),
-            Err(error) => log_failure(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use crate::app::{App, ChatContext, ChatKind};
+use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::excerpt;
 use crate::plan::ReadingPlan;
 use crate::quiz::messages::display_name;
@@ -16,8 +16,8 @@ use crate::record::{
     parse_weekday, recorded_toast, weekday_name, with_check_in,
 };
 use crate::reply::Reply;
-use crate::schedule::{DeliveryState, format_time, local_date, parse_time};
-use crate::store::{CheckInResult, PollTarget, StoreError};
+use crate::schedule::{DeliveryState, format_time, local_date, parse_time, send_instant};
+use crate::store::{CheckInResult, PollTarget, StoreError, StoreResult};
 use crate::text::{Resolution, SectionId, SectionRef};
 
 /// How many missed sections one `/catchup` sends (the rest on the next `/catchup`).
@@ -233,7 +233,7 @@ impl App {
                 "{} 已加入学习名单。每天在学习内容下点 ✅ 已学习 就会记入学习台账。不想被统计可发送 /leave。",
                 display_name(&chat.user_name)
             )),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -244,7 +244,7 @@ impl App {
                 "已把你移出学习名单，以后的统计不再算你。以前的学习记录保留；要删除请发送 /forgetme。想回来发送 /join。",
             ),
             Ok(false) => Reply::plain("你不在学习名单上。要加入请发送 /join。"),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -254,7 +254,7 @@ impl App {
             Ok((check_ins, answers)) => Reply::plain(format!(
                 "已删除你在这里的学习记录：{check_ins} 条学习打卡、{answers} 条答题记录，并移出学习名单。测验积分不在此列（/score 查看）。"
             )),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -272,7 +272,7 @@ impl App {
         });
         match roster {
             Ok(roster) => roster.message(),
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -289,7 +289,7 @@ impl App {
                     self.chat_zone(chat.chat_id).name()
                 )),
                 Ok(None) => Reply::plain(format!("学习周报未开启。{example}")),
-                Err(error) => storage_failed(chat.chat_id, &error),
+                Err(error) => AppError::from(error).reply(chat.chat_id),
             };
         }
         if !chat.is_admin {
@@ -314,7 +314,12 @@ impl App {
             }
             _ => return Reply::plain(format!("看不懂“{}”。{example}", argument.trim())),
         };
-        match self.store().set_report_setting(chat.chat_id, setting) {
+        let saved = self.store().set_report_setting(chat.chat_id, setting);
+        if saved.is_ok() {
+            // A report may now be due before the delivery task's next wake-up.
+            self.deliveries_changed();
+        }
+        match saved {
             Ok(()) => match setting {
                 Some(setting) => Reply::plain(format!(
                     "已开启学习周报：每{} {}（{}）在本群发送上一周的学习情况。关闭请发送 /report off。",
@@ -324,7 +329,7 @@ impl App {
                 )),
                 None => Reply::plain("已关闭学习周报。重新开启：/report weekly Mon 09:00。"),
             },
-            Err(error) => storage_failed(chat.chat_id, &error),
+            Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
 
@@ -338,7 +343,7 @@ impl App {
         }
         let missed = match self.missed_sections(chat.user_id, now) {
             Ok(missed) => missed,
-            Err(error) => return vec![storage_failed(chat.chat_id, &error)],
+            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         };
         if missed.is_empty() {
             return vec![Reply::plain(format!(
@@ -501,7 +506,7 @@ impl App {
         }
         let data = self
             .record_data(chat.chat_id, None, None, now)
-            .map_err(|error| storage_failed(chat.chat_id, &error))?;
+            .map_err(|error| AppError::from(error).reply(chat.chat_id))?;
         let bytes = data.xlsx().map_err(|error| {
             tracing::error!(chat_id = chat.chat_id, %error, "cannot write the workbook");
             Reply::plain("暂时无法生成表格，请稍后再试。")
@@ -556,6 +561,25 @@ impl App {
         if let Err(error) = kept {
             tracing::error!(chat_id, %error, "cannot keep the quiz answer for the record");
         }
+    }
+
+    /// The next instant a weekly report falls due after `now`, if any chat has one: the
+    /// delivery task sleeps until then (with the excerpts' and reviews' instants).
+    pub fn next_report_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut next: Option<DateTime<Utc>> = None;
+        for (chat_id, setting) in self.store().report_settings()? {
+            let zone = self.chat_zone(chat_id);
+            let today = local_date(now, zone);
+            let at = (0..=7)
+                .map(|days| today + TimeDelta::days(days))
+                .filter(|date| date.weekday() == setting.weekday)
+                .map(|date| send_instant(date, setting.time, zone))
+                .find(|at| *at > now);
+            if let Some(at) = at {
+                next = Some(next.map_or(at, |next| next.min(at)));
+            }
+        }
+        Ok(next)
     }
 
     /// The weekly reports due at `now`, each claimed for its ISO week before it is
@@ -640,11 +664,6 @@ fn admin_only(what: &str) -> Reply {
     Reply::plain(format!(
         "只有群管理员可以{what}。可以私聊我发送同样的命令查看你自己的记录，或请本群管理员操作。"
     ))
-}
-
-fn storage_failed(chat_id: i64, error: &StoreError) -> Reply {
-    tracing::error!(chat_id, %error, "study record store failed");
-    Reply::plain("暂时无法读取或保存学习记录，请稍后再试。")
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use crate::app::{App, ChatContext, ChatKind};
+use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::quiz::QuizSession;
 use crate::quiz::{PollSpec, Question};
 use crate::reply::Reply;
@@ -73,11 +73,6 @@ pub struct Reminder {
     pub local_date: NaiveDate,
     /// The message.
     pub reply: Reply,
-}
-
-fn log_failure(user_id: u64, error: &crate::store::StoreError) -> Reply {
-    tracing::error!(user_id, %error, "review store failed");
-    messages::storage_failed()
 }
 
 impl App {
@@ -168,7 +163,7 @@ impl App {
             return vec![messages::bad_count()];
         };
         self.start_review(chat.user_id, wanted, now)
-            .unwrap_or_else(|error| vec![log_failure(chat.user_id, &error)])
+            .unwrap_or_else(|error| vec![AppError::from(error).reply(chat.user_id as i64)])
     }
 
     fn start_review(
@@ -359,7 +354,7 @@ impl App {
             return vec![messages::private_only(None)];
         }
         self.mistakes(chat.user_id, now)
-            .unwrap_or_else(|error| vec![log_failure(chat.user_id, &error)])
+            .unwrap_or_else(|error| vec![AppError::from(error).reply(chat.user_id as i64)])
     }
 
     fn mistakes(&self, user_id: u64, now: DateTime<Utc>) -> StoreResult<Vec<Reply>> {
@@ -408,7 +403,7 @@ impl App {
                     let current = reviewer.and_then(|r| r.remind_at).map(format_time);
                     messages::remind_usage(current.as_deref())
                 }
-                Err(error) => log_failure(user_id, &error),
+                Err(error) => AppError::from(error).reply(user_id as i64),
             },
             Some(word) if matches!(word.as_str(), "off" | "关" | "关闭") => {
                 match self
@@ -416,7 +411,7 @@ impl App {
                     .update_reviewer(user_id, |r| r.remind_at = None)
                 {
                     Ok(()) => messages::remind_off(),
-                    Err(error) => log_failure(user_id, &error),
+                    Err(error) => AppError::from(error).reply(user_id as i64),
                 }
             }
             Some(word) => {
@@ -442,14 +437,16 @@ impl App {
                         let zone = self.review_zone(Some(&reviewer));
                         messages::remind_set(&format_time(at), zone.name())
                     }
-                    Err(error) => log_failure(user_id, &error),
+                    Err(error) => AppError::from(error).reply(user_id as i64),
                 }
             }
         };
         // Confirmed means durable.
         if let Err(error) = self.store().flush() {
-            return vec![log_failure(user_id, &error)];
+            return vec![AppError::from(error).reply(user_id as i64)];
         }
+        // A reminder time seconds away is met: the delivery task looks again.
+        self.deliveries_changed();
         vec![reply]
     }
 
@@ -557,7 +554,7 @@ impl App {
         if argument.is_empty() {
             return match self.store().weekly_test(chat.chat_id) {
                 Ok(test) => messages::weekly_usage(test.as_ref().map(describe).as_deref()),
-                Err(error) => log_failure(chat.user_id, &error),
+                Err(error) => AppError::from(error).reply(chat.user_id as i64),
             };
         }
         if !chat.is_admin {
@@ -573,7 +570,7 @@ impl App {
             };
             let zone = match self.store().subscription(chat.chat_id) {
                 Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
-                Err(error) => return log_failure(chat.user_id, &error),
+                Err(error) => return AppError::from(error).reply(chat.user_id as i64),
             };
             let test = WeeklyTest {
                 weekday,
@@ -586,9 +583,41 @@ impl App {
                 .map(|()| messages::weekly_set(&describe(&test)))
         };
         match result.and_then(|reply| self.store().flush().map(|()| reply)) {
-            Ok(reply) => reply,
-            Err(error) => log_failure(chat.user_id, &error),
+            Ok(reply) => {
+                self.deliveries_changed();
+                reply
+            }
+            Err(error) => AppError::from(error).reply(chat.user_id as i64),
         }
+    }
+
+    /// The next instant strictly after `now` at which a review reminder or a weekly test
+    /// is scheduled: the delivery task's alarm for them (they have no due index; each
+    /// pass looks at all of them). One already in its window and not sent (no cards were
+    /// due yet, a quiz was running, a send failed) is looked at again by the passes that
+    /// follow, at the latest at the task's safety wake-up.
+    pub fn next_review_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut next: Option<DateTime<Utc>> = None;
+        let mut consider = |at: DateTime<Utc>| {
+            if at > now {
+                next = Some(next.map_or(at, |next| next.min(at)));
+            }
+        };
+        for (_, reviewer) in self.store().reviewers_with_reminders()? {
+            let Some(at) = reviewer.remind_at else {
+                continue;
+            };
+            let zone = self.review_zone(Some(&reviewer));
+            let today = local_date(now, zone);
+            consider(send_instant(today, at, zone));
+            consider(send_instant(today + TimeDelta::days(1), at, zone));
+        }
+        for (_, test) in self.store().weekly_tests()? {
+            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
+            consider(test.this_week(now, zone).0);
+            consider(test.this_week(now + TimeDelta::days(7), zone).0);
+        }
+        Ok(next)
     }
 
     /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger and

@@ -5,11 +5,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::{App, ChatContext};
+use crate::app::{App, AppError, ChatContext};
 use crate::quiz::messages;
 use crate::quiz::{AnswerOutcome, QuestionKey, QuizPoll, QuizStep};
 use crate::reply::Reply;
-use crate::store::StoreError;
 
 /// The console's side of a quiz: the question waiting for an answer, if any.
 #[derive(Debug, Default)]
@@ -19,11 +18,6 @@ pub struct ConsoleQuiz {
 
 fn poll_id(key: &QuestionKey) -> String {
     format!("console:{}:{}", key.quiz_id, key.index)
-}
-
-fn failure(chat: &ChatContext, error: &StoreError) -> Vec<Reply> {
-    tracing::error!(chat_id = chat.chat_id, %error, "console quiz store failed");
-    vec![messages::storage_failed()]
 }
 
 impl ConsoleQuiz {
@@ -57,7 +51,7 @@ impl ConsoleQuiz {
         match app.next_poll(chat.chat_id) {
             Ok(Some(poll)) => self.show(app, chat, poll, now),
             Ok(None) => Vec::new(),
-            Err(error) => failure(chat, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -76,7 +70,7 @@ impl ConsoleQuiz {
                 vec![reply]
             }
             Ok(None) => Vec::new(),
-            Err(error) => failure(chat, &error),
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -117,14 +111,14 @@ impl ConsoleQuiz {
                 ?outcome,
                 "console answer not counted"
             ),
-            Err(error) => return failure(chat, &error),
+            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         }
         self.waiting = None;
         match app.close_question(&poll.key, now) {
             Ok(QuizStep::Next(next)) => replies.extend(self.show(app, chat, next, now)),
             Ok(QuizStep::Finished(results)) => replies.push(results),
             Ok(QuizStep::Stale) => {}
-            Err(error) => replies.extend(failure(chat, &error)),
+            Err(error) => replies.extend(vec![AppError::from(error).reply(chat.chat_id)]),
         }
         replies
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::review::{ReviewAnswer, ReviewStep};
-use crate::app::{App, ChatContext};
+use crate::app::{App, AppError, ChatContext};
 use crate::quiz::PollSpec;
 use crate::reply::Reply;
 
@@ -32,8 +32,7 @@ impl ConsoleReview {
                 self.asked += 1;
                 let poll_id = format!("console-review:{}:{}", now.timestamp_millis(), self.asked);
                 if let Err(error) = app.review_poll_sent(chat.user_id, &ask, &poll_id) {
-                    tracing::error!(%error, "console review store failed");
-                    return vec![crate::review::messages::storage_failed()];
+                    return vec![AppError::from(error).reply(chat.chat_id)];
                 }
                 let reply = question(&ask.spec);
                 self.waiting = Some((poll_id, ask.spec));
@@ -41,10 +40,7 @@ impl ConsoleReview {
             }
             Ok(ReviewStep::Finished(reply)) => vec![reply],
             Ok(ReviewStep::Idle) => Vec::new(),
-            Err(error) => {
-                tracing::error!(%error, "console review store failed");
-                vec![crate::review::messages::storage_failed()]
-            }
+            Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
         }
     }
 
@@ -74,10 +70,7 @@ impl ConsoleReview {
         match app.record_review_answer(&poll_id, chat.user_id, choice - 1, now) {
             Ok(ReviewAnswer::Counted(verdict)) => replies.push(verdict),
             Ok(_) => {}
-            Err(error) => {
-                tracing::error!(%error, "console review store failed");
-                return vec![crate::review::messages::storage_failed()];
-            }
+            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         }
         replies.extend(self.advance(app, chat, now));
         replies

@@ -110,11 +110,6 @@ pub fn stop_not_allowed() -> Reply {
     Reply::plain("只有发起这场测验的人或群管理员可以结束它。")
 }
 
-/// The store failed; the cause goes to the log, not to users.
-pub fn storage_failed() -> Reply {
-    Reply::plain("抱歉，保存数据时出了问题，请稍后再试。")
-}
-
 /// Telegram would not take the next quiz poll, so the quiz ends here (the results follow).
 pub fn poll_failed() -> Reply {
     Reply::plain("Telegram 暂时无法发送投票，已结束本次测验，成绩已保存。")

@@ -232,11 +232,6 @@ pub fn weekday_name(weekday: u8) -> &'static str {
     ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][usize::from(weekday.min(6))]
 }
 
-/// Saving failed.
-pub fn storage_failed() -> Reply {
-    Reply::plain("保存失败了，请稍后再试一次。")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -342,47 +342,6 @@ mod tests {
         assert_eq!(due_cards(&cards, at(0), 100).len(), 10);
     }
 
-    /// Rough figures for the bounds (`cargo test --release --lib review::tests::figures
-    /// -- --ignored --nocapture`): the due list of 5,000 cards, and one review answer
-    /// (rate + atomic store update) on the in-memory store.
-    #[test]
-    #[ignore = "timing figures, not a check"]
-    fn figures() {
-        let section = SectionId::point(1, 1);
-        let cards: Vec<(CardId, Card)> = (0..5_000)
-            .map(|i| {
-                (
-                    i as CardId,
-                    record(None, section, false, at(-(i % 300))).unwrap(),
-                )
-            })
-            .collect();
-        let start = std::time::Instant::now();
-        for _ in 0..100 {
-            std::hint::black_box(due_cards(&cards, at(0), 20));
-        }
-        println!("due list of 5,000 cards: {:?} each", start.elapsed() / 100);
-        let store = crate::store::Store::in_memory();
-        for (id, card) in &cards[..20] {
-            store
-                .update_review_card(1, "xzsj", *id, |_| Some(card.clone()))
-                .unwrap();
-        }
-        let mut times: Vec<std::time::Duration> = (0..1_000)
-            .map(|i| {
-                let start = std::time::Instant::now();
-                store
-                    .update_review_card(1, "xzsj", i % 20, |card| {
-                        record(card, section, i % 3 == 0, at(i as i64))
-                    })
-                    .unwrap();
-                start.elapsed()
-            })
-            .collect();
-        times.sort();
-        println!("review answer p99: {:?}", times[989]);
-    }
-
     #[test]
     fn the_daily_cap_resets_each_day() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();

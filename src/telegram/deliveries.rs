@@ -1,11 +1,12 @@
 //! The delivery task: runs a delivery pass whenever a chat is due, beside the
 //! dispatcher, until shutdown. `studybot tick` runs the very same pass once.
 //!
-//! Stopping (SIGTERM, SIGINT) goes through the [`Outbox`]: once [`Outbox::stop`] was
-//! called, a pass takes no new batch, sends that have not reached Telegram are given up
-//! at once and requests in flight within [`crate::telegram::outbox::STOP_GRACE`]. A
-//! delivery given up is not recorded at all: its day stays "intended", so it goes out
-//! after the restart while its grace window lasts.
+//! Stopping (the caller's shutdown, on SIGTERM or SIGINT) goes through the [`Outbox`]:
+//! once [`Outbox::stop`] was called, a pass takes no new batch, sends that have not
+//! reached Telegram are given up at once and requests in flight within
+//! [`crate::telegram::outbox::STOP_GRACE`]. A delivery given up is not recorded at all:
+//! its day stays "intended", so it goes out after the restart while its grace window
+//! lasts.
 
 use std::time::Duration;
 
@@ -17,11 +18,18 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::app::daily::Delivery;
 use crate::schedule::FailureKind;
-use crate::telegram::{Outbox, SendError, Stopping};
+use crate::telegram::{Outbox, SendError, Shutdown};
 
-/// The longest the scheduler sleeps: a subscription made meanwhile is served within this.
-const MAX_SLEEP: Duration = Duration::from_secs(10);
-/// How long the scheduler waits before looking again when a chat still looks due right
+/// The longest the delivery task sleeps. It is woken when a chat may be due sooner
+/// ([`App::deliveries_changed`]) and otherwise sleeps until the due index's earliest
+/// instant (retries within the grace window included), so this is only a safety net:
+/// the sleep runs on the monotonic clock while due instants are wall-clock time, and a
+/// clock step (NTP, a suspended machine) or a change to the store that did not wake the
+/// task is caught within it. Long enough that an idle bot does no periodic work.
+const SAFETY_WAKE: Duration = Duration::from_secs(600);
+/// How long the task waits before it looks again when the store could not be read.
+const STORE_RETRY: Duration = Duration::from_secs(10);
+/// How long the task waits before looking again when a chat still looks due right
 /// after a pass (nothing can be done for it now), so such a chat never makes it spin.
 const MIN_SLEEP: Duration = Duration::from_secs(1);
 /// How many deliveries are under way at once (waiting on the limiter, sending, or
@@ -78,8 +86,9 @@ enum Outcome {
     Left,
 }
 
-/// Runs delivery passes until `stopping` fires.
-pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
+/// Runs delivery passes until `shutdown` begins: one at once, then one whenever the
+/// earliest due instant comes or the app says deliveries changed.
+pub async fn run(app: App, outbox: Outbox, shutdown: Shutdown) {
     loop {
         let report = tick(&app, &outbox, Utc::now()).await;
         if report.sent + report.failed + report.left > 0 {
@@ -93,26 +102,46 @@ pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
         if outbox.is_stopping() {
             break;
         }
-        let sleep = if report.store_failed {
-            MAX_SLEEP
-        } else {
-            match app.store().earliest_due() {
-                // Still due right after a pass: nothing can be done for it this instant.
-                Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(MIN_SLEEP),
-                Ok(None) => MAX_SLEEP,
-                Err(error) => {
-                    tracing::error!(%error, "cannot read the next due instant");
-                    MAX_SLEEP
-                }
-            }
-            .min(MAX_SLEEP)
-        };
+        let sleep = until_next_pass(&app, &report);
+        tracing::debug!(?sleep, "delivery task sleeping");
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            () = stopping.wait() => break,
+            // A change made during the pass above was kept for this wait: not lost.
+            () = app.wait_for_deliveries_change() => {
+                tracing::debug!("deliveries changed; looking again");
+            }
+            () = shutdown.wait() => break,
         }
     }
     tracing::info!("scheduler stopped");
+}
+
+/// How long to sleep after a pass: until the earliest due instant in the index (which
+/// includes the retries of failed deliveries) or the next review reminder or weekly
+/// test, whichever comes first, at most [`SAFETY_WAKE`].
+fn until_next_pass(app: &App, report: &TickReport) -> Duration {
+    if report.store_failed {
+        return STORE_RETRY;
+    }
+    let now = Utc::now();
+    let next = match (
+        app.store().earliest_due(),
+        app.next_review_instant(now),
+        app.next_report_instant(now),
+    ) {
+        (Ok(excerpt), Ok(review), Ok(report)) => {
+            excerpt.into_iter().chain(review).chain(report).min()
+        }
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            tracing::error!(%error, "cannot read the next due instant");
+            return STORE_RETRY;
+        }
+    };
+    match next {
+        // Still due right after a pass: nothing can be done for it this instant.
+        Some(due) => (due - now).to_std().unwrap_or(MIN_SLEEP).min(SAFETY_WAKE),
+        None => SAFETY_WAKE,
+    }
 }
 
 /// One pass as of `now`: sends every due excerpt and records the outcome in the ledger.
@@ -175,20 +204,19 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
     report
 }
 
-/// `studybot tick`: one pass as of `now` that SIGTERM or SIGINT (cron, a systemd timer,
-/// Ctrl-C) stops like `run`: no new sends, those under way finish or are given up, the
-/// rest stays due for the next pass. `None` if the pass was abandoned at
-/// [`crate::telegram::STOP_LIMIT`] after the signal.
+/// `studybot tick`: one pass as of `now` that `shutdown` (the caller's SIGTERM or
+/// SIGINT: cron, a systemd timer, Ctrl-C) stops like [`run`]: no new sends, those under
+/// way finish or are given up, the rest stays due for the next pass. `None` if the pass
+/// was abandoned at [`crate::telegram::STOP_LIMIT`] after `shutdown` resolved.
 pub async fn tick_until_stopped(
     app: &App,
     outbox: &Outbox,
     now: DateTime<Utc>,
+    shutdown: impl Future<Output = ()>,
 ) -> Option<TickReport> {
-    // Installed before the pass starts, so a signal never kills the process mid-send.
-    let signal = crate::telegram::shutdown_signal();
     let stop = async {
-        let signal = signal.await;
-        tracing::info!(signal, "stopping: no new deliveries");
+        shutdown.await;
+        tracing::info!("stopping: no new deliveries");
         outbox.stop();
         tokio::time::sleep(crate::telegram::STOP_LIMIT).await;
         tracing::warn!("the pass did not stop in time; abandoning it");

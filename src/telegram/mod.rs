@@ -2,11 +2,11 @@
 //! (extract → [`App`] → render → send through the [`Outbox`]).
 //!
 //! Updates from one chat are handled in order, different chats in parallel (teloxide's
-//! default distribution by chat id). SIGINT and SIGTERM stop polling and the background
-//! tasks at once: no new delivery starts, and sends under way get
-//! [`outbox::STOP_GRACE`] to finish (see [`Outbox::stop`]); running handlers finish
-//! within that too. The caller bounds the whole stop with [`STOP_LIMIT`] and then
-//! flushes sled.
+//! default distribution by chat id). Shutdown is a parameter of [`run`] (the caller,
+//! `main`, turns SIGINT and SIGTERM into it): it stops polling and the delivery task at
+//! once, no new delivery starts, and sends under way get [`outbox::STOP_GRACE`] to
+//! finish (see [`Outbox::stop`]); running handlers finish within that too. [`run`]
+//! returns within [`STOP_LIMIT`] of it, and the caller then flushes sled.
 
 pub mod admins;
 pub mod deliveries;
@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt, UpdateHandler};
 use teloxide::error_handlers::{ErrorHandler, LoggingErrorHandler};
 use teloxide::prelude::*;
@@ -45,9 +46,9 @@ pub use outbox::Outbox;
 /// The error type of handlers: already logged where it happened, so only reported.
 pub(crate) type HandlerResult = Result<(), anyhow::Error>;
 
-/// How the bot receives updates.
+/// Where the bot's updates come from.
 #[derive(Debug, Clone)]
-pub enum Mode {
+pub enum UpdateSource {
     /// Long polling with `getUpdates` (the default).
     Polling,
     /// A webhook: Telegram posts updates to `url`, served on `listen`.
@@ -61,10 +62,10 @@ pub enum Mode {
     },
 }
 
-/// How long after SIGTERM or SIGINT the caller waits for [`run`] (or a `tick` pass) at
-/// the longest before abandoning whatever is still under way (a last `getUpdates` to a
-/// Telegram that does not answer, a slow handler): with the flush after it, the
-/// process exits within 5 s of the signal.
+/// How long after shutdown began [`run`] (or a `tick` pass) waits at the longest before
+/// abandoning whatever is still under way (a last `getUpdates` to a Telegram that does
+/// not answer, a slow handler): with the caller's flush after it, the process exits
+/// within 5 s of the signal.
 pub const STOP_LIMIT: Duration = Duration::from_millis(4200);
 
 /// Builds the bot client for `token` and the configured API URL and timeouts.
@@ -90,25 +91,40 @@ pub fn bot(token: &BotToken, telegram: &TelegramConfig) -> anyhow::Result<Bot> {
     Ok(bot)
 }
 
-/// A stop signal for background tasks, set as soon as SIGTERM or SIGINT arrives (and
-/// again once the dispatcher has stopped).
-#[derive(Clone)]
-pub struct Stopping(watch::Receiver<bool>);
-
-impl Stopping {
-    /// Resolves when shutdown began.
-    pub async fn wait(&mut self) {
-        let _ = self.0.wait_for(|stopping| *stopping).await;
+/// Runs the bot until `shutdown` resolves (mini-redis's `server::run(listener,
+/// shutdown)`): then polling stops, running handlers finish, the delivery task stops
+/// and queued replies get [`outbox::STOP_GRACE`]. Returns at the latest [`STOP_LIMIT`]
+/// after `shutdown` resolved, abandoning whatever still runs; the caller flushes the
+/// store.
+pub async fn run(
+    app: App,
+    token: BotToken,
+    source: UpdateSource,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    // Awaited twice: by the bot's own stop and by the bound on it.
+    let shutdown = shutdown.boxed().shared();
+    let limit = {
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.await;
+            tokio::time::sleep(STOP_LIMIT).await;
+            tracing::warn!(limit = ?STOP_LIMIT, "stop not finished in time; abandoning what is still running");
+        }
+    };
+    tokio::select! {
+        result = serve(app, token, source, shutdown) => result,
+        () = limit => Ok(()),
     }
 }
 
-/// Runs the bot until SIGINT or SIGTERM. `background` tasks (the scheduler) are
-/// started beside the dispatcher with a [`Stopping`] signal and awaited before return.
-pub async fn run<F, Fut>(app: App, token: BotToken, mode: Mode, background: F) -> anyhow::Result<()>
-where
-    F: FnOnce(App, Outbox, Stopping) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
+/// [`run`] without the bound on its stop.
+async fn serve(
+    app: App,
+    token: BotToken,
+    source: UpdateSource,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let bot = bot(&token, &app.config().telegram)?;
     let outbox = Outbox::new(bot.clone(), &app.config().telegram.limits);
     let secret = Arc::new(token);
@@ -138,40 +154,32 @@ where
     // Shutdown stops the update listener itself, not only the dispatcher's
     // ShutdownToken: the token notifies the dispatcher loop with `notify_waiters`, which
     // is lost when the loop is busy at that moment (handling an update or a listener
-    // error), and the dispatcher then runs on forever. teloxide's ctrl-c handler uses the
-    // same token, so SIGINT is handled here too.
-    let shutdown = Shutdown::default();
-    let (stop_tx, stop_rx) = watch::channel(false);
+    // error), and the dispatcher then runs on forever.
+    let stop = Shutdown::default();
     {
-        let shutdown = shutdown.clone();
+        let stop = stop.clone();
         let token = dispatcher.shutdown_token();
         let outbox = outbox.clone();
-        let stop_tx = stop_tx.clone();
-        let signal = shutdown_signal();
         tokio::spawn(async move {
-            let signal = signal.await;
-            tracing::info!(
-                signal,
-                "shutting down: no new deliveries; sends under way get a few seconds"
-            );
-            // The scheduler stops with the dispatcher, not after it: a broadcast must
-            // not hold up the exit (what it has not sent goes out after the restart).
+            shutdown.await;
+            tracing::info!("shutting down: no new deliveries; sends under way get a few seconds");
+            // The delivery task stops with the dispatcher, not after it: a broadcast
+            // must not hold up the exit (what it has not sent goes out after the restart).
             outbox.stop();
-            let _ = stop_tx.send(true);
-            shutdown.begin();
+            stop.begin();
             let _ = token.shutdown();
         });
     }
 
     quiz::resume(&app, &outbox).await;
-    let task = tokio::spawn(background(app.clone(), outbox.clone(), Stopping(stop_rx)));
+    let deliveries = tokio::spawn(deliveries::run(app.clone(), outbox.clone(), stop.clone()));
 
     let listener_errors = Arc::new(ListenerErrors {
         token: secret.clone(),
         last_conflict: Default::default(),
     });
-    match mode {
-        Mode::Polling => {
+    match source {
+        UpdateSource::Polling => {
             tracing::info!(bot = %username, mode = "long polling", "studybot is running");
             let _ = bot.delete_webhook().await;
             // The dispatcher calls getMe again before polling; a network fault there
@@ -183,7 +191,7 @@ where
                         app.config().telegram.poll_timeout_seconds,
                     )))
                     .build();
-                if !shutdown.watch(listener.stop_token()) {
+                if !stop.watch(listener.stop_token()) {
                     break;
                 }
                 match dispatcher
@@ -191,14 +199,14 @@ where
                     .await
                 {
                     Ok(()) => break,
-                    Err(_) if shutdown.begun() => break,
+                    Err(_) if stop.begun() => break,
                     Err(error) if attempt < 5 => {
                         attempt += 1;
                         tracing::warn!(error = %redact(&error.to_string(), secret.expose()), attempt, "cannot start polling; retrying");
                         tokio::time::sleep(Duration::from_secs(2)).await;
                     }
                     Err(error) => {
-                        let _ = stop_tx.send(true);
+                        stop.begin();
                         anyhow::bail!(
                             "cannot start polling: {}",
                             redact(&error.to_string(), secret.expose())
@@ -207,7 +215,7 @@ where
                 }
             }
         }
-        Mode::Webhook {
+        UpdateSource::Webhook {
             url,
             listen,
             secret: webhook_secret,
@@ -223,83 +231,88 @@ where
                     redact(&e.to_string(), secret.expose())
                 )
             })?;
-            shutdown.watch(listener.stop_token());
             // A webhook listener cannot fail once started (its error type is Infallible).
-            dispatcher
-                .dispatch_with_listener(listener, LoggingErrorHandler::new())
-                .await;
+            if stop.watch(listener.stop_token()) {
+                dispatcher
+                    .dispatch_with_listener(listener, LoggingErrorHandler::new())
+                    .await;
+            }
         }
     }
     tracing::info!("dispatcher stopped; sending queued replies");
     outbox.drain(outbox::STOP_GRACE).await;
-    tracing::info!("stopping background tasks");
-    let _ = stop_tx.send(true);
-    if let Err(error) = task.await {
-        tracing::error!(%error, "background task failed");
+    tracing::info!("stopping the delivery task");
+    stop.begin();
+    if let Err(error) = deliveries.await {
+        tracing::error!(%error, "the delivery task failed");
     }
     Ok(())
 }
 
-/// The process-wide stop: set by a signal, it stops the current update listener.
-#[derive(Clone, Default)]
-struct Shutdown {
-    inner: Arc<std::sync::Mutex<(bool, Option<StopToken>)>>,
+/// The bot's shutdown, begun once (when [`run`]'s shutdown future resolves, or when
+/// polling cannot start): it stops the current update listener and the delivery task.
+#[derive(Clone)]
+pub struct Shutdown {
+    inner: Arc<ShutdownInner>,
+}
+
+struct ShutdownInner {
+    /// Whether shutdown began; the delivery task waits on it.
+    begun: watch::Sender<bool>,
+    /// The update listener to stop (polling restarts with a new one after a fault).
+    listener: std::sync::Mutex<Option<StopToken>>,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self {
+            inner: Arc::new(ShutdownInner {
+                begun: watch::Sender::new(false),
+                listener: std::sync::Mutex::new(None),
+            }),
+        }
+    }
 }
 
 impl Shutdown {
-    /// Registers the listener to stop; `false` if shutdown already began.
-    fn watch(&self, token: StopToken) -> bool {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.0 {
-            return false;
-        }
-        inner.1 = Some(token);
-        true
+    /// Resolves once shutdown began (at once if it already has).
+    pub async fn wait(&self) {
+        let mut begun = self.inner.begun.subscribe();
+        let _ = begun.wait_for(|begun| *begun).await;
+    }
+
+    /// Whether shutdown began.
+    pub fn begun(&self) -> bool {
+        *self.inner.begun.borrow()
     }
 
     /// Begins shutdown: stops the registered listener (polling ends after a last
-    /// `getUpdates` that confirms what was handled; running handlers finish).
+    /// `getUpdates` that confirms what was handled; running handlers finish) and wakes
+    /// whoever waits. Doing it again changes nothing.
     fn begin(&self) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.0 = true;
-        if let Some(token) = inner.1.take() {
+        let mut listener = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        self.inner.begun.send_replace(true);
+        if let Some(token) = listener.take() {
             token.stop();
         }
     }
 
-    fn begun(&self) -> bool {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).0
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM, naming the signal. The handlers are installed when
-/// this is called (not when it is first polled), so from then on neither signal kills
-/// the process outright. Every caller gets the signal: the dispatcher's shutdown, the
-/// caller's [`STOP_LIMIT`] and `tick`'s stop each wait on their own.
-pub fn shutdown_signal() -> impl std::future::Future<Output = &'static str> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let interrupt = signal(SignalKind::interrupt());
-        let terminate = signal(SignalKind::terminate());
-        async move {
-            let (mut interrupt, mut terminate) = match (interrupt, terminate) {
-                (Ok(interrupt), Ok(terminate)) => (interrupt, terminate),
-                (Err(error), _) | (_, Err(error)) => {
-                    tracing::error!(%error, "cannot listen for SIGINT and SIGTERM");
-                    return std::future::pending().await;
-                }
-            };
-            tokio::select! {
-                _ = interrupt.recv() => "SIGINT",
-                _ = terminate.recv() => "SIGTERM",
-            }
+    /// Registers the listener to stop; `false` if shutdown already began.
+    fn watch(&self, token: StopToken) -> bool {
+        let mut listener = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if self.begun() {
+            return false;
         }
-    }
-    #[cfg(not(unix))]
-    async {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
+        *listener = Some(token);
+        true
     }
 }
 

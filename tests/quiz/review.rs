@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 use serde_json::Value;
 use studybot::review::{Card, Reviewer};
 use studybot::store::Store;
@@ -200,6 +200,77 @@ async fn tick(workspace: &Workspace, api_url: &str, now: DateTime<Utc>) {
         .expect("tick ends")
         .unwrap();
     assert!(status.success(), "tick failed:\n{}", bot.log());
+}
+
+/// Issue 12: a reminder set through the running bot for a time seconds away arrives on
+/// time. `/remind` wakes the delivery task, which then sleeps until the reminder's
+/// instant; without either, the idle task sleeps its 10-minute safety interval and
+/// this test fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_set_seconds_ahead_arrives_on_time_from_the_running_bot() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let user = FakeUser::new(711, "Reader");
+    let chat = FakeChat::private(&user);
+    tg.register_chat(&chat);
+    {
+        // A question missed yesterday: its card is due, so the reminder has a reason.
+        let store = Store::open(&workspace.db()).unwrap();
+        let yesterday = Utc::now() - TimeDelta::days(1);
+        let card = studybot::review::record(None, SectionId::point(2, 2), false, yesterday);
+        store
+            .update_review_card(711, TEXT, 42, |_| card.clone())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let bot = STUDYBOT.started(&tg, &workspace).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // The next whole minute at least 5 s from now in Asia/Shanghai: 5 to 65 s ahead.
+    let zone = chrono_tz::Asia::Shanghai;
+    let soon = (Utc::now() + TimeDelta::seconds(5)).with_timezone(&zone);
+    let minute = soon
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap()
+        + TimeDelta::minutes(1);
+    let due = minute.with_timezone(&Utc);
+    let at = format!("{:02}:{:02}", minute.hour(), minute.minute());
+    tg.send_text(&chat, &user, &format!("/remind {at} Asia/Shanghai"));
+    let reminded = |tg: &FakeTelegram| {
+        tg.requests_for("sendMessage").into_iter().find(|r| {
+            r.ok()
+                && r.body["chat_id"].as_i64() == Some(711)
+                && r.body["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("复习提醒"))
+        })
+    };
+    let wait = (due - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(30);
+    assert!(
+        tg.wait_state(|tg| reminded(tg).is_some(), wait).await,
+        "the running bot sends the reminder set for {at}:\n{}",
+        bot.log()
+    );
+    let arrived = reminded(&tg).unwrap().at;
+    let until_due = due - Utc::now();
+    let due_at = match until_due.to_std() {
+        Ok(ahead) => std::time::Instant::now() + ahead,
+        Err(_) => std::time::Instant::now() - (-until_due).to_std().unwrap(),
+    };
+    assert!(
+        arrived + Duration::from_millis(500) >= due_at,
+        "sent {:?} before it was due",
+        due_at - arrived
+    );
+    let late = arrived.saturating_duration_since(due_at);
+    eprintln!("reminder sent {late:?} after its instant");
+    assert!(
+        late < Duration::from_secs(8),
+        "sent {late:?} late:\n{}",
+        bot.log()
+    );
+    assert!(bot.terminate(WAIT).await.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
