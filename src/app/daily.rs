@@ -16,6 +16,8 @@
 //! }
 //! ```
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::app::{App, ChatContext};
@@ -72,7 +74,7 @@ impl App {
         fresh.topic = chat.topic;
         match self.store().subscribe(fresh, send_time, now) {
             Ok((subscription, outcome)) => {
-                let document = self.document_of(&subscription);
+                let document = &*self.document_of(&subscription);
                 vec![daily::subscribed(
                     &ReadingPlan::new(document),
                     &subscription,
@@ -90,7 +92,7 @@ impl App {
         }
         match self.store().unsubscribe(chat.chat_id) {
             Ok(Some(change)) if change.before.active => {
-                let document = self.document_of(&change.after);
+                let document = &*self.document_of(&change.after);
                 vec![daily::unsubscribed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -114,7 +116,7 @@ impl App {
         };
         match self.store().set_time(chat.chat_id, send_time, now) {
             Ok(Some(change)) => {
-                let document = self.document_of(&change.after);
+                let document = &*self.document_of(&change.after);
                 vec![daily::time_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -152,7 +154,7 @@ impl App {
         };
         match self.store().set_timezone(chat.chat_id, zone, now) {
             Ok(Some(change)) => {
-                let document = self.document_of(&change.after);
+                let document = &*self.document_of(&change.after);
                 vec![daily::timezone_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -171,7 +173,7 @@ impl App {
     pub fn status(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = self.document_for(subscription.as_ref());
+                let document = &*self.document_for(subscription.as_ref());
                 vec![daily::status(
                     &ReadingPlan::new(document),
                     subscription.as_ref(),
@@ -185,7 +187,7 @@ impl App {
     pub fn plan(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = self.document_for(subscription.as_ref());
+                let document = &*self.document_for(subscription.as_ref());
                 let position = subscription.as_ref().map_or(0, |s| s.position);
                 vec![daily::plan(
                     &ReadingPlan::new(document),
@@ -204,7 +206,7 @@ impl App {
             Ok(subscription) => subscription,
             Err(error) => return storage_failed(chat.chat_id, &error),
         };
-        let document = self.document_for(subscription.as_ref());
+        let document = &*self.document_for(subscription.as_ref());
         let position = match &subscription {
             Some(s) if s.last_sent_date() == Some(local_date(now, s.timezone)) => {
                 s.position.saturating_sub(1)
@@ -253,7 +255,7 @@ impl App {
                     grace,
                 ) {
                     Due::Send => {
-                        let document = self.document_of(&subscription);
+                        let document = &*self.document_of(&subscription);
                         let Some(section) =
                             ReadingPlan::new(document).section(subscription.position)
                         else {
@@ -337,7 +339,7 @@ impl App {
             return Ok(entry.section);
         }
         let subscription = self.store().subscription(chat_id)?;
-        let document = self.document_for(subscription.as_ref());
+        let document = &*self.document_for(subscription.as_ref());
         let position = subscription.map_or(0, |s| s.position);
         Ok(ReadingPlan::new(document)
             .section(position)
@@ -345,16 +347,18 @@ impl App {
     }
 
     /// The document a subscription reads (the default one if it is no longer loaded).
-    fn document_of(&self, subscription: &Subscription) -> &Document {
-        self.library()
+    fn document_of(&self, subscription: &Subscription) -> Arc<Document> {
+        let library = self.library();
+        library
             .document(&subscription.document)
-            .unwrap_or_else(|| self.library().default_document())
+            .unwrap_or_else(|| library.default_document())
+            .clone()
     }
 
-    fn document_for(&self, subscription: Option<&Subscription>) -> &Document {
+    fn document_for(&self, subscription: Option<&Subscription>) -> Arc<Document> {
         match subscription {
             Some(subscription) => self.document_of(subscription),
-            None => self.library().default_document(),
+            None => self.library().default_document().clone(),
         }
     }
 }
@@ -591,7 +595,7 @@ mod tests {
     #[test]
     fn title_only_sections_are_short_honest_cards() {
         let app = app_with(Store::in_memory());
-        let document = app.library().default_document();
+        let document = &*app.library().default_document().clone();
         let card =
             |id: SectionId| daily::excerpt(document, document.section(id).unwrap()).plain_text();
         assert_eq!(
@@ -616,10 +620,12 @@ mod tests {
         // The crash guarantee counts messages in flight; with one message per excerpt it
         // is also at most one duplicate excerpt per chat.
         let app = app_with(Store::in_memory());
-        let document = app.library().default_document();
+        let document = app.library().default_document().clone();
         for section in &document.sections {
             assert_eq!(
-                daily::excerpt(document, section).split(MESSAGE_LIMIT).len(),
+                daily::excerpt(&document, section)
+                    .split(MESSAGE_LIMIT)
+                    .len(),
                 1,
                 "{}",
                 section.id

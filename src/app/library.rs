@@ -172,6 +172,26 @@ impl Library {
         Ok(document)
     }
 
+    /// This library with `document` (just stored with [`Library::store_import`]) served
+    /// among the imported texts, in place of an earlier version with the same id.
+    pub fn with_imported(&self, document: Document) -> Self {
+        let mut documents = self.documents.clone();
+        match documents[self.shipped..]
+            .iter()
+            .position(|d| d.id == document.id)
+        {
+            Some(at) => documents[self.shipped + at] = Arc::new(document),
+            None => {
+                documents.push(Arc::new(document));
+                documents[self.shipped..].sort_by(|a, b| a.id.cmp(&b.id));
+            }
+        }
+        Self {
+            documents,
+            shipped: self.shipped,
+        }
+    }
+
     /// The document chats study by default.
     pub fn default_document(&self) -> &Arc<Document> {
         &self.documents[0]

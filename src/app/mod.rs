@@ -2,10 +2,11 @@
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
 pub mod daily;
+pub mod import;
 pub mod library;
 pub mod quiz;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 
@@ -59,7 +60,11 @@ pub struct App {
 }
 
 struct Inner {
-    library: Library,
+    /// The texts served, replaced as a whole when an operator imports one (readers
+    /// clone the `Arc` and never wait on an import's parsing or storing).
+    library: RwLock<Arc<Library>>,
+    /// Operators' imports waiting for their 导入/取消 (see [`crate::app::import`]).
+    pending_imports: import::PendingImports,
     store: Store,
     config: Config,
     curated_questions: Vec<Question>,
@@ -83,7 +88,8 @@ impl App {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                library,
+                library: RwLock::new(Arc::new(library)),
+                pending_imports: import::PendingImports::default(),
                 store,
                 config,
                 curated_questions: curated,
@@ -104,9 +110,22 @@ impl App {
         self.inner.daily_bank.get_or_init(build)
     }
 
-    /// The loaded texts.
-    pub fn library(&self) -> &Library {
-        &self.inner.library
+    /// The texts served now (a snapshot: an import made meanwhile is in the next one).
+    pub fn library(&self) -> Arc<Library> {
+        self.inner
+            .library
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Serves `library` from now on, in every chat.
+    fn replace_library(&self, library: Library) {
+        *self
+            .inner
+            .library
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
     }
 
     /// The store.
@@ -119,8 +138,8 @@ impl App {
         &self.inner.config
     }
 
-    fn document(&self) -> &Document {
-        self.inner.library.default_document()
+    fn document(&self) -> Arc<Document> {
+        self.library().default_document().clone()
     }
 
     /// Answers one input received at `now`. Returns no reply where silence is right
@@ -150,7 +169,7 @@ impl App {
     }
 
     fn run_command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
-        let document = self.document();
+        let document = &*self.document();
         match command {
             Command::Start => vec![messages::start(document)],
             Command::Help => vec![messages::help()],
@@ -182,7 +201,7 @@ impl App {
     }
 
     fn section(&self, argument: &str) -> Reply {
-        let document = self.document();
+        let document = &*self.document();
         let reference = match SectionRef::parse(argument) {
             Ok(reference) => reference,
             Err(RefError::Empty) => return errors::section_missing(),
@@ -212,7 +231,7 @@ impl App {
         if query.chars().count() > MAX_QUERY_CHARS {
             return errors::search_too_long(MAX_QUERY_CHARS);
         }
-        let document = self.document();
+        let document = &*self.document();
         messages::search_results(document, &search(document, query))
     }
 
@@ -253,29 +272,33 @@ impl App {
     /// Answers a button press with the reply and the [`Audience`] of the message the
     /// button was on (a message for the whole chat is answered with a new message, never
     /// edited). Callback data is public, so it is decoded and checked here; anything
-    /// forged or stale gets [`errors::stale_button`] and changes nothing.
-    pub fn press(&self, data: &str) -> Result<(Reply, Audience), Reply> {
+    /// forged or stale gets [`errors::stale_button`] and changes nothing. `user_id`
+    /// pressed it at `now` (an import's buttons are only its operator's).
+    pub fn press(
+        &self,
+        user_id: u64,
+        data: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Reply, Audience), Reply> {
         let Some((action, audience)) = Action::decode(data) else {
             return Err(errors::stale_button());
         };
+        let library = self.library();
         let reply = match action {
             Action::Section { document, section } => {
-                let document = self
-                    .inner
-                    .library
+                let document = library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
                 let section = document.section(section).ok_or_else(errors::stale_button)?;
                 messages::section(document, section)
             }
             Action::Outline { document } => {
-                let document = self
-                    .inner
-                    .library
+                let document = library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
                 messages::outline(document)
             }
+            Action::Import { token, accept } => self.finish_import(user_id, &token, accept, now)?,
         };
         Ok((reply, audience))
     }
