@@ -71,8 +71,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         name: "outline",
-        description: "讲话提纲:五个方面十五点",
-        description_en: "Outline: five principles, fifteen points",
+        description: "提纲：各部分和要点",
+        description_en: "Outline: the parts and their points",
         example: "/outline",
     },
     CommandInfo {
@@ -137,8 +137,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         name: "quiz",
-        description: "五个方面知识测验（1–10 题）",
-        description_en: "A quiz on the five principles",
+        description: "知识测验（1–10 题）",
+        description_en: "A quiz on the text",
         example: "/quiz 5",
     },
     CommandInfo {

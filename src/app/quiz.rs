@@ -119,7 +119,11 @@ impl App {
         let (session, replaced) = match started {
             Ok(Ok(started)) => started,
             Ok(Err(StartError::AlreadyRunning)) => return Err(messages::already_running()),
-            Ok(Err(StartError::NoQuestions)) => return Err(messages::no_questions()),
+            Ok(Err(StartError::NoQuestions)) => {
+                return Err(messages::no_questions(
+                    &self.library().default_document().title,
+                ));
+            }
             Err(error) => return Err(log_failure(chat.chat_id, &error)),
         };
         if let Some(abandoned) = replaced {
