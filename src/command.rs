@@ -12,6 +12,9 @@ pub enum Command {
     Outline,
     /// `/docs`: the texts the bot has, how complete each is.
     Docs,
+    /// `/use <number or id>`: the chat studies that text from now on (admins in groups);
+    /// without an argument, says which text the chat studies.
+    Use(String),
     /// `/section <ref>`: one section's text.
     Section(String),
     /// `/search <words>`: keyword search.
@@ -80,6 +83,12 @@ pub const COMMANDS: &[CommandInfo] = &[
         description: "可学习的文本及其完整程度",
         description_en: "The texts and how complete each is",
         example: "/docs",
+    },
+    CommandInfo {
+        name: "use",
+        description: "本群改学另一篇文本（编号见 /docs）",
+        description_en: "Study another text here (see /docs)",
+        example: "/use 2",
     },
     CommandInfo {
         name: "section",
@@ -200,6 +209,7 @@ impl Command {
             Self::Help => "help",
             Self::Outline => "outline",
             Self::Docs => "docs",
+            Self::Use(_) => "use",
             Self::Section(_) => "section",
             Self::Search(_) => "search",
             Self::Subscribe(_) => "subscribe",
@@ -223,7 +233,9 @@ impl Command {
     pub fn needs_admin_check(&self) -> bool {
         match self {
             Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) | Self::StopQuiz => true,
-            Self::Timezone(argument) | Self::DailyQuiz(argument) => !argument.trim().is_empty(),
+            Self::Timezone(argument) | Self::DailyQuiz(argument) | Self::Use(argument) => {
+                !argument.trim().is_empty()
+            }
             Self::Start
             | Self::Help
             | Self::Outline
@@ -251,7 +263,9 @@ impl Command {
             | Self::SetTime(_)
             | Self::Quiz(_)
             | Self::StopQuiz => true,
-            Self::Timezone(argument) | Self::DailyQuiz(argument) => !argument.trim().is_empty(),
+            Self::Timezone(argument) | Self::DailyQuiz(argument) | Self::Use(argument) => {
+                !argument.trim().is_empty()
+            }
             Self::Start
             | Self::Help
             | Self::Outline
@@ -293,6 +307,7 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "help" => Command::Help,
         "outline" => Command::Outline,
         "docs" => Command::Docs,
+        "use" => Command::Use(argument),
         "section" => Command::Section(argument),
         "search" => Command::Search(argument),
         "subscribe" => Command::Subscribe(argument),

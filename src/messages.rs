@@ -71,7 +71,51 @@ pub fn docs(documents: &[&Document], current: &str) -> Reply {
             document.sections.len()
         ));
     }
+    if documents.len() > 1 {
+        reply = reply.text("\n改学另一篇：/use 加序号或编号，例如 /use 2（群里由管理员设置）。");
+    }
     reply
+}
+
+/// `/use` and its answers: which text this chat studies.
+pub mod texts {
+    use crate::reply::Reply;
+    use crate::text::{Document, Section};
+
+    /// The chat studies `document` from now on; `resumed` is where its daily excerpt
+    /// picks up again when the chat read this text before.
+    pub fn switched(document: &Document, resumed: Option<&Section>) -> Reply {
+        let mut reply = Reply::new()
+            .text("本群现在学习")
+            .bold(format!("《{}》", document.title))
+            .text(format!("（编号 {}）。", document.id));
+        if let Some(section) = resumed {
+            reply = reply.text(format!(
+                "\n每日学习从上次读到的 {} {} 继续。",
+                section.id, section.title
+            ));
+        }
+        reply.text("\n/outline 查看提纲，/section 1 阅读第一部分。")
+    }
+
+    /// `/use` naming the text the chat already studies, or without an argument.
+    pub fn current(document: &Document) -> Reply {
+        Reply::new()
+            .text("本群正在学习")
+            .bold(format!("《{}》", document.title))
+            .text(format!(
+                "（编号 {}）。\n要改学另一篇，请发送 /use 加 /docs 里的序号或编号，例如 /use 2。",
+                document.id
+            ))
+    }
+
+    /// `/use` with something that names no text.
+    pub fn unknown(typed: &str, count: usize) -> Reply {
+        let shown: String = typed.trim().chars().take(40).collect();
+        Reply::plain(format!(
+            "没有序号或编号为“{shown}”的文本：现有 {count} 篇，序号 1–{count}。发送 /docs 查看全部，例如 /use 1。"
+        ))
+    }
 }
 
 /// `/outline`: the title, the principles with their numbers and each one's points.
@@ -584,9 +628,15 @@ pub mod daily {
     /// `/status`: subscribed or not, time and zone, next send, next section, last delivery
     /// and who subscribed.
     pub fn status(plan: &ReadingPlan<'_>, subscription: Option<&Subscription>) -> Reply {
+        let text = format!(
+            "学习文本：《{}》（编号 {}）\n",
+            plan.document().title,
+            plan.document().id
+        );
         let Some(subscription) = subscription else {
             return Reply::new()
                 .bold("每日学习：未订阅\n")
+                .text(text)
                 .text("发送 /subscribe 08:00，每天定时收到一节原文（在群里由管理员发送）。");
         };
         let zone = subscription.timezone;
@@ -600,6 +650,7 @@ pub mod daily {
                     "原因：机器人无法在本聊天发消息（{reason}）。重新添加机器人后，由管理员发送 /subscribe 即可恢复。\n"
                 )),
         };
+        reply = reply.text(text);
         reply = reply.text(format!(
             "发送时间：每天 {}（{}）\n",
             format_time(subscription.send_time),

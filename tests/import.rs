@@ -465,3 +465,180 @@ async fn an_operator_imports_a_file_through_telegram_and_every_chat_has_it_at_on
         "the new version is stored"
     );
 }
+
+/// Bodies of successful sends (sendMessage and sendPoll) to `chat_id`, oldest first.
+fn sends_to(tg: &FakeTelegram, chat_id: i64) -> Vec<serde_json::Value> {
+    tg.requests()
+        .into_iter()
+        .filter(|r| (r.is("sendMessage") || r.is("sendPoll")) && r.ok())
+        .filter(|r| r.body["chat_id"].as_i64() == Some(chat_id))
+        .map(|r| r.body)
+        .collect()
+}
+
+/// A send's text: a message's text or a poll's question and options.
+fn shown(body: &serde_json::Value) -> String {
+    match body["question"].as_str() {
+        Some(question) => format!("{question} {}", body["options"]),
+        None => body["text"].as_str().unwrap_or_default().to_string(),
+    }
+}
+
+/// Sends `command` in `chat` and returns the bot's answer (the next send there).
+async fn ask(tg: &FakeTelegram, chat: &FakeChat, from: &FakeUser, command: &str) -> String {
+    let before = sends_to(tg, chat.id).len();
+    tg.send_text(chat, from, command);
+    assert!(
+        tg.wait_state(|tg| sends_to(tg, chat.id).len() > before, WAIT)
+            .await,
+        "{command} is answered"
+    );
+    shown(&sends_to(tg, chat.id)[before])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_studies_an_imported_text_while_another_keeps_the_speech() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", "[quiz]\nopen_period = 5\n");
+    let report = workspace.dir.path().join("report.txt");
+    std::fs::write(&report, REPORT).unwrap();
+    let imported = studybot(&workspace, &["import", report.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    assert!(
+        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
+        "the bot starts: {}",
+        bot.log()
+    );
+    let ann = FakeUser::new(42, "Ann");
+    let bob = FakeUser::new(7, "Bob");
+    let reports = FakeChat::group(-100, "报告学习组");
+    let speech = FakeChat::group(-200, "讲话学习组");
+    tg.set_admins(reports.id, vec![ann.id]);
+    tg.set_admins(speech.id, vec![ann.id]);
+
+    // Only an admin switches a group's text.
+    let refused = ask(&tg, &reports, &bob, "/use report").await;
+    assert!(refused.contains("只有群管理员可以"), "{refused}");
+    let unknown = ask(&tg, &reports, &ann, "/use 9").await;
+    assert!(unknown.contains("没有序号或编号为“9”的文本"), "{unknown}");
+    let switched = ask(&tg, &reports, &ann, "/use report").await;
+    assert!(
+        switched.contains("本群现在学习") && switched.contains("《2025年工作报告》"),
+        "{switched}"
+    );
+
+    let outline = ask(&tg, &reports, &bob, "/outline").await;
+    assert!(outline.contains("过去一年的工作"), "{outline}");
+    assert!(!outline.contains("铸牢政治之魂"), "{outline}");
+    let section = ask(&tg, &reports, &bob, "/section 1.2").await;
+    assert!(section.contains("就业保持稳定"), "{section}");
+    let found = ask(&tg, &reports, &bob, "/search 消费").await;
+    assert!(found.contains("<b>消费</b>持续恢复"), "{found}");
+    let status = ask(&tg, &reports, &bob, "/status").await;
+    assert!(status.contains("学习文本：《2025年工作报告》"), "{status}");
+    let docs = ask(&tg, &reports, &bob, "/docs").await;
+    assert!(
+        docs.contains("《2025年工作报告》</b>（正在学习）"),
+        "{docs}"
+    );
+
+    // The other group keeps the shipped speech.
+    let outline = ask(&tg, &speech, &bob, "/outline").await;
+    assert!(outline.contains("铸牢政治之魂"), "{outline}");
+    let status = ask(&tg, &speech, &bob, "/status").await;
+    assert!(status.contains("学习文本：《在全市乡镇"), "{status}");
+
+    // A quiz on the report asks about the report.
+    let report_words = [
+        "过去一年的工作",
+        "今年的主要任务",
+        "稳增长",
+        "惠民生",
+        "扩内需",
+        "全文共2个部分",
+        "过去一年的",
+        "今年的主要",
+    ];
+    let announced = ask(&tg, &reports, &ann, "/quiz 1").await;
+    assert!(announced.contains("测验开始"), "{announced}");
+    assert!(
+        tg.wait_state(
+            |tg| sends_to(tg, reports.id)
+                .iter()
+                .any(|s| s["question"].is_string()),
+            WAIT
+        )
+        .await
+    );
+    let poll = sends_to(&tg, reports.id)
+        .into_iter()
+        .find(|s| s["question"].is_string())
+        .unwrap();
+    assert!(
+        report_words.iter().any(|w| shown(&poll).contains(w)),
+        "{}",
+        shown(&poll)
+    );
+
+    for group in [&reports, &speech] {
+        for command in ["/subscribe 08:00", "/dailyquiz on"] {
+            ask(&tg, group, &ann, command).await;
+        }
+    }
+    assert!(bot.terminate(WAIT).await.success());
+
+    // The daily excerpt: each group gets its own text, and the report group its question.
+    let due = {
+        let store = Store::open(&workspace.db()).unwrap();
+        let reading = store.subscription(reports.id).unwrap().unwrap();
+        assert_eq!(reading.document, "report");
+        assert_eq!(
+            store.subscription(speech.id).unwrap().unwrap().document,
+            "xzsj"
+        );
+        reading.next_due
+    };
+    let (report_before, speech_before) = (
+        sends_to(&tg, reports.id).len(),
+        sends_to(&tg, speech.id).len(),
+    );
+    let tick = BotProcess::start(
+        &workspace,
+        &tg.api_url(),
+        &[
+            "tick",
+            "--now",
+            &(due + chrono::TimeDelta::seconds(30)).to_rfc3339(),
+        ],
+    );
+    let mut tick = tick;
+    let status = tokio::time::timeout(WAIT, tick.child.wait())
+        .await
+        .expect("tick ends")
+        .unwrap();
+    assert!(status.success(), "tick failed:\n{}", tick.log());
+    let excerpt: Vec<String> = sends_to(&tg, reports.id)[report_before..]
+        .iter()
+        .map(shown)
+        .collect();
+    assert!(
+        excerpt.iter().any(|e| e.contains("去年经济平稳")),
+        "{excerpt:?}"
+    );
+    let question = excerpt.iter().find(|e| e.contains("[")).cloned();
+    assert!(
+        question.is_some_and(|q| report_words.iter().any(|w| q.contains(w))),
+        "the daily question is on the report: {excerpt:?}"
+    );
+    let other: Vec<String> = sends_to(&tg, speech.id)[speech_before..]
+        .iter()
+        .map(shown)
+        .collect();
+    assert!(other.iter().any(|e| e.contains("同志们")), "{other:?}");
+    assert!(
+        !other.iter().any(|e| e.contains("去年经济平稳")),
+        "{other:?}"
+    );
+}

@@ -62,7 +62,7 @@ impl App {
         let config = self.config();
         let mut fresh = Subscription::new(
             chat.chat_id,
-            &self.library().default_document().id,
+            &self.chat_document(chat.chat_id).id,
             send_time.unwrap_or(config.daily_time),
             config.timezone,
             Subscriber {
@@ -173,7 +173,7 @@ impl App {
     pub fn status(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = &*self.document_for(subscription.as_ref());
+                let document = &*self.document_for(chat.chat_id, subscription.as_ref());
                 vec![daily::status(
                     &ReadingPlan::new(document),
                     subscription.as_ref(),
@@ -187,7 +187,7 @@ impl App {
     pub fn plan(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = &*self.document_for(subscription.as_ref());
+                let document = &*self.document_for(chat.chat_id, subscription.as_ref());
                 let position = subscription.as_ref().map_or(0, |s| s.position);
                 vec![daily::plan(
                     &ReadingPlan::new(document),
@@ -206,7 +206,7 @@ impl App {
             Ok(subscription) => subscription,
             Err(error) => return storage_failed(chat.chat_id, &error),
         };
-        let document = &*self.document_for(subscription.as_ref());
+        let document = &*self.document_for(chat.chat_id, subscription.as_ref());
         let position = match &subscription {
             Some(s) if s.last_sent_date() == Some(local_date(now, s.timezone)) => {
                 s.position.saturating_sub(1)
@@ -339,7 +339,7 @@ impl App {
             return Ok(entry.section);
         }
         let subscription = self.store().subscription(chat_id)?;
-        let document = &*self.document_for(subscription.as_ref());
+        let document = &*self.document_for(chat_id, subscription.as_ref());
         let position = subscription.map_or(0, |s| s.position);
         Ok(ReadingPlan::new(document)
             .section(position)
@@ -355,10 +355,11 @@ impl App {
             .clone()
     }
 
-    fn document_for(&self, subscription: Option<&Subscription>) -> Arc<Document> {
+    /// The document chat `chat_id` reads: its subscription's, else its `/use` choice.
+    fn document_for(&self, chat_id: i64, subscription: Option<&Subscription>) -> Arc<Document> {
         match subscription {
             Some(subscription) => self.document_of(subscription),
-            None => self.library().default_document().clone(),
+            None => self.chat_document(chat_id),
         }
     }
 }

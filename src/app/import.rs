@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::app::library::LibraryError;
 use crate::messages;
 use crate::reply::{IMPORT_TOKEN_LEN, Reply};
+use crate::text::Document;
 use crate::text::import::{self, FileKind, Imported};
 
 /// How long an import waits for its operator's 导入 or 取消.
@@ -146,6 +147,15 @@ impl App {
             }
         };
         pending.remove(token);
+        if let Some(previous) = library.document(&document.id) {
+            // Groups reading the text keep their place by section, not by count.
+            let moved = self.store().reposition_readers(&document.id, |position| {
+                same_place(previous, &document, position)
+            });
+            if let Err(error) = moved.and_then(|_| self.store().flush()) {
+                tracing::error!(user_id, document = %document.id, %error, "cannot move the readers of the new version");
+            }
+        }
         tracing::info!(user_id, document = %document.id, replaced, "text imported");
         let reply = messages::import::imported(
             &document.id,
@@ -164,6 +174,20 @@ impl App {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Where a chat that has received `position` excerpts of `previous` stands in `next`, a
+/// new version of the same text: at the same section in the same round, or, when the
+/// new version lacks that section, at the same index (within the text).
+pub fn same_place(previous: &Document, next: &Document, position: usize) -> usize {
+    let (old_len, new_len) = (previous.sections.len().max(1), next.sections.len().max(1));
+    let (round, index) = (position / old_len, position % old_len);
+    let at = previous
+        .sections
+        .get(index)
+        .and_then(|section| next.position(section.id))
+        .unwrap_or(index.min(new_len - 1));
+    round * new_len + at
 }
 
 /// A fresh token: [`IMPORT_TOKEN_LEN`] random ASCII letters and digits.

@@ -6,7 +6,8 @@ pub mod import;
 pub mod library;
 pub mod quiz;
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 
@@ -59,6 +60,9 @@ pub struct App {
     inner: Arc<Inner>,
 }
 
+/// A daily-question bank and the version of the text it was built from.
+type DailyBank = (Arc<Document>, Arc<QuestionBank>);
+
 struct Inner {
     /// The texts served, replaced as a whole when an operator imports one (readers
     /// clone the `Arc` and never wait on an import's parsing or storing).
@@ -68,9 +72,9 @@ struct Inner {
     store: Store,
     config: Config,
     curated_questions: Vec<Question>,
-    /// The bank daily questions are drawn from, built on first use (see
-    /// [`App::daily_bank`]).
-    daily_bank: OnceLock<QuestionBank>,
+    /// The banks daily questions are drawn from, by document id, each built on first
+    /// use with the document it was built from (see [`App::daily_bank`]).
+    daily_banks: Mutex<HashMap<String, DailyBank>>,
 }
 
 impl App {
@@ -93,7 +97,7 @@ impl App {
                 store,
                 config,
                 curated_questions: curated,
-                daily_bank: OnceLock::new(),
+                daily_banks: Mutex::default(),
             }),
         }
     }
@@ -103,11 +107,28 @@ impl App {
         &self.inner.curated_questions
     }
 
-    /// The question bank daily questions come from: built once by `build`, on first
-    /// use, then kept. A broadcast asks one question per chat, and the bank is the same
-    /// text each time (a quiz builds its own, so its distractors vary).
-    pub fn daily_bank(&self, build: impl FnOnce() -> QuestionBank) -> &QuestionBank {
-        self.inner.daily_bank.get_or_init(build)
+    /// The question bank daily questions on `document` come from: built by `build` on
+    /// first use, then kept until a new version of the text is imported. A broadcast
+    /// asks one question per chat, and the bank is the same text each time (a quiz
+    /// builds its own, so its distractors vary).
+    pub fn daily_bank(
+        &self,
+        document: &Arc<Document>,
+        build: impl FnOnce() -> QuestionBank,
+    ) -> Arc<QuestionBank> {
+        let mut banks = self
+            .inner
+            .daily_banks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match banks.get(&document.id) {
+            Some((built_from, bank)) if Arc::ptr_eq(built_from, document) => bank.clone(),
+            _ => {
+                let bank = Arc::new(build());
+                banks.insert(document.id.clone(), (document.clone(), bank.clone()));
+                bank
+            }
+        }
     }
 
     /// The texts served now (a snapshot: an import made meanwhile is in the next one).
@@ -138,10 +159,6 @@ impl App {
         &self.inner.config
     }
 
-    fn document(&self) -> Arc<Document> {
-        self.library().default_document().clone()
-    }
-
     /// Answers one input received at `now`. Returns no reply where silence is right
     /// (text in a group, a command for another bot).
     pub fn handle(&self, chat: &ChatContext, input: Input, now: DateTime<Utc>) -> Vec<Reply> {
@@ -169,19 +186,21 @@ impl App {
     }
 
     fn run_command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
-        let document = &*self.document();
+        // The text this chat studies (its `/use` choice), read only where needed.
+        let document = || self.chat_document(chat.chat_id);
         match command {
-            Command::Start => vec![messages::start(document)],
+            Command::Start => vec![messages::start(&document())],
             Command::Help => vec![messages::help()],
-            Command::Outline => vec![messages::outline(document)],
+            Command::Outline => vec![messages::outline(&document())],
             Command::Docs => {
                 let library = self.library();
                 let documents: Vec<&Document> =
                     library.documents().iter().map(|d| d.as_ref()).collect();
-                vec![messages::docs(&documents, &document.id)]
+                vec![messages::docs(&documents, &document().id)]
             }
-            Command::Section(argument) => vec![self.section(&argument)],
-            Command::Search(query) => vec![self.search(&query)],
+            Command::Use(argument) => vec![self.use_text(chat, &argument)],
+            Command::Section(argument) => vec![self.section(&document(), &argument)],
+            Command::Search(query) => vec![self.search(&document(), &query)],
             Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
             Command::Unsubscribe => self.unsubscribe(chat),
             Command::SetTime(argument) => self.set_time(chat, &argument, now),
@@ -200,8 +219,7 @@ impl App {
         }
     }
 
-    fn section(&self, argument: &str) -> Reply {
-        let document = &*self.document();
+    fn section(&self, document: &Document, argument: &str) -> Reply {
         let reference = match SectionRef::parse(argument) {
             Ok(reference) => reference,
             Err(RefError::Empty) => return errors::section_missing(),
@@ -223,7 +241,7 @@ impl App {
         }
     }
 
-    fn search(&self, query: &str) -> Reply {
+    fn search(&self, document: &Document, query: &str) -> Reply {
         let query = query.trim();
         if query.is_empty() {
             return errors::search_missing();
@@ -231,7 +249,6 @@ impl App {
         if query.chars().count() > MAX_QUERY_CHARS {
             return errors::search_too_long(MAX_QUERY_CHARS);
         }
-        let document = &*self.document();
         messages::search_results(document, &search(document, query))
     }
 

@@ -347,13 +347,20 @@ fn title_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Question>)
                 format!("原标题是“{}”。", section.title),
             )
         } else {
+            // A part without a second phrase (an imported report's 一、过去一年的工作)
+            // reads without a dangling comma.
             let shown = match slot.line {
+                Line::Title if section.phrase.is_empty() => blanked,
                 Line::Title => format!("{blanked}，{}", section.phrase),
                 Line::Phrase => format!("{}，{blanked}", section.title),
             };
+            let heading = match section.phrase.is_empty() {
+                true => section.title.clone(),
+                false => format!("{}，{}", section.title, section.phrase),
+            };
             (
                 format!("补全第{numeral}部分的标题：{shown}"),
-                format!("原标题是“{}，{}”。", section.title, section.phrase),
+                format!("原标题是“{heading}”。"),
             )
         };
         out.push(question(
@@ -966,6 +973,7 @@ mod tests {
             assert!(count(QuestionKind::MetaphorCloze) > 0, "{shape}");
             for question in &questions {
                 assert!(question.check().is_ok(), "{shape}: {question:?}");
+                assert!(!question.text.ends_with('，'), "{shape}: {}", question.text);
                 assert!(
                     !question.text.contains("讲话"),
                     "{shape}: {}",

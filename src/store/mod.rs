@@ -7,6 +7,7 @@
 //! to one JSON document and restores it ([`Store::export`], [`Store::import`]).
 
 mod backup;
+mod chat_texts;
 mod chats;
 mod memory;
 mod quiz;
@@ -18,6 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, ImportReport};
+pub use chat_texts::ChatText;
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
@@ -57,6 +59,9 @@ pub mod trees {
     /// Their sections live in [`SECTIONS`] like the shipped texts'. User state: an
     /// import-state over it needs `--force`.
     pub const IMPORTED: &str = "imported";
+    /// The text each chat chose with `/use` and where it stopped in the others, keyed by
+    /// chat id.
+    pub const CHAT_TEXTS: &str = "chat_texts";
 }
 
 /// Every collection of [`trees`], named so that code can walk them all: a group's
@@ -88,11 +93,13 @@ pub enum Collection {
     QuizSettings,
     /// [`trees::IMPORTED`]: imported texts by document id, about no chat.
     Imported,
+    /// [`trees::CHAT_TEXTS`]: by chat id.
+    ChatTexts,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Meta,
         Self::Sections,
         Self::Chats,
@@ -104,6 +111,7 @@ impl Collection {
         Self::Scores,
         Self::QuizSettings,
         Self::Imported,
+        Self::ChatTexts,
     ];
 
     /// The collection's tree.
@@ -120,6 +128,7 @@ impl Collection {
             Self::Scores => trees::SCORES,
             Self::QuizSettings => trees::QUIZ_SETTINGS,
             Self::Imported => trees::IMPORTED,
+            Self::ChatTexts => trees::CHAT_TEXTS,
         }
     }
 }
