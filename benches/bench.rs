@@ -7,7 +7,7 @@
 //! cargo bench --bench bench -- fake         # the fake Bot API's own capacity
 //! cargo bench --bench bench -- lookups      # replies under the limits and lifted
 //! cargo bench --bench bench -- footprint    # start-up time and memory
-//! cargo bench --bench bench -- broadcast    # 10,000 groups due at once, under Telegram's limits
+//! cargo bench --bench bench -- broadcast    # 1,000 groups due at once, at Telegram's real limits
 //! cargo bench --bench bench -- tick         # one scheduler pass over 1,000,000 chats
 //! ```
 //!
@@ -55,8 +55,9 @@ const USAGE: &str =
   lookups    replies under Telegram's limits (open loop) and with the limiter lifted
              (closed loop), for studybot, the aiogram peer and the teloxide floor
   footprint  start to first getUpdates, idle memory, memory after a load
-  broadcast  10,000 groups due at once through `studybot tick`, the fake enforcing
-             Telegram's limits scaled ×10 (300 messages/s overall, 20/min per group)
+  broadcast  1,000 groups due at once through `studybot tick`, the fake enforcing
+             Telegram's real limits in strict sliding windows (30 messages/s overall,
+             20/min per group) with up to 30 ms of network jitter
   tick       one scheduler decision pass over 1,000,000 chats with 1,000 due,
              beside 10,000 chats with 1,000 due; idle RSS with 100,000 chats
 
@@ -760,8 +761,9 @@ async fn scheduling_rows(
         );
     }
     if matches!(args.subcommand, Subcommand::All | Subcommand::Broadcast) {
-        let groups = if args.quick { 1_000 } else { 10_000 };
-        let global = 300;
+        // At the real 30/s, 1,000 groups take about 34 s.
+        let groups = 1_000;
+        let global = 30;
         let (mut ratio, mut too_many, mut duplicates, mut misses, mut wall, mut uneven) = (
             Vec::new(),
             Vec::new(),
@@ -792,7 +794,7 @@ async fn scheduling_rows(
                 "achieved ÷ allowed rate",
                 only_studybot(&ratio, 3),
             )
-            .target("≥ 0.97", Verdict::at_least(&ratio, 0.97)),
+            .target("≥ 0.95", Verdict::at_least(&ratio, 0.95)),
         );
         rows.push(
             Row::new(
@@ -822,7 +824,8 @@ async fn scheduling_rows(
         raw.push(format!("broadcast achieved ÷ allowed: {}", ratio.runs(3)));
         raw.push(format!("broadcast wall s: {}", wall.runs(1)));
         notes.push(format!(
-            "broadcast: Telegram's limits scaled ×10 to keep the run short — the fake answers 429 above {global} messages/s overall (sliding 1 s window) or 20/min per group, and studybot is configured with global_per_second = {global} and its shipped global_burst (5); `studybot tick` sends the excerpts"
+            "broadcast: at Telegram's real limits — the fake answers 429 above {global} messages in any sliding second overall or 20 in any sliding minute per group (strict windows, counted when a request is executed, each request delayed by up to {} ms of jitter on its way in), and studybot runs with its shipped limits; `studybot tick` sends the excerpts",
+            scheduling::JITTER.as_millis()
         ));
     }
     (rows, raw, notes)

@@ -92,7 +92,8 @@ impl Default for TelegramConfig {
 pub struct RateLimits {
     /// Messages per second over all chats. Default 30.
     pub global_per_second: u32,
-    /// How many messages may leave at once before the global rate applies. Default 5.
+    /// Ignored: the global budget is a sliding one-second window, as Telegram counts it.
+    /// Still accepted so that older configs load. Default 5.
     pub global_burst: u32,
     /// Messages per second to one chat. Default 1.
     pub chat_per_second: u32,
@@ -100,7 +101,8 @@ pub struct RateLimits {
     pub chat_burst: u32,
     /// Messages per minute to one group. Default 20.
     pub group_per_minute: u32,
-    /// Burst allowed in one group. Default 3.
+    /// Ignored: a group's budget is a sliding one-minute window, as Telegram counts it.
+    /// Still accepted so that older configs load. Default 3.
     pub group_burst: u32,
 }
 

@@ -328,3 +328,57 @@ async fn the_daily_question_follows_the_excerpt_in_a_tick() {
     );
     assert!(!poll_id.is_empty());
 }
+
+/// Issue 11, item 8: when Telegram keeps failing (5xx) to take the next question, the quiz
+/// ends within seconds with a short reason, then the results so far.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_poll_ends_the_quiz_with_a_reason_within_seconds() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", QUIZ_CONFIG);
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let group = FakeChat::group(-850, "学习小组");
+    let ann = FakeUser::new(851, "Ann");
+    tg.fail_method("sendPoll", 1);
+    tg.send_text(&group, &ann, "/quiz 3");
+    assert!(
+        tg.wait_for_requests("sendPoll", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (first, first_id) = polls(&tg)[0].clone();
+    tg.answer_poll(&first_id, &ann, vec![correct(&first)]);
+    // The first question closes after its 5 s; the second one fails from then on.
+    assert!(
+        tg.wait_for_requests("sendPoll", 2, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let reason = |tg: &FakeTelegram| {
+        tg.sent_texts_to(-850)
+            .iter()
+            .any(|t| t.contains("Telegram 暂时无法发送投票，已结束本次测验，成绩已保存"))
+    };
+    assert!(
+        tg.wait_until(|_| reason(&tg), Duration::from_secs(30))
+            .await,
+        "the reason within seconds, not minutes: {}",
+        bot.log()
+    );
+    assert!(
+        tg.wait_until(
+            |_| tg
+                .sent_texts_to(-850)
+                .iter()
+                .any(|t| t.contains("测验已提前结束")),
+            WAIT
+        )
+        .await,
+        "then the results so far"
+    );
+    let results = tg.sent_texts_to(-850).pop().unwrap();
+    assert!(
+        results.contains("Ann") && results.contains("答对 1/1"),
+        "{results}"
+    );
+    assert!(bot.terminate(Duration::from_secs(10)).await.success());
+}

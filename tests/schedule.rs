@@ -435,3 +435,28 @@ async fn deliveries_complete_when_30_percent_of_calls_fail() {
         );
     }
 }
+
+/// A broadcast at Telegram's real limit, which the fake enforces strictly (30 messages in
+/// any sliding second, 20 a minute per group) with network jitter: no 429 at all, and
+/// every group gets its excerpt once. (The rate achieved is measured by the bench.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_at_the_real_limit_draws_no_429() {
+    let tg = FakeTelegram::start().await;
+    tg.enforce_strict_limits(0, 20, 30);
+    tg.set_arrival_jitter(Duration::from_millis(30));
+    let workspace = Workspace::new("");
+    let groups = 300;
+    let now = Utc::now();
+    let next_due = subscribe(&workspace, (0..groups).map(|i| -5_000_000 - i), now);
+    let log = tick(&workspace, &tg.api_url(), next_due + TimeDelta::seconds(30)).await;
+    let sends = tg.requests_for("sendMessage");
+    let too_many = sends.iter().filter(|r| r.status == 429).count();
+    assert_eq!(too_many, 0, "429s at the real limit:\n{log}");
+    let delivered = excerpts(&tg);
+    assert_eq!(
+        delivered.len() as i64,
+        groups,
+        "every group got its excerpt"
+    );
+    assert!(delivered.values().all(|v| v.len() == 1), "once each");
+}

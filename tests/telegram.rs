@@ -329,13 +329,14 @@ async fn sigterm_while_busy_exits_zero_and_loses_nothing() {
         "chat_per_second = 20\nchat_burst = 1\nglobal_per_second = 100\nglobal_burst = 1",
     );
     let bot = started(&tg, &workspace).await;
-    let ann = FakeUser::new(11, "Ann");
-    let chat = FakeChat::private(&ann);
+    // Three chats of 20: more than 20 commands waiting in one chat would be cut short.
+    let users = [11, 12, 13].map(|id| FakeUser::new(id, "Ann"));
     for i in 0..60 {
+        let user = &users[i % 3];
         tg.send_text(
-            &chat,
-            &ann,
-            &format!("/section {}", ["2.2", "3.1", "4.1"][i % 3]),
+            &FakeChat::private(user),
+            user,
+            &format!("/section {}", ["2.2", "3.1", "4.1"][i / 20]),
         );
     }
     assert!(tg.wait_for_requests("sendMessage", 5, WAIT).await);
@@ -628,4 +629,215 @@ async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
         .expect("exits after SIGINT")
         .unwrap();
     assert!(status.success(), "{}", bot.log());
+}
+
+/// Issue 11, item 2: a 429 for a send to one chat pauses that chat; another chat is
+/// answered meanwhile, and the paused chat gets its reply once `retry_after` is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_in_one_chat_pauses_only_that_chat() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let busy = FakeChat::group(-6_000, "flood wait");
+    let member = FakeUser::new(6_001, "Member");
+    tg.rate_limit_chat(-6_000, 1, 15);
+    tg.send_text(&busy, &member, "/section 2.2");
+    assert!(
+        tg.wait_until(|r| r.iter().any(|r| r.status == 429), WAIT)
+            .await,
+        "{}",
+        bot.log()
+    );
+    let ann = FakeUser::new(6_002, "Ann");
+    tg.send_text(&FakeChat::private(&ann), &ann, "/start");
+    assert!(
+        tg.wait_until(|_| !tg.sent_messages_to(6_002).is_empty(), WAIT)
+            .await,
+        "another chat is answered during the flood wait: {}",
+        bot.log()
+    );
+    assert!(
+        tg.sent_messages_to(-6_000).is_empty(),
+        "the chat in its flood wait is still paused"
+    );
+    assert!(
+        tg.wait_until(
+            |_| !tg.sent_messages_to(-6_000).is_empty(),
+            Duration::from_secs(40)
+        )
+        .await,
+        "the paused chat's reply is sent after retry_after: {}",
+        bot.log()
+    );
+    let sends: Vec<_> = tg
+        .requests_for("sendMessage")
+        .into_iter()
+        .filter(|r| r.body["chat_id"] == -6_000)
+        .collect();
+    assert_eq!(sends.len(), 2, "one 429, one success");
+    assert!(sends[1].at.duration_since(sends[0].at) >= Duration::from_millis(14_500));
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+/// Issue 11, items 2 and 7: a 429 on getChatMember (a long one) holds up no send; the
+/// admin is told at once that the check failed, not that they are no admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_on_get_chat_member_holds_up_nothing() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let group = FakeChat::group(-6_100, "学习小组");
+    let admin = FakeUser::new(6_101, "Admin");
+    tg.set_admins(-6_100, vec![6_101]);
+    tg.rate_limit_method("getChatMember", 1, 40);
+    tg.send_text(&group, &admin, "/subscribe 08:00");
+    let ann = FakeUser::new(6_102, "Ann");
+    tg.send_text(&FakeChat::private(&ann), &ann, "/start");
+    assert!(
+        tg.wait_until(
+            |_| !tg.sent_messages_to(6_102).is_empty() && !tg.sent_messages_to(-6_100).is_empty(),
+            Duration::from_secs(15),
+        )
+        .await,
+        "both chats answered long before the 40 s retry_after: {}",
+        bot.log()
+    );
+    let reply = tg.sent_texts_to(-6_100).remove(0);
+    assert!(
+        reply.contains("请稍后再试") && !reply.contains("只有群管理员"),
+        "{reply}"
+    );
+    assert!(bot.terminate(WAIT).await.success());
+    let store = Store::open(&workspace.db()).unwrap();
+    assert!(store.subscription(-6_100).unwrap().is_none());
+}
+
+/// Issue 11, item 7: with getChatMember failing (5xx) for good, the admin check gives up
+/// within seconds, says so, and the chat's next command is not held up behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_admin_check_says_so_within_seconds() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let group = FakeChat::group(-6_200, "学习小组");
+    let admin = FakeUser::new(6_201, "Creator");
+    tg.set_admins(-6_200, vec![6_201]);
+    tg.fail_method("getChatMember", 0);
+    tg.send_text(&group, &admin, "/subscribe 08:00");
+    tg.send_text(&group, &admin, "/section 2.2");
+    assert!(
+        tg.wait_until(
+            |_| tg.sent_messages_to(-6_200).len() >= 2,
+            Duration::from_secs(30)
+        )
+        .await,
+        "answered within seconds, not minutes: {}",
+        bot.log()
+    );
+    let texts = tg.sent_texts_to(-6_200);
+    assert!(
+        texts[0].contains("请稍后再试") && !texts[0].contains("只有群管理员"),
+        "{}",
+        texts[0]
+    );
+    assert_eq!(
+        texts[1],
+        expected_html("/section 2.2", ChatKind::Group)[0],
+        "the next command follows"
+    );
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+/// Issue 11, item 3: a class trying the bot together — 10 commands in each of 30 groups
+/// within a second, Telegram's limits enforced strictly — gets every reply, in order,
+/// with no 429, however long the limits make them wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_under_the_real_limits_loses_no_reply() {
+    let tg = FakeTelegram::start().await;
+    tg.enforce_strict_limits(0, 20, 30);
+    let workspace = Workspace::new("");
+    let bot = started(&tg, &workspace).await;
+    let refs = ["0", "1", "1.1", "2", "2.1", "2.2", "2.3", "3", "3.1", "3.2"];
+    for reference in refs {
+        for chat in 0..30 {
+            let user = FakeUser::new(20_000 + chat, "U");
+            let group = FakeChat::group(-20_000 - chat, "G");
+            tg.send_text(&group, &user, &format!("/section {reference}"));
+        }
+    }
+    assert!(
+        tg.wait_until(
+            |r| r.iter().filter(|r| r.is("sendMessage") && r.ok()).count() >= 300,
+            Duration::from_secs(90),
+        )
+        .await,
+        "every command answered: {}",
+        bot.log()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let too_many = tg
+        .requests_for("sendMessage")
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    assert_eq!(too_many, 0, "no 429 under the real limits");
+    let expected: Vec<String> = refs
+        .iter()
+        .map(|r| expected_html(&format!("/section {r}"), ChatKind::Group)[0].clone())
+        .collect();
+    for chat in 0..30 {
+        assert_eq!(
+            tg.sent_texts_to(-20_000 - chat),
+            expected,
+            "chat {chat}: every reply once, in order"
+        );
+    }
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+/// Issue 11, item 3: only a chat with more commands waiting than can be answered soon
+/// is told once to slow down, and its excess is dropped; once its queue has drained it
+/// is answered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_far_over_its_budget_is_told_once_to_slow_down() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("chat_per_second = 4");
+    let bot = started(&tg, &workspace).await;
+    let ann = FakeUser::new(6_300, "Ann");
+    let chat = FakeChat::private(&ann);
+    for _ in 0..40 {
+        tg.send_text(&chat, &ann, "/section 2.2");
+    }
+    let slow_down = |tg: &FakeTelegram| {
+        tg.sent_texts_to(6_300)
+            .iter()
+            .filter(|t| t.contains("太快了，请稍后再试"))
+            .count()
+    };
+    assert!(
+        tg.wait_until(|_| slow_down(&tg) == 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    // The queue drains at 4 replies a second; then the chat is quiet.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let section = expected_html("/section 2.2", ChatKind::Private)[0].clone();
+    let answered = tg
+        .sent_texts_to(6_300)
+        .iter()
+        .filter(|t| **t == section)
+        .count();
+    assert!(
+        (studybot::telegram::outbox::MAX_PENDING..40).contains(&answered),
+        "{answered} replies: those queued, not the excess"
+    );
+    assert_eq!(slow_down(&tg), 1, "told once");
+    tg.send_text(&chat, &ann, "/section 3.1");
+    let later = expected_html("/section 3.1", ChatKind::Private)[0].clone();
+    assert!(
+        tg.wait_until(|_| tg.sent_texts_to(6_300).contains(&later), WAIT)
+            .await,
+        "answered again once the queue drained"
+    );
+    assert!(bot.terminate(WAIT).await.success());
 }

@@ -1,6 +1,6 @@
 //! The scheduling benchmarks: one scheduler tick over many subscribed chats (its cost
-//! must follow the chats due, not the chats subscribed), a broadcast to 10,000 groups
-//! under Telegram's limits, and the idle footprint with 100,000 subscribed chats.
+//! must follow the chats due, not the chats subscribed), a broadcast to 1,000 groups
+//! at Telegram's real limits, and the idle footprint with 100,000 subscribed chats.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -81,6 +81,9 @@ pub fn tick(root: &Path, total: usize, due: usize) -> TickRun {
     }
 }
 
+/// The longest network delay the fake adds before executing a request in the broadcast.
+pub const JITTER: Duration = Duration::from_millis(30);
+
 /// One measured broadcast.
 pub struct BroadcastRun {
     /// The global rate enforced by the fake (and configured in studybot), messages/s.
@@ -100,13 +103,15 @@ pub struct BroadcastRun {
 }
 
 /// Broadcasts to `groups` groups due at the same minute through the real binary
-/// (`studybot tick`), the fake enforcing `global` messages/s and 20/min per group.
+/// (`studybot tick`), the fake enforcing `global` messages in any sliding second and 20
+/// in any sliding minute per group, strictly, with [`JITTER`].
 pub async fn broadcast(root: &Path, studybot: &Path, groups: usize, global: u32) -> BroadcastRun {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("db");
     let due_at = seed(&db, groups, groups, true);
     let tg = FakeTelegram::start().await;
-    tg.enforce_limits(1, 20, global);
+    tg.enforce_strict_limits(0, 20, global);
+    tg.set_arrival_jitter(JITTER);
     let config = write_config(
         dir.path(),
         root,

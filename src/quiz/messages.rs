@@ -117,6 +117,11 @@ pub fn storage_failed() -> Reply {
     Reply::plain("抱歉，保存数据时出了问题，请稍后再试。")
 }
 
+/// Telegram would not take the next quiz poll, so the quiz ends here (the results follow).
+pub fn poll_failed() -> Reply {
+    Reply::plain("Telegram 暂时无法发送投票，已结束本次测验，成绩已保存。")
+}
+
 /// The results after the last question, or after `/stopquiz`.
 pub fn results(results: &QuizResults) -> Reply {
     let mut reply = if results.stopped {

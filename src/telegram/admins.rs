@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 use teloxide::prelude::*;
 use teloxide::types::UserId;
 
-use super::Outbox;
+use super::{Outbox, SendError};
 
 /// How long an answer is trusted: a demoted admin loses rights within this time.
 const TTL: Duration = Duration::from_secs(60);
+/// How long Telegram is asked before the sender is told to try again: teloxide alone
+/// would wait 10 s after each 5xx, and the chat's later commands wait behind this one.
+const PATIENCE: Duration = Duration::from_secs(5);
 /// The cache is cleared when it grows past this many entries (it only saves API calls).
 const MAX_ENTRIES: usize = 10_000;
 
@@ -24,23 +27,29 @@ pub struct AdminCache {
 }
 
 impl AdminCache {
-    /// Whether `user` is the creator or an administrator of `chat`. When Telegram cannot
-    /// be asked, the answer is `false`: settings stay unchanged rather than open to all.
-    pub async fn is_admin(&self, outbox: &Outbox, chat: ChatId, user: UserId) -> bool {
+    /// Whether `user` is the creator or an administrator of `chat`. Fails when Telegram
+    /// cannot say within a few seconds: the caller then changes nothing and says so,
+    /// rather than telling an administrator they are not one.
+    pub async fn is_admin(
+        &self,
+        outbox: &Outbox,
+        chat: ChatId,
+        user: UserId,
+    ) -> Result<bool, SendError> {
         let key = (chat.0, user.0);
         if let Some((answer, at)) = self.lock().get(&key).copied()
             && at.elapsed() < TTL
         {
-            return answer;
+            return Ok(answer);
         }
         let answer = match outbox
-            .call(None, outbox.bot().get_chat_member(chat, user))
+            .call_within(None, outbox.bot().get_chat_member(chat, user), PATIENCE)
             .await
         {
             Ok(member) => member.is_privileged(),
             Err(error) => {
                 tracing::warn!(chat_id = chat.0, user_id = user.0, %error, "getChatMember failed");
-                return false;
+                return Err(error);
             }
         };
         let mut entries = self.lock();
@@ -48,7 +57,7 @@ impl AdminCache {
             entries.clear();
         }
         entries.insert(key, (answer, Instant::now()));
-        answer
+        Ok(answer)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {

@@ -10,7 +10,6 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::app::daily::Delivery;
-use crate::telegram::outbox::Patience;
 use crate::telegram::{Outbox, SendError, Stopping};
 
 /// The longest the scheduler sleeps: a subscription made meanwhile is served within this.
@@ -95,17 +94,12 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
     let mut chat = ChatId(delivery.chat_id);
     let mut ids: Vec<i32> = Vec::new();
     for reply in &delivery.replies {
-        let sent = match outbox
-            .send_reply_in(chat, delivery.topic, reply, Patience::Broadcast)
-            .await
-        {
+        let sent = match outbox.send_reply_in(chat, delivery.topic, reply).await {
             Err(SendError::Migrated(new_chat)) => {
                 // The subscription, its plan and ledger move to the supergroup; deliver there.
                 app.chat_migrated(chat.0, new_chat.0, Utc::now());
                 chat = new_chat;
-                outbox
-                    .send_reply_in(chat, delivery.topic, reply, Patience::Broadcast)
-                    .await
+                outbox.send_reply_in(chat, delivery.topic, reply).await
             }
             other => other,
         };

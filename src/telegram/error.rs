@@ -35,9 +35,6 @@ pub enum SendError {
     /// Telegram refused the request.
     #[error("rejected by Telegram: {0}")]
     Rejected(String),
-    /// The chat's rate budget is this far away; a reply was dropped rather than queued.
-    #[error("chat over its rate budget for {0:?}; reply dropped")]
-    Throttled(std::time::Duration),
     /// Telegram could not be reached after several retries.
     #[error("Telegram unavailable: {0}")]
     Unavailable(String),

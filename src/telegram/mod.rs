@@ -36,7 +36,10 @@ use crate::reply::Audience;
 
 pub use admins::AdminCache;
 pub use error::{SendError, redact};
-pub use outbox::{Outbox, Patience};
+pub use outbox::Outbox;
+
+/// How long shutdown waits for replies still queued behind Telegram's limits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The error type of handlers: already logged where it happened, so only reported.
 pub(crate) type HandlerResult = Result<(), anyhow::Error>;
@@ -209,7 +212,9 @@ where
                 .await;
         }
     }
-    tracing::info!("dispatcher stopped; stopping background tasks");
+    tracing::info!("dispatcher stopped; sending queued replies");
+    outbox.drain(SHUTDOWN_GRACE).await;
+    tracing::info!("stopping background tasks");
     let _ = stop_tx.send(true);
     if let Err(error) = task.await {
         tracing::error!(%error, "background task failed");
@@ -358,6 +363,12 @@ async fn on_message(
         user_id = user.id.0,
         command = input.name()
     );
+    // A chat with more commands waiting than can be answered soon is told once to slow
+    // down; its further commands are dropped (before they change anything).
+    let is_command = matches!(input, Input::Command(_) | Input::Unknown(_));
+    if is_command && !outbox.admits_command(chat_id, &crate::messages::telegram::too_fast()) {
+        return Ok(());
+    }
     // An anonymous admin writes as the group itself: Telegram shows the message from
     // the group (`sender_chat`), and `from` is the placeholder GroupAnonymousBot, whom
     // getChatMember would call a mere member. Only admins can do that, so it is an
@@ -368,11 +379,23 @@ async fn on_message(
         .sender_chat
         .as_ref()
         .filter(|sender| sender.id == chat_id);
+    let topic = topic_of(&message);
     // Only commands that change a group's settings need to ask Telegram who is an admin.
     let is_admin = match &input {
         _ if message.chat.is_private() || as_the_group.is_some() => true,
         Input::Command(command) if command.needs_admin_check() => {
-            admins.is_admin(&outbox, chat_id, user.id).await
+            match admins
+                .is_admin(&outbox, chat_id, user.id)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(is_admin) => is_admin,
+                Err(_) => {
+                    let reply = crate::messages::telegram::admin_check_failed();
+                    queue_replies(&app, &outbox, chat_id, topic, vec![reply], false, span);
+                    return Ok(());
+                }
+            }
         }
         _ => false,
     };
@@ -380,7 +403,6 @@ async fn on_message(
         Some(title) => title.to_string(),
         None => user.full_name(),
     };
-    let topic = topic_of(&message);
     let context = ChatContext {
         chat_id: chat_id.0,
         kind: chat_kind(&message.chat),
@@ -390,18 +412,36 @@ async fn on_message(
         topic,
     };
     let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
-    async {
-        let patience = Patience::reply_to(message.date);
-        for reply in app.handle(&context, input, Utc::now()) {
-            deliver_with(&app, &outbox, chat_id, topic, &reply, patience).await;
+    let replies = span.in_scope(|| app.handle(&context, input, Utc::now()));
+    queue_replies(&app, &outbox, chat_id, topic, replies, starts_quiz, span);
+    Ok(())
+}
+
+/// Queues a command's replies (and the first question of a quiz it started) behind the
+/// chat's earlier replies, and returns at once: however long Telegram's limits make them
+/// wait, they are sent in order and other chats are not held up.
+fn queue_replies(
+    app: &App,
+    outbox: &Outbox,
+    chat_id: ChatId,
+    topic: Option<i32>,
+    replies: Vec<crate::reply::Reply>,
+    starts_quiz: bool,
+    span: tracing::Span,
+) {
+    if replies.is_empty() && !starts_quiz {
+        return;
+    }
+    let (app, sender) = (app.clone(), outbox.clone());
+    let job = async move {
+        for reply in &replies {
+            deliver(&app, &sender, chat_id, topic, reply).await;
         }
         if starts_quiz {
-            quiz::advance(&app, &outbox, chat_id.0).await;
+            quiz::advance(&app, &sender, chat_id.0).await;
         }
-    }
-    .instrument(span)
-    .await;
-    Ok(())
+    };
+    outbox.queue(chat_id, Box::pin(job.instrument(span)));
 }
 
 /// The forum topic a message was sent in, where its answers belong. Only messages in a
@@ -423,19 +463,7 @@ pub(crate) async fn deliver(
     topic: Option<i32>,
     reply: &crate::reply::Reply,
 ) {
-    deliver_with(app, outbox, chat_id, topic, reply, Patience::reply_now()).await;
-}
-
-/// [`deliver`] for a reply due by the given [`Patience`].
-async fn deliver_with(
-    app: &App,
-    outbox: &Outbox,
-    chat_id: ChatId,
-    topic: Option<i32>,
-    reply: &crate::reply::Reply,
-    patience: Patience,
-) {
-    match outbox.send_reply_in(chat_id, topic, reply, patience).await {
+    match outbox.send_reply_in(chat_id, topic, reply).await {
         Ok(_) => {}
         Err(SendError::ChatGone(reason)) => {
             tracing::info!(chat_id = chat_id.0, %reason, "chat removed the bot; marking it inactive");
@@ -447,13 +475,6 @@ async fn deliver_with(
             if let Err(error) = outbox.send_reply(new_chat, reply).await {
                 tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");
             }
-        }
-        Err(SendError::Throttled(wait)) => {
-            tracing::info!(
-                chat_id = chat_id.0,
-                ?wait,
-                "chat is flooding; reply dropped"
-            );
         }
         Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "reply failed"),
     }

@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use teloxide::payloads::SendPollSetters;
+use teloxide::payloads::{SendPoll, SendPollSetters};
 use teloxide::prelude::*;
+use teloxide::requests::JsonRequest;
 use teloxide::types::{InputPollOption, MessageId, PollAnswer, PollType, ThreadId};
 use tracing::Instrument;
 
@@ -17,14 +18,20 @@ use crate::quiz::QuizStep;
 use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
 use super::outbox::topic_is_gone;
-use super::{Outbox, deliver};
+use super::{Outbox, SendError, deliver};
 
-/// Sends a quiz poll; returns Telegram's poll id.
+/// How long Telegram is tried with a quiz question before the quiz ends: the players are
+/// waiting, and teloxide alone would wait 10 s after each 5xx (minutes over all retries).
+const QUESTION_PATIENCE: Duration = Duration::from_secs(8);
+
+/// Sends a quiz poll, giving up after Telegram was tried for `within` (if given);
+/// returns Telegram's poll id.
 pub async fn send_poll(
     outbox: &Outbox,
     chat_id: i64,
     topic: Option<i32>,
     spec: &PollSpec,
+    within: Option<Duration>,
 ) -> Result<String, super::SendError> {
     let options = spec
         .options
@@ -46,20 +53,34 @@ pub async fn send_poll(
             let in_topic = request
                 .clone()
                 .message_thread_id(ThreadId(MessageId(topic)));
-            match outbox.call(Some(ChatId(chat_id)), in_topic).await {
-                Err(super::SendError::Rejected(reason)) if topic_is_gone(&reason) => {
+            match call(outbox, chat_id, in_topic, within).await {
+                Err(SendError::Rejected(reason)) if topic_is_gone(&reason) => {
                     tracing::warn!(chat_id, topic, %reason, "the forum topic is gone; asking in the chat instead");
-                    outbox.call(Some(ChatId(chat_id)), request).await
+                    call(outbox, chat_id, request, within).await
                 }
                 sent => sent,
             }
         }
-        None => outbox.call(Some(ChatId(chat_id)), request).await,
+        None => call(outbox, chat_id, request, within).await,
     }?;
     message
         .poll()
         .map(|poll| poll.id.0.clone())
         .ok_or_else(|| super::SendError::Rejected("sendPoll returned no poll".into()))
+}
+
+/// Sends a poll with [`Outbox::call`], or [`Outbox::call_within`] when `within` is given.
+async fn call(
+    outbox: &Outbox,
+    chat_id: i64,
+    request: JsonRequest<SendPoll>,
+    within: Option<Duration>,
+) -> Result<Message, SendError> {
+    let chat = Some(ChatId(chat_id));
+    match within {
+        Some(within) => outbox.call_within(chat, request, within).await,
+        None => outbox.call(chat, request).await,
+    }
 }
 
 /// Sends the chat's next quiz question, if its quiz has one waiting, and sets the timer
@@ -75,10 +96,21 @@ pub async fn advance(app: &App, outbox: &Outbox, chat_id: i64) {
 /// Sends one question (send first, mark after), then closes it when its time is up.
 async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
     let chat_id = poll.key.chat_id;
-    let poll_id = match send_poll(&outbox, chat_id, poll.topic, &poll.spec).await {
+    let sent = send_poll(
+        &outbox,
+        chat_id,
+        poll.topic,
+        &poll.spec,
+        Some(QUESTION_PATIENCE),
+    );
+    let poll_id = match sent.await {
         Ok(poll_id) => poll_id,
         Err(error) => {
             tracing::warn!(chat_id, %error, "cannot send a quiz question; ending the quiz");
+            if !matches!(error, SendError::ChatGone(_) | SendError::Migrated(_)) {
+                let reason = crate::quiz::messages::poll_failed();
+                deliver(&app, &outbox, ChatId(chat_id), poll.topic, &reason).await;
+            }
             finish(&app, &outbox, chat_id, poll.topic, Utc::now()).await;
             return;
         }
@@ -235,7 +267,7 @@ pub async fn send_daily_question(
         return;
     };
     let spec = app.daily_poll(&question);
-    match send_poll(outbox, chat_id, topic, &spec).await {
+    match send_poll(outbox, chat_id, topic, &spec, None).await {
         Ok(poll_id) => {
             if let Err(error) = app.daily_poll_sent(chat_id, &poll_id, &question, Utc::now()) {
                 tracing::error!(chat_id, %error, "cannot record the daily question");

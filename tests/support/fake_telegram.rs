@@ -244,6 +244,8 @@ struct Limits {
     per_chat_sec: u32,
     per_group_min: u32,
     global_sec: u32,
+    /// How much shorter than a second (a minute) the windows are: 50 ms, or 0 when strict.
+    tolerance: Duration,
 }
 
 struct Stored {
@@ -286,6 +288,14 @@ struct St {
     /// Files users sent, by `file_id`: (`file_path`, bytes), served by `getFile` and the
     /// download endpoint `/file/bot<token>/<file_path>`.
     files: HashMap<String, (String, Vec<u8>)>,
+    /// The longest random delay before a request is executed.
+    arrival_jitter: Duration,
+    /// Chat → (send calls still to answer 429, retry_after).
+    rate_limit_chat: HashMap<i64, (u32, u64)>,
+    /// Lower-cased method → (calls still to answer 429, retry_after).
+    rate_limit_method: HashMap<String, (u32, u64)>,
+    /// Lower-cased method → how many calls succeed before every further one answers 500.
+    failing_methods: HashMap<String, usize>,
     /// A process to SIGKILL as soon as a `sendMessage` whose text contains the needle
     /// arrives (once), see [`FakeTelegram::kill_on_message`].
     kill_on_message: Option<(u32, String)>,
@@ -467,8 +477,55 @@ impl FakeTelegram {
             per_chat_sec: per_chat_per_sec,
             per_group_min: per_group_per_min,
             global_sec: global_per_sec,
+            tolerance: Duration::from_millis(50),
         };
         self.mutate(|s| s.limits = Some(l));
+    }
+    /// Like [`Self::enforce_limits`] with strict windows (no tolerance): any second (minute)
+    /// that sees more than the limit answers 429, counted when each request is executed.
+    /// `0` turns a limit off. Telegram's, as the bot must respect them: `(0, 20, 30)`.
+    pub fn enforce_strict_limits(
+        &self,
+        per_chat_per_sec: u32,
+        per_group_per_min: u32,
+        global_per_sec: u32,
+    ) {
+        let l = Limits {
+            per_chat_sec: per_chat_per_sec,
+            per_group_min: per_group_per_min,
+            global_sec: global_per_sec,
+            tolerance: Duration::ZERO,
+        };
+        self.mutate(|s| s.limits = Some(l));
+    }
+    /// Holds every request except `getUpdates` back by a random time below `max` before it is
+    /// executed (and recorded, with that arrival time): network jitter on the way in.
+    pub fn set_arrival_jitter(&self, max: Duration) {
+        self.mutate(|s| s.arrival_jitter = max);
+    }
+    /// The next `n_calls` send calls to `chat_id` get 429 with `retry_after_secs`: one
+    /// chat in a flood wait while the others are not.
+    pub fn rate_limit_chat(&self, chat_id: i64, n_calls: u32, retry_after_secs: u64) {
+        self.mutate(|s| {
+            s.rate_limit_chat
+                .insert(chat_id, (n_calls, retry_after_secs.max(1)))
+        });
+    }
+    /// The next `n_calls` calls of `method` (any chat) get 429 with `retry_after_secs`.
+    pub fn rate_limit_method(&self, method: &str, n_calls: u32, retry_after_secs: u64) {
+        let method = method.to_ascii_lowercase();
+        self.mutate(|s| {
+            s.rate_limit_method
+                .insert(method, (n_calls, retry_after_secs.max(1)))
+        });
+    }
+    /// Every call of `method` after the first `after` ones answers HTTP 500 "Internal
+    /// Server Error" without being executed (teloxide sleeps 10 s on each).
+    pub fn fail_method(&self, method: &str, after: usize) {
+        let method = method.to_ascii_lowercase();
+        self.mutate(|s| {
+            s.failing_methods.insert(method, after);
+        });
     }
     /// Make this share (0.0..=1.0) of calls fail with a random [`FaultKind`] from
     /// [`Self::set_fault_kinds`]. `getUpdates` is excluded unless [`Self::set_fault_get_updates`].
@@ -978,7 +1035,7 @@ impl St {
     fn enforce(&mut self, chat: i64) -> Result<(), u64> {
         let Some(l) = self.limits else { return Ok(()) };
         let now = Instant::now();
-        let tol = Duration::from_millis(50);
+        let tol = l.tolerance;
         let (sec, min) = (Duration::from_secs(1) - tol, Duration::from_secs(60) - tol);
         let wait = |t: Instant, w: Duration| {
             (w.saturating_sub(now - t).as_secs_f64().ceil() as u64).max(1)
@@ -1242,7 +1299,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let at = Instant::now();
+    let mut at = Instant::now();
     let path = percent_decode(uri.path());
     if let Some(rest) = path.strip_prefix("/file/bot") {
         return download(&inner, rest, at);
@@ -1255,6 +1312,11 @@ async fn handle(
     };
     let (token, method) = (token.to_string(), method.to_string());
     let key = method.to_ascii_lowercase();
+    let jitter = inner.lock().arrival_jitter;
+    if key != "getupdates" && !jitter.is_zero() {
+        tokio::time::sleep(jitter.mul_f64(rand::random::<f64>())).await;
+        at = Instant::now();
+    }
     let record = |body: Value, status: u16| {
         inner.lock().requests.push(Recorded {
             method: method.clone(),
@@ -1274,6 +1336,21 @@ async fn handle(
             return api_response(&Err(ApiErr::new(400, desc)));
         }
     };
+    let failing = {
+        let mut st = inner.lock();
+        match st.failing_methods.get_mut(&key) {
+            Some(0) => true,
+            Some(after) => {
+                *after -= 1;
+                false
+            }
+            None => false,
+        }
+    };
+    if failing {
+        record(params, 500);
+        return api_response(&Err(ApiErr::new(500, "Internal Server Error")));
+    }
     let (fault, delay) = {
         let st = inner.lock();
         let eligible = st.fault_rate > 0.0 && (key != "getupdates" || st.fault_get_updates);
@@ -1519,6 +1596,20 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
     if is_send_call(m) && st.rate_limit_next.0 > 0 {
         st.rate_limit_next.0 -= 1;
         return Err(too_many(st.rate_limit_next.1));
+    }
+    if let Some((left, secs)) = st.rate_limit_method.get_mut(m)
+        && *left > 0
+    {
+        *left -= 1;
+        return Err(too_many(*secs));
+    }
+    if is_send_call(m)
+        && let Some(c) = chat
+        && let Some((left, secs)) = st.rate_limit_chat.get_mut(&c)
+        && *left > 0
+    {
+        *left -= 1;
+        return Err(too_many(*secs));
     }
     if let Some(c) = chat {
         st.check_behaviour(c)?;
