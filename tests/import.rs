@@ -479,7 +479,11 @@ fn sends_to(tg: &FakeTelegram, chat_id: i64) -> Vec<serde_json::Value> {
 /// A send's text: a message's text or a poll's question and options.
 fn shown(body: &serde_json::Value) -> String {
     match body["question"].as_str() {
-        Some(question) => format!("{question} {}", body["options"]),
+        Some(question) => format!(
+            "{question} {} {}",
+            body["options"],
+            body["explanation"].as_str().unwrap_or_default()
+        ),
         None => body["text"].as_str().unwrap_or_default().to_string(),
     }
 }
