@@ -43,6 +43,14 @@ pub enum Command {
     Top,
     /// `/dailyquiz on|off`: the question after the daily excerpt (admins in groups).
     DailyQuiz(String),
+    /// `/review [n]`: ask my due missed questions, one at a time (private chats).
+    Review(String),
+    /// `/mistakes`: my missed questions, most-missed first.
+    Mistakes,
+    /// `/remind HH:MM|off`: a private reminder when missed questions are due.
+    Remind(String),
+    /// `/weeklytest Sun 20:00|off`: the group's weekly test (admins).
+    WeeklyTest(String),
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -174,6 +182,30 @@ pub const COMMANDS: &[CommandInfo] = &[
         description_en: "Daily question on or off",
         example: "/dailyquiz on",
     },
+    CommandInfo {
+        name: "review",
+        description: "复习我的错题（私聊）",
+        description_en: "Review my missed questions (private chat)",
+        example: "/review 5",
+    },
+    CommandInfo {
+        name: "mistakes",
+        description: "我的错题本",
+        description_en: "My missed questions",
+        example: "/mistakes",
+    },
+    CommandInfo {
+        name: "remind",
+        description: "错题复习提醒（私聊）",
+        description_en: "Review reminder (private chat)",
+        example: "/remind 20:00",
+    },
+    CommandInfo {
+        name: "weeklytest",
+        description: "每周一测（群管理员设置）",
+        description_en: "Weekly group test (admins)",
+        example: "/weeklytest Sun 20:00",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -224,6 +256,10 @@ impl Command {
             Self::Score => "score",
             Self::Top => "top",
             Self::DailyQuiz(_) => "dailyquiz",
+            Self::Review(_) => "review",
+            Self::Mistakes => "mistakes",
+            Self::Remind(_) => "remind",
+            Self::WeeklyTest(_) => "weeklytest",
         }
     }
 
@@ -233,9 +269,10 @@ impl Command {
     pub fn needs_admin_check(&self) -> bool {
         match self {
             Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) | Self::StopQuiz => true,
-            Self::Timezone(argument) | Self::DailyQuiz(argument) | Self::Use(argument) => {
-                !argument.trim().is_empty()
-            }
+            Self::Timezone(argument)
+            | Self::DailyQuiz(argument)
+            | Self::WeeklyTest(argument)
+            | Self::Use(argument) => !argument.trim().is_empty(),
             Self::Start
             | Self::Help
             | Self::Outline
@@ -247,7 +284,10 @@ impl Command {
             | Self::Plan
             | Self::Quiz(_)
             | Self::Score
-            | Self::Top => false,
+            | Self::Top
+            | Self::Review(_)
+            | Self::Mistakes
+            | Self::Remind(_) => false,
         }
     }
 }
@@ -262,11 +302,15 @@ impl Command {
             | Self::Unsubscribe
             | Self::SetTime(_)
             | Self::Quiz(_)
-            | Self::StopQuiz => true,
-            Self::Timezone(argument) | Self::DailyQuiz(argument) | Self::Use(argument) => {
-                !argument.trim().is_empty()
-            }
-            Self::Start
+            | Self::StopQuiz
+            | Self::Review(_) => true,
+            Self::Timezone(argument)
+            | Self::DailyQuiz(argument)
+            | Self::Remind(argument)
+            | Self::WeeklyTest(argument)
+            | Self::Use(argument) => !argument.trim().is_empty(),
+            Self::Mistakes
+            | Self::Start
             | Self::Help
             | Self::Outline
             | Self::Section(_)
@@ -303,6 +347,8 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
     }
     let argument = argument.to_string();
     let command = match name.to_ascii_lowercase().as_str() {
+        // The deep link from a group's `/review` (t.me/<bot>?start=review).
+        "start" if argument == "review" => Command::Review(String::new()),
         "start" => Command::Start,
         "help" => Command::Help,
         "outline" => Command::Outline,
@@ -322,6 +368,10 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "score" => Command::Score,
         "top" => Command::Top,
         "dailyquiz" => Command::DailyQuiz(argument),
+        "review" => Command::Review(argument),
+        "mistakes" => Command::Mistakes,
+        "remind" => Command::Remind(argument),
+        "weeklytest" => Command::WeeklyTest(argument),
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)

@@ -15,6 +15,8 @@
 //!   - [`messages`]: the wording of every reply, built from the text model.
 //!   - [`quiz`]: questions generated from the text and curated by hand, quiz selection,
 //!     the quiz-session state machine, scores and their wording.
+//!   - [`review`]: the personal review (错题本): card identity, FSRS scheduling of missed
+//!     questions, the due list and its wording.
 //!   - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
 //!   backups of it all.
@@ -33,6 +35,7 @@ pub mod messages;
 pub mod plan;
 pub mod quiz;
 pub mod reply;
+pub mod review;
 pub mod schedule;
 pub mod store;
 pub mod telegram;

@@ -156,9 +156,15 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             };
             let app = open_app(config.clone(), &config.database)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            let result = runtime.block_on(telegram::run(app.clone(), token, mode, deliveries::run));
-            app.store().flush()?;
-            tracing::info!("store flushed; bye");
+            let result = runtime.block_on(async {
+                // Installed before anything runs, so a signal never kills the process.
+                let stop_limit = stop_limit();
+                tokio::select! {
+                    result = telegram::run(app.clone(), token, mode, deliveries::run) => result,
+                    () = stop_limit => Ok(()),
+                }
+            });
+            finish(runtime, &app)?;
             result
         }
         Mode::Tick { now } => {
@@ -174,15 +180,23 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let report = runtime.block_on(async {
                 let bot = telegram::bot(&token, &app.config().telegram)?;
                 let outbox = telegram::Outbox::new(bot, &app.config().telegram.limits);
-                anyhow::Ok(deliveries::tick(&app, &outbox, now).await)
-            })?;
-            app.store().flush()?;
-            println!(
-                "tick at {}: {} sent, {} failed",
-                now.to_rfc3339(),
-                report.sent,
-                report.failed
-            );
+                anyhow::Ok(deliveries::tick_until_stopped(&app, &outbox, now).await)
+            });
+            finish(runtime, &app)?;
+            let when = now.to_rfc3339();
+            match report? {
+                Some(report) if report.left > 0 => println!(
+                    "tick at {when}: {} sent, {} failed, {} left for the next pass (stopped)",
+                    report.sent, report.failed, report.left
+                ),
+                Some(report) => println!(
+                    "tick at {when}: {} sent, {} failed",
+                    report.sent, report.failed
+                ),
+                None => {
+                    println!("tick at {when}: stopped; what was not sent is left for the next pass")
+                }
+            }
             Ok(())
         }
         Mode::Export { file } => {
@@ -337,6 +351,26 @@ fn import_text(
         document.parts().count(),
         config.database.display()
     );
+    Ok(())
+}
+
+/// Resolves [`telegram::STOP_LIMIT`] after SIGTERM or SIGINT (never without one): the
+/// longest the process waits for what is under way once asked to stop.
+fn stop_limit() -> impl std::future::Future<Output = ()> {
+    let signal = telegram::shutdown_signal();
+    async move {
+        signal.await;
+        tokio::time::sleep(telegram::STOP_LIMIT).await;
+        tracing::warn!(limit = ?telegram::STOP_LIMIT, "stop not finished in time; abandoning what is still running");
+    }
+}
+
+/// Ends a run or tick: stops the runtime (tasks still running are dropped, blocking
+/// ones get 0.3 s), then makes every write durable.
+fn finish(runtime: tokio::runtime::Runtime, app: &App) -> anyhow::Result<()> {
+    runtime.shutdown_timeout(std::time::Duration::from_millis(300));
+    app.store().flush()?;
+    tracing::info!("store flushed; bye");
     Ok(())
 }
 

@@ -435,7 +435,8 @@ pub mod daily {
     use crate::plan::ReadingPlan;
     use crate::reply::{Action, Button, Reply};
     use crate::schedule::{
-        DeliveryResult, SubscribeOutcome, Subscription, format_local, format_time, local_date,
+        DeliveryResult, FailureKind, LastFailure, SubscribeOutcome, Subscription, format_local,
+        format_time, local_date,
     };
     use crate::text::{Document, Section, chinese_numeral};
 
@@ -671,18 +672,41 @@ pub mod daily {
             Some(last) => {
                 let result = match &last.result {
                     DeliveryResult::Sent => "已发送".to_string(),
-                    DeliveryResult::Failed { reason } => format!("发送失败，稍后重试（{reason}）"),
+                    DeliveryResult::Failed { .. } => "发送失败，稍后重试".to_string(),
                     DeliveryResult::Missed => "未能发送，已超过补发时限，跳过当天".to_string(),
                 };
                 format!("{} {result}", last.local_date.format("%Y-%m-%d"))
             }
         };
         reply = reply.text(format!("上次发送：{last}\n"));
+        if let Some(failure) = &subscription.last_failure {
+            reply = reply.text(last_failure(failure, zone));
+        }
         reply.text(format!(
             "订阅人：{}（{}）",
             crate::quiz::messages::display_name(&subscription.subscribed_by.name),
             local_date(subscription.subscribed_at, zone).format("%Y-%m-%d")
         ))
+    }
+
+    /// The most recent failed attempt, for `/status`: when it was, what Telegram said,
+    /// and — when the bot may not write in the chat — what an administrator has to do.
+    fn last_failure(failure: &LastFailure, zone: chrono_tz::Tz) -> String {
+        let at = format!("{}（{}）", format_local(failure.at, zone), zone.name());
+        let reason = &failure.reason;
+        match failure.kind {
+            FailureKind::NoRights => format!(
+                "问题：机器人在本群没有发消息的权限，每日学习发不出去（最近一次尝试：{at}；Telegram：{reason}）。\n\
+                 请群管理员在群设置中恢复机器人的“发送消息”权限（或把机器人设为管理员）。恢复后会自动继续发送，无需重新订阅。\n"
+            ),
+            FailureKind::Rejected => format!(
+                "最近一次尝试：{at}，Telegram 拒绝了这条消息（{reason}）。之后会继续尝试，订阅保持不变。\n"
+            ),
+            FailureKind::Transient => {
+                format!("最近一次尝试：{at}，暂时连不上 Telegram（{reason}），会自动重试。\n")
+            }
+            FailureKind::ChatGone => format!("最近一次尝试：{at}（{reason}）\n"),
+        }
     }
 
     /// Added to `/today` in a chat that is not subscribed.

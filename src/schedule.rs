@@ -25,6 +25,12 @@ pub const DEFAULT_GRACE: TimeDelta = TimeDelta::hours(6);
 /// attempt per few minutes, not one per scheduler pass, until its grace window ends.
 pub const RETRY_DELAY: TimeDelta = TimeDelta::minutes(5);
 
+/// A send Telegram refused (the bot may not write in the chat for now, or the message
+/// itself was refused) is tried again this long after the attempt, while the day's grace
+/// window lasts, and again on the following days: an admin who gives the bot its rights
+/// back gets the day's excerpt within the hour, and a muted bot costs a few calls a day.
+pub const REFUSED_RETRY_DELAY: TimeDelta = TimeDelta::hours(1);
+
 /// The longest time zone name accepted (the longest IANA name has 32 characters).
 const MAX_ZONE_CHARS: usize = 64;
 
@@ -110,6 +116,12 @@ pub fn local_date(instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
     instant.with_timezone(&zone).date_naive()
 }
 
+/// The first instant of local `date` in `zone` (midnight, or the end of a
+/// daylight-saving gap that swallowed it).
+pub fn day_start(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    send_instant(date, NaiveTime::MIN, zone)
+}
+
 /// The instant a chat's excerpt for local `date` is sent: `time` on `date` in `zone`.
 ///
 /// Daylight saving makes some local times ambiguous and others impossible; both are
@@ -170,6 +182,38 @@ pub fn next_send(after: DateTime<Utc>, time: NaiveTime, zone: Tz) -> (DateTime<U
     (after + TimeDelta::days(1), date)
 }
 
+/// The first send instant still to be served at `now`, with its local date: the first
+/// instant whose grace window (`[instant, instant + grace)`) has not ended at `now`,
+/// that is not before `not_before`, and whose local date is after `floor` (the last date
+/// already served, if any). It may lie before `now` — its window is open, so it is due
+/// at once — or after it.
+///
+/// This is the one rule for "which day comes next" whenever the schedule is recomputed
+/// (after an outage, after `/settime` or `/timezone`): a day whose window still contains
+/// `now` is served, never skipped, and a date already served is never served again.
+pub fn first_open_send(
+    now: DateTime<Utc>,
+    grace: TimeDelta,
+    not_before: DateTime<Utc>,
+    floor: Option<NaiveDate>,
+    time: NaiveTime,
+    zone: Tz,
+) -> (DateTime<Utc>, NaiveDate) {
+    // `next_send` is strictly after its argument: "after now - grace" is "window still
+    // open at now", and one nanosecond before `not_before` makes that bound inclusive.
+    let after = (now - grace).max(not_before - TimeDelta::nanoseconds(1));
+    let (mut due, mut date) = next_send(after, time, zone);
+    // The floor is at most a day or two past `after`'s local date (it was served at or
+    // before `now`); a few steps always reach the first date after it.
+    for _ in 0..8 {
+        if floor.is_none_or(|floor| date > floor) {
+            break;
+        }
+        (due, date) = next_send(due, time, zone);
+    }
+    (due, date)
+}
+
 /// The state of one chat's delivery for one local date, as the ledger records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeliveryState {
@@ -206,7 +250,9 @@ pub enum Due {
     /// The day's excerpt was already sent: send nothing, move on to the next day.
     AlreadyDone,
     /// The grace window has passed without a successful send: skip the day (the plan
-    /// does not move) and wait for the next one. Missed days are never replayed.
+    /// does not move) and go on to the first day whose window is still open — possibly
+    /// today's, due at once (see [`Subscription::skip_day`]). Missed days are never
+    /// replayed.
     Missed,
     /// The day's send time has not come yet.
     NotYet,
@@ -268,6 +314,17 @@ pub struct LedgerEntry {
     pub at: DateTime<Utc>,
 }
 
+impl LedgerEntry {
+    /// Whether this entry, stored under local `date`, speaks for that date in `zone`,
+    /// the chat's zone now. The ledger is keyed by local dates, and a chat that moved
+    /// west finds its new zone's date under the same key as the old zone's: an entry
+    /// written before `date` even began in `zone` belongs to the old zone's day (every
+    /// entry of a day is written at or after its send instant, so never before it began).
+    pub fn is_for_day(&self, date: NaiveDate, zone: Tz) -> bool {
+        self.at >= day_start(date, zone)
+    }
+}
+
 /// Who subscribed a chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscriber {
@@ -299,6 +356,52 @@ pub struct LastDelivery {
     /// How it ended.
     pub result: DeliveryResult,
     /// When that was recorded.
+    pub at: DateTime<Utc>,
+}
+
+/// What kind of failure a delivery met: it decides when the day is tried again and
+/// whether the subscription stays on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailureKind {
+    /// Network trouble or a Telegram outage (after the transport's own retries): tried
+    /// again [`RETRY_DELAY`] later while the day's grace window lasts.
+    Transient,
+    /// The bot is in the chat but may not send messages there (muted, restricted, not
+    /// an administrator of a channel): tried again [`REFUSED_RETRY_DELAY`] later while the
+    /// window lasts and on the following days. The subscription stays on; `/status` says
+    /// what an administrator has to fix.
+    NoRights,
+    /// Telegram refused the message itself (a fault of ours, e.g. bad markup): retried
+    /// like [`FailureKind::NoRights`], never a reason to stop the subscription.
+    Rejected,
+    /// The bot was removed or blocked, the user deactivated, or the chat does not exist:
+    /// the subscription stops until the chat subscribes again.
+    ChatGone,
+}
+
+impl FailureKind {
+    /// How long after a failed attempt the day is tried again (`None`: not at all, the
+    /// subscription stops).
+    pub fn retry_delay(self) -> Option<TimeDelta> {
+        match self {
+            Self::Transient => Some(RETRY_DELAY),
+            Self::NoRights | Self::Rejected => Some(REFUSED_RETRY_DELAY),
+            Self::ChatGone => None,
+        }
+    }
+}
+
+/// The most recent failed attempt of a subscription, kept (past the day's end) until an
+/// excerpt goes through, so `/status` can say what went wrong and when it was last tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastFailure {
+    /// The local date the attempt was for.
+    pub local_date: NaiveDate,
+    /// What kind of failure it was.
+    pub kind: FailureKind,
+    /// Why, as Telegram or the transport said it.
+    pub reason: String,
+    /// When the attempt failed.
     pub at: DateTime<Utc>,
 }
 
@@ -339,6 +442,10 @@ pub struct Subscription {
     /// the excerpts go; `None` for the chat itself (records from before topics too).
     #[serde(default)]
     pub topic: Option<i32>,
+    /// The most recent failed attempt, until an excerpt is sent again (absent from
+    /// records written before it existed, and from healthy ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<LastFailure>,
 }
 
 impl Subscription {
@@ -366,6 +473,7 @@ impl Subscription {
             subscribed_at: now,
             last_delivery: None,
             topic: None,
+            last_failure: None,
         }
     }
 
@@ -386,13 +494,15 @@ impl Subscription {
         }
     }
 
-    /// Turns the subscription on again (re-subscribe), keeping the plan position.
+    /// Turns the subscription on again (re-subscribe), keeping the plan position. The
+    /// first send is the first one from `now` on a date not yet served (days from before
+    /// the subscription are never owed, so no grace window applies).
     pub fn activate(&mut self, subscribed_by: Subscriber, now: DateTime<Utc>) {
         self.active = true;
         self.disabled_reason = None;
         self.subscribed_by = subscribed_by;
         self.subscribed_at = now;
-        self.reschedule(now);
+        self.reschedule(now, TimeDelta::zero(), self.last_sent_date());
     }
 
     /// Turns the subscription off at the chat's request (`/unsubscribe`).
@@ -407,23 +517,57 @@ impl Subscription {
         self.disabled_reason = Some(reason.to_string());
     }
 
-    /// Changes the send time and moves the next send accordingly.
-    pub fn set_time(&mut self, send_time: NaiveTime, now: DateTime<Utc>) {
+    /// Changes the send time and moves the next send accordingly (see
+    /// [`Subscription::reschedule`]). The chat's dates stay what they were, so a date
+    /// whose excerpt was sent is not served again at the new time, and a date not yet
+    /// served whose window is still open at the new time is served at once.
+    pub fn set_time(&mut self, send_time: NaiveTime, now: DateTime<Utc>, grace: TimeDelta) {
         self.send_time = send_time;
-        self.reschedule(now);
+        self.reschedule(now, grace, self.last_sent_date());
     }
 
-    /// Changes the time zone and moves the next send accordingly.
-    pub fn set_timezone(&mut self, timezone: Tz, now: DateTime<Utc>) {
+    /// Changes the time zone and moves the next send accordingly. `last_sent_at` is when
+    /// the most recent excerpt was delivered: the first date served in the new zone is
+    /// the first local date there after the one that excerpt arrived on. Moving west
+    /// after today's excerpt therefore still serves the new zone's "today" (it was
+    /// yesterday there when the excerpt came), and moving east never brings a second
+    /// excerpt on a date that already had one.
+    pub fn set_timezone(
+        &mut self,
+        timezone: Tz,
+        now: DateTime<Utc>,
+        grace: TimeDelta,
+        last_sent_at: Option<DateTime<Utc>>,
+    ) {
         self.timezone = timezone;
-        self.reschedule(now);
+        let served = last_sent_at.map(|at| local_date(at, timezone));
+        // Dates are the chat's local dates: the last excerpt now counts for the date it
+        // arrived on in the new zone (for `/status`, `/today` and "once per date").
+        if let Some(LastDelivery {
+            local_date,
+            result: DeliveryResult::Sent,
+            at,
+        }) = &mut self.last_delivery
+        {
+            *local_date = crate::schedule::local_date(*at, timezone);
+        }
+        self.reschedule(now, grace, served);
     }
 
-    /// Sets the next send to the first send instant after `now` whose local date has
-    /// not been sent yet (moving the time later on a day already served waits for
-    /// tomorrow instead of sending twice).
-    pub fn reschedule(&mut self, now: DateTime<Utc>) {
-        self.schedule_after(now, self.last_sent_date());
+    /// Sets the next send to [`first_open_send`] at `now`: the first send instant whose
+    /// grace window is still open, not before the subscription began, on a date after
+    /// `served` (the last local date already served). When that instant has passed
+    /// (its window is open), the next attempt is due at once.
+    pub fn reschedule(&mut self, now: DateTime<Utc>, grace: TimeDelta, served: Option<NaiveDate>) {
+        let (due, date) = first_open_send(
+            now,
+            grace,
+            self.subscribed_at,
+            served,
+            self.send_time,
+            self.timezone,
+        );
+        self.set_next(due, date, now);
     }
 
     /// Records that the excerpt for `date` was sent: the plan advances (once per date,
@@ -437,16 +581,18 @@ impl Subscription {
                 at: now,
             });
         }
+        self.last_failure = None;
         if self.next_date <= date {
             let after = send_instant(date, self.send_time, self.timezone);
             self.schedule_after(after, Some(date));
         }
     }
 
-    /// Records that `date` was missed (its grace window passed): the plan stays, the next
-    /// send is the next day's after `now`. Nothing happens if the subscription has moved
-    /// on to another date meanwhile.
-    pub fn skip_day(&mut self, date: NaiveDate, now: DateTime<Utc>) {
+    /// Records that `date` was missed (its grace window passed at `now`): the plan stays,
+    /// and the next send is the first one whose window is still open at `now` — today's,
+    /// when the bot comes back within today's window after an outage of any length.
+    /// Nothing happens if the subscription has moved on to another date meanwhile.
+    pub fn skip_day(&mut self, date: NaiveDate, now: DateTime<Utc>, grace: TimeDelta) {
         if self.next_date != date {
             return;
         }
@@ -455,12 +601,29 @@ impl Subscription {
             result: DeliveryResult::Missed,
             at: now,
         });
-        self.schedule_after(now, Some(date));
+        let (due, next) = first_open_send(
+            now,
+            grace,
+            self.subscribed_at,
+            Some(date),
+            self.send_time,
+            self.timezone,
+        );
+        self.set_next(due, next, now);
     }
 
     /// Records a failed attempt for `date` that may succeed later: the next attempt is
-    /// [`RETRY_DELAY`] from `now`, for the same date (so within its grace window).
-    pub fn fail_attempt(&mut self, date: NaiveDate, reason: &str, now: DateTime<Utc>) {
+    /// [`FailureKind::retry_delay`] from `now`, for the same date (when that is past the
+    /// day's grace window, the day is then skipped and the next one tried). A
+    /// [`FailureKind::ChatGone`] failure is recorded the same way; stopping the
+    /// subscription is [`Subscription::disable`]'s job.
+    pub fn fail_attempt(
+        &mut self,
+        date: NaiveDate,
+        kind: FailureKind,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) {
         if self.next_date != date {
             return;
         }
@@ -471,8 +634,23 @@ impl Subscription {
             },
             at: now,
         });
-        // Whole seconds: the due index is keyed by the second.
-        self.next_due = (now + RETRY_DELAY).trunc_subsecs(0);
+        self.last_failure = Some(LastFailure {
+            local_date: date,
+            kind,
+            reason: reason.to_string(),
+            at: now,
+        });
+        if let Some(delay) = kind.retry_delay() {
+            // Whole seconds: the due index is keyed by the second.
+            self.next_due = (now + delay).trunc_subsecs(0);
+        }
+    }
+
+    /// Points the next send at `date`, due at `due` — or at once (`now`, in whole
+    /// seconds) when `due` has already passed.
+    fn set_next(&mut self, due: DateTime<Utc>, date: NaiveDate, now: DateTime<Utc>) {
+        self.next_due = due.max(now.trunc_subsecs(0));
+        self.next_date = date;
     }
 
     /// Sets the next send to the first instant after `after` whose date is after `floor`.
@@ -616,26 +794,36 @@ mod tests {
         let mut subscription = shanghai_at_eight();
         subscription.complete_day(date(2026, 5, 2), utc("2026-05-02T00:00:05Z"));
         // At 09:00 local the group moves its time to 10:00: today is done, so tomorrow.
-        subscription.set_time(time(10, 0), utc("2026-05-02T01:00:00Z"));
+        subscription.set_time(time(10, 0), utc("2026-05-02T01:00:00Z"), DEFAULT_GRACE);
         assert_eq!(
             (subscription.next_date, subscription.next_due),
             (date(2026, 5, 3), utc("2026-05-03T02:00:00Z"))
         );
-        // Moving to a zone where it is still yesterday does not resend either.
-        subscription.set_timezone(NEW_YORK, utc("2026-05-02T01:00:00Z"));
-        assert!(subscription.next_date > date(2026, 5, 2));
+        // Moving to a zone where it is still yesterday: the excerpt came on 05-01 there
+        // (20:00 New York), so New York's 05-02 is the next date served, at 10:00.
+        subscription.set_timezone(
+            NEW_YORK,
+            utc("2026-05-02T01:00:00Z"),
+            DEFAULT_GRACE,
+            Some(utc("2026-05-02T00:00:05Z")),
+        );
+        assert_eq!(
+            (subscription.next_date, subscription.next_due),
+            (date(2026, 5, 2), utc("2026-05-02T14:00:00Z"))
+        );
     }
 
     #[test]
     fn a_missed_day_is_skipped_without_moving_the_plan() {
         let mut subscription = shanghai_at_eight();
-        // The process was down for three days.
-        let now = utc("2026-05-05T03:00:00Z");
+        // The process was down for three days and comes back at 14:00 local, past
+        // today's window too: the next send is tomorrow's.
+        let now = utc("2026-05-05T06:00:00Z");
         assert_eq!(
             decide(subscription.scheduled(), None, now, DEFAULT_GRACE),
             Due::Missed
         );
-        subscription.skip_day(date(2026, 5, 2), now);
+        subscription.skip_day(date(2026, 5, 2), now, DEFAULT_GRACE);
         assert_eq!(subscription.position, 0);
         assert_eq!(
             (subscription.next_date, subscription.next_due),
@@ -647,11 +835,125 @@ mod tests {
         );
     }
 
+    /// Issue 10, item 1: after an outage, the first day whose grace window still
+    /// contains `now` is served at once, not skipped.
+    #[test]
+    fn after_an_outage_todays_excerpt_is_served_within_its_window() {
+        // Subscribed at 07:00 Shanghai; first send 2026-05-02 07:00 (05-01 23:00 UTC).
+        let subscribed = utc("2026-05-01T12:00:00Z");
+        let seven = Subscription::new(-1, "xzsj", time(7, 0), SHANGHAI, subscriber(), subscribed);
+        assert_eq!(seven.next_date, date(2026, 5, 2));
+        for (down_until, today) in [
+            // Down three days, back at 07:00:30 on the fourth.
+            (utc("2026-05-04T23:00:30Z"), date(2026, 5, 5)),
+            // Down 30 days, back at 09:00.
+            (utc("2026-06-01T01:00:00Z"), date(2026, 6, 1)),
+            // Back at 12:59:59, the last second of today's six-hour window.
+            (utc("2026-05-05T04:59:59Z"), date(2026, 5, 5)),
+        ] {
+            let mut subscription = seven.clone();
+            assert_eq!(
+                decide(subscription.scheduled(), None, down_until, DEFAULT_GRACE),
+                Due::Missed
+            );
+            subscription.skip_day(date(2026, 5, 2), down_until, DEFAULT_GRACE);
+            assert_eq!(subscription.next_date, today, "back at {down_until}");
+            assert_eq!(subscription.next_due, down_until, "due at once");
+            assert_eq!(
+                decide(subscription.scheduled(), None, down_until, DEFAULT_GRACE),
+                Due::Send,
+                "back at {down_until}"
+            );
+            assert_eq!(subscription.position, 0, "the plan did not move");
+        }
+        // A shorter grace window closes today's at 08:00: tomorrow, then.
+        let mut subscription = seven.clone();
+        let back = utc("2026-05-05T00:30:00Z");
+        subscription.skip_day(date(2026, 5, 2), back, TimeDelta::hours(1));
+        assert_eq!(
+            (subscription.next_date, subscription.next_due),
+            (date(2026, 5, 6), utc("2026-05-05T23:00:00Z"))
+        );
+    }
+
+    /// Issue 10, item 2: moving the zone (or the time) after today's excerpt never skips
+    /// a local date and never serves one twice.
+    #[test]
+    fn changing_zone_or_time_serves_the_first_date_not_yet_served() {
+        let shanghai = chrono_tz::Asia::Shanghai;
+        let los_angeles = chrono_tz::America::Los_Angeles;
+        let at = time(13, 47);
+        let subscribed = utc("2026-11-20T00:00:00Z");
+        let mut subscription =
+            Subscription::new(-1, "xzsj", at, shanghai, subscriber(), subscribed);
+        // Delivered 13:47 Shanghai on 11-30 (05:47 UTC; 21:47 on 11-29 in Los Angeles).
+        let sent_at = utc("2026-11-30T05:47:03Z");
+        subscription.next_date = date(2026, 11, 30);
+        subscription.complete_day(date(2026, 11, 30), sent_at);
+        let now = utc("2026-11-30T06:00:00Z");
+
+        let mut west = subscription.clone();
+        west.set_timezone(los_angeles, now, DEFAULT_GRACE, Some(sent_at));
+        assert_eq!(
+            (west.next_date, format_local(west.next_due, los_angeles)),
+            (date(2026, 11, 30), "2026-11-30 13:47".to_string()),
+            "Los Angeles' 11-30 gets its excerpt"
+        );
+
+        // East: the excerpt came on 11-30 in Tokyo as well (14:47): next is 12-01.
+        let mut east = subscription.clone();
+        east.set_timezone(chrono_tz::Asia::Tokyo, now, DEFAULT_GRACE, Some(sent_at));
+        assert_eq!(east.next_date, date(2026, 12, 1));
+
+        // Far east, where it is already 12-01 (Kiritimati, UTC+14: 19:47 on 11-30 when
+        // sent, 20:00 now): 12-01's 13:47 is still ahead.
+        let mut kiritimati = subscription.clone();
+        kiritimati.set_timezone(
+            chrono_tz::Pacific::Kiritimati,
+            now,
+            DEFAULT_GRACE,
+            Some(sent_at),
+        );
+        assert_eq!(kiritimati.next_date, date(2026, 12, 1));
+
+        // /settime the same day: earlier or later, today was served; tomorrow at the new time.
+        for new_time in [time(9, 0), time(20, 0)] {
+            let mut moved = subscription.clone();
+            moved.set_time(new_time, now, DEFAULT_GRACE);
+            assert_eq!(moved.next_date, date(2026, 12, 1), "{new_time}");
+            assert_eq!(
+                moved.next_due,
+                send_instant(date(2026, 12, 1), new_time, shanghai)
+            );
+        }
+
+        // Today not served yet (the time was 20:00) and moved to 09:00 at 14:00: today's
+        // 09:00 window is still open, so today is served at once rather than skipped.
+        let mut pending =
+            Subscription::new(-1, "xzsj", time(20, 0), shanghai, subscriber(), subscribed);
+        let two_pm = utc("2026-11-30T06:00:00Z");
+        pending.next_date = date(2026, 11, 30);
+        pending.set_time(time(9, 0), two_pm, DEFAULT_GRACE);
+        assert_eq!(
+            (pending.next_date, pending.next_due),
+            (date(2026, 11, 30), two_pm)
+        );
+        // ... but not a day from before the subscription began.
+        let mut fresh = Subscription::new(-1, "xzsj", time(20, 0), shanghai, subscriber(), two_pm);
+        fresh.set_time(time(9, 0), two_pm, DEFAULT_GRACE);
+        assert_eq!(fresh.next_date, date(2026, 12, 1));
+    }
+
     #[test]
     fn a_failed_attempt_is_retried_later_the_same_day() {
         let mut subscription = shanghai_at_eight();
         let now = utc("2026-05-02T00:00:10Z");
-        subscription.fail_attempt(date(2026, 5, 2), "Telegram unavailable", now);
+        subscription.fail_attempt(
+            date(2026, 5, 2),
+            FailureKind::Transient,
+            "Telegram unavailable",
+            now,
+        );
         assert_eq!(subscription.next_due, now + RETRY_DELAY);
         assert_eq!(subscription.next_date, date(2026, 5, 2));
         assert_eq!(subscription.scheduled(), utc("2026-05-02T00:00:00Z"));

@@ -11,11 +11,12 @@
 //!     if batch.is_empty() { break; }
 //!     for delivery in batch {                           // send delivery.replies in order
 //!         Ok(ids)  => app.delivery_succeeded(chat, date, &ids, now)?,
-//!         Err(err) => app.delivery_failed(chat, date, &reason, permanent, now)?,
+//!         Err(err) => app.delivery_failed(chat, date, &reason, kind, now)?,
 //!     }
 //! }
 //! ```
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,7 +26,8 @@ use crate::messages::daily::{self, errors};
 use crate::plan::ReadingPlan;
 use crate::reply::{MESSAGE_LIMIT, Reply};
 use crate::schedule::{
-    Due, Subscriber, Subscription, decide, format_time, local_date, parse_time, parse_timezone,
+    Due, FailureKind, Subscriber, Subscription, day_start, decide, format_time, local_date,
+    parse_time, parse_timezone,
 };
 use crate::store::{DueCursor, StoreError, StoreResult};
 use crate::text::{Document, SectionId};
@@ -226,7 +228,13 @@ impl App {
 
     /// The deliveries due at `now`, at most `limit`, each marked "intended" in the ledger
     /// before it is returned. Days found already sent are closed, days past their grace
-    /// window are skipped (see [`decide`]); neither is returned.
+    /// window are skipped (see [`decide`]); neither is returned. A chat moved on that way
+    /// is looked at again at once: after an outage of any length, its first day whose
+    /// grace window is still open at `now` is returned by the same call.
+    ///
+    /// A chat whose state cannot be read (a damaged subscription record or ledger entry)
+    /// is logged once and set aside ([`crate::store::Store::set_aside`]): it never fails
+    /// the pass for the other chats, and is not met again on every pass.
     ///
     /// Report every returned delivery with [`App::delivery_succeeded`] or
     /// [`App::delivery_failed`] before calling this again: a day still "intended" is
@@ -235,57 +243,110 @@ impl App {
     /// repeatedly until it returns nothing to serve everything due.
     pub fn due_deliveries(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>> {
         let store = self.store();
-        let grace = self.config().grace;
         let mut deliveries = Vec::new();
         let mut cursor = DueCursor::default();
+        // A chat moved to a later instant that is also due (a skipped or closed day) is
+        // met again further on in the index: it has been dealt with in this call.
+        let mut seen = HashSet::new();
         while deliveries.len() < limit {
             let (page, next) = store.due_page(now, &cursor, limit - deliveries.len())?;
             if page.is_empty() {
                 break;
             }
             cursor = next;
-            for subscription in page {
-                let chat_id = subscription.chat_id;
-                let date = subscription.next_date;
-                let entry = store.ledger_entry(chat_id, date)?;
-                match decide(
-                    subscription.scheduled(),
-                    entry.as_ref().map(|e| &e.state),
-                    now,
-                    grace,
-                ) {
-                    Due::Send => {
-                        let document = &*self.document_of(&subscription);
-                        let Some(section) =
-                            ReadingPlan::new(document).section(subscription.position)
-                        else {
-                            continue;
-                        };
-                        if !store.mark_intended(chat_id, date, section.id, now)? {
-                            continue; // recorded as sent by a concurrent report
-                        }
-                        tracing::debug!(chat_id, %date, section = %section.id, "excerpt due");
-                        deliveries.push(Delivery {
-                            chat_id,
-                            topic: subscription.topic,
-                            local_date: date,
-                            section: section.id,
-                            replies: daily::excerpt(document, section).split(MESSAGE_LIMIT),
-                        });
+            for mut subscription in page {
+                if !seen.insert(subscription.chat_id) {
+                    continue;
+                }
+                match self.prepare(&mut subscription, now) {
+                    Ok(Some(delivery)) => deliveries.push(delivery),
+                    Ok(None) => {}
+                    Err(error @ StoreError::Corrupt { .. }) => {
+                        tracing::error!(
+                            chat_id = subscription.chat_id,
+                            %error,
+                            "cannot prepare the chat's excerpt: its state cannot be read; \
+                             set aside (no excerpts) until it is repaired"
+                        );
+                        store.set_aside(&subscription)?;
                     }
-                    Due::AlreadyDone => {
-                        tracing::info!(chat_id, %date, "day already sent; moving on");
-                        store.complete_day(chat_id, date, now)?;
-                    }
-                    Due::Missed => {
-                        tracing::warn!(chat_id, %date, "grace window passed; skipping the day");
-                        store.skip_day(chat_id, date, now)?;
-                    }
-                    Due::NotYet => {}
+                    Err(error) => return Err(error),
                 }
             }
         }
         Ok(deliveries)
+    }
+
+    /// Decides what is due for one chat the index says is due at `now`, recording what it
+    /// decided; `subscription` follows each change. Returns the delivery to send, if any.
+    fn prepare(
+        &self,
+        subscription: &mut Subscription,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Delivery>> {
+        let store = self.store();
+        let grace = self.config().grace;
+        // Each step moves the chat to a later date, and a skipped day jumps straight to
+        // the first one whose window is open: a few steps always reach a decision.
+        for _ in 0..4 {
+            let chat_id = subscription.chat_id;
+            let date = subscription.next_date;
+            // An entry written for this date in another zone (before the chat moved)
+            // says nothing about this day.
+            let zone = subscription.timezone;
+            let entry = store
+                .ledger_entry(chat_id, date)?
+                .filter(|entry| entry.is_for_day(date, zone));
+            let moved = match decide(
+                subscription.scheduled(),
+                entry.as_ref().map(|e| &e.state),
+                now,
+                grace,
+            ) {
+                Due::Send => {
+                    let document = &*self.document_of(subscription);
+                    let Some(section) = ReadingPlan::new(document).section(subscription.position)
+                    else {
+                        return Ok(None);
+                    };
+                    let day_start = day_start(date, zone);
+                    if !store.mark_intended_since(chat_id, date, section.id, now, day_start)? {
+                        return Ok(None); // recorded as sent by a concurrent report
+                    }
+                    tracing::debug!(chat_id, %date, section = %section.id, "excerpt due");
+                    return Ok(Some(Delivery {
+                        chat_id,
+                        topic: subscription.topic,
+                        local_date: date,
+                        section: section.id,
+                        replies: daily::excerpt(document, section).split(MESSAGE_LIMIT),
+                    }));
+                }
+                Due::AlreadyDone => {
+                    tracing::info!(chat_id, %date, "day already sent; moving on");
+                    store.complete_day(chat_id, date, now)?
+                }
+                Due::Missed => {
+                    tracing::warn!(chat_id, %date, "grace window passed; skipping the day");
+                    store.skip_day(chat_id, date, now)?
+                }
+                Due::NotYet => {
+                    // Indexed as due before its day's send time: only a record written by
+                    // hand (or damaged) says so. Index it at its send time instead of
+                    // meeting it again on every pass.
+                    if subscription.next_due < subscription.scheduled() {
+                        tracing::warn!(chat_id, %date, next_due = %subscription.next_due, "next due instant before the day's send time; repaired");
+                        store.repair_next_due(chat_id)?;
+                    }
+                    return Ok(None);
+                }
+            };
+            match moved {
+                Some(next) if next.active && next.next_due <= now => *subscription = next,
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 
     /// Telegram accepted a delivery's messages: the ledger records them and the chat's
@@ -308,27 +369,24 @@ impl App {
         Ok(())
     }
 
-    /// A delivery failed after the transport's own retries. `permanent` failures (the
-    /// bot was removed or blocked) disable the subscription until the chat subscribes
-    /// again; others are tried again a few minutes later while the day's grace window
-    /// lasts.
+    /// A delivery failed after the transport's own retries. What follows depends on
+    /// `kind` (see [`FailureKind`]): only a chat that is gone (the bot was removed or
+    /// blocked, the chat does not exist) has its subscription disabled until it
+    /// subscribes again; a transient failure is tried again a few minutes later, a
+    /// refused one (the bot may not write there for now) an hour later and on the
+    /// following days, and `/status` shows the reason and the last attempt.
     pub fn delivery_failed(
         &self,
         chat_id: i64,
         local_date: NaiveDate,
         reason: &str,
-        permanent: bool,
+        kind: FailureKind,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let section = self.delivered_section(chat_id, local_date)?;
-        if permanent {
-            self.store()
-                .mark_failed_permanently(chat_id, local_date, section, reason, now)?;
-        } else {
-            self.store()
-                .mark_failed(chat_id, local_date, section, reason, now)?;
-        }
-        tracing::warn!(chat_id, %local_date, permanent, reason, "excerpt not sent");
+        self.store()
+            .mark_failed(chat_id, local_date, section, kind, reason, now)?;
+        tracing::warn!(chat_id, %local_date, ?kind, reason, "excerpt not sent");
         Ok(())
     }
 
@@ -682,8 +740,14 @@ mod tests {
         let at = utc("2026-05-02T00:00:30Z");
         let batch = app.due_deliveries(at, 100).unwrap();
         let date = batch[0].local_date;
-        app.delivery_failed(GROUP, date, "Telegram unavailable: 502", false, at)
-            .unwrap();
+        app.delivery_failed(
+            GROUP,
+            date,
+            "Telegram unavailable: 502",
+            FailureKind::Transient,
+            at,
+        )
+        .unwrap();
         assert!(
             app.due_deliveries(at + chrono::TimeDelta::minutes(1), 100)
                 .unwrap()
@@ -695,7 +759,8 @@ mod tests {
         assert_eq!(retry.len(), 1);
 
         let reason = "Forbidden: bot was kicked from the group chat";
-        app.delivery_failed(GROUP, date, reason, true, at).unwrap();
+        app.delivery_failed(GROUP, date, reason, FailureKind::ChatGone, at)
+            .unwrap();
         assert!(
             app.due_deliveries(utc("2026-06-01T00:00:00Z"), 100)
                 .unwrap()
@@ -748,6 +813,146 @@ mod tests {
             ..group(true)
         };
         assert!(text(&app.plan(&moved)).contains("学习进度 1/21"));
+    }
+
+    /// Issue 10, item 1: back after three days at 08:00:30, today's excerpt goes out in
+    /// the very pass that finds the old day missed.
+    #[test]
+    fn after_an_outage_todays_excerpt_goes_out_in_the_same_pass() {
+        let app = subscribed_app(Store::in_memory());
+        let back = utc("2026-05-05T00:00:30Z");
+        let batch = tick(&app, back);
+        assert_eq!(batch.len(), 1, "today's excerpt, not tomorrow's");
+        assert_eq!(
+            (batch[0].local_date, batch[0].section),
+            (
+                NaiveDate::from_ymd_opt(2026, 5, 5).unwrap(),
+                SectionId::OPENING
+            )
+        );
+        assert!(tick(&app, back + chrono::TimeDelta::minutes(1)).is_empty());
+        let status = text(&app.status(&group(true)));
+        assert!(status.contains("上次发送：2026-05-05 已发送"), "{status}");
+        assert!(status.contains("下次发送：2026-05-06 08:00"), "{status}");
+    }
+
+    /// Issue 10, item 2: moved west after today's excerpt, the chat gets the new zone's
+    /// "today" (the ledger entry stored under the same date belongs to the old zone's
+    /// day), then one excerpt a day; moving the time later that day changes nothing.
+    #[test]
+    fn moving_west_after_todays_excerpt_serves_the_new_zones_today() {
+        let app = app_with(Store::in_memory());
+        let admin = group(true);
+        app.subscribe(&admin, "13:47", utc("2026-11-30T05:00:00Z"));
+        let sent = tick(&app, utc("2026-11-30T05:47:30Z"));
+        assert_eq!(sent.len(), 1);
+        let reply =
+            text(&app.set_timezone(&admin, "America/Los_Angeles", utc("2026-11-30T06:00:00Z")));
+        assert!(
+            reply.contains("下次发送：2026-11-30 13:47（America/Los_Angeles）"),
+            "{reply}"
+        );
+        let status = text(&app.status(&admin));
+        assert!(status.contains("上次发送：2026-11-29 已发送"), "{status}");
+        // 13:47:30 in Los Angeles on 11-30.
+        let la = tick(&app, utc("2026-11-30T21:47:30Z"));
+        assert_eq!(la.len(), 1, "Los Angeles' 11-30 is served");
+        assert_eq!(la[0].section, SectionId::part(1));
+        // Later that day: moving the time to 20:00 serves nothing more on 11-30.
+        let reply = text(&app.set_time(&admin, "20:00", utc("2026-11-30T22:00:00Z")));
+        assert!(reply.contains("下次发送：2026-12-01 20:00"), "{reply}");
+        assert!(tick(&app, utc("2026-12-01T04:00:30Z")).is_empty());
+        assert_eq!(tick(&app, utc("2026-12-02T04:00:30Z")).len(), 1);
+    }
+
+    /// Issue 10, item 3: a missing right to write is retried (within the day, then on the
+    /// following days) and never switches the subscription off; `/status` says what an
+    /// administrator has to do, and when it was last tried.
+    #[test]
+    fn a_rights_problem_is_retried_and_explained() {
+        let app = subscribed_app(Store::in_memory());
+        let at = utc("2026-05-02T00:00:30Z");
+        let batch = app.due_deliveries(at, 100).unwrap();
+        let reason = "no right to send messages: Bad Request: not enough rights to send text messages to the chat";
+        app.delivery_failed(
+            GROUP,
+            batch[0].local_date,
+            reason,
+            FailureKind::NoRights,
+            at,
+        )
+        .unwrap();
+        let subscription = app.store().subscription(GROUP).unwrap().unwrap();
+        assert!(subscription.active && subscription.disabled_reason.is_none());
+        let status = text(&app.status(&group(false)));
+        for part in [
+            "每日学习：已订阅",
+            "上次发送：2026-05-02 发送失败",
+            "没有发消息的权限",
+            "最近一次尝试：2026-05-02 08:00（Asia/Shanghai）",
+            "not enough rights",
+            "请群管理员在群设置中恢复机器人的“发送消息”权限",
+        ] {
+            assert!(status.contains(part), "{status} lacks {part}");
+        }
+        // Not retried every few minutes, but within the hour.
+        assert!(
+            app.due_deliveries(at + chrono::TimeDelta::minutes(30), 100)
+                .unwrap()
+                .is_empty()
+        );
+        let retry = app
+            .due_deliveries(at + chrono::TimeDelta::hours(1), 100)
+            .unwrap();
+        assert_eq!(retry.len(), 1);
+        let later = at + chrono::TimeDelta::hours(1);
+        app.delivery_failed(
+            GROUP,
+            retry[0].local_date,
+            reason,
+            FailureKind::NoRights,
+            later,
+        )
+        .unwrap();
+        // Still muted when the window ends: the day is skipped, the next one tried.
+        let next_day = tick(&app, utc("2026-05-03T00:00:30Z"));
+        assert_eq!(next_day.len(), 1, "tried again the next day");
+        assert_eq!(
+            next_day[0].section,
+            SectionId::OPENING,
+            "the plan did not move"
+        );
+        let status = text(&app.status(&group(false)));
+        assert!(!status.contains("权限"), "solved once sent: {status}");
+    }
+
+    /// Issue 10, item 8: a chat whose ledger entry cannot be read is set aside, logged
+    /// once; the other chats get their excerpts.
+    #[test]
+    fn an_unreadable_ledger_entry_holds_up_no_other_chat() {
+        let app = app_with(Store::in_memory());
+        let now = utc("2026-05-01T04:00:00Z");
+        for chat_id in [1, 2, 3] {
+            let chat = ChatContext {
+                chat_id,
+                kind: ChatKind::Private,
+                ..group(true)
+            };
+            app.subscribe(&chat, "08:00", now);
+        }
+        let day = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
+        let days =
+            u32::try_from(day.signed_duration_since(NaiveDate::default()).num_days()).unwrap();
+        let mut key = ((2_i64 as u64) ^ (1 << 63)).to_be_bytes().to_vec();
+        key.extend((days ^ (1 << 31)).to_be_bytes());
+        app.store()
+            .backend()
+            .insert(crate::store::trees::LEDGER, &key, b"{not json")
+            .unwrap();
+        let at = utc("2026-05-02T00:00:30Z");
+        let chats: Vec<i64> = tick(&app, at).iter().map(|d| d.chat_id).collect();
+        assert_eq!(chats, [1, 3]);
+        assert!(tick(&app, at + chrono::TimeDelta::seconds(3)).is_empty());
     }
 
     #[test]

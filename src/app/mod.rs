@@ -5,6 +5,7 @@ pub mod daily;
 pub mod import;
 pub mod library;
 pub mod quiz;
+pub mod review;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -90,6 +91,8 @@ impl App {
         config: Config,
         curated: Vec<Question>,
     ) -> Self {
+        // The store moves next sends with the configured grace window.
+        let store = store.with_grace(config.grace);
         Self {
             inner: Arc::new(Inner {
                 library: RwLock::new(Arc::new(library)),
@@ -216,6 +219,11 @@ impl App {
             Command::Score => vec![self.score_command(chat, now)],
             Command::Top => vec![self.top_command(chat)],
             Command::DailyQuiz(argument) => vec![self.daily_quiz_command(chat, &argument)],
+            // The personal review (crate::app::review); transports then ask from `next_review`.
+            Command::Review(argument) => self.review_command(chat, &argument, now),
+            Command::Mistakes => self.mistakes_command(chat, now),
+            Command::Remind(argument) => self.remind_command(chat, &argument),
+            Command::WeeklyTest(argument) => vec![self.weekly_test_command(chat, &argument)],
         }
     }
 

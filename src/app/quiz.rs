@@ -205,9 +205,9 @@ impl App {
         };
         // Recorded with its question first, then counted into the score under a key that
         // makes counting it again change nothing (as `recover_quizzes` may).
-        let (outcome, chat_id, answer_id, principle) = match target {
+        let (outcome, chat_id, answer_id, question) = match target {
             PollTarget::Quiz(key) => {
-                let (outcome, principle) =
+                let (outcome, question) =
                     self.store().update_quiz_session(key.chat_id, |slot| {
                         match slot
                             .as_mut()
@@ -215,31 +215,33 @@ impl App {
                         {
                             Some(session) => {
                                 let outcome = session.answer(poll_id, user_id, name, option, now);
-                                (
-                                    outcome,
-                                    session.questions.get(key.index).map_or(0, |q| q.principle),
-                                )
+                                (outcome, session.questions.get(key.index).cloned())
                             }
-                            None => (AnswerOutcome::UnknownPoll, 0),
+                            None => (AnswerOutcome::UnknownPoll, None),
                         }
                     })?;
-                (outcome, key.chat_id, answer_key(&key), principle)
+                (outcome, key.chat_id, answer_key(&key), question)
             }
             PollTarget::Daily(_) => {
-                let (outcome, chat_id, principle) =
+                let (outcome, chat_id, question) =
                     self.store()
                         .update_poll_target(poll_id, |slot| match slot {
                             Some(PollTarget::Daily(daily)) => (
                                 daily.answer(user_id, option, now),
                                 daily.chat_id,
-                                daily.question.principle,
+                                Some(daily.question.clone()),
                             ),
-                            _ => (AnswerOutcome::UnknownPoll, 0, 0),
+                            _ => (AnswerOutcome::UnknownPoll, 0, None),
                         })?;
-                (outcome, chat_id, format!("d{poll_id}"), principle)
+                (outcome, chat_id, format!("d{poll_id}"), question)
             }
         };
         if let AnswerOutcome::Counted { correct } = outcome {
+            let principle = question.as_ref().map_or(0, |q| q.principle);
+            // The personal review (crate::app::review): a miss goes into the deck.
+            if let Some(question) = &question {
+                self.record_in_deck(chat_id, user_id, question, correct, now);
+            }
             let date = self.local_date(now);
             self.store().update_score(chat_id, user_id, |score| {
                 score.record(&answer_id, name, principle, correct, date)

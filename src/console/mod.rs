@@ -3,12 +3,14 @@
 //! too: each question is printed and the next line answers it.
 
 pub mod quiz;
+pub mod review;
 
 use std::io::{BufRead, Write};
 
 use crate::app::{App, ChatContext, ChatKind};
 use crate::command;
 use crate::console::quiz::ConsoleQuiz;
+use crate::console::review::ConsoleReview;
 use crate::reply::{MESSAGE_LIMIT, Reply};
 
 /// The chat id the console uses in the store.
@@ -25,6 +27,7 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         topic: None,
     };
     let mut quiz = ConsoleQuiz::default();
+    let mut review = ConsoleReview::default();
     for line in input.lines() {
         let line = line?;
         if line.trim().is_empty() {
@@ -32,11 +35,15 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         }
         let now = chrono::Utc::now();
         // While a quiz question waits, a line that is not a command answers it.
-        let replies = if quiz.is_waiting() && !line.trim_start().starts_with('/') {
+        let is_command = line.trim_start().starts_with('/');
+        let replies = if quiz.is_waiting() && !is_command {
             quiz.answer(app, &chat, &line, now)
+        } else if review.is_waiting() && !is_command {
+            review.answer(app, &chat, &line, now)
         } else {
             let mut replies = app.handle(&chat, command::parse(&line, None), now);
             replies.extend(quiz.after_command(app, &chat, now));
+            replies.extend(review.advance(app, &chat, now));
             replies
         };
         for reply in replies.iter().flat_map(|reply| reply.split(MESSAGE_LIMIT)) {

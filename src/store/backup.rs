@@ -367,6 +367,9 @@ impl Store {
         if stored_version.is_none() {
             self.write_schema_version()?;
         }
+        // The due index is derived from the records: make sure every active one is in it
+        // (a record repaired in the backup after it was set aside at run time has none).
+        self.index_due_subscriptions()?;
         self.flush()?;
         Ok(report)
     }

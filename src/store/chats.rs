@@ -92,18 +92,26 @@ impl Store {
     /// Copies what `collection` holds for chat `old` to chat `new`.
     fn copy_chat(&self, collection: Collection, old: i64, new: i64) -> StoreResult<()> {
         match collection {
-            // About no chat; the old chat's status records the move itself; the due
+            // About no chat (a personal review belongs to its user, whose private chat
+            // never migrates); the old chat's status records the move itself; the due
             // index follows the subscriptions.
             Collection::Meta
             | Collection::Sections
             | Collection::Imported
+            | Collection::ReviewCards
+            | Collection::Reviewers
+            | Collection::ReviewPolls
+            | Collection::ReviewLedger
             | Collection::Chats
             | Collection::DueIndex => Ok(()),
             Collection::Subscriptions => self.copy_subscription(old, new),
             Collection::ChatTexts => self.copy_chat_text(old, new),
-            Collection::Ledger | Collection::Scores | Collection::QuizSettings => {
-                self.copy_keyed(collection.tree(), old, new)
-            }
+            Collection::Ledger
+            | Collection::Scores
+            | Collection::QuizSettings
+            | Collection::WeeklyTests
+            | Collection::WeeklyLedger
+            | Collection::GroupMisses => self.copy_keyed(collection.tree(), old, new),
             Collection::Quizzes => {
                 let Some(mut session) = self.quiz_session(old)? else {
                     return Ok(());
@@ -142,6 +150,10 @@ impl Store {
             Collection::Meta
             | Collection::Sections
             | Collection::Imported
+            | Collection::ReviewCards
+            | Collection::Reviewers
+            | Collection::ReviewPolls
+            | Collection::ReviewLedger
             | Collection::Chats
             | Collection::DueIndex
             | Collection::Polls => Ok(()),
@@ -150,7 +162,10 @@ impl Store {
             | Collection::Scores
             | Collection::QuizSettings
             | Collection::Quizzes
-            | Collection::ChatTexts => {
+            | Collection::ChatTexts
+            | Collection::WeeklyTests
+            | Collection::WeeklyLedger
+            | Collection::GroupMisses => {
                 for (key, _) in self.scan_prefix(collection.tree(), &key_i64(old))? {
                     self.backend().remove(collection.tree(), &key)?;
                 }

@@ -11,6 +11,7 @@ mod chat_texts;
 mod chats;
 mod memory;
 mod quiz;
+mod review;
 mod sections;
 mod sled_backend;
 mod subscriptions;
@@ -62,6 +63,20 @@ pub mod trees {
     /// The text each chat chose with `/use` and where it stopped in the others, keyed by
     /// chat id.
     pub const CHAT_TEXTS: &str = "chat_texts";
+    /// Personal review cards: (user id, text id, card id) → FSRS state and misses.
+    pub const REVIEW_CARDS: &str = "review_cards";
+    /// Each member's review settings, running `/review` and daily count, by user id.
+    pub const REVIEWERS: &str = "reviewers";
+    /// What each review poll stands for, keyed by Telegram's poll id.
+    pub const REVIEW_POLLS: &str = "review_polls";
+    /// The review reminder ledger: (user id, local date) → what happened to that reminder.
+    pub const REVIEW_LEDGER: &str = "review_ledger";
+    /// Each group's weekly test setting, keyed by chat id.
+    pub const WEEKLY_TESTS: &str = "weekly_tests";
+    /// The weekly test ledger: (chat id, ISO year, ISO week) → what happened to that test.
+    pub const WEEKLY_LEDGER: &str = "weekly_ledger";
+    /// How often a group's members missed each question: (chat id, card id) → count.
+    pub const GROUP_MISSES: &str = "group_misses";
 }
 
 /// Every collection of [`trees`], named so that code can walk them all: a group's
@@ -95,11 +110,25 @@ pub enum Collection {
     Imported,
     /// [`trees::CHAT_TEXTS`]: by chat id.
     ChatTexts,
+    /// [`trees::REVIEW_CARDS`]: by user id, text and card; about no chat.
+    ReviewCards,
+    /// [`trees::REVIEWERS`]: by user id; about no chat.
+    Reviewers,
+    /// [`trees::REVIEW_POLLS`]: by poll id, in private chats; about no group.
+    ReviewPolls,
+    /// [`trees::REVIEW_LEDGER`]: by user id and date; about no chat.
+    ReviewLedger,
+    /// [`trees::WEEKLY_TESTS`]: by chat id.
+    WeeklyTests,
+    /// [`trees::WEEKLY_LEDGER`]: by chat id and ISO week.
+    WeeklyLedger,
+    /// [`trees::GROUP_MISSES`]: by chat id and card.
+    GroupMisses,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 19] = [
         Self::Meta,
         Self::Sections,
         Self::Chats,
@@ -112,6 +141,13 @@ impl Collection {
         Self::QuizSettings,
         Self::Imported,
         Self::ChatTexts,
+        Self::ReviewCards,
+        Self::Reviewers,
+        Self::ReviewPolls,
+        Self::ReviewLedger,
+        Self::WeeklyTests,
+        Self::WeeklyLedger,
+        Self::GroupMisses,
     ];
 
     /// The collection's tree.
@@ -129,6 +165,13 @@ impl Collection {
             Self::QuizSettings => trees::QUIZ_SETTINGS,
             Self::Imported => trees::IMPORTED,
             Self::ChatTexts => trees::CHAT_TEXTS,
+            Self::ReviewCards => trees::REVIEW_CARDS,
+            Self::Reviewers => trees::REVIEWERS,
+            Self::ReviewPolls => trees::REVIEW_POLLS,
+            Self::ReviewLedger => trees::REVIEW_LEDGER,
+            Self::WeeklyTests => trees::WEEKLY_TESTS,
+            Self::WeeklyLedger => trees::WEEKLY_LEDGER,
+            Self::GroupMisses => trees::GROUP_MISSES,
         }
     }
 }
@@ -218,6 +261,10 @@ pub trait Backend: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Store {
     backend: Arc<dyn Backend>,
+    /// How long a day's excerpt may still go out after its send time (`grace_hours`):
+    /// the store applies it when it moves a subscription's next send (see
+    /// [`crate::schedule::first_open_send`]).
+    grace: chrono::TimeDelta,
 }
 
 impl Store {
@@ -235,7 +282,10 @@ impl Store {
     /// Wraps a backend, writing the schema version into a new database and refusing an
     /// incompatible one.
     pub fn with_backend(backend: Arc<dyn Backend>) -> StoreResult<Self> {
-        let store = Self { backend };
+        let store = Self {
+            backend,
+            grace: crate::schedule::DEFAULT_GRACE,
+        };
         match store.backend.get(trees::META, SCHEMA_VERSION_KEY)? {
             None => store.write_schema_version()?,
             Some(bytes) => {
@@ -253,6 +303,19 @@ impl Store {
         let version = SCHEMA_VERSION.to_be_bytes();
         self.backend
             .insert(trees::META, SCHEMA_VERSION_KEY, &version)
+    }
+
+    /// The same store, applying `grace` (the configured `grace_hours`) when it moves a
+    /// subscription's next send. A store starts with [`crate::schedule::DEFAULT_GRACE`].
+    #[must_use]
+    pub fn with_grace(mut self, grace: chrono::TimeDelta) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// The grace window this store applies (see [`Store::with_grace`]).
+    pub fn grace(&self) -> chrono::TimeDelta {
+        self.grace
     }
 
     /// The backend, for collections defined in other modules.

@@ -14,8 +14,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use super::{Store, StoreResult, decode, encode, i64_from_key, key_i64, trees};
-use crate::schedule::{DeliveryState, LedgerEntry, SubscribeOutcome, Subscription};
+use super::{Store, StoreError, StoreResult, decode, encode, i64_from_key, key_i64, trees};
+use crate::schedule::{DeliveryState, FailureKind, LedgerEntry, SubscribeOutcome, Subscription};
 use crate::text::SectionId;
 
 /// Ledger entries older than this (before the newest day recorded for the chat) are
@@ -112,7 +112,7 @@ impl Store {
                     if let Some(time) = send_time
                         && time != subscription.send_time
                     {
-                        subscription.set_time(time, now);
+                        subscription.set_time(time, now, self.grace);
                     }
                     (Some(subscription), outcome)
                 }
@@ -128,24 +128,42 @@ impl Store {
         self.modify(chat_id, Subscription::deactivate)
     }
 
-    /// Changes a chat's send time (and so its next send). `None` if it never subscribed.
+    /// Changes a chat's send time (and so its next send, see
+    /// [`Subscription::set_time`]). `None` if it never subscribed.
     pub fn set_time(
         &self,
         chat_id: i64,
         send_time: NaiveTime,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<SubscriptionChange>> {
-        self.modify(chat_id, |s| s.set_time(send_time, now))
+        self.modify(chat_id, |s| s.set_time(send_time, now, self.grace))
     }
 
-    /// Changes a chat's time zone (and so its next send). `None` if it never subscribed.
+    /// Changes a chat's time zone (and so its next send: the first local date in the
+    /// new zone not yet served, see [`Subscription::set_timezone`]). `None` if it never
+    /// subscribed.
     pub fn set_timezone(
         &self,
         chat_id: i64,
         timezone: Tz,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<SubscriptionChange>> {
-        self.modify(chat_id, |s| s.set_timezone(timezone, now))
+        let last_sent_at = self.last_sent_at(chat_id)?;
+        self.modify(chat_id, |s| {
+            s.set_timezone(timezone, now, self.grace, last_sent_at)
+        })
+    }
+
+    /// When the chat's most recent excerpt was delivered, as the ledger records it
+    /// (entries that cannot be read are passed over).
+    pub fn last_sent_at(&self, chat_id: i64) -> StoreResult<Option<DateTime<Utc>>> {
+        let entries = self.scan_prefix(trees::LEDGER, &key_i64(chat_id))?;
+        Ok(entries
+            .iter()
+            .filter_map(|(_, value)| decode::<LedgerEntry>(trees::LEDGER, value).ok())
+            .filter(|entry| matches!(entry.state, DeliveryState::Sent { .. }))
+            .map(|entry| entry.at)
+            .max())
     }
 
     /// Turns a subscription off because the bot cannot write to the chat (kicked,
@@ -170,6 +188,12 @@ impl Store {
     /// Index entries whose record moved on (another next due instant), was turned off
     /// or vanished are stale: they are deleted as they are met and never returned, and
     /// do not count towards `limit`.
+    ///
+    /// A record that cannot be used — it does not decode (an unknown zone, a time like
+    /// `25:99`) or it names another chat than its key — is logged once and set aside:
+    /// its index entry is deleted, so it is never met again and never holds up the
+    /// other chats. The record itself stays as it is, for `studybot export` and repair;
+    /// importing the repaired backup indexes it again ([`Store::index_due_subscriptions`]).
     pub fn due_page(
         &self,
         now: DateTime<Utc>,
@@ -193,11 +217,29 @@ impl Store {
                     self.backend().remove(trees::DUE_INDEX, &key)?;
                     continue;
                 };
-                match self.subscription(chat_id)? {
-                    Some(s) if s.active && due_key(s.next_due, chat_id)[..] == key[..] => {
+                match self.subscription(chat_id) {
+                    Ok(Some(s)) if s.chat_id != chat_id => {
+                        tracing::error!(
+                            chat_id,
+                            record_chat_id = s.chat_id,
+                            "subscription record names another chat than its key; \
+                             set aside (no excerpts) until it is repaired"
+                        );
+                        self.backend().remove(trees::DUE_INDEX, &key)?;
+                    }
+                    Ok(Some(s)) if s.active && due_key(s.next_due, chat_id)[..] == key[..] => {
                         due.push(s)
                     }
-                    _ => self.remove_stale_index_entry(chat_id, &key)?,
+                    Ok(_) => self.remove_stale_index_entry(chat_id, &key)?,
+                    Err(error @ StoreError::Corrupt { .. }) => {
+                        tracing::error!(
+                            chat_id,
+                            %error,
+                            "subscription record cannot be read; set aside (no excerpts) until it is repaired"
+                        );
+                        self.backend().remove(trees::DUE_INDEX, &key)?;
+                    }
+                    Err(error) => return Err(error),
                 }
             }
         }
@@ -212,6 +254,47 @@ impl Store {
             let (seconds, _) = parse_due_key(key)?;
             DateTime::from_timestamp(i64::try_from(seconds).ok()?, 0)
         }))
+    }
+
+    /// Gives every active, readable subscription its due-index entry (entries already
+    /// there are kept; stale ones are cleaned by [`Store::due_page`] as usual). Called
+    /// after an import, so that a record set aside as unreadable and then repaired in a
+    /// backup is served again. Returns how many records are indexed.
+    pub fn index_due_subscriptions(&self) -> StoreResult<usize> {
+        let mut indexed = 0;
+        for (key, value) in self.scan_prefix(trees::SUBSCRIPTIONS, &[])? {
+            let Ok(subscription) = decode::<Subscription>(trees::SUBSCRIPTIONS, &value) else {
+                continue;
+            };
+            if subscription.active && key[..] == key_i64(subscription.chat_id)[..] {
+                let entry = due_key(subscription.next_due, subscription.chat_id);
+                self.backend().insert(trees::DUE_INDEX, &entry, &[])?;
+                indexed += 1;
+            }
+        }
+        Ok(indexed)
+    }
+
+    /// Moves a subscription indexed as due before its day's send time (a record written
+    /// by hand or damaged) to that send time, so it is not met on every pass.
+    pub fn repair_next_due(&self, chat_id: i64) -> StoreResult<Option<Subscription>> {
+        Ok(self
+            .modify(chat_id, |s| {
+                let scheduled = s.scheduled();
+                if s.next_due < scheduled {
+                    s.next_due = scheduled;
+                }
+            })?
+            .map(|c| c.after))
+    }
+
+    /// Takes a subscription out of the due index (see [`Store::due_page`]): used for a
+    /// chat whose delivery cannot be prepared because part of its state cannot be read,
+    /// so it is logged once and never holds up a pass again. Any later change to the
+    /// record, or an import, indexes it anew.
+    pub fn set_aside(&self, subscription: &Subscription) -> StoreResult<()> {
+        let key = due_key(subscription.next_due, subscription.chat_id);
+        self.backend().remove(trees::DUE_INDEX, &key)
     }
 
     /// Deletes an index entry found stale, then puts it back if a concurrent change made
@@ -251,9 +334,24 @@ impl Store {
         section: SectionId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
+        self.mark_intended_since(chat_id, date, section, now, DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// [`Store::mark_intended`] for a day that began at `day_start` in the chat's zone: a
+    /// "sent" entry written before that was for the same date in another zone (the chat
+    /// has moved since, see [`LedgerEntry::is_for_day`]) and is replaced.
+    pub fn mark_intended_since(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        section: SectionId,
+        now: DateTime<Utc>,
+        day_start: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let mut intended = false;
         self.update_json::<LedgerEntry, _>(trees::LEDGER, &ledger_key(chat_id, date), |entry| {
-            intended = !matches!(&entry, Some(e) if matches!(e.state, DeliveryState::Sent { .. }));
+            intended = !matches!(&entry, Some(e)
+                if matches!(e.state, DeliveryState::Sent { .. }) && e.at >= day_start);
             match entry {
                 Some(entry) if !intended => Some(entry),
                 _ => Some(LedgerEntry {
@@ -303,25 +401,37 @@ impl Store {
             .map(|c| c.after))
     }
 
-    /// Records a failed attempt that may succeed later: the ledger says failed (unless the
-    /// day was sent meanwhile) and the next attempt is a few minutes away, within the
-    /// day's grace window.
+    /// Records a failed attempt: the ledger says failed (unless the day was sent
+    /// meanwhile) and the subscription notes the failure for `/status`. What follows
+    /// depends on `kind` (see [`FailureKind`]): a transient failure is tried again a few
+    /// minutes later, a refused one (no rights to write, a refused message) an hour later
+    /// and on the following days — the subscription stays on — and only
+    /// [`FailureKind::ChatGone`] (the bot was removed or blocked, the chat is gone)
+    /// disables the subscription until the chat subscribes again.
     pub fn mark_failed(
         &self,
         chat_id: i64,
         date: NaiveDate,
         section: SectionId,
+        kind: FailureKind,
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Subscription>> {
         self.record_failure(chat_id, date, section, reason, now)?;
-        Ok(self
-            .modify(chat_id, |s| s.fail_attempt(date, reason, now))?
-            .map(|c| c.after))
+        let change = self.modify(chat_id, |s| {
+            s.fail_attempt(date, kind, reason, now);
+            if kind == FailureKind::ChatGone {
+                s.disable(reason);
+            }
+        })?;
+        if kind == FailureKind::ChatGone && change.as_ref().is_some_and(|c| c.before.active) {
+            tracing::info!(chat_id, reason, "subscription disabled");
+        }
+        Ok(change.map(|c| c.after))
     }
 
-    /// Records a failure that retrying cannot fix (the bot was removed from the chat):
-    /// the ledger says failed and the subscription is disabled.
+    /// [`Store::mark_failed`] for a chat that is gone ([`FailureKind::ChatGone`]): the
+    /// subscription is disabled.
     pub fn mark_failed_permanently(
         &self,
         chat_id: i64,
@@ -330,8 +440,7 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Subscription>> {
-        self.record_failure(chat_id, date, section, reason, now)?;
-        Ok(self.disable(chat_id, reason)?.map(|c| c.after))
+        self.mark_failed(chat_id, date, section, FailureKind::ChatGone, reason, now)
     }
 
     fn record_failure(
@@ -358,7 +467,8 @@ impl Store {
     }
 
     /// Skips a day whose grace window passed without a successful send: the plan stays,
-    /// the next send is the next day's after `now`.
+    /// and the next send is the first whose grace window is still open at `now` (see
+    /// [`Subscription::skip_day`]), so it may be due at once.
     pub fn skip_day(
         &self,
         chat_id: i64,
@@ -366,7 +476,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Subscription>> {
         Ok(self
-            .modify(chat_id, |s| s.skip_day(date, now))?
+            .modify(chat_id, |s| s.skip_day(date, now, self.grace))?
             .map(|c| c.after))
     }
 
@@ -675,7 +785,14 @@ mod tests {
             );
 
             let after = store
-                .mark_failed(-1, day, SectionId::OPENING, "Telegram unavailable", at)
+                .mark_failed(
+                    -1,
+                    day,
+                    SectionId::OPENING,
+                    FailureKind::Transient,
+                    "Telegram unavailable",
+                    at,
+                )
                 .unwrap()
                 .unwrap();
             assert_eq!(after.next_due, at + RETRY_DELAY, "{name}");
@@ -711,7 +828,14 @@ mod tests {
                 "{name}"
             );
             store
-                .mark_failed(-1, day, SectionId::OPENING, "late report", at)
+                .mark_failed(
+                    -1,
+                    day,
+                    SectionId::OPENING,
+                    FailureKind::Transient,
+                    "late report",
+                    at,
+                )
                 .unwrap();
             assert!(
                 matches!(
@@ -759,6 +883,104 @@ mod tests {
         }
     }
 
+    /// Issue 10, item 8: a record that cannot be read, or that names another chat than
+    /// its key, is set aside (logged once) and never holds up the other chats.
+    #[test]
+    fn unreadable_or_misfiled_records_are_set_aside_once() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            for chat in [-1, -2, -3, -4, -5] {
+                store.subscribe(fresh(chat, now), None, now).unwrap();
+            }
+            let damage = |chat: i64, field: &str, value: serde_json::Value| {
+                let mut json =
+                    serde_json::to_value(store.subscription(chat).unwrap().unwrap()).unwrap();
+                json[field] = value;
+                store
+                    .backend()
+                    .insert(
+                        trees::SUBSCRIPTIONS,
+                        &key_i64(chat),
+                        &serde_json::to_vec(&json).unwrap(),
+                    )
+                    .unwrap();
+            };
+            damage(-2, "timezone", "Mars/Olympus".into());
+            damage(-3, "send_time", "25:99".into());
+            damage(-4, "chat_id", (-99).into());
+            let due_ids = || -> Vec<i64> {
+                store
+                    .due(utc(MAY_2_EIGHT), 10)
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.chat_id)
+                    .collect()
+            };
+            assert_eq!(due_ids(), [-5, -1], "{name}");
+            assert_eq!(index_len(&store), 2, "{name}: the bad ones left the index");
+            assert_eq!(due_ids(), [-5, -1], "{name}: and are not met again");
+            // Repaired in a backup and imported, a record is served again. (An import
+            // checks every record, so the other two bad ones are left out of the file.)
+            let mut backup = store.export().unwrap();
+            let fixed = encode(&fresh(-2, now));
+            let subscriptions = backup.trees.get_mut(trees::SUBSCRIPTIONS).unwrap();
+            subscriptions.retain(|entry| entry.key != key_i64(-3) && entry.key != key_i64(-4));
+            for entry in subscriptions {
+                if entry.key == key_i64(-2) {
+                    entry.value = fixed.clone();
+                }
+            }
+            let restored = Store::in_memory();
+            restored.import(&backup).unwrap();
+            let due: Vec<i64> = restored
+                .due(utc(MAY_2_EIGHT), 10)
+                .unwrap()
+                .iter()
+                .map(|s| s.chat_id)
+                .collect();
+            assert_eq!(due, [-5, -2, -1], "{name}");
+            // The records themselves are kept, for export and repair.
+            for chat in [-2, -3, -4] {
+                assert!(
+                    store
+                        .backend()
+                        .get(trees::SUBSCRIPTIONS, &key_i64(chat))
+                        .unwrap()
+                        .is_some(),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_next_due_before_the_days_send_time_is_repaired() {
+        for (name, store, _dir) in stores() {
+            let now = utc(MAY_1_NOON);
+            store.subscribe(fresh(-1, now), None, now).unwrap();
+            let early = utc("2026-05-01T05:00:00Z");
+            let mut record = store.subscription(-1).unwrap().unwrap();
+            record.next_due = early;
+            store
+                .backend()
+                .insert(trees::SUBSCRIPTIONS, &key_i64(-1), &encode(&record))
+                .unwrap();
+            store
+                .backend()
+                .insert(trees::DUE_INDEX, &due_key(early, -1), &[])
+                .unwrap();
+            let repaired = store.repair_next_due(-1).unwrap().unwrap();
+            assert_eq!(repaired.next_due, utc(MAY_2_EIGHT), "{name}");
+            assert!(
+                store
+                    .due(utc("2026-05-01T06:00:00Z"), 10)
+                    .unwrap()
+                    .is_empty()
+            );
+            assert_eq!(store.due(utc(MAY_2_EIGHT), 10).unwrap().len(), 1, "{name}");
+        }
+    }
+
     #[test]
     fn disabled_chats_leave_the_index_until_they_subscribe_again() {
         for (name, store, _dir) in stores() {
@@ -771,7 +993,14 @@ mod tests {
                 .unwrap();
             let reason = "Forbidden: bot was kicked from the group chat";
             let after = store
-                .mark_failed_permanently(-1, day, SectionId::OPENING, reason, at)
+                .mark_failed(
+                    -1,
+                    day,
+                    SectionId::OPENING,
+                    FailureKind::ChatGone,
+                    reason,
+                    at,
+                )
                 .unwrap()
                 .unwrap();
             assert!(!after.active, "{name}");

@@ -1,5 +1,11 @@
 //! The delivery task: runs a delivery pass whenever a chat is due, beside the
 //! dispatcher, until shutdown. `studybot tick` runs the very same pass once.
+//!
+//! Stopping (SIGTERM, SIGINT) goes through the [`Outbox`]: once [`Outbox::stop`] was
+//! called, a pass takes no new batch, sends that have not reached Telegram are given up
+//! at once and requests in flight within [`crate::telegram::outbox::STOP_GRACE`]. A
+//! delivery given up is not recorded at all: its day stays "intended", so it goes out
+//! after the restart while its grace window lasts.
 
 use std::time::Duration;
 
@@ -10,10 +16,14 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::app::daily::Delivery;
+use crate::schedule::FailureKind;
 use crate::telegram::{Outbox, SendError, Stopping};
 
 /// The longest the scheduler sleeps: a subscription made meanwhile is served within this.
 const MAX_SLEEP: Duration = Duration::from_secs(10);
+/// How long the scheduler waits before looking again when a chat still looks due right
+/// after a pass (nothing can be done for it now), so such a chat never makes it spin.
+const MIN_SLEEP: Duration = Duration::from_secs(1);
 /// How many deliveries are under way at once (waiting on the limiter, sending, or
 /// recording the result durably); the limiter sets the actual pace. This is also the
 /// crash bound: a SIGKILL can duplicate at most this many messages (see the README).
@@ -26,29 +36,77 @@ const BATCH: usize = 1024;
 pub struct TickReport {
     /// Excerpts delivered.
     pub sent: usize,
-    /// Deliveries that failed for good (chat gone) or for now (retried next tick).
+    /// Deliveries that failed for good (chat gone) or for now (retried later).
     pub failed: usize,
+    /// Deliveries not sent because the process is stopping; they are still due and go
+    /// out after the restart, within their grace window.
+    pub left: usize,
+    /// Whether the store could not be read for the next batch (logged), so the pass
+    /// ended early.
+    pub store_failed: bool,
+}
+
+/// The time of a pass: the instant it runs as of, moving on with the real clock. For
+/// `studybot run` that is the real time; `studybot tick --now T` sees T and the seconds
+/// since, so everything the pass records (sent, failed, when to retry) agrees with T.
+#[derive(Debug, Clone, Copy)]
+struct PassClock {
+    start: DateTime<Utc>,
+    started: tokio::time::Instant,
+}
+
+impl PassClock {
+    fn new(start: DateTime<Utc>) -> Self {
+        Self {
+            start,
+            started: tokio::time::Instant::now(),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = chrono::TimeDelta::from_std(self.started.elapsed()).unwrap_or_default();
+        self.start + elapsed
+    }
+}
+
+/// How one delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Failed,
+    /// Not sent because the process is stopping; nothing was recorded.
+    Left,
 }
 
 /// Runs delivery passes until `stopping` fires.
 pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
     loop {
         let report = tick(&app, &outbox, Utc::now()).await;
-        if report.sent + report.failed > 0 {
+        if report.sent + report.failed + report.left > 0 {
             tracing::info!(
                 sent = report.sent,
                 failed = report.failed,
+                left = report.left,
                 "delivery pass done"
             );
         }
-        let sleep = app
-            .store()
-            .earliest_due()
-            .ok()
-            .flatten()
-            .and_then(|due| (due - Utc::now()).to_std().ok())
-            .unwrap_or(MAX_SLEEP)
-            .min(MAX_SLEEP);
+        if outbox.is_stopping() {
+            break;
+        }
+        let sleep = if report.store_failed {
+            MAX_SLEEP
+        } else {
+            match app.store().earliest_due() {
+                // Still due right after a pass: nothing can be done for it this instant.
+                Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(MIN_SLEEP),
+                Ok(None) => MAX_SLEEP,
+                Err(error) => {
+                    tracing::error!(%error, "cannot read the next due instant");
+                    MAX_SLEEP
+                }
+            }
+            .min(MAX_SLEEP)
+        };
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
             () = stopping.wait() => break,
@@ -61,43 +119,92 @@ pub async fn run(app: App, outbox: Outbox, mut stopping: Stopping) {
 ///
 /// Deliveries are taken in batches; each batch is reported before the next is taken,
 /// as [`App::due_deliveries`] requires. Within a batch, sends wait on the outbox's
-/// limiter concurrently, so a broadcast leaves at exactly the allowed rate.
+/// limiter concurrently, so a broadcast leaves at exactly the allowed rate. Once the
+/// outbox is stopping, no further batch is taken and the deliveries not yet sent are
+/// left due (see the module documentation).
 pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport {
+    let clock = PassClock::new(now);
     let mut report = TickReport::default();
-    loop {
-        let batch = match app.due_deliveries(now, BATCH) {
+    while !outbox.is_stopping() {
+        let batch = match app.due_deliveries(clock.now(), BATCH) {
             Ok(batch) => batch,
             Err(error) => {
                 tracing::error!(%error, "cannot read due deliveries");
+                report.store_failed = true;
                 break;
             }
         };
         if batch.is_empty() {
             break;
         }
-        let results: Vec<bool> = futures_util::stream::iter(batch)
+        let outcomes: Vec<Outcome> = futures_util::stream::iter(batch)
             .map(|delivery| {
                 let span = tracing::info_span!("delivery", chat_id = delivery.chat_id, section = %delivery.section);
-                deliver(app, outbox, delivery).instrument(span)
+                deliver(app, outbox, clock, delivery).instrument(span)
             })
             .buffer_unordered(IN_FLIGHT)
             .collect()
             .await;
-        let sent = results.iter().filter(|ok| **ok).count();
-        report.sent += sent;
-        report.failed += results.len() - sent;
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Sent => report.sent += 1,
+                Outcome::Failed => report.failed += 1,
+                Outcome::Left => report.left += 1,
+            }
+        }
     }
+    if report.left > 0 {
+        tracing::info!(
+            left = report.left,
+            "stopping: deliveries left for after the restart"
+        );
+    }
+    // Personal review reminders: same pass, same ledger rules (crate::app::review).
+    let (sent, failed) = crate::telegram::review::send_reminders(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
+    let (sent, failed) = crate::telegram::review::start_weekly_tests(app, outbox, now).await;
+    report.sent += sent;
+    report.failed += failed;
     report
 }
 
-async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
+/// `studybot tick`: one pass as of `now` that SIGTERM or SIGINT (cron, a systemd timer,
+/// Ctrl-C) stops like `run`: no new sends, those under way finish or are given up, the
+/// rest stays due for the next pass. `None` if the pass was abandoned at
+/// [`crate::telegram::STOP_LIMIT`] after the signal.
+pub async fn tick_until_stopped(
+    app: &App,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+) -> Option<TickReport> {
+    // Installed before the pass starts, so a signal never kills the process mid-send.
+    let signal = crate::telegram::shutdown_signal();
+    let stop = async {
+        let signal = signal.await;
+        tracing::info!(signal, "stopping: no new deliveries");
+        outbox.stop();
+        tokio::time::sleep(crate::telegram::STOP_LIMIT).await;
+        tracing::warn!("the pass did not stop in time; abandoning it");
+    };
+    tokio::select! {
+        report = tick(app, outbox, now) => Some(report),
+        () = stop => None,
+    }
+}
+
+async fn deliver(app: &App, outbox: &Outbox, clock: PassClock, delivery: Delivery) -> Outcome {
+    // Once stopping, no new delivery starts: its day stays due for after the restart.
+    if outbox.is_stopping() {
+        return Outcome::Left;
+    }
     let mut chat = ChatId(delivery.chat_id);
     let mut ids: Vec<i32> = Vec::new();
     for reply in &delivery.replies {
         let sent = match outbox.send_reply_in(chat, delivery.topic, reply).await {
             Err(SendError::Migrated(new_chat)) => {
                 // The subscription, its plan and ledger move to the supergroup; deliver there.
-                app.chat_migrated(chat.0, new_chat.0, Utc::now());
+                app.chat_migrated(chat.0, new_chat.0, clock.now());
                 chat = new_chat;
                 outbox.send_reply_in(chat, delivery.topic, reply).await
             }
@@ -105,47 +212,67 @@ async fn deliver(app: &App, outbox: &Outbox, delivery: Delivery) -> bool {
         };
         match sent {
             Ok(sent) => ids.extend(sent.into_iter().map(|id| id.0)),
-            Err(error) => return failed(app, &delivery, chat.0, error),
+            // Nothing is recorded: the day stays "intended" and is sent after the
+            // restart (again, if a request given up in flight had reached Telegram).
+            Err(SendError::Stopped) => return Outcome::Left,
+            Err(error) => return failed(app, &delivery, chat.0, error, clock.now()),
         }
     }
     // Recording flushes sled (blocking disk I/O): keep it off the async workers.
     let recorder = app.clone();
     let date = delivery.local_date;
-    let recorded = tokio::task::spawn_blocking(move || {
-        recorder.delivery_succeeded(chat.0, date, &ids, Utc::now())
-    })
-    .await;
+    let at = clock.now();
+    let recorded =
+        tokio::task::spawn_blocking(move || recorder.delivery_succeeded(chat.0, date, &ids, at))
+            .await;
     if let Ok(Err(error)) = &recorded {
         // Telegram has the message; the ledger still says "intended", so a restart
         // within the grace window may send it once more (the documented bound).
         tracing::error!(chat_id = chat.0, %error, "cannot record a sent excerpt");
     }
-    // The daily question follows the excerpt it is about.
-    crate::telegram::quiz::send_daily_question(
-        app,
-        outbox,
-        chat.0,
-        delivery.topic,
-        delivery.section,
-    )
-    .await;
-    true
+    // The daily question follows the excerpt it is about (not while stopping: it would
+    // be given up anyway).
+    if !outbox.is_stopping() {
+        crate::telegram::quiz::send_daily_question(
+            app,
+            outbox,
+            chat.0,
+            delivery.topic,
+            delivery.section,
+        )
+        .await;
+    }
+    Outcome::Sent
 }
 
-fn failed(app: &App, delivery: &Delivery, chat: i64, error: SendError) -> bool {
-    let permanent = matches!(error, SendError::ChatGone(_) | SendError::Rejected(_));
-    tracing::warn!(chat_id = chat, %error, permanent, "delivery failed");
-    if let SendError::ChatGone(reason) = &error {
-        app.chat_removed(chat, reason, Utc::now());
+/// What a failed send means for the subscription: only a chat that is gone stops it.
+fn failure_kind(error: &SendError) -> FailureKind {
+    match error {
+        SendError::ChatGone(_) => FailureKind::ChatGone,
+        SendError::NoRights(_) => FailureKind::NoRights,
+        SendError::Rejected(_) => FailureKind::Rejected,
+        SendError::Migrated(_) | SendError::Unavailable(_) | SendError::Stopped => {
+            FailureKind::Transient
+        }
     }
-    if let Err(error) = app.delivery_failed(
-        chat,
-        delivery.local_date,
-        &error.to_string(),
-        permanent,
-        Utc::now(),
-    ) {
+}
+
+fn failed(
+    app: &App,
+    delivery: &Delivery,
+    chat: i64,
+    error: SendError,
+    now: DateTime<Utc>,
+) -> Outcome {
+    let kind = failure_kind(&error);
+    tracing::warn!(chat_id = chat, %error, ?kind, "delivery failed");
+    if let SendError::ChatGone(reason) = &error {
+        app.chat_removed(chat, reason, now);
+    }
+    if let Err(error) =
+        app.delivery_failed(chat, delivery.local_date, &error.to_string(), kind, now)
+    {
         tracing::error!(chat_id = chat, %error, "cannot record a failed excerpt");
     }
-    false
+    Outcome::Failed
 }

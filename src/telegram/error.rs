@@ -1,7 +1,10 @@
 //! Telegram errors, classified once, in one place.
 //!
 //! teloxide reports API errors by their description text, so the classes are decided
-//! on that text: any `Forbidden:` means the bot was removed or blocked.
+//! on that text. A missing right to write ("not enough rights to send text messages",
+//! "have no rights to send a message", `CHAT_WRITE_FORBIDDEN` …) means the bot is still
+//! in the chat but muted or restricted for now; any other `Forbidden:` (kicked, blocked,
+//! deactivated) and "chat not found" mean the bot is gone.
 
 use std::time::Duration;
 
@@ -17,6 +20,9 @@ pub enum Failure {
     Transient(String),
     /// The bot can no longer write to the chat (kicked, blocked, chat not found).
     Gone(String),
+    /// The bot is in the chat but may not send messages there now (muted, restricted,
+    /// not an administrator of a channel): an administrator can give the right back.
+    NoRights(String),
     /// The group became a supergroup with this id.
     Migrated(ChatId),
     /// Telegram refused this request (too long, bad HTML, not modified…): do not retry.
@@ -32,13 +38,33 @@ pub enum SendError {
     /// The group migrated to a supergroup; resend there.
     #[error("group migrated to supergroup {}", .0.0)]
     Migrated(ChatId),
+    /// The bot may not send messages in the chat for now (muted or restricted there).
+    #[error("no right to send messages: {0}")]
+    NoRights(String),
     /// Telegram refused the request.
     #[error("rejected by Telegram: {0}")]
     Rejected(String),
     /// Telegram could not be reached after several retries.
     #[error("Telegram unavailable: {0}")]
     Unavailable(String),
+    /// The process is stopping: the send was not started, or was given up while it
+    /// waited or was in flight (see [`super::Outbox::stop`]).
+    #[error("not sent: the bot is stopping")]
+    Stopped,
 }
+
+/// Descriptions (lower case) of a missing right to write in a chat the bot is still in.
+const NO_RIGHTS: &[&str] = &[
+    "not enough rights",
+    "have no rights",
+    "no rights to send",
+    "need administrator rights",
+    "chat_write_forbidden",
+    "chat_send_plain_forbidden",
+    "chat_restricted",
+    "chat_admin_required",
+    "topic_closed",
+];
 
 /// Classifies a teloxide error.
 pub fn classify(error: &RequestError) -> Failure {
@@ -59,7 +85,9 @@ pub fn classify(error: &RequestError) -> Failure {
 /// Classifies an API error by its description.
 pub fn classify_description(description: &str) -> Failure {
     let lower = description.to_ascii_lowercase();
-    if description.starts_with("Forbidden:")
+    if NO_RIGHTS.iter().any(|needle| lower.contains(needle)) {
+        Failure::NoRights(description.to_string())
+    } else if description.starts_with("Forbidden:")
         || lower.contains("chat not found")
         || lower.contains("bot was kicked")
     {
@@ -111,6 +139,19 @@ mod tests {
             assert!(
                 matches!(classify_description(gone), Failure::Gone(_)),
                 "{gone}"
+            );
+        }
+        for no_rights in [
+            "Bad Request: not enough rights to send text messages to the chat",
+            "Bad Request: have no rights to send a message",
+            "Bad Request: need administrator rights in the channel chat",
+            "Forbidden: CHAT_WRITE_FORBIDDEN",
+            "Bad Request: CHAT_RESTRICTED",
+            "Bad Request: TOPIC_CLOSED",
+        ] {
+            assert!(
+                matches!(classify_description(no_rights), Failure::NoRights(_)),
+                "{no_rights}"
             );
         }
         for rejected in [

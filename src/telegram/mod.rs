@@ -2,8 +2,11 @@
 //! (extract → [`App`] → render → send through the [`Outbox`]).
 //!
 //! Updates from one chat are handled in order, different chats in parallel (teloxide's
-//! default distribution by chat id). SIGINT and SIGTERM stop polling, let in-flight
-//! handlers finish and stop background tasks; the caller then flushes sled.
+//! default distribution by chat id). SIGINT and SIGTERM stop polling and the background
+//! tasks at once: no new delivery starts, and sends under way get
+//! [`outbox::STOP_GRACE`] to finish (see [`Outbox::stop`]); running handlers finish
+//! within that too. The caller bounds the whole stop with [`STOP_LIMIT`] and then
+//! flushes sled.
 
 pub mod admins;
 pub mod deliveries;
@@ -11,6 +14,7 @@ pub mod error;
 pub mod import;
 pub mod outbox;
 pub mod quiz;
+pub mod review;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,9 +42,6 @@ pub use admins::AdminCache;
 pub use error::{SendError, redact};
 pub use outbox::Outbox;
 
-/// How long shutdown waits for replies still queued behind Telegram's limits.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
 /// The error type of handlers: already logged where it happened, so only reported.
 pub(crate) type HandlerResult = Result<(), anyhow::Error>;
 
@@ -59,6 +60,12 @@ pub enum Mode {
         secret: Option<String>,
     },
 }
+
+/// How long after SIGTERM or SIGINT the caller waits for [`run`] (or a `tick` pass) at
+/// the longest before abandoning whatever is still under way (a last `getUpdates` to a
+/// Telegram that does not answer, a slow handler): with the flush after it, the
+/// process exits within 5 s of the signal.
+pub const STOP_LIMIT: Duration = Duration::from_millis(4200);
 
 /// Builds the bot client for `token` and the configured API URL and timeouts.
 pub fn bot(token: &BotToken, telegram: &TelegramConfig) -> anyhow::Result<Bot> {
@@ -83,7 +90,8 @@ pub fn bot(token: &BotToken, telegram: &TelegramConfig) -> anyhow::Result<Bot> {
     Ok(bot)
 }
 
-/// A stop signal for background tasks, set once the dispatcher stops.
+/// A stop signal for background tasks, set as soon as SIGTERM or SIGINT arrives (and
+/// again once the dispatcher has stopped).
 #[derive(Clone)]
 pub struct Stopping(watch::Receiver<bool>);
 
@@ -133,19 +141,29 @@ where
     // error), and the dispatcher then runs on forever. teloxide's ctrl-c handler uses the
     // same token, so SIGINT is handled here too.
     let shutdown = Shutdown::default();
+    let (stop_tx, stop_rx) = watch::channel(false);
     {
         let shutdown = shutdown.clone();
         let token = dispatcher.shutdown_token();
+        let outbox = outbox.clone();
+        let stop_tx = stop_tx.clone();
+        let signal = shutdown_signal();
         tokio::spawn(async move {
-            let signal = shutdown_signal().await;
-            tracing::info!(signal, "shutting down: finishing running handlers");
+            let signal = signal.await;
+            tracing::info!(
+                signal,
+                "shutting down: no new deliveries; sends under way get a few seconds"
+            );
+            // The scheduler stops with the dispatcher, not after it: a broadcast must
+            // not hold up the exit (what it has not sent goes out after the restart).
+            outbox.stop();
+            let _ = stop_tx.send(true);
             shutdown.begin();
             let _ = token.shutdown();
         });
     }
 
     quiz::resume(&app, &outbox).await;
-    let (stop_tx, stop_rx) = watch::channel(false);
     let task = tokio::spawn(background(app.clone(), outbox.clone(), Stopping(stop_rx)));
 
     let listener_errors = Arc::new(ListenerErrors {
@@ -213,7 +231,7 @@ where
         }
     }
     tracing::info!("dispatcher stopped; sending queued replies");
-    outbox.drain(SHUTDOWN_GRACE).await;
+    outbox.drain(outbox::STOP_GRACE).await;
     tracing::info!("stopping background tasks");
     let _ = stop_tx.send(true);
     if let Err(error) = task.await {
@@ -254,30 +272,34 @@ impl Shutdown {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM, naming the signal.
-async fn shutdown_signal() -> &'static str {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
-    };
+/// Resolves on SIGINT or SIGTERM, naming the signal. The handlers are installed when
+/// this is called (not when it is first polled), so from then on neither signal kills
+/// the process outright. Every caller gets the signal: the dispatcher's shutdown, the
+/// caller's [`STOP_LIMIT`] and `tick`'s stop each wait on their own.
+pub fn shutdown_signal() -> impl std::future::Future<Output = &'static str> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-                "SIGTERM"
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending().await
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let (mut interrupt, mut terminate) = match (interrupt, terminate) {
+                (Ok(interrupt), Ok(terminate)) => (interrupt, terminate),
+                (Err(error), _) | (_, Err(error)) => {
+                    tracing::error!(%error, "cannot listen for SIGINT and SIGTERM");
+                    return std::future::pending().await;
+                }
+            };
+            tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
             }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<&'static str>();
-    tokio::select! {
-        signal = interrupt => signal,
-        signal = terminate => signal,
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }
 
@@ -392,7 +414,15 @@ async fn on_message(
                 Ok(is_admin) => is_admin,
                 Err(_) => {
                     let reply = crate::messages::telegram::admin_check_failed();
-                    queue_replies(&app, &outbox, chat_id, topic, vec![reply], false, span);
+                    queue_replies(
+                        &app,
+                        &outbox,
+                        chat_id,
+                        topic,
+                        vec![reply],
+                        FollowUp::Nothing,
+                        span,
+                    );
                     return Ok(());
                 }
             }
@@ -411,25 +441,52 @@ async fn on_message(
         is_admin,
         topic,
     };
-    let starts_quiz = matches!(input, Input::Command(Command::Quiz(_)));
+    // The personal review happens in the private chat (crate::telegram::review): in a
+    // group, the review commands answer with an invitation there.
+    let review_command = matches!(
+        input,
+        Input::Command(Command::Review(_) | Command::Mistakes | Command::Remind(_))
+    );
+    if review_command && !message.chat.is_private() {
+        let (sender, username) = (outbox.clone(), me.username().to_string());
+        let invite = async move { review::invite(&sender, chat_id, topic, &username).await };
+        outbox.queue(chat_id, Box::pin(invite.instrument(span)));
+        return Ok(());
+    }
+    let follow_up = match &input {
+        Input::Command(Command::Quiz(_)) => FollowUp::QuizQuestion,
+        Input::Command(Command::Review(_)) => FollowUp::ReviewCard(user.id.0),
+        _ => FollowUp::Nothing,
+    };
     let replies = span.in_scope(|| app.handle(&context, input, Utc::now()));
-    queue_replies(&app, &outbox, chat_id, topic, replies, starts_quiz, span);
+    queue_replies(&app, &outbox, chat_id, topic, replies, follow_up, span);
     Ok(())
 }
 
-/// Queues a command's replies (and the first question of a quiz it started) behind the
-/// chat's earlier replies, and returns at once: however long Telegram's limits make them
-/// wait, they are sent in order and other chats are not held up.
+/// What a command's replies are followed by, once sent.
+enum FollowUp {
+    /// Nothing.
+    Nothing,
+    /// The first question of the quiz the command started.
+    QuizQuestion,
+    /// The next due card of this user's personal review (private chats only).
+    ReviewCard(u64),
+}
+
+/// Queues a command's replies (and what follows them: the first question of a quiz it
+/// started, or a review card) behind the chat's earlier replies, and returns at once:
+/// however long Telegram's limits make them wait, they are sent in order and other
+/// chats are not held up.
 fn queue_replies(
     app: &App,
     outbox: &Outbox,
     chat_id: ChatId,
     topic: Option<i32>,
     replies: Vec<crate::reply::Reply>,
-    starts_quiz: bool,
+    follow_up: FollowUp,
     span: tracing::Span,
 ) {
-    if replies.is_empty() && !starts_quiz {
+    if replies.is_empty() && matches!(follow_up, FollowUp::Nothing) {
         return;
     }
     let (app, sender) = (app.clone(), outbox.clone());
@@ -437,8 +494,10 @@ fn queue_replies(
         for reply in &replies {
             deliver(&app, &sender, chat_id, topic, reply).await;
         }
-        if starts_quiz {
-            quiz::advance(&app, &sender, chat_id.0).await;
+        match follow_up {
+            FollowUp::Nothing => {}
+            FollowUp::QuizQuestion => quiz::advance(&app, &sender, chat_id.0).await,
+            FollowUp::ReviewCard(user_id) => review::advance(&app, &sender, user_id).await,
         }
     };
     outbox.queue(chat_id, Box::pin(job.instrument(span)));
@@ -475,6 +534,9 @@ pub(crate) async fn deliver(
             if let Err(error) = outbox.send_reply(new_chat, reply).await {
                 tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");
             }
+        }
+        Err(SendError::Stopped) => {
+            tracing::info!(chat_id = chat_id.0, "stopping; reply not sent");
         }
         Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "reply failed"),
     }

@@ -14,6 +14,10 @@
 //! minute, the global budget is lowered for a minute instead of stopping everything.
 //! Requests that are not messages (getChatMember, answerCallbackQuery…) never wait on
 //! the message budget and never pause it.
+//!
+//! Stopping ([`Outbox::stop`], on SIGTERM or SIGINT): every send still waiting (for a
+//! budget, a 429 pause, a retry) or in flight has [`STOP_GRACE`] to finish, then fails
+//! with [`SendError::Stopped`]; callers start nothing new once [`Outbox::is_stopping`].
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -28,7 +32,7 @@ use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::requests::{HasPayload, Request};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ThreadId};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::config::RateLimits;
@@ -55,6 +59,11 @@ pub const MAX_PENDING: usize = 20;
 /// restores it.
 const SLOWDOWN_MEMORY: Duration = Duration::from_secs(60);
 
+/// Once the process is stopping ([`Outbox::stop`]), how long the sends already under way
+/// have to finish: a request in flight may complete, a send may still wait for its
+/// budget; past this, they are given up. With the final flush this keeps a stop under 5 s.
+pub const STOP_GRACE: Duration = Duration::from_millis(3500);
+
 /// How many group windows are kept before idle ones are forgotten.
 const GROUPS_KEPT: usize = 1024;
 
@@ -69,6 +78,8 @@ pub struct Outbox {
 
 struct Inner {
     bot: Bot,
+    /// Set once the process is stopping: the instant sends under way are given up.
+    stop: watch::Sender<Option<Instant>>,
     /// The configured global budget per second (the window's size when nothing is wrong).
     global_per_second: usize,
     per_chat: DefaultKeyedRateLimiter<i64>,
@@ -226,6 +237,7 @@ impl Outbox {
         Self {
             inner: Arc::new(Inner {
                 bot,
+                stop: watch::Sender::new(None),
                 global_per_second,
                 per_chat: RateLimiter::keyed(quota(
                     limits.chat_per_second,
@@ -253,6 +265,45 @@ impl Outbox {
     /// The bot, for requests that are not sends (getMe, setMyCommands, getChatMember).
     pub fn bot(&self) -> &Bot {
         &self.inner.bot
+    }
+
+    /// Begins stopping (on SIGTERM or SIGINT); later calls change nothing. Sends waiting
+    /// or in flight have [`STOP_GRACE`] to finish, then fail with [`SendError::Stopped`]
+    /// (one given up in flight may still have reached Telegram, like one cut by a crash).
+    pub fn stop(&self) {
+        self.inner.stop.send_if_modified(|deadline| {
+            if deadline.is_some() {
+                return false;
+            }
+            *deadline = Some(Instant::now() + STOP_GRACE);
+            true
+        });
+    }
+
+    /// Whether [`Outbox::stop`] was called: callers start no new send.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stop.borrow().is_some()
+    }
+
+    /// Runs `work` unless the stop's grace period ends first.
+    async fn unless_stopped<T>(&self, work: impl Future<Output = T>) -> Result<T, SendError> {
+        let mut stop = self.inner.stop.subscribe();
+        let deadline = async {
+            // The guard returned by `wait_for` holds a lock: copy the value out at once.
+            let deadline = match stop.wait_for(Option::is_some).await {
+                Ok(deadline) => *deadline,
+                Err(_) => None, // the sender lives in `self`: cannot happen
+            };
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = deadline => Err(SendError::Stopped),
+            output = work => Ok(output),
+        }
     }
 
     /// Sends a request with limits, 429 pauses and bounded retries of transient failures.
@@ -302,14 +353,17 @@ impl Outbox {
             |spent: Duration, more: Duration| within.is_some_and(|w| spent + more > w);
         loop {
             let ticket = match chat {
-                Some(chat) => Some(self.admit(chat).await),
+                Some(chat) => Some(self.unless_stopped(self.admit(chat)).await?),
                 None => None,
             };
             let started = Instant::now();
             let answer = match within {
                 Some(within) => {
                     let left = within.saturating_sub(spent);
-                    match tokio::time::timeout(left, request.send_ref()).await {
+                    match self
+                        .unless_stopped(tokio::time::timeout(left, request.send_ref()))
+                        .await?
+                    {
                         Ok(answer) => answer,
                         Err(_) => {
                             return Err(SendError::Unavailable(format!(
@@ -318,7 +372,7 @@ impl Outbox {
                         }
                     }
                 }
-                None => request.send_ref().await,
+                None => self.unless_stopped(request.send_ref()).await?,
             };
             drop(ticket);
             spent += started.elapsed();
@@ -343,7 +397,7 @@ impl Outbox {
                             )));
                         }
                         None => {
-                            tokio::time::sleep(wait).await;
+                            self.unless_stopped(tokio::time::sleep(wait)).await?;
                             spent += wait;
                         }
                     }
@@ -352,12 +406,13 @@ impl Outbox {
                     if attempt < MAX_RETRIES && !out_of_time(spent, backoff) =>
                 {
                     tracing::debug!(chat_id = chat.map(|c| c.0), attempt, %reason, "retrying after a transient failure");
-                    tokio::time::sleep(backoff).await;
+                    self.unless_stopped(tokio::time::sleep(backoff)).await?;
                     spent += backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
                 Failure::Transient(reason) => return Err(SendError::Unavailable(reason)),
                 Failure::Gone(reason) => return Err(SendError::ChatGone(reason)),
+                Failure::NoRights(reason) => return Err(SendError::NoRights(reason)),
                 Failure::Migrated(new_chat) => return Err(SendError::Migrated(new_chat)),
                 Failure::Rejected(reason) => return Err(SendError::Rejected(reason)),
             }

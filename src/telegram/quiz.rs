@@ -22,7 +22,7 @@ use super::{Outbox, SendError, deliver};
 
 /// How long Telegram is tried with a quiz question before the quiz ends: the players are
 /// waiting, and teloxide alone would wait 10 s after each 5xx (minutes over all retries).
-const QUESTION_PATIENCE: Duration = Duration::from_secs(8);
+pub(crate) const QUESTION_PATIENCE: Duration = Duration::from_secs(8);
 
 /// Sends a quiz poll, giving up after Telegram was tried for `within` (if given);
 /// returns Telegram's poll id.
@@ -201,13 +201,25 @@ pub async fn resume(app: &App, outbox: &Outbox) {
 }
 
 /// A poll answer: counted once per user, if the poll belongs to a quiz or daily question.
-pub async fn on_poll_answer(answer: PollAnswer, app: App) -> super::HandlerResult {
+pub async fn on_poll_answer(answer: PollAnswer, app: App, outbox: Outbox) -> super::HandlerResult {
     let Some(user) = answer.voter.user() else {
         return Ok(()); // an anonymous admin answering as the group: nothing to score
     };
     let Some(&option) = answer.option_ids.first() else {
         return Ok(()); // a retracted vote (quiz polls cannot be retracted; be safe)
     };
+    // A card of a private `/review` (crate::telegram::review) is not a quiz's.
+    if super::review::on_poll_answer(
+        &app,
+        &outbox,
+        &answer.poll_id.0,
+        user.id.0,
+        usize::from(option),
+    )
+    .await
+    {
+        return Ok(());
+    }
     let span = tracing::info_span!("poll_answer", user_id = user.id.0, poll_id = %answer.poll_id.0);
     let name = user.full_name();
     let answered_at = Utc::now();

@@ -237,6 +237,8 @@ enum Behaviour {
     NotFound,
     Left,
     Migrated(i64),
+    /// The bot is in the chat but may not send messages (muted or restricted).
+    Muted,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -452,6 +454,20 @@ impl FakeTelegram {
     /// Requests aimed at `chat_id` get 400 "Bad Request: chat not found".
     pub fn unknown_chat(&self, chat_id: i64) {
         self.mutate(|s| s.behaviours.insert(chat_id, Behaviour::NotFound));
+    }
+    /// New messages to `chat_id` get 400 "Bad Request: not enough rights to send text messages
+    /// to the chat", as when a group restricts the bot; other requests work. [`Self::unmute`]
+    /// gives the right back.
+    pub fn mute(&self, chat_id: i64) {
+        self.mutate(|s| s.behaviours.insert(chat_id, Behaviour::Muted));
+    }
+    /// Undoes [`Self::mute`].
+    pub fn unmute(&self, chat_id: i64) {
+        self.mutate(|s| {
+            if matches!(s.behaviours.get(&chat_id), Some(Behaviour::Muted)) {
+                s.behaviours.remove(&chat_id);
+            }
+        });
     }
     /// Requests aimed at `chat_id` get 400 "Bad Request: group chat was upgraded to a supergroup chat"
     /// with `parameters.migrate_to_chat_id = new_id` (teloxide: `RequestError::MigrateToChatId`).
@@ -1009,7 +1025,7 @@ impl St {
             .unwrap_or("group")
             .to_string();
         match self.behaviours.get(&chat) {
-            None => Ok(()),
+            None | Some(Behaviour::Muted) => Ok(()),
             Some(Behaviour::Blocked) => {
                 Err(ApiErr::new(403, "Forbidden: bot was blocked by the user"))
             }
@@ -1613,6 +1629,9 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
     }
     if let Some(c) = chat {
         st.check_behaviour(c)?;
+        if is_new_message(m) && matches!(st.behaviours.get(&c), Some(Behaviour::Muted)) {
+            return Err(bad("not enough rights to send text messages to the chat"));
+        }
         if is_new_message(m) {
             st.enforce(c).map_err(too_many)?;
         }

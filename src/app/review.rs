@@ -1,0 +1,713 @@
+//! What the personal review does (错题本): the deck follows every counted quiz answer,
+//! `/review` asks the due cards one at a time, `/mistakes` lists them, `/remind` sets a
+//! private reminder. No network here: the transport sends what these methods return.
+//!
+//! A transport's part of `/review`, step by step:
+//! 1. After answering the command, call [`App::next_review`] for the user. `Ask` is a
+//!    card to send as a non-anonymous quiz poll in the private chat (no time limit);
+//!    report it with [`App::review_poll_sent`]. `Finished` is the closing message.
+//! 2. For every poll answer, [`App::record_review_answer`] says whether it was a
+//!    review poll; if it was counted, send the verdict, then go back to step 1.
+//!
+//! The reminder: [`App::due_reminders`] in the delivery pass, then
+//! [`App::reminder_sent`] or [`App::reminder_failed`] for each, with the same
+//! ledger rules as the daily excerpt ([`crate::schedule::decide`]).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::app::{App, ChatContext, ChatKind};
+use crate::quiz::QuizSession;
+use crate::quiz::{PollSpec, Question};
+use crate::reply::Reply;
+use crate::review::messages::{self, MistakeLine};
+use crate::review::weekly::{WeeklyTest, day_in_week, parse_schedule, pick_weekly};
+use crate::review::{
+    CardId, DAILY_CAP, ReviewPoll, ReviewSession, Reviewer, card_id, due_cards, next_due, record,
+};
+use crate::schedule::{
+    DeliveryState, Due, decide, format_local, format_time, local_date, parse_time, send_instant,
+};
+use crate::store::StoreResult;
+use crate::text::fold::fold;
+
+/// The next step of a running `/review`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewStep {
+    /// Ask this card: send `spec` as a quiz poll in the user's private chat.
+    Ask(ReviewAsk),
+    /// The review is over: send this.
+    Finished(Reply),
+    /// Nothing to do (no review running, or a card's poll is out).
+    Idle,
+}
+
+/// A card to ask.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewAsk {
+    /// The card.
+    pub card: CardId,
+    /// The poll to send (options freshly shuffled, no time limit).
+    pub spec: PollSpec,
+}
+
+/// What a poll answer was, for the review.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewAnswer {
+    /// The poll is not a review poll (a quiz's, or unknown).
+    NotReview,
+    /// A review poll, but the answer does not count (a second answer, a forged option).
+    Ignored,
+    /// Counted: send the verdict, then the next card.
+    Counted(Reply),
+}
+
+/// A reminder due now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reminder {
+    /// The member (their private chat has the same id).
+    pub user_id: u64,
+    /// The local date the reminder is for (its ledger key).
+    pub local_date: NaiveDate,
+    /// The message.
+    pub reply: Reply,
+}
+
+fn log_failure(user_id: u64, error: &crate::store::StoreError) -> Reply {
+    tracing::error!(user_id, %error, "review store failed");
+    messages::storage_failed()
+}
+
+impl App {
+    /// The text whose deck quizzes feed: the default document (a chat studying another
+    /// text with `/use` does not feed the review deck yet).
+    fn review_text(&self) -> String {
+        self.library().default_document().id.clone()
+    }
+
+    /// The member's zone: their reminder's, else the configured default.
+    fn review_zone(&self, reviewer: Option<&Reviewer>) -> Tz {
+        reviewer
+            .and_then(|r| r.zone.as_deref())
+            .and_then(|zone| zone.parse().ok())
+            .unwrap_or(self.config().timezone)
+    }
+
+    /// Every question of the current bank by card id.
+    fn review_questions(&self) -> HashMap<CardId, Question> {
+        let document = self.library().default_document().clone();
+        let bank = self.daily_bank(&document, || self.quiz_bank(&document, &mut rand::rng()));
+        let text = &*self.review_text();
+        bank.questions()
+            .iter()
+            .map(|question| (card_id(text, question), question.clone()))
+            .collect()
+    }
+
+    /// After a counted quiz answer (group, private, daily question, console): a miss puts
+    /// the question into the member's deck, any answer to a card in the deck rates it.
+    /// A failure is logged and does not touch the quiz's own result.
+    pub(crate) fn record_in_deck(
+        &self,
+        chat_id: i64,
+        user_id: u64,
+        question: &Question,
+        correct: bool,
+        now: DateTime<Utc>,
+    ) {
+        let text = &*self.review_text();
+        let id = card_id(text, question);
+        // A group's misses feed its weekly test ("the questions the group missed most").
+        if !correct
+            && chat_id != user_id as i64
+            && let Err(error) = self.store().count_group_miss(chat_id, id)
+        {
+            tracing::error!(chat_id, %error, "cannot count a group's miss");
+        }
+        let updated = self.store().update_review_card(user_id, text, id, |card| {
+            record(card, question.section, correct, now)
+        });
+        match updated {
+            Ok(Some(card)) => {
+                tracing::debug!(user_id, card = id, missed = card.missed, due = %card.due(), "deck updated")
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(user_id, %error, "cannot update the review deck"),
+        }
+    }
+
+    /// Drops the member's cards whose question the bank no longer has; returns how many.
+    fn prune_deck(
+        &self,
+        user_id: u64,
+        questions: &HashMap<CardId, Question>,
+    ) -> StoreResult<usize> {
+        let text = &*self.review_text();
+        let mut dropped = 0;
+        for (id, card) in self.store().review_cards(user_id, text)? {
+            if !questions.contains_key(&id) {
+                tracing::info!(user_id, card = id, section = %card.section, "dropping a card whose question is gone");
+                self.store().remove_review_card(user_id, text, id)?;
+                dropped += 1;
+            }
+        }
+        Ok(dropped)
+    }
+
+    /// `/review [n]`: starts a review of the due cards in a private chat.
+    pub(crate) fn review_command(
+        &self,
+        chat: &ChatContext,
+        argument: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<Reply> {
+        if chat.kind != ChatKind::Private {
+            return vec![messages::private_only(None)];
+        }
+        let Some(wanted) = parse_review_count(argument) else {
+            return vec![messages::bad_count()];
+        };
+        self.start_review(chat.user_id, wanted, now)
+            .unwrap_or_else(|error| vec![log_failure(chat.user_id, &error)])
+    }
+
+    fn start_review(
+        &self,
+        user_id: u64,
+        wanted: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Reply>> {
+        let questions = self.review_questions();
+        let mut replies = Vec::new();
+        let dropped = self.prune_deck(user_id, &questions)?;
+        if dropped > 0 {
+            replies.push(messages::dropped(dropped));
+        }
+        let text = self.review_text().to_string();
+        let cards = self.store().review_cards(user_id, &text)?;
+        let due = due_cards(&cards, now, usize::MAX);
+        let reviewer = self.store().reviewer(user_id)?;
+        let zone = self.review_zone(reviewer.as_ref());
+        if due.is_empty() {
+            let next = next_due(&cards, now).map(|at| format_local(at, zone));
+            replies.push(messages::nothing_due(next.as_deref()));
+            return Ok(replies);
+        }
+        let today = local_date(now, zone);
+        let left = reviewer.unwrap_or_default().left_today(today);
+        if left == 0 {
+            replies.push(messages::cap_reached());
+            return Ok(replies);
+        }
+        let count = wanted
+            .min(left)
+            .min(u32::try_from(due.len()).unwrap_or(u32::MAX));
+        self.store().update_reviewer(user_id, |reviewer| {
+            reviewer.session = Some(ReviewSession {
+                text: text.clone(),
+                remaining: count,
+                asked: 0,
+                right: 0,
+                current: None,
+                total: count,
+                seen: Vec::new(),
+            });
+        })?;
+        self.store().flush()?;
+        replies.push(messages::started(count, due.len()));
+        Ok(replies)
+    }
+
+    /// The next step of the user's running review (see the module's steps).
+    pub fn next_review(&self, user_id: u64, now: DateTime<Utc>) -> StoreResult<ReviewStep> {
+        let Some(reviewer) = self.store().reviewer(user_id)? else {
+            return Ok(ReviewStep::Idle);
+        };
+        let Some(session) = reviewer.session.clone() else {
+            return Ok(ReviewStep::Idle);
+        };
+        if session.current.is_some() {
+            return Ok(ReviewStep::Idle);
+        }
+        let cards = self.store().review_cards(user_id, &session.text)?;
+        let questions = self.review_questions();
+        let next = due_cards(&cards, now, usize::MAX)
+            .into_iter()
+            .find(|id| !session.seen.contains(id) && questions.contains_key(id));
+        let zone = self.review_zone(Some(&reviewer));
+        let (Some(card), true) = (next, session.remaining > 0) else {
+            self.store()
+                .update_reviewer(user_id, |reviewer| reviewer.session = None)?;
+            self.store().flush()?;
+            let later = next_due(&cards, now).map(|at| format_local(at, zone));
+            return Ok(ReviewStep::Finished(messages::finished(
+                session.right,
+                session.asked,
+                later.as_deref(),
+            )));
+        };
+        let today = local_date(now, zone);
+        let number = self.store().update_reviewer(user_id, |reviewer| {
+            let session = reviewer.session.as_mut()?;
+            session.current = Some(card);
+            session.remaining = session.remaining.saturating_sub(1);
+            session.asked += 1;
+            session.seen.push(card);
+            let number = (session.asked as usize, session.total as usize);
+            reviewer.count_one(today);
+            Some(number)
+        })?;
+        let Some(number) = number else {
+            return Ok(ReviewStep::Idle);
+        };
+        self.store().flush()?;
+        let mut question = questions[&card].clone();
+        question.shuffle_options(&mut rand::rng());
+        Ok(ReviewStep::Ask(ReviewAsk {
+            card,
+            spec: PollSpec::new(&question, Some(number), None),
+        }))
+    }
+
+    /// Records that the card `ask` went out to `user_id` as `poll_id`.
+    pub fn review_poll_sent(
+        &self,
+        user_id: u64,
+        ask: &ReviewAsk,
+        poll_id: &str,
+    ) -> StoreResult<()> {
+        let poll = ReviewPoll {
+            user_id,
+            text: self.review_text().to_string(),
+            card: ask.card,
+            correct: ask.spec.correct_option_id,
+            options: ask.spec.options.len(),
+            answer: ask
+                .spec
+                .options
+                .get(ask.spec.correct_option_id)
+                .cloned()
+                .unwrap_or_default(),
+            answered: false,
+        };
+        self.store().put_review_poll(poll_id, &poll)?;
+        self.store().flush()
+    }
+
+    /// Whether the user's review waits for a poll not yet recorded (an answer may
+    /// overtake sendPoll's response).
+    pub fn review_awaits_poll(&self, user_id: u64) -> bool {
+        self.store()
+            .reviewer(user_id)
+            .ok()
+            .flatten()
+            .and_then(|r| r.session)
+            .is_some_and(|s| s.current.is_some())
+    }
+
+    /// A poll answer, if it is a review poll: rates the card and moves the review on.
+    pub fn record_review_answer(
+        &self,
+        poll_id: &str,
+        user_id: u64,
+        option: usize,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ReviewAnswer> {
+        let Some(poll) = self.store().review_poll(poll_id)? else {
+            return Ok(ReviewAnswer::NotReview);
+        };
+        if poll.user_id != user_id || option >= poll.options {
+            return Ok(ReviewAnswer::Ignored);
+        }
+        if !self.store().answer_review_poll(poll_id)? {
+            return Ok(ReviewAnswer::Ignored);
+        }
+        let correct = option == poll.correct;
+        let card = self
+            .store()
+            .update_review_card(user_id, &poll.text, poll.card, |card| {
+                let mut card = card?;
+                card.rate(correct, now);
+                Some(card)
+            })?;
+        let reviewer = self.store().update_reviewer(user_id, |reviewer| {
+            if let Some(session) = reviewer.session.as_mut()
+                && session.current == Some(poll.card)
+            {
+                session.current = None;
+                if correct {
+                    session.right += 1;
+                }
+            }
+            reviewer.clone()
+        })?;
+        // The answer is what a restart must not lose.
+        self.store().flush()?;
+        let zone = self.review_zone(Some(&reviewer));
+        let due = card.map_or_else(String::new, |card| format_local(card.due(), zone));
+        tracing::info!(user_id, card = poll.card, correct, next_due = %due, "review answer");
+        Ok(ReviewAnswer::Counted(messages::verdict(
+            correct,
+            &poll.answer,
+            &due,
+        )))
+    }
+
+    /// `/mistakes`: the member's cards, most-missed first.
+    pub(crate) fn mistakes_command(&self, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
+        if chat.kind != ChatKind::Private {
+            return vec![messages::private_only(None)];
+        }
+        self.mistakes(chat.user_id, now)
+            .unwrap_or_else(|error| vec![log_failure(chat.user_id, &error)])
+    }
+
+    fn mistakes(&self, user_id: u64, now: DateTime<Utc>) -> StoreResult<Vec<Reply>> {
+        let questions = self.review_questions();
+        let mut replies = Vec::new();
+        let dropped = self.prune_deck(user_id, &questions)?;
+        if dropped > 0 {
+            replies.push(messages::dropped(dropped));
+        }
+        let mut cards = self.store().review_cards(user_id, &self.review_text())?;
+        cards.sort_by(|(a_id, a), (b_id, b)| {
+            b.missed
+                .cmp(&a.missed)
+                .then(a.due().cmp(&b.due()))
+                .then(a_id.cmp(b_id))
+        });
+        let zone = self.review_zone(self.store().reviewer(user_id)?.as_ref());
+        let lines: Vec<MistakeLine> = cards
+            .iter()
+            .take(messages::LISTED_CARDS)
+            .filter_map(|(id, card)| {
+                let question = questions.get(id)?;
+                Some(MistakeLine {
+                    question: question.text.clone(),
+                    section: card.section.to_string(),
+                    missed: card.missed,
+                    next_due: (!card.is_due(now)).then(|| format_local(card.due(), zone)),
+                })
+            })
+            .collect();
+        replies.push(messages::mistakes(&lines, cards.len()));
+        Ok(replies)
+    }
+
+    /// `/remind HH:MM [zone]` or `/remind off`, in a private chat.
+    pub(crate) fn remind_command(&self, chat: &ChatContext, argument: &str) -> Vec<Reply> {
+        if chat.kind != ChatKind::Private {
+            return vec![messages::private_only(None)];
+        }
+        let user_id = chat.user_id;
+        let mut words = argument.split_whitespace();
+        let (time, zone) = (words.next(), words.next());
+        let reply = match time.map(|t| t.to_lowercase()) {
+            None => match self.store().reviewer(user_id) {
+                Ok(reviewer) => {
+                    let current = reviewer.and_then(|r| r.remind_at).map(format_time);
+                    messages::remind_usage(current.as_deref())
+                }
+                Err(error) => log_failure(user_id, &error),
+            },
+            Some(word) if matches!(word.as_str(), "off" | "关" | "关闭") => {
+                match self
+                    .store()
+                    .update_reviewer(user_id, |r| r.remind_at = None)
+                {
+                    Ok(()) => messages::remind_off(),
+                    Err(error) => log_failure(user_id, &error),
+                }
+            }
+            Some(word) => {
+                let Ok(at) = parse_time(&word) else {
+                    return vec![messages::remind_bad_time(argument.trim())];
+                };
+                let zone = match zone.map(crate::schedule::parse_timezone) {
+                    None => None,
+                    Some(Ok(zone)) => Some(zone),
+                    Some(Err(_)) => {
+                        return vec![messages::remind_bad_time(argument.trim())];
+                    }
+                };
+                let result = self.store().update_reviewer(user_id, |r| {
+                    r.remind_at = Some(at);
+                    if let Some(zone) = zone {
+                        r.zone = Some(zone.name().to_string());
+                    }
+                    r.clone()
+                });
+                match result {
+                    Ok(reviewer) => {
+                        let zone = self.review_zone(Some(&reviewer));
+                        messages::remind_set(&format_time(at), zone.name())
+                    }
+                    Err(error) => log_failure(user_id, &error),
+                }
+            }
+        };
+        // Confirmed means durable.
+        if let Err(error) = self.store().flush() {
+            return vec![log_failure(user_id, &error)];
+        }
+        vec![reply]
+    }
+
+    /// The reminders due at `now`, each marked "intended" in the reminder ledger: only
+    /// for members with cards due, at their local time, within the grace window, once a
+    /// day (the daily excerpt's rules, [`decide`]).
+    pub fn due_reminders(&self, now: DateTime<Utc>) -> StoreResult<Vec<Reminder>> {
+        let grace = self.config().grace;
+        let text = self.review_text().to_string();
+        let mut reminders = Vec::new();
+        for (user_id, reviewer) in self.store().reviewers_with_reminders()? {
+            let Some(at) = reviewer.remind_at else {
+                continue;
+            };
+            let zone = self.review_zone(Some(&reviewer));
+            let date = local_date(now, zone);
+            let scheduled = send_instant(date, at, zone);
+            let state = self.store().review_ledger(user_id, date)?;
+            if decide(scheduled, state.as_ref(), now, grace) != Due::Send {
+                continue;
+            }
+            let cards = self.store().review_cards(user_id, &text)?;
+            let due = due_cards(&cards, now, usize::MAX).len();
+            if due == 0 {
+                continue;
+            }
+            self.store()
+                .set_review_ledger(user_id, date, &DeliveryState::Intended)?;
+            reminders.push(Reminder {
+                user_id,
+                local_date: date,
+                reply: messages::reminder(due),
+            });
+        }
+        if !reminders.is_empty() {
+            self.store().flush()?;
+        }
+        Ok(reminders)
+    }
+
+    /// Telegram accepted a reminder.
+    pub fn reminder_sent(
+        &self,
+        user_id: u64,
+        date: NaiveDate,
+        message_ids: &[i32],
+    ) -> StoreResult<()> {
+        let state = DeliveryState::Sent {
+            message_ids: message_ids.to_vec(),
+        };
+        self.store().set_review_ledger(user_id, date, &state)?;
+        self.store().flush()?;
+        tracing::info!(user_id, %date, "review reminder sent");
+        Ok(())
+    }
+
+    /// A reminder failed; a member who blocked the bot (`permanent`) gets no more.
+    pub fn reminder_failed(
+        &self,
+        user_id: u64,
+        date: NaiveDate,
+        reason: &str,
+        permanent: bool,
+    ) -> StoreResult<()> {
+        let state = DeliveryState::Failed {
+            reason: reason.to_string(),
+        };
+        self.store().set_review_ledger(user_id, date, &state)?;
+        if permanent {
+            self.store()
+                .update_reviewer(user_id, |r| r.remind_at = None)?;
+        }
+        self.store().flush()
+    }
+}
+
+/// A weekly test that starts now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyStart {
+    /// The group.
+    pub chat_id: i64,
+    /// The forum topic it goes to.
+    pub topic: Option<i32>,
+    /// The ISO (year, week) of its ledger entry.
+    pub week: (i32, u32),
+    /// The announcement; the questions follow from [`App::next_poll`].
+    pub announcement: Reply,
+}
+
+impl App {
+    /// `/weeklytest Sun 20:00`, `/weeklytest off`, `/weeklytest` (admins change it, in groups).
+    pub(crate) fn weekly_test_command(&self, chat: &ChatContext, argument: &str) -> Reply {
+        if chat.kind != ChatKind::Group {
+            return messages::weekly_groups_only();
+        }
+        let describe = |test: &WeeklyTest| {
+            format!(
+                "每{} {}（{}）",
+                messages::weekday_name(test.weekday),
+                format_time(test.time),
+                test.zone
+            )
+        };
+        let argument = argument.trim();
+        if argument.is_empty() {
+            return match self.store().weekly_test(chat.chat_id) {
+                Ok(test) => messages::weekly_usage(test.as_ref().map(describe).as_deref()),
+                Err(error) => log_failure(chat.user_id, &error),
+            };
+        }
+        if !chat.is_admin {
+            return messages::weekly_admins_only();
+        }
+        let result = if matches!(argument.to_lowercase().as_str(), "off" | "关" | "关闭") {
+            self.store()
+                .set_weekly_test(chat.chat_id, None)
+                .map(|()| messages::weekly_off())
+        } else {
+            let Some((weekday, time)) = parse_schedule(argument) else {
+                return messages::weekly_bad(argument);
+            };
+            let zone = match self.store().subscription(chat.chat_id) {
+                Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
+                Err(error) => return log_failure(chat.user_id, &error),
+            };
+            let test = WeeklyTest {
+                weekday,
+                time,
+                zone: zone.name().to_string(),
+                topic: chat.topic,
+            };
+            self.store()
+                .set_weekly_test(chat.chat_id, Some(&test))
+                .map(|()| messages::weekly_set(&describe(&test)))
+        };
+        match result.and_then(|reply| self.store().flush().map(|()| reply)) {
+            Ok(reply) => reply,
+            Err(error) => log_failure(chat.user_id, &error),
+        }
+    }
+
+    /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger and
+    /// started as the group's quiz (scored like any quiz), unless a quiz is running
+    /// there (then it is tried again on the next pass, within the grace window).
+    pub fn due_weekly_tests(
+        &self,
+        now: DateTime<Utc>,
+        rng: &mut impl rand::Rng,
+    ) -> StoreResult<Vec<WeeklyStart>> {
+        let grace = self.config().grace;
+        let mut starts = Vec::new();
+        for (chat_id, test) in self.store().weekly_tests()? {
+            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
+            let (scheduled, week) = test.this_week(now, zone);
+            let state = self.store().weekly_ledger(chat_id, week)?;
+            if decide(scheduled, state.as_ref(), now, grace) != Due::Send {
+                continue;
+            }
+            // The sections the group received this week, Monday up to today.
+            let today = local_date(now, zone);
+            let mut sections = Vec::new();
+            let mut date = day_in_week(today, chrono::Weekday::Mon);
+            while date <= today {
+                if let Some(entry) = self.store().ledger_entry(chat_id, date)?
+                    && matches!(entry.state, DeliveryState::Sent { .. })
+                {
+                    sections.push(entry.section);
+                }
+                date += chrono::TimeDelta::days(1);
+            }
+            let missed: Vec<CardId> = self
+                .store()
+                .group_misses(chat_id)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            let document = self.library().default_document().clone();
+            let bank = self.quiz_bank(&document, rng);
+            let questions = pick_weekly(
+                bank.questions(),
+                &self.review_text(),
+                &sections,
+                &missed,
+                rng,
+            );
+            let quiz_id: u64 = rng.random();
+            let started = self.store().update_quiz_session(chat_id, |slot| {
+                let mut session =
+                    QuizSession::start(slot.as_ref(), quiz_id, chat_id, 0, questions.clone(), now)
+                        .ok()?;
+                session.topic = test.topic;
+                *slot = Some(session.clone());
+                Some(session)
+            })?;
+            let Some(session) = started else {
+                tracing::info!(chat_id, "a quiz is running; the weekly test waits");
+                continue;
+            };
+            self.store()
+                .set_weekly_ledger(chat_id, week, &DeliveryState::Intended)?;
+            self.store().flush()?;
+            tracing::info!(
+                chat_id,
+                questions = session.questions.len(),
+                sections = sections.len(),
+                "weekly test started"
+            );
+            starts.push(WeeklyStart {
+                chat_id,
+                topic: test.topic,
+                week,
+                announcement: messages::weekly_announcement(session.questions.len()),
+            });
+        }
+        Ok(starts)
+    }
+
+    /// The weekly test's announcement went out: the week is done.
+    pub fn weekly_test_sent(
+        &self,
+        chat_id: i64,
+        week: (i32, u32),
+        message_ids: &[i32],
+    ) -> StoreResult<()> {
+        let state = DeliveryState::Sent {
+            message_ids: message_ids.to_vec(),
+        };
+        self.store().set_weekly_ledger(chat_id, week, &state)?;
+        self.store().flush()
+    }
+}
+
+/// Reads a `/review` count: empty means the daily cap; 1–20, ASCII or full-width digits.
+fn parse_review_count(argument: &str) -> Option<u32> {
+    let argument = argument.trim();
+    if argument.is_empty() {
+        return Some(DAILY_CAP);
+    }
+    let digits = fold(argument);
+    if digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| (1..=DAILY_CAP).contains(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn review_counts() {
+        assert_eq!(parse_review_count(""), Some(DAILY_CAP));
+        assert_eq!(parse_review_count("5"), Some(5));
+        assert_eq!(parse_review_count("５"), Some(5));
+        for bad in ["0", "21", "abc", "-1", "1000"] {
+            assert_eq!(parse_review_count(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The personal review (错题本) in the real binary: a question missed in a group quiz
+//! comes back in the member's private `/review`, on FSRS's schedule; `/mistakes`;
+//! the reminder through `studybot tick --now`; the console.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use serde_json::Value;
+use studybot::review::{Card, Reviewer};
+use studybot::store::Store;
+use studybot::text::SectionId;
+
+use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use support::{BotProcess, Workspace, console};
+
+const QUIZ_CONFIG: &str = "[quiz]\nopen_period = 5\n";
+const WAIT: Duration = Duration::from_secs(30);
+const TEXT: &str = "xzsj";
+
+/// Successful sendPoll bodies with the poll ids the fake gave them, oldest first.
+fn polls(tg: &FakeTelegram) -> Vec<(Value, String)> {
+    tg.requests_for("sendPoll")
+        .into_iter()
+        .filter(|r| r.ok())
+        .map(|r| {
+            let chat = r.body["chat_id"].as_i64().unwrap();
+            let poll_id = tg
+                .bot_messages(chat)
+                .into_iter()
+                .rev()
+                .find(|m| m["poll"]["question"] == r.body["question"])
+                .map(|m| m["poll"]["id"].as_str().unwrap().to_string())
+                .unwrap_or_default();
+            (r.body, poll_id)
+        })
+        .collect()
+}
+
+fn correct(poll: &Value) -> u64 {
+    poll["correct_option_id"].as_u64().unwrap()
+}
+
+fn wrong(poll: &Value) -> u64 {
+    (correct(poll) + 1) % poll["options"].as_array().unwrap().len() as u64
+}
+
+/// The question without its `（1/3）` number.
+fn unnumbered(poll: &Value) -> String {
+    let question = poll["question"].as_str().unwrap();
+    match question.split_once('）') {
+        Some((number, rest)) if number.starts_with('（') => rest.to_string(),
+        _ => question.to_string(),
+    }
+}
+
+async fn wait_text(tg: &FakeTelegram, chat_id: i64, needle: &str, count: usize, bot: &BotProcess) {
+    let found = |tg: &FakeTelegram| {
+        tg.sent_texts_to(chat_id)
+            .iter()
+            .filter(|t| t.contains(needle))
+            .count()
+            >= count
+    };
+    assert!(
+        tg.wait_until(|_| found(tg), WAIT).await,
+        "no {count}× “{needle}” in {chat_id}: {:?}\n{}",
+        tg.sent_texts_to(chat_id),
+        bot.log()
+    );
+}
+
+/// Ann's only card, read from the store after the bot stopped.
+fn the_card(workspace: &Workspace, user: u64) -> (u64, Card) {
+    let store = Store::open(&workspace.db()).unwrap();
+    let mut cards = store.review_cards(user, TEXT).unwrap();
+    assert_eq!(cards.len(), 1, "{cards:?}");
+    cards.pop().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_group_question_comes_back_in_private_review() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", QUIZ_CONFIG);
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let group = FakeChat::group(-800, "学习小组");
+    let ann = FakeUser::new(801, "Ann");
+    let private = FakeChat::private(&ann);
+
+    // A group quiz: Ann misses its question.
+    tg.send_text(&group, &ann, "/quiz 1");
+    assert!(
+        tg.wait_for_requests("sendPoll", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (missed, missed_id) = polls(&tg)[0].clone();
+    tg.answer_poll(&missed_id, &ann, vec![wrong(&missed)]);
+    wait_text(&tg, -800, "测验结束", 1, &bot).await;
+
+    // In the group, /review points to the private chat with a button.
+    tg.send_text(&group, &ann, "/review");
+    wait_text(&tg, -800, "私聊", 1, &bot).await;
+    let invitation = tg.sent_messages_to(-800).pop().unwrap();
+    let url = invitation["reply_markup"]["inline_keyboard"][0][0]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(url.ends_with("?start=review"), "{invitation}");
+    assert!(
+        invitation["text"].as_str().unwrap().contains("Start"),
+        "says to start the bot privately: {invitation}"
+    );
+
+    // The button's deep link (/start review) starts the review: the missed question.
+    tg.send_text(&private, &ann, "/start review");
+    wait_text(&tg, 801, "开始复习错题：1 道", 1, &bot).await;
+    assert!(
+        tg.wait_for_requests("sendPoll", 2, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (card, card_id) = polls(&tg)[1].clone();
+    assert_eq!(card["chat_id"], 801);
+    assert_eq!(card["is_anonymous"], false);
+    assert_eq!(card["type"], "quiz");
+    assert_eq!(unnumbered(&card), unnumbered(&missed));
+    let answered_at = Utc::now();
+    tg.answer_poll(&card_id, &ann, vec![correct(&card)]);
+    wait_text(&tg, 801, "✓ 答对了", 1, &bot).await;
+    wait_text(&tg, 801, "本次复习结束：1 道答对 1 道", 1, &bot).await;
+
+    // /mistakes lists it: section, times missed, next due.
+    tg.send_text(&private, &ann, "/mistakes");
+    wait_text(&tg, 801, "我的错题本（1 道）", 1, &bot).await;
+    let list = tg.sent_texts_to(801).pop().unwrap();
+    let start: String = unnumbered(&missed).chars().take(20).collect();
+    assert!(list.contains(&start), "{list}");
+    assert!(
+        list.contains("答错 1 次") && list.contains("下次复习"),
+        "{list}"
+    );
+    // Nothing else is due now.
+    tg.send_text(&private, &ann, "/review");
+    wait_text(&tg, 801, "现在没有到期的错题", 1, &bot).await;
+    assert!(bot.terminate(Duration::from_secs(15)).await.success());
+
+    // The right answer moved it days ahead.
+    let (id, mut stored) = the_card(&workspace, 801);
+    assert_eq!(stored.missed, 1);
+    assert!(
+        stored.due() >= answered_at + TimeDelta::hours(20),
+        "due {} after an answer at {answered_at}",
+        stored.due()
+    );
+
+    // Days pass (the card's clock is moved back instead of the bot's forward).
+    let shift = stored.due() - Utc::now() + TimeDelta::minutes(1);
+    stored.fsrs.due -= shift;
+    stored.fsrs.last_review -= shift;
+    {
+        let store = Store::open(&workspace.db()).unwrap();
+        store
+            .update_review_card(801, TEXT, id, |_| Some(stored.clone()))
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    tg.send_text(&private, &ann, "/review 5");
+    wait_text(&tg, 801, "开始复习错题：1 道", 2, &bot).await;
+    assert!(
+        tg.wait_for_requests("sendPoll", 3, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (again, again_id) = polls(&tg)[2].clone();
+    assert_eq!(unnumbered(&again), unnumbered(&missed));
+    let missed_at = Utc::now();
+    tg.answer_poll(&again_id, &ann, vec![wrong(&again)]);
+    wait_text(&tg, 801, "✗ 答错了", 1, &bot).await;
+    wait_text(&tg, 801, "本次复习结束", 2, &bot).await;
+    assert!(bot.terminate(Duration::from_secs(15)).await.success());
+
+    // A second miss brings it back the same day.
+    let (_, stored) = the_card(&workspace, 801);
+    assert_eq!(stored.missed, 2);
+    assert!(
+        stored.due() < missed_at + TimeDelta::hours(1),
+        "due {} after a miss at {missed_at}",
+        stored.due()
+    );
+}
+
+/// Runs `studybot tick --now <now>` against the fake.
+async fn tick(workspace: &Workspace, api_url: &str, now: DateTime<Utc>) {
+    let mut bot = BotProcess::start(workspace, api_url, &["tick", "--now", &now.to_rfc3339()]);
+    let status = tokio::time::timeout(Duration::from_secs(60), bot.child.wait())
+        .await
+        .expect("tick ends")
+        .unwrap();
+    assert!(status.success(), "tick failed:\n{}", bot.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_arrives_once_at_its_time_and_only_when_cards_are_due() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    // 20:00 in Shanghai on 2026-12-01 is 12:00 UTC.
+    let reminder_time = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    {
+        let store = Store::open(&workspace.db()).unwrap();
+        let at_eight = Reviewer {
+            remind_at: NaiveTime::from_hms_opt(20, 0, 0),
+            zone: Some("Asia/Shanghai".into()),
+            ..Reviewer::default()
+        };
+        // 701 missed a question the day before; 702's card is due only next week;
+        // 703 has no card at all.
+        let yesterday = reminder_time - TimeDelta::days(1);
+        let due = studybot::review::record(None, SectionId::point(2, 2), false, yesterday);
+        let mut later = due.clone().unwrap();
+        later.fsrs.due = reminder_time + TimeDelta::days(7);
+        later.fsrs.state = rs_fsrs::State::Review;
+        for (user, card) in [(701, due), (702, Some(later)), (703, None)] {
+            store
+                .update_reviewer(user, |r| *r = at_eight.clone())
+                .unwrap();
+            if let Some(card) = card {
+                store
+                    .update_review_card(user, TEXT, 42, |_| Some(card.clone()))
+                    .unwrap();
+            }
+        }
+        store.flush().unwrap();
+    }
+    let reminders = |tg: &FakeTelegram, user: i64| {
+        tg.sent_texts_to(user)
+            .iter()
+            .filter(|t| t.contains("复习提醒"))
+            .count()
+    };
+    tick(
+        &workspace,
+        &tg.api_url(),
+        reminder_time - TimeDelta::minutes(1),
+    )
+    .await;
+    assert_eq!(reminders(&tg, 701), 0, "not before its time");
+    tick(
+        &workspace,
+        &tg.api_url(),
+        reminder_time + TimeDelta::seconds(30),
+    )
+    .await;
+    assert_eq!(reminders(&tg, 701), 1, "at its time");
+    tick(
+        &workspace,
+        &tg.api_url(),
+        reminder_time + TimeDelta::minutes(3),
+    )
+    .await;
+    assert_eq!(reminders(&tg, 701), 1, "once");
+    assert_eq!(reminders(&tg, 702), 0, "no card due");
+    assert_eq!(reminders(&tg, 703), 0, "no card");
+    let text = tg.sent_texts_to(701).pop().unwrap();
+    assert!(
+        text.contains("1 道错题到期") && text.contains("/review"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_console_reviews_with_the_console_user() {
+    // Ten answers of "1": some are wrong (options are shuffled), so the deck fills.
+    let output = console(&format!(
+        "/quiz 10\n{}/mistakes\n/review 1\n1\n/review abc\n/remind 25:00\n",
+        "1\n".repeat(10)
+    ));
+    assert!(output.contains("我的错题本（"), "{output}");
+    assert!(output.contains("开始复习错题：1 道"), "{output}");
+    let card = output.find("开始复习错题").unwrap();
+    assert!(output[card..].contains("（1/1）"), "{output}");
+    assert!(
+        output[card..].contains("✓ 答对了！这道题下次复习")
+            || output[card..].contains("✗ 答错了，正确答案是"),
+        "{output}"
+    );
+    assert!(output.contains("本次复习结束：1 道"), "{output}");
+    assert!(
+        output.contains("复习题数请写 1–20 之间的数字，例如：/review 5"),
+        "{output}"
+    );
+    assert!(output.contains("不是有效的时间"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let shanghai = |d, h, m| {
+        chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(2026, 12, d, h, m, 30)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    // Monday 2026-11-30, 07:00 in Shanghai: the group subscribes and sets
+    // its weekly test for Sunday 20:00.
+    let monday = chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(2026, 11, 30, 7, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    {
+        let store = Store::open(&workspace.db()).unwrap();
+        let subscription = support::shanghai_subscription(-900, monday);
+        store.subscribe(subscription, None, monday).unwrap();
+        let test = studybot::review::weekly::WeeklyTest {
+            weekday: 6,
+            time: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+            zone: "Asia/Shanghai".into(),
+            topic: None,
+        };
+        store.set_weekly_test(-900, Some(&test)).unwrap();
+        store.flush().unwrap();
+    }
+    let monday_eight = monday + TimeDelta::hours(1) + TimeDelta::seconds(30);
+    tick(&workspace, &tg.api_url(), monday_eight).await;
+    tick(&workspace, &tg.api_url(), monday_eight + TimeDelta::days(1)).await;
+    let excerpts = tg.sent_texts_to(-900);
+    assert_eq!(excerpts.len(), 2, "{excerpts:?}");
+    // The week's sections, as the delivery ledger recorded them.
+    let week_sections: Vec<String> = {
+        let store = Store::open(&workspace.db()).unwrap();
+        [0, 1]
+            .into_iter()
+            .map(|day| {
+                let date =
+                    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap() + TimeDelta::days(day);
+                let entry = store.ledger_entry(-900, date).unwrap().expect("delivered");
+                format!("见 /section {}", entry.section)
+            })
+            .collect()
+    };
+
+    let announcements = |tg: &FakeTelegram| {
+        tg.sent_texts_to(-900)
+            .iter()
+            .filter(|t| t.contains("每周一测开始"))
+            .count()
+    };
+    tick(&workspace, &tg.api_url(), shanghai(6, 19, 59)).await;
+    assert_eq!(announcements(&tg), 0, "not before its time");
+    tick(&workspace, &tg.api_url(), shanghai(6, 20, 0)).await;
+    assert_eq!(announcements(&tg), 1, "at its time");
+    let polls: Vec<Value> = tg
+        .requests_for("sendPoll")
+        .into_iter()
+        .filter(|r| r.ok())
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        polls.len(),
+        1,
+        "the first question follows the announcement"
+    );
+    let first = &polls[0];
+    assert_eq!(first["chat_id"], -900);
+    assert_eq!(first["is_anonymous"], false);
+    let explanation = first["explanation"].as_str().unwrap();
+    assert!(
+        week_sections
+            .iter()
+            .any(|cite| explanation.ends_with(cite.as_str())),
+        "from the week's sections {week_sections:?}: {explanation}"
+    );
+    let text = tg
+        .sent_texts_to(-900)
+        .into_iter()
+        .find(|t| t.contains("每周一测开始"))
+        .unwrap();
+    let count: usize = text
+        .split("共 ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((5..=10).contains(&count), "{text}");
+    tick(&workspace, &tg.api_url(), shanghai(6, 20, 5)).await;
+    assert_eq!(announcements(&tg), 1, "once a week");
+}
