@@ -51,6 +51,20 @@ pub enum Command {
     Remind(String),
     /// `/weeklytest Sun 20:00|off`: the group's weekly test (admins).
     WeeklyTest(String),
+    /// `/join`: put oneself on the chat's study roster.
+    Join,
+    /// `/leave`: take oneself off the roster (records stay).
+    Leave,
+    /// `/forgetme`: delete one's study records in this chat.
+    ForgetMe,
+    /// `/roster`: who studied today and this week (admins in groups).
+    Roster,
+    /// `/report weekly Mon 09:00` or `/report off`: the weekly report (admins in groups).
+    Report(String),
+    /// `/catchup`: the sections one missed, to study late (private chats).
+    Catchup,
+    /// `/export`: the study record as a spreadsheet (admins in groups).
+    Export,
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -206,6 +220,48 @@ pub const COMMANDS: &[CommandInfo] = &[
         description_en: "Weekly group test (admins)",
         example: "/weeklytest Sun 20:00",
     },
+    CommandInfo {
+        name: "join",
+        description: "加入学习名单",
+        description_en: "Join the study roster",
+        example: "/join",
+    },
+    CommandInfo {
+        name: "leave",
+        description: "退出学习名单（记录保留）",
+        description_en: "Leave the study roster",
+        example: "/leave",
+    },
+    CommandInfo {
+        name: "forgetme",
+        description: "删除我在本群的学习记录",
+        description_en: "Delete my study records here",
+        example: "/forgetme",
+    },
+    CommandInfo {
+        name: "roster",
+        description: "学习台账：今天和本周谁学了",
+        description_en: "Who studied today and this week",
+        example: "/roster",
+    },
+    CommandInfo {
+        name: "report",
+        description: "每周学习周报（管理员）",
+        description_en: "Weekly report on or off",
+        example: "/report weekly Mon 09:00",
+    },
+    CommandInfo {
+        name: "catchup",
+        description: "私聊补学漏掉的内容",
+        description_en: "Catch up on missed sections",
+        example: "/catchup",
+    },
+    CommandInfo {
+        name: "export",
+        description: "导出学习台账表格（管理员）",
+        description_en: "Export the study record (xlsx)",
+        example: "/export",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -260,6 +316,13 @@ impl Command {
             Self::Mistakes => "mistakes",
             Self::Remind(_) => "remind",
             Self::WeeklyTest(_) => "weeklytest",
+            Self::Join => "join",
+            Self::Leave => "leave",
+            Self::ForgetMe => "forgetme",
+            Self::Roster => "roster",
+            Self::Report(_) => "report",
+            Self::Catchup => "catchup",
+            Self::Export => "export",
         }
     }
 
@@ -268,10 +331,16 @@ impl Command {
     /// quiz. The transport asks Telegram only for these.
     pub fn needs_admin_check(&self) -> bool {
         match self {
-            Self::Subscribe(_) | Self::Unsubscribe | Self::SetTime(_) | Self::StopQuiz => true,
+            Self::Subscribe(_)
+            | Self::Unsubscribe
+            | Self::SetTime(_)
+            | Self::StopQuiz
+            | Self::Roster
+            | Self::Export => true,
             Self::Timezone(argument)
             | Self::DailyQuiz(argument)
             | Self::WeeklyTest(argument)
+            | Self::Report(argument)
             | Self::Use(argument) => !argument.trim().is_empty(),
             Self::Start
             | Self::Help
@@ -287,15 +356,17 @@ impl Command {
             | Self::Top
             | Self::Review(_)
             | Self::Mistakes
-            | Self::Remind(_) => false,
+            | Self::Remind(_)
+            | Self::Join
+            | Self::Leave
+            | Self::ForgetMe
+            | Self::Catchup => false,
         }
     }
-}
 
-impl Command {
     /// Whether the command may change what the store holds (a setting, a subscription,
-    /// a quiz). Its reply confirms the change, so the change must be on disk before the
-    /// reply leaves (see `App::handle`); the other commands only read.
+    /// a quiz, a roster). Its reply confirms the change, so the change must be on disk
+    /// before the reply leaves (see `App::handle`); the other commands only read.
     pub fn changes_state(&self) -> bool {
         match self {
             Self::Subscribe(_)
@@ -303,16 +374,20 @@ impl Command {
             | Self::SetTime(_)
             | Self::Quiz(_)
             | Self::StopQuiz
-            | Self::Review(_) => true,
+            | Self::Review(_)
+            | Self::Join
+            | Self::Leave
+            | Self::ForgetMe => true,
             Self::Timezone(argument)
             | Self::DailyQuiz(argument)
             | Self::Remind(argument)
             | Self::WeeklyTest(argument)
+            | Self::Report(argument)
             | Self::Use(argument) => !argument.trim().is_empty(),
-            Self::Mistakes
-            | Self::Start
+            Self::Start
             | Self::Help
             | Self::Outline
+            | Self::Docs
             | Self::Section(_)
             | Self::Search(_)
             | Self::Status
@@ -320,7 +395,10 @@ impl Command {
             | Self::Plan
             | Self::Score
             | Self::Top
-            | Self::Docs => false,
+            | Self::Mistakes
+            | Self::Roster
+            | Self::Catchup
+            | Self::Export => false,
         }
     }
 }
@@ -372,6 +450,13 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "mistakes" => Command::Mistakes,
         "remind" => Command::Remind(argument),
         "weeklytest" => Command::WeeklyTest(argument),
+        "join" => Command::Join,
+        "leave" => Command::Leave,
+        "forgetme" => Command::ForgetMe,
+        "roster" => Command::Roster,
+        "report" => Command::Report(argument),
+        "catchup" => Command::Catchup,
+        "export" => Command::Export,
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)

@@ -17,6 +17,8 @@
 //!     the quiz-session state machine, scores and their wording.
 //!   - [`review`]: the personal review (错题本): card identity, FSRS scheduling of missed
 //!     questions, the due list and its wording.
+//!   - [`record`]: the study record (学习台账): check-ins, members, the roster, the weekly
+//!     report and the export workbook.
 //!   - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
 //!   backups of it all.
@@ -34,6 +36,7 @@ pub mod console;
 pub mod messages;
 pub mod plan;
 pub mod quiz;
+pub mod record;
 pub mod reply;
 pub mod review;
 pub mod schedule;

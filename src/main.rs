@@ -77,6 +77,25 @@ enum Mode {
         #[arg(long)]
         replace: bool,
     },
+    /// Write one chat's study record (学习台账) as an Excel workbook, or CSV files with
+    /// --csv. Stop the bot first (or send /export in the chat instead).
+    Record {
+        /// The chat's id (as in the logs or /status, e.g. -1001234567890).
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+        chat: i64,
+        /// The first day (YYYY-MM-DD, in the chat's zone); default: the first record.
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// The last day (YYYY-MM-DD); default: today.
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        /// The file to write (FILE.xlsx; with --csv, one FILE-<sheet>.csv per sheet).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Write UTF-8 CSV files (with a BOM) instead of a workbook.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Run the Telegram bot (long polling by default). The token comes from TELOXIDE_TOKEN.
     Run {
         /// Receive updates by webhook at this public HTTPS URL instead of long polling.
@@ -196,6 +215,32 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 None => {
                     println!("tick at {when}: stopped; what was not sent is left for the next pass")
                 }
+            }
+            Ok(())
+        }
+        Mode::Record {
+            chat,
+            from,
+            to,
+            out,
+            csv,
+        } => {
+            let app = match open_app(config.clone(), &config.database) {
+                Err(error)
+                    if error
+                        .downcast_ref::<studybot::store::StoreError>()
+                        .is_some_and(|e| matches!(e, studybot::store::StoreError::Locked(_))) =>
+                {
+                    anyhow::bail!(
+                        "the database at {} is held by a running studybot (sled allows one process).\n\
+                         Either stop the bot and run this again, or send /export in the chat: the running bot sends the workbook.",
+                        config.database.display()
+                    )
+                }
+                other => other?,
+            };
+            for path in app.write_record(chat, from, to, &out, csv, Utc::now())? {
+                println!("wrote {}", path.display());
             }
             Ok(())
         }

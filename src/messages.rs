@@ -329,6 +329,13 @@ pub fn search_results(document: &Document, results: &SearchResults) -> Reply {
 }
 
 /// Replies to bad input: what was wrong and an example.
+/// `/export` where no file can be sent (the console).
+pub fn record_export_elsewhere() -> Reply {
+    Reply::plain(
+        "这里不能发送文件。请在 Telegram 里发送 /export，或在服务器上运行：studybot record --chat 群ID --out 台账.xlsx",
+    )
+}
+
 pub mod errors {
     use super::*;
 

@@ -58,6 +58,8 @@ pub enum Action {
         /// 导入 (`true`) or 取消 (`false`).
         accept: bool,
     },
+    /// Record that the presser studied a day's section (the study record's ✅ 已学习).
+    CheckIn(crate::record::CheckInButton),
 }
 
 /// The length of a pending import's token: 12 ASCII letters or digits.
@@ -91,6 +93,8 @@ impl Action {
             Self::Import { token, accept } => {
                 format!("{edit}i:{token}:{}", if *accept { "y" } else { "n" })
             }
+            // A check-in never edits: it is answered with a toast.
+            Self::CheckIn(button) => button.encode(),
         }
     }
 
@@ -100,6 +104,9 @@ impl Action {
     pub fn decode(data: &str) -> Option<(Self, Audience)> {
         if data.len() > 64 {
             return None;
+        }
+        if let Some(button) = crate::record::CheckInButton::decode(data) {
+            return Some((Self::CheckIn(button), Audience::Chat));
         }
         let (audience, data) = match data.strip_prefix('e') {
             Some(rest) => (Audience::Asker, rest),

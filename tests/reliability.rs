@@ -996,6 +996,9 @@ fn fuzz_callback_data() {
             (Some((Action::Import { .. }, _)), Ok(reply)) => {
                 prop_assert!(false, "{data:?} was accepted: {reply:?}")
             }
+            (Some((Action::CheckIn(_), _)), Ok(reply)) => {
+                prop_assert!(false, "a check-in needs the presser: {reply:?}")
+            }
             (None, Ok(reply)) => prop_assert!(false, "{data:?} was accepted: {reply:?}"),
             (_, Err(refusal)) => prop_assert!(is_chinese(&refusal.plain_text()), "{data:?}"),
         }

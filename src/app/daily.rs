@@ -219,7 +219,8 @@ impl App {
         let Some(section) = ReadingPlan::new(document).section(position) else {
             return Vec::new();
         };
-        let mut replies = vec![daily::excerpt(document, section)];
+        let excerpt = daily::excerpt(document, section);
+        let mut replies = vec![self.with_todays_check_in(chat, None, excerpt, now)];
         if !subscription.is_some_and(|s| s.active) {
             replies.push(daily::today_unsubscribed_hint());
         }
@@ -319,7 +320,15 @@ impl App {
                         topic: subscription.topic,
                         local_date: date,
                         section: section.id,
-                        replies: daily::excerpt(document, section).split(MESSAGE_LIMIT),
+                        replies: self
+                            .with_check_in(
+                                daily::excerpt(document, section),
+                                chat_id,
+                                &document.id,
+                                section.id,
+                                date,
+                            )
+                            .split(MESSAGE_LIMIT),
                     }));
                 }
                 Due::AlreadyDone => {

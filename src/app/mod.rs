@@ -5,6 +5,7 @@ pub mod daily;
 pub mod import;
 pub mod library;
 pub mod quiz;
+pub mod record;
 pub mod review;
 
 use std::collections::HashMap;
@@ -202,7 +203,10 @@ impl App {
                 vec![messages::docs(&documents, &document().id)]
             }
             Command::Use(argument) => vec![self.use_text(chat, &argument)],
-            Command::Section(argument) => vec![self.section(&document(), &argument)],
+            Command::Section(argument) => {
+                let reply = self.section(&document(), &argument);
+                vec![self.with_todays_check_in(chat, Some(&argument), reply, now)]
+            }
             Command::Search(query) => vec![self.search(&document(), &query)],
             Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
             Command::Unsubscribe => self.unsubscribe(chat),
@@ -224,6 +228,15 @@ impl App {
             Command::Mistakes => self.mistakes_command(chat, now),
             Command::Remind(argument) => self.remind_command(chat, &argument),
             Command::WeeklyTest(argument) => vec![self.weekly_test_command(chat, &argument)],
+            // The study record (crate::app::record).
+            Command::Join => vec![self.join_command(chat, now)],
+            Command::Leave => vec![self.leave_command(chat)],
+            Command::ForgetMe => vec![self.forget_me_command(chat)],
+            Command::Roster => vec![self.roster_command(chat, now)],
+            Command::Report(argument) => vec![self.report_command(chat, &argument)],
+            Command::Catchup => self.catch_up_command(chat, now),
+            // Telegram sends the file itself (telegram::record); the console cannot.
+            Command::Export => vec![messages::record_export_elsewhere()],
         }
     }
 
@@ -324,6 +337,8 @@ impl App {
                 messages::outline(document)
             }
             Action::Import { token, accept } => self.finish_import(user_id, &token, accept, now)?,
+            // Check-ins need the presser and the message: see `App::check_in`.
+            Action::CheckIn(_) => return Err(errors::stale_button()),
         };
         Ok((reply, audience))
     }

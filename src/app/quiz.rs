@@ -246,6 +246,7 @@ impl App {
             self.store().update_score(chat_id, user_id, |score| {
                 score.record(&answer_id, name, principle, correct, date)
             })?;
+            self.quiz_answer_recorded(poll_id, chat_id, user_id, name, correct, now);
             // Answers are what a restart must not lose.
             self.store().flush()?;
         }

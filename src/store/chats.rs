@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Collection, Store, StoreResult, key_i64, trees};
+use super::{Collection, Store, StoreResult, decode, encode, key_i64, trees};
 use crate::quiz::QuizSession;
+use crate::record::{CheckIn, QuizAnswer};
 use crate::schedule::Subscription;
 use crate::store::PollTarget;
 
@@ -111,7 +112,20 @@ impl Store {
             | Collection::QuizSettings
             | Collection::WeeklyTests
             | Collection::WeeklyLedger
-            | Collection::GroupMisses => self.copy_keyed(collection.tree(), old, new),
+            | Collection::GroupMisses
+            | Collection::CheckInCounts
+            | Collection::Members
+            | Collection::ReportSettings
+            | Collection::ReportLedger => self.copy_keyed(collection.tree(), old, new),
+            // These also name their chat inside each record.
+            Collection::CheckIns => {
+                self.copy_keyed_with::<CheckIn>(trees::CHECK_INS, old, new, |c| c.chat_id = new)
+            }
+            Collection::QuizAnswers => {
+                self.copy_keyed_with::<QuizAnswer>(trees::QUIZ_ANSWERS, old, new, |a| {
+                    a.chat_id = new
+                })
+            }
             Collection::Quizzes => {
                 let Some(mut session) = self.quiz_session(old)? else {
                     return Ok(());
@@ -165,7 +179,13 @@ impl Store {
             | Collection::ChatTexts
             | Collection::WeeklyTests
             | Collection::WeeklyLedger
-            | Collection::GroupMisses => {
+            | Collection::GroupMisses
+            | Collection::CheckIns
+            | Collection::CheckInCounts
+            | Collection::Members
+            | Collection::QuizAnswers
+            | Collection::ReportSettings
+            | Collection::ReportLedger => {
                 for (key, _) in self.scan_prefix(collection.tree(), &key_i64(old))? {
                     self.backend().remove(collection.tree(), &key)?;
                 }
@@ -178,6 +198,30 @@ impl Store {
     /// chat `new`, atomically and only where `new` has no entry.
     fn copy_keyed(&self, tree: &'static str, old: i64, new: i64) -> StoreResult<()> {
         for (key, value) in self.scan_prefix(tree, &key_i64(old))? {
+            let mut moved = key_i64(new).to_vec();
+            moved.extend_from_slice(&key[8..]);
+            self.backend().update(tree, &moved, &mut |current| {
+                Some(current.unwrap_or(&value).to_vec())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// [`Store::copy_keyed`] for records that also name their chat: `set_chat` moves each.
+    fn copy_keyed_with<T>(
+        &self,
+        tree: &'static str,
+        old: i64,
+        new: i64,
+        set_chat: impl Fn(&mut T),
+    ) -> StoreResult<()>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        for (key, value) in self.scan_prefix(tree, &key_i64(old))? {
+            let mut record: T = decode(tree, &value)?;
+            set_chat(&mut record);
+            let value = encode(&record);
             let mut moved = key_i64(new).to_vec();
             moved.extend_from_slice(&key[8..]);
             self.backend().update(tree, &moved, &mut |current| {

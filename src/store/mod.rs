@@ -11,6 +11,7 @@ mod chat_texts;
 mod chats;
 mod memory;
 mod quiz;
+mod record;
 mod review;
 mod sections;
 mod sled_backend;
@@ -24,6 +25,7 @@ pub use chat_texts::ChatText;
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
+pub use record::CheckInResult;
 pub use sections::{ImportedText, SyncOutcome};
 pub use sled_backend::{GENERATION_FILE, SledBackend};
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
@@ -77,6 +79,18 @@ pub mod trees {
     pub const WEEKLY_LEDGER: &str = "weekly_ledger";
     /// How often a group's members missed each question: (chat id, card id) → count.
     pub const GROUP_MISSES: &str = "group_misses";
+    /// Study-record check-ins: (chat id, local date, user id) → the check-in.
+    pub const CHECK_INS: &str = "check_ins";
+    /// How many check-ins each (chat id, local date) has: the rank of the next one.
+    pub const CHECK_IN_COUNTS: &str = "check_in_counts";
+    /// Study-record rosters: (chat id, user id) → the member.
+    pub const MEMBERS: &str = "members";
+    /// Every quiz answer kept for the export: (chat id, instant, user id) → the answer.
+    pub const QUIZ_ANSWERS: &str = "quiz_answers";
+    /// Each chat's weekly-report setting, keyed by chat id.
+    pub const REPORT_SETTINGS: &str = "report_settings";
+    /// Weekly reports sent: (chat id, ISO year × 100 + week) → when.
+    pub const REPORT_LEDGER: &str = "report_ledger";
 }
 
 /// Every collection of [`trees`], named so that code can walk them all: a group's
@@ -124,11 +138,23 @@ pub enum Collection {
     WeeklyLedger,
     /// [`trees::GROUP_MISSES`]: by chat id and card.
     GroupMisses,
+    /// [`trees::CHECK_INS`]: by chat id, date and user.
+    CheckIns,
+    /// [`trees::CHECK_IN_COUNTS`]: by chat id and date.
+    CheckInCounts,
+    /// [`trees::MEMBERS`]: by chat id and user.
+    Members,
+    /// [`trees::QUIZ_ANSWERS`]: by chat id, instant and user.
+    QuizAnswers,
+    /// [`trees::REPORT_SETTINGS`]: by chat id.
+    ReportSettings,
+    /// [`trees::REPORT_LEDGER`]: by chat id and ISO week.
+    ReportLedger,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 25] = [
         Self::Meta,
         Self::Sections,
         Self::Chats,
@@ -148,6 +174,12 @@ impl Collection {
         Self::WeeklyTests,
         Self::WeeklyLedger,
         Self::GroupMisses,
+        Self::CheckIns,
+        Self::CheckInCounts,
+        Self::Members,
+        Self::QuizAnswers,
+        Self::ReportSettings,
+        Self::ReportLedger,
     ];
 
     /// The collection's tree.
@@ -172,6 +204,12 @@ impl Collection {
             Self::WeeklyTests => trees::WEEKLY_TESTS,
             Self::WeeklyLedger => trees::WEEKLY_LEDGER,
             Self::GroupMisses => trees::GROUP_MISSES,
+            Self::CheckIns => trees::CHECK_INS,
+            Self::CheckInCounts => trees::CHECK_IN_COUNTS,
+            Self::Members => trees::MEMBERS,
+            Self::QuizAnswers => trees::QUIZ_ANSWERS,
+            Self::ReportSettings => trees::REPORT_SETTINGS,
+            Self::ReportLedger => trees::REPORT_LEDGER,
         }
     }
 }

@@ -159,6 +159,10 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
             "stopping: deliveries left for after the restart"
         );
     }
+    // Once stopping, nothing new starts: what is not sent goes out after the restart.
+    if outbox.is_stopping() {
+        return report;
+    }
     // Personal review reminders: same pass, same ledger rules (crate::app::review).
     let (sent, failed) = crate::telegram::review::send_reminders(app, outbox, now).await;
     report.sent += sent;
@@ -166,6 +170,8 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
     let (sent, failed) = crate::telegram::review::start_weekly_tests(app, outbox, now).await;
     report.sent += sent;
     report.failed += failed;
+    // The study record's weekly reports go out in the same pass (crate::telegram::record).
+    report.sent += crate::telegram::record::send_weekly_reports(app, outbox, now).await;
     report
 }
 

@@ -14,6 +14,7 @@ pub mod error;
 pub mod import;
 pub mod outbox;
 pub mod quiz;
+pub mod record;
 pub mod review;
 
 use std::net::SocketAddr;
@@ -441,6 +442,13 @@ async fn on_message(
         is_admin,
         topic,
     };
+    // The study record's export is a file, sent privately (crate::telegram::record).
+    if record::is_export(&input) {
+        let (app, sender, context) = (app.clone(), outbox.clone(), context.clone());
+        let export = async move { record::send_export(&app, &sender, &context, topic).await };
+        outbox.queue(chat_id, Box::pin(export.instrument(span)));
+        return Ok(());
+    }
     // The personal review happens in the private chat (crate::telegram::review): in a
     // group, the review commands answer with an invitation there.
     let review_command = matches!(
@@ -556,6 +564,13 @@ async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerRes
 /// it, or answers with a new message in the same chat and topic when it is the chat's
 /// (a daily excerpt): one member's press never rewrites what everyone reads.
 async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
+    if let Some(button) = query
+        .data
+        .as_deref()
+        .and_then(crate::record::CheckInButton::decode)
+    {
+        return record::press_check_in(query, button, app, outbox).await;
+    }
     let bot = outbox.bot().clone();
     let data = query.data.as_deref().unwrap_or("");
     // Callback data is public: a client can send any data with any message. Data that

@@ -301,6 +301,72 @@ struct St {
     /// A process to SIGKILL as soon as a `sendMessage` whose text contains the needle
     /// arrives (once), see [`FakeTelegram::kill_on_message`].
     kill_on_message: Option<(u32, String)>,
+    /// Files received by sendDocument, byte for byte.
+    documents: Vec<SentDocument>,
+}
+
+/// A file the bot sent with sendDocument.
+#[derive(Clone, Debug)]
+pub struct SentDocument {
+    /// The chat it was sent to.
+    pub chat_id: i64,
+    /// The file name given in the multipart part.
+    pub file_name: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The file parts of a multipart body: (field name, file name, bytes), read as bytes (the
+/// text parameters go through [`parse_params`]).
+fn multipart_files(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String, Vec<u8>)> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(boundary) = ct
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_string())
+    else {
+        return Vec::new();
+    };
+    let delimiter = format!("--{boundary}").into_bytes();
+    let find = |from: usize, needle: &[u8]| {
+        body.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let mut files = Vec::new();
+    let mut at = find(0, &delimiter);
+    while let Some(start) = at {
+        let part_start = start + delimiter.len();
+        let next = find(part_start, &delimiter);
+        let end = next.unwrap_or(body.len());
+        let part = &body[part_start..end];
+        if let Some(split) = part.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&part[..split]).to_string();
+            let mut value = &part[split + 4..];
+            if value.ends_with(b"\r\n") {
+                value = &value[..value.len() - 2];
+            }
+            let field = head
+                .split("name=\"")
+                .nth(1)
+                .and_then(|n| n.split('"').next())
+                .unwrap_or("")
+                .to_string();
+            if let Some(file_name) = head
+                .split("filename=\"")
+                .nth(1)
+                .and_then(|n| n.split('"').next())
+            {
+                files.push((field, file_name.to_string(), value.to_vec()));
+            }
+        }
+        at = next;
+    }
+    files
 }
 
 struct Inner {
@@ -818,6 +884,11 @@ impl FakeTelegram {
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()
     }
+    /// Files the bot sent with sendDocument, in order.
+    pub fn documents(&self) -> Vec<SentDocument> {
+        self.lock().documents.clone()
+    }
+
     /// Recorded requests of one method (case-insensitive: `"sendMessage"` matches `SendMessage`).
     pub fn requests_for(&self, method: &str) -> Vec<Recorded> {
         self.lock()
@@ -1433,6 +1504,18 @@ async fn handle(
     } else {
         call(&inner, &key, &token, &params)
     };
+    if key == "senddocument" && result.is_ok() {
+        let chat_id = p_i64(&params, "chat_id").unwrap_or(0);
+        let files = multipart_files(&headers, &body);
+        let mut st = inner.lock();
+        for (_, file_name, bytes) in files {
+            st.documents.push(SentDocument {
+                chat_id,
+                file_name,
+                bytes,
+            });
+        }
+    }
     let status = match &result {
         Ok(_) => 200,
         Err(e) => e.code,
@@ -1745,6 +1828,14 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
                 "message to delete not found",
             )?;
             json!(true)
+        }
+        "senddocument" => {
+            let c = need_chat()?;
+            let mut fields = json!({"document": {"file_id": format!("doc{}", now_unix()), "file_unique_id": "doc"}});
+            if let Some(caption) = p_str(p, "caption") {
+                fields["caption"] = json!(caption);
+            }
+            st.make_message(c, bot, fields, true)
         }
         "answercallbackquery" => {
             let id = p_str(p, "callback_query_id").unwrap_or("");

@@ -1,0 +1,524 @@
+//! The study record (学习台账): who studied which section on which day, who answered
+//! which quiz question, and what organisers see of it. Pure: no I/O, `now` passed in.
+//!
+//! - [`CheckIn`], [`Member`], [`QuizAnswer`], [`ReportSetting`]: the records the store keeps.
+//! - [`CheckInButton`]: the ✅ 已学习 button's callback data, and its validation rules.
+//! - [`Roster`]: `/roster`'s figures (today, this week, streaks, rates) and wording.
+//! - [`report`]: the weekly report's figures and message.
+//! - [`export`]: the workbook (xlsx) and its CSV twin, written in memory.
+
+pub mod export;
+pub mod report;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::quiz::messages::display_name;
+use crate::reply::{Action, Button, Reply};
+use crate::text::SectionId;
+
+/// How far back a section can still be checked in late (补学), in days.
+pub const CATCH_UP_DAYS: i64 = 30;
+
+/// One member's check-in of one day's section in one chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckIn {
+    /// The chat whose record it belongs to.
+    pub chat_id: i64,
+    /// The member's Telegram user id.
+    pub user_id: u64,
+    /// The member's name as Telegram showed it then.
+    pub name: String,
+    /// The document the section belongs to.
+    pub document: String,
+    /// The section studied.
+    pub section: SectionId,
+    /// The chat's local day the section belongs to.
+    pub date: NaiveDate,
+    /// The chat's local day the check-in was made (later than `date` for 补学).
+    pub done_on: NaiveDate,
+    /// When the button was pressed.
+    pub at: DateTime<Utc>,
+}
+
+impl CheckIn {
+    /// Whether this is a late check-in (补学): made on a later day than the one it belongs to.
+    pub fn is_late(&self) -> bool {
+        self.done_on > self.date
+    }
+}
+
+/// Someone on a chat's roster: they checked in, answered a quiz or sent `/join`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member's Telegram user id.
+    pub user_id: u64,
+    /// The name as Telegram last showed it.
+    pub name: String,
+    /// When they first became a member.
+    pub joined: DateTime<Utc>,
+    /// Whether they left the roster with `/leave` (their records stay for the history).
+    #[serde(default)]
+    pub left: bool,
+}
+
+/// One answer to a quiz or daily question, kept individually for the export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizAnswer {
+    /// The chat the quiz ran in.
+    pub chat_id: i64,
+    /// Who answered.
+    pub user_id: u64,
+    /// Their name as Telegram showed it then.
+    pub name: String,
+    /// The question as shown.
+    pub question: String,
+    /// The section the question is about.
+    pub section: SectionId,
+    /// The principle (part 1–5, 0 for the opening) it belongs to.
+    pub principle: u8,
+    /// Whether the answer was right.
+    pub correct: bool,
+    /// When it was given.
+    pub at: DateTime<Utc>,
+}
+
+/// When a chat's weekly report is posted, in the chat's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSetting {
+    /// The weekday it is posted on.
+    pub weekday: Weekday,
+    /// The local time it is posted at.
+    pub time: NaiveTime,
+}
+
+/// The ✅ 已学习 button: which chat's record, which section, which local day.
+///
+/// Callback data is public, so every field is checked when it comes back: the chat must
+/// be the message's (or, for catch-up, the presser's private chat with the chat being one
+/// of theirs), the section must be the one that chat had on that day, and the day must
+/// be today or at most [`CATCH_UP_DAYS`] ago.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInButton {
+    /// The document's id.
+    pub document: String,
+    /// The section.
+    pub section: SectionId,
+    /// The chat whose record the press goes to.
+    pub chat_id: i64,
+    /// The local day the section belongs to.
+    pub date: NaiveDate,
+}
+
+impl CheckInButton {
+    /// The data: `k:<doc>:<section>:<chat>:<days since 0001-01-01>`, at most 64 bytes
+    /// for documents ids of up to 32 bytes (`k:xzsj:2.2:-1001234567890:739585` is 32).
+    pub fn encode(&self) -> String {
+        format!(
+            "k:{}:{}:{}:{}",
+            self.document,
+            self.section,
+            self.chat_id,
+            self.date.num_days_from_ce()
+        )
+    }
+
+    /// Decodes [`Self::encode`]'s data; anything malformed is `None`.
+    pub fn decode(data: &str) -> Option<Self> {
+        if data.len() > 64 {
+            return None;
+        }
+        let mut fields = data.split(':');
+        let (Some("k"), Some(document), Some(section), Some(chat), Some(days), None) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return None;
+        };
+        let valid_document = !document.is_empty()
+            && document.len() <= 32
+            && document
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid_document {
+            return None;
+        }
+        Some(Self {
+            document: document.to_string(),
+            section: section.parse().ok()?,
+            chat_id: chat.parse().ok()?,
+            date: NaiveDate::from_num_days_from_ce_opt(days.parse().ok()?)?,
+        })
+    }
+
+    /// The button as shown under an excerpt.
+    pub fn button(&self) -> Button {
+        Button {
+            label: "✅ 已学习".into(),
+            action: Action::CheckIn(self.clone()),
+        }
+    }
+}
+
+/// Adds the ✅ 已学习 button under `reply`, in a row of its own below the others.
+pub fn with_check_in(reply: Reply, button: &CheckInButton) -> Reply {
+    reply.buttons(vec![button.button()])
+}
+
+/// The toast of a recorded check-in: `已记录：2.2，今天第 7 位`, or for 补学
+/// `已补学：2.2（11-28 的内容）`.
+pub fn recorded_toast(check_in: &CheckIn, rank: u32) -> String {
+    if check_in.is_late() {
+        format!(
+            "已补学：{}（{} 的内容）",
+            section_name(check_in.section),
+            check_in.date.format("%m-%d")
+        )
+    } else {
+        format!(
+            "已记录：{}，今天第 {rank} 位",
+            section_name(check_in.section)
+        )
+    }
+}
+
+/// A section as the record names it: 开场, 第一部分, 2.1.
+pub fn section_name(id: SectionId) -> String {
+    if id == SectionId::OPENING {
+        "开场".into()
+    } else if id.is_point() {
+        id.to_string()
+    } else {
+        format!("第{}部分", crate::text::chinese_numeral(id.part))
+    }
+}
+
+/// The toast of a second press.
+pub fn already_toast(check_in: &CheckIn) -> String {
+    format!(
+        "已经记录过了：{}（{}）",
+        section_name(check_in.section),
+        check_in.date.format("%m-%d")
+    )
+}
+
+/// Consecutive days with a check-in, ending today or (if today has none yet) yesterday.
+pub fn streak(days: &BTreeSet<NaiveDate>, today: NaiveDate) -> u32 {
+    let mut day = if days.contains(&today) {
+        today
+    } else {
+        today - TimeDelta::days(1)
+    };
+    let mut count = 0;
+    while days.contains(&day) {
+        count += 1;
+        day -= TimeDelta::days(1);
+    }
+    count
+}
+
+/// The Monday of `date`'s ISO week.
+pub fn week_start(date: NaiveDate) -> NaiveDate {
+    date - TimeDelta::days(i64::from(date.weekday().num_days_from_monday()))
+}
+
+/// A percentage as a whole number, 0 for an empty denominator.
+pub fn percent(part: usize, whole: usize) -> u32 {
+    if whole == 0 {
+        return 0;
+    }
+    ((part as f64 / whole as f64) * 100.0).round() as u32
+}
+
+/// A bar of ten cells for a percentage: `██████░░░░`.
+pub fn bar(percent: u32) -> String {
+    let full = (percent.min(100) as usize + 5) / 10;
+    format!("{}{}", "█".repeat(full), "░".repeat(10 - full))
+}
+
+/// One member's line in `/roster`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterLine {
+    /// The member's display name.
+    pub name: String,
+    /// The local time of today's check-in, if any.
+    pub today_at: Option<NaiveTime>,
+    /// Days with a check-in this week (Monday to today).
+    pub week_days: usize,
+    /// Consecutive days with a check-in.
+    pub streak: u32,
+    /// Check-ins over the days since they joined, at most the last 30 (percent).
+    pub rate: u32,
+}
+
+/// `/roster`'s figures for one chat on one local day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roster {
+    /// The chat's local day.
+    pub today: NaiveDate,
+    /// Days of this week so far (Monday to today).
+    pub week_days: usize,
+    /// Members who checked in today, earliest first.
+    pub done: Vec<RosterLine>,
+    /// Members who did not, by name.
+    pub missing: Vec<RosterLine>,
+}
+
+impl Roster {
+    /// Computes the roster from the chat's members (those who left are not listed) and
+    /// its check-ins, as of `now` in `zone`.
+    pub fn new(members: &[Member], check_ins: &[CheckIn], now: DateTime<Utc>, zone: Tz) -> Self {
+        let today = now.with_timezone(&zone).date_naive();
+        let monday = week_start(today);
+        let mut days: BTreeMap<u64, BTreeSet<NaiveDate>> = BTreeMap::new();
+        let mut today_at: BTreeMap<u64, DateTime<Utc>> = BTreeMap::new();
+        for check_in in check_ins {
+            days.entry(check_in.user_id)
+                .or_default()
+                .insert(check_in.date);
+            if check_in.date == today {
+                today_at.insert(check_in.user_id, check_in.at);
+            }
+        }
+        let empty = BTreeSet::new();
+        let mut done = Vec::new();
+        let mut missing = Vec::new();
+        for member in members.iter().filter(|m| !m.left) {
+            let own = days.get(&member.user_id).unwrap_or(&empty);
+            let joined = member.joined.with_timezone(&zone).date_naive();
+            let first = own.first().copied().map_or(joined, |d| d.min(joined));
+            let window_start = first.max(today - TimeDelta::days(CATCH_UP_DAYS - 1));
+            let window = (today - window_start).num_days().max(0) as usize + 1;
+            let in_window = own.range(window_start..=today).count();
+            let line = RosterLine {
+                name: display_name(&member.name),
+                today_at: today_at
+                    .get(&member.user_id)
+                    .map(|at| at.with_timezone(&zone).time()),
+                week_days: own.range(monday..=today).count(),
+                streak: streak(own, today),
+                rate: percent(in_window, window),
+            };
+            match line.today_at {
+                Some(_) => done.push(line),
+                None => missing.push(line),
+            }
+        }
+        done.sort_by(|a, b| a.today_at.cmp(&b.today_at).then(a.name.cmp(&b.name)));
+        missing.sort_by(|a, b| a.name.cmp(&b.name));
+        Self {
+            today,
+            week_days: (today - monday).num_days() as usize + 1,
+            done,
+            missing,
+        }
+    }
+
+    /// The `/roster` message.
+    pub fn message(&self) -> Reply {
+        let total = self.done.len() + self.missing.len();
+        let mut reply = Reply::new().bold(format!(
+            "学习台账 · {}（{}）\n",
+            self.today.format("%Y-%m-%d"),
+            weekday_name(self.today.weekday())
+        ));
+        if total == 0 {
+            return reply.text(
+                "还没有成员。成员是按过 ✅ 已学习、答过测验或发送过 /join 的人。\n例如：每日学习下点 ✅ 已学习，或发送 /join。",
+            );
+        }
+        reply = reply.text(format!(
+            "今日已学 {}/{} 人 {}\n",
+            self.done.len(),
+            total,
+            bar(percent(self.done.len(), total))
+        ));
+        for line in &self.done {
+            let at = line.today_at.map(|t| t.format("%H:%M").to_string());
+            reply = reply.text(format!(
+                "✅ {} {} · {}\n",
+                line.name,
+                at.unwrap_or_default(),
+                self.figures(line)
+            ));
+        }
+        if !self.missing.is_empty() {
+            reply = reply.bold(format!("\n今日未学 {} 人\n", self.missing.len()));
+            for line in &self.missing {
+                reply = reply.text(format!("⬜ {} · {}\n", line.name, self.figures(line)));
+            }
+        }
+        reply.text("\n连续：连续学习天数；本周：本周已学天数；近30天：打卡率。")
+    }
+
+    fn figures(&self, line: &RosterLine) -> String {
+        format!(
+            "连续 {} 天 · 本周 {}/{} · 近30天 {}%",
+            line.streak, line.week_days, self.week_days, line.rate
+        )
+    }
+}
+
+/// 周一 … 周日.
+pub fn weekday_name(weekday: Weekday) -> &'static str {
+    match weekday {
+        Weekday::Mon => "周一",
+        Weekday::Tue => "周二",
+        Weekday::Wed => "周三",
+        Weekday::Thu => "周四",
+        Weekday::Fri => "周五",
+        Weekday::Sat => "周六",
+        Weekday::Sun => "周日",
+    }
+}
+
+/// Reads a weekday as users write it: `Mon`, `monday`, `周一`, `星期一`, `1`.
+pub fn parse_weekday(input: &str) -> Option<Weekday> {
+    let lower = input.trim().to_lowercase();
+    let chinese = lower
+        .strip_prefix("星期")
+        .or_else(|| lower.strip_prefix("周"))
+        .or_else(|| lower.strip_prefix("礼拜"));
+    if let Some(day) = chinese {
+        return match day {
+            "一" | "1" => Some(Weekday::Mon),
+            "二" | "2" => Some(Weekday::Tue),
+            "三" | "3" => Some(Weekday::Wed),
+            "四" | "4" => Some(Weekday::Thu),
+            "五" | "5" => Some(Weekday::Fri),
+            "六" | "6" => Some(Weekday::Sat),
+            "日" | "天" | "7" => Some(Weekday::Sun),
+            _ => None,
+        };
+    }
+    match lower.as_str() {
+        "1" => Some(Weekday::Mon),
+        "2" => Some(Weekday::Tue),
+        "3" => Some(Weekday::Wed),
+        "4" => Some(Weekday::Thu),
+        "5" => Some(Weekday::Fri),
+        "6" => Some(Weekday::Sat),
+        "7" => Some(Weekday::Sun),
+        other => other.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn button_data_round_trips_and_fits_64_bytes() {
+        let button = CheckInButton {
+            document: "x".repeat(32),
+            section: "15.12".parse().unwrap(),
+            chat_id: -1_001_234_567_890,
+            date: date("2026-11-30"),
+        };
+        let data = button.encode();
+        assert!(data.len() <= 64, "{} bytes: {data}", data.len());
+        assert_eq!(CheckInButton::decode(&data), Some(button));
+        for forged in [
+            "k:xzsj:2.2:-100:abc",
+            "k:xzsj:2.2:x:739585",
+            "k:../..:2.2:-100:739585",
+            "k:xzsj:2.2:-100:739585:1",
+            "s:xzsj:2.2",
+            "k:xzsj:9x:-100:739585",
+            "",
+        ] {
+            assert_eq!(CheckInButton::decode(forged), None, "{forged}");
+        }
+    }
+
+    #[test]
+    fn streaks_end_today_or_yesterday() {
+        let days: BTreeSet<NaiveDate> = ["2026-11-27", "2026-11-28", "2026-11-29"]
+            .into_iter()
+            .map(date)
+            .collect();
+        assert_eq!(streak(&days, date("2026-11-29")), 3);
+        assert_eq!(streak(&days, date("2026-11-30")), 3, "today not yet");
+        assert_eq!(streak(&days, date("2026-12-01")), 0);
+    }
+
+    #[test]
+    fn roster_splits_done_and_missing_with_times_in_the_zone() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let joined = utc("2026-11-23T00:00:00Z");
+        let members = [
+            Member {
+                user_id: 1,
+                name: "张三".into(),
+                joined,
+                left: false,
+            },
+            Member {
+                user_id: 2,
+                name: "@李四".into(),
+                joined,
+                left: false,
+            },
+            Member {
+                user_id: 3,
+                name: "走了".into(),
+                joined,
+                left: true,
+            },
+        ];
+        let check_in = |day: &str, at: &str| CheckIn {
+            chat_id: -1,
+            user_id: 1,
+            name: "张三".into(),
+            document: "xzsj".into(),
+            section: SectionId::OPENING,
+            date: date(day),
+            done_on: date(day),
+            at: utc(at),
+        };
+        let check_ins = [
+            check_in("2026-11-29", "2026-11-29T01:00:00Z"),
+            check_in("2026-11-30", "2026-11-30T00:12:00Z"),
+        ];
+        let roster = Roster::new(&members, &check_ins, utc("2026-11-30T10:00:00Z"), zone);
+        let text = roster.message().plain_text();
+        assert!(text.contains("今日已学 1/2 人"), "{text}");
+        assert!(
+            text.contains("✅ 张三 08:12 · 连续 2 天 · 本周 1/1"),
+            "{text}"
+        );
+        assert!(text.contains("⬜ ＠李四 · 连续 0 天"), "no ping: {text}");
+        assert!(!text.contains("走了"), "{text}");
+    }
+
+    #[test]
+    fn weekdays_in_english_and_chinese() {
+        assert_eq!(parse_weekday("Mon"), Some(Weekday::Mon));
+        assert_eq!(parse_weekday("friday"), Some(Weekday::Fri));
+        assert_eq!(parse_weekday("周日"), Some(Weekday::Sun));
+        assert_eq!(parse_weekday("星期三"), Some(Weekday::Wed));
+        assert_eq!(parse_weekday("someday"), None);
+    }
+
+    #[test]
+    fn bars_have_ten_cells() {
+        assert_eq!(bar(0), "░░░░░░░░░░");
+        assert_eq!(bar(52), "█████░░░░░");
+        assert_eq!(bar(100), "██████████");
+    }
+}

@@ -1,0 +1,350 @@
+//! The study record's collections: check-ins, each day's check-in count, members,
+//! individual quiz answers, weekly-report settings and the weekly-report ledger.
+//!
+//! Keys start with the chat id ([`key_i64`]), so a chat's records are one prefix scan
+//! and [`Store::migrate_record`] moves them all. Dates are big-endian days since
+//! 0001-01-01, user ids and instants big-endian, so each tree sorts by them.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use super::{Store, StoreResult, i64_from_key, key_i64, trees};
+use crate::record::{CheckIn, Member, QuizAnswer, ReportSetting};
+
+/// How a check-in went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckInResult {
+    /// Recorded now; the member is the `rank`-th of that day.
+    Recorded {
+        /// 1 for the first check-in of the day in the chat.
+        rank: u32,
+    },
+    /// The member had already checked in for that day: the record kept.
+    Already(CheckIn),
+}
+
+fn day_key(date: NaiveDate) -> [u8; 4] {
+    // Dates before the common era (NaiveDate::MIN as an open bound) sort first.
+    (date.num_days_from_ce().max(0) as u32).to_be_bytes()
+}
+
+fn chat_day(chat_id: i64, date: NaiveDate) -> Vec<u8> {
+    let mut key = key_i64(chat_id).to_vec();
+    key.extend_from_slice(&day_key(date));
+    key
+}
+
+fn chat_user(chat_id: i64, user_id: u64) -> Vec<u8> {
+    let mut key = key_i64(chat_id).to_vec();
+    key.extend_from_slice(&user_id.to_be_bytes());
+    key
+}
+
+impl Store {
+    /// Records a check-in once per (chat, day, member), atomically: of two racing presses
+    /// one is recorded and the other told it already was. Flushes before returning
+    /// [`CheckInResult::Recorded`], so a confirmed check-in survives a crash.
+    pub fn check_in(&self, check_in: &CheckIn) -> StoreResult<CheckInResult> {
+        let mut key = chat_day(check_in.chat_id, check_in.date);
+        key.extend_from_slice(&check_in.user_id.to_be_bytes());
+        let mut existing = None;
+        self.update_json(trees::CHECK_INS, &key, |old: Option<CheckIn>| {
+            existing = old.clone();
+            Some(old.unwrap_or_else(|| check_in.clone()))
+        })?;
+        if let Some(existing) = existing {
+            return Ok(CheckInResult::Already(existing));
+        }
+        let count = self.backend().update(
+            trees::CHECK_IN_COUNTS,
+            &chat_day(check_in.chat_id, check_in.date),
+            &mut |old| {
+                let n = old
+                    .and_then(|b| b.try_into().ok())
+                    .map_or(0, u32::from_be_bytes);
+                Some((n + 1).to_be_bytes().to_vec())
+            },
+        )?;
+        self.join(
+            check_in.chat_id,
+            check_in.user_id,
+            &check_in.name,
+            check_in.at,
+            true,
+        )?;
+        self.flush()?;
+        let rank = count
+            .and_then(|b| b.try_into().ok())
+            .map_or(1, u32::from_be_bytes);
+        Ok(CheckInResult::Recorded { rank })
+    }
+
+    /// A chat's check-ins for days in `from..=to`, by day then user.
+    pub fn check_ins(
+        &self,
+        chat_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<CheckIn>> {
+        let start = chat_day(chat_id, from);
+        let end = chat_day(chat_id, to.succ_opt().unwrap_or(to));
+        self.backend()
+            .scan(trees::CHECK_INS, &start, Some(&end), usize::MAX)?
+            .into_iter()
+            .map(|(_, value)| super::decode(trees::CHECK_INS, &value))
+            .collect()
+    }
+
+    /// Puts a user on a chat's roster (or updates their name). `rejoin` brings back one
+    /// who left with `/leave`; activity alone does not.
+    pub fn join(
+        &self,
+        chat_id: i64,
+        user_id: u64,
+        name: &str,
+        now: DateTime<Utc>,
+        rejoin: bool,
+    ) -> StoreResult<Member> {
+        let member = self.update_json(
+            trees::MEMBERS,
+            &chat_user(chat_id, user_id),
+            |old: Option<Member>| {
+                Some(match old {
+                    Some(mut member) => {
+                        member.name = name.to_string();
+                        member.left &= !rejoin;
+                        member
+                    }
+                    None => Member {
+                        user_id,
+                        name: name.to_string(),
+                        joined: now,
+                        left: false,
+                    },
+                })
+            },
+        )?;
+        Ok(member.expect("the update writes a member"))
+    }
+
+    /// Takes a user off the roster, keeping their records. `false` if they were not on it.
+    pub fn leave(&self, chat_id: i64, user_id: u64) -> StoreResult<bool> {
+        let mut was_member = false;
+        self.update_json(
+            trees::MEMBERS,
+            &chat_user(chat_id, user_id),
+            |old: Option<Member>| {
+                was_member = old.as_ref().is_some_and(|m| !m.left);
+                old.map(|mut member| {
+                    member.left = true;
+                    member
+                })
+            },
+        )?;
+        self.flush()?;
+        Ok(was_member)
+    }
+
+    /// Deletes everything the record holds about a user in a chat: membership,
+    /// check-ins, quiz answers. Returns how many check-ins and answers were deleted.
+    pub fn forget_member(&self, chat_id: i64, user_id: u64) -> StoreResult<(usize, usize)> {
+        self.backend()
+            .remove(trees::MEMBERS, &chat_user(chat_id, user_id))?;
+        let mut check_ins = 0;
+        for (key, value) in self.scan_prefix(trees::CHECK_INS, &key_i64(chat_id))? {
+            let check_in: CheckIn = super::decode(trees::CHECK_INS, &value)?;
+            if check_in.user_id == user_id {
+                self.backend().remove(trees::CHECK_INS, &key)?;
+                check_ins += 1;
+            }
+        }
+        let mut answers = 0;
+        for (key, value) in self.scan_prefix(trees::QUIZ_ANSWERS, &key_i64(chat_id))? {
+            let answer: QuizAnswer = super::decode(trees::QUIZ_ANSWERS, &value)?;
+            if answer.user_id == user_id {
+                self.backend().remove(trees::QUIZ_ANSWERS, &key)?;
+                answers += 1;
+            }
+        }
+        self.flush()?;
+        Ok((check_ins, answers))
+    }
+
+    /// A chat's members (including those who left), by user id.
+    pub fn members(&self, chat_id: i64) -> StoreResult<Vec<Member>> {
+        Ok(self
+            .scan_json::<Member>(trees::MEMBERS, &key_i64(chat_id))?
+            .into_iter()
+            .map(|(_, member)| member)
+            .collect())
+    }
+
+    /// The chats on whose roster the user is (and has not left).
+    pub fn chats_of(&self, user_id: u64) -> StoreResult<Vec<i64>> {
+        Ok(self
+            .scan_json::<Member>(trees::MEMBERS, &[])?
+            .into_iter()
+            .filter(|(key, member)| member.user_id == user_id && !member.left && key.len() == 16)
+            .filter_map(|(key, _)| i64_from_key(&key))
+            .collect())
+    }
+
+    /// Keeps one quiz answer for the export.
+    pub fn record_quiz_answer(&self, answer: &QuizAnswer) -> StoreResult<()> {
+        let mut key = key_i64(answer.chat_id).to_vec();
+        key.extend_from_slice(&answer.at.timestamp_micros().to_be_bytes());
+        key.extend_from_slice(&answer.user_id.to_be_bytes());
+        self.put_json(trees::QUIZ_ANSWERS, &key, answer)
+    }
+
+    /// A chat's quiz answers, oldest first.
+    pub fn quiz_answers(&self, chat_id: i64) -> StoreResult<Vec<QuizAnswer>> {
+        Ok(self
+            .scan_json::<QuizAnswer>(trees::QUIZ_ANSWERS, &key_i64(chat_id))?
+            .into_iter()
+            .map(|(_, answer)| answer)
+            .collect())
+    }
+
+    /// The chat's weekly-report setting, if on.
+    pub fn report_setting(&self, chat_id: i64) -> StoreResult<Option<ReportSetting>> {
+        self.get_json(trees::REPORT_SETTINGS, &key_i64(chat_id))
+    }
+
+    /// Turns the weekly report on (`Some`) or off (`None`), durably.
+    pub fn set_report_setting(
+        &self,
+        chat_id: i64,
+        setting: Option<ReportSetting>,
+    ) -> StoreResult<()> {
+        match setting {
+            Some(setting) => self.put_json(trees::REPORT_SETTINGS, &key_i64(chat_id), &setting)?,
+            None => self
+                .backend()
+                .remove(trees::REPORT_SETTINGS, &key_i64(chat_id))?,
+        }
+        self.flush()
+    }
+
+    /// Every chat with the weekly report on.
+    pub fn report_settings(&self) -> StoreResult<Vec<(i64, ReportSetting)>> {
+        Ok(self
+            .scan_json::<ReportSetting>(trees::REPORT_SETTINGS, &[])?
+            .into_iter()
+            .filter_map(|(key, setting)| Some((i64_from_key(&key)?, setting)))
+            .collect())
+    }
+
+    /// Claims the report of ISO week `week` (e.g. 202648) for the chat, durably: `false`
+    /// if it was already claimed (sent, or being sent).
+    pub fn claim_report(&self, chat_id: i64, week: u32, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut key = key_i64(chat_id).to_vec();
+        key.extend_from_slice(&week.to_be_bytes());
+        let mut claimed = false;
+        self.update_json(trees::REPORT_LEDGER, &key, |old: Option<DateTime<Utc>>| {
+            claimed = old.is_none();
+            Some(old.unwrap_or(now))
+        })?;
+        self.flush()?;
+        Ok(claimed)
+    }
+
+    /// Gives a claimed week back (its report could not be sent), so a later pass retries.
+    pub fn release_report(&self, chat_id: i64, week: u32) -> StoreResult<()> {
+        let mut key = key_i64(chat_id).to_vec();
+        key.extend_from_slice(&week.to_be_bytes());
+        self.backend().remove(trees::REPORT_LEDGER, &key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::contract::stores;
+    use crate::text::SectionId;
+
+    fn check_in(user_id: u64, date: &str) -> CheckIn {
+        CheckIn {
+            chat_id: -5,
+            user_id,
+            name: format!("u{user_id}"),
+            document: "xzsj".into(),
+            section: SectionId::OPENING,
+            date: date.parse().unwrap(),
+            done_on: date.parse().unwrap(),
+            at: "2026-11-30T01:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_check_in_is_recorded_once_with_its_rank() {
+        for (name, store, _dir) in stores() {
+            assert_eq!(
+                store.check_in(&check_in(1, "2026-11-30")).unwrap(),
+                CheckInResult::Recorded { rank: 1 },
+                "{name}"
+            );
+            assert_eq!(
+                store.check_in(&check_in(2, "2026-11-30")).unwrap(),
+                CheckInResult::Recorded { rank: 2 },
+                "{name}"
+            );
+            assert!(matches!(
+                store.check_in(&check_in(1, "2026-11-30")).unwrap(),
+                CheckInResult::Already(_)
+            ));
+            store.check_in(&check_in(1, "2026-12-01")).unwrap();
+            let day = "2026-11-30".parse().unwrap();
+            assert_eq!(store.check_ins(-5, day, day).unwrap().len(), 2, "{name}");
+            assert_eq!(store.members(-5).unwrap().len(), 2, "{name}");
+            assert_eq!(store.chats_of(1).unwrap(), vec![-5], "{name}");
+        }
+    }
+
+    #[test]
+    fn racing_presses_record_one_check_in() {
+        for (name, store, _dir) in stores() {
+            let recorded = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        let store = store.clone();
+                        scope.spawn(move || store.check_in(&check_in(1, "2026-11-30")).unwrap())
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .filter(|result| matches!(result, CheckInResult::Recorded { .. }))
+                    .count()
+            });
+            assert_eq!(recorded, 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn forgetting_and_migrating() {
+        for (name, store, _dir) in stores() {
+            store.check_in(&check_in(1, "2026-11-30")).unwrap();
+            store.check_in(&check_in(2, "2026-11-30")).unwrap();
+            store.migrate(-5, -1005).unwrap();
+            assert!(store.members(-5).unwrap().is_empty(), "{name}");
+            let day = "2026-11-30".parse().unwrap();
+            let moved = store.check_ins(-1005, day, day).unwrap();
+            assert_eq!(moved.len(), 2, "{name}");
+            assert!(moved.iter().all(|c| c.chat_id == -1005), "{name}");
+            assert_eq!(store.forget_member(-1005, 1).unwrap(), (1, 0), "{name}");
+            assert_eq!(store.check_ins(-1005, day, day).unwrap().len(), 1, "{name}");
+            assert_eq!(store.members(-1005).unwrap().len(), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_week_is_claimed_once() {
+        for (name, store, _dir) in stores() {
+            let now = Utc::now();
+            assert!(store.claim_report(-5, 202648, now).unwrap(), "{name}");
+            assert!(!store.claim_report(-5, 202648, now).unwrap(), "{name}");
+            store.release_report(-5, 202648).unwrap();
+            assert!(store.claim_report(-5, 202648, now).unwrap(), "{name}");
+        }
+    }
+}
