@@ -287,6 +287,9 @@ struct St {
     fault_get_updates: bool,
     /// Lower-cased method name → how long its answers are held back (after executing).
     response_delays: HashMap<String, Duration>,
+    /// Files users sent, by `file_id`: (`file_path`, bytes), served by `getFile` and the
+    /// download endpoint `/file/bot<token>/<file_path>`.
+    files: HashMap<String, (String, Vec<u8>)>,
     /// The longest random delay before a request is executed.
     arrival_jitter: Duration,
     /// Chat → (send calls still to answer 429, retry_after).
@@ -712,6 +715,32 @@ impl FakeTelegram {
             let msg = s.make_message(chat.id, from.json(), fields, false);
             s.push("message", msg)
         })
+    }
+
+    /// A document message from `from` in `chat`: the file `file_name` with `bytes`, which
+    /// `getFile` and the download endpoint then serve. `size` is the `file_size` Telegram
+    /// reports (normally `bytes.len()`; larger to stand for a file the bot must refuse).
+    /// Returns the update id.
+    pub fn send_document(
+        &self,
+        chat: &FakeChat,
+        from: &FakeUser,
+        file_name: &str,
+        bytes: &[u8],
+        size: u64,
+    ) -> i64 {
+        let id = self.mutate(|s| {
+            s.seq += 1;
+            let id = format!("BQACAgIAAxkBAAI{}", s.seq);
+            let path = format!("documents/file_{}.bin", s.seq);
+            s.files.insert(id.clone(), (path, bytes.to_vec()));
+            id
+        });
+        let fields = json!({"document": {
+            "file_id": id, "file_unique_id": format!("u{id}"), "file_name": file_name,
+            "mime_type": "application/octet-stream", "file_size": size,
+        }});
+        self.send_message_with(chat, from, fields)
     }
 
     /// The id of the last message (bot's or user's) in `chat_id`.
@@ -1359,6 +1388,9 @@ async fn handle(
 ) -> Response {
     let mut at = Instant::now();
     let path = percent_decode(uri.path());
+    if let Some(rest) = path.strip_prefix("/file/bot") {
+        return download(&inner, rest, at);
+    }
     let split = path.strip_prefix("/bot").and_then(|r| r.split_once('/'));
     let Some((token, method)) =
         split.filter(|(t, m)| !t.is_empty() && !m.is_empty() && !m.contains('/'))
@@ -1497,6 +1529,31 @@ async fn handle(
         tokio::time::sleep(delay).await;
     }
     api_response(&result)
+}
+
+/// `GET /file/bot<token>/<file_path>`: a file's bytes, as Telegram's file server sends
+/// them; recorded as method `file` with the path.
+fn download(inner: &Inner, rest: &str, at: Instant) -> Response {
+    let file = rest.split_once('/').and_then(|(token, path)| {
+        let st = inner.lock();
+        let known = st.last_token.as_deref() == Some(token);
+        st.files
+            .values()
+            .find(|(p, _)| known && p == path)
+            .map(|(_, bytes)| bytes.clone())
+    });
+    let status = if file.is_some() { 200 } else { 404 };
+    inner.lock().requests.push(Recorded {
+        method: "file".into(),
+        body: Value::String(rest.split_once('/').map_or("", |(_, p)| p).to_string()),
+        at,
+        status,
+    });
+    inner.changed.notify_waiters();
+    match file {
+        Some(bytes) => (StatusCode::OK, bytes).into_response(),
+        None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
 }
 
 struct PollGuard(Arc<Inner>, u64);
@@ -1665,6 +1722,15 @@ fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult {
     let need_chat = || chat.ok_or_else(|| bad("chat_id is empty"));
     let bot = bot_user(token);
     let res = match m {
+        "getfile" => {
+            let id = p_str(p, "file_id").unwrap_or_default();
+            let (path, bytes) = st.files.get(id).ok_or_else(|| bad("invalid file_id"))?;
+            if bytes.len() > 20 * 1024 * 1024 {
+                return Err(bad("file is too big"));
+            }
+            json!({"file_id": id, "file_unique_id": format!("u{id}"),
+                   "file_size": bytes.len(), "file_path": path})
+        }
         "getme" => {
             let mut me = bot;
             me["can_join_groups"] = json!(true);
