@@ -9,6 +9,7 @@
 //! cargo bench --bench bench -- footprint    # start-up time and memory
 //! cargo bench --bench bench -- broadcast    # 1,000 groups due at once, at Telegram's real limits
 //! cargo bench --bench bench -- tick         # one scheduler pass over 1,000,000 chats
+//! cargo bench --bench bench -- library      # importing a 60,000-character report; 20 texts idle
 //! ```
 //!
 //! Modules:
@@ -19,6 +20,7 @@
 //! - `scenarios`: what load each measurement applies;
 //! - `scheduling`: the scheduler tick, the broadcast (against the tests' fake Bot API,
 //!   which enforces Telegram's limits) and the footprint with many subscriptions;
+//! - `library`: importing a long report and the footprint with 20 imported texts;
 //! - `report`: medians with min–max, the table and the Markdown file.
 //!
 //! See `benches/README.md` for what each figure means.
@@ -28,6 +30,8 @@
 mod bots;
 #[path = "bench/fake_api.rs"]
 mod fake_api;
+#[path = "bench/library.rs"]
+mod library;
 #[path = "bench/report.rs"]
 mod report;
 #[path = "bench/scenarios.rs"]
@@ -56,6 +60,8 @@ const USAGE: &str =
              20/min per group) with up to 30 ms of network jitter
   tick       one scheduler decision pass over 1,000,000 chats with 1,000 due,
              beside 10,000 chats with 1,000 due; idle RSS with 100,000 chats
+  library    importing a 60,000-character report (parse, debris, structure, store,
+             quiz bank); idle RSS with 20 imported texts and 100,000 chats
 
   --quick    one short run of each scenario (a smoke test, not for the record)
   --runs N   repetitions of each scenario (default 3; 1 with --quick)";
@@ -69,6 +75,7 @@ enum Subcommand {
     Footprint,
     Broadcast,
     Tick,
+    Library,
 }
 
 struct Args {
@@ -106,6 +113,7 @@ fn parse_args() -> Result<Args, (String, ExitCode)> {
             "footprint" => subcommand = Some(Subcommand::Footprint),
             "broadcast" => subcommand = Some(Subcommand::Broadcast),
             "tick" => subcommand = Some(Subcommand::Tick),
+            "library" => subcommand = Some(Subcommand::Library),
             "-h" | "--help" | "help" => return Err((USAGE.into(), ExitCode::SUCCESS)),
             other => {
                 return Err((
@@ -199,7 +207,10 @@ async fn run(args: Args) -> Result<(), String> {
     // Read before the load starts: the load average says how busy the shared machine was.
     let machine_before = Machine::describe();
     let needs_bots = args.subcommand != Subcommand::Fake;
-    let needs_peer = !matches!(args.subcommand, Subcommand::Broadcast | Subcommand::Tick);
+    let needs_peer = !matches!(
+        args.subcommand,
+        Subcommand::Broadcast | Subcommand::Tick | Subcommand::Library
+    );
     let programs = if needs_bots {
         Some(Programs::build(&root, &target, needs_peer)?)
     } else {
@@ -266,6 +277,16 @@ async fn run(args: Args) -> Result<(), String> {
             .ok_or("studybot was not built")?;
         let runs = plan.runs;
         let (rows, raw, notes) = scheduling_rows(&args, &root, &studybot, runs).await;
+        report.rows.extend(rows);
+        report.raw.extend(raw);
+        report.notes.extend(notes);
+    }
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Library) {
+        let studybot = programs
+            .as_ref()
+            .map(|programs| programs.studybot_path().to_path_buf())
+            .ok_or("studybot was not built")?;
+        let (rows, raw, notes) = library_rows(&root, &studybot, plan.runs).await;
         report.rows.extend(rows);
         report.raw.extend(raw);
         report.notes.extend(notes);
@@ -674,6 +695,67 @@ Start-up and idle figures pool every process started (both scenarios).
 }
 
 const LOOKUPS_COUNT: usize = scenarios::LOOKUPS.len();
+
+/// Runs the library scenarios and returns their rows, raw values and notes.
+async fn library_rows(
+    root: &Path,
+    studybot: &Path,
+    runs: usize,
+) -> (Vec<Row>, Vec<String>, Vec<String>) {
+    let (mut total, mut parse, mut idle) = (Vec::new(), Vec::new(), Vec::new());
+    let mut shape = String::new();
+    for n in 0..runs {
+        println!("import a 60,000-character report, run {}/{runs} …", n + 1);
+        let run = library::import_report(root);
+        shape = format!(
+            "{} characters, {} sections, {} questions",
+            run.chars, run.sections, run.questions
+        );
+        total.push(run.total_ms);
+        parse.push(run.parse_ms);
+    }
+    for n in 0..runs {
+        println!(
+            "footprint with {} imported texts and 100,000 chats, run {}/{runs} …",
+            library::IMPORTED_TEXTS,
+            n + 1
+        );
+        idle.push(library::footprint_with_texts(root, studybot, 100_000).await);
+    }
+    let (total, parse, idle) = (Figure::new(total), Figure::new(parse), Figure::new(idle));
+    let scenario = "import a report";
+    let rows = vec![
+        Row::new(
+            scenario,
+            "parse + debris + structure + store + quiz bank, ms",
+            only_studybot(&total, 1),
+        )
+        .target("≤ 200 ms", Verdict::at_most(&total, 200.0)),
+        Row::new(
+            scenario,
+            "of which the importer (decode, debris, structure), ms",
+            only_studybot(&parse, 1),
+        ),
+        Row::new(
+            "footprint",
+            "RSS at idle with 20 imported texts and 100,000 subscribed chats, MB",
+            only_studybot(&idle, 1),
+        )
+        .target("≤ 40 MB", Verdict::at_most(&idle, 40.0)),
+    ];
+    let raw = vec![
+        format!("import report ms: {}", total.runs(1)),
+        format!("import report parse ms: {}", parse.runs(1)),
+        format!(
+            "footprint 20 texts + 100,000 chats idle RSS MB: {}",
+            idle.runs(1)
+        ),
+    ];
+    let notes = vec![format!(
+        "import: a generated work report ({shape}) with a news site's header and footer, imported by `text::import::import`, stored with `Library::store_import` on a fresh sled store and flushed, then its question bank built; the footprint stores 20 copies of it under different ids beside 100,000 subscriptions and measures `studybot run` at idle"
+    )];
+    (rows, raw, notes)
+}
 
 /// Runs the scheduling scenarios and returns their rows, raw values and notes.
 async fn scheduling_rows(

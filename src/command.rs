@@ -12,6 +12,9 @@ pub enum Command {
     Outline,
     /// `/docs`: the texts the bot has, how complete each is.
     Docs,
+    /// `/use <number or id>`: the chat studies that text from now on (admins in groups);
+    /// without an argument, says which text the chat studies.
+    Use(String),
     /// `/section <ref>`: one section's text.
     Section(String),
     /// `/search <words>`: keyword search.
@@ -93,8 +96,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         name: "outline",
-        description: "讲话提纲:五个方面十五点",
-        description_en: "Outline: five principles, fifteen points",
+        description: "提纲：各部分和要点",
+        description_en: "Outline: the parts and their points",
         example: "/outline",
     },
     CommandInfo {
@@ -102,6 +105,12 @@ pub const COMMANDS: &[CommandInfo] = &[
         description: "可学习的文本及其完整程度",
         description_en: "The texts and how complete each is",
         example: "/docs",
+    },
+    CommandInfo {
+        name: "use",
+        description: "本群改学另一篇文本（编号见 /docs）",
+        description_en: "Study another text here (see /docs)",
+        example: "/use 2",
     },
     CommandInfo {
         name: "section",
@@ -159,8 +168,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         name: "quiz",
-        description: "五个方面知识测验（1–10 题）",
-        description_en: "A quiz on the five principles",
+        description: "知识测验（1–10 题）",
+        description_en: "A quiz on the text",
         example: "/quiz 5",
     },
     CommandInfo {
@@ -288,6 +297,7 @@ impl Command {
             Self::Help => "help",
             Self::Outline => "outline",
             Self::Docs => "docs",
+            Self::Use(_) => "use",
             Self::Section(_) => "section",
             Self::Search(_) => "search",
             Self::Subscribe(_) => "subscribe",
@@ -330,7 +340,8 @@ impl Command {
             Self::Timezone(argument)
             | Self::DailyQuiz(argument)
             | Self::WeeklyTest(argument)
-            | Self::Report(argument) => !argument.trim().is_empty(),
+            | Self::Report(argument)
+            | Self::Use(argument) => !argument.trim().is_empty(),
             Self::Start
             | Self::Help
             | Self::Outline
@@ -371,7 +382,8 @@ impl Command {
             | Self::DailyQuiz(argument)
             | Self::Remind(argument)
             | Self::WeeklyTest(argument)
-            | Self::Report(argument) => !argument.trim().is_empty(),
+            | Self::Report(argument)
+            | Self::Use(argument) => !argument.trim().is_empty(),
             Self::Start
             | Self::Help
             | Self::Outline
@@ -419,6 +431,7 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "help" => Command::Help,
         "outline" => Command::Outline,
         "docs" => Command::Docs,
+        "use" => Command::Use(argument),
         "section" => Command::Section(argument),
         "search" => Command::Search(argument),
         "subscribe" => Command::Subscribe(argument),

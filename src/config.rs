@@ -18,6 +18,8 @@ pub const DATA_ENV: &str = "STUDYBOT_DATA";
 pub const TOKEN_ENV: &str = "TELOXIDE_TOKEN";
 /// Environment variable overriding [`TelegramConfig::api_url`].
 pub const API_URL_ENV: &str = "TELOXIDE_API_URL";
+/// The environment variable listing the operators' Telegram user ids, comma-separated.
+pub const OPERATORS_ENV: &str = "STUDYBOT_OPERATORS";
 
 /// Everything studybot can be configured with.
 #[derive(Debug, Clone)]
@@ -40,6 +42,10 @@ pub struct Config {
     pub quiz: QuizConfig,
     /// How log lines are written to stderr. Default [`LogFormat::Text`].
     pub log_format: LogFormat,
+    /// The Telegram user ids allowed to import texts by sending a file to the bot in a
+    /// private chat (`operators = [123, 456]`, or `STUDYBOT_OPERATORS=123,456`, which
+    /// replaces the file's list). Default none: only `studybot import` imports.
+    pub operators: Vec<u64>,
 }
 
 /// How log lines are written (`log_format` in the file).
@@ -197,6 +203,7 @@ struct FileConfig {
     daily_time: Option<String>,
     grace_hours: Option<i64>,
     log_format: Option<String>,
+    operators: Option<Vec<u64>>,
     #[serde(default)]
     telegram: FileTelegram,
     #[serde(default)]
@@ -232,6 +239,7 @@ impl Default for Config {
             telegram: TelegramConfig::default(),
             quiz: QuizConfig::default(),
             log_format: LogFormat::default(),
+            operators: Vec::new(),
         }
     }
 }
@@ -261,7 +269,7 @@ impl Config {
         };
         let mut config =
             Self::from_file(file, base.as_deref().filter(|b| !b.as_os_str().is_empty()))?;
-        config.apply_env(|name| std::env::var(name).ok());
+        config.apply_env(|name| std::env::var(name).ok())?;
         Ok(config)
     }
 
@@ -349,10 +357,11 @@ impl Config {
             },
             quiz,
             log_format,
+            operators: file.operators.unwrap_or_default(),
         })
     }
 
-    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(db) = var(DB_ENV).filter(|v| !v.is_empty()) {
             self.database = PathBuf::from(db);
         }
@@ -362,6 +371,26 @@ impl Config {
         if let Some(url) = var(API_URL_ENV).filter(|v| !v.is_empty()) {
             self.telegram.api_url = Some(url.trim_end_matches('/').to_string());
         }
+        if let Some(list) = var(OPERATORS_ENV).filter(|v| !v.trim().is_empty()) {
+            self.operators = list
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(|id| {
+                    id.parse::<u64>().map_err(|_| {
+                        ConfigError(format!(
+                            "{OPERATORS_ENV}: \"{id}\" is not a Telegram user id (e.g. {OPERATORS_ENV}=123456789,987654321)"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the Telegram user `user_id` may import texts.
+    pub fn is_operator(&self, user_id: u64) -> bool {
+        self.operators.contains(&user_id)
     }
 }
 
@@ -460,6 +489,7 @@ mod tests {
             ("[quiz]\nquestions = 11", "quiz.questions"),
             ("[quiz]\nrounds = 3", "rounds"),
             ("log_format = \"xml\"", "log_format"),
+            ("operators = [\"ann\"]", "operators"),
         ];
         for (text, key) in cases {
             let error = parse(text).unwrap_err().to_string();
@@ -470,12 +500,17 @@ mod tests {
     #[test]
     fn environment_overrides_paths_and_url() {
         let mut config = parse("").unwrap();
-        config.apply_env(|name| match name {
-            DB_ENV => Some("/tmp/a".into()),
-            DATA_ENV => Some("/tmp/d".into()),
-            API_URL_ENV => Some("http://127.0.0.1:9/".into()),
-            _ => None,
-        });
+        config
+            .apply_env(|name| match name {
+                DB_ENV => Some("/tmp/a".into()),
+                DATA_ENV => Some("/tmp/d".into()),
+                API_URL_ENV => Some("http://127.0.0.1:9/".into()),
+                OPERATORS_ENV => Some("12, 34".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.operators, vec![12, 34]);
+        assert!(config.is_operator(34) && !config.is_operator(56));
         assert_eq!(config.database, Path::new("/tmp/a"));
         assert_eq!(config.data_dir, Path::new("/tmp/d"));
         assert_eq!(

@@ -414,6 +414,13 @@ fn import_text(
     let document = library
         .store_import(&store, &imported, &name, replace, Utc::now())
         .map_err(|e| refused(&e))?;
+    if let Some(previous) = library.document(&document.id) {
+        // Groups reading the text keep their place by section in the new version.
+        store.reposition_readers(&document.id, |position| {
+            studybot::app::import::same_place(previous, &document, position)
+        })?;
+    }
+    store.flush()?;
     print!("{summary}");
     println!(
         "\n已导入：编号 {}，{} 个部分，存入 {}。",

@@ -36,6 +36,11 @@ impl<'a> ReadingPlan<'a> {
         Self { document }
     }
 
+    /// The document this plan reads.
+    pub fn document(&self) -> &'a Document {
+        self.document
+    }
+
     /// How many sections one round has.
     pub fn len(&self) -> usize {
         self.document.sections.len()

@@ -51,9 +51,19 @@ pub enum Action {
         /// The document's id.
         document: String,
     },
+    /// Finish an operator's pending import: store it (导入) or drop it (取消).
+    Import {
+        /// The pending import's token (see [`IMPORT_TOKEN_LEN`]).
+        token: String,
+        /// 导入 (`true`) or 取消 (`false`).
+        accept: bool,
+    },
     /// Record that the presser studied a day's section (the study record's ✅ 已学习).
     CheckIn(crate::record::CheckInButton),
 }
+
+/// The length of a pending import's token: 12 ASCII letters or digits.
+pub const IMPORT_TOKEN_LEN: usize = 12;
 
 /// Who a message is for, which decides what its buttons do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,6 +90,9 @@ impl Action {
         match self {
             Self::Section { document, section } => format!("{edit}s:{document}:{section}"),
             Self::Outline { document } => format!("{edit}o:{document}"),
+            Self::Import { token, accept } => {
+                format!("{edit}i:{token}:{}", if *accept { "y" } else { "n" })
+            }
             // A check-in never edits: it is answered with a toast.
             Self::CheckIn(button) => button.encode(),
         }
@@ -120,6 +133,15 @@ impl Action {
             (Some("o"), Some(document), None, None) if valid_document(document) => {
                 Some(Self::Outline {
                     document: document.to_string(),
+                })
+            }
+            (Some("i"), Some(token), Some(answer @ ("y" | "n")), None)
+                if token.len() == IMPORT_TOKEN_LEN
+                    && token.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                Some(Self::Import {
+                    token: token.to_string(),
+                    accept: answer == "y",
                 })
             }
             _ => None,
@@ -421,6 +443,14 @@ mod tests {
             Action::Outline {
                 document: "xzsj".into(),
             },
+            Action::Import {
+                token: "Ab3dEf6hJk9m".into(),
+                accept: true,
+            },
+            Action::Import {
+                token: "Ab3dEf6hJk9m".into(),
+                accept: false,
+            },
         ];
         for action in actions {
             for audience in [Audience::Asker, Audience::Chat] {
@@ -454,6 +484,11 @@ mod tests {
             "ee:xzsj",
             "eeo:xzsj",
             "Eo:xzsj",
+            "ei:short:y",
+            "ei:Ab3dEf6hJk9m:",
+            "ei:Ab3dEf6hJk9m:yes",
+            "ei:Ab3dEf6hJk9!:y",
+            "ei:Ab3dEf6hJk9mm:y",
             &"s:a:1".repeat(20),
         ] {
             assert_eq!(Action::decode(forged), None, "{forged}");

@@ -691,7 +691,10 @@ fn fuzz_callback_data() {
             prop_assert!(encoded.len() <= 64);
             prop_assert_eq!(Action::decode(&encoded), Some((action, audience)));
         }
-        match (Action::decode(&data), app.press(&data)) {
+        match (
+            Action::decode(&data),
+            app.press(1, &data, chrono::Utc::now()),
+        ) {
             (Some((Action::Section { document, section }, audience)), Ok((reply, pressed))) => {
                 prop_assert_eq!(document, "xzsj");
                 prop_assert_eq!(audience, pressed);
@@ -699,6 +702,10 @@ fn fuzz_callback_data() {
                 prop_assert!(is_chinese(&reply.plain_text()));
             }
             (Some((Action::Outline { document }, _)), Ok(_)) => prop_assert_eq!(document, "xzsj"),
+            // No import is pending: every token is refused.
+            (Some((Action::Import { .. }, _)), Ok(reply)) => {
+                prop_assert!(false, "{data:?} was accepted: {reply:?}")
+            }
             (Some((Action::CheckIn(_), _)), Ok(reply)) => {
                 prop_assert!(false, "a check-in needs the presser: {reply:?}")
             }

@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use harness::{Studybot, Workspace, root};
 use studybot::app::library::Library;
 use studybot::store::Store;
 use studybot::text::{Document, Section, parse_document};
+
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{Studybot, Workspace, root};
 
 /// The binary under test (cargo names it only to this package's own tests).
 const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
@@ -247,4 +249,402 @@ fn a_store_in_use_is_named() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("已导入：编号 report"));
     assert_eq!(stored_texts(&workspace.db()), 1);
+}
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A two-part report with points, as an operator would send it.
+const REPORT: &str = "2025年工作报告\n一、过去一年的工作\n去年经济平稳。\n（一）稳增长\n投资增长较快。\n（二）惠民生\n就业保持稳定。\n二、今年的主要任务\n今年要继续努力。\n（一）扩内需\n消费持续恢复。\n";
+
+/// The texts the bot sent to (or left, after edits, in) `chat_id`, newest last.
+fn bot_texts(tg: &FakeTelegram, chat_id: i64) -> Vec<String> {
+    tg.bot_messages(chat_id)
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Waits for the bot's `n`th message in `chat_id` and returns it (text, message id).
+async fn nth_reply(tg: &FakeTelegram, chat_id: i64, n: usize) -> (String, i64) {
+    assert!(
+        tg.wait_state(|tg| tg.bot_messages(chat_id).len() >= n, WAIT)
+            .await,
+        "reply {n} in {chat_id}: {:?}",
+        bot_texts(tg, chat_id)
+    );
+    let message = tg.bot_messages(chat_id)[n - 1].clone();
+    (
+        message["text"].as_str().unwrap_or_default().to_string(),
+        message["message_id"].as_i64().unwrap(),
+    )
+}
+
+/// Waits until message `id` in `chat_id` no longer reads `before` (a button's edit).
+async fn edited(tg: &FakeTelegram, chat_id: i64, id: i64, before: &str) -> String {
+    let text = |tg: &FakeTelegram| {
+        tg.message(chat_id, id).unwrap()["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        tg.wait_state(|tg| text(tg) != before, WAIT).await,
+        "message {id} is edited"
+    );
+    text(tg)
+}
+
+fn buttons(tg: &FakeTelegram, chat_id: i64, id: i64) -> Vec<String> {
+    tg.message(chat_id, id).unwrap()["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .map(|row| {
+            row.iter()
+                .map(|b| b["callback_data"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_imports_a_file_through_telegram_and_every_chat_has_it_at_once() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::new("");
+    let bot = STUDYBOT.start_with_env(
+        &workspace,
+        &tg.api_url(),
+        &["run"],
+        &[("STUDYBOT_OPERATORS", "42, 43")],
+    );
+    assert!(
+        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
+        "the bot starts: {}",
+        bot.log()
+    );
+    let ann = FakeUser::new(42, "Ann");
+    let bob = FakeUser::new(7, "Bob");
+    let private = FakeChat::private(&ann);
+    let group = FakeChat::group(-100, "学习小组");
+    let mut replies = 0;
+
+    // Someone who is not an operator is told who can import; nothing is fetched.
+    tg.send_document(
+        &FakeChat::private(&bob),
+        &bob,
+        "report.txt",
+        REPORT.as_bytes(),
+        200,
+    );
+    let (text, _) = nth_reply(&tg, 7, 1).await;
+    assert!(text.contains("只有本机器人的操作员可以导入"), "{text}");
+    assert!(text.contains("operators") && text.contains("7"), "{text}");
+    assert!(tg.requests_for("getFile").is_empty());
+
+    // Every bad file gets its reason, and nothing is stored.
+    let (gbk, _, _) = encoding_rs::GBK.encode("只是一段话，没有标题。");
+    let bad: [(&str, Vec<u8>, u64, &str); 7] = [
+        ("empty.txt", Vec::new(), 0, "空的"),
+        (
+            "binary.txt",
+            vec![0x7f, b'E', b'L', b'F', 0, 0, 1, 2],
+            8,
+            "不是文本文件",
+        ),
+        (
+            "broken.docx",
+            b"PK\x03\x04broken".to_vec(),
+            10,
+            "无法读取这个 .docx",
+        ),
+        ("plain.txt", gbk.into_owned(), 22, "没有找到文章结构"),
+        ("long.txt", b"x".to_vec(), 5 * 1024 * 1024, "太长"),
+        ("scan.docx", b"x".to_vec(), 25 * 1024 * 1024, "20 MB"),
+        (
+            "slides.pdf",
+            b"%PDF".to_vec(),
+            4,
+            "只能导入 .txt、.md 或 .docx",
+        ),
+    ];
+    for (name, bytes, size, reason) in bad {
+        tg.send_document(&private, &ann, name, &bytes, size);
+        replies += 1;
+        let (text, id) = nth_reply(&tg, 42, replies).await;
+        assert!(
+            text.contains("无法导入") && text.contains(reason),
+            "{name}: {text}"
+        );
+        assert!(buttons(&tg, 42, id).is_empty(), "{name}: no buttons");
+    }
+    // An over-long text in a large docx is refused after reading it.
+    let huge = format!("一、标题\n{}", "很长的文字。".repeat(200_000));
+    tg.send_document(&private, &ann, "huge.txt", huge.as_bytes(), 3_000_000);
+    replies += 1;
+    let (text, _) = nth_reply(&tg, 42, replies).await;
+    assert!(text.contains("太长"), "{text}");
+
+    // A good file: the outline, marks and buttons; 取消 stores nothing.
+    tg.send_document(&private, &ann, "report.txt", REPORT.as_bytes(), 200);
+    replies += 1;
+    let (preview, id) = nth_reply(&tg, 42, replies).await;
+    assert!(preview.contains("《2025年工作报告》"), "{preview}");
+    assert!(
+        preview.contains("编号 report；2 个部分，3 个要点"),
+        "{preview}"
+    );
+    assert!(preview.contains("一、过去一年的工作 [完整]"), "{preview}");
+    assert!(preview.contains("  1.2 惠民生 [完整]"), "{preview}");
+    assert!(preview.contains("没有删去任何内容"), "{preview}");
+    let data = buttons(&tg, 42, id);
+    assert_eq!(data.len(), 2, "导入 / 取消");
+    assert!(data.iter().all(|d| d.len() <= 64), "{data:?}");
+    tg.press_button(&private, &ann, id, &data[1]);
+    let text = edited(&tg, 42, id, &preview).await;
+    assert!(text.contains("已取消"), "{text}");
+
+    tg.send_text(&group, &bob, "/docs");
+    let (docs, _) = nth_reply(&tg, -100, 1).await;
+    assert!(docs.contains("共 1 篇"), "{docs}");
+
+    // 导入: confirmed once durable, and listed in every chat at once.
+    tg.send_document(&private, &ann, "report.txt", REPORT.as_bytes(), 200);
+    replies += 1;
+    let (preview, id) = nth_reply(&tg, 42, replies).await;
+    let data = buttons(&tg, 42, id);
+    // A forged token and another user's press change nothing.
+    tg.press_button(&private, &ann, id, "ei:AAAAAAAAAAAA:y");
+    tg.press_button(&FakeChat::private(&bob), &bob, id, &data[0]);
+    assert!(tg.wait_for_requests("answerCallbackQuery", 3, WAIT).await);
+    assert_eq!(
+        tg.message(42, id).unwrap()["text"].as_str().unwrap(),
+        preview
+    );
+    tg.press_button(&private, &ann, id, &data[0]);
+    let text = edited(&tg, 42, id, &preview).await;
+    assert!(
+        text.contains("已导入《2025年工作报告》：编号 report"),
+        "{text}"
+    );
+    tg.send_text(&group, &bob, "/docs");
+    let (docs, _) = nth_reply(&tg, -100, 2).await;
+    assert!(
+        docs.contains("共 2 篇") && docs.contains("编号 report"),
+        "{docs}"
+    );
+    // Pressing 导入 again is stale.
+    tg.press_button(&private, &ann, id, &data[0]);
+    assert!(tg.wait_for_requests("answerCallbackQuery", 5, WAIT).await);
+    let notice = tg.requests_for("answerCallbackQuery")[4].body["text"].clone();
+    assert!(
+        notice.as_str().is_some_and(|n| n.contains("已过期")),
+        "{notice}"
+    );
+    assert_eq!(tg.message(42, id).unwrap()["text"].as_str().unwrap(), text);
+
+    // The same text again is a new version, and says so.
+    let second = REPORT.replace("消费持续恢复。", "消费持续恢复，市场活跃。");
+    tg.send_document(&private, &ann, "report.txt", second.as_bytes(), 200);
+    replies += 1;
+    let (preview, id) = nth_reply(&tg, 42, replies).await;
+    assert!(preview.contains("已经导入过"), "{preview}");
+    tg.press_button(&private, &ann, id, &buttons(&tg, 42, id)[0]);
+    let text = edited(&tg, 42, id, &preview).await;
+    assert!(text.contains("已更新"), "{text}");
+    tg.send_text(&group, &bob, "/docs");
+    let (docs, _) = nth_reply(&tg, -100, 3).await;
+    assert!(docs.contains("共 2 篇"), "{docs}");
+
+    let status = bot.terminate(WAIT).await;
+    assert!(status.success());
+    let store = Store::open(&workspace.db()).unwrap();
+    assert_eq!(store.imported_texts().unwrap().len(), 1);
+    let served = Library::load(&root().join("data"), &store).unwrap().0;
+    let report = served.document("report").unwrap();
+    assert!(
+        report
+            .sections
+            .iter()
+            .any(|s| s.paragraphs().any(|p| p.contains("市场活跃"))),
+        "the new version is stored"
+    );
+}
+
+/// Bodies of successful sends (sendMessage and sendPoll) to `chat_id`, oldest first.
+fn sends_to(tg: &FakeTelegram, chat_id: i64) -> Vec<serde_json::Value> {
+    tg.requests()
+        .into_iter()
+        .filter(|r| (r.is("sendMessage") || r.is("sendPoll")) && r.ok())
+        .filter(|r| r.body["chat_id"].as_i64() == Some(chat_id))
+        .map(|r| r.body)
+        .collect()
+}
+
+/// A send's text: a message's text or a poll's question and options.
+fn shown(body: &serde_json::Value) -> String {
+    match body["question"].as_str() {
+        Some(question) => format!(
+            "{question} {} {}",
+            body["options"],
+            body["explanation"].as_str().unwrap_or_default()
+        ),
+        None => body["text"].as_str().unwrap_or_default().to_string(),
+    }
+}
+
+/// Sends `command` in `chat` and returns the bot's answer (the next send there).
+async fn ask(tg: &FakeTelegram, chat: &FakeChat, from: &FakeUser, command: &str) -> String {
+    let before = sends_to(tg, chat.id).len();
+    tg.send_text(chat, from, command);
+    assert!(
+        tg.wait_state(|tg| sends_to(tg, chat.id).len() > before, WAIT)
+            .await,
+        "{command} is answered"
+    );
+    shown(&sends_to(tg, chat.id)[before])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_studies_an_imported_text_while_another_keeps_the_speech() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", "[quiz]\nopen_period = 5\n");
+    let report = workspace.dir.path().join("report.txt");
+    std::fs::write(&report, REPORT).unwrap();
+    let imported = studybot(&workspace, &["import", report.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
+    assert!(
+        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
+        "the bot starts: {}",
+        bot.log()
+    );
+    let ann = FakeUser::new(42, "Ann");
+    let bob = FakeUser::new(7, "Bob");
+    let reports = FakeChat::group(-100, "报告学习组");
+    let speech = FakeChat::group(-200, "讲话学习组");
+    tg.set_admins(reports.id, vec![ann.id]);
+    tg.set_admins(speech.id, vec![ann.id]);
+
+    // Only an admin switches a group's text.
+    let refused = ask(&tg, &reports, &bob, "/use report").await;
+    assert!(refused.contains("只有群管理员可以"), "{refused}");
+    let unknown = ask(&tg, &reports, &ann, "/use 9").await;
+    assert!(unknown.contains("没有序号或编号为“9”的文本"), "{unknown}");
+    let switched = ask(&tg, &reports, &ann, "/use report").await;
+    assert!(
+        switched.contains("本群现在学习") && switched.contains("《2025年工作报告》"),
+        "{switched}"
+    );
+
+    let outline = ask(&tg, &reports, &bob, "/outline").await;
+    assert!(outline.contains("过去一年的工作"), "{outline}");
+    assert!(!outline.contains("铸牢政治之魂"), "{outline}");
+    let section = ask(&tg, &reports, &bob, "/section 1.2").await;
+    assert!(section.contains("就业保持稳定"), "{section}");
+    let found = ask(&tg, &reports, &bob, "/search 消费").await;
+    assert!(found.contains("<b>消费</b>持续恢复"), "{found}");
+    let status = ask(&tg, &reports, &bob, "/status").await;
+    assert!(status.contains("学习文本：《2025年工作报告》"), "{status}");
+    let docs = ask(&tg, &reports, &bob, "/docs").await;
+    assert!(
+        docs.contains("《2025年工作报告》</b>（正在学习）"),
+        "{docs}"
+    );
+
+    // The other group keeps the shipped speech.
+    let outline = ask(&tg, &speech, &bob, "/outline").await;
+    assert!(outline.contains("铸牢政治之魂"), "{outline}");
+    let status = ask(&tg, &speech, &bob, "/status").await;
+    assert!(status.contains("学习文本：《在全市乡镇"), "{status}");
+
+    // A quiz on the report asks about the report.
+    let report_words = [
+        "过去一年的工作",
+        "今年的主要任务",
+        "稳增长",
+        "惠民生",
+        "扩内需",
+        "全文共2个部分",
+        "过去一年的",
+        "今年的主要",
+    ];
+    let announced = ask(&tg, &reports, &ann, "/quiz 1").await;
+    assert!(announced.contains("测验开始"), "{announced}");
+    assert!(
+        tg.wait_state(
+            |tg| sends_to(tg, reports.id)
+                .iter()
+                .any(|s| s["question"].is_string()),
+            WAIT
+        )
+        .await
+    );
+    let poll = sends_to(&tg, reports.id)
+        .into_iter()
+        .find(|s| s["question"].is_string())
+        .unwrap();
+    assert!(
+        report_words.iter().any(|w| shown(&poll).contains(w)),
+        "{}",
+        shown(&poll)
+    );
+
+    for group in [&reports, &speech] {
+        for command in ["/subscribe 08:00", "/dailyquiz on"] {
+            ask(&tg, group, &ann, command).await;
+        }
+    }
+    assert!(bot.terminate(WAIT).await.success());
+
+    // The daily excerpt: each group gets its own text, and the report group its question.
+    let due = {
+        let store = Store::open(&workspace.db()).unwrap();
+        let reading = store.subscription(reports.id).unwrap().unwrap();
+        assert_eq!(reading.document, "report");
+        assert_eq!(
+            store.subscription(speech.id).unwrap().unwrap().document,
+            "xzsj"
+        );
+        reading.next_due
+    };
+    let (report_before, speech_before) = (
+        sends_to(&tg, reports.id).len(),
+        sends_to(&tg, speech.id).len(),
+    );
+    let tick = STUDYBOT.start(
+        &workspace,
+        &tg.api_url(),
+        &[
+            "tick",
+            "--now",
+            &(due + chrono::TimeDelta::seconds(30)).to_rfc3339(),
+        ],
+    );
+    let mut tick = tick;
+    let status = tokio::time::timeout(WAIT, tick.child.wait())
+        .await
+        .expect("tick ends")
+        .unwrap();
+    assert!(status.success(), "tick failed:\n{}", tick.log());
+    let excerpt: Vec<String> = sends_to(&tg, reports.id)[report_before..]
+        .iter()
+        .map(shown)
+        .collect();
+    assert!(
+        excerpt.iter().any(|e| e.contains("去年经济平稳")),
+        "{excerpt:?}"
+    );
+    let question = excerpt.iter().find(|e| e.contains("[")).cloned();
+    assert!(
+        question.is_some_and(|q| report_words.iter().any(|w| q.contains(w))),
+        "the daily question is on the report: {excerpt:?}"
+    );
+    let other: Vec<String> = sends_to(&tg, speech.id)[speech_before..]
+        .iter()
+        .map(shown)
+        .collect();
+    assert!(other.iter().any(|e| e.contains("同志们")), "{other:?}");
+    assert!(
+        !other.iter().any(|e| e.contains("去年经济平稳")),
+        "{other:?}"
+    );
 }

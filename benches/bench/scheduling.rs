@@ -200,7 +200,7 @@ pub async fn footprint_with_subscriptions(root: &Path, studybot: &Path, chats: u
 }
 
 /// Writes the config of a run on the store `dir/db` (`extra` appended) and returns its path.
-fn write_config(dir: &Path, root: &Path, extra: &str) -> PathBuf {
+pub fn write_config(dir: &Path, root: &Path, extra: &str) -> PathBuf {
     let config = dir.join("config.toml");
     std::fs::write(
         &config,
@@ -215,7 +215,11 @@ fn write_config(dir: &Path, root: &Path, extra: &str) -> PathBuf {
 }
 
 /// `studybot --config <config>` pointed at the fake, logging errors only.
-fn studybot_command(studybot: &Path, config: &Path, tg: &FakeTelegram) -> tokio::process::Command {
+pub fn studybot_command(
+    studybot: &Path,
+    config: &Path,
+    tg: &FakeTelegram,
+) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(studybot);
     command
         .arg("--config")
@@ -230,7 +234,7 @@ fn rss_mb() -> f64 {
     read_rss("self")
 }
 
-fn process_rss_mb(pid: u32) -> f64 {
+pub fn process_rss_mb(pid: u32) -> f64 {
     read_rss(&pid.to_string())
 }
 

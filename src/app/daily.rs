@@ -21,6 +21,7 @@
 //! until the earliest due instant.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -67,7 +68,7 @@ impl App {
         let config = self.config();
         let mut fresh = Subscription::new(
             chat.chat_id,
-            &self.library().default_document().id,
+            &self.chat_document(chat.chat_id).id,
             send_time.unwrap_or(config.daily_time),
             config.timezone,
             Subscriber {
@@ -80,7 +81,7 @@ impl App {
         match self.store().subscribe(fresh, send_time, now) {
             Ok((subscription, outcome)) => {
                 self.deliveries_changed();
-                let document = self.document_of(&subscription);
+                let document = &*self.document_of(&subscription);
                 vec![daily::subscribed(
                     &ReadingPlan::new(document),
                     &subscription,
@@ -98,7 +99,7 @@ impl App {
         }
         match self.store().unsubscribe(chat.chat_id) {
             Ok(Some(change)) if change.before.active => {
-                let document = self.document_of(&change.after);
+                let document = &*self.document_of(&change.after);
                 vec![daily::unsubscribed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -123,7 +124,7 @@ impl App {
         match self.store().set_time(chat.chat_id, send_time, now) {
             Ok(Some(change)) => {
                 self.deliveries_changed();
-                let document = self.document_of(&change.after);
+                let document = &*self.document_of(&change.after);
                 vec![daily::time_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -162,7 +163,7 @@ impl App {
         match self.store().set_timezone(chat.chat_id, zone, now) {
             Ok(Some(change)) => {
                 self.deliveries_changed();
-                let document = self.document_of(&change.after);
+                let document = &*self.document_of(&change.after);
                 vec![daily::timezone_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -181,7 +182,7 @@ impl App {
     pub fn status(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = self.document_for(subscription.as_ref());
+                let document = &*self.document_for(chat.chat_id, subscription.as_ref());
                 vec![daily::status(
                     &ReadingPlan::new(document),
                     subscription.as_ref(),
@@ -195,7 +196,7 @@ impl App {
     pub fn plan(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = self.document_for(subscription.as_ref());
+                let document = &*self.document_for(chat.chat_id, subscription.as_ref());
                 let position = subscription.as_ref().map_or(0, |s| s.position);
                 vec![daily::plan(
                     &ReadingPlan::new(document),
@@ -214,7 +215,7 @@ impl App {
             Ok(subscription) => subscription,
             Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         };
-        let document = self.document_for(subscription.as_ref());
+        let document = &*self.document_for(chat.chat_id, subscription.as_ref());
         let position = match &subscription {
             Some(s) if s.last_sent_date() == Some(local_date(now, s.timezone)) => {
                 s.position.saturating_sub(1)
@@ -311,7 +312,7 @@ impl App {
                 grace,
             ) {
                 Due::Send => {
-                    let document = self.document_of(subscription);
+                    let document = &*self.document_of(subscription);
                     let Some(section) = ReadingPlan::new(document).section(subscription.position)
                     else {
                         return Ok(None);
@@ -412,7 +413,7 @@ impl App {
             return Ok(entry.section);
         }
         let subscription = self.store().subscription(chat_id)?;
-        let document = self.document_for(subscription.as_ref());
+        let document = &*self.document_for(chat_id, subscription.as_ref());
         let position = subscription.map_or(0, |s| s.position);
         Ok(ReadingPlan::new(document)
             .section(position)
@@ -420,16 +421,19 @@ impl App {
     }
 
     /// The document a subscription reads (the default one if it is no longer loaded).
-    fn document_of(&self, subscription: &Subscription) -> &Document {
-        self.library()
+    fn document_of(&self, subscription: &Subscription) -> Arc<Document> {
+        let library = self.library();
+        library
             .document(&subscription.document)
-            .unwrap_or_else(|| self.library().default_document())
+            .unwrap_or_else(|| library.default_document())
+            .clone()
     }
 
-    fn document_for(&self, subscription: Option<&Subscription>) -> &Document {
+    /// The document chat `chat_id` reads: its subscription's, else its `/use` choice.
+    fn document_for(&self, chat_id: i64, subscription: Option<&Subscription>) -> Arc<Document> {
         match subscription {
             Some(subscription) => self.document_of(subscription),
-            None => self.library().default_document(),
+            None => self.chat_document(chat_id),
         }
     }
 }
@@ -660,7 +664,7 @@ mod tests {
     #[test]
     fn title_only_sections_are_short_honest_cards() {
         let app = app_with(Store::in_memory());
-        let document = app.library().default_document();
+        let document = &*app.library().default_document().clone();
         let card =
             |id: SectionId| daily::excerpt(document, document.section(id).unwrap()).plain_text();
         assert_eq!(
@@ -685,10 +689,12 @@ mod tests {
         // The crash guarantee counts messages in flight; with one message per excerpt it
         // is also at most one duplicate excerpt per chat.
         let app = app_with(Store::in_memory());
-        let document = app.library().default_document();
+        let document = app.library().default_document().clone();
         for section in &document.sections {
             assert_eq!(
-                daily::excerpt(document, section).split(MESSAGE_LIMIT).len(),
+                daily::excerpt(&document, section)
+                    .split(MESSAGE_LIMIT)
+                    .len(),
                 1,
                 "{}",
                 section.id

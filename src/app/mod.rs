@@ -3,6 +3,7 @@
 
 pub mod daily;
 pub mod error;
+pub mod import;
 pub mod library;
 pub mod quiz;
 pub mod record;
@@ -10,7 +11,8 @@ pub mod review;
 
 pub use error::AppError;
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
@@ -64,14 +66,21 @@ pub struct App {
     inner: Arc<Inner>,
 }
 
+/// A daily-question bank and the version of the text it was built from.
+type DailyBank = (Arc<Document>, Arc<QuestionBank>);
+
 struct Inner {
-    library: Library,
+    /// The texts served, replaced as a whole when an operator imports one (readers
+    /// clone the `Arc` and never wait on an import's parsing or storing).
+    library: RwLock<Arc<Library>>,
+    /// Operators' imports waiting for their 导入/取消 (see [`crate::app::import`]).
+    pending_imports: import::PendingImports,
     store: Store,
     config: Config,
     curated_questions: Vec<Question>,
-    /// The bank daily questions are drawn from, built on first use (see
-    /// [`App::daily_bank`]).
-    daily_bank: OnceLock<QuestionBank>,
+    /// The banks daily questions are drawn from, by document id, each built on first
+    /// use with the document it was built from (see [`App::daily_bank`]).
+    daily_banks: Mutex<HashMap<String, DailyBank>>,
     /// Wakes the delivery task when a chat may be due sooner than it planned for (see
     /// [`App::deliveries_changed`]).
     deliveries_changed: Notify,
@@ -94,11 +103,12 @@ impl App {
         let store = store.with_grace(config.grace);
         Self {
             inner: Arc::new(Inner {
-                library,
+                library: RwLock::new(Arc::new(library)),
+                pending_imports: import::PendingImports::default(),
                 store,
                 config,
                 curated_questions: curated,
-                daily_bank: OnceLock::new(),
+                daily_banks: Mutex::default(),
                 deliveries_changed: Notify::new(),
             }),
         }
@@ -109,16 +119,46 @@ impl App {
         &self.inner.curated_questions
     }
 
-    /// The question bank daily questions come from: built once by `build`, on first
-    /// use, then kept. A broadcast asks one question per chat, and the bank is the same
-    /// text each time (a quiz builds its own, so its distractors vary).
-    pub fn daily_bank(&self, build: impl FnOnce() -> QuestionBank) -> &QuestionBank {
-        self.inner.daily_bank.get_or_init(build)
+    /// The question bank daily questions on `document` come from: built by `build` on
+    /// first use, then kept until a new version of the text is imported. A broadcast
+    /// asks one question per chat, and the bank is the same text each time (a quiz
+    /// builds its own, so its distractors vary).
+    pub fn daily_bank(
+        &self,
+        document: &Arc<Document>,
+        build: impl FnOnce() -> QuestionBank,
+    ) -> Arc<QuestionBank> {
+        let mut banks = self
+            .inner
+            .daily_banks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match banks.get(&document.id) {
+            Some((built_from, bank)) if Arc::ptr_eq(built_from, document) => bank.clone(),
+            _ => {
+                let bank = Arc::new(build());
+                banks.insert(document.id.clone(), (document.clone(), bank.clone()));
+                bank
+            }
+        }
     }
 
-    /// The loaded texts.
-    pub fn library(&self) -> &Library {
-        &self.inner.library
+    /// The texts served now (a snapshot: an import made meanwhile is in the next one).
+    pub fn library(&self) -> Arc<Library> {
+        self.inner
+            .library
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Serves `library` from now on, in every chat.
+    fn replace_library(&self, library: Library) {
+        *self
+            .inner
+            .library
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
     }
 
     /// The store.
@@ -147,10 +187,6 @@ impl App {
         self.inner.deliveries_changed.notified().await;
     }
 
-    fn document(&self) -> &Document {
-        self.inner.library.default_document()
-    }
-
     /// Answers one input received at `now`. Returns no reply where silence is right
     /// (text in a group, a command for another bot).
     pub fn handle(&self, chat: &ChatContext, input: Input, now: DateTime<Utc>) -> Vec<Reply> {
@@ -177,22 +213,24 @@ impl App {
     }
 
     fn run_command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
-        let document = self.document();
+        // The text this chat studies (its `/use` choice), read only where needed.
+        let document = || self.chat_document(chat.chat_id);
         match command {
-            Command::Start => vec![messages::start(document)],
+            Command::Start => vec![messages::start(&document())],
             Command::Help => vec![messages::help()],
-            Command::Outline => vec![messages::outline(document)],
+            Command::Outline => vec![messages::outline(&document())],
             Command::Docs => {
                 let library = self.library();
                 let documents: Vec<&Document> =
                     library.documents().iter().map(|d| d.as_ref()).collect();
-                vec![messages::docs(&documents, &document.id)]
+                vec![messages::docs(&documents, &document().id)]
             }
+            Command::Use(argument) => vec![self.use_text(chat, &argument)],
             Command::Section(argument) => {
-                let reply = self.section(&argument);
+                let reply = self.section(&document(), &argument);
                 vec![self.with_todays_check_in(chat, Some(&argument), reply, now)]
             }
-            Command::Search(query) => vec![self.search(&query)],
+            Command::Search(query) => vec![self.search(&document(), &query)],
             Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
             Command::Unsubscribe => self.unsubscribe(chat),
             Command::SetTime(argument) => self.set_time(chat, &argument, now),
@@ -225,8 +263,7 @@ impl App {
         }
     }
 
-    fn section(&self, argument: &str) -> Reply {
-        let document = self.document();
+    fn section(&self, document: &Document, argument: &str) -> Reply {
         let reference = match SectionRef::parse(argument) {
             Ok(reference) => reference,
             Err(RefError::Empty) => return errors::section_missing(),
@@ -248,7 +285,7 @@ impl App {
         }
     }
 
-    fn search(&self, query: &str) -> Reply {
+    fn search(&self, document: &Document, query: &str) -> Reply {
         let query = query.trim();
         if query.is_empty() {
             return errors::search_missing();
@@ -256,7 +293,6 @@ impl App {
         if query.chars().count() > MAX_QUERY_CHARS {
             return errors::search_too_long(MAX_QUERY_CHARS);
         }
-        let document = self.document();
         messages::search_results(document, &search(document, query))
     }
 
@@ -297,29 +333,33 @@ impl App {
     /// Answers a button press with the reply and the [`Audience`] of the message the
     /// button was on (a message for the whole chat is answered with a new message, never
     /// edited). Callback data is public, so it is decoded and checked here; anything
-    /// forged or stale gets [`errors::stale_button`] and changes nothing.
-    pub fn press(&self, data: &str) -> Result<(Reply, Audience), Reply> {
+    /// forged or stale gets [`errors::stale_button`] and changes nothing. `user_id`
+    /// pressed it at `now` (an import's buttons are only its operator's).
+    pub fn press(
+        &self,
+        user_id: u64,
+        data: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Reply, Audience), Reply> {
         let Some((action, audience)) = Action::decode(data) else {
             return Err(errors::stale_button());
         };
+        let library = self.library();
         let reply = match action {
             Action::Section { document, section } => {
-                let document = self
-                    .inner
-                    .library
+                let document = library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
                 let section = document.section(section).ok_or_else(errors::stale_button)?;
                 messages::section(document, section)
             }
             Action::Outline { document } => {
-                let document = self
-                    .inner
-                    .library
+                let document = library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
                 messages::outline(document)
             }
+            Action::Import { token, accept } => self.finish_import(user_id, &token, accept, now)?,
             // Check-ins need the presser and the message: see `App::check_in`.
             Action::CheckIn(_) => return Err(errors::stale_button()),
         };

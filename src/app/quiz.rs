@@ -35,8 +35,8 @@ use crate::quiz::{
 };
 use crate::reply::Reply;
 use crate::store::{PollTarget, StoreResult};
-use crate::text::SectionId;
 use crate::text::fold::fold;
+use crate::text::{Document, SectionId};
 
 /// Why `/stopquiz` did or did not stop a quiz.
 enum Stop {
@@ -73,14 +73,15 @@ fn parse_count(argument: &str, default: usize) -> Option<usize> {
 }
 
 impl App {
-    /// A question bank for one quiz: generated from the default document with `rng`
-    /// (so distractors vary between quizzes) plus the curated questions.
-    pub fn quiz_bank(&self, rng: &mut impl Rng) -> QuestionBank {
-        QuestionBank::build(
-            self.library().default_document(),
-            self.curated_questions(),
-            rng,
-        )
+    /// A question bank for one quiz on `document`: generated from it with `rng` (so
+    /// distractors vary between quizzes), plus the curated questions when it is the
+    /// default text they were written for.
+    pub fn quiz_bank(&self, document: &Document, rng: &mut impl Rng) -> QuestionBank {
+        let curated = match document.id == self.library().default_document().id {
+            true => self.curated_questions(),
+            false => &[],
+        };
+        QuestionBank::build(document, curated, rng)
     }
 
     /// Starts a quiz of `n` questions in the chat, unless one is running. Returns the
@@ -95,7 +96,8 @@ impl App {
         if chat.kind == ChatKind::Channel {
             return Err(messages::channels_unsupported());
         }
-        let bank = self.quiz_bank(rng);
+        let document = self.chat_document(chat.chat_id);
+        let bank = self.quiz_bank(&document, rng);
         let questions = pick(bank.questions(), n, rng);
         let quiz_id: u64 = rng.random();
         let started = self.store().update_quiz_session(chat.chat_id, |slot| {
@@ -114,7 +116,11 @@ impl App {
         let (session, replaced) = match started {
             Ok(Ok(started)) => started,
             Ok(Err(StartError::AlreadyRunning)) => return Err(messages::already_running()),
-            Ok(Err(StartError::NoQuestions)) => return Err(messages::no_questions()),
+            Ok(Err(StartError::NoQuestions)) => {
+                return Err(messages::no_questions(
+                    &self.library().default_document().title,
+                ));
+            }
             Err(error) => return Err(AppError::from(error).reply(chat.chat_id)),
         };
         if let Some(abandoned) = replaced {
@@ -388,9 +394,16 @@ impl App {
             .unwrap_or(self.config().quiz.daily_quiz))
     }
 
-    /// The daily question after reading `section` (see [`for_section`]).
-    pub fn daily_question(&self, section: SectionId, rng: &mut impl Rng) -> Option<Question> {
-        let bank = self.daily_bank(|| self.quiz_bank(rng));
+    /// The daily question after chat `chat_id` read `section` of its text (see
+    /// [`for_section`]).
+    pub fn daily_question(
+        &self,
+        chat_id: i64,
+        section: SectionId,
+        rng: &mut impl Rng,
+    ) -> Option<Question> {
+        let document = self.chat_document(chat_id);
+        let bank = self.daily_bank(&document, || self.quiz_bank(&document, rng));
         for_section(bank.questions(), section, rng)
     }
 
@@ -443,8 +456,7 @@ impl App {
             Err(error) => return AppError::from(error).reply(chat.chat_id),
         };
         let principles: Vec<(u8, String)> = self
-            .library()
-            .default_document()
+            .chat_document(chat.chat_id)
             .parts()
             .map(|p| (p.id.part, p.title.clone()))
             .collect();
@@ -797,7 +809,7 @@ mod tests {
             messages::daily_quiz_usage(true)
         );
         let question = app
-            .daily_question(SectionId::point(2, 2), &mut rng)
+            .daily_question(1, SectionId::point(2, 2), &mut rng)
             .unwrap();
         assert_eq!(question.section, SectionId::point(2, 2));
         let spec = app.daily_poll(&question);

@@ -69,12 +69,13 @@ impl App {
             .as_ref()
             .map_or(self.config().timezone, |s| s.timezone);
         let today = local_date(now, zone);
-        let document = match &subscription {
-            Some(s) => self
-                .library()
+        let library = self.library();
+        let chosen = self.chat_document(chat_id);
+        let document: &crate::text::Document = match &subscription {
+            Some(s) => library
                 .document(&s.document)
-                .unwrap_or_else(|| self.library().default_document()),
-            None => self.library().default_document(),
+                .unwrap_or_else(|| library.default_document()),
+            None => &chosen,
         };
         let position = match &subscription {
             Some(s) if s.last_sent_date() == Some(today) => s.position.saturating_sub(1),
@@ -122,7 +123,8 @@ impl App {
             return reply;
         };
         if let Some(argument) = argument {
-            let Some(doc) = self.library().document(&document) else {
+            let library = self.library();
+            let Some(doc) = library.document(&document) else {
                 return reply;
             };
             let shown = SectionRef::parse(argument).ok().map(|r| r.resolve(doc));
@@ -365,7 +367,8 @@ impl App {
         intro.push_str("学完一节就点它下面的 ✅ 已学习，会记为补学。");
         let mut replies = vec![Reply::plain(intro)];
         for (chat_id, date, section, document) in missed.into_iter().take(CATCH_UP_BATCH) {
-            let Some(doc) = self.library().document(&document) else {
+            let library = self.library();
+            let Some(doc) = library.document(&document) else {
                 continue;
             };
             let Some(shown) = doc.section(section) else {

@@ -76,9 +76,10 @@ pub struct Reminder {
 }
 
 impl App {
-    /// The text whose deck quizzes feed (quizzes are on the default document).
-    fn review_text(&self) -> &str {
-        &self.library().default_document().id
+    /// The text whose deck quizzes feed: the default document (a chat studying another
+    /// text with `/use` does not feed the review deck yet).
+    fn review_text(&self) -> String {
+        self.library().default_document().id.clone()
     }
 
     /// The member's zone: their reminder's, else the configured default.
@@ -91,8 +92,9 @@ impl App {
 
     /// Every question of the current bank by card id.
     fn review_questions(&self) -> HashMap<CardId, Question> {
-        let bank = self.daily_bank(|| self.quiz_bank(&mut rand::rng()));
-        let text = self.review_text();
+        let document = self.library().default_document().clone();
+        let bank = self.daily_bank(&document, || self.quiz_bank(&document, &mut rand::rng()));
+        let text = &*self.review_text();
         bank.questions()
             .iter()
             .map(|question| (card_id(text, question), question.clone()))
@@ -110,7 +112,7 @@ impl App {
         correct: bool,
         now: DateTime<Utc>,
     ) {
-        let text = self.review_text();
+        let text = &*self.review_text();
         let id = card_id(text, question);
         // A group's misses feed its weekly test ("the questions the group missed most").
         if !correct
@@ -137,7 +139,7 @@ impl App {
         user_id: u64,
         questions: &HashMap<CardId, Question>,
     ) -> StoreResult<usize> {
-        let text = self.review_text();
+        let text = &*self.review_text();
         let mut dropped = 0;
         for (id, card) in self.store().review_cards(user_id, text)? {
             if !questions.contains_key(&id) {
@@ -364,7 +366,7 @@ impl App {
         if dropped > 0 {
             replies.push(messages::dropped(dropped));
         }
-        let mut cards = self.store().review_cards(user_id, self.review_text())?;
+        let mut cards = self.store().review_cards(user_id, &self.review_text())?;
         cards.sort_by(|(a_id, a), (b_id, b)| {
             b.missed
                 .cmp(&a.missed)
@@ -655,10 +657,11 @@ impl App {
                 .into_iter()
                 .map(|(id, _)| id)
                 .collect();
-            let bank = self.quiz_bank(rng);
+            let document = self.library().default_document().clone();
+            let bank = self.quiz_bank(&document, rng);
             let questions = pick_weekly(
                 bank.questions(),
-                self.review_text(),
+                &self.review_text(),
                 &sections,
                 &missed,
                 rng,

@@ -4,7 +4,8 @@
 //!
 //! The kinds:
 //! - **Which principle?** a point's title → the principles ([`QuestionKind::WhichPrinciple`]).
-//! - **Order:** "讲话的第三个方面是?" → the principles ([`QuestionKind::Order`]).
+//! - **Order:** "全文共 5 个部分，第三部分是?" → the principles ([`QuestionKind::Order`]);
+//!   the count is the text's own, so a report of 3 parts says 3.
 //! - **Pairs:** a principle ↔ its second phrase, both directions.
 //! - **Title cloze:** a two-character word of a title blanked (以学立身筑牢____根基);
 //!   the distractors are words of the same kind from the other titles, and none of
@@ -34,9 +35,9 @@ use crate::reply::utf16_len;
 use crate::text::{Block, Document, Section, SectionId, chinese_numeral};
 
 /// What metaphor-cloze questions start with, before the blanked sentence.
-pub const METAPHOR_PROMPT: &str = "根据讲话原文填空：";
+pub const METAPHOR_PROMPT: &str = "根据原文填空：";
 /// What "which principle?" questions end with, after the quoted point title.
-pub const WHICH_PRINCIPLE_SUFFIX: &str = "是讲话哪个方面的要点？";
+pub const WHICH_PRINCIPLE_SUFFIX: &str = "是全文哪个部分的要点？";
 
 /// How many options generated questions have where the text offers enough.
 const OPTIONS: usize = 4;
@@ -161,8 +162,8 @@ fn principle_questions(document: &Document, rng: &mut impl Rng, out: &mut Vec<Qu
         };
         let others_titles = others(title, &part.title, rng);
         if let Some(options) = options(&part.title, &others_titles, rng) {
-            let text = format!("讲话的第{numeral}个方面是？");
-            let explanation = format!("讲话的第{numeral}个方面是“{heading}”。");
+            let text = format!("全文共{}个部分，第{numeral}部分是？", parts.len());
+            let explanation = format!("全文的第{numeral}部分是“{heading}”。");
             out.push(question(
                 QuestionKind::Order,
                 part.id,
@@ -346,13 +347,20 @@ fn title_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Question>)
                 format!("原标题是“{}”。", section.title),
             )
         } else {
+            // A part without a second phrase (an imported report's 一、过去一年的工作)
+            // reads without a dangling comma.
             let shown = match slot.line {
+                Line::Title if section.phrase.is_empty() => blanked,
                 Line::Title => format!("{blanked}，{}", section.phrase),
                 Line::Phrase => format!("{}，{blanked}", section.title),
             };
+            let heading = match section.phrase.is_empty() {
+                true => section.title.clone(),
+                false => format!("{}，{}", section.title, section.phrase),
+            };
             (
                 format!("补全第{numeral}部分的标题：{shown}"),
-                format!("原标题是“{}，{}”。", section.title, section.phrase),
+                format!("原标题是“{heading}”。"),
             )
         };
         out.push(question(
@@ -655,7 +663,7 @@ mod tests {
                     p.title == **option
                         && question
                             .text
-                            .contains(&format!("第{}个方面", chinese_numeral(p.id.part)))
+                            .contains(&format!("，第{}部分是", chinese_numeral(p.id.part)))
                 }),
                 QuestionKind::PairPhrase => parts
                     .iter()
@@ -765,7 +773,7 @@ mod tests {
         let principle = find("“用脚步丈量民情民意”");
         assert_eq!(principle.correct_option(), "厚植为民之心");
         assert_eq!(principle.options.len(), 5);
-        let order = find("第三个方面");
+        let order = find("全文共5个部分，第三部分是？");
         assert_eq!(order.correct_option(), "扛起发展之责");
         assert_eq!(
             find("“厚植为民之心”的下一句").correct_option(),
@@ -918,5 +926,89 @@ mod tests {
                 assert_eq!(question.check(), Ok(()));
             }
         }
+    }
+
+    /// A report of `parts` parts with `points` points each: titles of two-character
+    /// words, a quoted phrase in each part's text.
+    fn report(parts: u8, points: u8) -> Document {
+        const WORDS: [&str; 12] = [
+            "科技", "教育", "人才", "农业", "工业", "文化", "生态", "民生", "安全", "开放", "改革",
+            "法治",
+        ];
+        const LEADS: [&str; 12] = [
+            "争做", "甘当", "勇做", "成为", "担当", "做好", "立志", "努力", "带头", "敢当", "乐做",
+            "愿做",
+        ];
+        let mut file = String::from("---\nid: r\ntitle: 工作报告\n---\n");
+        for part in 1..=parts {
+            let word = WORDS[usize::from(part - 1) % WORDS.len()];
+            let lead = LEADS[usize::from(part - 1) % LEADS.len()];
+            file.push_str(&format!(
+                "# {part} 推动{word}发展 [full]\n大家{lead}“{word}尖兵”，把工作做实。\n"
+            ));
+            for point in 1..=points {
+                let other = WORDS[usize::from(part + point) % WORDS.len()];
+                file.push_str(&format!(
+                    "## {part}.{point} 做强{word}{other}基础{part}{point} [full]\n内容。\n"
+                ));
+            }
+        }
+        crate::text::parse_document("r.md", &file).unwrap()
+    }
+
+    #[test]
+    fn any_shape_gets_questions_worded_by_its_own_shape() {
+        for (parts, points) in [(3, 2), (7, 4), (2, 1)] {
+            let document = report(parts, points);
+            let questions = generate(&document, &mut StdRng::seed_from_u64(1));
+            let count = |kind| questions.iter().filter(|q| q.kind == kind).count();
+            let shape = format!("{parts}×{points}");
+            assert_eq!(
+                count(QuestionKind::WhichPrinciple),
+                usize::from(parts * points),
+                "{shape}"
+            );
+            assert_eq!(count(QuestionKind::Order), usize::from(parts), "{shape}");
+            assert!(count(QuestionKind::TitleCloze) > 0, "{shape}");
+            assert!(count(QuestionKind::MetaphorCloze) > 0, "{shape}");
+            for question in &questions {
+                assert!(question.check().is_ok(), "{shape}: {question:?}");
+                assert!(!question.text.ends_with('，'), "{shape}: {}", question.text);
+                assert!(
+                    !question.text.contains("讲话"),
+                    "{shape}: {}",
+                    question.text
+                );
+                if question.kind == QuestionKind::Order {
+                    assert!(
+                        question
+                            .text
+                            .starts_with(&format!("全文共{parts}个部分，第")),
+                        "{shape}: {}",
+                        question.text
+                    );
+                }
+                let point = document.section(question.section).unwrap();
+                assert_eq!(question.principle, point.id.part, "{shape}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_too_small_has_fewer_questions_or_none() {
+        let one_part = crate::text::parse_document(
+            "s.md",
+            "---\nid: s\ntitle: 短文\n---\n# 1 总体要求 [full]\n内容。\n",
+        )
+        .unwrap();
+        let questions = generate(&one_part, &mut StdRng::seed_from_u64(1));
+        assert!(
+            questions
+                .iter()
+                .all(|q| q.kind != QuestionKind::Order && q.kind != QuestionKind::WhichPrinciple),
+            "{questions:?}"
+        );
+        let bank = crate::quiz::QuestionBank::build(&one_part, &[], &mut StdRng::seed_from_u64(1));
+        assert!(bank.questions().is_empty(), "{:?}", bank.questions());
     }
 }

@@ -69,7 +69,7 @@ fn seconds(ms: i64) -> String {
 pub fn announcement(questions: usize, group: bool) -> Reply {
     let mut reply = Reply::new()
         .bold(format!("测验开始！共 {questions} 题"))
-        .text("，题目都出自讲话原文，每题只有第一次作答计分。\n");
+        .text("，题目都出自原文，每题只有第一次作答计分。\n");
     if group {
         reply = reply.text("注意：计分需要非匿名投票，所以在群里每个人的作答对全群可见。\n");
     }
@@ -88,9 +88,11 @@ pub fn already_running() -> Reply {
     )
 }
 
-/// `/quiz` with nothing to ask (an empty bank).
-pub fn no_questions() -> Reply {
-    Reply::plain("题库里暂时没有题目，无法开始测验。")
+/// `/quiz` with nothing to ask: the text `title` is too small for any question.
+pub fn no_questions(title: &str) -> Reply {
+    Reply::plain(format!(
+        "《{title}》出不了测验题：题目要从至少两个部分的标题、要点标题或原文中带引号的词句里出，这篇文本没有足够的内容。可以发送 /outline 查看它的结构。"
+    ))
 }
 
 /// `/quiz` with a count that is not 1–10.

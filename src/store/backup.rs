@@ -296,6 +296,10 @@ fn check_entry(tree: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
             key_len(key, 8)?;
             decode::<bool>(value).map(drop)
         }
+        trees::CHAT_TEXTS => {
+            key_len(key, 8)?;
+            same_chat(key, decode::<crate::store::ChatText>(value)?.chat_id)
+        }
         _ => Ok(()),
     }
 }
@@ -504,6 +508,12 @@ mod tests {
         store
             .mark_chat_inactive(9, "Forbidden: bot was kicked", now)
             .unwrap();
+        let choice = crate::store::ChatText {
+            chat_id: 9,
+            document: "xzsj".into(),
+            left_at: [("report".to_string(), SectionId::point(1, 2))].into(),
+        };
+        store.set_chat_text(&choice, 0).unwrap();
         store
             .update_score(-5, 7, |score| score.record("q:1", "王", 1, true, date))
             .unwrap();
@@ -559,6 +569,8 @@ mod tests {
                 assert_eq!(to.subscription(-5).unwrap(), from.subscription(-5).unwrap());
                 assert_eq!(to.ledger(-5).unwrap(), from.ledger(-5).unwrap());
                 assert_eq!(to.score(-5, 7).unwrap(), from.score(-5, 7).unwrap());
+                assert_eq!(to.chat_text(9).unwrap(), from.chat_text(9).unwrap());
+                assert!(to.chat_text(9).unwrap().is_some());
             }
         }
     }
@@ -705,6 +717,18 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn a_chat_text_is_checked_like_every_chat_record() {
+        let key = crate::store::key_i64(9);
+        let good = br#"{"chat_id":9,"document":"xzsj","left_at":{"report":{"part":1,"point":2}}}"#;
+        assert_eq!(check_entry(trees::CHAT_TEXTS, &key, good), Ok(()));
+        let moved = br#"{"chat_id":8,"document":"xzsj"}"#;
+        let error = check_entry(trees::CHAT_TEXTS, &key, moved).unwrap_err();
+        assert!(error.contains("filed under chat 9"), "{error}");
+        assert!(check_entry(trees::CHAT_TEXTS, &key, b"{}").is_err());
+        assert!(check_entry(trees::CHAT_TEXTS, &key[..4], good).is_err());
     }
 
     #[test]

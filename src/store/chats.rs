@@ -106,6 +106,7 @@ impl Store {
             | Collection::Chats
             | Collection::DueIndex => Ok(()),
             Collection::Subscriptions => self.copy_subscription(old, new),
+            Collection::ChatTexts => self.copy_chat_text(old, new),
             Collection::Ledger
             | Collection::Scores
             | Collection::QuizSettings
@@ -175,6 +176,7 @@ impl Store {
             | Collection::Scores
             | Collection::QuizSettings
             | Collection::Quizzes
+            | Collection::ChatTexts
             | Collection::WeeklyTests
             | Collection::WeeklyLedger
             | Collection::GroupMisses
@@ -301,6 +303,13 @@ mod tests {
             store
                 .put_poll_target("daily-poll", &PollTarget::Daily(daily))
                 .unwrap();
+            let position = store.subscription(old).unwrap().unwrap().position;
+            let choice = crate::store::ChatText {
+                chat_id: old,
+                document: "report".into(),
+                left_at: [("xzsj".to_string(), SectionId::point(2, 1))].into(),
+            };
+            store.set_chat_text(&choice, position).unwrap();
             store.mark_chat_migrated(old, new, now).unwrap();
 
             store.migrate(old, new).unwrap();
@@ -309,6 +318,15 @@ mod tests {
             let moved = store.subscription(new).unwrap().expect("subscription");
             assert_eq!((moved.chat_id, moved.position), (new, 1), "{name}");
             assert_eq!(store.ledger(new).unwrap().len(), 1, "{name}");
+            assert_eq!(
+                store.chat_text(new).unwrap(),
+                Some(crate::store::ChatText {
+                    chat_id: new,
+                    ..choice.clone()
+                }),
+                "{name}: the group keeps its choice of text"
+            );
+            assert_eq!(moved.document, "report", "{name}");
             assert_eq!(store.chat_scores(new).unwrap().len(), 1, "{name}");
             assert_eq!(store.daily_quiz_setting(new).unwrap(), Some(true), "{name}");
             assert_eq!(

@@ -7,6 +7,7 @@
 //! to one JSON document and restores it ([`Store::export`], [`Store::import`]).
 
 mod backup;
+mod chat_texts;
 mod chats;
 mod memory;
 mod quiz;
@@ -20,6 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, ImportReport};
+pub use chat_texts::ChatText;
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
@@ -60,6 +62,9 @@ pub mod trees {
     /// Their sections live in [`SECTIONS`] like the shipped texts'. User state: an
     /// import-state over it needs `--force`.
     pub const IMPORTED: &str = "imported";
+    /// The text each chat chose with `/use` and where it stopped in the others, keyed by
+    /// chat id.
+    pub const CHAT_TEXTS: &str = "chat_texts";
     /// Personal review cards: (user id, text id, card id) → FSRS state and misses.
     pub const REVIEW_CARDS: &str = "review_cards";
     /// Each member's review settings, running `/review` and daily count, by user id.
@@ -117,6 +122,8 @@ pub enum Collection {
     QuizSettings,
     /// [`trees::IMPORTED`]: imported texts by document id, about no chat.
     Imported,
+    /// [`trees::CHAT_TEXTS`]: by chat id.
+    ChatTexts,
     /// [`trees::REVIEW_CARDS`]: by user id, text and card; about no chat.
     ReviewCards,
     /// [`trees::REVIEWERS`]: by user id; about no chat.
@@ -147,7 +154,7 @@ pub enum Collection {
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::Meta,
         Self::Sections,
         Self::Chats,
@@ -159,6 +166,7 @@ impl Collection {
         Self::Scores,
         Self::QuizSettings,
         Self::Imported,
+        Self::ChatTexts,
         Self::ReviewCards,
         Self::Reviewers,
         Self::ReviewPolls,
@@ -188,6 +196,7 @@ impl Collection {
             Self::Scores => trees::SCORES,
             Self::QuizSettings => trees::QUIZ_SETTINGS,
             Self::Imported => trees::IMPORTED,
+            Self::ChatTexts => trees::CHAT_TEXTS,
             Self::ReviewCards => trees::REVIEW_CARDS,
             Self::Reviewers => trees::REVIEWERS,
             Self::ReviewPolls => trees::REVIEW_POLLS,

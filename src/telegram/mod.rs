@@ -11,6 +11,7 @@
 pub mod admins;
 pub mod deliveries;
 pub mod error;
+pub mod import;
 pub mod outbox;
 pub mod quiz;
 pub mod record;
@@ -347,6 +348,11 @@ async fn set_commands(outbox: &Outbox) {
 /// The whole routing tree: every update kind the bot handles.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(import::is_private_file)
+                .endpoint(import::on_file),
+        )
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_button))
         .branch(Update::filter_my_chat_member().endpoint(on_membership_change))
@@ -587,7 +593,7 @@ async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
         Some(MaybeInaccessibleMessage::Regular(message)) => has_button(message, data),
         _ => true,
     };
-    let result = match app.press(data) {
+    let result = match app.press(query.from.id.0, data, Utc::now()) {
         Ok(_) if !on_the_message => Err(crate::messages::errors::stale_button()),
         result => result,
     };

@@ -275,7 +275,7 @@ pub async fn send_daily_question(
             return;
         }
     }
-    let Some(question) = app.daily_question(section, &mut rand::rng()) else {
+    let Some(question) = app.daily_question(chat_id, section, &mut rand::rng()) else {
         return;
     };
     let spec = app.daily_poll(&question);

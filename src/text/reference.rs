@@ -346,4 +346,55 @@ mod resolution_tests {
         assert_eq!(resolve("abc"), Resolution::NoMatch("abc".into()));
         assert_eq!(resolve("🙂"), Resolution::NoMatch("🙂".into()));
     }
+
+    /// A report of `parts` parts with `points` points each, in data-file form.
+    fn report(parts: u8, points: u8) -> Document {
+        let mut file = String::from("---\nid: big\ntitle: 大报告\n---\n");
+        for part in 1..=parts {
+            file.push_str(&format!("# {part} 第{part}项任务 [full]\n正文。\n"));
+            for point in 1..=points {
+                file.push_str(&format!(
+                    "## {part}.{point} 要点{part}之{point} [full]\n内容。\n"
+                ));
+            }
+        }
+        crate::text::parse_document("big.md", &file).unwrap()
+    }
+
+    fn sid(text: &str) -> SectionId {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn references_work_for_any_size() {
+        let document = report(15, 12);
+        let resolve = |text: &str| SectionRef::parse(text).unwrap().resolve(&document);
+        for text in [
+            "12.3",
+            "12-3",
+            "１２．３",
+            "十二.三",
+            "十二、三",
+            "第十二部分第三点",
+            "第12部分第3点",
+            "第十二部分的第三点",
+        ] {
+            assert_eq!(resolve(text), Resolution::Found(sid("12.3")), "{text}");
+        }
+        for (text, expected) in [
+            ("15.12", "15.12"),
+            ("十五.十二", "15.12"),
+            ("第十五部分第十二点", "15.12"),
+            ("十一", "11"),
+            ("第十部分", "10"),
+            ("10.10", "10.10"),
+        ] {
+            assert_eq!(resolve(text), Resolution::Found(sid(expected)), "{text}");
+        }
+        assert_eq!(resolve("16.1"), Resolution::NoSuchSection(sid("16.1")));
+        assert_eq!(
+            resolve("十二.十三"),
+            Resolution::NoSuchSection(sid("12.13"))
+        );
+    }
 }

@@ -277,6 +277,9 @@ pub(crate) async fn handle(
 ) -> Response {
     let mut at = Instant::now();
     let path = percent_decode(uri.path());
+    if let Some(rest) = path.strip_prefix("/file/bot") {
+        return download(&inner, rest, at);
+    }
     let split = path.strip_prefix("/bot").and_then(|r| r.split_once('/'));
     let Some((token, method)) =
         split.filter(|(t, m)| !t.is_empty() && !m.is_empty() && !m.contains('/'))
@@ -415,6 +418,31 @@ pub(crate) async fn handle(
         tokio::time::sleep(delay).await;
     }
     api_response(&result)
+}
+
+/// `GET /file/bot<token>/<file_path>`: a file's bytes, as Telegram's file server sends
+/// them; recorded as method `file` with the path.
+fn download(inner: &Inner, rest: &str, at: Instant) -> Response {
+    let file = rest.split_once('/').and_then(|(token, path)| {
+        let st = inner.lock();
+        let known = st.last_token.as_deref() == Some(token);
+        st.files
+            .values()
+            .find(|(p, _)| known && p == path)
+            .map(|(_, bytes)| bytes.clone())
+    });
+    let status = if file.is_some() { 200 } else { 404 };
+    inner.lock().requests.push(Recorded {
+        method: "file".into(),
+        body: Value::String(rest.split_once('/').map_or("", |(_, p)| p).to_string()),
+        at,
+        status,
+    });
+    inner.changed.notify_waiters();
+    match file {
+        Some(bytes) => (StatusCode::OK, bytes).into_response(),
+        None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
 }
 
 pub(crate) struct PollGuard(pub(crate) Arc<Inner>, u64);

@@ -88,6 +88,15 @@ pub(crate) fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult 
     let need_chat = || chat.ok_or_else(|| bad("chat_id is empty"));
     let bot = bot_user(token);
     let res = match m {
+        "getfile" => {
+            let id = p_str(p, "file_id").unwrap_or_default();
+            let (path, bytes) = st.files.get(id).ok_or_else(|| bad("invalid file_id"))?;
+            if bytes.len() > 20 * 1024 * 1024 {
+                return Err(bad("file is too big"));
+            }
+            json!({"file_id": id, "file_unique_id": format!("u{id}"),
+                   "file_size": bytes.len(), "file_path": path})
+        }
         "getme" => {
             let mut me = bot;
             me["can_join_groups"] = json!(true);

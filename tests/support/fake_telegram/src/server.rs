@@ -329,6 +329,32 @@ impl FakeTelegram {
         })
     }
 
+    /// A document message from `from` in `chat`: the file `file_name` with `bytes`, which
+    /// `getFile` and the download endpoint then serve. `size` is the `file_size` Telegram
+    /// reports (normally `bytes.len()`; larger to stand for a file the bot must refuse).
+    /// Returns the update id.
+    pub fn send_document(
+        &self,
+        chat: &FakeChat,
+        from: &FakeUser,
+        file_name: &str,
+        bytes: &[u8],
+        size: u64,
+    ) -> i64 {
+        let id = self.mutate(|s| {
+            s.seq += 1;
+            let id = format!("BQACAgIAAxkBAAI{}", s.seq);
+            let path = format!("documents/file_{}.bin", s.seq);
+            s.files.insert(id.clone(), (path, bytes.to_vec()));
+            id
+        });
+        let fields = json!({"document": {
+            "file_id": id, "file_unique_id": format!("u{id}"), "file_name": file_name,
+            "mime_type": "application/octet-stream", "file_size": size,
+        }});
+        self.send_message_with(chat, from, fields)
+    }
+
     /// The id of the last message (bot's or user's) in `chat_id`.
     pub fn last_message_id(&self, chat_id: i64) -> Option<i64> {
         self.lock().next_msg_id.get(&chat_id).copied()

@@ -69,6 +69,9 @@ pub(crate) struct St {
     pub(crate) fault_get_updates: bool,
     /// Lower-cased method name → how long its answers are held back (after executing).
     pub(crate) response_delays: HashMap<String, Duration>,
+    /// Files users sent, by `file_id`: (`file_path`, bytes), served by `getFile` and the
+    /// download endpoint `/file/bot<token>/<file_path>`.
+    pub(crate) files: HashMap<String, (String, Vec<u8>)>,
     /// The longest random delay before a request is executed.
     pub(crate) arrival_jitter: Duration,
     /// Chat → (send calls still to answer 429, retry_after).
