@@ -175,8 +175,14 @@ pub async fn footprint_with_subscriptions(root: &Path, studybot: &Path, chats: u
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("db");
     seed(&db, chats, 0, false);
+    idle_rss(root, studybot, dir.path()).await
+}
+
+/// Idle resident memory of `studybot run` on the store `dir/db`, MiB: read two seconds
+/// after it registered its commands, then the process is stopped with SIGTERM.
+pub async fn idle_rss(root: &Path, studybot: &Path, dir: &Path) -> f64 {
     let tg = FakeTelegram::start().await;
-    let config = write_config(dir.path(), root, "");
+    let config = write_config(dir, root, "");
     let mut child = studybot_command(studybot, &config, &tg)
         .arg("run")
         .kill_on_drop(true)
@@ -198,7 +204,7 @@ pub async fn footprint_with_subscriptions(root: &Path, studybot: &Path, chats: u
 }
 
 /// Writes the config of a run on the store `dir/db` (`extra` appended) and returns its path.
-fn write_config(dir: &Path, root: &Path, extra: &str) -> PathBuf {
+pub fn write_config(dir: &Path, root: &Path, extra: &str) -> PathBuf {
     let config = dir.join("config.toml");
     std::fs::write(
         &config,
@@ -213,7 +219,11 @@ fn write_config(dir: &Path, root: &Path, extra: &str) -> PathBuf {
 }
 
 /// `studybot --config <config>` pointed at the fake, logging errors only.
-fn studybot_command(studybot: &Path, config: &Path, tg: &FakeTelegram) -> tokio::process::Command {
+pub fn studybot_command(
+    studybot: &Path,
+    config: &Path,
+    tg: &FakeTelegram,
+) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(studybot);
     command
         .arg("--config")
@@ -233,7 +243,7 @@ fn process_rss_mb(pid: u32) -> f64 {
 }
 
 /// `VmRSS` of `/proc/<process>/status` in MiB (0 when it cannot be read).
-fn read_rss(process: &str) -> f64 {
+pub fn read_rss(process: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|status| kib_field(&status, "VmRSS:"))
