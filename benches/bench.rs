@@ -9,7 +9,9 @@
 //! cargo bench --bench bench -- footprint    # start-up time and memory
 //! cargo bench --bench bench -- broadcast    # 1,000 groups due at once, at Telegram's real limits
 //! cargo bench --bench bench -- tick         # one scheduler pass over 1,000,000 chats
-//! cargo bench --bench bench -- library      # importing a 60,000-character report; 20 texts idle
+//! cargo bench --bench bench -- library      # importing a long report; memory with 20 texts
+//! cargo bench --bench bench -- record       # a ✅ press under load; a year's export
+//! cargo bench --bench bench -- review       # the due list, an answer, memory per card
 //! ```
 //!
 //! Modules:
@@ -20,7 +22,8 @@
 //! - `scenarios`: what load each measurement applies;
 //! - `scheduling`: the scheduler tick, the broadcast (against the tests' fake Bot API,
 //!   which enforces Telegram's limits) and the footprint with many subscriptions;
-//! - `library`: importing a long report and the footprint with 20 imported texts;
+//! - `features`: the figures of issues 13–15 (library, record, review), each beside a
+//!   peer measured in the same run;
 //! - `report`: medians with min–max, the table and the Markdown file.
 //!
 //! See `benches/README.md` for what each figure means.
@@ -30,8 +33,8 @@
 mod bots;
 #[path = "bench/fake_api.rs"]
 mod fake_api;
-#[path = "bench/library.rs"]
-mod library;
+#[path = "bench/features.rs"]
+mod features;
 #[path = "bench/report.rs"]
 mod report;
 #[path = "bench/scenarios.rs"]
@@ -47,7 +50,7 @@ use report::{Figure, Machine, Report, Row, Verdict};
 use scenarios::{Capacity, FAKE_THREADS, Lifted, Plan, UnderLimits};
 
 const USAGE: &str =
-    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint> [--quick] [--runs N]
+    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|review> [--quick] [--runs N]
 
   all        everything below; writes docs/BENCHMARKS.md (a --quick run writes
              target/bench/BENCHMARKS-quick.md instead)
@@ -60,8 +63,12 @@ const USAGE: &str =
              20/min per group) with up to 30 ms of network jitter
   tick       one scheduler decision pass over 1,000,000 chats with 1,000 due,
              beside 10,000 chats with 1,000 due; idle RSS with 100,000 chats
-  library    importing a 60,000-character report (parse, debris, structure, store,
-             quiz bank); idle RSS with 20 imported texts and 100,000 chats
+  library    importing a generated 60,000-character report (parse, debris, structure,
+             store, quiz bank); idle RSS with 20 imported texts and 100,000 chats
+  record     a ✅ check-in press at 25 updates/s through `studybot run`; the export of
+             1,000 members × 365 days through `studybot record` (time, extra memory)
+  review     the due list of one user with 5,000 cards; a recorded review answer (p99);
+             idle RSS with 100,000 users × 20 cards
 
   --quick    one short run of each scenario (a smoke test, not for the record)
   --runs N   repetitions of each scenario (default 3; 1 with --quick)";
@@ -76,6 +83,8 @@ enum Subcommand {
     Broadcast,
     Tick,
     Library,
+    Record,
+    Review,
 }
 
 struct Args {
@@ -114,6 +123,8 @@ fn parse_args() -> Result<Args, (String, ExitCode)> {
             "broadcast" => subcommand = Some(Subcommand::Broadcast),
             "tick" => subcommand = Some(Subcommand::Tick),
             "library" => subcommand = Some(Subcommand::Library),
+            "record" => subcommand = Some(Subcommand::Record),
+            "review" => subcommand = Some(Subcommand::Review),
             "-h" | "--help" | "help" => return Err((USAGE.into(), ExitCode::SUCCESS)),
             other => {
                 return Err((
@@ -209,7 +220,11 @@ async fn run(args: Args) -> Result<(), String> {
     let needs_bots = args.subcommand != Subcommand::Fake;
     let needs_peer = !matches!(
         args.subcommand,
-        Subcommand::Broadcast | Subcommand::Tick | Subcommand::Library
+        Subcommand::Broadcast
+            | Subcommand::Tick
+            | Subcommand::Library
+            | Subcommand::Record
+            | Subcommand::Review
     );
     let programs = if needs_bots {
         Some(Programs::build(&root, &target, needs_peer)?)
@@ -281,12 +296,15 @@ async fn run(args: Args) -> Result<(), String> {
         report.raw.extend(raw);
         report.notes.extend(notes);
     }
-    if matches!(args.subcommand, Subcommand::All | Subcommand::Library) {
+    if matches!(
+        args.subcommand,
+        Subcommand::All | Subcommand::Library | Subcommand::Record | Subcommand::Review
+    ) {
         let studybot = programs
             .as_ref()
             .map(|programs| programs.studybot_path().to_path_buf())
             .ok_or("studybot was not built")?;
-        let (rows, raw, notes) = library_rows(&root, &studybot, plan.runs).await;
+        let (rows, raw, notes) = feature_rows(&args, &root, &studybot, plan.runs).await;
         report.rows.extend(rows);
         report.raw.extend(raw);
         report.notes.extend(notes);
@@ -696,67 +714,6 @@ Start-up and idle figures pool every process started (both scenarios).
 
 const LOOKUPS_COUNT: usize = scenarios::LOOKUPS.len();
 
-/// Runs the library scenarios and returns their rows, raw values and notes.
-async fn library_rows(
-    root: &Path,
-    studybot: &Path,
-    runs: usize,
-) -> (Vec<Row>, Vec<String>, Vec<String>) {
-    let (mut total, mut parse, mut idle) = (Vec::new(), Vec::new(), Vec::new());
-    let mut shape = String::new();
-    for n in 0..runs {
-        println!("import a 60,000-character report, run {}/{runs} …", n + 1);
-        let run = library::import_report(root);
-        shape = format!(
-            "{} characters, {} sections, {} questions",
-            run.chars, run.sections, run.questions
-        );
-        total.push(run.total_ms);
-        parse.push(run.parse_ms);
-    }
-    for n in 0..runs {
-        println!(
-            "footprint with {} imported texts and 100,000 chats, run {}/{runs} …",
-            library::IMPORTED_TEXTS,
-            n + 1
-        );
-        idle.push(library::footprint_with_texts(root, studybot, 100_000).await);
-    }
-    let (total, parse, idle) = (Figure::new(total), Figure::new(parse), Figure::new(idle));
-    let scenario = "import a report";
-    let rows = vec![
-        Row::new(
-            scenario,
-            "parse + debris + structure + store + quiz bank, ms",
-            only_studybot(&total, 1),
-        )
-        .target("≤ 200 ms", Verdict::at_most(&total, 200.0)),
-        Row::new(
-            scenario,
-            "of which the importer (decode, debris, structure), ms",
-            only_studybot(&parse, 1),
-        ),
-        Row::new(
-            "footprint",
-            "RSS at idle with 20 imported texts and 100,000 subscribed chats, MB",
-            only_studybot(&idle, 1),
-        )
-        .target("≤ 40 MB", Verdict::at_most(&idle, 40.0)),
-    ];
-    let raw = vec![
-        format!("import report ms: {}", total.runs(1)),
-        format!("import report parse ms: {}", parse.runs(1)),
-        format!(
-            "footprint 20 texts + 100,000 chats idle RSS MB: {}",
-            idle.runs(1)
-        ),
-    ];
-    let notes = vec![format!(
-        "import: a generated work report ({shape}) with a news site's header and footer, imported by `text::import::import`, stored with `Library::store_import` on a fresh sled store and flushed, then its question bank built; the footprint stores 20 copies of it under different ids beside 100,000 subscriptions and measures `studybot run` at idle"
-    )];
-    (rows, raw, notes)
-}
-
 /// Runs the scheduling scenarios and returns their rows, raw values and notes.
 async fn scheduling_rows(
     args: &Args,
@@ -905,6 +862,276 @@ async fn scheduling_rows(
             "broadcast: at Telegram's real limits — the fake answers 429 above {global} messages in any sliding second overall or 20 in any sliding minute per group (strict windows, counted when a request is executed, each request delayed by up to {} ms of jitter on its way in), and studybot runs with its shipped limits; `studybot tick` sends the excerpts",
             scheduling::JITTER.as_millis()
         ));
+    }
+    (rows, raw, notes)
+}
+
+/// Runs the figures of issues 13–15 and returns their rows, raw values and notes.
+async fn feature_rows(
+    args: &Args,
+    root: &Path,
+    studybot: &Path,
+    runs: usize,
+) -> (Vec<Row>, Vec<String>, Vec<String>) {
+    let mut rows = Vec::new();
+    let mut raw = Vec::new();
+    let mut notes = Vec::new();
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Library) {
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!("library: import and idle memory, run {}/{runs} …", n + 1);
+            all.push(features::library(root, studybot).await);
+        }
+        let of = |f: fn(&features::LibraryRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let import = of(|r| r.import_ms);
+        let peer = of(|r| r.data_file_ms);
+        let ratio = of(|r| r.import_ms / r.data_file_ms);
+        let with = of(|r| r.idle_with_texts_mb);
+        let without = of(|r| r.idle_without_mb);
+        let added = of(|r| r.idle_with_texts_mb - r.idle_without_mb);
+        let memory_ratio = of(|r| r.idle_with_texts_mb / r.idle_without_mb);
+        let scenario = "library (issue 13)";
+        rows.push(
+            Row::new(
+                scenario,
+                "import of a 60,000-character report (parse, debris, structure, store, quiz bank), ms",
+                only_studybot(&import, 1),
+            )
+            .target("≤ 200 ms", Verdict::at_most(&import, 200.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "of which import / store / quiz bank, ms",
+            [
+                format!(
+                    "{} / {} / {}",
+                    of(|r| r.parse_ms).show(1),
+                    of(|r| r.store_ms).show(1),
+                    of(|r| r.bank_ms).show(1)
+                ),
+                String::new(),
+                String::new(),
+            ],
+        ));
+        rows.push(Row::new(
+            scenario,
+            "peer: parsing the same text as a data file, ms",
+            only_studybot(&peer, 1),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "import ÷ data-file parse",
+            only_studybot(&ratio, 1),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "RSS at idle with 20 imported texts and 100,000 chats, MB",
+                only_studybot(&with, 1),
+            )
+            .target("≤ 40 MB", Verdict::at_most(&with, 40.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "peer: the same 100,000 chats without the texts, MB",
+            only_studybot(&without, 1),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "with ÷ without the 20 texts (added MB)",
+            [
+                format!("{} (+{})", memory_ratio.show(2), added.show(1)),
+                String::new(),
+                String::new(),
+            ],
+        ));
+        raw.push(format!("library import ms: {}", import.runs(2)));
+        raw.push(format!("library data-file parse ms: {}", peer.runs(2)));
+        raw.push(format!("library idle with 20 texts MB: {}", with.runs(1)));
+        raw.push(format!("library idle without MB: {}", without.runs(1)));
+        if let Some(run) = all.first() {
+            notes.push(format!(
+                "library: the report is generated from the shipped text's own titles and paragraphs (12 `一、` parts × 5 `（一）` points, {} characters; the importer found {} sections, the quiz bank has {} questions); each run times {} imports under fresh ids and keeps the median; the 20 texts are variants of it (about 1.2 M characters)",
+                run.chars,
+                run.sections,
+                run.questions,
+                features::REPEAT
+            ));
+        }
+    }
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Record) {
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!(
+                "record: presses under load and the export, run {}/{runs} …",
+                n + 1
+            );
+            all.push(features::record(root, studybot, args.quick).await);
+        }
+        let of = |f: fn(&features::RecordRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let p99 = of(|r| r.press_p99_ms);
+        let p50 = of(|r| r.press_p50_ms);
+        let lookup = of(|r| r.lookup_p99_ms);
+        let ratio = of(|r| r.press_p99_ms / r.lookup_p99_ms);
+        let export = of(|r| r.export_s);
+        let extra = of(|r| r.export_extra_mb);
+        let csv = of(|r| r.csv_s);
+        let export_ratio = of(|r| r.export_s / r.csv_s);
+        let scenario = "record (issue 14)";
+        rows.push(Row::new(
+            scenario,
+            "✅ press → answerCallbackQuery p50 at 25 updates/s, ms",
+            only_studybot(&p50, 2),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "✅ press → answerCallbackQuery p99 at 25 updates/s, ms",
+                only_studybot(&p99, 2),
+            )
+            .target("≤ 2 ms", Verdict::at_most(&p99, 2.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "peer: /section lookups in the same load, p99, ms",
+            only_studybot(&lookup, 2),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "press p99 ÷ lookup p99",
+            only_studybot(&ratio, 2),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "export of 1,000 members × 365 days (`studybot record`, .xlsx), s",
+                only_studybot(&export, 2),
+            )
+            .target("≤ 2 s", Verdict::at_most(&export, 2.0)),
+        );
+        rows.push(
+            Row::new(
+                scenario,
+                "its peak RSS above a one-row export, MB",
+                only_studybot(&extra, 1),
+            )
+            .target("≤ 50 MB", Verdict::at_most(&extra, 50.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "peer: the same check-ins as a plain CSV grid (std only, in-process), s",
+            only_studybot(&csv, 3),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "export ÷ plain CSV",
+            only_studybot(&export_ratio, 1),
+        ));
+        raw.push(format!("record press p99 ms: {}", p99.runs(3)));
+        raw.push(format!("record lookup p99 ms: {}", lookup.runs(3)));
+        raw.push(format!("record export s: {}", export.runs(3)));
+        raw.push(format!("record export extra MB: {}", extra.runs(1)));
+        raw.push(format!("record CSV peer s: {}", csv.runs(3)));
+        for run in &all {
+            notes.push(format!(
+                "record: {} of {} presses answered, {} check-ins stored; workbook {:.1} MB",
+                run.presses.0,
+                run.presses.1,
+                run.recorded,
+                run.export_bytes as f64 / MB
+            ));
+        }
+    }
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Review) {
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!(
+                "review: due list, answers and memory, run {}/{runs} …",
+                n + 1
+            );
+            all.push(features::review(root, studybot, args.quick).await);
+        }
+        let of = |f: fn(&features::ReviewRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let due = of(|r| r.due_list_ms);
+        let select = of(|r| r.select_us);
+        let naive = of(|r| r.naive_us);
+        let select_ratio = of(|r| r.select_us / r.naive_us);
+        let p50 = of(|r| r.answer_p50_ms);
+        let p99 = of(|r| r.answer_p99_ms);
+        let write = of(|r| r.write_p99_ms);
+        let answer_ratio = of(|r| r.answer_p99_ms / r.write_p99_ms);
+        let with = of(|r| r.idle_with_cards_mb);
+        let without = of(|r| r.idle_without_mb);
+        let added = of(|r| r.idle_with_cards_mb - r.idle_without_mb);
+        let scenario = "review (issue 15)";
+        rows.push(
+            Row::new(
+                scenario,
+                "due list of one user with 5,000 cards (store read + selection), ms",
+                only_studybot(&due, 3),
+            )
+            .target("≤ 1 ms", Verdict::at_most(&due, 1.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "the selection alone (`review::due_cards`), µs",
+            only_studybot(&select, 0),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "peer: the same cards cloned, filtered and sorted naively, µs",
+            only_studybot(&naive, 0),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "selection ÷ naive sort",
+            only_studybot(&select_ratio, 2),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "review answer recorded (`App::record_review_answer`), p50, ms",
+            only_studybot(&p50, 3),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "review answer recorded, p99, ms",
+                only_studybot(&p99, 3),
+            )
+            .target("≤ 2 ms", Verdict::at_most(&p99, 2.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "peer: one plain sled insert + flush, p99, ms",
+            only_studybot(&write, 3),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "answer p99 ÷ plain durable write p99",
+            only_studybot(&answer_ratio, 2),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "RSS at idle added by 100,000 users × 20 cards, MB",
+                only_studybot(&added, 1),
+            )
+            .target("≤ 30 MB", Verdict::at_most(&added, 30.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "RSS at idle with the cards ÷ the same store without, MB ÷ MB",
+            [
+                format!("{} ÷ {}", with.show(1), without.show(1)),
+                String::new(),
+                String::new(),
+            ],
+        ));
+        raw.push(format!("review due list ms: {}", due.runs(3)));
+        raw.push(format!("review answer p99 ms: {}", p99.runs(3)));
+        raw.push(format!("review plain write p99 ms: {}", write.runs(3)));
+        raw.push(format!("review idle with cards MB: {}", with.runs(1)));
+        raw.push(format!("review idle without MB: {}", without.runs(1)));
     }
     (rows, raw, notes)
 }

@@ -21,7 +21,7 @@ pub struct ReadingPlan<'a> {
 
 /// How far a chat has read, for `/plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
+pub struct PlanProgress {
     /// Sections received in the current round (0 right after a wrap).
     pub done: usize,
     /// Sections in one round.
@@ -67,15 +67,15 @@ impl<'a> ReadingPlan<'a> {
     }
 
     /// Where a chat that has received `position` excerpts stands.
-    pub fn progress(&self, position: usize) -> Progress {
+    pub fn progress(&self, position: usize) -> PlanProgress {
         let total = self.len();
         match total {
-            0 => Progress {
+            0 => PlanProgress {
                 done: 0,
                 total,
                 round: 1,
             },
-            _ => Progress {
+            _ => PlanProgress {
                 done: position % total,
                 total,
                 round: position / total + 1,
@@ -132,7 +132,7 @@ mod tests {
         let plan = ReadingPlan::new(&document);
         assert_eq!(
             plan.progress(0),
-            Progress {
+            PlanProgress {
                 done: 0,
                 total: 21,
                 round: 1
@@ -140,7 +140,7 @@ mod tests {
         );
         assert_eq!(
             plan.progress(7),
-            Progress {
+            PlanProgress {
                 done: 7,
                 total: 21,
                 round: 1
@@ -148,7 +148,7 @@ mod tests {
         );
         assert_eq!(
             plan.progress(20),
-            Progress {
+            PlanProgress {
                 done: 20,
                 total: 21,
                 round: 1
@@ -156,7 +156,7 @@ mod tests {
         );
         assert_eq!(
             plan.progress(21),
-            Progress {
+            PlanProgress {
                 done: 0,
                 total: 21,
                 round: 2

@@ -202,6 +202,14 @@ impl FakeBotApi {
         self.state.arrivals.notify_waiters();
     }
 
+    /// Queues a press of the inline button `data` by `user` on a bot message in `chat`
+    /// (the message carries that button, as Telegram's does). Its reply is the bot's
+    /// `answerCallbackQuery`, matched by the query id.
+    pub fn press(&self, chat: i64, user: u64, data: &str) {
+        self.state.lock().enqueue_press(chat, user, data);
+        self.state.arrivals.notify_waiters();
+    }
+
     /// Sends `text` from `chat` and returns the text of the reply (`None` after `limit`).
     /// Used to check that a bot answers correctly, and to warm it up.
     pub async fn probe(&self, chat: i64, text: &str, limit: Duration) -> Option<String> {
@@ -308,6 +316,25 @@ impl Inner {
         self.queue.push_back(Queued { id, json });
     }
 
+    /// Queues a callback query whose id is its update id (see [`FakeBotApi::press`]).
+    fn enqueue_press(&mut self, chat: i64, user: u64, data: &str) {
+        self.timings.push(Timing {
+            handed_out: None,
+            replied: None,
+        });
+        let id = self.timings.len() as u64;
+        let json = callback_json(id, chat, user, data);
+        self.queue.push_back(Queued { id, json });
+    }
+
+    /// Records the answer to the callback query `id` (its update id).
+    fn press_answered(&mut self, id: u64, at: Instant) {
+        match self.timings.get_mut((id as usize).wrapping_sub(1)) {
+            Some(timing) if timing.replied.is_none() => timing.replied = Some(at),
+            _ => self.counts.unmatched_replies += 1,
+        }
+    }
+
     /// Records a reply to `chat`; in a closed loop, queues the next update.
     /// Returns whether a new update was queued.
     fn reply_arrived(&mut self, chat: i64, text: &str, at: Instant) -> bool {
@@ -383,6 +410,17 @@ fn update_json(id: u64, chat: i64, text: &str) -> String {
         date = unix_now(),
         chat = chat_json(chat),
         text = Value::from(text),
+    )
+}
+
+/// A callback query update: `user` presses the button `data` on a bot message in `chat`.
+fn callback_json(id: u64, chat: i64, user: u64, data: &str) -> String {
+    let data = Value::from(data);
+    format!(
+        r#"{{"update_id":{id},"callback_query":{{"id":"{id}","from":{{"id":{user},"is_bot":false,"first_name":"Member {user}","language_code":"zh-hans"}},"message":{{"message_id":1,"date":{date},"chat":{chat},"from":{{"id":{BOT_ID},"is_bot":true,"first_name":"Bench bot","username":"{BOT_USERNAME}"}},"text":"每日学习","reply_markup":{{"inline_keyboard":[[{{"text":"✅ 已学习","callback_data":{data}}}]]}}}},"chat_instance":"{instance}","data":{data}}}}}"#,
+        date = unix_now(),
+        instance = chat.unsigned_abs(),
+        chat = chat_json(chat),
     )
 }
 
@@ -462,7 +500,18 @@ async fn handle(
         "getme" => ok(&format!(
             r#"{{"id":{BOT_ID},"is_bot":true,"first_name":"Bench bot","username":"{BOT_USERNAME}","can_join_groups":true,"can_read_all_group_messages":false,"supports_inline_queries":false,"can_connect_to_business":false,"has_main_web_app":false}}"#
         )),
-        "deletewebhook" | "setmycommands" | "answercallbackquery" => ok("true"),
+        "deletewebhook" | "setmycommands" => ok("true"),
+        "answercallbackquery" => {
+            let at = Instant::now();
+            // A query id the fake did not hand out (a bot's own test) counts as unmatched.
+            let id = params
+                .get("callback_query_id")
+                .and_then(Value::as_str)
+                .and_then(|id| id.parse().ok())
+                .unwrap_or(0);
+            state.lock().press_answered(id, at);
+            ok("true")
+        }
         "getwebhookinfo" => {
             ok(r#"{"url":"","has_custom_certificate":false,"pending_update_count":0}"#)
         }

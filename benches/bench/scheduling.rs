@@ -177,8 +177,14 @@ pub async fn footprint_with_subscriptions(root: &Path, studybot: &Path, chats: u
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("db");
     seed(&db, chats, 0, false);
+    idle_rss(root, studybot, dir.path()).await
+}
+
+/// Idle resident memory of `studybot run` on the store `dir/db`, MiB: read two seconds
+/// after it registered its commands, then the process is stopped with SIGTERM.
+pub async fn idle_rss(root: &Path, studybot: &Path, dir: &Path) -> f64 {
     let tg = FakeTelegram::start().await;
-    let config = write_config(dir.path(), root, "");
+    let config = write_config(dir, root, "");
     let mut child = studybot_command(studybot, &config, &tg)
         .arg("run")
         .kill_on_drop(true)
@@ -239,7 +245,7 @@ pub fn process_rss_mb(pid: u32) -> f64 {
 }
 
 /// `VmRSS` of `/proc/<process>/status` in MiB (0 when it cannot be read).
-fn read_rss(process: &str) -> f64 {
+pub fn read_rss(process: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|status| kib_field(&status, "VmRSS:"))

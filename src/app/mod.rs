@@ -63,13 +63,13 @@ pub struct ChatContext {
 /// The shared state of a running studybot. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    inner: Arc<Inner>,
+    inner: Arc<AppState>,
 }
 
 /// A daily-question bank and the version of the text it was built from.
 type DailyBank = (Arc<Document>, Arc<QuestionBank>);
 
-struct Inner {
+struct AppState {
     /// The texts served, replaced as a whole when an operator imports one (readers
     /// clone the `Arc` and never wait on an import's parsing or storing).
     library: RwLock<Arc<Library>>,
@@ -102,7 +102,7 @@ impl App {
         // The store moves next sends with the configured grace window.
         let store = store.with_grace(config.grace);
         Self {
-            inner: Arc::new(Inner {
+            inner: Arc::new(AppState {
                 library: RwLock::new(Arc::new(library)),
                 pending_imports: import::PendingImports::default(),
                 store,

@@ -79,7 +79,7 @@ pub struct BackupEntry {
 
 /// What [`Store::import`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ImportReport {
+pub struct RestoreReport {
     /// Trees written.
     pub trees: usize,
     /// Entries written.
@@ -335,7 +335,7 @@ impl Store {
     /// not ask whether the store held anything worth keeping: callers check
     /// [`Store::user_state`] first. An import cut short leaves a partial store; running
     /// it again completes it.
-    pub fn import(&self, backup: &Backup) -> StoreResult<ImportReport> {
+    pub fn import(&self, backup: &Backup) -> StoreResult<RestoreReport> {
         check_header(Some(&backup.format), Some(backup.schema_version))?;
         backup.validate()?;
         let stored_version = backup
@@ -350,7 +350,7 @@ impl Store {
                 entry.value
             )));
         }
-        let mut report = ImportReport::default();
+        let mut report = RestoreReport::default();
         for (name, entries) in self.non_empty_trees()? {
             for (key, _) in entries {
                 self.backend().remove(&name, &key)?;

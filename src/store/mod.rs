@@ -20,7 +20,7 @@ mod subscriptions;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, ImportReport};
+pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, RestoreReport};
 pub use chat_texts::ChatText;
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;

@@ -6,10 +6,14 @@
 //! in the chat but muted or restricted for now; any other `Forbidden:` (kicked, blocked,
 //! deactivated) and "chat not found" mean the bot is gone.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use teloxide::error_handlers::ErrorHandler;
 use teloxide::types::ChatId;
 use teloxide::{ApiError, RequestError};
+
+use crate::config::BotToken;
 
 /// What a failed request means for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +125,62 @@ pub fn redact(text: &str, token: &str) -> String {
         out = out.replace(secret, "<token>");
     }
     out
+}
+
+/// Logs handler errors once, with the token redacted.
+pub(crate) struct LogErrors {
+    pub(crate) token: Arc<BotToken>,
+}
+
+impl ErrorHandler<anyhow::Error> for LogErrors {
+    fn handle_error(
+        self: Arc<Self>,
+        error: anyhow::Error,
+    ) -> futures_util::future::BoxFuture<'static, ()> {
+        let text = redact(&format!("{error:#}"), self.token.expose());
+        Box::pin(async move { tracing::error!(error = %text, "handler failed") })
+    }
+}
+
+/// Logs update-listener errors with the token redacted, and explains 409 Conflict.
+pub(crate) struct ListenerErrors {
+    pub(crate) token: Arc<BotToken>,
+    pub(crate) last_conflict: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl ListenerErrors {
+    /// Whether to explain a 409 now: at most once a minute, not on every retry.
+    fn first_conflict_in_a_while(&self) -> bool {
+        let now = std::time::Instant::now();
+        let mut last = self.last_conflict.lock().unwrap_or_else(|p| p.into_inner());
+        let explain = last.is_none_or(|at| now.duration_since(at) > Duration::from_secs(60));
+        if explain {
+            *last = Some(now);
+        }
+        explain
+    }
+}
+
+impl ErrorHandler<teloxide::RequestError> for ListenerErrors {
+    fn handle_error(
+        self: Arc<Self>,
+        error: teloxide::RequestError,
+    ) -> futures_util::future::BoxFuture<'static, ()> {
+        let text = redact(&error.to_string(), self.token.expose());
+        Box::pin(async move {
+            if is_conflict(&text) {
+                if self.first_conflict_in_a_while() {
+                    tracing::error!(
+                        "409 Conflict: another process is polling Telegram with this bot token. \
+                         Only one studybot instance may run per token: stop the other one (or remove its webhook). \
+                         teloxide retries with exponential backoff meanwhile."
+                    );
+                }
+            } else {
+                tracing::warn!(error = %text, "getUpdates failed; retrying");
+            }
+        })
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::app::import::importable_name;
 use crate::messages;
-use crate::telegram::{HandlerResult, Outbox, deliver};
+use crate::telegram::Outbox;
+use crate::telegram::handlers::{HandlerResult, deliver};
 use crate::text::import::{ImportError, LARGEST_TEXT};
 
 /// The largest file the Bot API lets a bot download (20 MB).

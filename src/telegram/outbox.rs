@@ -73,10 +73,10 @@ pub type Job = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// Sends replies and other requests within Telegram's limits. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
-    inner: Arc<Inner>,
+    inner: Arc<OutboxState>,
 }
 
-struct Inner {
+struct OutboxState {
     bot: Bot,
     /// Set once the process is stopping: the instant sends under way are given up.
     stop: watch::Sender<Option<Instant>>,
@@ -190,7 +190,7 @@ impl SlidingWindow {
 /// The slots one message holds; their windows start counting when it is dropped (the
 /// answer came back, or the send was abandoned).
 struct Ticket {
-    inner: Arc<Inner>,
+    inner: Arc<OutboxState>,
     group: Option<i64>,
     global: bool,
 }
@@ -212,7 +212,7 @@ impl Drop for Ticket {
     }
 }
 
-impl Inner {
+impl OutboxState {
     fn budgets(&self) -> MutexGuard<'_, Budgets> {
         self.budgets.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -235,7 +235,7 @@ impl Outbox {
     pub fn new(bot: Bot, limits: &RateLimits) -> Self {
         let global_per_second = limits.global_per_second.max(1) as usize;
         Self {
-            inner: Arc::new(Inner {
+            inner: Arc::new(OutboxState {
                 bot,
                 stop: watch::Sender::new(None),
                 global_per_second,

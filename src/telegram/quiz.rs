@@ -17,8 +17,9 @@ use crate::app::App;
 use crate::quiz::QuizStep;
 use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
 
+use super::handlers::deliver;
 use super::outbox::topic_is_gone;
-use super::{Outbox, SendError, deliver};
+use super::{Outbox, SendError};
 
 /// How long Telegram is tried with a quiz question before the quiz ends: the players are
 /// waiting, and teloxide alone would wait 10 s after each 5xx (minutes over all retries).
@@ -201,7 +202,11 @@ pub async fn resume(app: &App, outbox: &Outbox) {
 }
 
 /// A poll answer: counted once per user, if the poll belongs to a quiz or daily question.
-pub async fn on_poll_answer(answer: PollAnswer, app: App, outbox: Outbox) -> super::HandlerResult {
+pub async fn on_poll_answer(
+    answer: PollAnswer,
+    app: App,
+    outbox: Outbox,
+) -> super::handlers::HandlerResult {
     let Some(user) = answer.voter.user() else {
         return Ok(()); // an anonymous admin answering as the group: nothing to score
     };

@@ -11,7 +11,8 @@ use crate::app::record::Presser;
 use crate::app::{App, ChatContext, ChatKind};
 use crate::record::CheckInButton;
 use crate::reply::Reply;
-use crate::telegram::{Outbox, SendError, deliver, has_button};
+use crate::telegram::handlers::{deliver, has_button};
+use crate::telegram::{Outbox, SendError};
 
 /// Answers a ✅ press with a toast: `已记录：2.2，今天第 7 位`, `已经记录过了…`, or why
 /// nothing was recorded. The check-in is on disk before the toast says so.

@@ -16,7 +16,8 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Thr
 use crate::app::App;
 use crate::app::review::{ReviewAnswer, ReviewStep};
 use crate::review::messages;
-use crate::telegram::{Outbox, SendError, deliver};
+use crate::telegram::handlers::deliver;
+use crate::telegram::{Outbox, SendError};
 
 /// How long an answer to a review poll not (yet) recorded waits for its record.
 const UNKNOWN_POLL_PATIENCE: Duration = Duration::from_secs(5);

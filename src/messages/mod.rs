@@ -1,0 +1,348 @@
+//! The wording of every reply, built from the text model. Pure: no I/O.
+//!
+//! The console and Telegram show exactly these replies, so the wording lives here once.
+
+pub mod daily;
+pub mod errors;
+pub mod import;
+pub mod telegram;
+pub mod texts;
+
+use crate::command::COMMANDS;
+use crate::reply::{Action, Button, Reply};
+use crate::text::{
+    Block, Completeness, Document, SearchResults, Section, SectionId, chinese_numeral,
+};
+
+/// Shown where the source copy lost text.
+pub const GAP_NOTICE: &str = "（原文此处不完整）";
+/// Shown under a section that survives only in part.
+pub const PARTIAL_NOTICE: &str = "注：本节原文不完整，以上为现存部分，缺失内容不作补写。";
+/// Shown for a section of which only the title survives.
+pub const TITLE_ONLY_NOTICE: &str = "（本节原文缺失，仅存标题，正文暂不可用。）";
+
+/// `/start`.
+pub fn start(document: &Document) -> Reply {
+    Reply::new()
+        .bold("你好！我是学习助手 studybot。\n")
+        .text(format!(
+            "我陪学习小组一起学习《{}》。\n\n先试试：\n/outline 查看提纲\n/section 2.1 阅读某一节\n/search 网格 在原文中搜索\n\n发送 /help 查看全部命令。",
+            document.title
+        ))
+}
+
+/// `/help`: every command with an example.
+pub fn help() -> Reply {
+    let mut reply = Reply::new().bold("全部命令\n");
+    for info in COMMANDS {
+        reply = reply.text(format!(
+            "/{} — {}，例如：{}\n",
+            info.name, info.description, info.example
+        ));
+    }
+    reply.text(
+        "\n节的写法：2（第二部分）、2.1、2-1、二.一、第二部分第一点，或标题中的词，如 为民、管好队伍。\n在群里也可以写 /section@机器人用户名 2.1。",
+    )
+}
+
+/// `/docs`: every text with its number, title, sections and how complete it is; the
+/// one chats study now (`current`) is marked.
+pub fn docs(documents: &[&Document], current: &str) -> Reply {
+    let mut reply = Reply::new().bold(format!("可学习的文本（共 {} 篇）\n", documents.len()));
+    for (number, document) in documents.iter().enumerate() {
+        let count = |wanted: Completeness| {
+            document
+                .sections
+                .iter()
+                .filter(|s| s.completeness == wanted)
+                .count()
+        };
+        let (partial, title_only) = (count(Completeness::Partial), count(Completeness::TitleOnly));
+        let completeness = if partial + title_only == 0 {
+            "全文完整".to_string()
+        } else {
+            format!(
+                "原文不完整：{} 节完整，{partial} 节不完整，{title_only} 节仅存标题",
+                count(Completeness::Full)
+            )
+        };
+        reply = reply.bold(format!("\n{}. 《{}》", number + 1, document.title));
+        if document.id == current {
+            reply = reply.text("（正在学习）");
+        }
+        reply = reply.text(format!(
+            "\n编号 {}；{} 个部分，共 {} 节；{completeness}\n",
+            document.id,
+            document.parts().count(),
+            document.sections.len()
+        ));
+    }
+    if documents.len() > 1 {
+        reply = reply.text("\n改学另一篇：/use 加序号或编号，例如 /use 2（群里由管理员设置）。");
+    }
+    reply
+}
+
+/// `/outline`: the title, the principles with their numbers and each one's points.
+pub fn outline(document: &Document) -> Reply {
+    let mut reply = Reply::new().bold(format!("《{}》提纲\n", document.title));
+    if let Some(opening) = document.section(SectionId::OPENING) {
+        reply = reply.text(format!(
+            "0 {}{}\n",
+            opening.title,
+            mark(opening.completeness)
+        ));
+    }
+    for part in document.parts() {
+        reply = reply.bold(format!(
+            "\n{}、{}",
+            chinese_numeral(part.id.part),
+            principle(part, "，")
+        ));
+        reply = reply.text(format!("{}\n", part_mark(part.completeness)));
+        for point in document.points(part.id.part) {
+            reply = reply.text(format!("  {}\n", name(point)));
+        }
+    }
+    if document.is_incomplete() {
+        reply = reply.italic(format!(
+            "\n{}标“不完整”的只存部分原文，标“仅存标题”的只有标题。",
+            if document.note.is_empty() {
+                String::new()
+            } else {
+                format!("{}\n", document.note)
+            }
+        ));
+    }
+    reply = reply.text("\n\n阅读某一节：/section 2.1");
+    let row = document
+        .sections
+        .iter()
+        .filter(|s| s.id.point == 0)
+        .map(|s| Button {
+            label: if s.id.part == 0 {
+                s.title.clone()
+            } else {
+                s.id.to_string()
+            },
+            action: Action::Section {
+                document: document.id.clone(),
+                section: s.id,
+            },
+        })
+        .collect();
+    reply.buttons(row)
+}
+
+/// A part's mark speaks of its intro: its points carry their own marks.
+fn part_mark(completeness: Completeness) -> &'static str {
+    match completeness {
+        Completeness::Full => "",
+        Completeness::Partial => "（引言不完整）",
+        Completeness::TitleOnly => "（引言缺失）",
+    }
+}
+
+fn mark(completeness: Completeness) -> &'static str {
+    match completeness {
+        Completeness::Full => "",
+        Completeness::Partial => "（不完整）",
+        Completeness::TitleOnly => "（仅存标题）",
+    }
+}
+
+/// A section's name in lists: `2.2 用真心化解急难愁盼（仅存标题）`, `开场`.
+fn name(section: &Section) -> String {
+    let mark = mark(section.completeness);
+    match section.id {
+        SectionId::OPENING => format!("开场{mark}"),
+        _ => format!("{}{mark}", section.heading()),
+    }
+}
+
+/// A part's principle and second phrase joined by `separator`; just the principle when
+/// the part has no second phrase (an imported report's `一、工作回顾`).
+fn principle(part: &Section, separator: &str) -> String {
+    if part.phrase.is_empty() {
+        part.title.clone()
+    } else {
+        format!("{}{separator}{}", part.title, part.phrase)
+    }
+}
+
+/// Where a section stands: `第二部分 厚植为民之心 · 站稳群众立场`.
+pub fn location(document: &Document, section: &Section) -> String {
+    match document.part_of(section.id) {
+        Some(part) => format!(
+            "第{}部分 {}",
+            chinese_numeral(part.id.part),
+            principle(part, " · ")
+        ),
+        None => document.title.clone(),
+    }
+}
+
+/// A section's text with its completeness notices (no heading, no buttons).
+pub fn section_body(document: &Document, section: &Section, reply: Reply) -> Reply {
+    let mut reply = reply;
+    if section.completeness == Completeness::TitleOnly {
+        reply = reply.italic(TITLE_ONLY_NOTICE);
+    }
+    for (index, block) in section.blocks.iter().enumerate() {
+        if index > 0 {
+            reply = reply.text("\n\n");
+        }
+        reply = match block {
+            Block::Paragraph(text) => reply.text(text.clone()),
+            Block::Gap => reply.italic(GAP_NOTICE),
+        };
+    }
+    if section.id.is_part() {
+        reply = reply.text("\n\n").bold("本部分要点：\n");
+        for point in document.points(section.id.part) {
+            reply = reply.text(format!("{}\n", name(point)));
+        }
+    }
+    if section.completeness == Completeness::Partial {
+        reply = reply.text("\n\n").italic(PARTIAL_NOTICE);
+    }
+    reply
+}
+
+/// `/section <ref>`: number, principle and title, text, completeness notice, navigation.
+pub fn section(document: &Document, section: &Section) -> Reply {
+    let heading = match section.id {
+        SectionId::OPENING => format!("{}\n", section.title),
+        id if id.is_part() => format!(
+            "{}、{}\n",
+            chinese_numeral(id.part),
+            principle(section, "，")
+        ),
+        id => format!("{} {}\n", id, section.title),
+    };
+    let mut reply = Reply::new().bold(heading);
+    reply = reply.text(format!("{}\n\n", location(document, section)));
+    section_body(document, section, reply).buttons(navigation(document, section.id))
+}
+
+/// Previous / outline / next buttons for a section.
+pub fn navigation(document: &Document, id: SectionId) -> Vec<Button> {
+    let target = |section: &Section| Action::Section {
+        document: document.id.clone(),
+        section: section.id,
+    };
+    let mut row = Vec::new();
+    if let Some(previous) = document.previous(id) {
+        row.push(Button {
+            label: format!("◀ {}", short_label(previous)),
+            action: target(previous),
+        });
+    }
+    row.push(Button {
+        label: "提纲".into(),
+        action: Action::Outline {
+            document: document.id.clone(),
+        },
+    });
+    if let Some(next) = document.next(id) {
+        row.push(Button {
+            label: format!("{} ▶", short_label(next)),
+            action: target(next),
+        });
+    }
+    row
+}
+
+fn short_label(section: &Section) -> String {
+    match section.id {
+        SectionId::OPENING => section.title.clone(),
+        id => id.to_string(),
+    }
+}
+
+/// `/search <words>`.
+pub fn search_results(document: &Document, results: &SearchResults) -> Reply {
+    let query = results.terms.join(" ");
+    if results.total == 0 {
+        return Reply::plain(format!(
+            "没有找到“{query}”。换个词试试，例如：/search 群众\n（搜索只在现存原文中进行。）"
+        ));
+    }
+    let shown = results.hits.len();
+    let mut reply = Reply::new().bold(format!("搜索“{query}”：共 {} 节含有", results.total));
+    if shown < results.total {
+        reply = reply.bold(format!("，显示前 {shown} 节"));
+    }
+    reply = reply.text("\n");
+    for (index, hit) in results.hits.iter().enumerate() {
+        let Some(section) = document.section(hit.id) else {
+            continue;
+        };
+        reply = reply.text(format!("\n{}. {} {}", index + 1, hit.id, section.title));
+        if hit.hit.is_empty() {
+            reply = reply.text("（标题）\n");
+        } else {
+            reply = reply
+                .text(format!("\n{}", hit.before))
+                .bold(hit.hit.clone())
+                .text(format!("{}\n", hit.after));
+        }
+    }
+    reply
+        .text("\n阅读全文：/section 编号，例如 /section ")
+        .text(results.hits[0].id.to_string())
+}
+
+/// Replies to bad input: what was wrong and an example.
+/// `/export` where no file can be sent (the console).
+pub fn record_export_elsewhere() -> Reply {
+    Reply::plain(
+        "这里不能发送文件。请在 Telegram 里发送 /export，或在服务器上运行：studybot record --chat 群ID --out 台账.xlsx",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse_document;
+
+    #[test]
+    fn a_part_without_a_second_phrase_reads_without_a_dangling_comma() {
+        let document = parse_document(
+            "report.md",
+            "---\nid: r\ntitle: 报告\n---\n# 1 工作回顾 [full]\n去年很好。\n## 1.1 经济 [full]\n增长。\n",
+        )
+        .unwrap();
+        let outline = outline(&document).plain_text();
+        assert!(outline.contains("一、工作回顾"), "{outline}");
+        assert!(!outline.contains("工作回顾，"), "{outline}");
+        let part = document.section(SectionId::part(1)).unwrap();
+        assert!(
+            section(&document, part)
+                .plain_text()
+                .starts_with("一、工作回顾\n")
+        );
+        let point = document.section(SectionId::point(1, 1)).unwrap();
+        assert_eq!(location(&document, point), "第一部分 工作回顾");
+    }
+
+    #[test]
+    fn docs_list_every_text_and_how_complete_it_is() {
+        let speech = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        let report = parse_document(
+            "r.md",
+            "---\nid: r\ntitle: 报告\n---\n# 1 工作回顾 [full]\n去年很好。\n",
+        )
+        .unwrap();
+        let text = docs(&[&speech, &report], "xzsj").plain_text();
+        assert!(text.starts_with("可学习的文本（共 2 篇）"), "{text}");
+        assert!(
+            text.contains("1. 《在全市乡镇(街道)党(工)委书记培训重点班上的发言》（正在学习）\n编号 xzsj；5 个部分，共 21 节；原文不完整：10 节完整，3 节不完整，8 节仅存标题"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2. 《报告》\n编号 r；1 个部分，共 1 节；全文完整"),
+            "{text}"
+        );
+    }
+}
