@@ -23,11 +23,20 @@
 //! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
 //!   backups of it all.
 //! - **App** ([`app`]): the only `impl App` blocks — what each command does, shared by
-//!   every transport: lookups ([`app`]), the daily excerpt ([`app::daily`]), quizzes
-//!   ([`app::quiz`]), and the texts loaded from `data/` ([`app::library`]).
-//! - **Transports**: [`console`] (stdin/stdout, with its quiz loop) and [`telegram`]
-//!   (teloxide handlers, the rate-limited send path, and the delivery task that sends
-//!   due excerpts, [`telegram::deliveries`]).
+//!   every transport, and the one error path to the user ([`app::AppError`]): lookups
+//!   ([`app`]), the daily excerpt ([`app::daily`]), quizzes ([`app::quiz`]), the personal
+//!   review ([`app::review`]), the study record ([`app::record`]), the texts and each
+//!   chat's choice ([`app::library`]) and imports sent by operators ([`app::import`]).
+//! - **Transports**: [`console`] (stdin/stdout, with its quiz and review loops) and
+//!   [`telegram`]: the client, run loop and shutdown ([`telegram`]), the routing tree and
+//!   one handler per update ([`telegram::handlers`]), the one rate-limited send path
+//!   ([`telegram::outbox`]), the delivery task that sends what is due
+//!   ([`telegram::deliveries`]), and the drivers of quizzes, reviews, check-ins and
+//!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
+//!   [`telegram::import`]).
+//!
+//! `main` (the binary) parses the command line, owns the signals and hands a shutdown
+//! future to the transport.
 
 pub mod app;
 pub mod command;
