@@ -1,8 +1,7 @@
 //! Texts an operator imports by sending a file to the bot.
 
 use crate::reply::{Action, Button, Reply};
-use crate::text::import::{ImportError, Imported};
-use crate::text::{Block, Completeness, SectionId, chinese_numeral};
+use crate::text::import::{ImportError, Imported, outline_with_marks};
 
 /// How many dropped lines the preview quotes (all of them are counted).
 const QUOTED_DEBRIS: usize = 8;
@@ -21,25 +20,7 @@ pub fn preview(imported: &Imported, token: &str, replaces: bool) -> Reply {
         text.push_str(&format!("场合：{}\n", document.occasion));
     }
     text.push('\n');
-    for section in &document.sections {
-        let mark = match section.completeness {
-            Completeness::Full => "完整",
-            Completeness::Partial => "不完整",
-            Completeness::TitleOnly => "仅存标题",
-        };
-        let gaps = section.blocks.iter().filter(|b| **b == Block::Gap).count();
-        let gaps = if gaps > 0 {
-            format!("，{gaps} 处缺失")
-        } else {
-            String::new()
-        };
-        let heading = match section.id {
-            SectionId::OPENING => section.title.clone(),
-            id if id.is_part() => format!("{}、{}", chinese_numeral(id.part), section.title),
-            id => format!("  {id} {}", section.title),
-        };
-        text.push_str(&format!("{heading} [{mark}{gaps}]\n"));
-    }
+    text.push_str(&outline_with_marks(document));
     for warning in &report.warnings {
         text.push_str(&format!("注意：{warning}\n"));
     }

@@ -310,6 +310,42 @@ fn sentence_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// The outline, one line a section, each with its completeness mark and its gaps
+/// (`  1.1 以学立身筑牢忠诚根基 [不完整，1 处缺失]`): what an editor checks after an
+/// import, shown by the import command and by the bot's preview alike.
+pub fn outline_with_marks(document: &Document) -> String {
+    let mut out = String::new();
+    for section in &document.sections {
+        let mark = match section.completeness {
+            Completeness::Full => "完整",
+            Completeness::Partial => "不完整",
+            Completeness::TitleOnly => "仅存标题",
+        };
+        let gaps = section.blocks.iter().filter(|b| **b == Block::Gap).count();
+        let gaps = if gaps > 0 {
+            format!("，{gaps} 处缺失")
+        } else {
+            String::new()
+        };
+        let heading = match section.id {
+            SectionId::OPENING => section.title.clone(),
+            id if id.is_part() => format!(
+                "{}、{}{}",
+                chinese_numeral(id.part),
+                section.title,
+                if section.phrase.is_empty() {
+                    String::new()
+                } else {
+                    format!("，{}", section.phrase)
+                }
+            ),
+            id => format!("  {id} {}", section.title),
+        };
+        let _ = writeln!(out, "{heading} [{mark}{gaps}]");
+    }
+    out
+}
+
 /// The outline with completeness marks and the dropped debris, as the import command
 /// prints it.
 pub fn summary(imported: &Imported) -> String {
@@ -340,34 +376,7 @@ pub fn summary(imported: &Imported) -> String {
         );
     }
     out.push('\n');
-    for section in &document.sections {
-        let mark = match section.completeness {
-            Completeness::Full => "完整",
-            Completeness::Partial => "不完整",
-            Completeness::TitleOnly => "仅存标题",
-        };
-        let gaps = section.blocks.iter().filter(|b| **b == Block::Gap).count();
-        let gaps = if gaps > 0 {
-            format!("，{gaps} 处缺失")
-        } else {
-            String::new()
-        };
-        let heading = match section.id {
-            SectionId::OPENING => section.title.clone(),
-            id if id.is_part() => format!(
-                "{}、{}{}",
-                chinese_numeral(id.part),
-                section.title,
-                if section.phrase.is_empty() {
-                    String::new()
-                } else {
-                    format!("，{}", section.phrase)
-                }
-            ),
-            id => format!("  {id} {}", section.title),
-        };
-        let _ = writeln!(out, "{heading} [{mark}{gaps}]");
-    }
+    out.push_str(&outline_with_marks(document));
     for warning in &report.warnings {
         let _ = writeln!(out, "注意：{warning}");
     }
