@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::option_index;
 use crate::app::{App, AppError, ChatContext};
 use crate::quiz::messages;
 use crate::quiz::{AnswerOutcome, QuestionKey, QuizPoll, QuizStep};
@@ -86,21 +87,16 @@ impl ConsoleQuiz {
         let Some(poll) = self.waiting.clone() else {
             return Vec::new();
         };
-        let options = poll.spec.options.len();
-        let choice = line
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=options).contains(n));
-        let Some(choice) = choice else {
-            return vec![messages::console_reask(options)];
+        let choice = match option_index(line, poll.spec.options.len()) {
+            Ok(choice) => choice,
+            Err(reask) => return vec![reask],
         };
         let mut replies = Vec::new();
         match app.record_answer(
             &poll_id(&poll.key),
             chat.user_id,
             &chat.user_name,
-            choice - 1,
+            choice,
             now,
         ) {
             Ok(AnswerOutcome::Counted { correct }) => {

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::option_index;
 use crate::app::review::{ReviewAnswer, ReviewStep};
 use crate::app::{App, AppError, ChatContext};
 use crate::quiz::PollSpec;
@@ -56,18 +57,13 @@ impl ConsoleReview {
         let Some((poll_id, spec)) = self.waiting.clone() else {
             return Vec::new();
         };
-        let options = spec.options.len();
-        let Some(choice) = line
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=options).contains(n))
-        else {
-            return vec![crate::quiz::messages::console_reask(options)];
+        let choice = match option_index(line, spec.options.len()) {
+            Ok(choice) => choice,
+            Err(reask) => return vec![reask],
         };
         self.waiting = None;
         let mut replies = Vec::new();
-        match app.record_review_answer(&poll_id, chat.user_id, choice - 1, now) {
+        match app.record_review_answer(&poll_id, chat.user_id, choice, now) {
             Ok(ReviewAnswer::Counted(verdict)) => replies.push(verdict),
             Ok(_) => {}
             Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
