@@ -41,10 +41,6 @@ mod report;
 mod scenarios;
 #[path = "bench/scheduling.rs"]
 mod scheduling;
-// The tests' fake Bot API enforces Telegram's limits (429 with retry_after): the
-// broadcast runs against it.
-#[path = "../tests/support/fake_telegram.rs"]
-mod fake_telegram;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,19 +1,21 @@
 //! `studybot import` through the real binary: the seed in data-file form (`--dry-run`),
 //! a real import that survives restarts and backups, refusals, and bad files.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use studybot::app::library::Library;
 use studybot::store::Store;
 use studybot::text::{Document, Section, parse_document};
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace, root};
+
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{Studybot, Workspace, root};
+
+/// The binary under test (cargo names it only to this package's own tests).
+const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
 
 fn studybot(workspace: &Workspace, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_studybot"))
+    Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
         .args(args)
@@ -116,7 +118,7 @@ fn an_imported_text_is_stored_served_after_restart_and_backed_up() {
     assert_eq!(served.imported().len(), 1);
 
     // The console's /docs lists it beside the shipped text.
-    let mut console = Command::new(env!("CARGO_BIN_EXE_studybot"))
+    let mut console = Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
         .arg("console")
@@ -307,7 +309,7 @@ fn buttons(tg: &FakeTelegram, chat_id: i64, id: i64) -> Vec<String> {
 async fn an_operator_imports_a_file_through_telegram_and_every_chat_has_it_at_once() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::new("");
-    let bot = BotProcess::start_with_env(
+    let bot = STUDYBOT.start_with_env(
         &workspace,
         &tg.api_url(),
         &["run"],
@@ -509,7 +511,7 @@ async fn a_group_studies_an_imported_text_while_another_keeps_the_speech() {
     let imported = studybot(&workspace, &["import", report.to_str().unwrap()]);
     assert!(imported.status.success(), "{}", text(&imported.stderr));
 
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_for_requests("setMyCommands", 2, WAIT).await,
         "the bot starts: {}",
@@ -608,7 +610,7 @@ async fn a_group_studies_an_imported_text_while_another_keeps_the_speech() {
         sends_to(&tg, reports.id).len(),
         sends_to(&tg, speech.id).len(),
     );
-    let tick = BotProcess::start(
+    let tick = STUDYBOT.start(
         &workspace,
         &tg.api_url(),
         &[

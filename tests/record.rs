@@ -4,8 +4,6 @@
 //! sends a workbook holding exactly the record, and the weekly report arrives once at
 //! its time via `studybot tick --now`.
 
-mod support;
-
 use std::io::Cursor;
 use std::time::Duration;
 
@@ -15,8 +13,11 @@ use chrono_tz::Asia::Shanghai;
 use serde_json::Value;
 use studybot::store::Store;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{Studybot, Workspace};
+
+/// The binary under test (cargo names it only to this package's own tests).
+const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
 
 const WAIT: Duration = Duration::from_secs(30);
 const GROUP: i64 = -1_001_500_000_001;
@@ -31,7 +32,7 @@ fn shanghai(date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
 }
 
 async fn tick(workspace: &Workspace, api_url: &str, now: DateTime<Utc>) {
-    let mut bot = BotProcess::start(workspace, api_url, &["tick", "--now", &now.to_rfc3339()]);
+    let mut bot = STUDYBOT.start(workspace, api_url, &["tick", "--now", &now.to_rfc3339()]);
     let status = tokio::time::timeout(Duration::from_secs(120), bot.child.wait())
         .await
         .expect("tick ends")
@@ -137,7 +138,7 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     let first = today - chrono::TimeDelta::days(3);
     {
         let store = Store::open(&workspace.db()).unwrap();
-        let subscription = support::shanghai_subscription(GROUP, shanghai(first, 7, 0));
+        let subscription = shanghai_subscription(GROUP, shanghai(first, 7, 0));
         store
             .subscribe(subscription, None, shanghai(first, 7, 0))
             .unwrap();
@@ -157,7 +158,7 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     let todays_data = check_in_data(todays).unwrap();
     assert!(todays_data.len() <= 64);
 
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
 
     // Check-ins: a toast with the rank, once; a forged press records nothing.
     let toast = press_and_wait(&tg, &group, &alice, todays_id, &todays_data).await;
@@ -272,7 +273,7 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     let workbook = documents[0].bytes.clone();
 
     // sled is single-process: `studybot record` says so while the bot runs.
-    let locked = std::process::Command::new(env!("CARGO_BIN_EXE_studybot"))
+    let locked = std::process::Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
         .args(["record", "--chat", &GROUP.to_string(), "--out"])
@@ -322,7 +323,7 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
 
     // With the bot stopped, `studybot record` writes the same record (here as CSV).
     let out = workspace.dir.path().join("台账.csv");
-    let written = std::process::Command::new(env!("CARGO_BIN_EXE_studybot"))
+    let written = std::process::Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
         .args(["record", "--chat", &GROUP.to_string(), "--csv", "--out"])
@@ -351,4 +352,22 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     assert!(report.contains("学习参与率"), "{report}");
     assert!(report.contains("坚持最好："), "{report}");
     assert!(report.contains("正确率 "), "{report}");
+}
+
+/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
+fn shanghai_subscription(
+    chat_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> studybot::schedule::Subscription {
+    studybot::schedule::Subscription::new(
+        chat_id,
+        "xzsj",
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+        chrono_tz::Asia::Shanghai,
+        studybot::schedule::Subscriber {
+            user_id: 1,
+            name: "admin".into(),
+        },
+        now,
+    )
 }

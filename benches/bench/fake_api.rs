@@ -1,7 +1,7 @@
 //! A fast fake of the Telegram Bot API for load: just enough of it for a bot that
 //! long-polls and answers with `sendMessage`, and nothing that costs time.
 //!
-//! Unlike the faithful fake in `tests/support/fake_telegram.rs` (which parses HTML like
+//! Unlike the faithful fake in `tests/support/fake_telegram/` (which parses HTML like
 //! tdlib and records every request), this one keeps per-update timings only:
 //! * the instant `getUpdates` first hands an update out, and
 //! * the instant the reply (`sendMessage` to that chat) arrives.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
+use fake_telegram::FakeTelegram;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use studybot::app::App;
@@ -24,7 +25,6 @@ use studybot::text::parse::parse_document;
 use studybot::text::{Block, Document, SectionId};
 
 use crate::fake_api::{FakeBotApi, TOKEN};
-use crate::fake_telegram::FakeTelegram;
 use crate::scheduling::{idle_rss, studybot_command, write_config};
 
 /// The size of the generated report, in characters (issue 13).

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+// The tests' fake Bot API enforces Telegram's limits (429 with retry_after): the
+// broadcast runs against it.
+use fake_telegram::FakeTelegram;
 use studybot::app::App;
 use studybot::app::library::Library;
 use studybot::config::Config;
@@ -14,7 +17,6 @@ use studybot::store::Store;
 
 use crate::bots::kib_field;
 use crate::fake_api::TOKEN;
-use crate::fake_telegram::FakeTelegram;
 
 /// Subscribes `total` chats in a fresh sled store at `path`: `due` of them at 08:00
 /// Asia/Shanghai, the rest spread over the following minutes of the day. Returns the

@@ -1,6 +1,10 @@
 //! End to end on Telegram: the real `studybot run` binary against the fake Bot API.
+//!
+//! Groups as they are (forum topics, anonymous admins, buttons on shared messages) are in
+//! [`groups`]; what the bot logs, in [`logs`].
 
-mod support;
+mod groups;
+mod logs;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,8 +16,11 @@ use studybot::config::Config;
 use studybot::reply::MESSAGE_LIMIT;
 use studybot::store::Store;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, TOKEN, TOKEN_SECRET, Workspace};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{Running, Studybot, TOKEN, TOKEN_SECRET, Workspace, read_log, root};
+
+/// The binary under test (cargo names it only to this package's own tests).
+const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
 
 const WAIT: Duration = Duration::from_secs(10);
 const BOT: &str = FakeTelegram::BOT_USERNAME;
@@ -21,7 +28,7 @@ const BOT: &str = FakeTelegram::BOT_USERNAME;
 /// The replies the console would give, as Telegram HTML: the wording must be the same.
 fn expected_html(input: &str, kind: ChatKind) -> Vec<String> {
     let store = Store::in_memory();
-    let (library, _) = Library::load(&support::root().join("data"), &store).unwrap();
+    let (library, _) = Library::load(&root().join("data"), &store).unwrap();
     let app = App::new(library, store, Config::default());
     let chat = ChatContext {
         chat_id: 1,
@@ -38,22 +45,13 @@ fn expected_html(input: &str, kind: ChatKind) -> Vec<String> {
         .collect()
 }
 
-async fn started(tg: &FakeTelegram, workspace: &Workspace) -> BotProcess {
-    let bot = BotProcess::start(workspace, &tg.api_url(), &["run"]);
-    // A long poll is recorded only when it returns, so wait for the start-up calls instead.
-    assert!(
-        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
-        "the bot starts: {}",
-        bot.log()
-    );
-    bot
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_answer_in_private_and_group_chats_with_console_wording() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::new("")).await;
 
     let ann = FakeUser::new(42, "Ann");
     let private = FakeChat::private(&ann);
@@ -145,9 +143,11 @@ async fn commands_answer_in_private_and_group_chats_with_console_wording() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buttons_edit_in_place_and_forgeries_change_nothing() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::new("")).await;
     let ann = FakeUser::new(7, "Ann");
     let chat = FakeChat::private(&ann);
     tg.send_text(&chat, &ann, "/section 2.1");
@@ -202,9 +202,11 @@ async fn buttons_edit_in_place_and_forgeries_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_pauses_then_the_reply_is_sent_once() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::new("")).await;
     let ann = FakeUser::new(8, "Ann");
     tg.rate_limit_next(1, 1);
     tg.send_text(&FakeChat::private(&ann), &ann, "/section 3.1");
@@ -227,9 +229,7 @@ async fn a_429_pauses_then_the_reply_is_sent_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removed_and_migrated_chats_are_recorded() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running { tg, workspace, bot } = STUDYBOT.running(Workspace::new("")).await;
     let ann = FakeUser::new(9, "Ann");
     let kicked = FakeChat::group(-200, "kicked");
     let left = FakeChat::group(-300, "left");
@@ -270,9 +270,11 @@ async fn removed_and_migrated_chats_are_recorded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_1000_updates_across_100_chats_is_answered_once_each_in_order() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::unlimited();
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::unlimited()).await;
     let refs = ["0", "1", "1.1", "2", "2.1", "2.2", "2.3", "3", "3.1", "3.2"];
     for reference in refs {
         for chat in 0..100 {
@@ -324,11 +326,11 @@ async fn a_flood_of_1000_updates_across_100_chats_is_answered_once_each_in_order
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_busy_exits_zero_and_loses_nothing() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new(
-        "chat_per_second = 20\nchat_burst = 1\nglobal_per_second = 100\nglobal_burst = 1",
-    );
-    let bot = started(&tg, &workspace).await;
+    let Running { tg, workspace, bot } = STUDYBOT
+        .running(Workspace::new(
+            "chat_per_second = 20\nchat_burst = 1\nglobal_per_second = 100\nglobal_burst = 1",
+        ))
+        .await;
     // Three chats of 20: more than 20 commands waiting in one chat would be cut short.
     let users = [11, 12, 13].map(|id| FakeUser::new(id, "Ann"));
     for i in 0..60 {
@@ -351,7 +353,7 @@ async fn sigterm_while_busy_exits_zero_and_loses_nothing() {
     assert!(before_restart < 60 || tg.pending_updates() == 0);
 
     // Whatever was not handled is still pending at Telegram and is answered after a restart.
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_until(|_| tg.sent_messages().len() >= 60, Duration::from_secs(20))
             .await,
@@ -369,16 +371,14 @@ async fn sigterm_while_busy_exits_zero_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_never_appears_in_logs_and_409_is_explained() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running { tg, workspace, bot } = STUDYBOT.running(Workspace::new("")).await;
     let ann = FakeUser::new(12, "Ann");
     tg.block(12);
     tg.send_text(&FakeChat::private(&ann), &ann, "/outline");
     tg.unknown_chat(-500);
     tg.send_text(&FakeChat::group(-500, "x"), &ann, "/outline");
     tg.set_fault_rate(1.0);
-    tg.set_fault_kinds(&[support::fake_telegram::FaultKind::Drop]);
+    tg.set_fault_kinds(&[fake_telegram::FaultKind::Drop]);
     tokio::time::sleep(Duration::from_millis(800)).await;
     tg.set_fault_rate(0.0);
     tg.set_conflict(true);
@@ -387,7 +387,7 @@ async fn the_token_never_appears_in_logs_and_409_is_explained() {
         .await;
     tg.set_conflict(false);
     let status = bot.terminate(WAIT).await;
-    let log = support::read_log(&workspace.log());
+    let log = read_log(&workspace.log());
     assert!(explained, "{log}");
     assert!(log.contains("another process is polling Telegram with this bot token"));
     assert!(status.success());
@@ -401,14 +401,14 @@ async fn the_token_never_appears_in_logs_and_409_is_explained() {
 /// timeout), getUpdates included: every command is still answered, with bounded retries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_complete_when_30_percent_of_calls_fail() {
-    use support::fake_telegram::FaultKind;
+    use fake_telegram::FaultKind;
     let tg = FakeTelegram::start().await;
     let unlimited = "global_per_second = 100000\nglobal_burst = 1000\nchat_per_second = 1000\nchat_burst = 100\ngroup_per_minute = 100000\ngroup_burst = 100";
     let workspace = Workspace::with_sections(
         unlimited,
         "[telegram]\npoll_timeout_seconds = 1\nrequest_timeout_seconds = 2\n",
     );
-    let bot = started(&tg, &workspace).await;
+    let bot = STUDYBOT.started(&tg, &workspace).await;
     tg.set_fault_kinds(&[
         FaultKind::Status500,
         FaultKind::Status502,
@@ -455,9 +455,7 @@ async fn replies_complete_when_30_percent_of_calls_fail() {
 /// user flooding one chat cannot start a second quiz or hold up other chats.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_members_change_nothing_and_floods_stay_in_their_chat() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running { tg, workspace, bot } = STUDYBOT.running(Workspace::new("")).await;
     let group = FakeChat::group(-4_000, "学习小组");
     tg.register_chat(&group);
     tg.set_admins(-4_000, vec![4_001]);
@@ -568,7 +566,7 @@ async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
     let url = format!("https://127.0.0.1:{port}/hook");
     let listen = format!("127.0.0.1:{port}");
     // The secret comes from the environment, like the token.
-    let mut bot = BotProcess::start_with_env(
+    let mut bot = STUDYBOT.start_with_env(
         &workspace,
         &tg.api_url(),
         &["run", "--webhook", &url, "--listen", &listen],
@@ -635,9 +633,11 @@ async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
 /// answered meanwhile, and the paused chat gets its reply once `retry_after` is over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_in_one_chat_pauses_only_that_chat() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::new("")).await;
     let busy = FakeChat::group(-6_000, "flood wait");
     let member = FakeUser::new(6_001, "Member");
     tg.rate_limit_chat(-6_000, 1, 15);
@@ -683,9 +683,7 @@ async fn a_429_in_one_chat_pauses_only_that_chat() {
 /// admin is told at once that the check failed, not that they are no admin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_on_get_chat_member_holds_up_nothing() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running { tg, workspace, bot } = STUDYBOT.running(Workspace::new("")).await;
     let group = FakeChat::group(-6_100, "学习小组");
     let admin = FakeUser::new(6_101, "Admin");
     tg.set_admins(-6_100, vec![6_101]);
@@ -716,9 +714,11 @@ async fn a_429_on_get_chat_member_holds_up_nothing() {
 /// within seconds, says so, and the chat's next command is not held up behind it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_admin_check_says_so_within_seconds() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::new("")).await;
     let group = FakeChat::group(-6_200, "学习小组");
     let admin = FakeUser::new(6_201, "Creator");
     tg.set_admins(-6_200, vec![6_201]);
@@ -756,7 +756,7 @@ async fn a_flood_under_the_real_limits_loses_no_reply() {
     let tg = FakeTelegram::start().await;
     tg.enforce_strict_limits(0, 20, 30);
     let workspace = Workspace::new("");
-    let bot = started(&tg, &workspace).await;
+    let bot = STUDYBOT.started(&tg, &workspace).await;
     let refs = ["0", "1", "1.1", "2", "2.1", "2.2", "2.3", "3", "3.1", "3.2"];
     for reference in refs {
         for chat in 0..30 {
@@ -800,9 +800,13 @@ async fn a_flood_under_the_real_limits_loses_no_reply() {
 /// is answered again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_far_over_its_budget_is_told_once_to_slow_down() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("chat_per_second = 4");
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT
+        .running(Workspace::new("chat_per_second = 4"))
+        .await;
     let ann = FakeUser::new(6_300, "Ann");
     let chat = FakeChat::private(&ann);
     for _ in 0..40 {

@@ -1,7 +1,9 @@
 //! Quizzes in the real binary: `studybot console --temp-db` with piped input, and on
 //! Telegram against the fake Bot API.
+//!
+//! The personal review (错题本) that missed questions feed is in [`review`].
 
-mod support;
+mod review;
 
 use std::time::Duration;
 
@@ -9,12 +11,15 @@ use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 use studybot::store::Store;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace, console};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{BotProcess, Studybot, Workspace};
+
+/// The binary under test (cargo names it only to this package's own tests).
+const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
 
 #[test]
 fn a_two_question_quiz_then_the_score() {
-    let output = console("/quiz 2\n1\n2\n/score\n");
+    let output = STUDYBOT.console("/quiz 2\n1\n2\n/score\n");
     assert!(output.contains("测验开始！共 2 题"), "{output}");
     assert!(
         !output.contains("全群可见"),
@@ -51,7 +56,7 @@ fn a_two_question_quiz_then_the_score() {
 
 #[test]
 fn bad_input_asks_again_and_stop_shows_results_so_far() {
-    let output = console("/quiz 0\n/quiz 3\nabc\n9\n/stopquiz\n/score\n/top\n");
+    let output = STUDYBOT.console("/quiz 0\n/quiz 3\nabc\n9\n/stopquiz\n/score\n/top\n");
     assert!(
         output.contains("题数请写 1–10 之间的数字，例如：/quiz 5"),
         "{output}"
@@ -76,7 +81,7 @@ fn bad_input_asks_again_and_stop_shows_results_so_far() {
 
 #[test]
 fn a_second_quiz_waits_for_the_first() {
-    let output = console("/quiz 1\n/quiz 1\n1\n/quiz 1\n1\n/top\n");
+    let output = STUDYBOT.console("/quiz 1\n/quiz 1\n1\n/quiz 1\n1\n/top\n");
     assert!(output.contains("这里已经有一场测验正在进行"), "{output}");
     assert_eq!(output.matches("测验结束！共 1 题。").count(), 2, "{output}");
     assert!(output.contains("1. console — 答对 "), "{output}");
@@ -136,7 +141,7 @@ async fn results_in(tg: &FakeTelegram, chat_id: i64, bot: &BotProcess) -> String
 async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::with_sections("", QUIZ_CONFIG);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     let group = FakeChat::group(-800, "学习小组");
     let (ann, bob, cat) = (
         FakeUser::new(801, "Ann"),
@@ -231,7 +236,7 @@ async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
 async fn a_restart_mid_quiz_resumes_it_and_keeps_every_answer() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::with_sections("", QUIZ_CONFIG);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     let ann = FakeUser::new(901, "Ann");
     let chat = FakeChat::private(&ann);
     tg.send_text(&chat, &ann, "/quiz 2");
@@ -246,7 +251,7 @@ async fn a_restart_mid_quiz_resumes_it_and_keeps_every_answer() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(bot.terminate(Duration::from_secs(10)).await.success());
 
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_for_requests("sendPoll", 2, WAIT).await,
         "the quiz resumes: {}",
@@ -269,7 +274,7 @@ async fn an_answer_that_overtakes_the_poll_record_still_counts() {
     // answer is in getUpdates before the bot has recorded its poll.
     tg.set_response_delay("sendPoll", Duration::from_secs(1));
     let workspace = Workspace::with_sections("", QUIZ_CONFIG);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     let ann = FakeUser::new(902, "Ann");
     tg.send_text(&FakeChat::private(&ann), &ann, "/quiz 1");
     assert!(
@@ -291,7 +296,7 @@ async fn the_daily_question_follows_the_excerpt_in_a_tick() {
     let now = Utc::now();
     let next_due = {
         let store = Store::open(&workspace.db()).unwrap();
-        let mut subscription = support::shanghai_subscription(-950, now);
+        let mut subscription = shanghai_subscription(-950, now);
         subscription.position = 5; // 2.2 用真心化解急难愁盼
         let next_due = subscription.next_due;
         store.subscribe(subscription, None, now).unwrap();
@@ -299,7 +304,7 @@ async fn the_daily_question_follows_the_excerpt_in_a_tick() {
         store.flush().unwrap();
         next_due
     };
-    let mut tick = BotProcess::start(
+    let mut tick = STUDYBOT.start(
         &workspace,
         &tg.api_url(),
         &[
@@ -335,7 +340,7 @@ async fn the_daily_question_follows_the_excerpt_in_a_tick() {
 async fn a_failing_poll_ends_the_quiz_with_a_reason_within_seconds() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::with_sections("", QUIZ_CONFIG);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     let group = FakeChat::group(-850, "学习小组");
     let ann = FakeUser::new(851, "Ann");
     tg.fail_method("sendPoll", 1);
@@ -381,4 +386,22 @@ async fn a_failing_poll_ends_the_quiz_with_a_reason_within_seconds() {
         "{results}"
     );
     assert!(bot.terminate(Duration::from_secs(10)).await.success());
+}
+
+/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
+fn shanghai_subscription(
+    chat_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> studybot::schedule::Subscription {
+    studybot::schedule::Subscription::new(
+        chat_id,
+        "xzsj",
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+        chrono_tz::Asia::Shanghai,
+        studybot::schedule::Subscriber {
+            user_id: 1,
+            name: "admin".into(),
+        },
+        now,
+    )
 }

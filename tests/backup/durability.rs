@@ -2,30 +2,17 @@
 //! after a confirmation, on a full disk, on a damaged database, through a group's
 //! migration to a supergroup, and its backups (`export`, `import-state`).
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
 use studybot::store::Store;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{Running, Workspace, root};
+
+use crate::STUDYBOT;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Starts `studybot run` and waits until it polls.
-async fn started(tg: &FakeTelegram, workspace: &Workspace) -> BotProcess {
-    let before = tg.requests_for("setMyCommands").len();
-    let bot = BotProcess::start(workspace, &tg.api_url(), &["run"]);
-    assert!(
-        tg.wait_for_requests("setMyCommands", before + 2, WAIT)
-            .await,
-        "the bot starts: {}",
-        bot.log()
-    );
-    bot
-}
 
 /// Sends `command`; the fake SIGKILLs the bot the moment a reply containing
 /// `confirmation` reaches it. Returns once the process is gone.
@@ -37,7 +24,7 @@ async fn killed_after_confirmation(
     command: &str,
     confirmation: &str,
 ) {
-    let mut bot = started(tg, workspace).await;
+    let mut bot = STUDYBOT.started(tg, workspace).await;
     tg.kill_on_message(bot.child.id().expect("running"), confirmation);
     tg.send_text(chat, user, command);
     let status = tokio::time::timeout(WAIT, bot.child.wait())
@@ -155,11 +142,11 @@ async fn every_confirmed_change_survives_a_sigkill_right_after_its_confirmation(
 /// A store the way a running bot leaves it: the texts, 20 subscriptions, flushed.
 fn used_store(workspace: &Workspace) {
     let store = Store::open(&workspace.db()).unwrap();
-    studybot::app::library::Library::load(&support::root().join("data"), &store).unwrap();
+    studybot::app::library::Library::load(&root().join("data"), &store).unwrap();
     let now = chrono::Utc::now();
     for chat_id in 1..=20 {
         store
-            .subscribe(support::shanghai_subscription(-chat_id, now), None, now)
+            .subscribe(shanghai_subscription(-chat_id, now), None, now)
             .unwrap();
     }
     store.flush().unwrap();
@@ -201,7 +188,7 @@ async fn a_damaged_database_is_refused_by_tick_and_run_not_started_empty() {
         apply(&workspace.db().join("db"));
         for args in [&["tick"][..], &["run"]] {
             let _ = std::fs::remove_file(workspace.log());
-            let mut bot = BotProcess::start(&workspace, &tg.api_url(), args);
+            let mut bot = STUDYBOT.start(&workspace, &tg.api_url(), args);
             let status = tokio::time::timeout(WAIT, bot.child.wait())
                 .await
                 .unwrap_or_else(|_| {
@@ -228,7 +215,7 @@ async fn a_damaged_database_is_refused_by_tick_and_run_not_started_empty() {
     }
     // A first start on a new path is fine.
     let workspace = Workspace::new("");
-    let mut bot = BotProcess::start(&workspace, &tg.api_url(), &["tick"]);
+    let mut bot = STUDYBOT.start(&workspace, &tg.api_url(), &["tick"]);
     let status = tokio::time::timeout(WAIT, bot.child.wait())
         .await
         .unwrap()
@@ -306,7 +293,7 @@ async fn on_a_full_disk_nothing_is_confirmed_that_is_not_saved() {
         );
     std::fs::write(workspace.config(), config).unwrap();
     let tg = FakeTelegram::start().await;
-    let mut bot = started(&tg, &workspace).await;
+    let mut bot = STUDYBOT.started(&tg, &workspace).await;
     disk.fill();
 
     let users: Vec<FakeUser> = (1..=7).map(|id| FakeUser::new(id, "Ann")).collect();
@@ -364,7 +351,7 @@ fn export_onto_a_symlink_writes_the_file_it_points_to() {
     let link = dir.join("backup.json");
     std::os::unix::fs::symlink("backups/latest.json", &link).unwrap();
     let config = workspace.config();
-    let (stdout, stderr, ok) = support::run_studybot(
+    let (stdout, stderr, ok) = STUDYBOT.run(
         &[
             "--config",
             config.to_str().unwrap(),
@@ -401,7 +388,7 @@ fn import_state_refuses_a_backup_with_a_bad_record_and_changes_nothing() {
     used_store(&source);
     let config = |w: &Workspace| w.config().to_str().unwrap().to_string();
     let backup = source.dir.path().join("backup.json");
-    let (out, err, ok) = support::run_studybot(
+    let (out, err, ok) = STUDYBOT.run(
         &[
             "--config",
             &config(&source),
@@ -447,14 +434,14 @@ fn import_state_refuses_a_backup_with_a_bad_record_and_changes_nothing() {
         let store = Store::open(&target.db()).unwrap();
         let now = chrono::Utc::now();
         store
-            .subscribe(support::shanghai_subscription(777, now), None, now)
+            .subscribe(shanghai_subscription(777, now), None, now)
             .unwrap();
         store.flush().unwrap();
     }
     for (what, text, named) in bad_files {
         let file = target.dir.path().join("bad.json");
         std::fs::write(&file, text).unwrap();
-        let (out, err, ok) = support::run_studybot(
+        let (out, err, ok) = STUDYBOT.run(
             &[
                 "--config",
                 &config(&target),
@@ -483,7 +470,7 @@ fn import_state_refuses_a_backup_with_a_bad_record_and_changes_nothing() {
         );
     }
     // The good file still imports.
-    let (out, err, ok) = support::run_studybot(
+    let (out, err, ok) = STUDYBOT.run(
         &[
             "--config",
             &config(&target),
@@ -517,9 +504,13 @@ fn polls_in(tg: &FakeTelegram, chat_id: i64) -> Vec<(serde_json::Value, String)>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_that_becomes_a_supergroup_keeps_its_scores_settings_and_running_quiz() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::with_sections("", "[quiz]\nopen_period = 5\n");
-    let bot = started(&tg, &workspace).await;
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT
+        .running(Workspace::with_sections("", "[quiz]\nopen_period = 5\n"))
+        .await;
     let group = FakeChat::group(-600, "学习小组");
     let supergroup = FakeChat::supergroup(-1_000_000_000_600, "学习小组");
     let ann = FakeUser::new(601, "Ann");
@@ -610,4 +601,22 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_scores_settings_and_running
     );
     assert!(texts[3].contains("已订阅"), "/status: {}", texts[3]);
     assert!(bot.terminate(WAIT).await.success());
+}
+
+/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
+fn shanghai_subscription(
+    chat_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> studybot::schedule::Subscription {
+    studybot::schedule::Subscription::new(
+        chat_id,
+        "xzsj",
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+        chrono_tz::Asia::Shanghai,
+        studybot::schedule::Subscriber {
+            user_id: 1,
+            name: "admin".into(),
+        },
+        now,
+    )
 }

@@ -1,12 +1,12 @@
 //! Log output of the real binary: no colour codes where no terminal reads them, and
 //! JSON lines for log collectors with `log_format = "json"`.
 
-mod support;
-
 use std::time::Duration;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::Workspace;
+
+use crate::STUDYBOT;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -14,7 +14,7 @@ const WAIT: Duration = Duration::from_secs(20);
 /// command, stops it, and returns everything it logged.
 async fn logs_of_a_short_run(workspace: &Workspace) -> Vec<u8> {
     let tg = FakeTelegram::start().await;
-    let bot = BotProcess::start(workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_for_requests("setMyCommands", 2, WAIT).await,
         "{}",
@@ -45,7 +45,7 @@ async fn logs_to_a_file_have_no_colour_codes() {
     // The same through a pipe (`studybot … 2>&1 | logger`).
     let info = std::path::Path::new("info");
     let (_, stderr, ok) =
-        support::run_studybot(&["console", "--temp-db"], &[("RUST_LOG", info)], "/start\n");
+        STUDYBOT.run(&["console", "--temp-db"], &[("RUST_LOG", info)], "/start\n");
     assert!(ok && stderr.contains("texts loaded"), "{stderr}");
     assert!(
         !stderr.contains('\u{1b}'),

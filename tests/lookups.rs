@@ -1,17 +1,18 @@
 //! The foundation end to end: the data is faithful to the seed, the store survives
 //! restarts, and the real `studybot console` answers piped commands.
 
-mod support;
-
 use std::path::Path;
 
+use harness::{Studybot, root};
 use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
 use studybot::command;
 use studybot::config::Config;
 use studybot::store::{Store, SyncOutcome};
 use studybot::text::Document;
-use support::{root, run_studybot};
+
+/// The binary under test (cargo names it only to this package's own tests).
+const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
 
 const BOILERPLATE: &[&str] = &[
     "目录/提纲",
@@ -213,7 +214,7 @@ fn restart_rewrites_the_store_only_when_the_text_changed() {
 fn console_answers_the_done_when_script() {
     let dir = tempfile::tempdir().unwrap();
     let input = "/outline\n/section 2.2\n/section 1.2\n/section 二.三\n/search 网格\n/section 9.9\n/section\n";
-    let (stdout, stderr, ok) = run_studybot(
+    let (stdout, stderr, ok) = STUDYBOT.run(
         &["console"],
         &[("STUDYBOT_DB", &dir.path().join("db"))],
         input,
@@ -258,7 +259,7 @@ fn console_replies_to_every_bad_input() {
     let input = format!(
         "/section 0.1\n/section abc\n/section 🙂\n/search\n/foo\nhello\n/section 根基\n{long}"
     );
-    let (stdout, stderr, ok) = run_studybot(
+    let (stdout, stderr, ok) = STUDYBOT.run(
         &["console"],
         &[("STUDYBOT_DB", &dir.path().join("db"))],
         &input,
@@ -295,7 +296,7 @@ fn a_data_file_saved_as_gbk_is_named_once_with_its_line_and_the_fix() {
     let at = bytes.windows(4).position(|w| w == b"xxxx").unwrap();
     bytes[at..at + 4].copy_from_slice(&[0xcd, 0xf8, 0xb8, 0xf1]);
     std::fs::write(&file, bytes).unwrap();
-    let (_, stderr, ok) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    let (_, stderr, ok) = STUDYBOT.run(&["check"], &[("STUDYBOT_DATA", &data)], "");
     assert!(!ok);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line, said once: {stderr}");
@@ -307,7 +308,7 @@ fn a_data_file_saved_as_gbk_is_named_once_with_its_line_and_the_fix() {
 
     // Any other data-file error is said once too.
     std::fs::write(&file, text.replace("[full]", "[fulll]")).unwrap();
-    let (_, stderr, _) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    let (_, stderr, _) = STUDYBOT.run(&["check"], &[("STUDYBOT_DATA", &data)], "");
     assert_eq!(
         stderr.matches("unknown completeness mark").count(),
         1,
@@ -326,7 +327,7 @@ fn bad_data_and_bad_config_fail_with_a_clear_error() {
         "## 2.2 用真心化解急难愁盼 [whole]",
     );
     std::fs::write(&file, broken).unwrap();
-    let (_, stderr, ok) = run_studybot(&["check"], &[("STUDYBOT_DATA", &data)], "");
+    let (_, stderr, ok) = STUDYBOT.run(&["check"], &[("STUDYBOT_DATA", &data)], "");
     assert!(!ok);
     assert!(
         stderr.contains("xzsj.md:") && stderr.contains("unknown completeness mark"),
@@ -336,9 +337,9 @@ fn bad_data_and_bad_config_fail_with_a_clear_error() {
 
     let config = dir.path().join("bad.toml");
     std::fs::write(&config, "timezone = \"Mars/Olympus\"\n").unwrap();
-    let (_, stderr, ok) = run_studybot(&["--config", config.to_str().unwrap(), "check"], &[], "");
+    let (_, stderr, ok) = STUDYBOT.run(&["--config", config.to_str().unwrap(), "check"], &[], "");
     assert!(!ok && stderr.contains("timezone"), "{stderr}");
-    let (_, stderr, ok) = run_studybot(
+    let (_, stderr, ok) = STUDYBOT.run(
         &["--config", "/nonexistent/studybot.toml", "check"],
         &[],
         "",

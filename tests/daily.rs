@@ -1,7 +1,7 @@
-//! The daily excerpt end to end through the real binary: `studybot console --temp-db`
-//! answers the subscription commands as a private chat would see them.
-
-mod support;
+//! The daily excerpt end to end through the real binary: the subscription commands in
+//! `studybot console --temp-db` as a private chat would see them, deliveries by
+//! `studybot run` and `studybot tick`, outages, crashes (SIGKILL mid-broadcast), zone
+//! changes, rights problems, damaged records, and stopping within 5 s.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,8 +10,11 @@ use chrono::{DateTime, NaiveTime, TimeDelta, Timelike, Utc};
 use studybot::schedule::{Subscriber, Subscription};
 use studybot::store::Store;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace, console};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{BotProcess, Running, Studybot, Workspace, read_log, root};
+
+/// The binary under test (cargo names it only to this package's own tests).
+const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
 
 /// Asserts that `parts` occur in `text` in this order.
 fn assert_in_order(text: &str, parts: &[&str]) {
@@ -28,7 +31,7 @@ fn assert_in_order(text: &str, parts: &[&str]) {
 fn console_subscription_scenario() {
     let input = "/subscribe 8:00\n/status\n/plan\n/settime 25:00\n/timezone Mars/Olympus\n\
                  /timezone Europe/Berlin\n/today\n/unsubscribe\n/status\n";
-    let stdout = console(input);
+    let stdout = STUDYBOT.console(input);
     assert_in_order(
         &stdout,
         &[
@@ -81,7 +84,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// Runs `studybot tick --now <now>` against the fake and returns its stdout.
 async fn tick(workspace: &Workspace, api_url: &str, now: DateTime<Utc>) -> String {
-    let mut bot = BotProcess::start(workspace, api_url, &["tick", "--now", &now.to_rfc3339()]);
+    let mut bot = STUDYBOT.start(workspace, api_url, &["tick", "--now", &now.to_rfc3339()]);
     let status = tokio::time::timeout(Duration::from_secs(60), bot.child.wait())
         .await
         .expect("tick ends")
@@ -116,7 +119,7 @@ fn subscribe(
     let store = Store::open(&workspace.db()).unwrap();
     let mut due = None;
     for chat_id in chats {
-        let subscription = support::shanghai_subscription(chat_id, now);
+        let subscription = shanghai_subscription(chat_id, now);
         due = Some(subscription.next_due);
         store.subscribe(subscription, None, now).unwrap();
     }
@@ -134,7 +137,7 @@ async fn group_subscription_end_to_end() {
     tg.register_chat(&group);
     tg.set_admins(-600, vec![501]);
 
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     tg.send_text(&group, &member, "/subscribe 08:00");
     tg.send_text(&group, &admin, "/subscribe 08:00");
     assert!(
@@ -202,7 +205,7 @@ async fn group_subscription_end_to_end() {
     );
 
     // /status and /plan reflect the deliveries.
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     tg.clear();
     tg.send_text(&group, &member, "/plan");
     tg.send_text(&group, &member, "/status");
@@ -268,7 +271,7 @@ async fn the_running_bot_sends_the_daily_excerpt_once() {
     store.subscribe(subscription, None, subscribed_at).unwrap();
     store.flush().unwrap();
     drop(store);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_until(|_| excerpts(&tg).contains_key(&-750), WAIT)
             .await,
@@ -276,7 +279,7 @@ async fn the_running_bot_sends_the_daily_excerpt_once() {
         bot.log()
     );
     assert!(bot.terminate(WAIT).await.success());
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(tg.wait_for_requests("setMyCommands", 4, WAIT).await);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(bot.terminate(WAIT).await.success());
@@ -291,18 +294,15 @@ async fn the_running_bot_sends_the_daily_excerpt_once() {
 /// subscription, would sleep its 10-minute safety interval and this test would fail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_subscription_seconds_away_is_delivered_on_time() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::new("");
+    // Started and idle: nothing is subscribed, so the delivery task sleeps.
+    let Running {
+        tg,
+        workspace: _workspace,
+        bot,
+    } = STUDYBOT.running(Workspace::new("")).await;
     let user = FakeUser::new(760, "Reader");
     let chat = FakeChat::private(&user);
     tg.register_chat(&chat);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
-    // Started and idle: nothing is subscribed, so the delivery task sleeps.
-    assert!(
-        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
-        "{}",
-        bot.log()
-    );
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // The next whole minute at least 5 s from now in the default zone (Asia/Shanghai):
@@ -426,7 +426,7 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
     let mut in_flight_bound = 0;
     for _ in 0..kills {
         let before = tg.sent_messages().len();
-        let mut bot = BotProcess::start(&workspace, &tg.api_url(), &["tick", "--now", &at]);
+        let mut bot = STUDYBOT.start(&workspace, &tg.api_url(), &["tick", "--now", &at]);
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -479,7 +479,7 @@ async fn sigkill_during_a_broadcast_loses_no_excerpt() {
 /// outbox's bounded retries and the next ticks' retries of failed days.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_complete_when_30_percent_of_calls_fail() {
-    use support::fake_telegram::FaultKind;
+    use fake_telegram::FaultKind;
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::with_sections(
         "global_per_second = 5000\nglobal_burst = 100\ngroup_per_minute = 100000\ngroup_burst = 100",
@@ -704,7 +704,7 @@ async fn moving_the_zone_west_after_todays_excerpt_skips_no_day() {
     // `/timezone America/Los_Angeles` at 14:00 Shanghai (22:00 on 11-29 in Los Angeles).
     {
         let store = Store::open(&workspace.db()).unwrap();
-        let (library, _) = Library::load(&support::root().join("data"), &store).unwrap();
+        let (library, _) = Library::load(&root().join("data"), &store).unwrap();
         let app = App::new(library, store, Config::default());
         let admin = ChatContext {
             chat_id: -810,
@@ -784,7 +784,7 @@ async fn a_muted_bot_is_retried_and_told_not_switched_off() {
 
     // An admin gives the right back; /status says what happened and what to do.
     tg.unmute(-820);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     tg.send_text(&group, &member, "/status");
     assert!(
         tg.wait_until(|_| !tg.sent_texts_to(-820).is_empty(), WAIT)
@@ -841,7 +841,7 @@ async fn damaged_records_hold_up_no_other_chat_and_never_loop() {
         let store = Store::open(&workspace.db()).unwrap();
         let mut next_due = None;
         for chat_id in [-831, -832, -833, -834, -835, -836] {
-            let subscription = support::shanghai_subscription(chat_id, now);
+            let subscription = shanghai_subscription(chat_id, now);
             next_due = Some(subscription.next_due);
             store.subscribe(subscription, None, now).unwrap();
         }
@@ -894,7 +894,7 @@ async fn damaged_records_hold_up_no_other_chat_and_never_loop() {
 }
 
 fn workspace_log(workspace: &Workspace) -> String {
-    support::read_log(&workspace.log())
+    read_log(&workspace.log())
 }
 
 /// Item 10 (`run`): SIGTERM in the middle of a 450-chat broadcast stops within 5 s with
@@ -906,7 +906,7 @@ async fn sigterm_mid_broadcast_stops_within_5_s_and_the_rest_follows() {
     let workspace = Workspace::new("");
     let chats: Vec<i64> = (0..450).map(|i| 6_000_000 + i).collect();
     subscribe_due_now(&workspace, chats.iter().copied());
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_state(|tg| excerpt_counts(tg).0 >= 60, Duration::from_secs(30))
             .await,
@@ -915,14 +915,14 @@ async fn sigterm_mid_broadcast_stops_within_5_s_and_the_rest_follows() {
     );
     let log_path = workspace.log();
     let (status, took) = stop_timed(bot).await;
-    let log = support::read_log(&log_path);
+    let log = read_log(&log_path);
     assert!(status.success(), "exit 0 after SIGTERM: {status:?}\n{log}");
     assert!(took < STOP_BOUND, "stopped in {took:?}\n{log}");
     let (sent, _) = excerpt_counts(&tg);
     assert!(sent < 450, "the broadcast was cut short ({sent} sent)");
     eprintln!("SIGTERM mid-broadcast: {sent} of 450 sent");
 
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_state(|tg| excerpts(tg).len() == 450, Duration::from_secs(60))
             .await,
@@ -941,7 +941,7 @@ async fn sigterm_during_a_429_pause_stops_within_5_s() {
     let workspace = Workspace::new("");
     subscribe_due_now(&workspace, [-840, -841, -842]);
     tg.rate_limit_next(1, 120);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_until(
             |requests| requests
@@ -956,7 +956,7 @@ async fn sigterm_during_a_429_pause_stops_within_5_s() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let log_path = workspace.log();
     let (status, took) = stop_timed(bot).await;
-    let log = support::read_log(&log_path);
+    let log = read_log(&log_path);
     assert!(status.success(), "{status:?}\n{log}");
     assert!(took < STOP_BOUND, "stopped in {took:?}\n{log}");
     assert!(
@@ -965,7 +965,7 @@ async fn sigterm_during_a_429_pause_stops_within_5_s() {
         excerpts(&tg)
     );
     // After the restart (the pause is not remembered), all three are served.
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_state(|tg| excerpts(tg).len() == 3, WAIT).await,
         "{}",
@@ -979,12 +979,12 @@ async fn sigterm_during_a_429_pause_stops_within_5_s() {
 /// and the outbox retries) stops within 5 s; the excerpts follow after the restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_502_storm_stops_within_5_s() {
-    use support::fake_telegram::FaultKind;
+    use fake_telegram::FaultKind;
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::new("");
     let chats: Vec<i64> = (0..450).map(|i| 6_100_000 + i).collect();
     subscribe_due_now(&workspace, chats.iter().copied());
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_state(|tg| excerpt_counts(tg).0 >= 10, Duration::from_secs(30))
             .await,
@@ -996,11 +996,11 @@ async fn sigterm_during_a_502_storm_stops_within_5_s() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let log_path = workspace.log();
     let (status, took) = stop_timed(bot).await;
-    let log = support::read_log(&log_path);
+    let log = read_log(&log_path);
     assert!(status.success(), "{status:?}\n{log}");
     assert!(took < STOP_BOUND, "stopped in {took:?}\n{log}");
     tg.set_fault_rate(0.0);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     assert!(
         tg.wait_state(|tg| excerpts(tg).len() == 450, Duration::from_secs(60))
             .await,
@@ -1020,7 +1020,7 @@ async fn sigterm_stops_a_tick_within_5_s_and_the_next_tick_serves_the_rest() {
     let workspace = Workspace::new("");
     let next_due = subscribe(&workspace, (0..450).map(|i| 6_200_000 + i), Utc::now());
     let now = (next_due + TimeDelta::seconds(30)).to_rfc3339();
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["tick", "--now", &now]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["tick", "--now", &now]);
     assert!(
         tg.wait_state(|tg| excerpt_counts(tg).0 >= 60, Duration::from_secs(30))
             .await,
@@ -1029,7 +1029,7 @@ async fn sigterm_stops_a_tick_within_5_s_and_the_next_tick_serves_the_rest() {
     );
     let log_path = workspace.log();
     let (status, took) = stop_timed(bot).await;
-    let log = support::read_log(&log_path);
+    let log = read_log(&log_path);
     assert!(
         status.success(),
         "tick exits 0 after SIGTERM: {status:?}\n{log}"
@@ -1039,4 +1039,22 @@ async fn sigterm_stops_a_tick_within_5_s_and_the_next_tick_serves_the_rest() {
     assert!(sent < 450, "the pass was cut short ({sent} sent)");
     tick(&workspace, &tg.api_url(), next_due + TimeDelta::seconds(90)).await;
     assert_eq!(excerpt_counts(&tg), (450, 0), "every chat once, none twice");
+}
+
+/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
+fn shanghai_subscription(
+    chat_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> studybot::schedule::Subscription {
+    studybot::schedule::Subscription::new(
+        chat_id,
+        "xzsj",
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+        chrono_tz::Asia::Shanghai,
+        studybot::schedule::Subscriber {
+            user_id: 1,
+            name: "admin".into(),
+        },
+        now,
+    )
 }

@@ -1,33 +1,23 @@
 //! Groups as they are: forum topics, anonymous admins and buttons on shared messages,
 //! with the real binary against the fake Bot API.
 
-mod support;
-
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 use studybot::store::Store;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{Running, Workspace};
+
+use crate::STUDYBOT;
 
 const WAIT: Duration = Duration::from_secs(30);
 const STALE: &str = "这个按钮已失效，请重新发送 /outline。";
 
-async fn started(tg: &FakeTelegram, workspace: &Workspace) -> BotProcess {
-    let bot = BotProcess::start(workspace, &tg.api_url(), &["run"]);
-    assert!(
-        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
-        "the bot starts: {}",
-        bot.log()
-    );
-    bot
-}
-
 /// Runs `studybot tick --now <now>` to completion.
 async fn tick(workspace: &Workspace, tg: &FakeTelegram, now: chrono::DateTime<Utc>) {
-    let mut tick = BotProcess::start(
+    let mut tick = STUDYBOT.start(
         workspace,
         &tg.api_url(),
         &["tick", "--now", &now.to_rfc3339()],
@@ -58,13 +48,13 @@ fn text(body: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_go_to_the_forum_topic_they_came_from() {
-    let tg = FakeTelegram::start().await;
-    let workspace = Workspace::with_sections("", "[quiz]\nopen_period = 5\n");
+    let Running { tg, workspace, bot } = STUDYBOT
+        .running(Workspace::with_sections("", "[quiz]\nopen_period = 5\n"))
+        .await;
     let forum = FakeChat::supergroup(9001, "学习论坛");
     let plain_group = FakeChat::supergroup(9002, "普通群");
     let ann = FakeUser::new(901, "Ann");
     tg.set_admins(forum.id, vec![ann.id]);
-    let bot = started(&tg, &workspace).await;
 
     for command in [
         "/section 2.1",
@@ -142,7 +132,7 @@ async fn an_anonymous_admin_speaks_for_the_group() {
     let group = FakeChat::supergroup(9003, "第一支部");
     let (admin, member) = (FakeUser::new(903, "Ann"), FakeUser::new(904, "Bob"));
     tg.set_admins(group.id, vec![admin.id]);
-    let bot = started(&tg, &workspace).await;
+    let bot = STUDYBOT.started(&tg, &workspace).await;
 
     tg.send_text_as_group(&group, "/subscribe 20:30");
     assert!(
@@ -198,7 +188,7 @@ async fn buttons_on_the_daily_excerpt_never_edit_it_for_everyone() {
     let now = Utc::now();
     let next_due = {
         let store = Store::open(&workspace.db()).unwrap();
-        let mut subscription = support::shanghai_subscription(forum.id, now);
+        let mut subscription = shanghai_subscription(forum.id, now);
         subscription.topic = Some(77);
         let next_due = subscription.next_due;
         store.subscribe(subscription, None, now).unwrap();
@@ -210,7 +200,7 @@ async fn buttons_on_the_daily_excerpt_never_edit_it_for_everyone() {
     let excerpt = tg.message(forum.id, excerpt_id).unwrap();
     assert!(excerpt["text"].as_str().unwrap().starts_with("今日学习"));
 
-    let bot = started(&tg, &workspace).await;
+    let bot = STUDYBOT.started(&tg, &workspace).await;
     tg.clear();
     // 提纲 on the shared excerpt: a new message in the same topic, the excerpt untouched.
     tg.press_button(&forum, &bob, excerpt_id, "o:xzsj");
@@ -269,7 +259,7 @@ async fn a_subscription_whose_topic_is_gone_is_delivered_to_the_chat() {
     let now = Utc::now();
     let next_due = {
         let store = Store::open(&workspace.db()).unwrap();
-        let mut subscription = support::shanghai_subscription(group.id, now);
+        let mut subscription = shanghai_subscription(group.id, now);
         subscription.topic = Some(77);
         let next_due = subscription.next_due;
         store.subscribe(subscription, None, now).unwrap();
@@ -295,4 +285,22 @@ async fn a_subscription_whose_topic_is_gone_is_delivered_to_the_chat() {
             .iter()
             .all(|body| body.get("message_thread_id").is_none())
     );
+}
+
+/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
+fn shanghai_subscription(
+    chat_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> studybot::schedule::Subscription {
+    studybot::schedule::Subscription::new(
+        chat_id,
+        "xzsj",
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
+        chrono_tz::Asia::Shanghai,
+        studybot::schedule::Subscriber {
+            user_id: 1,
+            name: "admin".into(),
+        },
+        now,
+    )
 }

@@ -2,8 +2,6 @@
 //! comes back in the member's private `/review`, on FSRS's schedule; `/mistakes`;
 //! the reminder through `studybot tick --now`; the console.
 
-mod support;
-
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
@@ -12,8 +10,10 @@ use studybot::review::{Card, Reviewer};
 use studybot::store::Store;
 use studybot::text::SectionId;
 
-use support::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use support::{BotProcess, Workspace, console};
+use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+use harness::{BotProcess, Workspace};
+
+use crate::{STUDYBOT, shanghai_subscription};
 
 const QUIZ_CONFIG: &str = "[quiz]\nopen_period = 5\n";
 const WAIT: Duration = Duration::from_secs(30);
@@ -83,7 +83,7 @@ fn the_card(workspace: &Workspace, user: u64) -> (u64, Card) {
 async fn a_missed_group_question_comes_back_in_private_review() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::with_sections("", QUIZ_CONFIG);
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     let group = FakeChat::group(-800, "学习小组");
     let ann = FakeUser::new(801, "Ann");
     let private = FakeChat::private(&ann);
@@ -166,7 +166,7 @@ async fn a_missed_group_question_comes_back_in_private_review() {
             .unwrap();
         store.flush().unwrap();
     }
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     tg.send_text(&private, &ann, "/review 5");
     wait_text(&tg, 801, "开始复习错题：1 道", 2, &bot).await;
     assert!(
@@ -194,7 +194,7 @@ async fn a_missed_group_question_comes_back_in_private_review() {
 
 /// Runs `studybot tick --now <now>` against the fake.
 async fn tick(workspace: &Workspace, api_url: &str, now: DateTime<Utc>) {
-    let mut bot = BotProcess::start(workspace, api_url, &["tick", "--now", &now.to_rfc3339()]);
+    let mut bot = STUDYBOT.start(workspace, api_url, &["tick", "--now", &now.to_rfc3339()]);
     let status = tokio::time::timeout(Duration::from_secs(60), bot.child.wait())
         .await
         .expect("tick ends")
@@ -223,12 +223,7 @@ async fn a_reminder_set_seconds_ahead_arrives_on_time_from_the_running_bot() {
             .unwrap();
         store.flush().unwrap();
     }
-    let bot = BotProcess::start(&workspace, &tg.api_url(), &["run"]);
-    assert!(
-        tg.wait_for_requests("setMyCommands", 2, WAIT).await,
-        "{}",
-        bot.log()
-    );
+    let bot = STUDYBOT.started(&tg, &workspace).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // The next whole minute at least 5 s from now in Asia/Shanghai: 5 to 65 s ahead.
@@ -349,7 +344,7 @@ async fn a_reminder_arrives_once_at_its_time_and_only_when_cards_are_due() {
 #[test]
 fn the_console_reviews_with_the_console_user() {
     // Ten answers of "1": some are wrong (options are shuffled), so the deck fills.
-    let output = console(&format!(
+    let output = STUDYBOT.console(&format!(
         "/quiz 10\n{}/mistakes\n/review 1\n1\n/review abc\n/remind 25:00\n",
         "1\n".repeat(10)
     ));
@@ -388,7 +383,7 @@ async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
         .with_timezone(&Utc);
     {
         let store = Store::open(&workspace.db()).unwrap();
-        let subscription = support::shanghai_subscription(-900, monday);
+        let subscription = shanghai_subscription(-900, monday);
         store.subscribe(subscription, None, monday).unwrap();
         let test = studybot::review::weekly::WeeklyTest {
             weekday: 6,
