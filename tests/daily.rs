@@ -3,6 +3,9 @@
 //! `studybot run` and `studybot tick`, outages, crashes (SIGKILL mid-broadcast), zone
 //! changes, rights problems, damaged records, and stopping within 5 s.
 
+#[path = "common/subscription.rs"]
+mod subscription;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -12,6 +15,7 @@ use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{BotProcess, Running, Studybot, Workspace, read_log, root};
+use subscription::shanghai_subscription;
 
 /// The binary under test (cargo names it only to this package's own tests).
 const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
@@ -1039,22 +1043,4 @@ async fn sigterm_stops_a_tick_within_5_s_and_the_next_tick_serves_the_rest() {
     assert!(sent < 450, "the pass was cut short ({sent} sent)");
     tick(&workspace, &tg.api_url(), next_due + TimeDelta::seconds(90)).await;
     assert_eq!(excerpt_counts(&tg), (450, 0), "every chat once, none twice");
-}
-
-/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
-fn shanghai_subscription(
-    chat_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> studybot::schedule::Subscription {
-    studybot::schedule::Subscription::new(
-        chat_id,
-        "xzsj",
-        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
-        chrono_tz::Asia::Shanghai,
-        studybot::schedule::Subscriber {
-            user_id: 1,
-            name: "admin".into(),
-        },
-        now,
-    )
 }

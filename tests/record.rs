@@ -4,6 +4,9 @@
 //! sends a workbook holding exactly the record, and the weekly report arrives once at
 //! its time via `studybot tick --now`.
 
+#[path = "common/subscription.rs"]
+mod subscription;
+
 use std::io::Cursor;
 use std::time::Duration;
 
@@ -15,6 +18,7 @@ use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{Studybot, Workspace};
+use subscription::shanghai_subscription;
 
 /// The binary under test (cargo names it only to this package's own tests).
 const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
@@ -352,22 +356,4 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     assert!(report.contains("学习参与率"), "{report}");
     assert!(report.contains("坚持最好："), "{report}");
     assert!(report.contains("正确率 "), "{report}");
-}
-
-/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
-fn shanghai_subscription(
-    chat_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> studybot::schedule::Subscription {
-    studybot::schedule::Subscription::new(
-        chat_id,
-        "xzsj",
-        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
-        chrono_tz::Asia::Shanghai,
-        studybot::schedule::Subscriber {
-            user_id: 1,
-            name: "admin".into(),
-        },
-        now,
-    )
 }

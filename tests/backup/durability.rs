@@ -11,6 +11,7 @@ use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{Running, Workspace, root};
 
 use crate::STUDYBOT;
+use crate::subscription::shanghai_subscription;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -601,22 +602,4 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_scores_settings_and_running
     );
     assert!(texts[3].contains("已订阅"), "/status: {}", texts[3]);
     assert!(bot.terminate(WAIT).await.success());
-}
-
-/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
-fn shanghai_subscription(
-    chat_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> studybot::schedule::Subscription {
-    studybot::schedule::Subscription::new(
-        chat_id,
-        "xzsj",
-        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
-        chrono_tz::Asia::Shanghai,
-        studybot::schedule::Subscriber {
-            user_id: 1,
-            name: "admin".into(),
-        },
-        now,
-    )
 }

@@ -4,6 +4,9 @@
 //! a SIGKILL right after a confirmation, a full disk, a damaged database, a group's
 //! migration to a supergroup, bad backups).
 
+#[path = "../common/subscription.rs"]
+mod subscription;
+
 mod durability;
 
 use std::collections::BTreeMap;

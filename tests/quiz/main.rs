@@ -3,6 +3,9 @@
 //!
 //! The personal review (错题本) that missed questions feed is in [`review`].
 
+#[path = "../common/subscription.rs"]
+mod subscription;
+
 mod review;
 
 use std::time::Duration;
@@ -13,6 +16,7 @@ use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{BotProcess, Studybot, Workspace};
+use subscription::shanghai_subscription;
 
 /// The binary under test (cargo names it only to this package's own tests).
 const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
@@ -386,22 +390,4 @@ async fn a_failing_poll_ends_the_quiz_with_a_reason_within_seconds() {
         "{results}"
     );
     assert!(bot.terminate(Duration::from_secs(10)).await.success());
-}
-
-/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
-fn shanghai_subscription(
-    chat_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> studybot::schedule::Subscription {
-    studybot::schedule::Subscription::new(
-        chat_id,
-        "xzsj",
-        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
-        chrono_tz::Asia::Shanghai,
-        studybot::schedule::Subscriber {
-            user_id: 1,
-            name: "admin".into(),
-        },
-        now,
-    )
 }

@@ -11,6 +11,7 @@ use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{Running, Workspace};
 
 use crate::STUDYBOT;
+use crate::subscription::shanghai_subscription;
 
 const WAIT: Duration = Duration::from_secs(30);
 const STALE: &str = "这个按钮已失效，请重新发送 /outline。";
@@ -285,22 +286,4 @@ async fn a_subscription_whose_topic_is_gone_is_delivered_to_the_chat() {
             .iter()
             .all(|body| body.get("message_thread_id").is_none())
     );
-}
-
-/// A subscription at 08:00 Asia/Shanghai for `chat_id`, made at `now`.
-fn shanghai_subscription(
-    chat_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> studybot::schedule::Subscription {
-    studybot::schedule::Subscription::new(
-        chat_id,
-        "xzsj",
-        chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("08:00 is a time"),
-        chrono_tz::Asia::Shanghai,
-        studybot::schedule::Subscriber {
-            user_id: 1,
-            name: "admin".into(),
-        },
-        now,
-    )
 }

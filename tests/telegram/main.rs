@@ -3,6 +3,9 @@
 //! Groups as they are (forum topics, anonymous admins, buttons on shared messages) are in
 //! [`groups`]; what the bot logs, in [`logs`].
 
+#[path = "../common/subscription.rs"]
+mod subscription;
+
 mod groups;
 mod logs;
 
