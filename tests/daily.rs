@@ -3,6 +3,8 @@
 //! `studybot run` and `studybot tick`, outages, crashes (SIGKILL mid-broadcast), zone
 //! changes, rights problems, damaged records, and stopping within 5 s.
 
+#[path = "common/on_time.rs"]
+mod on_time;
 #[path = "common/subscription.rs"]
 mod subscription;
 
@@ -15,6 +17,7 @@ use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{BotProcess, Running, Studybot, Workspace, read_log, root};
+use on_time::assert_on_time;
 use subscription::shanghai_subscription;
 
 /// The binary under test (cargo names it only to this package's own tests).
@@ -358,26 +361,7 @@ async fn a_new_subscription_seconds_away_is_delivered_on_time() {
         })
         .expect("the excerpt was recorded")
         .at;
-    // The fake records `Instant`s: turn the due instant into one.
-    let until_due = due - Utc::now();
-    let due_at = match until_due.to_std() {
-        Ok(ahead) => std::time::Instant::now() + ahead,
-        Err(_) => std::time::Instant::now() - (-until_due).to_std().unwrap(),
-    };
-    // Not early (a little slack for the clocks read apart), and on time: a few seconds
-    // of slack for a loaded machine, far below any polling interval worth having.
-    assert!(
-        arrived + Duration::from_millis(500) >= due_at,
-        "sent {:?} before it was due",
-        due_at - arrived
-    );
-    let late = arrived.saturating_duration_since(due_at);
-    eprintln!("excerpt sent {late:?} after its due instant");
-    assert!(
-        late < Duration::from_secs(8),
-        "sent {late:?} after it was due:\n{}",
-        bot.log()
-    );
+    assert_on_time("the excerpt", arrived, due, &bot.log());
     assert_eq!(excerpts(&tg)[&760].len(), 1);
     assert!(bot.terminate(WAIT).await.success());
 }

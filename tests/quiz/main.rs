@@ -3,6 +3,8 @@
 //!
 //! The personal review (错题本) that missed questions feed is in [`review`].
 
+#[path = "../common/on_time.rs"]
+mod on_time;
 #[path = "../common/subscription.rs"]
 mod subscription;
 

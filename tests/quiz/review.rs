@@ -13,6 +13,7 @@ use studybot::text::SectionId;
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{BotProcess, Workspace};
 
+use crate::on_time::assert_on_time;
 use crate::{STUDYBOT, shanghai_subscription};
 
 const QUIZ_CONFIG: &str = "[quiz]\nopen_period = 5\n";
@@ -253,23 +254,7 @@ async fn a_reminder_set_seconds_ahead_arrives_on_time_from_the_running_bot() {
         bot.log()
     );
     let arrived = reminded(&tg).unwrap().at;
-    let until_due = due - Utc::now();
-    let due_at = match until_due.to_std() {
-        Ok(ahead) => std::time::Instant::now() + ahead,
-        Err(_) => std::time::Instant::now() - (-until_due).to_std().unwrap(),
-    };
-    assert!(
-        arrived + Duration::from_millis(500) >= due_at,
-        "sent {:?} before it was due",
-        due_at - arrived
-    );
-    let late = arrived.saturating_duration_since(due_at);
-    eprintln!("reminder sent {late:?} after its instant");
-    assert!(
-        late < Duration::from_secs(8),
-        "sent {late:?} late:\n{}",
-        bot.log()
-    );
+    assert_on_time("the reminder", arrived, due, &bot.log());
     assert!(bot.terminate(WAIT).await.success());
 }
 
