@@ -28,22 +28,43 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
     };
     let mut quiz = ConsoleQuiz::default();
     let mut review = ConsoleReview::default();
+    // A quiz question and a review card can both wait (`/review` during a quiz): a bare
+    // answer goes to the one printed last, and when that one is done the other is
+    // printed again, so the user always answers the question just above.
+    let mut focus = Focus::Quiz;
     for line in input.lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
         let now = chrono::Utc::now();
-        // While a quiz question waits, a line that is not a command answers it.
+        // While a question waits, a line that is not a command answers it.
         let is_command = line.trim_start().starts_with('/');
-        let replies = if quiz.is_waiting() && !is_command {
-            quiz.answer(app, &chat, &line, now)
-        } else if review.is_waiting() && !is_command {
-            review.answer(app, &chat, &line, now)
-        } else {
+        let to_review = review.is_waiting() && (focus == Focus::Review || !quiz.is_waiting());
+        let replies = if is_command || !(quiz.is_waiting() || review.is_waiting()) {
+            let (quiz_was, review_was) = (quiz.is_waiting(), review.is_waiting());
             let mut replies = app.handle(&chat, command::parse(&line, None), now);
             replies.extend(quiz.after_command(app, &chat, now));
             replies.extend(review.advance(app, &chat, now));
+            if review.is_waiting() && !review_was {
+                focus = Focus::Review;
+            } else if quiz.is_waiting() && !quiz_was {
+                focus = Focus::Quiz;
+            }
+            replies
+        } else if to_review {
+            let mut replies = review.answer(app, &chat, &line, now);
+            if !review.is_waiting() && quiz.is_waiting() {
+                focus = Focus::Quiz;
+                replies.extend(quiz.repeat());
+            }
+            replies
+        } else {
+            let mut replies = quiz.answer(app, &chat, &line, now);
+            if !quiz.is_waiting() && review.is_waiting() {
+                focus = Focus::Review;
+                replies.extend(review.repeat());
+            }
             replies
         };
         for reply in replies.iter().flat_map(|reply| reply.split(MESSAGE_LIMIT)) {
@@ -52,6 +73,13 @@ pub fn run(app: &App, input: impl BufRead, mut output: impl Write) -> std::io::R
         output.flush()?;
     }
     Ok(())
+}
+
+/// Which waiting question a bare answer goes to when both a quiz and a review wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    Quiz,
+    Review,
 }
 
 fn write_reply(output: &mut impl Write, reply: &Reply) -> std::io::Result<()> {

@@ -27,6 +27,11 @@ impl ConsoleQuiz {
         self.waiting.is_some()
     }
 
+    /// The waiting question printed again (when the user comes back to it).
+    pub fn repeat(&self) -> Option<Reply> {
+        self.waiting.as_ref().map(messages::console_question)
+    }
+
     /// After a command: forgets a question whose quiz was stopped, and shows the
     /// chat's next unsent question (the first one right after `/quiz`).
     pub fn after_command(

@@ -23,6 +23,11 @@ impl ConsoleReview {
         self.waiting.is_some()
     }
 
+    /// The waiting card printed again (when the user comes back to it).
+    pub fn repeat(&self) -> Option<Reply> {
+        self.waiting.as_ref().map(|(_, spec)| question(spec))
+    }
+
     /// After a command (or an answer): shows the next due card of a running review.
     pub fn advance(&mut self, app: &App, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
         if self.waiting.is_some() {

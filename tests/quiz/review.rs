@@ -350,6 +350,37 @@ fn the_console_reviews_with_the_console_user() {
     assert!(output.contains("不是有效的时间"), "{output}");
 }
 
+#[test]
+fn in_the_console_a_review_during_a_quiz_takes_the_answer_then_the_quiz_resumes() {
+    // The deck fills as above; then a quiz question waits when /review prints a card.
+    let output = STUDYBOT.console(&format!(
+        "/quiz 10\n{}/quiz 2\n/review 1\n1\n1\n1\n",
+        "1\n".repeat(10)
+    ));
+    let quiz = output.rfind("测验开始！共 2 题").expect("second quiz");
+    let question = output[quiz..]
+        .lines()
+        .find(|line| line.starts_with("（1/2）"))
+        .expect("first question")
+        .to_string();
+    let card = output.rfind("开始复习错题：1 道").expect("review");
+    let after = &output[card..];
+    // The answer right after the card goes to the card …
+    let verdict = after
+        .find("这道题下次复习")
+        .or_else(|| after.find("✗ 答错了，正确答案是"))
+        .expect("the card's verdict");
+    let end = after.find("本次复习结束").expect("review ends");
+    assert!(verdict < end, "{output}");
+    // … then the quiz question waiting since before is printed again and answered.
+    assert_eq!(
+        after[end..].matches(question.as_str()).count(),
+        1,
+        "{output}"
+    );
+    assert!(after[end..].contains("（2/2）"), "{output}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
     let tg = FakeTelegram::start().await;
