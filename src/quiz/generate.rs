@@ -25,7 +25,7 @@
 //! the head noun count as a word when the speech uses them elsewhere too (忠诚, 民情),
 //! which is a small, honest stand-in for a dictionary.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -383,8 +383,8 @@ struct Quoted<'a> {
     usable: bool,
 }
 
-impl Quoted<'_> {
-    fn phrase(&self) -> &str {
+impl<'a> Quoted<'a> {
+    fn phrase(&self) -> &'a str {
         &self.sentence[self.range.clone()]
     }
 
@@ -395,6 +395,21 @@ impl Quoted<'_> {
             &self.sentence[..self.range.start],
             &self.sentence[self.range.end..]
         )
+    }
+
+    /// Whether this sentence, with the phrase quoted at `place` in the blank, is the text
+    /// around `place`: whether the text says it with that phrase too.
+    ///
+    /// The same as searching every paragraph for `self.filled(phrase)`: the blank lies
+    /// between the sentence's own “ and ”, and a quoted phrase holds no quote mark, so
+    /// wherever the filled sentence stands, its phrase is quoted there.
+    fn is_said_at(&self, place: &Quoting) -> bool {
+        let (before, after) = (
+            &self.sentence[..self.range.start],
+            &self.sentence[self.range.end..],
+        );
+        place.paragraph[..place.range.start].ends_with(before)
+            && place.paragraph[place.range.end..].starts_with(after)
     }
 
     /// Up to [`LEAD_CHARS`] ideographs before the quote group this phrase is in (for
@@ -416,6 +431,38 @@ impl Quoted<'_> {
         lead.reverse();
         lead.into_iter().collect()
     }
+}
+
+/// A place where a paragraph quotes a phrase: “phrase”, with no quote mark inside.
+struct Quoting<'a> {
+    paragraph: &'a str,
+    /// Byte range of the phrase inside `paragraph`, without the quotes.
+    range: std::ops::Range<usize>,
+}
+
+/// Every place the paragraphs quote a phrase, by phrase: one pass over the text.
+fn quotings<'a>(bodies: &[&'a str]) -> HashMap<&'a str, Vec<Quoting<'a>>> {
+    let mut places: HashMap<&str, Vec<Quoting>> = HashMap::new();
+    for paragraph in bodies {
+        for (open, _) in paragraph.match_indices('“') {
+            let start = open + '“'.len_utf8();
+            let Some(mark) = paragraph[start..].find(['“', '”']) else {
+                break;
+            };
+            let end = start + mark;
+            if paragraph[end..].starts_with('”') {
+                let place = Quoting {
+                    paragraph,
+                    range: start..end,
+                };
+                places
+                    .entry(&paragraph[start..end])
+                    .or_default()
+                    .push(place);
+            }
+        }
+    }
+    places
 }
 
 /// Splits a paragraph into sentences ending in 。！？ (with any closing quote after the
@@ -504,17 +551,116 @@ fn framed_phrases<'a>(bodies: &[&'a str], lead: &str) -> HashSet<&'a str> {
     }
     for body in bodies {
         for (index, _) in body.match_indices(lead) {
-            let mut rest = &body[index + lead.len()..];
-            while let Some(inner) = rest.strip_prefix('“') {
-                let Some(close) = inner.find('”') else {
-                    break;
-                };
-                phrases.insert(&inner[..close]);
-                rest = &inner[close + '”'.len_utf8()..];
-            }
+            phrases.extend(quote_group(&body[index + lead.len()..]));
         }
     }
     phrases
+}
+
+/// [`framed_phrases`] for each of `leads` (no entry for an empty one), in one pass over
+/// the text instead of a search per lead-in: a lead-in frames the quote group right
+/// after it, so only the characters before each “ need looking at.
+fn framed_by_lead<'a>(
+    bodies: &[&'a str],
+    leads: HashSet<String>,
+) -> HashMap<String, HashSet<&'a str>> {
+    // `match_indices` skips an occurrence overlapping the one before (作作作“甲” holds
+    // 作作 once, not followed by “), which the pass would not: such lead-ins are searched.
+    let (overlapping, plain): (Vec<String>, Vec<String>) = leads
+        .into_iter()
+        .filter(|lead| !lead.is_empty())
+        .partition(|lead| {
+            (lead.char_indices().skip(1)).any(|(at, _)| lead.starts_with(&lead[at..]))
+        });
+    let longest = plain.iter().map(|lead| lead.chars().count()).max();
+    let mut framed: HashMap<String, HashSet<&str>> = plain
+        .into_iter()
+        .map(|lead| (lead, HashSet::new()))
+        .collect();
+    for body in bodies {
+        for (open, _) in body.match_indices('“') {
+            let before = &body[..open];
+            for (start, _) in before.char_indices().rev().take(longest.unwrap_or(0)) {
+                if let Some(phrases) = framed.get_mut(&before[start..]) {
+                    phrases.extend(quote_group(&body[open..]));
+                }
+            }
+        }
+    }
+    for lead in overlapping {
+        let phrases = framed_phrases(bodies, &lead);
+        framed.insert(lead, phrases);
+    }
+    framed
+}
+
+/// The phrases of the quote group `text` starts with (“一线指挥官”“领头雁” → both).
+fn quote_group(mut text: &str) -> impl Iterator<Item = &str> {
+    std::iter::from_fn(move || {
+        let inner = text.strip_prefix('“')?;
+        let close = inner.find('”')?;
+        text = &inner[close + '”'.len_utf8()..];
+        Some(&inner[..close])
+    })
+}
+
+/// The quoted phrases, each once in order of first use: the possible distractors.
+struct PhrasePool<'a> {
+    candidates: Vec<Candidate<'a>>,
+    /// Each phrase's index in `candidates`.
+    index: HashMap<&'a str, usize>,
+    /// The indices of the phrases that start with each character.
+    by_first: HashMap<char, Vec<usize>>,
+}
+
+/// A quoted phrase as a possible distractor, with what choosing it needs, found once.
+struct Candidate<'a> {
+    phrase: &'a str,
+    sort: PhraseSort,
+    /// Its length in characters.
+    chars: usize,
+    /// Every place the text quotes it.
+    places: Vec<Quoting<'a>>,
+}
+
+impl<'a> PhrasePool<'a> {
+    fn new(quoted: &[Quoted<'a>], bodies: &[&'a str]) -> Self {
+        let mut places = quotings(bodies);
+        let mut pool = Self {
+            candidates: Vec::new(),
+            index: HashMap::new(),
+            by_first: HashMap::new(),
+        };
+        for quote in quoted {
+            let phrase = quote.phrase();
+            if pool.index.contains_key(phrase) {
+                continue;
+            }
+            let index = pool.candidates.len();
+            pool.index.insert(phrase, index);
+            if let Some(first) = phrase.chars().next() {
+                pool.by_first.entry(first).or_default().push(index);
+            }
+            pool.candidates.push(Candidate {
+                phrase,
+                sort: sort_of(phrase),
+                chars: phrase.chars().count(),
+                places: places.remove(phrase).unwrap_or_default(),
+            });
+        }
+        pool
+    }
+
+    /// Marks every phrase that `sentence` contains, in one pass over the sentence.
+    fn mark_contained(&self, sentence: &str, marks: &mut [bool]) {
+        for (at, first) in sentence.char_indices() {
+            for &index in self.by_first.get(&first).into_iter().flatten() {
+                if sentence[at..].starts_with(self.candidates[index].phrase) {
+                    marks[index] = true;
+                }
+            }
+        }
+    }
 }
 
 /// The sort of a quoted phrase, for choosing distractors that look alike.
@@ -540,6 +686,10 @@ fn sort_of(phrase: &str) -> PhraseSort {
 }
 
 /// Metaphor cloze: 乡镇(街道)是国家治理的“____” → 最后一公里.
+///
+/// Every check on a distractor is indexed (the phrases by first character, the places
+/// each phrase is quoted, the lead-ins in one pass), so a blank costs one pass over the
+/// phrases and their places, not searches of the whole text for each phrase.
 fn metaphor_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Question>) {
     let quoted = quoted_phrases(document);
     let bodies: Vec<&str> = document
@@ -547,52 +697,42 @@ fn metaphor_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Questio
         .iter()
         .flat_map(Section::paragraphs)
         .collect();
-    let mut phrases: Vec<&str> = Vec::new();
-    for quote in &quoted {
-        if !phrases.contains(&quote.phrase()) {
-            phrases.push(quote.phrase());
-        }
-    }
-    // Each phrase with the paragraphs it appears in: a sentence filled in with it can
-    // only be found there. Looked up once, not for every blank (that scan of the whole
-    // text per blank and phrase was nearly all of the generator's time).
-    let pool: Vec<(&str, Vec<&str>)> = phrases
-        .into_iter()
-        .map(|phrase| {
-            let found_in = bodies.iter().copied().filter(|p| p.contains(phrase));
-            (phrase, found_in.collect())
-        })
-        .collect();
+    let pool = PhrasePool::new(&quoted, &bodies);
+    let leads = quoted.iter().filter(|q| q.usable).map(Quoted::lead);
+    let framed_by = framed_by_lead(&bodies, leads.collect());
+    // The phrases that may not be a distractor for the blank at hand.
+    let mut ruled_out = vec![false; pool.candidates.len()];
     for quote in quoted.iter().filter(|q| q.usable) {
         let answer = quote.phrase();
         // If the answer shows elsewhere in its sentence, the blank would give it away.
         if quote.sentence.matches(answer).count() != 1 {
             continue;
         }
+        ruled_out.fill(false);
+        // So would any phrase in the sentence (the answer among them) as an option.
+        pool.mark_contained(quote.sentence, &mut ruled_out);
         // Phrases the text also says after the same lead-in would make true answers too.
-        let framed = framed_phrases(&bodies, &quote.lead());
-        let fits = |candidate: &str, found_in: &[&str]| {
-            candidate != answer
-                && !quote.sentence.contains(candidate)
-                && !framed.contains(candidate)
-                && !found_in
-                    .iter()
-                    .any(|p| p.contains(&quote.filled(candidate)))
-        };
-        let mut candidates: Vec<&str> = pool
-            .iter()
-            .filter(|(candidate, found_in)| fits(candidate, found_in))
-            .map(|(candidate, _)| *candidate)
+        for phrase in framed_by.get(&quote.lead()).into_iter().flatten() {
+            if let Some(&index) = pool.index.get(phrase) {
+                ruled_out[index] = true;
+            }
+        }
+        // So would a phrase whose filled-in sentence is in the text.
+        let mut candidates: Vec<&Candidate> = (pool.candidates.iter().zip(&ruled_out))
+            .filter(|&(candidate, &ruled)| {
+                !ruled && !candidate.places.iter().any(|place| quote.is_said_at(place))
+            })
+            .map(|(candidate, _)| candidate)
             .collect();
         candidates.shuffle(rng);
         let length = answer.chars().count();
         let sort = sort_of(answer);
         // Stable: among equally good candidates the shuffled order decides.
-        candidates.sort_by_key(|c| (sort_of(c) != sort, c.chars().count().abs_diff(length) > 1));
+        candidates.sort_by_key(|c| (c.sort != sort, c.chars.abs_diff(length) > 1));
         let distractors: Vec<String> = candidates
             .iter()
             .take(OPTIONS - 1)
-            .map(|c| c.to_string())
+            .map(|c| c.phrase.to_string())
             .collect();
         let Some(options) = options(answer, &distractors, rng) else {
             continue;
@@ -990,6 +1130,116 @@ mod tests {
                 }
                 let point = document.section(question.section).unwrap();
                 assert_eq!(question.principle, point.id.part, "{shape}");
+            }
+        }
+    }
+
+    /// FNV-1a of every field of every question, in order: changes whenever generation does.
+    fn fingerprint(questions: &[Question]) -> u64 {
+        format!("{questions:?}")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            })
+    }
+
+    /// A report in the benchmark's manner: the shipped text's own titles and paragraphs,
+    /// each paragraph repeated in many places (so every quoted phrase is found often).
+    fn repeated_report(parts: u8, points: u8, per_point: usize) -> Document {
+        let shipped = document();
+        let paragraphs: Vec<&str> = shipped
+            .sections
+            .iter()
+            .flat_map(Section::paragraphs)
+            .collect();
+        let mut next = paragraphs.iter().cycle();
+        let mut file = String::from("---\nid: r\ntitle: 工作报告\n---\n");
+        for part in 1..=parts {
+            let title = &shipped.sections[usize::from(part) % shipped.sections.len()].title;
+            file.push_str(&format!(
+                "\n# {part} {title} [full]\n\n{}\n",
+                next.next().unwrap()
+            ));
+            for point in 1..=points {
+                let index = usize::from(part) * usize::from(points) + usize::from(point);
+                let title = &shipped.sections[index % shipped.sections.len()].title;
+                file.push_str(&format!("\n## {part}.{point} {title} [full]\n"));
+                for paragraph in next.by_ref().take(per_point) {
+                    file.push_str(&format!("\n{paragraph}\n"));
+                }
+            }
+        }
+        parse_document("r.md", &file).unwrap()
+    }
+
+    /// The bank is pinned, question by question: a change meant to make generation
+    /// faster must not change what it generates. (The fingerprints were taken before the
+    /// metaphor cloze's checks were indexed; update them only when a change to the
+    /// questions is intended.)
+    #[test]
+    fn the_generated_banks_are_pinned() {
+        let shipped = document();
+        let report = repeated_report(4, 3, 8);
+        let fingerprints: Vec<(usize, u64)> = [&shipped, &report]
+            .into_iter()
+            .flat_map(|document| {
+                (0..3).map(|seed| {
+                    let questions = generate(document, &mut StdRng::seed_from_u64(seed));
+                    (questions.len(), fingerprint(&questions))
+                })
+            })
+            .collect();
+        let pinned = vec![
+            (110, 0x1c8f_b32f_24bb_7e54),
+            (110, 0xba68_b14b_02c0_fa23),
+            (110, 0x54e4_669e_108d_cfbd),
+            (310, 0xa2c2_595c_00f7_a5ab),
+            (310, 0xc66a_0c82_fa50_7428),
+            (310, 0x6ee6_232c_e842_4ff4),
+        ];
+        assert_eq!(fingerprints, pinned, "{fingerprints:x?}");
+    }
+
+    /// The metaphor cloze's indexed checks say what plain searches of the text say: which
+    /// phrases a sentence contains, whether it is in the text filled in with a phrase,
+    /// which phrases a lead-in frames (作作作“甲” holds the lead-in 作作 once, not before “).
+    #[test]
+    fn indexed_checks_agree_with_searching_the_text() {
+        let odd = parse_document(
+            "o.md",
+            "---\nid: o\ntitle: t\n---\n# 0 开场 [full]\n\
+             作作作“甲”，作作“乙”“丙”。要当“甲”。要当“乙”。“甲”在前，当“甲甲”。\n\n\
+             要当“丙“丁”。“”戊“甲甲”“甲”。要当“乙”。\n",
+        )
+        .unwrap();
+        for document in [document(), repeated_report(3, 2, 5), odd] {
+            let quoted = quoted_phrases(&document);
+            let bodies: Vec<&str> = document
+                .sections
+                .iter()
+                .flat_map(Section::paragraphs)
+                .collect();
+            let leads: HashSet<String> = quoted.iter().map(Quoted::lead).collect();
+            let framed = framed_by_lead(&bodies, leads.clone());
+            for lead in &leads {
+                let found = framed.get(lead).cloned().unwrap_or_default();
+                assert_eq!(found, framed_phrases(&bodies, lead), "{lead}");
+            }
+            let pool = PhrasePool::new(&quoted, &bodies);
+            let mut marks = vec![false; pool.candidates.len()];
+            for quote in &quoted {
+                marks.fill(false);
+                pool.mark_contained(quote.sentence, &mut marks);
+                for (candidate, &marked) in pool.candidates.iter().zip(&marks) {
+                    let phrase = candidate.phrase;
+                    assert_eq!(marked, quote.sentence.contains(phrase), "{phrase}");
+                    let filled = quote.filled(phrase);
+                    assert_eq!(
+                        candidate.places.iter().any(|place| quote.is_said_at(place)),
+                        bodies.iter().any(|p| p.contains(&filled)),
+                        "{filled}"
+                    );
+                }
             }
         }
     }
