@@ -525,6 +525,21 @@ impl App {
     }
 }
 
+/// How a weekly test's questions go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// One at a time, each closed by its timer and followed by the next, then the
+    /// results: the test runs as the group's quiz. For the running bot, which stays to
+    /// close each question.
+    OneByOne,
+    /// All at once, right after the announcement, each a quiz poll of its own with no
+    /// time limit whose answers count for a day
+    /// ([`crate::quiz::session::DAILY_ANSWER_WINDOW`], like the daily question's). For
+    /// `studybot tick`, which ends after its pass: no process stays to close one
+    /// question and send the next.
+    AllAtOnce,
+}
+
 /// A weekly test that starts now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeeklyStart {
@@ -534,8 +549,21 @@ pub struct WeeklyStart {
     pub topic: Option<i32>,
     /// The ISO (year, week) of its ledger entry.
     pub week: (i32, u32),
-    /// The announcement; the questions follow from [`App::next_poll`].
+    /// The announcement. With [`Pacing::OneByOne`] the questions follow from
+    /// [`App::next_poll`]; with [`Pacing::AllAtOnce`] they are `polls`.
     pub announcement: Reply,
+    /// The questions to send right after the announcement, in order, each reported with
+    /// [`App::daily_poll_sent`] (empty with [`Pacing::OneByOne`]).
+    pub polls: Vec<WeeklyPoll>,
+}
+
+/// One question of a weekly test sent all at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyPoll {
+    /// The question, its options in the order sent.
+    pub question: Question,
+    /// The poll to send (numbered, no time limit).
+    pub spec: PollSpec,
 }
 
 impl App {
@@ -622,12 +650,15 @@ impl App {
         Ok(next)
     }
 
-    /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger and
-    /// started as the group's quiz (scored like any quiz), unless a quiz is running
-    /// there (then it is tried again on the next pass, within the grace window).
+    /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger
+    /// and, paced [`Pacing::OneByOne`], started as the group's quiz (scored like any
+    /// quiz) unless a quiz is running there (then it is tried again on the next pass,
+    /// within the grace window); paced [`Pacing::AllAtOnce`], its questions are
+    /// returned to send at once.
     pub fn due_weekly_tests(
         &self,
         now: DateTime<Utc>,
+        pacing: Pacing,
         rng: &mut impl rand::Rng,
     ) -> StoreResult<Vec<WeeklyStart>> {
         let grace = self.config().grace;
@@ -666,33 +697,66 @@ impl App {
                 &missed,
                 rng,
             );
-            let quiz_id: u64 = rng.random();
-            let started = self.store().update_quiz_session(chat_id, |slot| {
-                let mut session =
-                    QuizSession::start(slot.as_ref(), quiz_id, chat_id, 0, questions.clone(), now)
-                        .ok()?;
-                session.topic = test.topic;
-                *slot = Some(session.clone());
-                Some(session)
-            })?;
-            let Some(session) = started else {
-                tracing::info!(chat_id, "a quiz is running; the weekly test waits");
+            if questions.is_empty() {
+                tracing::warn!(chat_id, text = %document.id, "no questions for the weekly test");
                 continue;
+            }
+            let polls = match pacing {
+                Pacing::OneByOne => {
+                    let quiz_id: u64 = rng.random();
+                    let started = self.store().update_quiz_session(chat_id, |slot| {
+                        let mut session = QuizSession::start(
+                            slot.as_ref(),
+                            quiz_id,
+                            chat_id,
+                            0,
+                            questions.clone(),
+                            now,
+                        )
+                        .ok()?;
+                        session.topic = test.topic;
+                        *slot = Some(session);
+                        Some(())
+                    })?;
+                    if started.is_none() {
+                        tracing::info!(chat_id, "a quiz is running; the weekly test waits");
+                        continue;
+                    }
+                    Vec::new()
+                }
+                Pacing::AllAtOnce => {
+                    let total = questions.len();
+                    questions
+                        .iter()
+                        .enumerate()
+                        .map(|(index, question)| WeeklyPoll {
+                            question: question.clone(),
+                            spec: PollSpec::new(question, Some((index + 1, total)), None),
+                        })
+                        .collect()
+                }
             };
             self.store()
                 .set_weekly_ledger(chat_id, week, &DeliveryState::Intended)?;
             self.store().flush()?;
             tracing::info!(
                 chat_id,
-                questions = session.questions.len(),
+                text = %document.id,
+                questions = questions.len(),
                 sections = sections.len(),
+                ?pacing,
                 "weekly test started"
             );
+            let announcement = match pacing {
+                Pacing::OneByOne => messages::weekly_announcement(questions.len()),
+                Pacing::AllAtOnce => messages::weekly_announcement_all_at_once(questions.len()),
+            };
             starts.push(WeeklyStart {
                 chat_id,
                 topic: test.topic,
                 week,
-                announcement: messages::weekly_announcement(session.questions.len()),
+                announcement,
+                polls,
             });
         }
         Ok(starts)

@@ -227,6 +227,15 @@ pub fn weekly_announcement(questions: usize) -> Reply {
         .text("注意：计分需要非匿名投票，所以每个人的作答对全群可见。")
 }
 
+/// The weekly test's announcement when its questions all go out at once (sent by
+/// `studybot tick`, with no bot running to pace them).
+pub fn weekly_announcement_all_at_once(questions: usize) -> Reply {
+    Reply::new()
+        .bold(format!("📝 每周一测开始！共 {questions} 题"))
+        .text("，出自本周学过的内容和大家常错的题。题目一次全部发出，不限时，24 小时内作答有效；每题只有第一次作答计分，成绩计入 /score 和 /top。\n")
+        .text("注意：计分需要非匿名投票，所以每个人的作答对全群可见。")
+}
+
 /// A weekday (0 = Monday) in Chinese.
 pub fn weekday_name(weekday: u8) -> &'static str {
     ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][usize::from(weekday.min(6))]

@@ -408,27 +408,6 @@ async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
     assert_eq!(announcements(&tg), 0, "not before its time");
     tick(&workspace, &tg.api_url(), shanghai(6, 20, 0)).await;
     assert_eq!(announcements(&tg), 1, "at its time");
-    let polls: Vec<Value> = tg
-        .requests_for("sendPoll")
-        .into_iter()
-        .filter(|r| r.ok())
-        .map(|r| r.body)
-        .collect();
-    assert_eq!(
-        polls.len(),
-        1,
-        "the first question follows the announcement"
-    );
-    let first = &polls[0];
-    assert_eq!(first["chat_id"], -900);
-    assert_eq!(first["is_anonymous"], false);
-    let explanation = first["explanation"].as_str().unwrap();
-    assert!(
-        week_sections
-            .iter()
-            .any(|cite| explanation.ends_with(cite.as_str())),
-        "from the week's sections {week_sections:?}: {explanation}"
-    );
     let text = tg
         .sent_texts_to(-900)
         .into_iter()
@@ -441,6 +420,43 @@ async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!((5..=10).contains(&count), "{text}");
+    assert!(text.contains("一次全部发出"), "{text}");
+    // `tick` ends after its pass: no process stays to close one question and send the
+    // next, so every question goes out at once, numbered, without a time limit.
+    let polls: Vec<Value> = tg
+        .requests_for("sendPoll")
+        .into_iter()
+        .filter(|r| r.ok())
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        polls.len(),
+        count,
+        "every question follows the announcement"
+    );
+    for (index, poll) in polls.iter().enumerate() {
+        assert_eq!(poll["chat_id"], -900);
+        assert_eq!(poll["is_anonymous"], false);
+        assert_eq!(poll["type"], "quiz");
+        assert!(poll.get("open_period").is_none(), "{poll}");
+        let number = format!("（{}/{count}）", index + 1);
+        assert!(
+            poll["question"].as_str().unwrap().starts_with(&number),
+            "{poll}"
+        );
+    }
+    let explanation = polls[0]["explanation"].as_str().unwrap();
+    assert!(
+        week_sections
+            .iter()
+            .any(|cite| explanation.ends_with(cite.as_str())),
+        "from the week's sections {week_sections:?}: {explanation}"
+    );
     tick(&workspace, &tg.api_url(), shanghai(6, 20, 5)).await;
     assert_eq!(announcements(&tg), 1, "once a week");
+    assert_eq!(
+        tg.requests_for("sendPoll").len(),
+        count,
+        "and its questions once"
+    );
 }
