@@ -1,7 +1,8 @@
-//! What the personal review does (错题本): the deck follows every counted quiz answer,
-//! `/review` asks the due cards of all the member's decks (one per text) one at a
-//! time, `/mistakes` lists them, `/remind` sets a private reminder. No network here:
-//! the transport sends what these methods return.
+//! What the personal review does (错题本): the deck follows every counted quiz answer
+//! (one deck per text: a question goes into the deck of the text the chat studies),
+//! `/review` asks the due cards of all the member's decks one at a time, `/mistakes`
+//! lists them, `/remind` sets a private reminder. No network here: the transport sends
+//! what these methods return.
 //!
 //! A transport's part of `/review`, step by step:
 //! 1. After answering the command, call [`App::next_review`] for the user. `Ask` is a
@@ -125,10 +126,9 @@ impl App {
     }
 
     /// After a counted quiz answer (group, private, daily question, console): a miss puts
-    /// the question into the member's deck for the default text (a chat studying
-    /// another text with `/use` does not feed the review deck yet), any answer to a card
-    /// in that deck rates it. A failure is logged and does not touch the quiz's own
-    /// result.
+    /// the question into the member's deck for the text the chat studies, any answer to
+    /// a card in that deck rates it. A failure is logged and does not touch the quiz's
+    /// own result.
     pub(crate) fn record_in_deck(
         &self,
         chat_id: i64,
@@ -137,7 +137,7 @@ impl App {
         correct: bool,
         now: DateTime<Utc>,
     ) {
-        let document = self.library().default_document().clone();
+        let document = self.chat_document(chat_id);
         let text = document.id.as_str();
         let id = card_id(text, question);
         // A group's misses feed its weekly test ("the questions the group missed most").
@@ -714,11 +714,11 @@ impl App {
         Ok(next)
     }
 
-    /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger
-    /// and, paced [`Pacing::OneByOne`], started as the group's quiz (scored like any
-    /// quiz) unless a quiz is running there (then it is tried again on the next pass,
-    /// within the grace window); paced [`Pacing::AllAtOnce`], its questions are
-    /// returned to send at once.
+    /// The weekly tests due at `now`, on the text each group studies: each is marked
+    /// "intended" in the weekly ledger and, paced [`Pacing::OneByOne`], started as the
+    /// group's quiz (scored like any quiz) unless a quiz is running there (then it is
+    /// tried again on the next pass, within the grace window); paced
+    /// [`Pacing::AllAtOnce`], its questions are returned to send at once.
     pub fn due_weekly_tests(
         &self,
         now: DateTime<Utc>,
@@ -752,7 +752,7 @@ impl App {
                 .into_iter()
                 .map(|(id, _)| id)
                 .collect();
-            let document = self.library().default_document().clone();
+            let document = self.chat_document(chat_id);
             let bank = self.quiz_bank(&document, rng);
             let questions = pick_weekly(bank.questions(), &document.id, &sections, &missed, rng);
             if questions.is_empty() {

@@ -64,7 +64,7 @@ pub fn started(count: u32, due: usize) -> Reply {
 /// Cards whose question is no longer in the bank were dropped.
 pub fn dropped(count: usize) -> Reply {
     Reply::plain(format!(
-        "有 {count} 道错题的原题已不在题库中（讲话文本更新了），已从错题本中移除。"
+        "有 {count} 道错题的原题已不在题库中（所学文本更新或已移除），已从错题本中移除。"
     ))
 }
 
