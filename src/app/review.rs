@@ -1,6 +1,8 @@
-//! What the personal review does (错题本): the deck follows every counted quiz answer,
-//! `/review` asks the due cards one at a time, `/mistakes` lists them, `/remind` sets a
-//! private reminder. No network here: the transport sends what these methods return.
+//! What the personal review does (错题本): the deck follows every counted quiz answer
+//! (one deck per text: a question goes into the deck of the text the chat studies),
+//! `/review` asks the due cards of all the member's decks one at a time, `/mistakes`
+//! lists them, `/remind` sets a private reminder. No network here: the transport sends
+//! what these methods return.
 //!
 //! A transport's part of `/review`, step by step:
 //! 1. After answering the command, call [`App::next_review`] for the user. `Ask` is a
@@ -24,13 +26,11 @@ use crate::quiz::{PollSpec, Question};
 use crate::reply::Reply;
 use crate::review::messages::{self, MistakeLine};
 use crate::review::weekly::{WeeklyTest, day_in_week, parse_schedule, pick_weekly};
-use crate::review::{
-    CardId, DAILY_CAP, ReviewPoll, ReviewSession, Reviewer, card_id, due_cards, next_due, record,
-};
+use crate::review::{CardId, DAILY_CAP, ReviewPoll, ReviewSession, Reviewer, card_id, record};
 use crate::schedule::{
     DeliveryState, Due, decide, format_local, format_time, local_date, parse_time, send_instant,
 };
-use crate::store::StoreResult;
+use crate::store::{DueCard, DueReview, StoreResult};
 use crate::text::fold::fold;
 
 /// The next step of a running `/review`.
@@ -47,6 +47,8 @@ pub enum ReviewStep {
 /// A card to ask.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewAsk {
+    /// The text whose deck holds the card.
+    pub text: String,
     /// The card.
     pub card: CardId,
     /// The poll to send (options freshly shuffled, no time limit).
@@ -75,11 +77,44 @@ pub struct Reminder {
     pub reply: Reply,
 }
 
+/// The questions of the texts a member's cards come from, by text and card id: each
+/// text's current bank, built on first use (the text's daily bank, kept between calls).
+struct CardQuestions<'a> {
+    app: &'a App,
+    texts: HashMap<String, HashMap<CardId, Question>>,
+}
+
+impl<'a> CardQuestions<'a> {
+    fn new(app: &'a App) -> Self {
+        Self {
+            app,
+            texts: HashMap::new(),
+        }
+    }
+
+    /// The question of card `id` in `text`; `None` when the text's bank no longer has
+    /// it (the text changed) or the text is no longer served.
+    fn get(&mut self, text: &str, id: CardId) -> Option<&Question> {
+        if !self.texts.contains_key(text) {
+            let questions = self.app.card_questions(text);
+            self.texts.insert(text.to_string(), questions);
+        }
+        self.texts.get(text)?.get(&id)
+    }
+}
+
 impl App {
-    /// The text whose deck quizzes feed: the default document (a chat studying another
-    /// text with `/use` does not feed the review deck yet).
-    fn review_text(&self) -> String {
-        self.library().default_document().id.clone()
+    /// Every question of the current bank of `text` by card id; none for a text that is
+    /// not served.
+    fn card_questions(&self, text: &str) -> HashMap<CardId, Question> {
+        let Some(document) = self.library().document(text).cloned() else {
+            return HashMap::new();
+        };
+        let bank = self.daily_bank(&document, || self.quiz_bank(&document, &mut rand::rng()));
+        bank.questions()
+            .iter()
+            .map(|question| (card_id(text, question), question.clone()))
+            .collect()
     }
 
     /// The member's zone: their reminder's, else the configured default.
@@ -90,20 +125,10 @@ impl App {
             .unwrap_or(self.config().timezone)
     }
 
-    /// Every question of the current bank by card id.
-    fn review_questions(&self) -> HashMap<CardId, Question> {
-        let document = self.library().default_document().clone();
-        let bank = self.daily_bank(&document, || self.quiz_bank(&document, &mut rand::rng()));
-        let text = &*self.review_text();
-        bank.questions()
-            .iter()
-            .map(|question| (card_id(text, question), question.clone()))
-            .collect()
-    }
-
     /// After a counted quiz answer (group, private, daily question, console): a miss puts
-    /// the question into the member's deck, any answer to a card in the deck rates it.
-    /// A failure is logged and does not touch the quiz's own result.
+    /// the question into the member's deck for the text the chat studies, any answer to
+    /// a card in that deck rates it. A failure is logged and does not touch the quiz's
+    /// own result.
     pub(crate) fn record_in_deck(
         &self,
         chat_id: i64,
@@ -112,7 +137,8 @@ impl App {
         correct: bool,
         now: DateTime<Utc>,
     ) {
-        let text = &*self.review_text();
+        let document = self.chat_document(chat_id);
+        let text = document.id.as_str();
         let id = card_id(text, question);
         // A group's misses feed its weekly test ("the questions the group missed most").
         if !correct
@@ -126,29 +152,52 @@ impl App {
         });
         match updated {
             Ok(Some(card)) => {
-                tracing::debug!(user_id, card = id, missed = card.missed, due = %card.due(), "deck updated")
+                tracing::debug!(user_id, text, card = id, missed = card.missed, due = %card.due(), "deck updated")
             }
             Ok(None) => {}
             Err(error) => tracing::error!(user_id, %error, "cannot update the review deck"),
         }
     }
 
-    /// Drops the member's cards whose question the bank no longer has; returns how many.
-    fn prune_deck(
+    /// The member's due list at `now` (see [`crate::store::Store::review_due`]) whose
+    /// first `limit` cards all have their question: a card whose question is gone is
+    /// dropped from its deck and the list read again. Returns the list and how many
+    /// cards were dropped. Only the cards shown are looked at, never whole decks.
+    fn askable_due(
         &self,
         user_id: u64,
-        questions: &HashMap<CardId, Question>,
-    ) -> StoreResult<usize> {
-        let text = &*self.review_text();
+        now: DateTime<Utc>,
+        limit: usize,
+        questions: &mut CardQuestions<'_>,
+    ) -> StoreResult<(DueReview, usize)> {
         let mut dropped = 0;
-        for (id, card) in self.store().review_cards(user_id, text)? {
-            if !questions.contains_key(&id) {
-                tracing::info!(user_id, card = id, section = %card.section, "dropping a card whose question is gone");
-                self.store().remove_review_card(user_id, text, id)?;
+        loop {
+            let review = self.store().review_due(user_id, now, limit)?;
+            let gone: Vec<&DueCard> = review
+                .first
+                .iter()
+                .filter(|due| questions.get(&due.text, due.id).is_none())
+                .collect();
+            if gone.is_empty() {
+                return Ok((review, dropped));
+            }
+            for due in gone {
+                self.drop_card(user_id, &due.text, due.id, &due.card)?;
                 dropped += 1;
             }
         }
-        Ok(dropped)
+    }
+
+    /// Removes a card whose question is gone from its deck.
+    fn drop_card(
+        &self,
+        user_id: u64,
+        text: &str,
+        id: CardId,
+        card: &crate::review::Card,
+    ) -> StoreResult<()> {
+        tracing::info!(user_id, text, card = id, section = %card.section, "dropping a card whose question is gone");
+        self.store().remove_review_card(user_id, text, id)
     }
 
     /// `/review [n]`: starts a review of the due cards in a private chat.
@@ -174,34 +223,34 @@ impl App {
         wanted: u32,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Reply>> {
-        let questions = self.review_questions();
+        let reviewer = self.store().reviewer(user_id)?;
+        let zone = self.review_zone(reviewer.as_ref());
+        let left = reviewer
+            .unwrap_or_default()
+            .left_today(local_date(now, zone));
+        // The cards this review will ask are checked now, so that a note about cards
+        // dropped comes before the review starts.
+        let limit = wanted.min(left).max(1) as usize;
+        let (due, dropped) =
+            self.askable_due(user_id, now, limit, &mut CardQuestions::new(self))?;
         let mut replies = Vec::new();
-        let dropped = self.prune_deck(user_id, &questions)?;
         if dropped > 0 {
             replies.push(messages::dropped(dropped));
         }
-        let text = self.review_text().to_string();
-        let cards = self.store().review_cards(user_id, &text)?;
-        let due = due_cards(&cards, now, usize::MAX);
-        let reviewer = self.store().reviewer(user_id)?;
-        let zone = self.review_zone(reviewer.as_ref());
-        if due.is_empty() {
-            let next = next_due(&cards, now).map(|at| format_local(at, zone));
+        if due.due == 0 {
+            let next = due.next_due.map(|at| format_local(at, zone));
             replies.push(messages::nothing_due(next.as_deref()));
             return Ok(replies);
         }
-        let today = local_date(now, zone);
-        let left = reviewer.unwrap_or_default().left_today(today);
         if left == 0 {
             replies.push(messages::cap_reached());
             return Ok(replies);
         }
         let count = wanted
             .min(left)
-            .min(u32::try_from(due.len()).unwrap_or(u32::MAX));
+            .min(u32::try_from(due.due).unwrap_or(u32::MAX));
         self.store().update_reviewer(user_id, |reviewer| {
             reviewer.session = Some(ReviewSession {
-                text: text.clone(),
                 remaining: count,
                 asked: 0,
                 right: 0,
@@ -211,7 +260,7 @@ impl App {
             });
         })?;
         self.store().flush()?;
-        replies.push(messages::started(count, due.len()));
+        replies.push(messages::started(count, due.due));
         Ok(replies)
     }
 
@@ -226,23 +275,23 @@ impl App {
         if session.current.is_some() {
             return Ok(ReviewStep::Idle);
         }
-        let cards = self.store().review_cards(user_id, &session.text)?;
-        let questions = self.review_questions();
-        let next = due_cards(&cards, now, usize::MAX)
-            .into_iter()
-            .find(|id| !session.seen.contains(id) && questions.contains_key(id));
+        // The first due card not asked yet is among the first `seen + 1` due cards.
+        let mut questions = CardQuestions::new(self);
+        let (due, _) = self.askable_due(user_id, now, session.seen.len() + 1, &mut questions)?;
+        let next = due.first.iter().find(|due| !session.seen.contains(&due.id));
         let zone = self.review_zone(Some(&reviewer));
-        let (Some(card), true) = (next, session.remaining > 0) else {
+        let (Some(next), true) = (next, session.remaining > 0) else {
             self.store()
                 .update_reviewer(user_id, |reviewer| reviewer.session = None)?;
             self.store().flush()?;
-            let later = next_due(&cards, now).map(|at| format_local(at, zone));
+            let later = due.next_due.map(|at| format_local(at, zone));
             return Ok(ReviewStep::Finished(messages::finished(
                 session.right,
                 session.asked,
                 later.as_deref(),
             )));
         };
+        let card = next.id;
         let today = local_date(now, zone);
         let number = self.store().update_reviewer(user_id, |reviewer| {
             let session = reviewer.session.as_mut()?;
@@ -258,9 +307,13 @@ impl App {
             return Ok(ReviewStep::Idle);
         };
         self.store().flush()?;
-        let mut question = questions[&card].clone();
+        let Some(question) = questions.get(&next.text, card) else {
+            return Ok(ReviewStep::Idle);
+        };
+        let mut question = question.clone();
         question.shuffle_options(&mut rand::rng());
         Ok(ReviewStep::Ask(ReviewAsk {
+            text: next.text.clone(),
             card,
             spec: PollSpec::new(&question, Some(number), None),
         }))
@@ -275,7 +328,7 @@ impl App {
     ) -> StoreResult<()> {
         let poll = ReviewPoll {
             user_id,
-            text: self.review_text().to_string(),
+            text: ask.text.clone(),
             card: ask.card,
             correct: ask.spec.correct_option_id,
             options: ask.spec.options.len(),
@@ -360,25 +413,38 @@ impl App {
     }
 
     fn mistakes(&self, user_id: u64, now: DateTime<Utc>) -> StoreResult<Vec<Reply>> {
-        let questions = self.review_questions();
+        // Every deck is read here (the list covers them all), so every card whose
+        // question is gone is dropped.
+        let mut questions = CardQuestions::new(self);
+        let mut dropped = 0;
+        let mut cards = Vec::new();
+        for (text, deck) in self.store().review_decks(user_id)? {
+            for (id, card) in deck {
+                if questions.get(&text, id).is_none() {
+                    self.drop_card(user_id, &text, id, &card)?;
+                    dropped += 1;
+                } else {
+                    cards.push((text.clone(), id, card));
+                }
+            }
+        }
         let mut replies = Vec::new();
-        let dropped = self.prune_deck(user_id, &questions)?;
         if dropped > 0 {
             replies.push(messages::dropped(dropped));
         }
-        let mut cards = self.store().review_cards(user_id, &self.review_text())?;
-        cards.sort_by(|(a_id, a), (b_id, b)| {
+        cards.sort_by(|(a_text, a_id, a), (b_text, b_id, b)| {
             b.missed
                 .cmp(&a.missed)
                 .then(a.due().cmp(&b.due()))
+                .then(a_text.cmp(b_text))
                 .then(a_id.cmp(b_id))
         });
         let zone = self.review_zone(self.store().reviewer(user_id)?.as_ref());
         let lines: Vec<MistakeLine> = cards
             .iter()
             .take(messages::LISTED_CARDS)
-            .filter_map(|(id, card)| {
-                let question = questions.get(id)?;
+            .filter_map(|(text, id, card)| {
+                let question = questions.get(text, *id)?;
                 Some(MistakeLine {
                     question: question.text.clone(),
                     section: card.section.to_string(),
@@ -457,7 +523,6 @@ impl App {
     /// day (the daily excerpt's rules, [`decide`]).
     pub fn due_reminders(&self, now: DateTime<Utc>) -> StoreResult<Vec<Reminder>> {
         let grace = self.config().grace;
-        let text = self.review_text().to_string();
         let mut reminders = Vec::new();
         for (user_id, reviewer) in self.store().reviewers_with_reminders()? {
             let Some(at) = reviewer.remind_at else {
@@ -470,8 +535,7 @@ impl App {
             if decide(scheduled, state.as_ref(), now, grace) != Due::Send {
                 continue;
             }
-            let cards = self.store().review_cards(user_id, &text)?;
-            let due = due_cards(&cards, now, usize::MAX).len();
+            let due = self.store().review_due(user_id, now, 0)?.due;
             if due == 0 {
                 continue;
             }
@@ -525,6 +589,21 @@ impl App {
     }
 }
 
+/// How a weekly test's questions go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// One at a time, each closed by its timer and followed by the next, then the
+    /// results: the test runs as the group's quiz. For the running bot, which stays to
+    /// close each question.
+    OneByOne,
+    /// All at once, right after the announcement, each a quiz poll of its own with no
+    /// time limit whose answers count for a day
+    /// ([`crate::quiz::session::DAILY_ANSWER_WINDOW`], like the daily question's). For
+    /// `studybot tick`, which ends after its pass: no process stays to close one
+    /// question and send the next.
+    AllAtOnce,
+}
+
 /// A weekly test that starts now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeeklyStart {
@@ -534,8 +613,21 @@ pub struct WeeklyStart {
     pub topic: Option<i32>,
     /// The ISO (year, week) of its ledger entry.
     pub week: (i32, u32),
-    /// The announcement; the questions follow from [`App::next_poll`].
+    /// The announcement. With [`Pacing::OneByOne`] the questions follow from
+    /// [`App::next_poll`]; with [`Pacing::AllAtOnce`] they are `polls`.
     pub announcement: Reply,
+    /// The questions to send right after the announcement, in order, each reported with
+    /// [`App::daily_poll_sent`] (empty with [`Pacing::OneByOne`]).
+    pub polls: Vec<WeeklyPoll>,
+}
+
+/// One question of a weekly test sent all at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyPoll {
+    /// The question, its options in the order sent.
+    pub question: Question,
+    /// The poll to send (numbered, no time limit).
+    pub spec: PollSpec,
 }
 
 impl App {
@@ -622,12 +714,15 @@ impl App {
         Ok(next)
     }
 
-    /// The weekly tests due at `now`: each is marked "intended" in the weekly ledger and
-    /// started as the group's quiz (scored like any quiz), unless a quiz is running
-    /// there (then it is tried again on the next pass, within the grace window).
+    /// The weekly tests due at `now`, on the text each group studies: each is marked
+    /// "intended" in the weekly ledger and, paced [`Pacing::OneByOne`], started as the
+    /// group's quiz (scored like any quiz) unless a quiz is running there (then it is
+    /// tried again on the next pass, within the grace window); paced
+    /// [`Pacing::AllAtOnce`], its questions are returned to send at once.
     pub fn due_weekly_tests(
         &self,
         now: DateTime<Utc>,
+        pacing: Pacing,
         rng: &mut impl rand::Rng,
     ) -> StoreResult<Vec<WeeklyStart>> {
         let grace = self.config().grace;
@@ -657,42 +752,69 @@ impl App {
                 .into_iter()
                 .map(|(id, _)| id)
                 .collect();
-            let document = self.library().default_document().clone();
+            let document = self.chat_document(chat_id);
             let bank = self.quiz_bank(&document, rng);
-            let questions = pick_weekly(
-                bank.questions(),
-                &self.review_text(),
-                &sections,
-                &missed,
-                rng,
-            );
-            let quiz_id: u64 = rng.random();
-            let started = self.store().update_quiz_session(chat_id, |slot| {
-                let mut session =
-                    QuizSession::start(slot.as_ref(), quiz_id, chat_id, 0, questions.clone(), now)
-                        .ok()?;
-                session.topic = test.topic;
-                *slot = Some(session.clone());
-                Some(session)
-            })?;
-            let Some(session) = started else {
-                tracing::info!(chat_id, "a quiz is running; the weekly test waits");
+            let questions = pick_weekly(bank.questions(), &document.id, &sections, &missed, rng);
+            if questions.is_empty() {
+                tracing::warn!(chat_id, text = %document.id, "no questions for the weekly test");
                 continue;
+            }
+            let polls = match pacing {
+                Pacing::OneByOne => {
+                    let quiz_id: u64 = rng.random();
+                    let started = self.store().update_quiz_session(chat_id, |slot| {
+                        let mut session = QuizSession::start(
+                            slot.as_ref(),
+                            quiz_id,
+                            chat_id,
+                            0,
+                            questions.clone(),
+                            now,
+                        )
+                        .ok()?;
+                        session.topic = test.topic;
+                        *slot = Some(session);
+                        Some(())
+                    })?;
+                    if started.is_none() {
+                        tracing::info!(chat_id, "a quiz is running; the weekly test waits");
+                        continue;
+                    }
+                    Vec::new()
+                }
+                Pacing::AllAtOnce => {
+                    let total = questions.len();
+                    questions
+                        .iter()
+                        .enumerate()
+                        .map(|(index, question)| WeeklyPoll {
+                            question: question.clone(),
+                            spec: PollSpec::new(question, Some((index + 1, total)), None),
+                        })
+                        .collect()
+                }
             };
             self.store()
                 .set_weekly_ledger(chat_id, week, &DeliveryState::Intended)?;
             self.store().flush()?;
             tracing::info!(
                 chat_id,
-                questions = session.questions.len(),
+                text = %document.id,
+                questions = questions.len(),
                 sections = sections.len(),
+                ?pacing,
                 "weekly test started"
             );
+            let announcement = match pacing {
+                Pacing::OneByOne => messages::weekly_announcement(questions.len()),
+                Pacing::AllAtOnce => messages::weekly_announcement_all_at_once(questions.len()),
+            };
             starts.push(WeeklyStart {
                 chat_id,
                 topic: test.topic,
                 week,
-                announcement: messages::weekly_announcement(session.questions.len()),
+                announcement,
+                polls,
             });
         }
         Ok(starts)

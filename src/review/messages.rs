@@ -64,7 +64,7 @@ pub fn started(count: u32, due: usize) -> Reply {
 /// Cards whose question is no longer in the bank were dropped.
 pub fn dropped(count: usize) -> Reply {
     Reply::plain(format!(
-        "有 {count} 道错题的原题已不在题库中（讲话文本更新了），已从错题本中移除。"
+        "有 {count} 道错题的原题已不在题库中（所学文本更新或已移除），已从错题本中移除。"
     ))
 }
 
@@ -224,6 +224,15 @@ pub fn weekly_announcement(questions: usize) -> Reply {
     Reply::new()
         .bold(format!("📝 每周一测开始！共 {questions} 题"))
         .text("，出自本周学过的内容和大家常错的题，每题只有第一次作答计分，成绩计入 /score 和 /top。\n")
+        .text("注意：计分需要非匿名投票，所以每个人的作答对全群可见。")
+}
+
+/// The weekly test's announcement when its questions all go out at once (sent by
+/// `studybot tick`, with no bot running to pace them).
+pub fn weekly_announcement_all_at_once(questions: usize) -> Reply {
+    Reply::new()
+        .bold(format!("📝 每周一测开始！共 {questions} 题"))
+        .text("，出自本周学过的内容和大家常错的题。题目一次全部发出，不限时，24 小时内作答有效；每题只有第一次作答计分，成绩计入 /score 和 /top。\n")
         .text("注意：计分需要非匿名投票，所以每个人的作答对全群可见。")
 }
 

@@ -14,7 +14,9 @@
 //!   learning steps (due again in a minute); a right answer then graduates it to days;
 //!   a miss of a graduated card brings it back within minutes (relearning).
 //! - **Due list.** [`due_cards`]: cards due by `now`, plus those in their short-term
-//!   steps due within [`LEARN_AHEAD`] (Anki's "learn ahead limit"), most overdue first.
+//!   steps due within [`LEARN_AHEAD`] (Anki's "learn ahead limit"), in the order they
+//!   became due for `/review` ([`Card::asked_from`]). The store keeps each deck in that
+//!   order, so that `/review` reads only the cards it shows (`Store::review_due`).
 //! - **Wording.** [`messages`].
 
 pub mod messages;
@@ -92,9 +94,15 @@ impl Card {
         !matches!(self.fsrs.state, State::Review)
     }
 
+    /// From when `/review` asks the card: when it is due, or [`LEARN_AHEAD`] before
+    /// that while it is in its short-term steps.
+    pub fn asked_from(&self) -> DateTime<Utc> {
+        asked_from(self.due(), self.in_short_term())
+    }
+
     /// Whether `/review` asks the card at `now` (see [`LEARN_AHEAD`]).
     pub fn is_due(&self, now: DateTime<Utc>) -> bool {
-        self.due() <= now || (self.in_short_term() && self.due() <= now + LEARN_AHEAD)
+        self.asked_from() <= now
     }
 
     /// Rates the card: wrong → Again, right → Good, as of `now`.
@@ -137,13 +145,24 @@ pub fn record(
     Some(card)
 }
 
-/// The cards `/review` asks at `now`, most overdue first, at most `limit`.
+/// From when `/review` asks a card due at `due` ([`Card::asked_from`]); `short_term`:
+/// whether it is in FSRS's short-term steps. A function of these two fields alone, so
+/// that the store can order a deck without decoding whole cards.
+pub fn asked_from(due: DateTime<Utc>, short_term: bool) -> DateTime<Utc> {
+    match short_term {
+        true => due - LEARN_AHEAD,
+        false => due,
+    }
+}
+
+/// The cards `/review` asks at `now`, in the order they became due for it
+/// ([`Card::asked_from`], then id), at most `limit`. The reference for the store's
+/// due list (`Store::review_due`), which reads it from decks kept in this order.
 pub fn due_cards(cards: &[(CardId, Card)], now: DateTime<Utc>, limit: usize) -> Vec<CardId> {
-    let ahead = now + LEARN_AHEAD;
     let mut due: Vec<(DateTime<Utc>, CardId)> = cards
         .iter()
-        .filter(|(_, card)| card.due() <= now || (card.in_short_term() && card.due() <= ahead))
-        .map(|(id, card)| (card.due(), *id))
+        .filter(|(_, card)| card.is_due(now))
+        .map(|(id, card)| (card.asked_from(), *id))
         .collect();
     // Only the first `limit` need ordering: select them in linear time, then sort those.
     if limit < due.len() {
@@ -198,11 +217,11 @@ impl Reviewer {
 }
 
 /// One `/review` in a private chat: how many cards it may still ask, and the card
-/// whose poll is out.
+/// whose poll is out. It draws from the member's decks of every text (card ids include
+/// the text, so they are distinct across decks); a session stored by an earlier
+/// version, which named one text, reads the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewSession {
-    /// The text whose deck is reviewed.
-    pub text: String,
     /// Cards this session may still ask.
     pub remaining: u32,
     /// Cards asked so far in this session.

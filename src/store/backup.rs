@@ -38,8 +38,8 @@ use serde_json::value::RawValue;
 
 use super::sections::check_backup_texts;
 use super::{
-    ChatStatus, Entry, PollTarget, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Store, StoreError,
-    StoreResult, i64_from_key, trees,
+    ChatStatus, Entry, OLDEST_SCHEMA_VERSION, PollTarget, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
+    Store, StoreError, StoreResult, i64_from_key, trees,
 };
 use crate::quiz::{QuizSession, Score};
 use crate::schedule::{LedgerEntry, Subscription};
@@ -56,7 +56,8 @@ pub const DERIVED_TREES: &[&str] = &[trees::META, trees::SECTIONS];
 pub struct Backup {
     /// Always [`BACKUP_FORMAT`]; anything else is not one of our backups.
     pub format: String,
-    /// The store layout the entries follow ([`SCHEMA_VERSION`] when written).
+    /// The store layout the entries follow ([`SCHEMA_VERSION`] when written; an older
+    /// one, from [`OLDEST_SCHEMA_VERSION`] on, is restored and then moved to this one).
     pub schema_version: u32,
     /// When the backup was taken.
     pub exported_at: DateTime<Utc>,
@@ -192,7 +193,7 @@ fn check_header(format: Option<&str>, schema_version: Option<u32>) -> StoreResul
         )));
     }
     match schema_version {
-        Some(SCHEMA_VERSION) => Ok(()),
+        Some(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION) => Ok(()),
         Some(found) => Err(invalid(format!(
             "the backup has store schema version {found}; this build reads version {SCHEMA_VERSION} (restore it with the studybot version that wrote it)"
         ))),
@@ -209,7 +210,7 @@ impl Backup {
     pub fn validate(&self) -> StoreResult<()> {
         for (tree, entries) in &self.trees {
             for (index, entry) in entries.iter().enumerate() {
-                check_entry(tree, &entry.key, &entry.value).map_err(|reason| {
+                check_entry(self.schema_version, tree, &entry.key, &entry.value).map_err(|reason| {
                     invalid(format!(
                         "entry {} of \"{tree}\" (key {}) is not valid: {reason}; nothing was imported",
                         index + 1,
@@ -231,8 +232,9 @@ impl Backup {
     }
 }
 
-/// One entry of a known tree, checked (see [`Backup::validate`]).
-fn check_entry(tree: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
+/// One entry of a known tree in a backup of layout `version`, checked (see
+/// [`Backup::validate`]).
+fn check_entry(version: u32, tree: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
     fn decode<T: serde::de::DeserializeOwned>(value: &[u8]) -> Result<T, String> {
         serde_json::from_slice(value).map_err(|error| error.to_string())
     }
@@ -252,10 +254,10 @@ fn check_entry(tree: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
         }
     }
     match tree {
-        trees::META if key == SCHEMA_VERSION_KEY => match value == SCHEMA_VERSION.to_be_bytes() {
+        trees::META if key == SCHEMA_VERSION_KEY => match value == version.to_be_bytes() {
             true => Ok(()),
             false => Err(format!(
-                "it records schema version {value:?}, but the header says {SCHEMA_VERSION}"
+                "it records schema version {value:?}, but the header says {version}"
             )),
         },
         trees::META if key.starts_with(b"document:") => Ok(()), // with the sections, below
@@ -300,6 +302,10 @@ fn check_entry(tree: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
             key_len(key, 8)?;
             same_chat(key, decode::<crate::store::ChatText>(value)?.chat_id)
         }
+        trees::REVIEW_DECKS if version == SCHEMA_VERSION => {
+            super::review::check_deck_key(key)?;
+            super::deck::check(value)
+        }
         _ => Ok(()),
     }
 }
@@ -342,11 +348,12 @@ impl Store {
             .trees
             .get(trees::META)
             .and_then(|entries| entries.iter().find(|e| e.key == SCHEMA_VERSION_KEY));
+        let version = backup.schema_version;
         if let Some(entry) = stored_version
-            && entry.value != SCHEMA_VERSION.to_be_bytes()
+            && entry.value != version.to_be_bytes()
         {
             return Err(invalid(format!(
-                "the backup's meta tree records schema version {:?}, but its header says {SCHEMA_VERSION}",
+                "the backup's meta tree records schema version {:?}, but its header says {version}",
                 entry.value
             )));
         }
@@ -365,7 +372,13 @@ impl Store {
             report.entries += entries.len();
         }
         if stored_version.is_none() {
-            self.write_schema_version()?;
+            self.backend()
+                .insert(trees::META, SCHEMA_VERSION_KEY, &version.to_be_bytes())?;
+        }
+        // A backup of an older layout is restored as it was, then moved to this one
+        // like a store of that layout opened by this build.
+        if version != SCHEMA_VERSION {
+            self.upgrade(version)?;
         }
         // The due index is derived from the records: make sure every active one is in it
         // (a record repaired in the backup after it was set aside at run time has none).
@@ -518,6 +531,10 @@ mod tests {
             .update_score(-5, 7, |score| score.record("q:1", "王", 1, true, date))
             .unwrap();
         store.set_daily_quiz_setting(-5, true).unwrap();
+        let card = crate::review::record(None, SectionId::point(2, 2), false, now).unwrap();
+        store
+            .update_review_card(7, "xzsj", 99, |_| Some(card.clone()))
+            .unwrap();
         let backend = store.backend();
         for (key, value) in [
             (&b"spaced"[..], &b" {\"b\": 1, \"a\": [1.0, 1e3]} "[..]),
@@ -581,7 +598,7 @@ mod tests {
         fill(&store);
         let text = String::from_utf8(store.export().unwrap().to_json()).unwrap();
         assert!(text.contains("\"format\": \"studybot-backup\""), "{text}");
-        assert!(text.contains("\"schema_version\": 1"));
+        assert!(text.contains("\"schema_version\": 2"));
         assert!(
             text.contains("\"json\": {\"chat_id\":-5,"),
             "subscriptions are readable"
@@ -591,7 +608,7 @@ mod tests {
             "quiz settings are readable"
         );
         assert!(
-            text.contains("\"hex\": \"00000001\""),
+            text.contains("\"hex\": \"00000002\""),
             "the schema version is binary"
         );
         assert!(text.contains(&format!("\"key\": \"{}\"", hex(&key_i64(-5)))));
@@ -651,17 +668,21 @@ mod tests {
         assert!(message("{}").contains("\"format\" is missing"));
         assert!(message(&good.replace("studybot-backup", "other")).contains("\"other\""));
         assert!(
-            message(&good.replace("\"schema_version\": 1", "\"schema_version\": 2"))
-                .contains("schema version 2; this build reads version 1")
+            message(&good.replace("\"schema_version\": 2", "\"schema_version\": 3"))
+                .contains("schema version 3; this build reads version 2")
         );
         assert!(
-            message(&good.replace("\"hex\": \"00000001\"", "\"hex\": \"0g\""))
+            message(&good.replace("\"schema_version\": 2", "\"schema_version\": 0"))
+                .contains("schema version 0; this build reads version 2")
+        );
+        assert!(
+            message(&good.replace("\"hex\": \"00000002\"", "\"hex\": \"0g\""))
                 .contains("\"0g\" is not hex")
         );
         let mut wrong_meta = Backup::from_json(good.as_bytes()).unwrap();
         for entry in wrong_meta.trees.get_mut(trees::META).unwrap() {
             if entry.key == b"schema_version" {
-                entry.value = 2_u32.to_be_bytes().to_vec();
+                entry.value = 1_u32.to_be_bytes().to_vec();
             }
         }
         let target = Store::in_memory();
@@ -720,15 +741,81 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_backup_is_restored_with_its_cards_in_decks() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 1, 4, 0, 0).unwrap();
+        let card = crate::review::record(None, SectionId::point(2, 2), false, now).unwrap();
+        let mut key = 7_u64.to_be_bytes().to_vec();
+        key.extend(b"xzsj\0");
+        key.extend(99_u64.to_be_bytes());
+        let entry = |key: &[u8], value: &[u8]| BackupEntry {
+            key: key.to_vec(),
+            value: value.to_vec(),
+        };
+        let backup = Backup {
+            format: BACKUP_FORMAT.to_string(),
+            schema_version: 1,
+            exported_at: now,
+            studybot_version: "0.1.0".into(),
+            trees: [
+                (
+                    trees::META.to_string(),
+                    vec![entry(SCHEMA_VERSION_KEY, &1_u32.to_be_bytes())],
+                ),
+                (
+                    super::super::review::V1_REVIEW_CARDS.to_string(),
+                    vec![entry(&key, &serde_json::to_vec(&card).unwrap())],
+                ),
+            ]
+            .into(),
+        };
+        let file = Backup::from_json(&backup.to_json()).unwrap();
+        for (name, store, _dir) in stores() {
+            store.import(&file).unwrap();
+            assert_eq!(
+                store.review_cards(7, "xzsj").unwrap(),
+                vec![(99, card.clone())],
+                "{name}"
+            );
+            assert_eq!(
+                store.schema_version().unwrap(),
+                Some(SCHEMA_VERSION),
+                "{name}"
+            );
+            let again = Backup::from_json(&store.export().unwrap().to_json()).unwrap();
+            assert_eq!(again.schema_version, SCHEMA_VERSION, "{name}");
+            assert!(
+                !again
+                    .trees
+                    .contains_key(super::super::review::V1_REVIEW_CARDS),
+                "{name}: the old cards moved"
+            );
+        }
+    }
+
+    #[test]
+    fn a_deck_is_checked_card_by_card() {
+        let store = Store::in_memory();
+        fill(&store);
+        let mut backup = store.export().unwrap();
+        let deck = &mut backup.trees.get_mut(trees::REVIEW_DECKS).unwrap()[0];
+        deck.value.pop();
+        let error = Store::in_memory().import(&backup).unwrap_err().to_string();
+        assert!(error.contains("entry 1 of \"review_decks\""), "{error}");
+        assert!(error.contains("not whole 95-byte cards"), "{error}");
+    }
+
+    #[test]
     fn a_chat_text_is_checked_like_every_chat_record() {
         let key = crate::store::key_i64(9);
         let good = br#"{"chat_id":9,"document":"xzsj","left_at":{"report":{"part":1,"point":2}}}"#;
-        assert_eq!(check_entry(trees::CHAT_TEXTS, &key, good), Ok(()));
+        let check =
+            |key: &[u8], value: &[u8]| check_entry(SCHEMA_VERSION, trees::CHAT_TEXTS, key, value);
+        assert_eq!(check(&key, good), Ok(()));
         let moved = br#"{"chat_id":8,"document":"xzsj"}"#;
-        let error = check_entry(trees::CHAT_TEXTS, &key, moved).unwrap_err();
+        let error = check(&key, moved).unwrap_err();
         assert!(error.contains("filed under chat 9"), "{error}");
-        assert!(check_entry(trees::CHAT_TEXTS, &key, b"{}").is_err());
-        assert!(check_entry(trees::CHAT_TEXTS, &key[..4], good).is_err());
+        assert!(check(&key, b"{}").is_err());
+        assert!(check(&key[..4], good).is_err());
     }
 
     #[test]

@@ -99,7 +99,7 @@ impl Store {
             Collection::Meta
             | Collection::Sections
             | Collection::Imported
-            | Collection::ReviewCards
+            | Collection::ReviewDecks
             | Collection::Reviewers
             | Collection::ReviewPolls
             | Collection::ReviewLedger
@@ -164,7 +164,7 @@ impl Store {
             Collection::Meta
             | Collection::Sections
             | Collection::Imported
-            | Collection::ReviewCards
+            | Collection::ReviewDecks
             | Collection::Reviewers
             | Collection::ReviewPolls
             | Collection::ReviewLedger

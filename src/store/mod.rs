@@ -5,10 +5,15 @@
 //! numeric keys are big-endian so that trees sort by them. The typed methods live in
 //! `impl Store` blocks next to the collections they serve; [`Backup`] dumps every tree
 //! to one JSON document and restores it ([`Store::export`], [`Store::import`]).
+//!
+//! Values are JSON, except where size or speed call for a binary form: the review decks
+//! (`deck.rs`). The store records its layout's [`SCHEMA_VERSION`]; opening a store of
+//! an older layout moves its records to this one ([`Store::with_backend`]).
 
 mod backup;
 mod chat_texts;
 mod chats;
+mod deck;
 mod memory;
 mod quiz;
 mod record;
@@ -26,12 +31,22 @@ pub use chats::ChatStatus;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
 pub use record::CheckInResult;
+pub use review::{DueCard, DueReview, TextDeck};
 pub use sections::{ImportedText, SyncOutcome};
 pub use sled_backend::{GENERATION_FILE, SledBackend};
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 
-/// The version of the stored layout. Bump it when a collection changes shape.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the stored layout. Bump it when a collection changes shape, and teach
+/// [`Store::with_backend`] to move the older layout's records.
+///
+/// Version 2 keeps the review cards as one binary deck per member and text
+/// ([`trees::REVIEW_DECKS`]) instead of one JSON card per key (version 1's
+/// `review_cards`).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest layout this build still opens (and moves to [`SCHEMA_VERSION`]); backups
+/// of it are restored and moved the same way.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// Where [`SCHEMA_VERSION`] is kept in [`trees::META`] (big-endian `u32`).
 const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
@@ -65,8 +80,10 @@ pub mod trees {
     /// The text each chat chose with `/use` and where it stopped in the others, keyed by
     /// chat id.
     pub const CHAT_TEXTS: &str = "chat_texts";
-    /// Personal review cards: (user id, text id, card id) → FSRS state and misses.
-    pub const REVIEW_CARDS: &str = "review_cards";
+    /// Personal review decks: (user id, text id) → every card the member has for that
+    /// text (FSRS state and misses), one binary value in the order `/review` asks them
+    /// (see `store/deck.rs`).
+    pub const REVIEW_DECKS: &str = "review_decks";
     /// Each member's review settings, running `/review` and daily count, by user id.
     pub const REVIEWERS: &str = "reviewers";
     /// What each review poll stands for, keyed by Telegram's poll id.
@@ -124,8 +141,8 @@ pub enum Collection {
     Imported,
     /// [`trees::CHAT_TEXTS`]: by chat id.
     ChatTexts,
-    /// [`trees::REVIEW_CARDS`]: by user id, text and card; about no chat.
-    ReviewCards,
+    /// [`trees::REVIEW_DECKS`]: by user id and text; about no chat.
+    ReviewDecks,
     /// [`trees::REVIEWERS`]: by user id; about no chat.
     Reviewers,
     /// [`trees::REVIEW_POLLS`]: by poll id, in private chats; about no group.
@@ -167,7 +184,7 @@ impl Collection {
         Self::QuizSettings,
         Self::Imported,
         Self::ChatTexts,
-        Self::ReviewCards,
+        Self::ReviewDecks,
         Self::Reviewers,
         Self::ReviewPolls,
         Self::ReviewLedger,
@@ -197,7 +214,7 @@ impl Collection {
             Self::QuizSettings => trees::QUIZ_SETTINGS,
             Self::Imported => trees::IMPORTED,
             Self::ChatTexts => trees::CHAT_TEXTS,
-            Self::ReviewCards => trees::REVIEW_CARDS,
+            Self::ReviewDecks => trees::REVIEW_DECKS,
             Self::Reviewers => trees::REVIEWERS,
             Self::ReviewPolls => trees::REVIEW_POLLS,
             Self::ReviewLedger => trees::REVIEW_LEDGER,
@@ -317,23 +334,53 @@ impl Store {
             .expect("a new memory store has no schema conflict")
     }
 
-    /// Wraps a backend, writing the schema version into a new database and refusing an
-    /// incompatible one.
+    /// Wraps a backend, writing the schema version into a new database, moving an older
+    /// layout's records to this one ([`Store::upgrade`]) and refusing an unknown layout.
     pub fn with_backend(backend: Arc<dyn Backend>) -> StoreResult<Self> {
         let store = Self {
             backend,
             grace: crate::schedule::DEFAULT_GRACE,
         };
-        match store.backend.get(trees::META, SCHEMA_VERSION_KEY)? {
+        match store.schema_version()? {
             None => store.write_schema_version()?,
-            Some(bytes) => {
-                let found = bytes.try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
-                if found != SCHEMA_VERSION {
-                    return Err(StoreError::Schema { found });
-                }
-            }
+            Some(SCHEMA_VERSION) => {}
+            Some(found) => store.upgrade(found)?,
         }
         Ok(store)
+    }
+
+    /// The layout version the store records, if any.
+    fn schema_version(&self) -> StoreResult<Option<u32>> {
+        Ok(self
+            .backend
+            .get(trees::META, SCHEMA_VERSION_KEY)?
+            .map(|bytes| bytes.try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX)))
+    }
+
+    /// Moves the records of layout `found` to [`SCHEMA_VERSION`], then records the new
+    /// version and flushes; refuses a layout it does not know. Each step can be cut
+    /// short and run again: the version is written only once all of it is done.
+    fn upgrade(&self, found: u32) -> StoreResult<()> {
+        if !(OLDEST_SCHEMA_VERSION..SCHEMA_VERSION).contains(&found) {
+            return Err(StoreError::Schema { found });
+        }
+        // Version 1 → 2: one JSON card per key → one binary deck per member and text.
+        let moved = self.move_v1_cards()?;
+        self.write_schema_version()?;
+        self.flush()?;
+        tracing::info!(
+            from = found,
+            to = SCHEMA_VERSION,
+            review_cards = moved,
+            "store layout upgraded"
+        );
+        if moved > 0 {
+            // sled reuses the pages it freed but never shrinks its page table.
+            tracing::warn!(
+                "the old cards' keys still hold sled memory (about 32 bytes each) while the database is open: `studybot export`, then `import-state` into a new database, releases it"
+            );
+        }
+        Ok(())
     }
 
     /// Records [`SCHEMA_VERSION`] as the layout of this store.

@@ -17,6 +17,7 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::app::daily::Delivery;
+use crate::app::review::Pacing;
 use crate::schedule::FailureKind;
 use crate::telegram::{Outbox, SendError, Shutdown};
 
@@ -90,7 +91,8 @@ enum Outcome {
 /// earliest due instant comes or the app says deliveries changed.
 pub async fn run(app: App, outbox: Outbox, shutdown: Shutdown) {
     loop {
-        let report = tick(&app, &outbox, Utc::now()).await;
+        // This process stays up to close each weekly test question and send the next.
+        let report = tick(&app, &outbox, Utc::now(), Pacing::OneByOne).await;
         if report.sent + report.failed + report.left > 0 {
             tracing::info!(
                 sent = report.sent,
@@ -144,14 +146,16 @@ fn until_next_pass(app: &App, report: &TickReport) -> Duration {
     }
 }
 
-/// One pass as of `now`: sends every due excerpt and records the outcome in the ledger.
+/// One pass as of `now`: sends every due excerpt and records the outcome in the ledger,
+/// then the review reminders, weekly tests (their questions paced as `pacing` says) and
+/// weekly reports.
 ///
 /// Deliveries are taken in batches; each batch is reported before the next is taken,
 /// as [`App::due_deliveries`] requires. Within a batch, sends wait on the outbox's
 /// limiter concurrently, so a broadcast leaves at exactly the allowed rate. Once the
 /// outbox is stopping, no further batch is taken and the deliveries not yet sent are
 /// left due (see the module documentation).
-pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport {
+pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>, pacing: Pacing) -> TickReport {
     let clock = PassClock::new(now);
     let mut report = TickReport::default();
     while !outbox.is_stopping() {
@@ -196,7 +200,8 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
     let (sent, failed) = crate::telegram::review::send_reminders(app, outbox, now).await;
     report.sent += sent;
     report.failed += failed;
-    let (sent, failed) = crate::telegram::review::start_weekly_tests(app, outbox, now).await;
+    let (sent, failed) =
+        crate::telegram::review::start_weekly_tests(app, outbox, now, pacing).await;
     report.sent += sent;
     report.failed += failed;
     // The study record's weekly reports go out in the same pass (crate::telegram::record).
@@ -207,7 +212,9 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> TickReport 
 /// `studybot tick`: one pass as of `now` that `shutdown` (the caller's SIGTERM or
 /// SIGINT: cron, a systemd timer, Ctrl-C) stops like [`run`]: no new sends, those under
 /// way finish or are given up, the rest stays due for the next pass. `None` if the pass
-/// was abandoned at [`crate::telegram::STOP_LIMIT`] after `shutdown` resolved.
+/// was abandoned at [`crate::telegram::STOP_LIMIT`] after `shutdown` resolved. The
+/// process ends after the pass, so a weekly test sends all its questions at once
+/// ([`Pacing::AllAtOnce`]).
 pub async fn tick_until_stopped(
     app: &App,
     outbox: &Outbox,
@@ -222,7 +229,7 @@ pub async fn tick_until_stopped(
         tracing::warn!("the pass did not stop in time; abandoning it");
     };
     tokio::select! {
-        report = tick(app, outbox, now) => Some(report),
+        report = tick(app, outbox, now, Pacing::AllAtOnce) => Some(report),
         () = stop => None,
     }
 }

@@ -14,7 +14,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ThreadId};
 
 use crate::app::App;
-use crate::app::review::{ReviewAnswer, ReviewStep};
+use crate::app::review::{Pacing, ReviewAnswer, ReviewStep, WeeklyPoll};
 use crate::review::messages;
 use crate::telegram::handlers::deliver;
 use crate::telegram::{Outbox, SendError};
@@ -153,9 +153,15 @@ pub async fn send_reminders(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (
 }
 
 /// Starts the weekly tests due at `now` (part of the delivery pass): the announcement,
-/// then the first question; the quiz goes on like any other. Returns (sent, failed).
-pub async fn start_weekly_tests(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (usize, usize) {
-    let starts = match app.due_weekly_tests(now, &mut rand::rng()) {
+/// then, paced [`Pacing::OneByOne`], the first question (the quiz goes on like any
+/// other), or [`Pacing::AllAtOnce`] every question. Returns (sent, failed).
+pub async fn start_weekly_tests(
+    app: &App,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    pacing: Pacing,
+) -> (usize, usize) {
+    let starts = match app.due_weekly_tests(now, pacing, &mut rand::rng()) {
         Ok(starts) => starts,
         Err(error) => {
             tracing::error!(%error, "cannot start the weekly tests");
@@ -175,7 +181,12 @@ pub async fn start_weekly_tests(app: &App, outbox: &Outbox, now: DateTime<Utc>) 
                 if let Err(error) = app.weekly_test_sent(start.chat_id, start.week, &ids) {
                     tracing::error!(chat_id = chat.0, %error, "cannot record a weekly test");
                 }
-                crate::telegram::quiz::advance(app, outbox, chat.0).await;
+                match pacing {
+                    Pacing::OneByOne => crate::telegram::quiz::advance(app, outbox, chat.0).await,
+                    Pacing::AllAtOnce => {
+                        send_all(app, outbox, start.chat_id, start.topic, &start.polls).await
+                    }
+                }
             }
             Err(error) => {
                 failed += 1;
@@ -187,4 +198,39 @@ pub async fn start_weekly_tests(app: &App, outbox: &Outbox, now: DateTime<Utc>) 
         }
     }
     (sent, failed)
+}
+
+/// Sends a weekly test's questions one after another without waiting for answers, each
+/// recorded as a poll of its own as soon as it is out (send first, record after, like
+/// every poll). Stops at the first that cannot be sent: the rest would fail alike.
+async fn send_all(
+    app: &App,
+    outbox: &Outbox,
+    chat_id: i64,
+    topic: Option<i32>,
+    polls: &[WeeklyPoll],
+) {
+    for poll in polls {
+        let sent = crate::telegram::quiz::send_poll(
+            outbox,
+            chat_id,
+            topic,
+            &poll.spec,
+            Some(crate::telegram::quiz::QUESTION_PATIENCE),
+        )
+        .await;
+        match sent {
+            Ok(poll_id) => {
+                if let Err(error) =
+                    app.daily_poll_sent(chat_id, &poll_id, &poll.question, Utc::now())
+                {
+                    tracing::error!(chat_id, %error, "cannot record a weekly test question");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(chat_id, %error, "cannot send a weekly test question");
+                return;
+            }
+        }
+    }
 }

@@ -124,6 +124,11 @@ fn season_of_use(workspace: &Workspace) {
         })
         .unwrap();
     store.set_daily_quiz_setting(-1001, true).unwrap();
+    // A personal review card (a deck is stored as binary: hex in the backup).
+    let card = studybot::review::record(None, SectionId::point(2, 2), false, sent_at);
+    store
+        .update_review_card(11, "xzsj", 77, |_| card.clone())
+        .unwrap();
     store
         .put_poll_target(
             "5210987654321",
@@ -164,6 +169,7 @@ fn export_then_import_state_loses_nothing() {
         "polls",
         "scores",
         "quiz_settings",
+        "review_decks",
     ] {
         assert!(
             original.contains_key(tree),
@@ -187,7 +193,7 @@ fn export_then_import_state_loses_nothing() {
     );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(json["format"], "studybot-backup");
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], studybot::store::SCHEMA_VERSION);
     assert_eq!(
         json["trees"]["quiz_settings"][0]["value"]["json"], true,
         "records are readable JSON"
@@ -228,6 +234,9 @@ fn export_then_import_state_loses_nothing() {
         after.quiz_session(-1001).unwrap(),
         before.quiz_session(-1001).unwrap()
     );
+    let cards = after.review_cards(11, "xzsj").unwrap();
+    assert_eq!(cards.len(), 1, "the review deck is carried");
+    assert_eq!(cards, before.review_cards(11, "xzsj").unwrap());
     assert_eq!(
         after.due(at("2026-05-03T00:00:00Z"), 10).unwrap(),
         before.due(at("2026-05-03T00:00:00Z"), 10).unwrap()
@@ -299,13 +308,13 @@ fn export_and_import_explain_what_is_wrong() {
 
     std::fs::write(
         &backup,
-        r#"{"format": "studybot-backup", "schema_version": 2, "exported_at": "2030-01-01T00:00:00Z", "trees": {}}"#,
+        r#"{"format": "studybot-backup", "schema_version": 3, "exported_at": "2030-01-01T00:00:00Z", "trees": {}}"#,
     )
     .unwrap();
     let newer = studybot(&workspace, &["import-state", backup.to_str().unwrap()]);
     assert!(!newer.status.success());
     assert!(
-        text(&newer.stderr).contains("schema version 2; this build reads version 1"),
+        text(&newer.stderr).contains("schema version 3; this build reads version 2"),
         "{}",
         text(&newer.stderr)
     );

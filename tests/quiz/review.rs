@@ -1,11 +1,16 @@
 //! The personal review (错题本) in the real binary: a question missed in a group quiz
 //! comes back in the member's private `/review`, on FSRS's schedule; `/mistakes`;
-//! the reminder through `studybot tick --now`; the console.
+//! the reminder and the weekly test through `studybot tick --now`; a group on an
+//! imported text; the console.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use serde_json::Value;
+use studybot::quiz::QuestionBank;
 use studybot::review::{Card, Reviewer};
 use studybot::store::Store;
 use studybot::text::SectionId;
@@ -439,27 +444,6 @@ async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
     assert_eq!(announcements(&tg), 0, "not before its time");
     tick(&workspace, &tg.api_url(), shanghai(6, 20, 0)).await;
     assert_eq!(announcements(&tg), 1, "at its time");
-    let polls: Vec<Value> = tg
-        .requests_for("sendPoll")
-        .into_iter()
-        .filter(|r| r.ok())
-        .map(|r| r.body)
-        .collect();
-    assert_eq!(
-        polls.len(),
-        1,
-        "the first question follows the announcement"
-    );
-    let first = &polls[0];
-    assert_eq!(first["chat_id"], -900);
-    assert_eq!(first["is_anonymous"], false);
-    let explanation = first["explanation"].as_str().unwrap();
-    assert!(
-        week_sections
-            .iter()
-            .any(|cite| explanation.ends_with(cite.as_str())),
-        "from the week's sections {week_sections:?}: {explanation}"
-    );
     let text = tg
         .sent_texts_to(-900)
         .into_iter()
@@ -472,6 +456,167 @@ async fn the_weekly_test_arrives_once_with_questions_from_the_weeks_sections() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!((5..=10).contains(&count), "{text}");
+    assert!(text.contains("一次全部发出"), "{text}");
+    // `tick` ends after its pass: no process stays to close one question and send the
+    // next, so every question goes out at once, numbered, without a time limit.
+    let polls: Vec<Value> = tg
+        .requests_for("sendPoll")
+        .into_iter()
+        .filter(|r| r.ok())
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        polls.len(),
+        count,
+        "every question follows the announcement"
+    );
+    for (index, poll) in polls.iter().enumerate() {
+        assert_eq!(poll["chat_id"], -900);
+        assert_eq!(poll["is_anonymous"], false);
+        assert_eq!(poll["type"], "quiz");
+        assert!(poll.get("open_period").is_none(), "{poll}");
+        let number = format!("（{}/{count}）", index + 1);
+        assert!(
+            poll["question"].as_str().unwrap().starts_with(&number),
+            "{poll}"
+        );
+    }
+    let explanation = polls[0]["explanation"].as_str().unwrap();
+    assert!(
+        week_sections
+            .iter()
+            .any(|cite| explanation.ends_with(cite.as_str())),
+        "from the week's sections {week_sections:?}: {explanation}"
+    );
     tick(&workspace, &tg.api_url(), shanghai(6, 20, 5)).await;
     assert_eq!(announcements(&tg), 1, "once a week");
+    assert_eq!(
+        tg.requests_for("sendPoll").len(),
+        count,
+        "and its questions once"
+    );
+}
+
+/// A text of the group's own, imported with `studybot import` (plain text: the
+/// importer finds its parts and points).
+const REPORT: &str = "2025年工作报告\n一、过去一年的工作\n去年经济平稳，发展质量稳步提升。\n（一）稳增长\n投资增长较快，重大项目加快建设。\n（二）惠民生\n就业保持稳定，社会保障持续加强。\n（三）抓改革\n营商环境不断优化，市场活力明显增强。\n二、今年的主要任务\n今年要继续努力，推动高质量发展。\n（一）扩内需\n消费持续恢复，有效投资不断扩大。\n（二）促创新\n科技创新能力增强，产业升级步伐加快。\n";
+
+/// Issue 15: a group studying another text — here one imported with `studybot import`
+/// and chosen with `/use` — gets its members' review cards and its weekly test from
+/// that text, not from the shipped speech. The weekly test is sent by `studybot tick`,
+/// all at once, and a question answered later, when `studybot run` is up again, counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_on_an_imported_text_reviews_and_is_tested_on_that_text() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", QUIZ_CONFIG);
+    let file = workspace.dir.path().join("report.txt");
+    std::fs::write(&file, REPORT).unwrap();
+    let imported = std::process::Command::new(STUDYBOT.path())
+        .arg("--config")
+        .arg(workspace.config())
+        .args(["import", file.to_str().unwrap(), "--id", "report"])
+        .env_remove("STUDYBOT_DB")
+        .env_remove("STUDYBOT_DATA")
+        .output()
+        .unwrap();
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    // Every question each text's bank asks (the question text is the same in every
+    // build of a bank; only distractors and option order vary).
+    let questions = |id: &str| -> HashSet<String> {
+        let store = Store::open(&workspace.db()).unwrap();
+        let document = store.load_document(id).unwrap().unwrap();
+        QuestionBank::build(&document, &[], &mut StdRng::seed_from_u64(1))
+            .questions()
+            .iter()
+            .map(|q| q.text.clone())
+            .collect()
+    };
+    let (report, speech) = (questions("report"), questions(TEXT));
+    assert!(!report.is_empty() && report.is_disjoint(&speech));
+
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
+    let group = FakeChat::group(-950, "报告学习组");
+    let ann = FakeUser::new(951, "Ann");
+    let bob = FakeUser::new(952, "Bob");
+    tg.set_admins(group.id, vec![ann.id]);
+    tg.send_text(&group, &ann, "/use report");
+    wait_text(&tg, -950, "本群现在学习", 1, &bot).await;
+    tg.send_text(&group, &ann, "/weeklytest 周日 20:00");
+    wait_text(&tg, -950, "群里进行每周一测", 1, &bot).await;
+
+    // Ann misses a quiz question on the report...
+    tg.send_text(&group, &ann, "/quiz 1");
+    assert!(
+        tg.wait_for_requests("sendPoll", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (missed, missed_id) = polls(&tg)[0].clone();
+    assert!(report.contains(&unnumbered(&missed)), "{missed}");
+    tg.answer_poll(&missed_id, &ann, vec![wrong(&missed)]);
+    wait_text(&tg, -950, "测验结束", 1, &bot).await;
+    // ...and reviews it privately: the report's question comes back.
+    let private = FakeChat::private(&ann);
+    tg.send_text(&private, &ann, "/review");
+    wait_text(&tg, 951, "开始复习错题：1 道", 1, &bot).await;
+    assert!(
+        tg.wait_for_requests("sendPoll", 2, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let (card, card_id) = polls(&tg)[1].clone();
+    assert_eq!(card["chat_id"], 951);
+    assert_eq!(unnumbered(&card), unnumbered(&missed));
+    tg.answer_poll(&card_id, &ann, vec![correct(&card)]);
+    wait_text(&tg, 951, "本次复习结束：1 道答对 1 道", 1, &bot).await;
+    tg.send_text(&private, &ann, "/mistakes");
+    wait_text(&tg, 951, "我的错题本（1 道）", 1, &bot).await;
+    assert!(bot.terminate(WAIT).await.success());
+    let test_at = {
+        let store = Store::open(&workspace.db()).unwrap();
+        assert_eq!(store.review_cards(951, "report").unwrap().len(), 1);
+        assert!(store.review_cards(951, TEXT).unwrap().is_empty());
+        let test = store
+            .weekly_test(-950)
+            .unwrap()
+            .expect("set by /weeklytest");
+        test.this_week(Utc::now(), test.zone.parse().unwrap()).0
+    };
+
+    // The weekly test, at its time: every question from the report, all at once.
+    let before = polls(&tg).len();
+    tick(&workspace, &tg.api_url(), test_at + TimeDelta::seconds(30)).await;
+    let announcement = tg
+        .sent_texts_to(-950)
+        .into_iter()
+        .find(|t| t.contains("每周一测开始"))
+        .expect("the weekly test is announced");
+    let weekly = polls(&tg).split_off(before);
+    assert!(
+        announcement.contains(&format!("共 {} 题", weekly.len())),
+        "{announcement}"
+    );
+    for (poll, _) in &weekly {
+        assert_eq!(poll["chat_id"], -950);
+        assert!(report.contains(&unnumbered(poll)), "{poll}");
+    }
+
+    // Bob answers the last question once the bot runs again: it counts, in his score
+    // and in his deck for the report.
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
+    let (last, last_id) = weekly.last().unwrap();
+    tg.answer_poll(last_id, &bob, vec![wrong(last)]);
+    assert!(tg.wait_updates_consumed(WAIT).await, "{}", bot.log());
+    assert!(bot.terminate(WAIT).await.success());
+    let store = Store::open(&workspace.db()).unwrap();
+    let score = store
+        .score(-950, 952)
+        .unwrap()
+        .expect("Bob's answer counted");
+    assert_eq!((score.total.answered, score.total.correct), (1, 0));
+    assert_eq!(store.review_cards(952, "report").unwrap().len(), 1);
 }
