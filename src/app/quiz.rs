@@ -166,23 +166,51 @@ impl App {
         now: DateTime<Utc>,
         open_period: Option<u32>,
     ) -> StoreResult<Option<Round>> {
-        // The poll id is mapped first: answers may arrive as soon as the poll is out.
-        self.store()
-            .put_poll_target(poll_id, &PollTarget::Quiz(*key))?;
-        let sent = self.store().update_quiz_session(key.chat_id, |slot| {
-            let session = slot
-                .as_mut()
-                .filter(|session| session.quiz_id == key.quiz_id && session.current == key.index)?;
-            if !session.question_sent(poll_id, now, open_period) {
-                return None;
+        // The group may have become a supergroup while the poll was on its way (its
+        // quiz moved with it): then the poll is recorded under the new chat, looking
+        // again if the move happened during this very call.
+        let mut key = self.followed(*key)?;
+        let mut looked_again = false;
+        loop {
+            // The poll id is mapped first: answers may arrive as soon as the poll is out.
+            self.store()
+                .put_poll_target(poll_id, &PollTarget::Quiz(key))?;
+            let sent = self.store().update_quiz_session(key.chat_id, |slot| {
+                let session = slot.as_mut().filter(|session| {
+                    session.quiz_id == key.quiz_id && session.current == key.index
+                })?;
+                if !session.question_sent(poll_id, now, open_period) {
+                    return None;
+                }
+                session.current_round().cloned()
+            })?;
+            if sent.is_none() {
+                let moved = self.followed(key)?;
+                if moved != key && !looked_again {
+                    (key, looked_again) = (moved, true);
+                    continue;
+                }
+                self.store().remove_poll_target(poll_id)?;
             }
-            session.current_round().cloned()
-        })?;
-        if sent.is_none() {
-            self.store().remove_poll_target(poll_id)?;
+            self.store().flush()?;
+            return Ok(sent);
         }
-        self.store().flush()?;
-        Ok(sent)
+    }
+
+    /// `key` in the chat its quiz now lives in: a group that became a supergroup took
+    /// its quiz along.
+    fn followed(&self, key: QuestionKey) -> StoreResult<QuestionKey> {
+        let migrated_to = self
+            .store()
+            .chat_status(key.chat_id)?
+            .and_then(|s| s.migrated_to);
+        Ok(match migrated_to {
+            Some(new) => QuestionKey {
+                chat_id: new,
+                ..key
+            },
+            None => key,
+        })
     }
 
     /// Records a poll answer (`option` is the chosen index) and updates the user's score
@@ -255,17 +283,7 @@ impl App {
     /// Closes the question `key` (its time is up) and moves the quiz on. A quiz whose
     /// group became a supergroup meanwhile is found, and goes on, there.
     pub fn close_question(&self, key: &QuestionKey, now: DateTime<Utc>) -> StoreResult<QuizStep> {
-        let migrated_to = self
-            .store()
-            .chat_status(key.chat_id)?
-            .and_then(|s| s.migrated_to);
-        let key = &match migrated_to {
-            Some(new) => QuestionKey {
-                chat_id: new,
-                ..*key
-            },
-            None => *key,
-        };
+        let key = &self.followed(*key)?;
         let open_period = Some(self.config().quiz.open_period);
         let closed = self.store().update_quiz_session(key.chat_id, |slot| {
             let Some(session) = slot.as_mut() else {
@@ -570,6 +588,26 @@ mod tests {
 
     fn wrong(poll: &QuizPoll) -> usize {
         (poll.spec.correct_option_id + 1) % poll.spec.options.len()
+    }
+
+    #[test]
+    fn a_poll_recorded_after_its_group_became_a_supergroup_counts_there() {
+        let app = app_with(Store::in_memory());
+        let mut rng = StdRng::seed_from_u64(3);
+        app.start_quiz(&group(1, false), 2, at(0), &mut rng)
+            .unwrap();
+        let poll = app.next_poll(-100).unwrap().expect("a question");
+        // sendPoll went to the old group; the upgrade is handled before its response.
+        app.chat_migrated(-100, -1_000_000_000_100, at(1));
+        let round = app
+            .poll_sent(&poll.key, "p0", at(2), poll.spec.open_period)
+            .unwrap();
+        assert!(round.is_some(), "the question is sent, in the supergroup");
+        assert_eq!(
+            app.record_answer("p0", 11, "甲", poll.spec.correct_option_id, at(5))
+                .unwrap(),
+            AnswerOutcome::Counted { correct: true }
+        );
     }
 
     #[test]
