@@ -46,13 +46,17 @@ impl Store {
     pub fn check_in(&self, check_in: &CheckIn) -> StoreResult<CheckInResult> {
         let mut key = chat_day(check_in.chat_id, check_in.date);
         key.extend_from_slice(&check_in.user_id.to_be_bytes());
+        let record = super::encode(check_in);
         let mut existing = None;
-        self.update_json(trees::CHECK_INS, &key, |old: Option<CheckIn>| {
-            existing = old.clone();
-            Some(old.unwrap_or_else(|| check_in.clone()))
+        self.backend().update(trees::CHECK_INS, &key, &mut |old| {
+            existing = old.map(<[u8]>::to_vec);
+            Some(existing.clone().unwrap_or_else(|| record.clone()))
         })?;
         if let Some(existing) = existing {
-            return Ok(CheckInResult::Already(existing));
+            return Ok(CheckInResult::Already(super::decode(
+                trees::CHECK_INS,
+                &existing,
+            )?));
         }
         let count = self.backend().update(
             trees::CHECK_IN_COUNTS,
