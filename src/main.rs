@@ -182,7 +182,7 @@ fn record(
     csv: bool,
 ) -> anyhow::Result<()> {
     // The record is read once, in key order: sled's page cache would only keep every
-    // page read (150 MB for a year of 1,000 members), so it is kept small.
+    // page read (140 MB for a year of 1,000 members), so it is kept small.
     let store = Store::open_with_cache(&config.database, RECORD_CACHE_BYTES);
     let app = match store
         .map_err(anyhow::Error::from)
