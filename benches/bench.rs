@@ -973,6 +973,7 @@ async fn feature_rows(
         let p50 = of(|r| r.press_p50_ms);
         let lookup = of(|r| r.lookup_p99_ms);
         let ratio = of(|r| r.press_p99_ms / r.lookup_p99_ms);
+        let write = of(|r| r.write_p99_ms);
         let export = of(|r| r.export_s);
         let extra = of(|r| r.export_extra_mb);
         let csv = of(|r| r.csv_s);
@@ -1000,6 +1001,11 @@ async fn feature_rows(
             scenario,
             "press p99 ÷ lookup p99",
             only_studybot(&ratio, 2),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "peer: a plain sled insert + flush at the presses' pace, on the bot's disk, p99, ms",
+            only_studybot(&write, 2),
         ));
         rows.push(
             Row::new(
@@ -1029,6 +1035,10 @@ async fn feature_rows(
         ));
         raw.push(format!("record press p99 ms: {}", p99.runs(3)));
         raw.push(format!("record lookup p99 ms: {}", lookup.runs(3)));
+        raw.push(format!(
+            "record plain durable write p99 ms: {}",
+            write.runs(3)
+        ));
         raw.push(format!("record export s: {}", export.runs(3)));
         raw.push(format!("record export extra MB: {}", extra.runs(1)));
         raw.push(format!("record CSV peer s: {}", csv.runs(3)));

@@ -215,6 +215,9 @@ pub struct RecordRun {
     pub press_p99_ms: f64,
     /// The peer: `/section` lookups interleaved in the same load, p99, ms.
     pub lookup_p99_ms: f64,
+    /// The other peer: a plain sled insert + flush at the presses' pace, in the bot's
+    /// directory (the durable write every press needs), p99, ms.
+    pub write_p99_ms: f64,
     /// Check-ins the store holds after the run (one per answered press).
     pub recorded: usize,
     /// `studybot record` of 1,000 members × 365 days: wall time, s.
@@ -320,19 +323,40 @@ pub async fn record(root: &Path, studybot: &Path, quick: bool) -> RecordRun {
     };
     presses.sort_by(f64::total_cmp);
     lookups.sort_by(f64::total_cmp);
-
+    let writes = plain_durable_writes(dir.path(), sent_presses, interval * 2).await;
     let export = export(root, studybot).await;
     RecordRun {
         presses: (presses.len(), sent_presses),
         press_p50_ms: percentile(&presses, 0.50),
         press_p99_ms: percentile(&presses, 0.99),
         lookup_p99_ms: percentile(&lookups, 0.99),
+        write_p99_ms: percentile(&writes, 0.99),
         recorded,
         export_s: export.0,
         export_extra_mb: export.1,
         export_bytes: export.2,
         csv_s: export.3,
     }
+}
+
+/// The floor under a press: a plain sled insert of a check-in-sized value and a flush,
+/// `count` times at `pace`, in a fresh database in `dir` (the bot's disk). Sorted, ms.
+async fn plain_durable_writes(dir: &Path, count: usize, pace: Duration) -> Vec<f64> {
+    let plain = sled::open(dir.join("plain")).expect("open plain sled");
+    let value = vec![b'x'; 250];
+    let mut writes = Vec::with_capacity(count);
+    let began = tokio::time::Instant::now();
+    for n in 0..count {
+        tokio::time::sleep_until(began + pace * n as u32).await;
+        let started = Instant::now();
+        plain
+            .insert((n as u64).to_be_bytes(), value.as_slice())
+            .expect("insert");
+        plain.flush().expect("flush");
+        writes.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    writes.sort_by(f64::total_cmp);
+    writes
 }
 
 /// Subscribes `groups` groups due within the last day, delivers their excerpts with

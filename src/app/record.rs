@@ -2,6 +2,10 @@
 //! `/forgetme`, `/roster`, `/report`, `/catchup`, the export, and the weekly reports
 //! the delivery pass posts. No network here; the transports send what these return.
 
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
@@ -9,11 +13,11 @@ use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::excerpt;
 use crate::plan::ReadingPlan;
 use crate::quiz::messages::display_name;
-use crate::record::export::RecordData;
+use crate::record::export::{ExportError, ExportPeriod, RecordExport, SHEETS, Sheets};
 use crate::record::report::WeeklyFigures;
 use crate::record::{
-    CATCH_UP_DAYS, CheckIn, CheckInButton, QuizAnswer, ReportSetting, Roster, already_toast,
-    parse_weekday, recorded_toast, weekday_name, with_check_in,
+    CATCH_UP_DAYS, CheckIn, CheckInButton, Member, QuizAnswer, ReportSetting, Roster,
+    already_toast, parse_weekday, recorded_toast, weekday_name, with_check_in,
 };
 use crate::reply::Reply;
 use crate::schedule::{DeliveryState, format_time, local_date, parse_time, send_instant};
@@ -425,46 +429,57 @@ impl App {
         Ok(missed)
     }
 
-    /// The record of `chat_id` for the export, for days `from..=to` (defaults: from the
-    /// first record, to today, in the chat's zone).
-    pub fn record_data(
+    /// The days of `chat_id`'s export: `from..=to` (defaults: from the first record, to
+    /// today, in the chat's zone).
+    fn export_period(
         &self,
         chat_id: i64,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         now: DateTime<Utc>,
-    ) -> Result<RecordData, StoreError> {
+    ) -> Result<ExportPeriod, StoreError> {
         let zone = self.chat_zone(chat_id);
         let to = to.unwrap_or_else(|| local_date(now, zone));
-        let all_check_ins = self
-            .store()
-            .check_ins(chat_id, NaiveDate::MIN, NaiveDate::MAX)?;
-        let answers = self.store().quiz_answers(chat_id)?;
-        let first = all_check_ins
-            .iter()
-            .map(|c| c.date)
-            .chain(
-                answers
-                    .iter()
-                    .map(|a| a.at.with_timezone(&zone).date_naive()),
-            )
-            .min();
-        let from = from.or(first).unwrap_or(to - TimeDelta::days(6)).min(to);
-        let in_range = |date: NaiveDate| (from..=to).contains(&date);
-        Ok(RecordData {
+        let from = match from {
+            Some(from) => from,
+            None => {
+                // Check-ins sort by day and answers by instant: the first of each is the earliest.
+                let check_in = self.store().first_check_in(chat_id)?.map(|c| c.date);
+                let answer = self
+                    .store()
+                    .first_quiz_answer(chat_id)?
+                    .map(|a| a.at.with_timezone(&zone).date_naive());
+                check_in
+                    .into_iter()
+                    .chain(answer)
+                    .min()
+                    .unwrap_or(to - TimeDelta::days(6))
+            }
+        };
+        Ok(ExportPeriod {
             zone,
-            from,
+            from: from.min(to),
             to,
-            members: self.store().members(chat_id)?,
-            check_ins: all_check_ins
-                .into_iter()
-                .filter(|c| in_range(c.date))
-                .collect(),
-            answers: answers
-                .into_iter()
-                .filter(|a| in_range(a.at.with_timezone(&zone).date_naive()))
-                .collect(),
         })
+    }
+
+    /// Reads the chat's record into `export` (check-ins day by day, then quiz answers,
+    /// a page at a time) and returns its finished sheets.
+    fn fill_export<S: Sheets>(
+        &self,
+        chat_id: i64,
+        mut export: RecordExport<S>,
+    ) -> Result<S, ExportFailure> {
+        let period = export.period();
+        self.store()
+            .each_check_in(chat_id, period.from, period.to, |check_in| {
+                export.check_in(&check_in);
+                Ok::<_, ExportFailure>(())
+            })?;
+        self.store().each_quiz_answer(chat_id, |answer| {
+            Ok::<_, ExportFailure>(export.answer(answer)?)
+        })?;
+        Ok(export.finish()?)
     }
 
     /// `studybot record`: writes the chat's record to `out` (a workbook), or with `csv`
@@ -474,27 +489,62 @@ impl App {
         chat_id: i64,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-        out: &std::path::Path,
+        out: &Path,
         csv: bool,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<std::path::PathBuf>> {
-        let data = self.record_data(chat_id, from, to, now)?;
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        let period = self.export_period(chat_id, from, to, now)?;
+        let roster = self.store().members(chat_id)?;
+        let cannot_write = |path: &Path, error: &dyn std::fmt::Display| {
+            anyhow::anyhow!("cannot write {}: {error}", path.display())
+        };
         if !csv {
-            std::fs::write(out, data.xlsx()?)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            let export = RecordExport::xlsx(period, roster).map_err(|e| cannot_write(out, &e))?;
+            let workbook = self.fill_export(chat_id, export)?;
+            // The file is created only once the record is read: a failure leaves none.
+            let file = File::create(out).map_err(|e| cannot_write(out, &e))?;
+            workbook
+                .save(BufWriter::new(file))
+                .map_err(|e| cannot_write(out, &e))?;
             return Ok(vec![out.to_path_buf()]);
         }
         let stem = out
             .file_stem()
             .map_or_else(|| "record".into(), |s| s.to_string_lossy().into_owned());
-        let mut written = Vec::new();
-        for (sheet, bytes) in data.csv() {
-            let path = out.with_file_name(format!("{stem}-{sheet}.csv"));
-            std::fs::write(&path, bytes)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            written.push(path);
+        let paths = SHEETS.map(|sheet| out.with_file_name(format!("{stem}-{sheet}.csv")));
+        let written = self.write_csv(chat_id, period, roster, &paths);
+        if written.is_err() {
+            // No half-written files are left behind.
+            for path in &paths {
+                let _ = std::fs::remove_file(path);
+            }
         }
-        Ok(written)
+        written?;
+        Ok(paths.to_vec())
+    }
+
+    /// The CSV files of [`App::write_record`], at `paths` (in the order of [`SHEETS`]).
+    fn write_csv(
+        &self,
+        chat_id: i64,
+        period: ExportPeriod,
+        roster: Vec<Member>,
+        paths: &[PathBuf; 4],
+    ) -> anyhow::Result<()> {
+        let open = |path: &PathBuf| {
+            File::create(path)
+                .map(BufWriter::new)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+        };
+        let files = [
+            open(&paths[0])?,
+            open(&paths[1])?,
+            open(&paths[2])?,
+            open(&paths[3])?,
+        ];
+        let export = RecordExport::csv(period, roster, files)?;
+        self.fill_export(chat_id, export)?.finish()?;
+        Ok(())
     }
 
     /// `/export`: the chat's workbook, as (file name, bytes), or the reply explaining
@@ -507,17 +557,28 @@ impl App {
         if !chat.is_admin {
             return Err(admin_only("导出学习台账"));
         }
-        let data = self
-            .record_data(chat.chat_id, None, None, now)
-            .map_err(|error| AppError::from(error).reply(chat.chat_id))?;
-        let bytes = data.xlsx().map_err(|error| {
-            tracing::error!(chat_id = chat.chat_id, %error, "cannot write the workbook");
+        let chat_id = chat.chat_id;
+        let cannot = |error: &dyn std::fmt::Display| {
+            tracing::error!(chat_id, %error, "cannot write the workbook");
             Reply::plain("暂时无法生成表格，请稍后再试。")
-        })?;
+        };
+        let period = self
+            .export_period(chat_id, None, None, now)
+            .map_err(|error| AppError::from(error).reply(chat_id))?;
+        let roster = self
+            .store()
+            .members(chat_id)
+            .map_err(|error| AppError::from(error).reply(chat_id))?;
+        let export = RecordExport::xlsx(period, roster).map_err(|e| cannot(&e))?;
+        let bytes = match self.fill_export(chat_id, export) {
+            Ok(workbook) => workbook.into_bytes().map_err(|e| cannot(&e))?,
+            Err(ExportFailure::Store(error)) => return Err(AppError::from(error).reply(chat_id)),
+            Err(ExportFailure::Write(error)) => return Err(cannot(&error)),
+        };
         let name = format!(
             "studybot-record-{}-{}.xlsx",
-            chat.chat_id.unsigned_abs(),
-            data.to.format("%Y%m%d")
+            chat_id.unsigned_abs(),
+            period.to.format("%Y%m%d")
         );
         Ok((name, bytes))
     }
@@ -643,6 +704,15 @@ impl App {
             tracing::error!(chat_id = report.chat_id, %error, "cannot release the weekly report");
         }
     }
+}
+
+/// Why the export stopped: the store could not be read, or the sheets not written.
+#[derive(Debug, thiserror::Error)]
+enum ExportFailure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Write(#[from] ExportError),
 }
 
 /// Why a check-in was not recorded.

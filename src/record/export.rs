@@ -1,11 +1,22 @@
-//! The export: the record of one chat as a workbook (xlsx) or as CSV files, written in
-//! memory. Both come from one [`Sheet`] model, so they hold the same cells.
+//! The export: the record of one chat as a workbook (xlsx) or as CSV files, written row
+//! by row as the store is read. [`RecordExport`] takes the check-ins and then the quiz
+//! answers in the store's order, keeps only small tallies (one mark per member and day,
+//! counts per member and per day), writes each 测验 row as its answer comes, and the
+//! other sheets at the end. The rows go to one [`Sheets`] trait, so the workbook
+//! ([`XlsxSheets`]) and the CSV files ([`CsvSheets`]) hold the same cells.
 //!
 //! Sheets: 成员 (members), 学习记录 (one row per member, one column per day: ✓, 补 or
 //! blank), 测验 (every quiz answer), 每周汇总 (one row per week, and a daily table with a
 //! native Excel column chart of participation). Dates are in the chat's zone.
+//!
+//! Memory stays small whatever the size of the record (a year of 1,000 members is
+//! 365,000 check-ins): the tallies are a byte per member and day, the workbook's large
+//! sheets are in rust_xlsxwriter's low-memory mode (the row being written in memory, the
+//! written rows in a temporary file, each distinct string once), and the CSV files are
+//! written as they go.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::HashMap;
+use std::io::Write;
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use chrono_tz::Tz;
@@ -13,383 +24,621 @@ use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, XlsxError};
 
 use crate::record::{CheckIn, Member, QuizAnswer, percent, week_start};
 
+/// The names of the sheets, in order.
+pub const SHEETS: [&str; 4] = ["成员", "学习记录", "测验", "每周汇总"];
+
+/// One of the four sheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sheet {
+    /// 成员: one row per member, with their figures.
+    Members = 0,
+    /// 学习记录: one row per member, one column per day.
+    Record = 1,
+    /// 测验: one row per quiz answer.
+    Quiz = 2,
+    /// 每周汇总: one row per week, and the daily table beside them.
+    Weekly = 3,
+}
+
+impl Sheet {
+    /// The sheets, in order.
+    pub const ALL: [Self; 4] = [Self::Members, Self::Record, Self::Quiz, Self::Weekly];
+
+    /// The sheet's (Chinese) name.
+    pub fn name(self) -> &'static str {
+        SHEETS[self as usize]
+    }
+
+    /// Column widths in characters, in order (the rest keep Excel's default).
+    fn widths(self, days: usize) -> Vec<f64> {
+        match self {
+            Self::Members => vec![
+                18.0, 14.0, 18.0, 12.0, 12.0, 10.0, 10.0, 10.0, 10.0, 10.0, 8.0,
+            ],
+            Self::Record => {
+                let mut widths = vec![18.0, 14.0];
+                widths.extend(std::iter::repeat_n(6.0, days));
+                widths
+            }
+            Self::Quiz => vec![12.0, 10.0, 18.0, 14.0, 60.0, 8.0, 6.0],
+            Self::Weekly => vec![10.0, 12.0, 12.0, 10.0, 10.0, 10.0, 10.0, 2.0, 12.0, 10.0],
+        }
+    }
+
+    /// Whether the header row and first column stay in view when scrolling.
+    fn frozen(self) -> bool {
+        self != Self::Weekly
+    }
+}
+
 /// A cell of the export.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
     /// Text.
-    Text(String),
+    Text(&'a str),
     /// A number.
     Number(f64),
     /// Nothing.
     Empty,
 }
 
-impl Cell {
-    fn text(text: impl Into<String>) -> Self {
-        Self::Text(text.into())
-    }
-
-    fn as_csv(&self) -> String {
-        match self {
-            Self::Text(text) if text.contains([',', '"', '\n', '\r']) => {
-                format!("\"{}\"", text.replace('"', "\"\""))
-            }
-            Self::Text(text) => text.clone(),
-            Self::Number(number) => number.to_string(),
-            Self::Empty => String::new(),
-        }
-    }
+/// Why the export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// rust_xlsxwriter failed (its temporary files, the zip).
+    #[error("cannot write the workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+    /// A CSV file could not be written.
+    #[error("cannot write the CSV file: {0}")]
+    Io(#[from] std::io::Error),
 }
 
-/// One sheet: a header row, data rows, column widths, and whether to freeze the header
-/// and first column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sheet {
-    /// The sheet's (Chinese) name.
-    pub name: &'static str,
-    /// Rows, the header first.
-    pub rows: Vec<Vec<Cell>>,
-    /// Column widths in characters, in order (the rest keep Excel's default).
-    pub widths: Vec<f64>,
-    /// Whether the header row and first column stay in view when scrolling.
-    pub freeze: bool,
+/// Where the export's rows go: each sheet's rows in order, its header first.
+pub trait Sheets {
+    /// Appends a row to `sheet`.
+    fn row(&mut self, sheet: Sheet, cells: &[Cell<'_>]) -> Result<(), ExportError>;
 }
 
-/// What one chat's export holds.
-#[derive(Debug, Clone)]
-pub struct RecordData {
+/// The days exported, in the chat's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportPeriod {
     /// The chat's zone: every date and time is shown in it.
     pub zone: Tz,
     /// The first day exported.
     pub from: NaiveDate,
-    /// The last day exported.
+    /// The last day exported (no day is exported when it is before `from`).
     pub to: NaiveDate,
-    /// The chat's members (including those who left).
-    pub members: Vec<Member>,
-    /// Check-ins for days in `from..=to`.
-    pub check_ins: Vec<CheckIn>,
-    /// Quiz answers given on days in `from..=to`.
-    pub answers: Vec<QuizAnswer>,
 }
 
-/// The names of the sheets, in order.
-pub const SHEETS: [&str; 4] = ["成员", "学习记录", "测验", "每周汇总"];
-
-impl RecordData {
-    /// The four sheets.
-    pub fn sheets(&self) -> Vec<Sheet> {
-        vec![
-            self.members_sheet(),
-            self.record_sheet(),
-            self.quiz_sheet(),
-            self.weekly_sheet(),
-        ]
+impl ExportPeriod {
+    /// How many days are exported.
+    pub fn days(&self) -> usize {
+        usize::try_from((self.to - self.from).num_days() + 1).unwrap_or(0)
     }
 
-    /// The workbook as xlsx bytes.
-    pub fn xlsx(&self) -> Result<Vec<u8>, XlsxError> {
-        let mut workbook = Workbook::new();
-        let bold = Format::new().set_bold();
-        for sheet in self.sheets() {
-            let worksheet = workbook.add_worksheet();
-            worksheet.set_name(sheet.name)?;
-            for (r, row) in sheet.rows.iter().enumerate() {
-                let r = r as u32;
-                for (c, cell) in row.iter().enumerate() {
-                    let c = c as u16;
-                    match cell {
-                        Cell::Text(text) if r == 0 => {
-                            worksheet.write_string_with_format(r, c, text, &bold)?;
-                        }
-                        Cell::Text(text) => {
-                            worksheet.write_string(r, c, text)?;
-                        }
-                        Cell::Number(number) => {
-                            worksheet.write_number(r, c, *number)?;
-                        }
-                        Cell::Empty => {}
-                    }
-                }
-            }
-            for (c, width) in sheet.widths.iter().enumerate() {
-                worksheet.set_column_width(c as u16, *width)?;
-            }
-            if sheet.freeze {
-                worksheet.set_freeze_panes(1, 1)?;
-            }
-            if sheet.name == "每周汇总" {
-                self.add_daily_chart(worksheet)?;
-            }
-        }
-        workbook.save_to_buffer()
+    /// The index of `date` among the days exported, if it is one of them.
+    fn day(&self, date: NaiveDate) -> Option<usize> {
+        (self.from..=self.to)
+            .contains(&date)
+            .then(|| (date - self.from).num_days() as usize)
     }
 
-    /// The same sheets as UTF-8 CSV files with a BOM (so that Excel on Chinese Windows
-    /// reads them as UTF-8): `(sheet name, bytes)`.
-    pub fn csv(&self) -> Vec<(&'static str, Vec<u8>)> {
-        self.sheets()
-            .into_iter()
-            .map(|sheet| {
-                let mut out = String::from("\u{FEFF}");
-                for row in &sheet.rows {
-                    let line: Vec<String> = row.iter().map(Cell::as_csv).collect();
-                    out.push_str(&line.join(","));
-                    out.push_str("\r\n");
-                }
-                (sheet.name, out.into_bytes())
-            })
-            .collect()
+    fn date(&self, day: usize) -> NaiveDate {
+        self.from + TimeDelta::days(day as i64)
+    }
+}
+
+/// One chat's export being written. Give it every check-in ([`RecordExport::check_in`]),
+/// then every quiz answer in the store's order ([`RecordExport::answer`]), then
+/// [`RecordExport::finish`] it. Records outside the period are left out.
+pub struct RecordExport<S: Sheets> {
+    sheets: S,
+    period: ExportPeriod,
+    /// The chat's roster (including those who left).
+    roster: Vec<Member>,
+    /// Everyone with a record in the period, in the order first seen.
+    people: Vec<Tally>,
+    /// Where each user is in `people`.
+    index: HashMap<u64, usize>,
+    /// Each person's mark of each day: `people.len()` rows of `period.days()`.
+    marks: Vec<Mark>,
+    /// Each day's check-ins and answers.
+    daily: Vec<DayTally>,
+    /// Answers given in the same microsecond, waiting to be written in order.
+    same_instant: Vec<QuizAnswer>,
+}
+
+/// A member's figures in the period.
+#[derive(Debug, Default)]
+struct Tally {
+    user_id: u64,
+    /// The latest name on a check-in, replaced by the latest on an answer (the roster's
+    /// name wins over both).
+    name: String,
+    check_ins: usize,
+    late: usize,
+    answers: usize,
+    right: usize,
+    /// The first and last days with a check-in made or an answer given.
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+}
+
+impl Tally {
+    fn active(&mut self, date: NaiveDate) {
+        self.first = Some(self.first.map_or(date, |d| d.min(date)));
+        self.last = Some(self.last.map_or(date, |d| d.max(date)));
+    }
+}
+
+/// What 学习记录 shows for a member and a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    None,
+    OnTime,
+    Late,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct DayTally {
+    check_ins: usize,
+    answers: usize,
+    right: usize,
+}
+
+impl RecordExport<XlsxSheets> {
+    /// The export as a workbook.
+    pub fn xlsx(period: ExportPeriod, roster: Vec<Member>) -> Result<Self, ExportError> {
+        Self::new(XlsxSheets::new(period.days())?, period, roster)
+    }
+}
+
+impl<W: Write> RecordExport<CsvSheets<W>> {
+    /// The export as four CSV files, in the order of [`SHEETS`].
+    pub fn csv(
+        period: ExportPeriod,
+        roster: Vec<Member>,
+        files: [W; 4],
+    ) -> Result<Self, ExportError> {
+        Self::new(CsvSheets::new(files)?, period, roster)
+    }
+}
+
+impl<S: Sheets> RecordExport<S> {
+    /// Starts the export into `sheets`: writes each sheet's header.
+    pub fn new(
+        mut sheets: S,
+        period: ExportPeriod,
+        roster: Vec<Member>,
+    ) -> Result<Self, ExportError> {
+        let days = period.days();
+        sheets.row(
+            Sheet::Members,
+            &texts(&[
+                "成员",
+                "用户ID",
+                "加入时间",
+                "首次活动",
+                "最近活动",
+                "学习天数",
+                "其中补学",
+                "学习率",
+                "答题数",
+                "正确率",
+                "状态",
+            ]),
+        )?;
+        let dates: Vec<String> = (0..days)
+            .map(|day| period.date(day).format("%m-%d").to_string())
+            .collect();
+        let mut head = vec![Cell::Text("成员"), Cell::Text("用户ID")];
+        head.extend(dates.iter().map(|d| Cell::Text(d)));
+        sheets.row(Sheet::Record, &head)?;
+        sheets.row(
+            Sheet::Quiz,
+            &texts(&["日期", "时间", "成员", "用户ID", "题目", "章节", "结果"]),
+        )?;
+        sheets.row(
+            Sheet::Weekly,
+            &texts(&[
+                "周",
+                "起",
+                "止",
+                "学习人次",
+                "参与率",
+                "答题数",
+                "正确率",
+                "",
+                "日期",
+                "学习人数",
+            ]),
+        )?;
+        Ok(Self {
+            sheets,
+            period,
+            roster,
+            people: Vec::new(),
+            index: HashMap::new(),
+            marks: Vec::new(),
+            daily: vec![DayTally::default(); days],
+            same_instant: Vec::new(),
+        })
     }
 
-    fn days(&self) -> Vec<NaiveDate> {
-        self.from
-            .iter_days()
-            .take_while(|d| *d <= self.to)
-            .collect()
+    /// The days exported.
+    pub fn period(&self) -> ExportPeriod {
+        self.period
     }
 
-    /// Every member with a record, by user id: the roster's names, else the latest name
-    /// seen on a check-in or answer.
-    fn people(&self) -> BTreeMap<u64, String> {
-        let mut people = BTreeMap::new();
-        for check_in in &self.check_ins {
-            people.insert(check_in.user_id, check_in.name.clone());
-        }
-        for answer in &self.answers {
-            people.insert(answer.user_id, answer.name.clone());
-        }
-        for member in &self.members {
-            people.insert(member.user_id, member.name.clone());
-        }
-        people
+    /// Counts a check-in (of any day: those outside the period are left out).
+    pub fn check_in(&mut self, check_in: &CheckIn) {
+        let Some(day) = self.period.day(check_in.date) else {
+            return;
+        };
+        let person = self.person(check_in.user_id, &check_in.name);
+        let late = check_in.is_late();
+        let days = self.period.days();
+        self.marks[person * days + day] = if late { Mark::Late } else { Mark::OnTime };
+        let tally = &mut self.people[person];
+        tally.check_ins += 1;
+        tally.late += usize::from(late);
+        tally.active(check_in.done_on);
+        self.daily[day].check_ins += 1;
     }
 
-    fn members_sheet(&self) -> Sheet {
-        let mut rows = vec![header(&[
-            "成员",
-            "用户ID",
-            "加入时间",
-            "首次活动",
-            "最近活动",
-            "学习天数",
-            "其中补学",
-            "学习率",
-            "答题数",
-            "正确率",
-            "状态",
-        ])];
-        let total_days = self.days().len();
-        for (user_id, name) in self.people() {
-            let member = self.members.iter().find(|m| m.user_id == user_id);
-            let check_ins: Vec<&CheckIn> = self
-                .check_ins
-                .iter()
-                .filter(|c| c.user_id == user_id)
-                .collect();
-            let answers: Vec<&QuizAnswer> = self
-                .answers
-                .iter()
-                .filter(|a| a.user_id == user_id)
-                .collect();
-            let activity: BTreeSet<NaiveDate> = check_ins
-                .iter()
-                .map(|c| c.done_on)
-                .chain(
-                    answers
-                        .iter()
-                        .map(|a| a.at.with_timezone(&self.zone).date_naive()),
-                )
-                .collect();
-            let date_cell = |date: Option<&NaiveDate>| {
-                date.map_or(Cell::Empty, |d| {
-                    Cell::text(d.format("%Y-%m-%d").to_string())
-                })
-            };
-            let right = answers.iter().filter(|a| a.correct).count();
-            rows.push(vec![
-                Cell::text(name),
-                Cell::text(user_id.to_string()),
-                member.map_or(Cell::Empty, |m| {
-                    Cell::text(
-                        m.joined
-                            .with_timezone(&self.zone)
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string(),
-                    )
-                }),
-                date_cell(activity.first()),
-                date_cell(activity.last()),
-                Cell::Number(check_ins.len() as f64),
-                Cell::Number(check_ins.iter().filter(|c| c.is_late()).count() as f64),
-                Cell::text(format!("{}%", percent(check_ins.len(), total_days))),
-                Cell::Number(answers.len() as f64),
-                match answers.len() {
-                    0 => Cell::Empty,
-                    n => Cell::text(format!("{}%", percent(right, n))),
-                },
-                Cell::text(match member {
-                    Some(m) if m.left => "已退出",
-                    _ => "在册",
-                }),
-            ]);
+    /// Counts a quiz answer and writes its 测验 row. Answers come in the store's order:
+    /// by instant to the microsecond, then by user.
+    pub fn answer(&mut self, answer: QuizAnswer) -> Result<(), ExportError> {
+        let date = answer.at.with_timezone(&self.period.zone).date_naive();
+        let Some(day) = self.period.day(date) else {
+            return Ok(());
+        };
+        let person = self.person(answer.user_id, &answer.name);
+        let tally = &mut self.people[person];
+        tally.answers += 1;
+        tally.right += usize::from(answer.correct);
+        tally.active(date);
+        self.daily[day].answers += 1;
+        self.daily[day].right += usize::from(answer.correct);
+        // 测验 is ordered by the exact instant: within one microsecond the store orders
+        // by user, so such answers wait until the microsecond is over.
+        let micros = answer.at.timestamp_micros();
+        if self
+            .same_instant
+            .first()
+            .is_some_and(|first| first.at.timestamp_micros() != micros)
+        {
+            self.write_answers()?;
         }
-        Sheet {
-            name: SHEETS[0],
-            rows,
-            widths: vec![
-                18.0, 14.0, 18.0, 12.0, 12.0, 10.0, 10.0, 10.0, 10.0, 10.0, 8.0,
-            ],
-            freeze: true,
-        }
+        self.same_instant.push(answer);
+        Ok(())
     }
 
-    fn record_sheet(&self) -> Sheet {
-        let days = self.days();
-        let mut head = vec![Cell::text("成员"), Cell::text("用户ID")];
-        head.extend(
-            days.iter()
-                .map(|d| Cell::text(d.format("%m-%d").to_string())),
-        );
-        let mut marks: BTreeMap<(u64, NaiveDate), bool> = BTreeMap::new();
-        for check_in in &self.check_ins {
-            marks.insert((check_in.user_id, check_in.date), check_in.is_late());
+    /// Writes 成员, 学习记录 and 每周汇总 and returns the sheets, complete.
+    pub fn finish(mut self) -> Result<S, ExportError> {
+        self.write_answers()?;
+        // Everyone on the roster has a row, under the roster's name.
+        let roster = std::mem::take(&mut self.roster);
+        for member in &roster {
+            self.person(member.user_id, &member.name);
         }
-        let mut rows = vec![head];
-        for (user_id, name) in self.people() {
-            let mut row = vec![Cell::text(name), Cell::text(user_id.to_string())];
-            row.extend(days.iter().map(|day| match marks.get(&(user_id, *day)) {
-                Some(false) => Cell::text("✓"),
-                Some(true) => Cell::text("补"),
-                None => Cell::Empty,
-            }));
-            rows.push(row);
-        }
-        let mut widths = vec![18.0, 14.0];
-        widths.extend(days.iter().map(|_| 6.0));
-        Sheet {
-            name: SHEETS[1],
-            rows,
-            widths,
-            freeze: true,
-        }
+        self.roster = roster;
+        let mut order: Vec<usize> = (0..self.people.len()).collect();
+        order.sort_unstable_by_key(|&person| self.people[person].user_id);
+        self.write_members(&order)?;
+        self.write_record(&order)?;
+        self.write_weekly()?;
+        Ok(self.sheets)
     }
 
-    fn quiz_sheet(&self) -> Sheet {
-        let mut rows = vec![header(&[
-            "日期", "时间", "成员", "用户ID", "题目", "章节", "结果",
-        ])];
-        let mut answers: Vec<&QuizAnswer> = self.answers.iter().collect();
+    /// The index of the user in `people` (added if new); `name` becomes their name.
+    fn person(&mut self, user_id: u64, name: &str) -> usize {
+        let person = *self.index.entry(user_id).or_insert_with(|| {
+            self.people.push(Tally {
+                user_id,
+                ..Tally::default()
+            });
+            self.marks
+                .extend(std::iter::repeat_n(Mark::None, self.period.days()));
+            self.people.len() - 1
+        });
+        if self.people[person].name != name {
+            self.people[person].name = name.to_string();
+        }
+        person
+    }
+
+    fn write_answers(&mut self) -> Result<(), ExportError> {
+        let mut answers = std::mem::take(&mut self.same_instant);
         answers.sort_by_key(|a| (a.at, a.user_id));
-        for answer in answers {
-            let local = answer.at.with_timezone(&self.zone);
-            rows.push(vec![
-                Cell::text(local.format("%Y-%m-%d").to_string()),
-                Cell::text(local.format("%H:%M:%S").to_string()),
-                Cell::text(answer.name.clone()),
-                Cell::text(answer.user_id.to_string()),
-                Cell::text(answer.question.clone()),
-                Cell::text(answer.section.to_string()),
-                Cell::text(if answer.correct { "对" } else { "错" }),
-            ]);
+        for answer in answers.drain(..) {
+            let local = answer.at.with_timezone(&self.period.zone);
+            let date = local.format("%Y-%m-%d").to_string();
+            let time = local.format("%H:%M:%S").to_string();
+            let user = answer.user_id.to_string();
+            let section = answer.section.to_string();
+            self.sheets.row(
+                Sheet::Quiz,
+                &[
+                    Cell::Text(&date),
+                    Cell::Text(&time),
+                    Cell::Text(&answer.name),
+                    Cell::Text(&user),
+                    Cell::Text(&answer.question),
+                    Cell::Text(&section),
+                    Cell::Text(if answer.correct { "对" } else { "错" }),
+                ],
+            )?;
         }
-        Sheet {
-            name: SHEETS[2],
-            rows,
-            widths: vec![12.0, 10.0, 18.0, 14.0, 60.0, 8.0, 6.0],
-            freeze: true,
-        }
+        // The buffer is kept for the next microsecond's answers.
+        self.same_instant = answers;
+        Ok(())
     }
 
-    fn weekly_sheet(&self) -> Sheet {
-        let members = self.people().len();
-        let mut rows = vec![header(&[
-            "周",
-            "起",
-            "止",
-            "学习人次",
-            "参与率",
-            "答题数",
-            "正确率",
-            "",
-            "日期",
-            "学习人数",
-        ])];
+    fn write_members(&mut self, order: &[usize]) -> Result<(), ExportError> {
+        let total_days = self.period.days();
+        let zone = self.period.zone;
+        let day = |date: Option<NaiveDate>| date.map(|d| d.format("%Y-%m-%d").to_string());
+        for &person in order {
+            let tally = &self.people[person];
+            let member = self.roster.iter().find(|m| m.user_id == tally.user_id);
+            let user = tally.user_id.to_string();
+            let joined = member.map(|m| {
+                m.joined
+                    .with_timezone(&zone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            });
+            let (first, last) = (day(tally.first), day(tally.last));
+            let rate = format!("{}%", percent(tally.check_ins, total_days));
+            let accuracy =
+                (tally.answers > 0).then(|| format!("{}%", percent(tally.right, tally.answers)));
+            self.sheets.row(
+                Sheet::Members,
+                &[
+                    Cell::Text(&tally.name),
+                    Cell::Text(&user),
+                    optional(&joined),
+                    optional(&first),
+                    optional(&last),
+                    Cell::Number(tally.check_ins as f64),
+                    Cell::Number(tally.late as f64),
+                    Cell::Text(&rate),
+                    Cell::Number(tally.answers as f64),
+                    optional(&accuracy),
+                    Cell::Text(match member {
+                        Some(m) if m.left => "已退出",
+                        _ => "在册",
+                    }),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_record(&mut self, order: &[usize]) -> Result<(), ExportError> {
+        let days = self.period.days();
+        for &person in order {
+            let tally = &self.people[person];
+            let user = tally.user_id.to_string();
+            let mut row = Vec::with_capacity(days + 2);
+            row.push(Cell::Text(&tally.name));
+            row.push(Cell::Text(&user));
+            row.extend(self.marks[person * days..(person + 1) * days].iter().map(
+                |mark| match mark {
+                    Mark::OnTime => Cell::Text("✓"),
+                    Mark::Late => Cell::Text("补"),
+                    Mark::None => Cell::Empty,
+                },
+            ));
+            self.sheets.row(Sheet::Record, &row)?;
+        }
+        Ok(())
+    }
+
+    fn write_weekly(&mut self) -> Result<(), ExportError> {
+        let members = self.people.len();
+        let period = self.period;
         let mut weeks: Vec<NaiveDate> = Vec::new();
-        for day in self.days() {
-            let monday = week_start(day);
+        for day in 0..period.days() {
+            let monday = week_start(period.date(day));
             if weeks.last() != Some(&monday) {
                 weeks.push(monday);
             }
         }
-        for monday in &weeks {
-            let from = (*monday).max(self.from);
-            let to = (*monday + TimeDelta::days(6)).min(self.to);
-            let in_week = |d: NaiveDate| (from..=to).contains(&d);
-            let check_ins = self.check_ins.iter().filter(|c| in_week(c.date)).count();
-            let answers: Vec<&QuizAnswer> = self
-                .answers
-                .iter()
-                .filter(|a| in_week(a.at.with_timezone(&self.zone).date_naive()))
-                .collect();
-            let days = (to - from).num_days() as usize + 1;
-            let week = monday.iso_week();
-            rows.push(vec![
-                Cell::text(format!("{}-W{:02}", week.year(), week.week())),
-                Cell::text(from.format("%Y-%m-%d").to_string()),
-                Cell::text(to.format("%Y-%m-%d").to_string()),
-                Cell::Number(check_ins as f64),
-                Cell::text(format!("{}%", percent(check_ins, members * days))),
-                Cell::Number(answers.len() as f64),
-                match answers.len() {
-                    0 => Cell::Empty,
-                    n => Cell::text(format!(
-                        "{}%",
-                        percent(answers.iter().filter(|a| a.correct).count(), n)
-                    )),
-                },
-            ]);
+        // One row per week, and beside them the daily table that feeds the chart.
+        for day in 0..period.days() {
+            let week = weeks.get(day).map(|monday| {
+                let from = (*monday).max(period.from);
+                let to = (*monday + TimeDelta::days(6)).min(period.to);
+                let days = &self.daily[(from - period.from).num_days() as usize
+                    ..=(to - period.from).num_days() as usize];
+                let check_ins: usize = days.iter().map(|d| d.check_ins).sum();
+                let answers: usize = days.iter().map(|d| d.answers).sum();
+                let right: usize = days.iter().map(|d| d.right).sum();
+                let iso = monday.iso_week();
+                (
+                    format!("{}-W{:02}", iso.year(), iso.week()),
+                    from.format("%Y-%m-%d").to_string(),
+                    to.format("%Y-%m-%d").to_string(),
+                    check_ins,
+                    format!("{}%", percent(check_ins, members * days.len())),
+                    answers,
+                    (answers > 0).then(|| format!("{}%", percent(right, answers))),
+                )
+            });
+            let date = period.date(day).format("%Y-%m-%d").to_string();
+            let count = Cell::Number(self.daily[day].check_ins as f64);
+            let row = match &week {
+                Some((name, from, to, check_ins, rate, answers, accuracy)) => [
+                    Cell::Text(name),
+                    Cell::Text(from),
+                    Cell::Text(to),
+                    Cell::Number(*check_ins as f64),
+                    Cell::Text(rate),
+                    Cell::Number(*answers as f64),
+                    optional(accuracy),
+                    Cell::Empty,
+                    Cell::Text(&date),
+                    count,
+                ],
+                None => [
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Text(&date),
+                    count,
+                ],
+            };
+            self.sheets.row(Sheet::Weekly, &row)?;
         }
-        // The daily table beside the weekly rows feeds the chart.
-        for (n, day) in self.days().into_iter().enumerate() {
-            let count = self.check_ins.iter().filter(|c| c.date == day).count();
-            let row = n + 1;
-            while rows.len() <= row {
-                rows.push(Vec::new());
-            }
-            let cells = &mut rows[row];
-            cells.resize(8, Cell::Empty);
-            cells.push(Cell::text(day.format("%Y-%m-%d").to_string()));
-            cells.push(Cell::Number(count as f64));
-        }
-        Sheet {
-            name: SHEETS[3],
-            rows,
-            widths: vec![10.0, 12.0, 12.0, 10.0, 10.0, 10.0, 10.0, 2.0, 12.0, 10.0],
-            freeze: false,
-        }
-    }
-
-    /// A native column chart of the daily table (columns I and J of 每周汇总).
-    fn add_daily_chart(&self, worksheet: &mut rust_xlsxwriter::Worksheet) -> Result<(), XlsxError> {
-        let last = self.days().len() as u32;
-        if last == 0 {
-            return Ok(());
-        }
-        let mut chart = Chart::new(ChartType::Column);
-        chart
-            .add_series()
-            .set_name("每日学习人数")
-            .set_categories((SHEETS[3], 1, 8, last, 8))
-            .set_values((SHEETS[3], 1, 9, last, 9));
-        chart.title().set_name("每日学习人数");
-        chart.legend().set_hidden();
-        worksheet.insert_chart(1, 11, &chart)?;
         Ok(())
     }
 }
 
-fn header(names: &[&str]) -> Vec<Cell> {
-    names.iter().map(|name| Cell::text(*name)).collect()
+/// The workbook: 成员, 学习记录 and 测验 in low-memory mode, each laid out (widths,
+/// frozen header and names, the daily chart) before its first row.
+pub struct XlsxSheets {
+    workbook: Workbook,
+    /// The next row of each sheet.
+    rows: [u32; 4],
+    bold: Format,
+}
+
+impl XlsxSheets {
+    /// A workbook for `days` days.
+    pub fn new(days: usize) -> Result<Self, ExportError> {
+        let mut workbook = Workbook::new();
+        for sheet in Sheet::ALL {
+            // 每周汇总 has a row per day whatever the size of the group; kept in memory,
+            // its chart carries the cached values of the daily table, as Excel's do.
+            let worksheet = match sheet {
+                Sheet::Weekly => workbook.add_worksheet(),
+                _ => workbook.add_worksheet_with_low_memory()?,
+            };
+            worksheet.set_name(sheet.name())?;
+            for (c, width) in sheet.widths(days).into_iter().enumerate() {
+                worksheet.set_column_width(c as u16, width)?;
+            }
+            if sheet.frozen() {
+                worksheet.set_freeze_panes(1, 1)?;
+            }
+            if sheet == Sheet::Weekly && days > 0 {
+                worksheet.insert_chart(1, 11, &daily_chart(days as u32))?;
+            }
+        }
+        Ok(Self {
+            workbook,
+            rows: [0; 4],
+            bold: Format::new().set_bold(),
+        })
+    }
+
+    /// Writes the workbook to `writer`.
+    pub fn save(mut self, writer: impl Write + Send) -> Result<(), ExportError> {
+        Ok(self.workbook.save_to_writer(writer)?)
+    }
+
+    /// The workbook as xlsx bytes.
+    pub fn into_bytes(mut self) -> Result<Vec<u8>, ExportError> {
+        Ok(self.workbook.save_to_buffer()?)
+    }
+}
+
+impl Sheets for XlsxSheets {
+    fn row(&mut self, sheet: Sheet, cells: &[Cell<'_>]) -> Result<(), ExportError> {
+        let r = self.rows[sheet as usize];
+        self.rows[sheet as usize] += 1;
+        let worksheet = self.workbook.worksheet_from_index(sheet as usize)?;
+        for (c, cell) in cells.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(text) if r == 0 => {
+                    worksheet.write_string_with_format(r, c, *text, &self.bold)?;
+                }
+                Cell::Text(text) => {
+                    worksheet.write_string(r, c, *text)?;
+                }
+                Cell::Number(number) => {
+                    worksheet.write_number(r, c, *number)?;
+                }
+                Cell::Empty => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A native column chart of the daily table (columns I and J of 每周汇总).
+fn daily_chart(last: u32) -> Chart {
+    let name = Sheet::Weekly.name();
+    let mut chart = Chart::new(ChartType::Column);
+    chart
+        .add_series()
+        .set_name("每日学习人数")
+        .set_categories((name, 1, 8, last, 8))
+        .set_values((name, 1, 9, last, 9));
+    chart.title().set_name("每日学习人数");
+    chart.legend().set_hidden();
+    chart
+}
+
+/// The four sheets as UTF-8 CSV with a BOM (so that Excel on Chinese Windows reads them
+/// as UTF-8), one writer each, in the order of [`SHEETS`].
+pub struct CsvSheets<W: Write> {
+    files: [W; 4],
+}
+
+impl<W: Write> CsvSheets<W> {
+    /// Starts each file with the BOM.
+    pub fn new(mut files: [W; 4]) -> Result<Self, ExportError> {
+        for file in &mut files {
+            file.write_all("\u{FEFF}".as_bytes())?;
+        }
+        Ok(Self { files })
+    }
+
+    /// Flushes the files and gives them back.
+    pub fn finish(mut self) -> Result<[W; 4], ExportError> {
+        for file in &mut self.files {
+            file.flush()?;
+        }
+        Ok(self.files)
+    }
+}
+
+impl<W: Write> Sheets for CsvSheets<W> {
+    fn row(&mut self, sheet: Sheet, cells: &[Cell<'_>]) -> Result<(), ExportError> {
+        let file = &mut self.files[sheet as usize];
+        for (c, cell) in cells.iter().enumerate() {
+            if c > 0 {
+                file.write_all(b",")?;
+            }
+            match cell {
+                Cell::Text(text) if text.contains([',', '"', '\n', '\r']) => {
+                    write!(file, "\"{}\"", text.replace('"', "\"\""))?;
+                }
+                Cell::Text(text) => file.write_all(text.as_bytes())?,
+                Cell::Number(number) => write!(file, "{number}")?,
+                Cell::Empty => {}
+            }
+        }
+        file.write_all(b"\r\n")?;
+        Ok(())
+    }
+}
+
+fn optional(value: &Option<String>) -> Cell<'_> {
+    value.as_deref().map_or(Cell::Empty, Cell::Text)
+}
+
+fn texts<'a>(names: &[&'a str]) -> Vec<Cell<'a>> {
+    names.iter().map(|name| Cell::Text(name)).collect()
 }
 
 #[cfg(test)]
@@ -399,10 +648,41 @@ mod tests {
     use super::*;
     use crate::text::SectionId;
 
-    fn data() -> RecordData {
-        let at: DateTime<Utc> = "2026-11-23T01:00:00Z".parse().unwrap();
+    /// The rows of each sheet, as text.
+    #[derive(Default)]
+    struct Collected([Vec<Vec<String>>; 4]);
+
+    impl Sheets for Collected {
+        fn row(&mut self, sheet: Sheet, cells: &[Cell<'_>]) -> Result<(), ExportError> {
+            let row = cells
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Text(text) => text.to_string(),
+                    Cell::Number(number) => format!("#{number}"),
+                    Cell::Empty => String::new(),
+                })
+                .collect();
+            self.0[sheet as usize].push(row);
+            Ok(())
+        }
+    }
+
+    fn at() -> DateTime<Utc> {
+        "2026-11-23T01:00:00Z".parse().unwrap()
+    }
+
+    fn period() -> ExportPeriod {
         let from: NaiveDate = "2026-11-23".parse().unwrap();
-        let check_in = |user: u64, day: i64, late: i64| CheckIn {
+        ExportPeriod {
+            zone: chrono_tz::Asia::Shanghai,
+            from,
+            to: from + TimeDelta::days(9),
+        }
+    }
+
+    fn check_in(user: u64, day: i64, late: i64) -> CheckIn {
+        let from = period().from;
+        CheckIn {
             chat_id: -1,
             user_id: user,
             name: format!("成员{user}"),
@@ -410,58 +690,106 @@ mod tests {
             section: SectionId::OPENING,
             date: from + TimeDelta::days(day),
             done_on: from + TimeDelta::days(day + late),
-            at,
-        };
-        RecordData {
-            zone: chrono_tz::Asia::Shanghai,
-            from,
-            to: from + TimeDelta::days(9),
-            members: vec![Member {
-                user_id: 1,
-                name: "张三, \"组长\"".into(),
-                joined: at,
-                left: false,
-            }],
-            check_ins: vec![check_in(1, 0, 0), check_in(2, 1, 3)],
-            answers: vec![QuizAnswer {
-                chat_id: -1,
-                user_id: 2,
-                name: "成员2".into(),
-                question: "第一问".into(),
-                section: "2.2".parse().unwrap(),
-                principle: 2,
-                correct: true,
-                at,
-            }],
+            at: at(),
         }
     }
 
+    fn answer(user: u64, at: DateTime<Utc>, correct: bool) -> QuizAnswer {
+        QuizAnswer {
+            chat_id: -1,
+            user_id: user,
+            name: format!("成员{user}"),
+            question: "第一问".into(),
+            section: "2.2".parse().unwrap(),
+            principle: 2,
+            correct,
+            at,
+        }
+    }
+
+    fn roster() -> Vec<Member> {
+        vec![Member {
+            user_id: 1,
+            name: "张三, \"组长\"".into(),
+            joined: at(),
+            left: false,
+        }]
+    }
+
+    /// Feeds two check-ins (one late) and one answer.
+    fn fill<S: Sheets>(mut export: RecordExport<S>) -> S {
+        export.check_in(&check_in(1, 0, 0));
+        export.check_in(&check_in(2, 1, 3));
+        // Outside the period: left out.
+        export.check_in(&check_in(2, 20, 0));
+        export.answer(answer(2, at(), true)).unwrap();
+        export.finish().unwrap()
+    }
+
     #[test]
-    fn the_record_sheet_marks_days_and_late_check_ins() {
-        let sheets = data().sheets();
-        let record = &sheets[1];
-        assert_eq!(record.rows[0].len(), 12, "name, id and ten days");
-        assert_eq!(record.rows[1][2], Cell::text("✓"));
-        assert_eq!(record.rows[2][3], Cell::text("补"));
-        assert_eq!(sheets[2].rows.len(), 2, "one answer");
-        assert_eq!(sheets[3].rows[1][0], Cell::text("2026-W48"));
+    fn the_sheets_mark_days_count_members_and_weeks() {
+        let export = RecordExport::new(Collected::default(), period(), roster()).unwrap();
+        let [members, record, quiz, weekly] = fill(export).0;
+        assert_eq!(record[0].len(), 12, "name, id and ten days");
+        assert_eq!(record[1][2], "✓");
+        assert_eq!(record[2][3], "补");
+        assert_eq!(members[1][0], "张三, \"组长\"", "the roster's name");
+        assert_eq!(
+            members[2],
+            [
+                "成员2",
+                "2",
+                "",
+                "2026-11-23",
+                "2026-11-27",
+                "#1",
+                "#1",
+                "10%",
+                "#1",
+                "100%",
+                "在册"
+            ]
+        );
+        assert_eq!(quiz.len(), 2, "one answer");
+        assert_eq!(weekly.len(), 11, "a header and the ten days");
+        assert_eq!(weekly[1][0], "2026-W48");
+        assert_eq!(weekly[1][3], "#2");
+        assert_eq!(weekly[1][4], "14%", "2 check-ins of 2 members × 7 days");
+        assert_eq!(weekly[2][0], "2026-W49");
+        assert_eq!(weekly[3][..8], ["", "", "", "", "", "", "", ""]);
+        assert_eq!(weekly[3][8..], ["2026-11-25", "#0"]);
+    }
+
+    #[test]
+    fn answers_of_one_microsecond_are_in_order_of_their_instant() {
+        let export = RecordExport::new(Collected::default(), period(), roster()).unwrap();
+        let mut export = export;
+        let later = at() + TimeDelta::nanoseconds(500);
+        // The store's order: the same microsecond, then by user.
+        export.answer(answer(1, later, true)).unwrap();
+        export.answer(answer(2, at(), false)).unwrap();
+        export
+            .answer(answer(1, at() + TimeDelta::seconds(1), true))
+            .unwrap();
+        let quiz = &export.finish().unwrap().0[Sheet::Quiz as usize];
+        let users: Vec<&str> = quiz[1..].iter().map(|row| row[3].as_str()).collect();
+        assert_eq!(users, ["2", "1", "1"]);
     }
 
     #[test]
     fn csv_has_a_bom_and_quotes_commas() {
-        let files = data().csv();
-        assert_eq!(
-            files.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
-            SHEETS
-        );
-        let members = String::from_utf8(files[0].1.clone()).unwrap();
+        let export = RecordExport::csv(period(), roster(), Default::default()).unwrap();
+        let files: [Vec<u8>; 4] = fill(export).finish().unwrap();
+        let members = String::from_utf8(files[0].clone()).unwrap();
         assert!(members.starts_with("\u{FEFF}成员,用户ID"), "{members}");
         assert!(members.contains("\"张三, \"\"组长\"\"\""), "{members}");
+        assert!(members.contains(",1,1,10%,1,100%,在册\r\n"), "{members}");
     }
 
     #[test]
     fn the_workbook_is_written() {
-        let bytes = data().xlsx().unwrap();
+        let export = RecordExport::xlsx(period(), roster()).unwrap();
+        let bytes = fill(export).into_bytes().unwrap();
         assert!(bytes.starts_with(b"PK"), "a zip file");
     }
 }

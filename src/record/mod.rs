@@ -5,7 +5,7 @@
 //! - [`CheckInButton`]: the ✅ 已学习 button's callback data, and its validation rules.
 //! - [`Roster`]: `/roster`'s figures (today, this week, streaks, rates) and wording.
 //! - [`report`]: the weekly report's figures and message.
-//! - [`export`]: the workbook (xlsx) and its CSV twin, written in memory.
+//! - [`export`]: the workbook (xlsx) and its CSV twin, written row by row as the store is read.
 
 pub mod export;
 pub mod report;

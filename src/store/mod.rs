@@ -274,6 +274,9 @@ pub enum StoreError {
     Locked(String),
 }
 
+/// How many entries [`Store::each_entry`] reads at a time.
+const PAGE: usize = 1024;
+
 /// Result type of the store.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -326,6 +329,13 @@ impl Store {
     /// Opens (or creates) the sled database at `path` and checks its schema version.
     pub fn open(path: &Path) -> StoreResult<Self> {
         Self::with_backend(Arc::new(SledBackend::open(path)?))
+    }
+
+    /// [`Store::open`] with sled's page cache limited to about `cache_bytes`: for a
+    /// command that reads a large range once (`studybot record`), where every page read
+    /// would otherwise stay cached (up to sled's default of 1 GiB).
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> StoreResult<Self> {
+        Self::with_backend(Arc::new(SledBackend::open_with_cache(path, cache_bytes)?))
     }
 
     /// A store that lives in memory only.
@@ -464,6 +474,39 @@ impl Store {
     fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> StoreResult<Vec<Entry>> {
         let end = prefix_end(prefix);
         self.backend.scan(tree, prefix, end.as_deref(), usize::MAX)
+    }
+
+    /// Calls `f` with every entry with `start <= key < end` (or to the end of the tree), in
+    /// key order, reading [`PAGE`] entries at a time: a long range (a year of a large
+    /// group's check-ins) is never held in memory at once.
+    fn each_entry<E: From<StoreError>>(
+        &self,
+        tree: &str,
+        start: &[u8],
+        end: Option<&[u8]>,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut from = start.to_vec();
+        loop {
+            let page = self.backend.scan(tree, &from, end, PAGE)?;
+            for (key, value) in &page {
+                f(key, value)?;
+            }
+            match page.last() {
+                Some((last, _)) if page.len() == PAGE => {
+                    // The smallest key after the last one read.
+                    from.clone_from(last);
+                    from.push(0);
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The first entry whose key starts with `prefix`, if any.
+    fn first_entry(&self, tree: &str, prefix: &[u8]) -> StoreResult<Option<Entry>> {
+        let end = prefix_end(prefix);
+        Ok(self.backend.scan(tree, prefix, end.as_deref(), 1)?.pop())
     }
 
     /// Decodes every value whose key starts with `prefix` (see [`Store::scan_prefix`]).

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::{Store, StoreResult, i64_from_key, key_i64, trees};
+use super::{Store, StoreError, StoreResult, i64_from_key, key_i64, trees};
 use crate::record::{CheckIn, Member, QuizAnswer, ReportSetting};
 
 /// How a check-in went.
@@ -46,13 +46,17 @@ impl Store {
     pub fn check_in(&self, check_in: &CheckIn) -> StoreResult<CheckInResult> {
         let mut key = chat_day(check_in.chat_id, check_in.date);
         key.extend_from_slice(&check_in.user_id.to_be_bytes());
+        let record = super::encode(check_in);
         let mut existing = None;
-        self.update_json(trees::CHECK_INS, &key, |old: Option<CheckIn>| {
-            existing = old.clone();
-            Some(old.unwrap_or_else(|| check_in.clone()))
+        self.backend().update(trees::CHECK_INS, &key, &mut |old| {
+            existing = old.map(<[u8]>::to_vec);
+            Some(existing.clone().unwrap_or_else(|| record.clone()))
         })?;
         if let Some(existing) = existing {
-            return Ok(CheckInResult::Already(existing));
+            return Ok(CheckInResult::Already(super::decode(
+                trees::CHECK_INS,
+                &existing,
+            )?));
         }
         let count = self.backend().update(
             trees::CHECK_IN_COUNTS,
@@ -92,6 +96,29 @@ impl Store {
             .into_iter()
             .map(|(_, value)| super::decode(trees::CHECK_INS, &value))
             .collect()
+    }
+
+    /// Calls `f` with each of a chat's check-ins for days in `from..=to`, by day then user,
+    /// reading them a page at a time (the export of a year of a large group).
+    pub fn each_check_in<E: From<StoreError>>(
+        &self,
+        chat_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+        mut f: impl FnMut(CheckIn) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = chat_day(chat_id, from);
+        let end = chat_day(chat_id, to.succ_opt().unwrap_or(to));
+        self.each_entry(trees::CHECK_INS, &start, Some(&end), |_, value| {
+            f(super::decode(trees::CHECK_INS, value)?)
+        })
+    }
+
+    /// A chat's first check-in (of the earliest day), if any.
+    pub fn first_check_in(&self, chat_id: i64) -> StoreResult<Option<CheckIn>> {
+        self.first_entry(trees::CHECK_INS, &key_i64(chat_id))?
+            .map(|(_, value)| super::decode(trees::CHECK_INS, &value))
+            .transpose()
     }
 
     /// Puts a user on a chat's roster (or updates their name). `rejoin` brings back one
@@ -205,6 +232,27 @@ impl Store {
             .collect())
     }
 
+    /// Calls `f` with each of a chat's quiz answers, oldest first (by instant to the
+    /// microsecond, then by user), reading them a page at a time.
+    pub fn each_quiz_answer<E: From<StoreError>>(
+        &self,
+        chat_id: i64,
+        mut f: impl FnMut(QuizAnswer) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = key_i64(chat_id);
+        let end = super::prefix_end(&start);
+        self.each_entry(trees::QUIZ_ANSWERS, &start, end.as_deref(), |_, value| {
+            f(super::decode(trees::QUIZ_ANSWERS, value)?)
+        })
+    }
+
+    /// A chat's first quiz answer, if any.
+    pub fn first_quiz_answer(&self, chat_id: i64) -> StoreResult<Option<QuizAnswer>> {
+        self.first_entry(trees::QUIZ_ANSWERS, &key_i64(chat_id))?
+            .map(|(_, value)| super::decode(trees::QUIZ_ANSWERS, &value))
+            .transpose()
+    }
+
     /// The chat's weekly-report setting, if on.
     pub fn report_setting(&self, chat_id: i64) -> StoreResult<Option<ReportSetting>> {
         self.get_json(trees::REPORT_SETTINGS, &key_i64(chat_id))
@@ -297,6 +345,78 @@ mod tests {
             assert_eq!(store.check_ins(-5, day, day).unwrap().len(), 2, "{name}");
             assert_eq!(store.members(-5).unwrap().len(), 2, "{name}");
             assert_eq!(store.chats_of(1).unwrap(), vec![-5], "{name}");
+        }
+    }
+
+    #[test]
+    fn long_ranges_are_read_a_page_at_a_time_in_key_order() {
+        for (name, store, _dir) in stores() {
+            let first: NaiveDate = "2026-01-01".parse().unwrap();
+            // More than two pages of check-ins, over four days, and of answers.
+            for n in 0..2_500_u64 {
+                let mut c = check_in(n % 700, "2026-01-01");
+                c.date = first + chrono::TimeDelta::days((n / 700) as i64);
+                let mut key = chat_day(c.chat_id, c.date);
+                key.extend_from_slice(&c.user_id.to_be_bytes());
+                store.put_json(trees::CHECK_INS, &key, &c).unwrap();
+            }
+            let at: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+            for n in 0..2_100_u64 {
+                let answer = QuizAnswer {
+                    chat_id: -5,
+                    user_id: n % 3,
+                    name: "u".into(),
+                    question: "q".into(),
+                    section: SectionId::OPENING,
+                    principle: 0,
+                    correct: true,
+                    at: at + chrono::TimeDelta::seconds((n / 3) as i64),
+                };
+                store.record_quiz_answer(&answer).unwrap();
+            }
+            let mut read = Vec::new();
+            store
+                .each_check_in(-5, NaiveDate::MIN, NaiveDate::MAX, |c| {
+                    read.push(c);
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+            let all = store.check_ins(-5, NaiveDate::MIN, NaiveDate::MAX).unwrap();
+            assert_eq!(read.len(), 2_500, "{name}");
+            assert_eq!(read, all, "{name}");
+            let second = first + chrono::TimeDelta::days(1);
+            let mut days = 0;
+            store
+                .each_check_in(-5, second, second, |c| {
+                    assert_eq!(c.date, second);
+                    days += 1;
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+            assert_eq!(days, 700, "{name}");
+            assert_eq!(store.first_check_in(-5).unwrap().as_ref(), all.first());
+            assert_eq!(store.first_check_in(-6).unwrap(), None, "{name}");
+
+            let mut answers = Vec::new();
+            store
+                .each_quiz_answer(-5, |a| {
+                    answers.push(a);
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+            assert_eq!(answers, store.quiz_answers(-5).unwrap(), "{name}");
+            assert_eq!(answers.len(), 2_100, "{name}");
+            assert_eq!(
+                store.first_quiz_answer(-5).unwrap().as_ref(),
+                answers.first()
+            );
+            // A failing callback stops the reading.
+            let mut seen = 0;
+            let stopped = store.each_quiz_answer(-5, |_| {
+                seen += 1;
+                Err(StoreError::Database("stop".into()))
+            });
+            assert!(stopped.is_err() && seen == 1, "{name}");
         }
     }
 

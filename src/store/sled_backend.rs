@@ -37,6 +37,11 @@ pub struct SledBackend {
 impl SledBackend {
     /// Opens (or creates) the database at `path`; refuses one that lost flushed writes.
     pub fn open(path: &Path) -> StoreResult<Self> {
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`SledBackend::open`] with sled's page cache limited to about `cache_bytes`.
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> StoreResult<Self> {
         // Read before sled opens the directory: sled's recovery may rewrite its files.
         let marker_path = path.join(GENERATION_FILE);
         let flushed = read_generation(&marker_path)?;
@@ -44,7 +49,7 @@ impl SledBackend {
         // so a reopen in the same process may find it locked for that moment.
         let mut waited = std::time::Duration::ZERO;
         let db = loop {
-            match open_sled(path) {
+            match open_sled(path, cache_bytes) {
                 Err(StoreError::Locked(_)) if waited < LOCK_PATIENCE => {
                     std::thread::sleep(LOCK_RECHECK);
                     waited += LOCK_RECHECK;
@@ -94,10 +99,14 @@ const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 /// How often it looks again meanwhile.
 const LOCK_RECHECK: std::time::Duration = std::time::Duration::from_millis(20);
 
+/// sled's own default page cache: 1 GiB.
+const DEFAULT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// Opens sled at `path`, telling a lock held elsewhere and corruption from other errors.
-fn open_sled(path: &Path) -> StoreResult<sled::Db> {
+fn open_sled(path: &Path, cache_bytes: u64) -> StoreResult<sled::Db> {
     sled::Config::new()
         .path(path)
+        .cache_capacity(cache_bytes)
         .open()
         .map_err(|error| match error {
             sled::Error::Io(io)
