@@ -23,7 +23,18 @@ use crate::fake_api::TOKEN;
 /// instant the `due` ones are due.
 pub fn seed(path: &Path, total: usize, due: usize, group_ids: bool) -> DateTime<Utc> {
     let store = Store::open(path).expect("open the bench store");
-    let now = Utc::now();
+    // Seeded at the start of a Shanghai day, whatever the hour the bench runs at: every
+    // chat's first send is later that same day, so the pass meets only the chats seeded
+    // due (seeded in the evening, the later ones' first sends were still that evening,
+    // long overdue at the next morning's pass, and the pass also skipped their days).
+    let now = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        .and_time(NaiveTime::MIN)
+        .and_local_timezone(chrono_tz::Asia::Shanghai)
+        .single()
+        .expect("Shanghai has no DST")
+        .with_timezone(&Utc);
     let mut due_at = None;
     for i in 0..total {
         let minute = if i < due { 0 } else { 1 + (i % 900) as u32 };

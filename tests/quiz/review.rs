@@ -44,6 +44,16 @@ fn polls(tg: &FakeTelegram) -> Vec<(Value, String)> {
         .collect()
 }
 
+/// The `n`-th poll sent (from 1), once it is out.
+async fn nth_poll(tg: &FakeTelegram, n: usize, bot: &BotProcess) -> (Value, String) {
+    assert!(
+        tg.wait_for_requests("sendPoll", n, WAIT).await,
+        "no {n} polls: {}",
+        bot.log()
+    );
+    polls(tg).swap_remove(n - 1)
+}
+
 fn correct(poll: &Value) -> u64 {
     poll["correct_option_id"].as_u64().unwrap()
 }
@@ -96,12 +106,7 @@ async fn a_missed_group_question_comes_back_in_private_review() {
 
     // A group quiz: Ann misses its question.
     tg.send_text(&group, &ann, "/quiz 1");
-    assert!(
-        tg.wait_for_requests("sendPoll", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (missed, missed_id) = polls(&tg)[0].clone();
+    let (missed, missed_id) = nth_poll(&tg, 1, &bot).await;
     tg.answer_poll(&missed_id, &ann, vec![wrong(&missed)]);
     wait_text(&tg, -800, "测验结束", 1, &bot).await;
 
@@ -122,12 +127,7 @@ async fn a_missed_group_question_comes_back_in_private_review() {
     // The button's deep link (/start review) starts the review: the missed question.
     tg.send_text(&private, &ann, "/start review");
     wait_text(&tg, 801, "开始复习错题：1 道", 1, &bot).await;
-    assert!(
-        tg.wait_for_requests("sendPoll", 2, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (card, card_id) = polls(&tg)[1].clone();
+    let (card, card_id) = nth_poll(&tg, 2, &bot).await;
     assert_eq!(card["chat_id"], 801);
     assert_eq!(card["is_anonymous"], false);
     assert_eq!(card["type"], "quiz");
@@ -175,12 +175,7 @@ async fn a_missed_group_question_comes_back_in_private_review() {
     let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     tg.send_text(&private, &ann, "/review 5");
     wait_text(&tg, 801, "开始复习错题：1 道", 2, &bot).await;
-    assert!(
-        tg.wait_for_requests("sendPoll", 3, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (again, again_id) = polls(&tg)[2].clone();
+    let (again, again_id) = nth_poll(&tg, 3, &bot).await;
     assert_eq!(unnumbered(&again), unnumbered(&missed));
     let missed_at = Utc::now();
     tg.answer_poll(&again_id, &ann, vec![wrong(&again)]);
@@ -550,12 +545,7 @@ async fn a_group_on_an_imported_text_reviews_and_is_tested_on_that_text() {
 
     // Ann misses a quiz question on the report...
     tg.send_text(&group, &ann, "/quiz 1");
-    assert!(
-        tg.wait_for_requests("sendPoll", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (missed, missed_id) = polls(&tg)[0].clone();
+    let (missed, missed_id) = nth_poll(&tg, 1, &bot).await;
     assert!(report.contains(&unnumbered(&missed)), "{missed}");
     tg.answer_poll(&missed_id, &ann, vec![wrong(&missed)]);
     wait_text(&tg, -950, "测验结束", 1, &bot).await;
@@ -563,12 +553,7 @@ async fn a_group_on_an_imported_text_reviews_and_is_tested_on_that_text() {
     let private = FakeChat::private(&ann);
     tg.send_text(&private, &ann, "/review");
     wait_text(&tg, 951, "开始复习错题：1 道", 1, &bot).await;
-    assert!(
-        tg.wait_for_requests("sendPoll", 2, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (card, card_id) = polls(&tg)[1].clone();
+    let (card, card_id) = nth_poll(&tg, 2, &bot).await;
     assert_eq!(card["chat_id"], 951);
     assert_eq!(unnumbered(&card), unnumbered(&missed));
     tg.answer_poll(&card_id, &ann, vec![correct(&card)]);
