@@ -23,18 +23,20 @@ use crate::fake_api::TOKEN;
 /// instant the `due` ones are due.
 pub fn seed(path: &Path, total: usize, due: usize, group_ids: bool) -> DateTime<Utc> {
     let store = Store::open(path).expect("open the bench store");
-    // Seeded at the start of a Shanghai day, whatever the hour the bench runs at: every
-    // chat's first send is later that same day, so the pass meets only the chats seeded
-    // due (seeded in the evening, the later ones' first sends were still that evening,
-    // long overdue at the next morning's pass, and the pass also skipped their days).
-    let now = Utc::now()
+    // Seeded as of the start of the next Shanghai day, whatever the hour the bench runs
+    // at: every chat's first send is later that day, in the future for a bot started now
+    // (idle), and the chats seeded due come first for a decision pass. (Seeded at the
+    // current hour in the evening, the later chats' sends were still that evening: the
+    // next morning's pass also skipped their days, and a bot started now caught up.)
+    let now = (Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive()
-        .and_time(NaiveTime::MIN)
-        .and_local_timezone(chrono_tz::Asia::Shanghai)
-        .single()
-        .expect("Shanghai has no DST")
-        .with_timezone(&Utc);
+        + chrono::Days::new(1))
+    .and_time(NaiveTime::MIN)
+    .and_local_timezone(chrono_tz::Asia::Shanghai)
+    .single()
+    .expect("Shanghai has no DST")
+    .with_timezone(&Utc);
     let mut due_at = None;
     for i in 0..total {
         let minute = if i < due { 0 } else { 1 + (i % 900) as u32 };
