@@ -197,14 +197,7 @@ impl Store {
     /// Copies every entry of `tree` whose key starts with chat `old` to the same key under
     /// chat `new`, atomically and only where `new` has no entry.
     fn copy_keyed(&self, tree: &'static str, old: i64, new: i64) -> StoreResult<()> {
-        for (key, value) in self.scan_prefix(tree, &key_i64(old))? {
-            let mut moved = key_i64(new).to_vec();
-            moved.extend_from_slice(&key[8..]);
-            self.backend().update(tree, &moved, &mut |current| {
-                Some(current.unwrap_or(&value).to_vec())
-            })?;
-        }
-        Ok(())
+        self.copy_keyed_as(tree, old, new, |value| Ok(value.to_vec()))
     }
 
     /// [`Store::copy_keyed`] for records that also name their chat: `set_chat` moves each.
@@ -218,13 +211,26 @@ impl Store {
     where
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
-        for (key, value) in self.scan_prefix(tree, &key_i64(old))? {
-            let mut record: T = decode(tree, &value)?;
+        self.copy_keyed_as(tree, old, new, |value| {
+            let mut record: T = decode(tree, value)?;
             set_chat(&mut record);
-            let value = encode(&record);
-            let mut moved = key_i64(new).to_vec();
-            moved.extend_from_slice(&key[8..]);
-            self.backend().update(tree, &moved, &mut |current| {
+            Ok(encode(&record))
+        })
+    }
+
+    /// [`Store::copy_keyed`] writing `moved(value)` under the new key.
+    fn copy_keyed_as(
+        &self,
+        tree: &'static str,
+        old: i64,
+        new: i64,
+        moved: impl Fn(&[u8]) -> StoreResult<Vec<u8>>,
+    ) -> StoreResult<()> {
+        for (key, value) in self.scan_prefix(tree, &key_i64(old))? {
+            let value = moved(&value)?;
+            let mut new_key = key_i64(new).to_vec();
+            new_key.extend_from_slice(&key[8..]);
+            self.backend().update(tree, &new_key, &mut |current| {
                 Some(current.unwrap_or(&value).to_vec())
             })?;
         }

@@ -19,30 +19,11 @@ use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{BotProcess, Workspace};
 
 use crate::on_time::assert_on_time;
-use crate::{STUDYBOT, shanghai_subscription};
+use crate::{STUDYBOT, correct, polls, shanghai_subscription, wrong};
 
 const QUIZ_CONFIG: &str = "[quiz]\nopen_period = 5\n";
 const WAIT: Duration = Duration::from_secs(30);
 const TEXT: &str = "xzsj";
-
-/// Successful sendPoll bodies with the poll ids the fake gave them, oldest first.
-fn polls(tg: &FakeTelegram) -> Vec<(Value, String)> {
-    tg.requests_for("sendPoll")
-        .into_iter()
-        .filter(|r| r.ok())
-        .map(|r| {
-            let chat = r.body["chat_id"].as_i64().unwrap();
-            let poll_id = tg
-                .bot_messages(chat)
-                .into_iter()
-                .rev()
-                .find(|m| m["poll"]["question"] == r.body["question"])
-                .map(|m| m["poll"]["id"].as_str().unwrap().to_string())
-                .unwrap_or_default();
-            (r.body, poll_id)
-        })
-        .collect()
-}
 
 /// The `n`-th poll sent (from 1), once it is out.
 async fn nth_poll(tg: &FakeTelegram, n: usize, bot: &BotProcess) -> (Value, String) {
@@ -52,14 +33,6 @@ async fn nth_poll(tg: &FakeTelegram, n: usize, bot: &BotProcess) -> (Value, Stri
         bot.log()
     );
     polls(tg).swap_remove(n - 1)
-}
-
-fn correct(poll: &Value) -> u64 {
-    poll["correct_option_id"].as_u64().unwrap()
-}
-
-fn wrong(poll: &Value) -> u64 {
-    (correct(poll) + 1) % poll["options"].as_array().unwrap().len() as u64
 }
 
 /// The question without its `（1/3）` number.
