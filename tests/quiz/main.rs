@@ -118,6 +118,17 @@ fn polls(tg: &FakeTelegram) -> Vec<(Value, String)> {
         .collect()
 }
 
+/// The `n`-th poll sent (from 1), once it is out.
+async fn nth_poll(tg: &FakeTelegram, n: usize, bot: &BotProcess) -> (Value, String) {
+    assert!(
+        tg.wait_for_requests("sendPoll", n, Duration::from_secs(30))
+            .await,
+        "no {n} polls: {}",
+        bot.log()
+    );
+    polls(tg).swap_remove(n - 1)
+}
+
 fn correct(poll: &Value) -> u64 {
     poll["correct_option_id"].as_u64().unwrap()
 }
@@ -192,12 +203,7 @@ async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
     let (second, second_id) = polls(&tg)[1].clone();
     tg.answer_poll(&second_id, &ann, vec![correct(&second)]);
     tg.answer_poll(&second_id, &bob, vec![correct(&second)]);
-    assert!(
-        tg.wait_for_requests("sendPoll", 3, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (third, third_id) = polls(&tg)[2].clone();
+    let (third, third_id) = nth_poll(&tg, 3, &bot).await;
     tg.answer_poll(&third_id, &ann, vec![wrong(&third)]);
     let results = results_in(&tg, -800, &bot).await;
 
@@ -246,12 +252,7 @@ async fn a_restart_mid_quiz_resumes_it_and_keeps_every_answer() {
     let ann = FakeUser::new(901, "Ann");
     let chat = FakeChat::private(&ann);
     tg.send_text(&chat, &ann, "/quiz 2");
-    assert!(
-        tg.wait_for_requests("sendPoll", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (first, first_id) = polls(&tg)[0].clone();
+    let (first, first_id) = nth_poll(&tg, 1, &bot).await;
     tg.answer_poll(&first_id, &ann, vec![correct(&first)]);
     assert!(tg.wait_updates_consumed(WAIT).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -283,12 +284,7 @@ async fn an_answer_that_overtakes_the_poll_record_still_counts() {
     let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
     let ann = FakeUser::new(902, "Ann");
     tg.send_text(&FakeChat::private(&ann), &ann, "/quiz 1");
-    assert!(
-        tg.wait_for_requests("sendPoll", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (poll, poll_id) = polls(&tg)[0].clone();
+    let (poll, poll_id) = nth_poll(&tg, 1, &bot).await;
     tg.answer_poll(&poll_id, &ann, vec![correct(&poll)]);
     let results = results_in(&tg, 902, &bot).await;
     assert!(results.contains("Ann — 答对 1/1"), "{results}");
@@ -351,12 +347,7 @@ async fn a_failing_poll_ends_the_quiz_with_a_reason_within_seconds() {
     let ann = FakeUser::new(851, "Ann");
     tg.fail_method("sendPoll", 1);
     tg.send_text(&group, &ann, "/quiz 3");
-    assert!(
-        tg.wait_for_requests("sendPoll", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
-    let (first, first_id) = polls(&tg)[0].clone();
+    let (first, first_id) = nth_poll(&tg, 1, &bot).await;
     tg.answer_poll(&first_id, &ann, vec![correct(&first)]);
     // The first question closes after its 5 s; the second one fails from then on.
     assert!(

@@ -19,21 +19,11 @@ use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{BotProcess, Workspace};
 
 use crate::on_time::assert_on_time;
-use crate::{STUDYBOT, correct, polls, shanghai_subscription, wrong};
+use crate::{STUDYBOT, correct, nth_poll, polls, shanghai_subscription, wrong};
 
 const QUIZ_CONFIG: &str = "[quiz]\nopen_period = 5\n";
 const WAIT: Duration = Duration::from_secs(30);
 const TEXT: &str = "xzsj";
-
-/// The `n`-th poll sent (from 1), once it is out.
-async fn nth_poll(tg: &FakeTelegram, n: usize, bot: &BotProcess) -> (Value, String) {
-    assert!(
-        tg.wait_for_requests("sendPoll", n, WAIT).await,
-        "no {n} polls: {}",
-        bot.log()
-    );
-    polls(tg).swap_remove(n - 1)
-}
 
 /// The question without its `（1/3）` number.
 fn unnumbered(poll: &Value) -> String {
