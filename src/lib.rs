@@ -20,6 +20,7 @@
 //!   - [`record`]: the study record (学习台账): check-ins, members, the roster, the weekly
 //!     report and the export workbook.
 //!   - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
+//!   - [`webapp`]: the Mini App's `initData` check and the start parameter naming a group.
 //! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
 //!   backups of it all.
 //! - **App** ([`app`]): the only `impl App` blocks — what each command does, shared by
@@ -33,7 +34,8 @@
 //!   ([`telegram::outbox`]), the delivery task that sends what is due
 //!   ([`telegram::deliveries`]), and the drivers of quizzes, reviews, check-ins and
 //!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
-//!   [`telegram::import`]).
+//!   [`telegram::import`]); [`web`]: the Mini App's HTTP server (static pages and the
+//!   JSON API, beside the webhook when there is one).
 //!
 //! `main` (the binary) parses the command line, owns the signals and hands a shutdown
 //! future to the transport.
@@ -52,3 +54,5 @@ pub mod schedule;
 pub mod store;
 pub mod telegram;
 pub mod text;
+
+pub mod webapp;
