@@ -55,4 +55,5 @@ pub mod store;
 pub mod telegram;
 pub mod text;
 
+pub mod web;
 pub mod webapp;

@@ -8,6 +8,7 @@ pub mod library;
 pub mod quiz;
 pub mod record;
 pub mod review;
+pub mod webapp;
 
 pub use error::AppError;
 
