@@ -85,6 +85,8 @@ struct AppState {
     /// Wakes the delivery task when a chat may be due sooner than it planned for (see
     /// [`App::deliveries_changed`]).
     deliveries_changed: Notify,
+    /// The bot's username, once the transport knows it (the Mini App's group links).
+    bot_username: std::sync::OnceLock<String>,
 }
 
 impl App {
@@ -111,6 +113,7 @@ impl App {
                 curated_questions: curated,
                 daily_banks: Mutex::default(),
                 deliveries_changed: Notify::new(),
+                bot_username: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -261,6 +264,11 @@ impl App {
             Command::Catchup => self.catch_up_command(chat, now),
             // Telegram sends the file itself (telegram::record); the console cannot.
             Command::Export => vec![messages::record_export_elsewhere()],
+            // The Mini App (crate::app::webapp).
+            Command::Read => vec![self.open_app_command(chat, crate::webapp::View::Reader)],
+            Command::Dashboard => {
+                vec![self.open_app_command(chat, crate::webapp::View::Dashboard)]
+            }
         }
     }
 
@@ -363,6 +371,8 @@ impl App {
             Action::Import { token, accept } => self.finish_import(user_id, &token, accept, now)?,
             // Check-ins need the presser and the message: see `App::check_in`.
             Action::CheckIn(_) => return Err(errors::stale_button()),
+            // Link buttons send no callback.
+            Action::Url(_) | Action::WebApp(_) => return Err(errors::stale_button()),
         };
         Ok((reply, audience))
     }

@@ -11,9 +11,11 @@ use serde::Serialize;
 use crate::app::{App, ChatContext, ChatKind};
 use crate::quiz::messages::display_name;
 use crate::record::{CATCH_UP_DAYS, CheckInButton, Roster, RosterLine, weekday_name};
+use crate::reply::{Action, Button, Reply};
 use crate::schedule::{format_time, local_date};
 use crate::store::{StoreError, StoreResult};
 use crate::text::{Block, Completeness, SectionId};
+use crate::webapp::{StartParam, View};
 
 /// The longest period the dashboard draws, in days.
 pub const MAX_CHART_DAYS: i64 = 90;
@@ -482,4 +484,73 @@ pub fn participation_svg(days: &[DayCount], members: usize) -> String {
 
 fn completeness(completeness: Completeness) -> &'static str {
     completeness.mark()
+}
+
+impl App {
+    /// Tells the app the bot's username (from `getMe`), for the Mini App's group links.
+    pub fn set_bot_username(&self, username: &str) {
+        let _ = self.inner.bot_username.set(username.to_string());
+    }
+
+    /// The button that opens the Mini App on `view` for `chat_id`: a `web_app` button in
+    /// a private chat, a `t.me/<bot>?startapp=…` link in a group (where Telegram allows
+    /// no `web_app` buttons). `None` without `[web]` (or before the username is known).
+    pub fn app_button(&self, chat_id: i64, view: View) -> Option<Button> {
+        let web = self.config().web.as_ref()?;
+        let label = match view {
+            View::Reader => "📖 打开阅读器",
+            View::Dashboard => "📊 打开学习看板",
+        };
+        let action = if chat_id > 0 {
+            let query = match view {
+                View::Reader => "",
+                View::Dashboard => "?view=dashboard",
+            };
+            Action::WebApp(format!("{}/{query}", web.public_url))
+        } else {
+            let bot = self.inner.bot_username.get()?;
+            let param = StartParam { chat_id, view }.encode();
+            Action::Url(format!("https://t.me/{bot}?startapp={param}"))
+        };
+        Some(Button {
+            label: label.into(),
+            action,
+        })
+    }
+
+    /// Adds the Mini App's button (a row of its own) under `reply` when `[web]` is set.
+    pub fn with_app_link(&self, reply: Reply, chat_id: i64, view: View) -> Reply {
+        match self.app_button(chat_id, view) {
+            Some(button) => reply.buttons(vec![button]),
+            None => reply,
+        }
+    }
+
+    /// `/read` and `/dashboard`: the button that opens the app, or why there is none.
+    pub fn open_app_command(&self, chat: &ChatContext, view: View) -> Reply {
+        if self.config().web.is_none() {
+            return Reply::plain(
+                "学习小程序还没有设置：请机器人的管理员在 config.toml 里配置 [web]（见 README）。在此之前可用 /today、/section 2.1 阅读，/roster 查看名单。",
+            );
+        }
+        if chat.kind == ChatKind::Channel {
+            return Reply::plain("频道里不能打开学习小程序。请在群里或私聊中发送 /read。");
+        }
+        if view == View::Dashboard && !chat.is_admin {
+            return Reply::plain("只有群管理员可以打开学习看板。成员可发送 /read 阅读全文、打卡。");
+        }
+        let text = match (view, chat.kind) {
+            (View::Reader, ChatKind::Private) => {
+                "点下面的按钮，在小程序里阅读全文：目录、字号、每节 ✅ 打卡。"
+            }
+            (View::Reader, _) => "点下面的按钮，在小程序里阅读本群正在学习的全文，并为每节打卡。",
+            (View::Dashboard, _) => {
+                "点下面的按钮，打开学习看板：每日参与图表、今日名单、测验正确率。"
+            }
+        };
+        match self.app_button(chat.chat_id, view) {
+            Some(button) => Reply::plain(text).buttons(vec![button]),
+            None => Reply::plain("学习小程序暂时无法打开，请稍后再试。"),
+        }
+    }
 }

@@ -135,6 +135,7 @@ async fn serve(
     };
     set_commands(&outbox).await;
     let username = me.username().to_string();
+    app.set_bot_username(&username);
     let admins = AdminCache::default();
     let routes = http_routes(&app, &outbox, &admins, &secret);
     if routes.is_some() {

@@ -1,0 +1,1 @@
+//! Headless Chromium through the reader and the dashboard.
