@@ -61,7 +61,8 @@ fn free_addr() -> SocketAddr {
 }
 
 /// Seeds the group's record: a subscription, and check-ins on past days (member 702
-/// on the last three days but today, 703 five days ago), then starts the bot with
+/// on the last three days but today, for 1, 1.1 and 1.2; 703 five days ago, for the
+/// opening), then starts the bot with
 /// `[web]` and waits until its server answers.
 pub async fn start_web_bot() -> WebBot {
     let addr = free_addr();
@@ -108,23 +109,27 @@ fn seed(workspace: &Workspace, now: DateTime<Utc>) {
         .subscribe(subscription, None, now - TimeDelta::days(10))
         .unwrap();
     let today = shanghai_today(now);
-    let check_in = |user: u64, name: &str, days_ago: i64| CheckIn {
+    let check_in = |user: u64, name: &str, days_ago: i64, section: SectionId| CheckIn {
         chat_id: GROUP,
         user_id: user,
         name: name.into(),
         document: "xzsj".into(),
-        section: SectionId::OPENING,
+        section,
         date: today - TimeDelta::days(days_ago),
         done_on: today - TimeDelta::days(days_ago),
         at: now - TimeDelta::days(days_ago),
     };
-    for days_ago in 1..=3 {
+    for (days_ago, section) in [
+        (3, SectionId::part(1)),
+        (2, SectionId::point(1, 1)),
+        (1, SectionId::point(1, 2)),
+    ] {
         store
-            .check_in(&check_in(MEMBER as u64, "Mia", days_ago))
+            .check_in(&check_in(MEMBER as u64, "Mia", days_ago, section))
             .unwrap();
     }
     store
-        .check_in(&check_in(MEMBER_2 as u64, "Noah", 5))
+        .check_in(&check_in(MEMBER_2 as u64, "Noah", 5, SectionId::OPENING))
         .unwrap();
     store
         .join(GROUP, ADMIN as u64, "Ada", now - TimeDelta::days(10), true)
@@ -191,11 +196,9 @@ pub async fn request(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(body.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+    let raw = tokio::time::timeout(WAIT, read_answer(&mut stream))
         .await
-        .expect("the app answers")
-        .unwrap();
+        .expect("the server answers");
     let raw = String::from_utf8_lossy(&raw).to_string();
     let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP answer");
     let mut lines = head.lines();
@@ -223,6 +226,37 @@ pub async fn request(
         status,
         headers,
         body,
+    }
+}
+
+/// Reads one answer: up to its Content-Length, the end of its chunks, or EOF (some
+/// servers, chromedriver among them, keep the connection open despite `close`).
+async fn read_answer(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = stream.read(&mut buf).await.unwrap_or(0);
+        if n == 0 {
+            return raw;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&raw).to_string();
+        let Some(end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let head = text[..end].to_ascii_lowercase();
+        let body_len = raw.len() - (end + 4);
+        if let Some(length) = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+        {
+            if body_len >= length {
+                return raw;
+            }
+        } else if head.contains("transfer-encoding: chunked") && text.ends_with("0\r\n\r\n") {
+            return raw;
+        }
     }
 }
 
