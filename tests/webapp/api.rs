@@ -336,6 +336,31 @@ async fn read_and_dashboard_open_the_app_and_the_menu_button_points_at_it() {
             .unwrap()
             .ends_with("?startapp=d-m1001700000001")
     );
+    // The day's excerpt (here /today, built like the scheduled one) carries the
+    // reader's link under its ✅ button.
+    web.tg.send_text(&group, &mia, "/today");
+    let ok = web
+        .tg
+        .wait_state(|tg| tg.sent_messages_to(GROUP).len() >= 4, WAIT)
+        .await;
+    assert!(ok, "{}", web.bot.log());
+    let today = web.tg.sent_messages_to(GROUP).pop().unwrap();
+    let links: Vec<String> = buttons(&today)
+        .iter()
+        .filter_map(|b| b["url"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        links
+            .iter()
+            .any(|l| l.ends_with("?startapp=r-m1001700000001")),
+        "{today}"
+    );
+    assert!(
+        buttons(&today).iter().any(|b| b["callback_data"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("k:"))),
+        "the ✅ stays: {today}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
