@@ -9,6 +9,7 @@ pub mod telegram;
 pub mod texts;
 
 use crate::command::COMMANDS;
+use crate::limits::{self, utf16_len};
 use crate::reply::{Action, Button, Reply};
 use crate::text::{
     Block, Completeness, Document, SearchResults, Section, SectionId, chinese_numeral,
@@ -83,26 +84,62 @@ pub fn docs(documents: &[&Document], current: &str) -> Reply {
     reply
 }
 
-/// `/outline`: the title, the principles with their numbers and each one's points.
+/// Section buttons on one page of an outline: five rows of eight, so that with the
+/// paging row a keyboard stays far inside [`limits::BUTTONS_PER_KEYBOARD`].
+pub const OUTLINE_BUTTONS_PER_PAGE: usize = 5 * limits::BUTTONS_PER_ROW;
+/// The outline's own lines on one page, in UTF-16 units: with the title, the notes and
+/// the hint, a page is one message, so its buttons can edit it in place.
+const OUTLINE_UNITS_PER_PAGE: usize = 3000;
+
+/// `/outline`: the title, the principles with their numbers and each one's points, and
+/// a button for the opening and each part. A text with more parts than one keyboard or
+/// one message holds is shown a page at a time ([`outline_page`]); this is the first.
 pub fn outline(document: &Document) -> Reply {
-    let mut reply = Reply::new().bold(format!("《{}》提纲\n", document.title));
-    if let Some(opening) = document.section(SectionId::OPENING) {
-        reply = reply.text(format!(
-            "0 {}{}\n",
-            opening.title,
-            mark(opening.completeness)
-        ));
-    }
-    for part in document.parts() {
-        reply = reply.bold(format!(
-            "\n{}、{}",
-            chinese_numeral(part.id.part),
-            principle(part, "，")
-        ));
-        reply = reply.text(format!("{}\n", part_mark(part.completeness)));
-        for point in document.points(part.id.part) {
-            reply = reply.text(format!("  {}\n", name(point)));
+    outline_page(document, 1)
+}
+
+/// How the outline of `document` falls into pages: each page lists the opening or parts
+/// at these indices of `document.sections`.
+fn outline_pages(document: &Document) -> Vec<Vec<&Section>> {
+    let mut pages: Vec<Vec<&Section>> = vec![Vec::new()];
+    let mut units = 0;
+    for section in document.sections.iter().filter(|s| s.id.point == 0) {
+        let lines = outline_lines(document, section, Reply::new()).plain_text();
+        let length = utf16_len(&lines);
+        let page = pages.last_mut().expect("pages is never empty");
+        if !page.is_empty()
+            && (page.len() == OUTLINE_BUTTONS_PER_PAGE || units + length > OUTLINE_UNITS_PER_PAGE)
+        {
+            pages.push(Vec::new());
+            units = 0;
         }
+        units += length;
+        pages.last_mut().expect("just pushed").push(section);
+    }
+    pages
+}
+
+/// The page (from 1) of the outline that lists `id`'s part.
+pub fn outline_page_of(document: &Document, id: SectionId) -> usize {
+    let part = SectionId::part(id.part);
+    outline_pages(document)
+        .iter()
+        .position(|page| page.iter().any(|s| s.id == part))
+        .map_or(1, |index| index + 1)
+}
+
+/// One page of the outline (pages from 1; a page past the last shows the last).
+pub fn outline_page(document: &Document, page: usize) -> Reply {
+    let pages = outline_pages(document);
+    let count = pages.len();
+    let page = page.clamp(1, count);
+    let mut reply = Reply::new().bold(format!("《{}》提纲", document.title));
+    if count > 1 {
+        reply = reply.bold(format!("（第 {page}/{count} 页）"));
+    }
+    reply = reply.text("\n");
+    for section in &pages[page - 1] {
+        reply = outline_lines(document, section, reply);
     }
     if document.is_incomplete() {
         reply = reply.italic(format!(
@@ -115,10 +152,11 @@ pub fn outline(document: &Document) -> Reply {
         ));
     }
     reply = reply.text("\n\n阅读某一节：/section 2.1");
-    let row = document
-        .sections
+    if count > 1 {
+        reply = reply.text("；翻页用下面的 ◀ ▶ 按钮。");
+    }
+    let row = pages[page - 1]
         .iter()
-        .filter(|s| s.id.point == 0)
         .map(|s| Button {
             label: if s.id.part == 0 {
                 s.title.clone()
@@ -128,10 +166,50 @@ pub fn outline(document: &Document) -> Reply {
             action: Action::Section {
                 document: document.id.clone(),
                 section: s.id,
+                page: 1,
             },
         })
         .collect();
-    reply.buttons(row)
+    let to_page = |page: usize| Action::Outline {
+        document: document.id.clone(),
+        page,
+    };
+    let mut paging = Vec::new();
+    if page > 1 {
+        paging.push(Button {
+            label: format!("◀ 提纲 {}/{count}", page - 1),
+            action: to_page(page - 1),
+        });
+    }
+    if page < count {
+        paging.push(Button {
+            label: format!("提纲 {}/{count} ▶", page + 1),
+            action: to_page(page + 1),
+        });
+    }
+    reply.buttons(row).buttons(paging)
+}
+
+/// The outline's lines for the opening or one part and its points.
+fn outline_lines(document: &Document, section: &Section, reply: Reply) -> Reply {
+    if section.id == SectionId::OPENING {
+        return reply.text(format!(
+            "0 {}{}\n",
+            section.title,
+            mark(section.completeness)
+        ));
+    }
+    let mut reply = reply
+        .bold(format!(
+            "\n{}、{}",
+            chinese_numeral(section.id.part),
+            principle(section, "，")
+        ))
+        .text(format!("{}\n", part_mark(section.completeness)));
+    for point in document.points(section.id.part) {
+        reply = reply.text(format!("  {}\n", name(point)));
+    }
+    reply
 }
 
 /// A part's mark speaks of its intro: its points carry their own marks.
@@ -209,9 +287,103 @@ pub fn section_body(document: &Document, section: &Section, reply: Reply) -> Rep
     reply
 }
 
+/// A section longer than this many messages is shown a page at a time.
+pub const PAGED_AFTER_MESSAGES: usize = 3;
+/// Room kept on a page for its heading, page line and notices, in UTF-16 units.
+const PAGE_FRAME_UNITS: usize = 600;
+
 /// `/section <ref>`: number, principle and title, text, completeness notice, navigation.
+/// A section longer than [`PAGED_AFTER_MESSAGES`] messages is shown a page at a time:
+/// this is its first page, for one asker (see [`section_page`]).
 pub fn section(document: &Document, section: &Section) -> Reply {
-    let heading = match section.id {
+    section_page(document, section, 1)
+}
+
+/// Page `page` (from 1) of a section. A short section is one page: the whole section.
+/// A long one shows `第 k/n 页` under its heading, a page of its text, and ◀ ▶ buttons
+/// to the pages either side; the console and a chat without buttons read the hint
+/// `下一页：/section 2.1 第 2 页`. On a reply for the whole chat
+/// ([`Reply::for_the_chat`]) the buttons answer with new messages, not edits.
+pub fn section_page(document: &Document, section: &Section, page: usize) -> Reply {
+    let heading = Reply::new()
+        .bold(section_heading(section))
+        .text(format!("{}\n\n", location(document, section)));
+    let whole = section_body(document, section, heading.clone());
+    if whole.split(limits::MESSAGE_TEXT).len() <= PAGED_AFTER_MESSAGES {
+        return whole.buttons(navigation(document, section.id));
+    }
+    let pages = section_pages(document, section, &heading);
+    let count = pages.len();
+    let page = page.clamp(1, count);
+    let mut reply = Reply::new()
+        .bold(section_heading(section))
+        .text(format!("{}\n", location(document, section)))
+        .italic(format!("第 {page}/{count} 页\n\n"));
+    reply.spans.extend(pages[page - 1].spans.iter().cloned());
+    let reference = format!("/section {} 第 {{}} 页", section.id);
+    reply = reply.text("\n\n");
+    if page < count {
+        reply = reply.italic(format!(
+            "下一页：{}",
+            reference.replace("{}", &(page + 1).to_string())
+        ));
+    } else {
+        reply = reply.italic(format!("（全文完，共 {count} 页）"));
+    }
+    let to_page = |page: usize| Action::Section {
+        document: document.id.clone(),
+        section: section.id,
+        page,
+    };
+    let mut paging = Vec::new();
+    if page > 1 {
+        paging.push(Button {
+            label: format!("◀ 第 {} 页", page - 1),
+            action: to_page(page - 1),
+        });
+    }
+    if page < count {
+        paging.push(Button {
+            label: format!("第 {} 页 ▶", page + 1),
+            action: to_page(page + 1),
+        });
+    }
+    reply
+        .buttons(paging)
+        .buttons(navigation(document, section.id))
+}
+
+/// How many pages `section` is shown in (1 for a section short enough to show whole).
+pub fn section_page_count(document: &Document, section: &Section) -> usize {
+    let heading = Reply::new()
+        .bold(section_heading(section))
+        .text(format!("{}\n\n", location(document, section)));
+    let whole = section_body(document, section, heading.clone());
+    if whole.split(limits::MESSAGE_TEXT).len() <= PAGED_AFTER_MESSAGES {
+        return 1;
+    }
+    section_pages(document, section, &heading).len()
+}
+
+/// The text of each page of a long section (without heading or buttons), as
+/// [`section_page`] shows them.
+pub fn section_page_texts(document: &Document, section: &Section) -> Vec<Reply> {
+    let heading = Reply::new()
+        .bold(section_heading(section))
+        .text(format!("{}\n\n", location(document, section)));
+    section_pages(document, section, &heading)
+}
+
+/// A long section's text cut into pages at sentence ends, each leaving room for its
+/// frame within one message.
+fn section_pages(document: &Document, section: &Section, heading: &Reply) -> Vec<Reply> {
+    let frame = utf16_len(&heading.plain_text()) + PAGE_FRAME_UNITS;
+    let room = limits::MESSAGE_TEXT.saturating_sub(frame).max(1000);
+    section_body(document, section, Reply::new()).split(room)
+}
+
+fn section_heading(section: &Section) -> String {
+    match section.id {
         SectionId::OPENING => format!("{}\n", section.title),
         id if id.is_part() => format!(
             "{}、{}\n",
@@ -219,17 +391,15 @@ pub fn section(document: &Document, section: &Section) -> Reply {
             principle(section, "，")
         ),
         id => format!("{} {}\n", id, section.title),
-    };
-    let mut reply = Reply::new().bold(heading);
-    reply = reply.text(format!("{}\n\n", location(document, section)));
-    section_body(document, section, reply).buttons(navigation(document, section.id))
+    }
 }
 
-/// Previous / outline / next buttons for a section.
+/// Previous / outline / next buttons for a section (the outline opens at its page).
 pub fn navigation(document: &Document, id: SectionId) -> Vec<Button> {
     let target = |section: &Section| Action::Section {
         document: document.id.clone(),
         section: section.id,
+        page: 1,
     };
     let mut row = Vec::new();
     if let Some(previous) = document.previous(id) {
@@ -242,6 +412,7 @@ pub fn navigation(document: &Document, id: SectionId) -> Vec<Button> {
         label: "提纲".into(),
         action: Action::Outline {
             document: document.id.clone(),
+            page: outline_page_of(document, id),
         },
     });
     if let Some(next) = document.next(id) {

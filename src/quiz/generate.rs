@@ -30,8 +30,9 @@ use std::collections::{HashMap, HashSet};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::{BLANK, MAX_OPTIONS, MAX_QUESTION_CHARS, Question, QuestionKind, cite};
-use crate::reply::utf16_len;
+use super::{BLANK, Question, QuestionKind, cite};
+use crate::limits::utf16_len;
+use crate::limits::{POLL_EXPLANATION, POLL_OPTION, POLL_OPTIONS_MAX, POLL_QUESTION, shorten};
 use crate::text::{Block, Document, Section, SectionId, chinese_numeral};
 
 /// What metaphor-cloze questions start with, before the blanked sentence.
@@ -63,11 +64,11 @@ pub fn generate(document: &Document, rng: &mut impl Rng) -> Vec<Question> {
 }
 
 /// Puts `correct` among `others` (deduplicated, without `correct`, at most
-/// [`MAX_OPTIONS`] in all), shuffles, and returns the options with the correct index.
+/// [`POLL_OPTIONS_MAX`] in all), shuffles, and returns the options with the correct index.
 fn options(correct: &str, others: &[String], rng: &mut impl Rng) -> Option<(Vec<String>, usize)> {
     let mut options = vec![correct.to_string()];
     for other in others {
-        if options.len() == MAX_OPTIONS {
+        if options.len() == POLL_OPTIONS_MAX {
             break;
         }
         if !options.contains(other) {
@@ -82,6 +83,11 @@ fn options(correct: &str, others: &[String], rng: &mut impl Rng) -> Option<(Vec<
     Some((options, index))
 }
 
+/// A generated question. Options and the explanation that would pass Telegram's limits
+/// (a long title among the options, a long heading quoted) are shortened with `…` at a
+/// character boundary, the explanation keeping its citation; a question text that is
+/// too long is left as it is, and [`generate`] then drops the question: a question cut
+/// short could no longer be answered.
 fn question(
     kind: QuestionKind,
     section: SectionId,
@@ -89,14 +95,20 @@ fn question(
     (options, correct): (Vec<String>, usize),
     explanation: &str,
 ) -> Question {
+    let citation = cite("", section);
+    let room = POLL_EXPLANATION.saturating_sub(utf16_len(&citation) + 1);
+    let explanation = explanation.replace('\n', " ");
     Question {
         kind,
         section,
         principle: section.part,
         text,
-        options,
+        options: options
+            .iter()
+            .map(|option| shorten(option, POLL_OPTION))
+            .collect(),
         correct,
-        explanation: cite(explanation, section),
+        explanation: cite(&shorten(&explanation, room), section),
     }
 }
 
@@ -738,12 +750,12 @@ fn metaphor_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Questio
             continue;
         };
         let text = format!("{METAPHOR_PROMPT}{}", quote.filled(BLANK));
-        if utf16_len(&text) > MAX_QUESTION_CHARS {
+        if utf16_len(&text) > POLL_QUESTION {
             continue;
         }
         let section = quote.section.id;
         let mut explanation = format!("原文：{}", quote.sentence);
-        if utf16_len(&cite(&explanation, section)) > super::MAX_EXPLANATION_CHARS {
+        if utf16_len(&cite(&explanation, section)) > POLL_EXPLANATION {
             explanation = format!("原文此处是“{answer}”。");
         }
         out.push(question(
