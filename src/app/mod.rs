@@ -504,4 +504,51 @@ mod tests {
         assert!(reply.contains("/dailyquiz on"), "{reply}");
         assert!(!answer(&app, "/dailyquiz").plain_text().contains("看不懂"));
     }
+
+    /// Issue 20: every command's reply for the shipped speech, in a private chat and a
+    /// group, and every reply reached by pressing the buttons from there on, stays
+    /// inside Telegram's limits; every command name is one Telegram takes.
+    #[test]
+    fn every_reply_and_every_button_press_stays_inside_the_limits() {
+        let app = app();
+        let mut pending: Vec<(String, Audience)> = Vec::new();
+        for info in command::COMMANDS {
+            assert!(crate::limits::is_command_name(info.name), "{}", info.name);
+            for kind in [ChatKind::Private, ChatKind::Group] {
+                let chat = ChatContext {
+                    chat_id: if kind == ChatKind::Private { 1 } else { -1 },
+                    kind,
+                    user_id: 1,
+                    user_name: "x".into(),
+                    is_admin: true,
+                    topic: None,
+                };
+                for input in [info.example.to_string(), format!("/{}", info.name)] {
+                    for reply in app.handle(&chat, command::parse(&input, None), Utc::now()) {
+                        let violations = reply.limit_violations();
+                        assert!(violations.is_empty(), "{input}: {violations:?}");
+                        for button in reply.buttons.iter().flatten() {
+                            pending.push((button.action.encode(reply.audience), reply.audience));
+                        }
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        while let Some((data, audience)) = pending.pop() {
+            if !seen.insert(data.clone()) {
+                continue;
+            }
+            let Ok((reply, pressed)) = app.press(1, &data, Utc::now()) else {
+                continue;
+            };
+            assert_eq!(pressed, audience, "{data}");
+            let violations = reply.limit_violations();
+            assert!(violations.is_empty(), "{data}: {violations:?}");
+            for button in reply.buttons.iter().flatten() {
+                pending.push((button.action.encode(reply.audience), reply.audience));
+            }
+        }
+        assert!(seen.len() > 20, "every section is reached: {}", seen.len());
+    }
 }

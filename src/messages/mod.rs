@@ -475,7 +475,7 @@ pub fn record_export_elsewhere() -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::parse_document;
+    use crate::text::{parse_document, search};
 
     #[test]
     fn a_part_without_a_second_phrase_reads_without_a_dangling_comma() {
@@ -515,5 +515,167 @@ mod tests {
             text.contains("2. 《报告》\n编号 r；1 个部分，共 1 节；全文完整"),
             "{text}"
         );
+    }
+
+    /// A generated text: `parts` parts of three points each (a part of one point when
+    /// `parts` is 99, to keep the test quick), the opening holding `body` and every
+    /// other section a sentence; titles as long as imported reports have them.
+    fn generated(parts: usize, body: &str) -> Document {
+        let mut source = format!(
+            "---\nid: gen{parts}\ntitle: 生成的文本（{parts} 个部分）\n---\n# 0 开场 [full]\n{body}\n"
+        );
+        for part in 1..=parts {
+            source.push_str(&format!(
+                "# {part} 第{part}部分的标题比较长一些以便测试按钮和提纲的长度 | 第二句话 [full]\n引言。\n"
+            ));
+            for point in 1..=(if parts == 99 { 1 } else { 3 }) {
+                source.push_str(&format!(
+                    "## {part}.{point} 要点标题{part}之{point}🙂𠀀 [partial]\n正文。\n[gap]\n"
+                ));
+            }
+        }
+        parse_document("gen.md", &source).unwrap()
+    }
+
+    /// Section bodies of 1 character to 2 MB: with sentence ends, without any, with
+    /// emoji and supplementary CJK (two UTF-16 units each), with `<b>&` to escape.
+    fn bodies() -> Vec<String> {
+        vec![
+            "网".into(),
+            "一句话。".repeat(1024),
+            "网".repeat(4097),
+            "🙂".repeat(2049),
+            "<b>&amp;</b>𠀀".repeat(3000),
+            "这是很长的一段话，没有句号".repeat(1000),
+            "第一段。\n\n第二段！".repeat(3000),
+            "网".repeat(700_000),
+        ]
+    }
+
+    fn assert_fits(reply: &Reply, context: &str) {
+        let violations = reply.limit_violations();
+        assert!(violations.is_empty(), "{context}: {violations:?}");
+    }
+
+    /// Issue 20: every reply the lookups and the daily excerpt can build, for the
+    /// shipped speech and generated texts of 1, 12, 20 and 99 parts with sections of one
+    /// character to 2 MB, stays inside Telegram's limits; a long section is a page at a
+    /// time and an excerpt at most three messages.
+    #[test]
+    fn every_lookup_reply_stays_inside_the_limits() {
+        let speech = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        let mut documents = vec![speech];
+        for parts in [1, 12, 20, 99] {
+            documents.push(generated(parts, "开场白。"));
+        }
+        for body in bodies() {
+            documents.push(generated(2, &body));
+        }
+        assert_fits(&help(), "help");
+        for document in &documents {
+            let context = &document.id;
+            assert_fits(&start(document), context);
+            assert_fits(&docs(&[document], &document.id), context);
+            let pages = outline_pages(document).len();
+            for page in 1..=pages + 1 {
+                let reply = outline_page(document, page);
+                assert_fits(&reply, &format!("{context} outline {page}"));
+                assert_eq!(reply.split(limits::MESSAGE_TEXT).len(), 1, "{context} outline {page}");
+            }
+            for section in &document.sections {
+                let count = section_page_count(document, section);
+                let context = format!("{context} {} ({count} pages)", section.id);
+                let mut shown = vec![1, 2, count / 2, count, count + 1];
+                if count < 60 {
+                    shown.extend(1..=count);
+                }
+                for page in shown {
+                    let reply = section_page(document, section, page);
+                    assert_fits(&reply, &format!("{context} page {page}"));
+                    let messages = reply.split(limits::MESSAGE_TEXT).len();
+                    assert!(messages <= PAGED_AFTER_MESSAGES, "{context} page {page}");
+                    if count > 1 {
+                        assert_eq!(messages, 1, "a page is one message: {context} page {page}");
+                    }
+                    assert_fits(&reply.clone().for_the_chat(), &context);
+                }
+                let excerpt = daily::excerpt(document, section);
+                assert_fits(&excerpt, &context);
+                assert!(excerpt.split(limits::MESSAGE_TEXT).len() <= PAGED_AFTER_MESSAGES, "{context}");
+            }
+            let terms = ["网", "标题", "🙂"];
+            for term in terms {
+                assert_fits(&search_results(document, &search(document, term)), context);
+            }
+        }
+    }
+
+    #[test]
+    fn a_99_part_outline_pages_its_buttons() {
+        let document = generated(99, "开场白。");
+        let first = outline(&document);
+        let widths: Vec<usize> = first.buttons.iter().map(Vec::len).collect();
+        assert!(widths.iter().all(|w| *w <= limits::BUTTONS_PER_ROW), "{widths:?}");
+        let pages = outline_pages(&document).len();
+        assert!(pages >= 3, "{pages}");
+        let text = first.plain_text();
+        assert!(text.starts_with(&format!("《{}》提纲（第 1/{pages} 页）", document.title)), "{text}");
+        let last_row = first.buttons.last().unwrap();
+        assert_eq!(last_row.len(), 1);
+        assert_eq!(last_row[0].label, format!("提纲 2/{pages} ▶"));
+        assert_eq!(
+            last_row[0].action,
+            Action::Outline {
+                document: document.id.clone(),
+                page: 2
+            }
+        );
+        // Every part has its button on exactly one page, and on the page listing it.
+        let mut seen = Vec::new();
+        for page in 1..=pages {
+            let reply = outline_page(&document, page);
+            for button in reply.buttons.iter().flatten() {
+                if let Action::Section { section, .. } = button.action {
+                    assert!(reply.plain_text().contains(&format!("{}、", chinese_numeral(section.part))) || section.part == 0);
+                    assert_eq!(outline_page_of(&document, section), page);
+                    seen.push(section);
+                }
+            }
+        }
+        assert_eq!(seen.len(), 100, "the opening and 99 parts");
+        // The shipped speech is one page, as before.
+        let speech = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        assert_eq!(outline_pages(&speech).len(), 1);
+        assert!(!outline(&speech).plain_text().contains("页"));
+    }
+
+    #[test]
+    fn a_long_section_is_shown_a_page_at_a_time() {
+        let document = generated(2, &"很长的一句话。".repeat(300_000));
+        let opening = document.section(SectionId::OPENING).unwrap();
+        let count = section_page_count(&document, opening);
+        assert!(count > 500, "{count}");
+        let first = section(&document, opening);
+        let text = first.plain_text();
+        assert!(text.contains(&format!("第 1/{count} 页")), "{}", &text[..200]);
+        assert!(text.ends_with("下一页：/section 0 第 2 页"), "{}", &text[text.len() - 100..]);
+        assert_eq!(first.buttons[0].len(), 1, "no ◀ on the first page");
+        assert_eq!(first.buttons[0][0].label, "第 2 页 ▶");
+        let middle = section_page(&document, opening, 2);
+        let labels: Vec<&str> = middle.buttons[0].iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, vec!["◀ 第 1 页", "第 3 页 ▶"]);
+        let last = section_page(&document, opening, count);
+        assert!(last.plain_text().ends_with(&format!("（全文完，共 {count} 页）")));
+        // The pages together are the whole text, nothing lost or repeated.
+        let pages = section_page_texts(&document, opening);
+        let joined: String = pages.iter().map(Reply::plain_text).collect();
+        assert_eq!(joined.replace('\n', ""), "很长的一句话。".repeat(300_000));
+        // The excerpt: three messages at most, and where the rest is.
+        let excerpt = daily::excerpt(&document, opening);
+        assert!(excerpt.split(limits::MESSAGE_TEXT).len() <= 3);
+        let text = excerpt.plain_text();
+        assert!(text.contains("全文见 /section 0，接着读：/section 0 第 4 页"), "{}", &text[text.len() - 200..]);
+        assert_eq!(excerpt.buttons[0][0].label, "第 4 页 ▶");
+        assert_eq!(excerpt.audience, crate::reply::Audience::Chat);
     }
 }

@@ -1273,4 +1273,49 @@ mod tests {
         let bank = crate::quiz::QuestionBank::build(&one_part, &[], &mut StdRng::seed_from_u64(1));
         assert!(bank.questions().is_empty(), "{:?}", bank.questions());
     }
+
+    /// Issue 20: texts with titles longer than a poll option and quotes longer than an
+    /// explanation still give questions, their options and explanations shortened with
+    /// `…` at a character boundary; every poll built from any question fits the limits.
+    #[test]
+    fn long_titles_are_shortened_and_every_poll_fits_the_limits() {
+        use crate::limits::{POLL_EXPLANATION, POLL_OPTION};
+        use crate::quiz::PollSpec;
+        let long = "很长的标题🙂".repeat(30);
+        let mut source = "---\nid: long\ntitle: 长标题\n---\n".to_string();
+        for part in 1..=12 {
+            source.push_str(&format!(
+                "# {part} 第{part}号{long} | 第二句{part}{long} [full]\n作为“领头雁”要{long}{part}。\n"
+            ));
+            source.push_str(&format!("## {part}.1 要点{part}号{long} [full]\n当好“服务员”。\n"));
+        }
+        let document = parse_document("long.md", &source).unwrap();
+        let questions = generate(&document, &mut StdRng::seed_from_u64(3));
+        assert!(!questions.is_empty());
+        let shortened = questions
+            .iter()
+            .flat_map(|q| &q.options)
+            .filter(|o| o.ends_with('…'))
+            .count();
+        assert!(shortened > 0, "long titles are shortened options, not dropped questions");
+        for question in questions.iter().chain(bank(1).iter()) {
+            assert_eq!(question.check(), Ok(()), "{question:?}");
+            for number in [None, Some((10, 10))] {
+                let spec = PollSpec::new(question, number, Some(600));
+                assert!(spec.fits(), "{spec:?}");
+            }
+        }
+        // Whatever a question holds (one stored before a limit was met), its poll fits.
+        let mut oversized = bank(1)[0].clone();
+        oversized.text = "问🙂".repeat(400);
+        oversized.options = vec!["选".repeat(150), "项🙂".repeat(80)];
+        oversized.correct = 0;
+        oversized.explanation = "解\n释\n太\n多\n行".repeat(100);
+        let spec = PollSpec::new(&oversized, Some((1, 5)), None);
+        assert!(spec.fits(), "{spec:?}");
+        assert!(spec.question.ends_with('…'));
+        assert!(spec.options.iter().all(|o| utf16_len(o) <= POLL_OPTION && o.ends_with('…')));
+        assert!(utf16_len(&spec.explanation) <= POLL_EXPLANATION);
+        assert_eq!(spec.explanation.matches('\n').count(), 2);
+    }
 }
