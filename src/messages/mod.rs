@@ -580,7 +580,11 @@ mod tests {
             for page in 1..=pages + 1 {
                 let reply = outline_page(document, page);
                 assert_fits(&reply, &format!("{context} outline {page}"));
-                assert_eq!(reply.split(limits::MESSAGE_TEXT).len(), 1, "{context} outline {page}");
+                assert_eq!(
+                    reply.split(limits::MESSAGE_TEXT).len(),
+                    1,
+                    "{context} outline {page}"
+                );
             }
             for section in &document.sections {
                 let count = section_page_count(document, section);
@@ -601,7 +605,10 @@ mod tests {
                 }
                 let excerpt = daily::excerpt(document, section);
                 assert_fits(&excerpt, &context);
-                assert!(excerpt.split(limits::MESSAGE_TEXT).len() <= PAGED_AFTER_MESSAGES, "{context}");
+                assert!(
+                    excerpt.split(limits::MESSAGE_TEXT).len() <= PAGED_AFTER_MESSAGES,
+                    "{context}"
+                );
             }
             let terms = ["网", "标题", "🙂"];
             for term in terms {
@@ -615,11 +622,17 @@ mod tests {
         let document = generated(99, "开场白。");
         let first = outline(&document);
         let widths: Vec<usize> = first.buttons.iter().map(Vec::len).collect();
-        assert!(widths.iter().all(|w| *w <= limits::BUTTONS_PER_ROW), "{widths:?}");
+        assert!(
+            widths.iter().all(|w| *w <= limits::BUTTONS_PER_ROW),
+            "{widths:?}"
+        );
         let pages = outline_pages(&document).len();
         assert!(pages >= 3, "{pages}");
         let text = first.plain_text();
-        assert!(text.starts_with(&format!("《{}》提纲（第 1/{pages} 页）", document.title)), "{text}");
+        assert!(
+            text.starts_with(&format!("《{}》提纲（第 1/{pages} 页）", document.title)),
+            "{text}"
+        );
         let last_row = first.buttons.last().unwrap();
         assert_eq!(last_row.len(), 1);
         assert_eq!(last_row[0].label, format!("提纲 2/{pages} ▶"));
@@ -636,7 +649,12 @@ mod tests {
             let reply = outline_page(&document, page);
             for button in reply.buttons.iter().flatten() {
                 if let Action::Section { section, .. } = button.action {
-                    assert!(reply.plain_text().contains(&format!("{}、", chinese_numeral(section.part))) || section.part == 0);
+                    assert!(
+                        reply
+                            .plain_text()
+                            .contains(&format!("{}、", chinese_numeral(section.part)))
+                            || section.part == 0
+                    );
                     assert_eq!(outline_page_of(&document, section), page);
                     seen.push(section);
                 }
@@ -657,15 +675,26 @@ mod tests {
         assert!(count > 500, "{count}");
         let first = section(&document, opening);
         let text = first.plain_text();
-        assert!(text.contains(&format!("第 1/{count} 页")), "{}", &text[..200]);
-        assert!(text.ends_with("下一页：/section 0 第 2 页"), "{}", &text[text.len() - 100..]);
+        assert!(
+            text.contains(&format!("第 1/{count} 页")),
+            "{}",
+            &text[..200]
+        );
+        assert!(
+            text.ends_with("下一页：/section 0 第 2 页"),
+            "{}",
+            &text[text.len() - 100..]
+        );
         assert_eq!(first.buttons[0].len(), 1, "no ◀ on the first page");
         assert_eq!(first.buttons[0][0].label, "第 2 页 ▶");
         let middle = section_page(&document, opening, 2);
         let labels: Vec<&str> = middle.buttons[0].iter().map(|b| b.label.as_str()).collect();
         assert_eq!(labels, vec!["◀ 第 1 页", "第 3 页 ▶"]);
         let last = section_page(&document, opening, count);
-        assert!(last.plain_text().ends_with(&format!("（全文完，共 {count} 页）")));
+        assert!(
+            last.plain_text()
+                .ends_with(&format!("（全文完，共 {count} 页）"))
+        );
         // The pages together are the whole text, nothing lost or repeated.
         let pages = section_page_texts(&document, opening);
         let joined: String = pages.iter().map(Reply::plain_text).collect();
@@ -674,7 +703,11 @@ mod tests {
         let excerpt = daily::excerpt(&document, opening);
         assert!(excerpt.split(limits::MESSAGE_TEXT).len() <= 3);
         let text = excerpt.plain_text();
-        assert!(text.contains("全文见 /section 0，接着读：/section 0 第 4 页"), "{}", &text[text.len() - 200..]);
+        assert!(
+            text.contains("全文见 /section 0，接着读：/section 0 第 4 页"),
+            "{}",
+            &text[text.len() - 200..]
+        );
         assert_eq!(excerpt.buttons[0][0].label, "第 4 页 ▶");
         assert_eq!(excerpt.audience, crate::reply::Audience::Chat);
     }

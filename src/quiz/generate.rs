@@ -1287,7 +1287,9 @@ mod tests {
             source.push_str(&format!(
                 "# {part} 第{part}号{long} | 第二句{part}{long} [full]\n作为“领头雁”要{long}{part}。\n"
             ));
-            source.push_str(&format!("## {part}.1 要点{part}号{long} [full]\n当好“服务员”。\n"));
+            source.push_str(&format!(
+                "## {part}.1 要点{part}号{long} [full]\n当好“服务员”。\n"
+            ));
         }
         let document = parse_document("long.md", &source).unwrap();
         let questions = generate(&document, &mut StdRng::seed_from_u64(3));
@@ -1297,7 +1299,10 @@ mod tests {
             .flat_map(|q| &q.options)
             .filter(|o| o.ends_with('…'))
             .count();
-        assert!(shortened > 0, "long titles are shortened options, not dropped questions");
+        assert!(
+            shortened > 0,
+            "long titles are shortened options, not dropped questions"
+        );
         for question in questions.iter().chain(bank(1).iter()) {
             assert_eq!(question.check(), Ok(()), "{question:?}");
             for number in [None, Some((10, 10))] {
@@ -1314,7 +1319,11 @@ mod tests {
         let spec = PollSpec::new(&oversized, Some((1, 5)), None);
         assert!(spec.fits(), "{spec:?}");
         assert!(spec.question.ends_with('…'));
-        assert!(spec.options.iter().all(|o| utf16_len(o) <= POLL_OPTION && o.ends_with('…')));
+        assert!(
+            spec.options
+                .iter()
+                .all(|o| utf16_len(o) <= POLL_OPTION && o.ends_with('…'))
+        );
         assert!(utf16_len(&spec.explanation) <= POLL_EXPLANATION);
         assert_eq!(spec.explanation.matches('\n').count(), 2);
     }
