@@ -30,6 +30,8 @@ pub const POLL_OPTIONS_MIN: usize = 2;
 pub const POLL_OPTIONS_MAX: usize = 10;
 /// A bot command's name (`setMyCommands`), in bytes of `[a-z0-9_]`.
 pub const COMMAND_NAME: usize = 32;
+/// A bot command's description (`setMyCommands`), in characters.
+pub const COMMAND_DESCRIPTION: usize = 256;
 
 /// Length as Telegram counts it: UTF-16 code units.
 pub fn utf16_len(text: &str) -> usize {

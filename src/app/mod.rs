@@ -514,6 +514,13 @@ mod tests {
         let mut pending: Vec<(String, Audience)> = Vec::new();
         for info in command::COMMANDS {
             assert!(crate::limits::is_command_name(info.name), "{}", info.name);
+            for description in [info.description, info.description_en] {
+                let length = description.chars().count();
+                assert!(
+                    (1..=crate::limits::COMMAND_DESCRIPTION).contains(&length),
+                    "{description}"
+                );
+            }
             for kind in [ChatKind::Private, ChatKind::Group] {
                 let chat = ChatContext {
                     chat_id: if kind == ChatKind::Private { 1 } else { -1 },
