@@ -320,12 +320,12 @@ pub fn section_page(document: &Document, section: &Section, page: usize) -> Repl
         .text(format!("{}\n", location(document, section)))
         .italic(format!("第 {page}/{count} 页\n\n"));
     reply.spans.extend(pages[page - 1].spans.iter().cloned());
-    let reference = format!("/section {} 第 {{}} 页", section.id);
     reply = reply.text("\n\n");
     if page < count {
         reply = reply.italic(format!(
-            "下一页：{}",
-            reference.replace("{}", &(page + 1).to_string())
+            "下一页：/section {} 第 {} 页",
+            section.id,
+            page + 1
         ));
     } else {
         reply = reply.italic(format!("（全文完，共 {count} 页）"));
