@@ -6,6 +6,8 @@
 //! - **Pure core** (no teloxide, tokio or sled; `now` and randomness are passed in):
 //!   - [`text`]: the text model, the data-file parser, section references, search, and
 //!     the importer of texts copied from the web (`.txt` in UTF-8 or GBK, `.docx`).
+//!   - [`limits`]: Telegram's limits in one table (message text, caption, callback data,
+//!     buttons per row and keyboard, poll texts, command names), and shortening to them.
 //!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
 //!     splitting into messages of at most 4096 characters.
 //!   - [`command`]: parsing what users type into commands.
@@ -42,6 +44,7 @@ pub mod app;
 pub mod command;
 pub mod config;
 pub mod console;
+pub mod limits;
 pub mod messages;
 pub mod plan;
 pub mod quiz;

@@ -34,6 +34,12 @@ pub async fn send_poll(
     spec: &PollSpec,
     within: Option<Duration>,
 ) -> Result<String, super::SendError> {
+    // `PollSpec::new` shortens every text to Telegram's limits; a poll with too few or
+    // too many options is not asked at all (Telegram would refuse it).
+    if !spec.fits() {
+        tracing::warn!(chat_id, section = %spec.section, "a poll outside Telegram's limits was not sent");
+        return Err(SendError::Rejected("poll outside Telegram's limits".into()));
+    }
     let options = spec
         .options
         .iter()
