@@ -285,7 +285,8 @@ impl Oracle<'_> {
         wrapper.insert(self.kind.to_string(), payload.clone());
         let update: Update = serde_json::from_str(&Value::Object(wrapper).to_string()).ok()?;
         match &update.kind {
-            UpdateKind::Error(_) => None,
+            UpdateKind::Error(_) => return None,
+            // A message whose content is all set aside says nothing studybot can act on.
             UpdateKind::Message(message)
             | UpdateKind::EditedMessage(message)
             | UpdateKind::ChannelPost(message)
@@ -294,10 +295,17 @@ impl Oracle<'_> {
             | UpdateKind::EditedBusinessMessage(message)
                 if matches!(message.kind, MessageKind::Empty {}) =>
             {
-                None
+                return None;
             }
-            _ => Some(update),
+            _ => {}
         }
+        // teloxide reads a message holding a value it does not know (anywhere: the
+        // update's own, a button's, a reply's) as one without content, `MessageKind::Empty`.
+        let parsed = serde_json::to_value(&update).ok()?;
+        if lost_message_content(payload, parsed.get(self.kind)?) {
+            return None;
+        }
+        Some(update)
     }
 
     /// Why teloxide cannot read `payload`, for the log.
@@ -424,6 +432,42 @@ impl Oracle<'_> {
                 set_aside.push(describe(path, &other));
             }
         }
+    }
+}
+
+/// Whether a message in `raw` (an object with `message_id`, `date` and `chat`) that has
+/// content came out of teloxide without any (`parsed` is teloxide's update serialized
+/// again, which keeps the Bot API's field names).
+fn lost_message_content(raw: &Value, parsed: &Value) -> bool {
+    match raw {
+        Value::Object(fields) => {
+            let is_message = ["message_id", "date", "chat"]
+                .iter()
+                .all(|key| fields.contains_key(*key));
+            let has_content = |fields: &Map<String, Value>| {
+                fields
+                    .keys()
+                    .any(|key| !MESSAGE_ENVELOPE.contains(&key.as_str()))
+            };
+            if is_message
+                && has_content(fields)
+                && !parsed.as_object().is_some_and(|parsed| has_content(parsed))
+            {
+                return true;
+            }
+            fields.iter().any(|(key, value)| {
+                (value.is_object() || value.is_array())
+                    && parsed
+                        .get(key)
+                        .is_some_and(|parsed| lost_message_content(value, parsed))
+            })
+        }
+        Value::Array(items) => items.iter().enumerate().any(|(index, item)| {
+            parsed
+                .get(index)
+                .is_some_and(|parsed| lost_message_content(item, parsed))
+        }),
+        _ => false,
     }
 }
 
@@ -580,6 +624,31 @@ mod tests {
         assert!(unknown.reason.contains("newer"), "{}", unknown.reason);
         let no_id = read(json!({"message": {}})).unwrap_err();
         assert_eq!(no_id.id, None);
+    }
+
+    #[test]
+    fn a_button_under_a_newer_message_keeps_the_message() {
+        let Value::Object(update) = message(json!({
+            "text": "第二章",
+            "entities": [{"type": "date_time", "offset": 0, "length": 2, "unix_time": 1}],
+            "reply_markup": {"inline_keyboard": [[{"text": "2.2", "callback_data": "es:xzsj:2.2"}]]},
+        })) else {
+            unreachable!()
+        };
+        let callback = json!({"update_id": 12, "callback_query": {
+            "id": "99", "from": {"id": 7, "is_bot": false, "first_name": "Ann"},
+            "chat_instance": "1", "data": "es:xzsj:2.2", "message": update["message"]}});
+        let reading = read(callback).unwrap();
+        assert_eq!(
+            reading.set_aside,
+            vec!["callback_query.message.entities[0] (type \"date_time\")"]
+        );
+        let UpdateKind::CallbackQuery(query) = reading.update.kind else {
+            unreachable!()
+        };
+        let message = query.regular_message().unwrap();
+        assert_eq!(message.text(), Some("第二章"));
+        assert!(message.reply_markup().is_some());
     }
 
     #[test]

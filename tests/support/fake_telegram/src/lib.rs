@@ -32,6 +32,7 @@ mod html;
 mod http;
 mod methods;
 mod params;
+mod raw;
 mod server;
 mod state;
 
