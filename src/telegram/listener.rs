@@ -211,7 +211,8 @@ impl Payload for GetRawUpdates {
     const NAME: &'static str = "GetUpdates";
 
     fn timeout_hint(&self) -> Option<Duration> {
-        self.timeout.map(|seconds| Duration::from_secs(seconds.into()))
+        self.timeout
+            .map(|seconds| Duration::from_secs(seconds.into()))
     }
 }
 

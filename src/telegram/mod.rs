@@ -183,10 +183,8 @@ async fn serve(
             // must not end the service, so it is retried a few times.
             let mut attempt = 0;
             loop {
-                let mut listener = listener::Polling::new(
-                    bot.clone(),
-                    app.config().telegram.poll_timeout_seconds,
-                );
+                let mut listener =
+                    listener::Polling::new(bot.clone(), app.config().telegram.poll_timeout_seconds);
                 if !stop.watch(listener.stop_token()) {
                     break;
                 }

@@ -80,6 +80,8 @@ const MESSAGE_KINDS: &[&str] = &[
 pub struct Reading {
     /// The update as teloxide's type.
     pub update: Update,
+    /// Its top-level kind (`message`, `callback_query` …).
+    pub kind: String,
     /// What was set aside to read it, one entry per part (`message.entities[1] (type
     /// "date_time")`); empty when it parsed as it came.
     pub set_aside: Vec<String>,
@@ -132,6 +134,7 @@ pub fn read(raw: Value) -> Result<Reading, Unreadable> {
     if let Some(update) = oracle.parse(&payload) {
         return Ok(Reading {
             update,
+            kind,
             set_aside: Vec::new(),
         });
     }
@@ -147,12 +150,14 @@ pub fn read(raw: Value) -> Result<Reading, Unreadable> {
     if oracle.repair(&mut repaired, &mut set_aside)
         && let Some(update) = oracle.parse(&repaired)
     {
+        let set_aside = set_aside
+            .into_iter()
+            .map(|part| format!("{kind}{part}"))
+            .collect();
         return Ok(Reading {
             update,
-            set_aside: set_aside
-                .into_iter()
-                .map(|part| format!("{kind}{part}"))
-                .collect(),
+            kind,
+            set_aside,
         });
     }
     // A command is answered from its text, whatever else the message holds.
@@ -174,6 +179,7 @@ pub fn read(raw: Value) -> Result<Reading, Unreadable> {
             parts.extend(set_aside.into_iter().map(|part| format!("{kind}{part}")));
             return Ok(Reading {
                 update,
+                kind,
                 set_aside: parts,
             });
         }
@@ -193,7 +199,10 @@ pub fn read(raw: Value) -> Result<Reading, Unreadable> {
     if content.is_empty() {
         return Err(unreadable(reason));
     }
-    Err(unreadable(format!("{reason}; it holds: {}", content.join(", "))))
+    Err(unreadable(format!(
+        "{reason}; it holds: {}",
+        content.join(", ")
+    )))
 }
 
 /// Logs an update given up, once, and counts it (see [`UNREADABLE_METRIC`]).
@@ -201,29 +210,28 @@ pub fn give_up(unreadable: &Unreadable) {
     tracing::warn!(
         update_id = unreadable.id,
         kind = %unreadable.kind,
-        reason = %unreadable.reason,
+        reason = %shorten(&unreadable.reason),
         "update dropped: studybot cannot read it"
     );
-    metrics::counter!(UNREADABLE_METRIC, "kind" => unreadable.kind.clone()).increment(1);
+    metrics::counter!(UNREADABLE_METRIC, "kind" => metric_kind(&unreadable.kind)).increment(1);
 }
 
 /// Reads one update, logging and counting what is set aside or given up: `None` when
 /// the update is dropped (the caller still confirms it).
 pub fn accept(raw: Value) -> Option<Update> {
     match read(raw) {
-        Ok(Reading { update, set_aside }) => {
+        Ok(Reading {
+            update,
+            kind,
+            set_aside,
+        }) => {
             if !set_aside.is_empty() {
-                let kind = set_aside
-                    .first()
-                    .and_then(|part| part.split(['.', '[']).next())
-                    .unwrap_or_default()
-                    .to_string();
                 tracing::info!(
                     update_id = update.id.0,
-                    set_aside = %set_aside.join("; "),
+                    set_aside = %shorten(&set_aside.join("; ")),
                     "update read after setting aside what teloxide does not know"
                 );
-                metrics::counter!(REPAIRED_METRIC, "kind" => kind).increment(1);
+                metrics::counter!(REPAIRED_METRIC, "kind" => metric_kind(&kind)).increment(1);
             }
             Some(update)
         }
@@ -231,6 +239,29 @@ pub fn accept(raw: Value) -> Option<Update> {
             give_up(&unreadable);
             None
         }
+    }
+}
+
+/// The `kind` label of the counters: the update kinds teloxide knows by name, any other
+/// as `unknown` (a label per name Telegram may add, or a forged post may carry, would
+/// grow the metrics without bound).
+fn metric_kind(kind: &str) -> String {
+    match kind {
+        "none" => "none".into(),
+        kind if is_known_kind(kind) => kind.into(),
+        _ => "unknown".into(),
+    }
+}
+
+/// How much of a reason the log keeps: a serde error quotes the value it met, which may
+/// be a whole message text.
+const REASON_LIMIT: usize = 300;
+
+/// `text` cut to [`REASON_LIMIT`] characters, with … when cut.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(REASON_LIMIT) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
 
@@ -410,11 +441,14 @@ impl Oracle<'_> {
                 }
             }
             Value::Object(fields) => {
-                let inner = fields.keys().map(|key| Step::Key(key.clone())).find(|step| {
-                    let mut field_path = path.to_vec();
-                    field_path.push(step.clone());
-                    self.parses_without(payload, &field_path)
-                });
+                let inner = fields
+                    .keys()
+                    .map(|key| Step::Key(key.clone()))
+                    .find(|step| {
+                        let mut field_path = path.to_vec();
+                        field_path.push(step.clone());
+                        self.parses_without(payload, &field_path)
+                    });
                 match inner {
                     Some(step) => {
                         let mut field_path = path.to_vec();
@@ -449,10 +483,7 @@ fn lost_message_content(raw: &Value, parsed: &Value) -> bool {
                     .keys()
                     .any(|key| !MESSAGE_ENVELOPE.contains(&key.as_str()))
             };
-            if is_message
-                && has_content(fields)
-                && !parsed.as_object().is_some_and(|parsed| has_content(parsed))
-            {
+            if is_message && has_content(fields) && !parsed.as_object().is_some_and(has_content) {
                 return true;
             }
             fields.iter().any(|(key, value)| {
@@ -570,7 +601,10 @@ mod tests {
             ],
         }));
         let reading = read(raw).unwrap();
-        assert_eq!(text_of(&reading.update).as_deref(), Some("/section 2.1 20:00"));
+        assert_eq!(
+            text_of(&reading.update).as_deref(),
+            Some("/section 2.1 20:00")
+        );
         assert_eq!(
             reading.set_aside,
             vec!["message.entities[1] (type \"date_time\")"]
@@ -584,7 +618,10 @@ mod tests {
             .iter()
             .map(|e| e.kind.clone())
             .collect();
-        assert_eq!(kinds, vec![MessageEntityKind::BotCommand, MessageEntityKind::Bold]);
+        assert_eq!(
+            kinds,
+            vec![MessageEntityKind::BotCommand, MessageEntityKind::Bold]
+        );
     }
 
     #[test]
@@ -612,13 +649,21 @@ mod tests {
         let unreadable = read(message(json!({"hologram": {"id": "h1"}}))).unwrap_err();
         assert_eq!(unreadable.id, Some(10));
         assert_eq!(unreadable.kind, "message");
-        assert!(unreadable.reason.contains("hologram"), "{}", unreadable.reason);
+        assert!(
+            unreadable.reason.contains("hologram"),
+            "{}",
+            unreadable.reason
+        );
     }
 
     #[test]
     fn a_broken_required_field_is_unreadable() {
         let unreadable = read(message(json!({"text": "hi", "date": "yesterday"}))).unwrap_err();
-        assert!(unreadable.reason.contains("yesterday"), "{}", unreadable.reason);
+        assert!(
+            unreadable.reason.contains("yesterday"),
+            "{}",
+            unreadable.reason
+        );
         let unknown = read(json!({"update_id": 3, "rich_thing": {}})).unwrap_err();
         assert_eq!(unknown.kind, "rich_thing");
         assert!(unknown.reason.contains("newer"), "{}", unknown.reason);
@@ -649,6 +694,41 @@ mod tests {
         let message = query.regular_message().unwrap();
         assert_eq!(message.text(), Some("第二章"));
         assert!(message.reply_markup().is_some());
+    }
+
+    #[test]
+    fn a_command_replying_to_a_newer_message_sets_aside_only_the_unknown_kind() {
+        let Value::Object(replied) = message(json!({"checklist_test": {"title": "x"}})) else {
+            unreachable!()
+        };
+        let raw = message(json!({"text": "/outline", "reply_to_message": replied["message"]}));
+        let reading = read(raw).unwrap();
+        assert_eq!(text_of(&reading.update).as_deref(), Some("/outline"));
+        assert_eq!(
+            reading.set_aside,
+            vec!["message.reply_to_message.checklist_test"]
+        );
+    }
+
+    #[test]
+    fn a_quiz_of_bot_api_10_in_a_message_is_read() {
+        let raw = message(json!({"poll": {
+            "id": "p", "question": "q", "type": "quiz", "is_closed": false,
+            "is_anonymous": false, "allows_multiple_answers": true, "total_voter_count": 1,
+            "options": [{"text": "a", "voter_count": 1}, {"text": "b", "voter_count": 0}],
+            "correct_option_ids": [0, 1]}}));
+        let reading = read(raw).unwrap();
+        assert!(reading.set_aside.is_empty());
+    }
+
+    #[test]
+    fn reasons_are_shortened_for_the_log() {
+        let long = "长".repeat(REASON_LIMIT + 10);
+        let short = shorten(&long);
+        assert_eq!(short.chars().count(), REASON_LIMIT + 1);
+        assert!(short.ends_with('…'));
+        assert_eq!(metric_kind("message"), "message");
+        assert_eq!(metric_kind("rich_thing"), "unknown");
     }
 
     #[test]

@@ -88,7 +88,11 @@ async fn replies(tg: &FakeTelegram, chat_id: i64, n: usize, bot: &BotProcess) ->
 /// A press on the first button under the bot's message `message_id`, as a callback query
 /// carries it with fields of Bot API 10.x added (a `date_time` entity, a field teloxide
 /// does not know). Returns the `callback_query` payload and the button's data.
-fn press_under_newer_message(tg: &FakeTelegram, ann: &FakeUser, message_id: i64) -> (Value, String) {
+fn press_under_newer_message(
+    tg: &FakeTelegram,
+    ann: &FakeUser,
+    message_id: i64,
+) -> (Value, String) {
     let mut message = tg.message(ann.id, message_id).expect("the bot's message");
     let data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
         .as_str()
@@ -165,7 +169,10 @@ async fn polling_reads_what_teloxide_cannot_and_logs_each_update_it_drops_once()
     ]);
     let texts = replies(&tg, ann.id, 4, &bot).await;
     assert_eq!(texts[2], expected_html("/start", ChatKind::Private)[0]);
-    assert_eq!(texts[3], expected_html("/search 网格", ChatKind::Private)[0]);
+    assert_eq!(
+        texts[3],
+        expected_html("/search 网格", ChatKind::Private)[0]
+    );
     assert!(tg.wait_updates_consumed(WAIT).await, "the offset moved on");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
