@@ -216,8 +216,12 @@ pub async fn on_poll_answer(
     let Some(user) = answer.voter.user() else {
         return Ok(()); // an anonymous admin answering as the group: nothing to score
     };
+    // Clients that allow revoting (Bot API 9.6+) send no options when a vote is retracted
+    // and a new answer when the user votes again; 10.x answers may hold several options.
+    // The quiz rules count each user's first choice once: a retraction changes nothing,
+    // and the vote after it is a duplicate (`AnswerOutcome::Duplicate`).
     let Some(&option) = answer.option_ids.first() else {
-        return Ok(()); // a retracted vote (quiz polls cannot be retracted; be safe)
+        return Ok(());
     };
     // A card of a private `/review` (crate::telegram::review) is not a quiz's.
     if super::review::on_poll_answer(

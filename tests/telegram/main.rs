@@ -10,6 +10,7 @@ mod subscription;
 mod groups;
 mod limits;
 mod logs;
+mod updates;
 
 use std::collections::HashMap;
 use std::time::Duration;

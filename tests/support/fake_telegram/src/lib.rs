@@ -36,6 +36,7 @@ mod http;
 mod limits;
 mod methods;
 mod params;
+mod raw;
 mod server;
 mod state;
 
