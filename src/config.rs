@@ -446,10 +446,7 @@ fn backup_config(
     }
     let dir = match file.dir {
         Some(dir) => resolve(dir),
-        None => database
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("backups"),
+        None => database.parent().unwrap_or(Path::new(".")).join("backups"),
     };
     Ok(BackupConfig { every, dir, keep })
 }
@@ -603,13 +600,17 @@ mod tests {
     fn backups_are_off_unless_configured_and_durations_read_like_24h() {
         assert_eq!(Config::default().backup, None);
         let file: FileConfig =
-            toml::from_str("database = \"/var/lib/studybot/db\"\n[backup]\nevery = \"2s\"\n").unwrap();
+            toml::from_str("database = \"/var/lib/studybot/db\"\n[backup]\nevery = \"2s\"\n")
+                .unwrap();
         let config = Config::from_file(file, None).unwrap();
         let backup = config.backup.unwrap();
         assert_eq!(backup.every, std::time::Duration::from_secs(2));
         assert_eq!(backup.dir, PathBuf::from("/var/lib/studybot/backups"));
         assert_eq!(backup.keep, 7);
-        assert_eq!(parse_duration("24h"), Some(std::time::Duration::from_secs(86_400)));
+        assert_eq!(
+            parse_duration("24h"),
+            Some(std::time::Duration::from_secs(86_400))
+        );
         for bad in ["", "0h", "h", "24", "1w", "-1h"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }

@@ -204,7 +204,10 @@ fn record(
         let name = out
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let dir = out.parent().unwrap_or(std::path::Path::new("")).to_path_buf();
+        let dir = out
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .to_path_buf();
         let request = control::Request::Record {
             chat,
             from,

@@ -143,7 +143,7 @@ fn sheets(bytes: &[u8]) -> BTreeMap<String, Vec<Vec<String>>> {
 }
 
 /// Every tree of the database at `path`: name → entries.
-fn trees(path: &Path) -> BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>> {
+fn trees(path: &Path) -> BTreeMap<String, Vec<studybot::store::Entry>> {
     let store = Store::open(path).unwrap();
     let backend = store.backend();
     backend
@@ -169,7 +169,11 @@ async fn import_record_and_status_reach_the_running_bot_and_import_state_refuses
     let (message_id, data) = todays_excerpt(&tg, &workspace).await;
     let bot = STUDYBOT.started(&tg, &workspace).await;
     for user in [501, 502, 503] {
-        assert!(press(&tg, message_id, &data, user).await.starts_with("已记录"));
+        assert!(
+            press(&tg, message_id, &data, user)
+                .await
+                .starts_with("已记录")
+        );
     }
 
     // An import is served at once: a group can /use it without a restart.
@@ -219,13 +223,26 @@ async fn import_record_and_status_reach_the_running_bot_and_import_state_refuses
     let running = workspace.dir.path().join("running.xlsx");
     let out = studybot(
         &workspace,
-        &["record", "--chat", &GROUP.to_string(), "--out", running.to_str().unwrap()],
+        &[
+            "record",
+            "--chat",
+            &GROUP.to_string(),
+            "--out",
+            running.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let csv = workspace.dir.path().join("running.csv");
     let out = studybot(
         &workspace,
-        &["record", "--chat", &GROUP.to_string(), "--csv", "--out", csv.to_str().unwrap()],
+        &[
+            "record",
+            "--chat",
+            &GROUP.to_string(),
+            "--csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     stop(bot).await;
@@ -236,7 +253,13 @@ async fn import_record_and_status_reach_the_running_bot_and_import_state_refuses
     let stopped = workspace.dir.path().join("stopped.xlsx");
     let out = studybot(
         &workspace,
-        &["record", "--chat", &GROUP.to_string(), "--out", stopped.to_str().unwrap()],
+        &[
+            "record",
+            "--chat",
+            &GROUP.to_string(),
+            "--out",
+            stopped.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let (running, stopped) = (
@@ -253,7 +276,11 @@ async fn import_record_and_status_reach_the_running_bot_and_import_state_refuses
         .collect();
     assert!(csv_files.len() >= 2, "{csv_files:?}");
     let status = studybot(&workspace, &["status"]);
-    assert!(text(&status.stdout).contains("未运行"), "{}", text(&status.stdout));
+    assert!(
+        text(&status.stdout).contains("未运行"),
+        "{}",
+        text(&status.stdout)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,7 +297,11 @@ async fn only_the_bots_user_over_a_0600_socket_is_served() {
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
     let refused = studybot(&workspace, &["status"]);
     assert!(!refused.status.success());
-    assert!(text(&refused.stderr).contains("不是 0600"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("不是 0600"),
+        "{}",
+        text(&refused.stderr)
+    );
     {
         use std::io::{BufRead, BufReader, Write};
         let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
@@ -310,7 +341,9 @@ async fn only_the_bots_user_over_a_0600_socket_is_served() {
             text(&other.stderr)
         );
     } else {
-        eprintln!("not root: the other-uid client is not run (the bot's peer check is unit-tested)");
+        eprintln!(
+            "not root: the other-uid client is not run (the bot's peer check is unit-tested)"
+        );
     }
     stop(bot).await;
 }
@@ -334,7 +367,11 @@ async fn an_export_while_members_press_holds_each_press_whole_or_not_at_all() {
         store.flush().unwrap();
     }
     let bot = STUDYBOT.started(&tg, &workspace).await;
-    assert!(press(&tg, message_id, &data, 1000).await.starts_with("已记录"));
+    assert!(
+        press(&tg, message_id, &data, 1000)
+            .await
+            .starts_with("已记录")
+    );
 
     let backup = workspace.dir.path().join("backup.json");
     let export = {
@@ -357,7 +394,11 @@ async fn an_export_while_members_press_holds_each_press_whole_or_not_at_all() {
     let mut user = 1001;
     while !export.is_finished() {
         let sent = Instant::now();
-        assert!(press(&tg, message_id, &data, user).await.starts_with("已记录"));
+        assert!(
+            press(&tg, message_id, &data, user)
+                .await
+                .starts_with("已记录")
+        );
         pressed.push((user, sent, Instant::now()));
         user += 1;
     }
@@ -365,7 +406,11 @@ async fn an_export_while_members_press_holds_each_press_whole_or_not_at_all() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     for _ in 0..3 {
         let sent = Instant::now();
-        assert!(press(&tg, message_id, &data, user).await.starts_with("已记录"));
+        assert!(
+            press(&tg, message_id, &data, user)
+                .await
+                .starts_with("已记录")
+        );
         pressed.push((user, sent, Instant::now()));
         user += 1;
     }
@@ -393,13 +438,19 @@ async fn an_export_while_members_press_holds_each_press_whole_or_not_at_all() {
     // Whole presses only: every check-in is counted and its member on the roster.
     assert_eq!(check_ins.len() as u32, counted, "check-ins {check_ins:?}");
     for user in &check_ins {
-        assert!(members.contains(user), "{user} checked in but is not a member");
+        assert!(
+            members.contains(user),
+            "{user} checked in but is not a member"
+        );
     }
     // Answered before the export started: in it; sent after it ended: not.
     assert!(check_ins.contains(&1000));
     for (user, sent, answered) in &pressed {
         if *answered < started {
-            assert!(check_ins.contains(&(*user as u64)), "{user} answered before");
+            assert!(
+                check_ins.contains(&(*user as u64)),
+                "{user} answered before"
+            );
         }
         if *sent > ended {
             assert!(!check_ins.contains(&(*user as u64)), "{user} sent after");
@@ -416,17 +467,26 @@ async fn an_export_while_members_press_holds_each_press_whole_or_not_at_all() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_backup_restores_into_a_fresh_store_tree_for_tree() {
     let tg = FakeTelegram::start().await;
-    let workspace = Workspace::with_sections("", "[backup]\nevery = \"1s\"\nkeep = 2\ndir = \"backups\"\n");
+    let workspace = Workspace::with_sections(
+        "",
+        "[backup]\nevery = \"1s\"\nkeep = 2\ndir = \"backups\"\n",
+    );
     let (message_id, data) = todays_excerpt(&tg, &workspace).await;
     let bot = STUDYBOT.started(&tg, &workspace).await;
-    assert!(press(&tg, message_id, &data, 77).await.starts_with("已记录"));
+    assert!(
+        press(&tg, message_id, &data, 77)
+            .await
+            .starts_with("已记录")
+    );
     let dir = workspace.dir.path().join("backups");
-    let backups = || {
-        studybot::app::ops::backups_in(&dir).unwrap_or_default()
-    };
+    let backups = || studybot::app::ops::backups_in(&dir).unwrap_or_default();
     // Four backups written after the press (the first may be from the start).
     let log = workspace.log();
-    let written = || harness::read_log(&log).matches("scheduled backup written").count();
+    let written = || {
+        harness::read_log(&log)
+            .matches("scheduled backup written")
+            .count()
+    };
     let after_press = written();
     let deadline = Instant::now() + WAIT;
     while written() < after_press + 4 && Instant::now() < deadline {
@@ -437,24 +497,38 @@ async fn a_scheduled_backup_restores_into_a_fresh_store_tree_for_tree() {
     let kept = backups();
     assert_eq!(kept.len(), 2, "keep = 2: {kept:?}");
     assert!(
-        !std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp")),
+        !std::fs::read_dir(&dir).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp")),
         "no temporary file is left"
     );
     let newest = kept.last().unwrap();
     let line = harness::read_log(&log);
-    assert!(line.contains("bytes=") && line.contains("took_ms="), "logged with size and duration");
+    assert!(
+        line.contains("bytes=") && line.contains("took_ms="),
+        "logged with size and duration"
+    );
 
     // verify-backup reads it through; a damaged copy fails.
     let verified = studybot(&workspace, &["verify-backup", newest.to_str().unwrap()]);
     assert!(verified.status.success(), "{}", text(&verified.stderr));
     let report = text(&verified.stdout);
-    assert!(report.contains("完好") && report.contains("check_ins: 1"), "{report}");
+    assert!(
+        report.contains("完好") && report.contains("check_ins: 1"),
+        "{report}"
+    );
     let damaged = workspace.dir.path().join("damaged.json");
     let bytes = std::fs::read(newest).unwrap();
     std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
     let refused = studybot(&workspace, &["verify-backup", damaged.to_str().unwrap()]);
     assert!(!refused.status.success());
-    assert!(text(&refused.stderr).contains("无法读取备份"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("无法读取备份"),
+        "{}",
+        text(&refused.stderr)
+    );
 
     // The drill: restore into a fresh store and compare every tree.
     let fresh = workspace.dir.path().join("fresh-db");
@@ -467,7 +541,10 @@ async fn a_scheduled_backup_restores_into_a_fresh_store_tree_for_tree() {
         .unwrap();
     assert!(restored.status.success(), "{}", text(&restored.stderr));
     let (original, copy) = (trees(&workspace.db()), trees(&fresh));
-    assert_eq!(original.keys().collect::<Vec<_>>(), copy.keys().collect::<Vec<_>>());
+    assert_eq!(
+        original.keys().collect::<Vec<_>>(),
+        copy.keys().collect::<Vec<_>>()
+    );
     for (name, entries) in &original {
         assert_eq!(entries, &copy[name], "tree {name}");
     }

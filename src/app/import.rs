@@ -167,7 +167,9 @@ impl App {
         Ok(reply)
     }
 
-    pub(super) fn pending_imports(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingImport>> {
+    pub(super) fn pending_imports(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, PendingImport>> {
         self.inner
             .pending_imports
             .by_token

@@ -123,7 +123,9 @@ impl App {
 
     /// Records that the delivery task finished a pass at `now` (for `studybot status`).
     pub fn delivery_pass_finished(&self, now: DateTime<Utc>) {
-        self.last_pass().0.store(now.timestamp_millis(), Ordering::Relaxed);
+        self.last_pass()
+            .0
+            .store(now.timestamp_millis(), Ordering::Relaxed);
     }
 
     /// When the delivery task last finished a pass in this process.
@@ -214,7 +216,9 @@ impl App {
         let temporary = dir.join(format!(".{name}.tmp"));
         let written = (|| {
             let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-            let figures = self.write_backup(&mut file).map_err(std::io::Error::other)?;
+            let figures = self
+                .write_backup(&mut file)
+                .map_err(std::io::Error::other)?;
             file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&temporary, &path)?;
             // The rename is durable once the directory is.
@@ -289,7 +293,11 @@ pub fn verify_backup(path: &Path) -> Result<String, String> {
         backup.format,
         backup.schema_version,
         backup.exported_at.to_rfc3339(),
-        if backup.studybot_version.is_empty() { "?" } else { &backup.studybot_version },
+        if backup.studybot_version.is_empty() {
+            "?"
+        } else {
+            &backup.studybot_version
+        },
         backup.trees.len(),
         backup.entries(),
     );

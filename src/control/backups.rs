@@ -36,7 +36,9 @@ pub async fn run(app: App, config: BackupConfig, shutdown: impl Future<Output = 
                 took_ms = took.as_millis() as u64,
                 "scheduled backup written"
             ),
-            Ok(Err(error)) => tracing::error!(dir = %config.dir.display(), %error, "scheduled backup failed"),
+            Ok(Err(error)) => {
+                tracing::error!(dir = %config.dir.display(), %error, "scheduled backup failed")
+            }
             Err(error) => tracing::error!(%error, "scheduled backup failed"),
         }
         wait = config.every;

@@ -80,8 +80,9 @@ pub fn call(
             .map_err(|e| anyhow::anyhow!("the running bot sent something unreadable: {e}"))?;
         match response {
             Response::Data { name, len } => {
-                let target = place(&name)
-                    .ok_or_else(|| anyhow::anyhow!("the running bot sent an unexpected file: {name}"))?;
+                let target = place(&name).ok_or_else(|| {
+                    anyhow::anyhow!("the running bot sent an unexpected file: {name}")
+                })?;
                 let file = files.open(target)?;
                 let copied = std::io::copy(&mut (&mut reader).take(len), file)?;
                 if copied != len {
@@ -108,8 +109,7 @@ impl Files {
             let name = target
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let temporary =
-                target.with_file_name(format!(".{name}.part-{}", std::process::id()));
+            let temporary = target.with_file_name(format!(".{name}.part-{}", std::process::id()));
             let file = File::create(&temporary)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", temporary.display()))?;
             self.0.insert(target.clone(), (temporary, file));

@@ -289,3 +289,24 @@ fn send(stream: &mut &StdStream, response: &Response) -> std::io::Result<()> {
     line.push(b'\n');
     stream.write_all(&line)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_owner_over_a_0600_socket_is_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sock");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let owner = std::fs::metadata(&path).unwrap().uid();
+        assert_eq!(refusal(&path, owner, Some(owner)), None);
+        let other = refusal(&path, owner, Some(owner + 1)).unwrap();
+        assert!(other.contains("只有运行机器人的用户"), "{other}");
+        assert!(refusal(&path, owner, None).is_some());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660)).unwrap();
+        let opened = refusal(&path, owner, Some(owner)).unwrap();
+        assert!(opened.contains("660"), "{opened}");
+    }
+}

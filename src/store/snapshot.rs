@@ -123,7 +123,11 @@ impl Recording {
         key: &[u8],
         write: impl FnOnce(&dyn Backend) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let open = self.snapshots.open.read().unwrap_or_else(|p| p.into_inner());
+        let open = self
+            .snapshots
+            .open
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         if !open.is_empty() {
             let id = (tree.to_string(), key.to_vec());
             let mut before = None;
