@@ -217,6 +217,10 @@ fn record(
         };
         let written = std::cell::RefCell::new(Vec::new());
         control::client::call(bot, &request, None, |name| {
+            // A file name, never a path: the bot writes nowhere but beside `--out`.
+            if std::path::Path::new(name).file_name() != Some(std::ffi::OsStr::new(name)) {
+                return None;
+            }
             let path = dir.join(name);
             if !written.borrow().contains(&path) {
                 written.borrow_mut().push(path.clone());
@@ -332,8 +336,10 @@ fn tick(config: Config, now: Option<String>) -> anyhow::Result<()> {
 /// `studybot export`: the whole store to a JSON backup file.
 fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     if let Some(bot) = control::client::connect(&config.database)? {
+        // A link is followed: the file it points to is replaced, the link stays.
+        let target = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
         let answer = control::client::call(bot, &control::Request::Export, None, |name| {
-            (name == control::BACKUP_NAME).then(|| file.to_path_buf())
+            (name == control::BACKUP_NAME).then(|| target.clone())
         })?;
         if let control::client::Answer::Done(message) = answer {
             println!("{message}: {}", file.display());

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -215,7 +216,13 @@ impl App {
         let path = dir.join(&name);
         let temporary = dir.join(format!(".{name}.tmp"));
         let written = (|| {
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+            // Readable by the bot's user only: a backup holds chat ids and names.
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&temporary)?;
+            let mut file = std::io::BufWriter::new(file);
             let figures = self
                 .write_backup(&mut file)
                 .map_err(std::io::Error::other)?;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -110,7 +110,13 @@ impl Files {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let temporary = target.with_file_name(format!(".{name}.part-{}", std::process::id()));
-            let file = File::create(&temporary)
+            // Readable by the operator only, like every backup: they hold chat ids and names.
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&temporary)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", temporary.display()))?;
             self.0.insert(target.clone(), (temporary, file));
         }
