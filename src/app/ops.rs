@@ -212,6 +212,14 @@ impl App {
     ) -> std::io::Result<(PathBuf, BackupFigures, Duration)> {
         let started = Instant::now();
         std::fs::create_dir_all(dir)?;
+        // A backup cut short by a stop or a crash left its temporary file: never a backup.
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&format!(".{BACKUP_PREFIX}")) && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         let name = format!("{BACKUP_PREFIX}{}.json", now.format("%Y%m%dT%H%M%S%.3fZ"));
         let path = dir.join(&name);
         let temporary = dir.join(format!(".{name}.tmp"));

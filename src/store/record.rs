@@ -176,6 +176,7 @@ impl Store {
     /// Deletes everything the record holds about a user in a chat: membership,
     /// check-ins, quiz answers. Returns how many check-ins and answers were deleted.
     pub fn forget_member(&self, chat_id: i64, user_id: u64) -> StoreResult<(usize, usize)> {
+        let _operation = self.operation();
         self.backend()
             .remove(trees::MEMBERS, &chat_user(chat_id, user_id))?;
         let mut check_ins = 0;
