@@ -201,33 +201,7 @@ fn record(
     csv: bool,
 ) -> anyhow::Result<()> {
     if let Some(bot) = control::client::connect(&config.database)? {
-        let name = out
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let dir = out
-            .parent()
-            .unwrap_or(std::path::Path::new(""))
-            .to_path_buf();
-        let request = control::Request::Record {
-            chat,
-            from,
-            to,
-            name,
-            csv,
-        };
-        let written = std::cell::RefCell::new(Vec::new());
-        control::client::call(bot, &request, None, |name| {
-            // A file name, never a path: the bot writes nowhere but beside `--out`.
-            if std::path::Path::new(name).file_name() != Some(std::ffi::OsStr::new(name)) {
-                return None;
-            }
-            let path = dir.join(name);
-            if !written.borrow().contains(&path) {
-                written.borrow_mut().push(path.clone());
-            }
-            Some(path)
-        })?;
-        for path in written.into_inner() {
+        for path in control::client::record(bot, chat, from, to, out, csv)? {
             println!("wrote {}", path.display());
         }
         return Ok(());
@@ -336,14 +310,11 @@ fn tick(config: Config, now: Option<String>) -> anyhow::Result<()> {
 /// `studybot export`: the whole store to a JSON backup file.
 fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     if let Some(bot) = control::client::connect(&config.database)? {
-        // A link is followed: the file it points to is replaced, the link stays.
-        let target = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-        let answer = control::client::call(bot, &control::Request::Export, None, |name| {
-            (name == control::BACKUP_NAME).then(|| target.clone())
-        })?;
-        if let control::client::Answer::Done(message) = answer {
-            println!("{message}: {}", file.display());
-        }
+        println!(
+            "{}: {}",
+            control::client::export(bot, file)?,
+            file.display()
+        );
         return Ok(());
     }
     if !config.database.exists() {
@@ -372,12 +343,15 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
 /// `studybot import-state`: restores a backup into the configured database, refusing to
 /// replace user state without `--force`.
 fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow::Result<()> {
-    let running = "导入状态（import-state）会替换整个数据库，必须先停止机器人：\n\
-         数据库 {db} 正被运行中的 studybot 使用。请先停止它（如 systemctl stop studybot），\
-         再运行这条命令，然后重新启动机器人。";
-    let running = running.replace("{db}", &config.database.display().to_string());
+    let running = || {
+        anyhow::anyhow!(
+            "导入状态（import-state）会替换整个数据库，必须先停止机器人：数据库 {} 正被运行中的 studybot 使用。\n\
+             请先停止它（如 systemctl stop studybot），再运行这条命令，然后重新启动机器人。",
+            config.database.display()
+        )
+    };
     if control::client::connect(&config.database)?.is_some() {
-        anyhow::bail!(running);
+        return Err(running());
     }
     let backup = Backup::read(file)?;
     // Checked before the database is opened: a refused file changes nothing.
@@ -385,7 +359,7 @@ fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow:
         .validate()
         .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
     let store = match Store::open(&config.database) {
-        Err(studybot::store::StoreError::Locked(_)) => anyhow::bail!(running),
+        Err(studybot::store::StoreError::Locked(_)) => return Err(running()),
         other => other?,
     };
     let state = store.user_state()?;
@@ -463,11 +437,13 @@ fn run_bot(
 /// `studybot status`: from the running bot, or from the database when it is stopped.
 fn status(config: Config) -> anyhow::Result<()> {
     let status = match control::client::connect(&config.database)? {
-        Some(bot) => match control::client::call(bot, &control::Request::Status, None, |_| None)? {
-            control::client::Answer::Status(status) => status,
-            control::client::Answer::Done(message) => anyhow::bail!("unexpected answer: {message}"),
+        Some(bot) => control::client::status(bot)?,
+        None => match Store::open(&config.database) {
+            Err(studybot::store::StoreError::Locked(path)) => anyhow::bail!(
+                "数据库 {path} 正被另一个进程使用（如 studybot tick），且没有可连接的控制套接字：请稍后再试。"
+            ),
+            store => app_on(config.clone(), store?)?.service_status(Utc::now())?,
         },
-        None => open_app(config.clone(), &config.database)?.service_status(Utc::now())?,
     };
     print!("{status}");
     Ok(())
@@ -509,17 +485,11 @@ fn import_text(
         return Ok(());
     }
     if let Some(bot) = control::client::connect(&config.database)? {
-        let request = control::Request::Import {
-            name,
-            id: imported.document.id.clone().into(),
-            replace,
-            len: bytes.len() as u64,
-        };
-        if let control::client::Answer::Done(message) =
-            control::client::call(bot, &request, Some(&bytes), |_| None)?
-        {
-            print!("{message}");
-        }
+        let id = imported.document.id.clone();
+        print!(
+            "{}",
+            control::client::import(bot, &name, &id, replace, &bytes)?
+        );
         return Ok(());
     }
     let store = match Store::open(&config.database) {

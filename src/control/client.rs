@@ -1,18 +1,22 @@
 //! The command line's end of the control socket (see [`crate::control`]).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
-use crate::app::ops::Status;
-use crate::control::{Request, Response, socket_path};
+use chrono::NaiveDate;
 
-/// What the running bot answered.
+use crate::app::ops::Status;
+use crate::control::{BACKUP_NAME, Request, Response, socket_path};
+
+/// What the running bot answered to [`call`].
 #[derive(Debug)]
-pub enum Answer {
+enum Answer {
     /// Done; the message is for the operator, the files were written.
     Done(String),
     /// The status asked for.
@@ -53,11 +57,86 @@ pub fn connect(database: &Path) -> anyhow::Result<Option<UnixStream>> {
     }
 }
 
+/// `studybot status` from the running bot.
+pub fn status(bot: UnixStream) -> anyhow::Result<Status> {
+    match call(bot, &Request::Status, None, |_| None)? {
+        Answer::Status(status) => Ok(status),
+        Answer::Done(message) => anyhow::bail!("the running bot answered: {message}"),
+    }
+}
+
+/// `studybot import` by the running bot: sends the file's `bytes`; returns its report.
+pub fn import(
+    bot: UnixStream,
+    name: &str,
+    id: &str,
+    replace: bool,
+    bytes: &[u8],
+) -> anyhow::Result<String> {
+    let request = Request::Import {
+        name: name.to_string(),
+        id: Some(id.to_string()),
+        replace,
+        len: bytes.len() as u64,
+    };
+    done(call(bot, &request, Some(bytes), |_| None)?)
+}
+
+/// `studybot record` by the running bot: the files it sends are written beside `out`
+/// (never anywhere else: a name with a directory is refused). Returns them.
+pub fn record(
+    bot: UnixStream,
+    chat: i64,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    out: &Path,
+    csv: bool,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let request = Request::Record {
+        chat,
+        from,
+        to,
+        name: out
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        csv,
+    };
+    let dir = out.parent().unwrap_or(Path::new("")).to_path_buf();
+    let written = RefCell::new(Vec::new());
+    call(bot, &request, None, |name| {
+        if Path::new(name).file_name() != Some(OsStr::new(name)) {
+            return None;
+        }
+        let path = dir.join(name);
+        if !written.borrow().contains(&path) {
+            written.borrow_mut().push(path.clone());
+        }
+        Some(path)
+    })?;
+    Ok(written.into_inner())
+}
+
+/// `studybot export` by the running bot, to `file` (a link is followed: the file it
+/// points to is replaced, the link stays). Returns the bot's report.
+pub fn export(bot: UnixStream, file: &Path) -> anyhow::Result<String> {
+    let target = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    done(call(bot, &Request::Export, None, |name| {
+        (name == BACKUP_NAME).then(|| target.clone())
+    })?)
+}
+
+fn done(answer: Answer) -> anyhow::Result<String> {
+    match answer {
+        Answer::Done(message) => Ok(message),
+        Answer::Status(_) => anyhow::bail!("the running bot answered with its status"),
+    }
+}
+
 /// Sends `request` (with `body` after it, for an import) and reads the answer. Files the
 /// bot sends are written where `place` says (a file it has no place for is refused),
 /// each to a temporary file beside its place first, synced and renamed once the bot says
 /// it is done; nothing is left behind when it refuses or the connection ends early.
-pub fn call(
+fn call(
     stream: UnixStream,
     request: &Request,
     body: Option<&[u8]>,
