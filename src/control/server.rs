@@ -19,6 +19,9 @@ use crate::text::import::LARGEST_TEXT;
 /// How many bytes of a file go in one [`Response::Data`].
 const CHUNK: usize = 64 * 1024;
 
+/// How long the bot waits for a client's next bytes before it gives up on it.
+const IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Serves the control socket at `path` until `shutdown` resolves, then removes it.
 ///
 /// A file left at `path` by a bot that was killed is replaced: sled's lock, taken before
@@ -63,6 +66,8 @@ pub async fn serve(
         };
         tokio::task::spawn_blocking(move || {
             let _ = stream.set_nonblocking(false);
+            // A client that stops sending does not hold a thread for good.
+            let _ = stream.set_read_timeout(Some(IDLE_LIMIT));
             let result = match refusal {
                 Some(message) => {
                     tracing::warn!(%message, "control socket: connection refused");
