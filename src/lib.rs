@@ -35,7 +35,9 @@
 //!   ([`telegram::outbox`]), the delivery task that sends what is due
 //!   ([`telegram::deliveries`]), and the drivers of quizzes, reviews, check-ins and
 //!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
-//!   [`telegram::import`]).
+//!   [`telegram::import`]). [`control`]: the control socket through which `studybot
+//!   status`, `import`, `record` and `export` reach a running bot, and its scheduled
+//!   backups ([`control::backups`]).
 //!
 //! `main` (the binary) parses the command line, owns the signals and hands a shutdown
 //! future to the transport.
@@ -44,6 +46,7 @@ pub mod app;
 pub mod command;
 pub mod config;
 pub mod console;
+pub mod control;
 pub mod limits;
 pub mod messages;
 pub mod plan;

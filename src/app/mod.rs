@@ -5,6 +5,7 @@ pub mod daily;
 pub mod error;
 pub mod import;
 pub mod library;
+pub mod ops;
 pub mod quiz;
 pub mod record;
 pub mod review;
@@ -84,6 +85,8 @@ struct AppState {
     /// Wakes the delivery task when a chat may be due sooner than it planned for (see
     /// [`App::deliveries_changed`]).
     deliveries_changed: Notify,
+    /// When the delivery task last finished a pass (for `studybot status`).
+    last_pass: ops::LastPass,
 }
 
 impl App {
@@ -110,6 +113,7 @@ impl App {
                 curated_questions: curated,
                 daily_banks: Mutex::default(),
                 deliveries_changed: Notify::new(),
+                last_pass: ops::LastPass::default(),
             }),
         }
     }
