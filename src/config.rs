@@ -46,6 +46,8 @@ pub struct Config {
     /// private chat (`operators = [123, 456]`, or `STUDYBOT_OPERATORS=123,456`, which
     /// replaces the file's list). Default none: only `studybot import` imports.
     pub operators: Vec<u64>,
+    /// Scheduled backups (`[backup]`); `None` (no section) takes none.
+    pub backup: Option<BackupConfig>,
     /// The Mini App's server (`[web]`); `None` (the default) serves nothing and shows
     /// no app buttons.
     pub web: Option<WebConfig>,
@@ -64,6 +66,18 @@ pub struct WebConfig {
     /// How old `initData` may be before the API refuses it. Default 24 hours
     /// (`init_data_max_age_seconds = 86400`); 60 s to 30 days.
     pub init_data_max_age: TimeDelta,
+}
+
+/// The `[backup]` section: the running bot writes a backup every `every` into `dir`
+/// and keeps the newest `keep`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupConfig {
+    /// How often (`every = "24h"`; units s, m, h, d). Default 24 hours.
+    pub every: std::time::Duration,
+    /// Where the backups go (`dir`). Default `backups` beside the database directory.
+    pub dir: PathBuf,
+    /// How many of the newest backups are kept (`keep`), at least 1. Default 7.
+    pub keep: usize,
 }
 
 /// How log lines are written (`log_format` in the file).
@@ -226,6 +240,7 @@ struct FileConfig {
     telegram: FileTelegram,
     #[serde(default)]
     quiz: FileQuiz,
+    backup: Option<FileBackup>,
     web: Option<FileWeb>,
 }
 
@@ -235,6 +250,14 @@ struct FileWeb {
     listen: String,
     public_url: String,
     init_data_max_age_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBackup {
+    every: Option<String>,
+    dir: Option<PathBuf>,
+    keep: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -267,6 +290,7 @@ impl Default for Config {
             quiz: QuizConfig::default(),
             log_format: LogFormat::default(),
             operators: Vec::new(),
+            backup: None,
             web: None,
         }
     }
@@ -371,8 +395,13 @@ impl Config {
                 "config key telegram.request_timeout_seconds: {request_timeout_seconds} must be longer than poll_timeout_seconds ({poll_timeout_seconds}), e.g. 17"
             )));
         }
+        let database = resolve(file.database.unwrap_or(defaults.database));
+        let backup = file
+            .backup
+            .map(|backup| backup_config(backup, &database, resolve))
+            .transpose()?;
         Ok(Self {
-            database: resolve(file.database.unwrap_or(defaults.database)),
+            database,
             data_dir: resolve(file.data_dir.unwrap_or(defaults.data_dir)),
             timezone,
             daily_time,
@@ -386,6 +415,7 @@ impl Config {
             quiz,
             log_format,
             operators: file.operators.unwrap_or_default(),
+            backup,
             web: file.web.map(web_config).transpose()?,
         })
     }
@@ -421,6 +451,53 @@ impl Config {
     pub fn is_operator(&self, user_id: u64) -> bool {
         self.operators.contains(&user_id)
     }
+}
+
+fn backup_config(
+    file: FileBackup,
+    database: &Path,
+    resolve: impl Fn(PathBuf) -> PathBuf,
+) -> Result<BackupConfig, ConfigError> {
+    let every = match file.every {
+        None => std::time::Duration::from_secs(24 * 3600),
+        Some(text) => parse_duration(&text).ok_or_else(|| {
+            ConfigError(format!(
+                "config key backup.every: \"{text}\" is not a duration like \"24h\" (units s, m, h, d)"
+            ))
+        })?,
+    };
+    let keep = file.keep.unwrap_or(7);
+    if keep == 0 {
+        return Err(ConfigError(
+            "config key backup.keep: 0 would delete every backup; keep at least 1 (e.g. 7)"
+                .to_string(),
+        ));
+    }
+    let dir = match file.dir {
+        Some(dir) => resolve(dir),
+        None => database.parent().unwrap_or(Path::new(".")).join("backups"),
+    };
+    Ok(BackupConfig { every, dir, keep })
+}
+
+/// `"24h"`, `"30m"`, `"90s"`, `"7d"`: a positive whole number and a unit.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let count: u64 = text[..text.len() - 1].trim().parse().ok()?;
+    if count == 0 {
+        return None;
+    }
+    count
+        .checked_mul(seconds)
+        .map(std::time::Duration::from_secs)
 }
 
 fn web_config(file: FileWeb) -> Result<WebConfig, ConfigError> {
@@ -627,5 +704,27 @@ mod tests {
             config.telegram.api_url.as_deref(),
             Some("http://127.0.0.1:9")
         );
+    }
+
+    #[test]
+    fn backups_are_off_unless_configured_and_durations_read_like_24h() {
+        assert_eq!(Config::default().backup, None);
+        let file: FileConfig =
+            toml::from_str("database = \"/var/lib/studybot/db\"\n[backup]\nevery = \"2s\"\n")
+                .unwrap();
+        let config = Config::from_file(file, None).unwrap();
+        let backup = config.backup.unwrap();
+        assert_eq!(backup.every, std::time::Duration::from_secs(2));
+        assert_eq!(backup.dir, PathBuf::from("/var/lib/studybot/backups"));
+        assert_eq!(backup.keep, 7);
+        assert_eq!(
+            parse_duration("24h"),
+            Some(std::time::Duration::from_secs(86_400))
+        );
+        for bad in ["", "0h", "h", "24", "1w", "-1h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        let file: FileConfig = toml::from_str("[backup]\nkeep = 0\n").unwrap();
+        assert!(Config::from_file(file, None).is_err());
     }
 }

@@ -6,6 +6,8 @@
 //! - **Pure core** (no teloxide, tokio or sled; `now` and randomness are passed in):
 //!   - [`text`]: the text model, the data-file parser, section references, search, and
 //!     the importer of texts copied from the web (`.txt` in UTF-8 or GBK, `.docx`).
+//!   - [`limits`]: Telegram's limits in one table (message text, caption, callback data,
+//!     buttons per row and keyboard, poll texts, command names), and shortening to them.
 //!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
 //!     splitting into messages of at most 4096 characters.
 //!   - [`command`]: parsing what users type into commands.
@@ -34,8 +36,10 @@
 //!   ([`telegram::outbox`]), the delivery task that sends what is due
 //!   ([`telegram::deliveries`]), and the drivers of quizzes, reviews, check-ins and
 //!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
-//!   [`telegram::import`]); [`web`]: the Mini App's HTTP server (static pages and the
-//!   JSON API, beside the webhook when there is one).
+//!   [`telegram::import`]). [`control`]: the control socket through which `studybot
+//!   status`, `import`, `record` and `export` reach a running bot, and its scheduled
+//!   backups ([`control::backups`]). [`web`]: the Mini App's HTTP server (static pages
+//!   and the JSON API, beside the webhook when there is one).
 //!
 //! `main` (the binary) parses the command line, owns the signals and hands a shutdown
 //! future to the transport.
@@ -44,6 +48,8 @@ pub mod app;
 pub mod command;
 pub mod config;
 pub mod console;
+pub mod control;
+pub mod limits;
 pub mod messages;
 pub mod plan;
 pub mod quiz;

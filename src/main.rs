@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use studybot::app::App;
 use studybot::app::library::Library;
 use studybot::config::{BotToken, Config, LogFormat};
+use studybot::control;
 use studybot::store::{Backup, Store};
 use studybot::telegram::{self, UpdateSource, deliveries};
 
@@ -47,9 +48,19 @@ enum CliCommand {
         now: Option<String>,
     },
     /// Write the whole store (subscriptions, ledger, quizzes, scores, settings, …) to a JSON
-    /// backup file. Stop the bot first: the database can be open in one process only.
+    /// backup file. With the bot running, the bot writes a consistent snapshot and keeps
+    /// answering meanwhile.
     Export {
         /// The backup file to write (replaced, once the new one is complete).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Show what the store holds and how deliveries stand (from the running bot, or the
+    /// database when it is stopped).
+    Status,
+    /// Read a backup file through and report what it holds (non-zero exit on a bad file).
+    VerifyBackup {
+        /// The backup file to check.
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
@@ -79,7 +90,7 @@ enum CliCommand {
         replace: bool,
     },
     /// Write one chat's study record (学习台账) as an Excel workbook, or CSV files with
-    /// --csv. Stop the bot first (or send /export in the chat instead).
+    /// --csv (from the running bot if it runs).
     Record {
         /// The chat's id (as in the logs or /status, e.g. -1001234567890).
         #[arg(long, value_name = "ID", allow_hyphen_values = true)]
@@ -154,6 +165,14 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         CliCommand::Check => check(&config),
         CliCommand::Tick { now } => tick(config, now),
         CliCommand::Export { file } => export(&config, &file),
+        CliCommand::Status => status(config),
+        CliCommand::VerifyBackup { file } => {
+            print!(
+                "{}",
+                studybot::app::ops::verify_backup(&file).map_err(anyhow::Error::msg)?
+            );
+            Ok(())
+        }
         CliCommand::ImportState { file, force } => import_state(&config, &file, force),
         CliCommand::Record {
             chat,
@@ -181,6 +200,12 @@ fn record(
     out: &std::path::Path,
     csv: bool,
 ) -> anyhow::Result<()> {
+    if let Some(bot) = control::client::connect(&config.database)? {
+        for path in control::client::record(bot, chat, from, to, out, csv)? {
+            println!("wrote {}", path.display());
+        }
+        return Ok(());
+    }
     // The record is read once, in key order: sled's page cache would only keep every
     // page read (140 MB for a year of 1,000 members), so it is kept small.
     let store = Store::open_with_cache(&config.database, RECORD_CACHE_BYTES);
@@ -284,6 +309,14 @@ fn tick(config: Config, now: Option<String>) -> anyhow::Result<()> {
 
 /// `studybot export`: the whole store to a JSON backup file.
 fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(bot) = control::client::connect(&config.database)? {
+        println!(
+            "{}: {}",
+            control::client::export(bot, file)?,
+            file.display()
+        );
+        return Ok(());
+    }
     if !config.database.exists() {
         anyhow::bail!(
             "there is no database at {} (set `database` in the config or STUDYBOT_DB)",
@@ -310,12 +343,25 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
 /// `studybot import-state`: restores a backup into the configured database, refusing to
 /// replace user state without `--force`.
 fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let running = || {
+        anyhow::anyhow!(
+            "导入状态（import-state）会替换整个数据库，必须先停止机器人：数据库 {} 正被运行中的 studybot 使用。\n\
+             请先停止它（如 systemctl stop studybot），再运行这条命令，然后重新启动机器人。",
+            config.database.display()
+        )
+    };
+    if control::client::connect(&config.database)?.is_some() {
+        return Err(running());
+    }
     let backup = Backup::read(file)?;
     // Checked before the database is opened: a refused file changes nothing.
     backup
         .validate()
         .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-    let store = Store::open(&config.database)?;
+    let store = match Store::open(&config.database) {
+        Err(studybot::store::StoreError::Locked(_)) => return Err(running()),
+        other => other?,
+    };
     let state = store.user_state()?;
     if !state.is_empty() && !force {
         let held: Vec<String> = state
@@ -366,11 +412,41 @@ fn run_bot(
     let app = open_app(config.clone(), &config.database)?;
     let runtime = tokio::runtime::Runtime::new()?;
     // The signal handlers are installed before the bot starts, so a signal never kills
-    // the process; `telegram::run` returns within its STOP_LIMIT of the signal.
-    let result = runtime
-        .block_on(async { telegram::run(app.clone(), token, source, shutdown_signal()).await });
+    // the process; `telegram::run` returns within its STOP_LIMIT of the signal. The
+    // control socket and the scheduled backups run beside it and stop with it.
+    let result = runtime.block_on(async {
+        use futures_util::FutureExt;
+        let shutdown = shutdown_signal().shared();
+        let socket = control::socket_path(&config.database);
+        let control = tokio::spawn(control::server::serve(
+            app.clone(),
+            socket,
+            shutdown.clone(),
+        ));
+        if let Some(backup) = config.backup.clone() {
+            tokio::spawn(control::backups::run(app.clone(), backup, shutdown.clone()));
+        }
+        let result = telegram::run(app.clone(), token, source, shutdown).await;
+        control.abort();
+        result
+    });
     finish(runtime, &app)?;
     result
+}
+
+/// `studybot status`: from the running bot, or from the database when it is stopped.
+fn status(config: Config) -> anyhow::Result<()> {
+    let status = match control::client::connect(&config.database)? {
+        Some(bot) => control::client::status(bot)?,
+        None => match Store::open(&config.database) {
+            Err(studybot::store::StoreError::Locked(path)) => anyhow::bail!(
+                "数据库 {path} 正被另一个进程使用（如 studybot tick），且没有可连接的控制套接字：请稍后再试。"
+            ),
+            store => app_on(config.clone(), store?)?.service_status(Utc::now())?,
+        },
+    };
+    print!("{status}");
+    Ok(())
 }
 
 /// `studybot import`: reads and imports the file, then prints the data-file form
@@ -406,6 +482,14 @@ fn import_text(
     if dry_run {
         eprint!("{summary}");
         print!("{}", import::data_file(&imported.document, &name));
+        return Ok(());
+    }
+    if let Some(bot) = control::client::connect(&config.database)? {
+        let id = imported.document.id.clone();
+        print!(
+            "{}",
+            control::client::import(bot, &name, &id, replace, &bytes)?
+        );
         return Ok(());
     }
     let store = match Store::open(&config.database) {

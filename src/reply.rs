@@ -3,10 +3,14 @@
 //! The console renders them as plain text, Telegram as HTML. Both split a reply
 //! that is too long for one message at sentence boundaries.
 
+use crate::limits::{BUTTONS_PER_KEYBOARD, BUTTONS_PER_ROW, CALLBACK_DATA_BYTES};
 use crate::text::SectionId;
 
-/// Telegram's limit on a message's visible text, in UTF-16 code units.
-pub const MESSAGE_LIMIT: usize = 4096;
+/// Telegram's limit on a message's visible text, in UTF-16 code units (the table's
+/// [`crate::limits::MESSAGE_TEXT`], under the name the transports split by).
+pub use crate::limits::MESSAGE_TEXT as MESSAGE_LIMIT;
+/// Length as Telegram counts it: UTF-16 code units.
+pub use crate::limits::utf16_len;
 
 /// A piece of text with its emphasis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +49,16 @@ pub enum Action {
         document: String,
         /// The section to show.
         section: SectionId,
+        /// The page, from 1, of a section too long to show at once (see
+        /// [`crate::messages::section_page`]); 1 for a short one.
+        page: usize,
     },
     /// Show the outline of a document.
     Outline {
         /// The document's id.
         document: String,
+        /// The page, from 1, of an outline with too many parts for one keyboard.
+        page: usize,
     },
     /// Finish an operator's pending import: store it (导入) or drop it (取消).
     Import {
@@ -86,15 +95,27 @@ impl Action {
     /// Encodes the action as callback data (at most 64 bytes): `s:<doc>:<id>` or
     /// `o:<doc>` on a message for the whole chat, `es:<doc>:<id>` or `eo:<doc>` (edit in
     /// place) on one a user asked for. Data without the `e` therefore never edits, which
-    /// also keeps excerpts sent before the distinction from being edited.
+    /// also keeps excerpts sent before the distinction from being edited. A page after
+    /// the first is a last field: `es:<doc>:<id>:<page>`, `eo:<doc>:<page>`.
     pub fn encode(&self, audience: Audience) -> String {
         let edit = match audience {
             Audience::Asker => "e",
             Audience::Chat => "",
         };
+        let page = |page: usize| match page {
+            0 | 1 => String::new(),
+            page => format!(":{page}"),
+        };
         match self {
-            Self::Section { document, section } => format!("{edit}s:{document}:{section}"),
-            Self::Outline { document } => format!("{edit}o:{document}"),
+            Self::Section {
+                document,
+                section,
+                page: number,
+            } => format!("{edit}s:{document}:{section}{}", page(*number)),
+            Self::Outline {
+                document,
+                page: number,
+            } => format!("{edit}o:{document}{}", page(*number)),
             Self::Import { token, accept } => {
                 format!("{edit}i:{token}:{}", if *accept { "y" } else { "n" })
             }
@@ -109,7 +130,7 @@ impl Action {
     /// data is public: anything malformed is `None` (and a transport should also check
     /// that the message really carries a button with this data).
     pub fn decode(data: &str) -> Option<(Self, Audience)> {
-        if data.len() > 64 {
+        if data.len() > CALLBACK_DATA_BYTES {
             return None;
         }
         if let Some(button) = crate::record::CheckInButton::decode(data) {
@@ -129,20 +150,39 @@ impl Action {
                 && d.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
+        // A page is 2 or more, written without leading zeros (page 1 has no field), so
+        // each page has exactly one encoding.
+        let page = |field: Option<&str>| match field {
+            None => Some(1),
+            Some(digits) if digits.len() <= 6 && !digits.starts_with('0') => {
+                digits.parse::<usize>().ok().filter(|page| *page >= 2)
+            }
+            Some(_) => None,
+        };
         let mut fields = data.split(':');
-        match (fields.next(), fields.next(), fields.next(), fields.next()) {
-            (Some("s"), Some(document), Some(section), None) if valid_document(document) => {
+        match (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) {
+            (Some("s"), Some(document), Some(section), number, None)
+                if valid_document(document) =>
+            {
                 Some(Self::Section {
                     document: document.to_string(),
                     section: section.parse().ok()?,
+                    page: page(number)?,
                 })
             }
-            (Some("o"), Some(document), None, None) if valid_document(document) => {
+            (Some("o"), Some(document), number, None, None) if valid_document(document) => {
                 Some(Self::Outline {
                     document: document.to_string(),
+                    page: page(number)?,
                 })
             }
-            (Some("i"), Some(token), Some(answer @ ("y" | "n")), None)
+            (Some("i"), Some(token), Some(answer @ ("y" | "n")), None, None)
                 if token.len() == IMPORT_TOKEN_LEN
                     && token.bytes().all(|b| b.is_ascii_alphanumeric()) =>
             {
@@ -211,12 +251,61 @@ impl Reply {
         self
     }
 
-    /// Appends a row of buttons.
+    /// Appends a row of buttons, wrapped into rows of at most
+    /// [`BUTTONS_PER_ROW`](crate::limits::BUTTONS_PER_ROW): Telegram refuses wider rows.
     pub fn buttons(mut self, row: Vec<Button>) -> Self {
-        if !row.is_empty() {
-            self.buttons.push(row);
+        let mut row = row.into_iter().peekable();
+        while row.peek().is_some() {
+            self.buttons
+                .push(row.by_ref().take(BUTTONS_PER_ROW).collect());
         }
         self
+    }
+
+    /// How many buttons the reply carries, over all rows.
+    pub fn button_count(&self) -> usize {
+        self.buttons.iter().map(Vec::len).sum()
+    }
+
+    /// What in this reply Telegram would refuse, once split into messages as the
+    /// transports send it: an empty or too long text, a row wider than
+    /// [`BUTTONS_PER_ROW`], more than [`BUTTONS_PER_KEYBOARD`] buttons, callback data
+    /// over [`CALLBACK_DATA_BYTES`] or that the bot itself would not read back. Empty
+    /// when everything fits (the limit tests assert that for every reply they build).
+    pub fn limit_violations(&self) -> Vec<String> {
+        let mut violations = Vec::new();
+        for (index, part) in self.split(MESSAGE_LIMIT).iter().enumerate() {
+            let length = utf16_len(&part.plain_text());
+            if part.plain_text().trim().is_empty() {
+                violations.push(format!("message {index}: empty text"));
+            }
+            if length > MESSAGE_LIMIT {
+                violations.push(format!("message {index}: {length} UTF-16 units"));
+            }
+            if part.button_count() > BUTTONS_PER_KEYBOARD {
+                violations.push(format!("message {index}: {} buttons", part.button_count()));
+            }
+            for row in &part.buttons {
+                if row.len() > BUTTONS_PER_ROW || row.is_empty() {
+                    violations.push(format!("message {index}: a row of {} buttons", row.len()));
+                }
+                for button in row {
+                    let data = button.action.encode(part.audience);
+                    if data.is_empty() || data.len() > CALLBACK_DATA_BYTES {
+                        violations.push(format!("callback data {data:?}: {} bytes", data.len()));
+                    }
+                    if Action::decode(&data).map(|(action, _)| action)
+                        != Some(button.action.clone())
+                    {
+                        violations.push(format!("callback data {data:?} does not read back"));
+                    }
+                    if button.label.trim().is_empty() {
+                        violations.push(format!("a button without a label ({data})"));
+                    }
+                }
+            }
+        }
+        violations
     }
 
     /// The visible text without emphasis (what the console prints).
@@ -299,11 +388,6 @@ pub fn escape_html(text: &str) -> String {
         }
     }
     out
-}
-
-/// Length as Telegram counts it: UTF-16 code units.
-pub fn utf16_len(text: &str) -> usize {
-    text.chars().map(char::len_utf16).sum()
 }
 
 /// Splits text after each sentence end, keeping the punctuation (and a closing quote).
@@ -399,6 +483,7 @@ mod tests {
                 label: "x".into(),
                 action: Action::Outline {
                     document: "d".into(),
+                    page: 1,
                 },
             }]);
         let parts = reply.split(MESSAGE_LIMIT);
@@ -441,14 +526,52 @@ mod tests {
     }
 
     #[test]
+    fn rows_wrap_at_eight_buttons() {
+        let button = |n: usize| Button {
+            label: n.to_string(),
+            action: Action::Section {
+                document: "d".into(),
+                section: SectionId::part(n as u8),
+                page: 1,
+            },
+        };
+        let reply = Reply::plain("x").buttons((1..=13).map(button).collect());
+        let widths: Vec<usize> = reply.buttons.iter().map(Vec::len).collect();
+        assert_eq!(widths, vec![8, 5]);
+        assert!(reply.limit_violations().is_empty());
+        let mut too_many = Reply::plain("x");
+        for _ in 0..13 {
+            too_many = too_many.buttons((1..=8).map(button).collect());
+        }
+        assert_eq!(too_many.limit_violations(), vec!["message 0: 104 buttons"]);
+        let mut wide = Reply::plain("x");
+        wide.buttons.push((1..=9).map(button).collect());
+        assert_eq!(
+            wide.limit_violations(),
+            vec!["message 0: a row of 9 buttons"]
+        );
+    }
+
+    #[test]
     fn callback_data_round_trips_and_rejects_forgeries() {
         let actions = [
             Action::Section {
                 document: "xzsj".into(),
                 section: SectionId::point(2, 1),
+                page: 1,
+            },
+            Action::Section {
+                document: "xzsj".into(),
+                section: SectionId::point(2, 1),
+                page: 52,
             },
             Action::Outline {
                 document: "xzsj".into(),
+                page: 1,
+            },
+            Action::Outline {
+                document: "xzsj".into(),
+                page: 3,
             },
             Action::Import {
                 token: "Ab3dEf6hJk9m".into(),
@@ -472,6 +595,7 @@ mod tests {
                 Action::Section {
                     document: "xzsj".into(),
                     section: SectionId::point(2, 1),
+                    page: 1,
                 },
                 Audience::Chat
             )),
@@ -496,6 +620,15 @@ mod tests {
             "ei:Ab3dEf6hJk9m:yes",
             "ei:Ab3dEf6hJk9!:y",
             "ei:Ab3dEf6hJk9mm:y",
+            "es:xzsj:2.1:1",
+            "es:xzsj:2.1:0",
+            "es:xzsj:2.1:02",
+            "es:xzsj:2.1:-2",
+            "es:xzsj:2.1:2:2",
+            "es:xzsj:2.1:9999999",
+            "eo:xzsj:1",
+            "eo:xzsj:x",
+            "eo:xzsj:2:2",
             &"s:a:1".repeat(20),
         ] {
             assert_eq!(Action::decode(forged), None, "{forged}");

@@ -695,13 +695,24 @@ fn fuzz_callback_data() {
             Action::decode(&data),
             app.press(1, &data, chrono::Utc::now()),
         ) {
-            (Some((Action::Section { document, section }, audience)), Ok((reply, pressed))) => {
+            (
+                Some((
+                    Action::Section {
+                        document, section, ..
+                    },
+                    audience,
+                )),
+                Ok((reply, pressed)),
+            ) => {
                 prop_assert_eq!(document, "xzsj");
                 prop_assert_eq!(audience, pressed);
                 prop_assert!(speech().section(section).is_some());
                 prop_assert!(is_chinese(&reply.plain_text()));
+                prop_assert!(reply.limit_violations().is_empty());
             }
-            (Some((Action::Outline { document }, _)), Ok(_)) => prop_assert_eq!(document, "xzsj"),
+            (Some((Action::Outline { document, .. }, _)), Ok(_)) => {
+                prop_assert_eq!(document, "xzsj")
+            }
             // No import is pending: every token is refused.
             (Some((Action::Import { .. }, _)), Ok(reply)) => {
                 prop_assert!(false, "{data:?} was accepted: {reply:?}")

@@ -276,17 +276,18 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     assert!(documents[0].file_name.ends_with(".xlsx"));
     let workbook = documents[0].bytes.clone();
 
-    // sled is single-process: `studybot record` says so while the bot runs.
-    let locked = std::process::Command::new(STUDYBOT.path())
+    // While the bot runs, `studybot record` asks it (over its control socket): the same record.
+    let live = workspace.dir.path().join("live.xlsx");
+    let recorded = std::process::Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
         .args(["record", "--chat", &GROUP.to_string(), "--out"])
-        .arg(workspace.dir.path().join("locked.xlsx"))
+        .arg(&live)
         .output()
         .unwrap();
-    assert!(!locked.status.success());
-    let stderr = String::from_utf8_lossy(&locked.stderr);
-    assert!(stderr.contains("/export"), "{stderr}");
+    let stderr = String::from_utf8_lossy(&recorded.stderr);
+    assert!(recorded.status.success(), "{stderr}");
+    assert_eq!(marks(&std::fs::read(&live).unwrap()), marks(&workbook));
 
     let status = bot.terminate(Duration::from_secs(30)).await;
     assert!(status.success());

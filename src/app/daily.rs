@@ -684,6 +684,49 @@ mod tests {
         );
     }
 
+    /// Issue 19 item 16: the scheduled excerpt of a 2 MB section is at most three
+    /// messages, says where the rest is, and keeps every limit (with its ✅ button).
+    #[test]
+    fn the_excerpt_of_a_2_mb_section_is_three_messages_at_most() {
+        let body = "这是一篇很长的讲话中的一句话。".repeat(46_000);
+        let source = format!(
+            "---\nid: big\ntitle: 长文本\n---\n# 0 开场 [full]\n{body}\n# 1 工作回顾 [full]\n去年很好。\n"
+        );
+        let store = Store::in_memory();
+        let document = parse_document("big.md", &source).unwrap();
+        let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
+        let app = App::new(library, store, Config::default());
+        app.subscribe(&group(true), "08:00", utc("2026-05-01T04:00:00Z"));
+        let batch = tick(&app, utc("2026-05-02T00:00:30Z"));
+        assert_eq!(batch.len(), 1);
+        let replies = &batch[0].replies;
+        assert!((1..=3).contains(&replies.len()), "{}", replies.len());
+        for reply in replies {
+            assert!(
+                reply.limit_violations().is_empty(),
+                "{:?}",
+                reply.limit_violations()
+            );
+        }
+        let last = replies.last().unwrap();
+        assert!(
+            last.plain_text()
+                .contains("全文见 /section 0，接着读：/section 0 第 4 页"),
+            "{}",
+            last.plain_text()
+        );
+        let labels: Vec<&str> = last
+            .buttons
+            .iter()
+            .flatten()
+            .map(|b| b.label.as_str())
+            .collect();
+        assert!(
+            labels.contains(&"第 4 页 ▶") && labels.contains(&"✅ 已学习"),
+            "{labels:?}"
+        );
+    }
+
     #[test]
     fn every_excerpt_is_one_message() {
         // The crash guarantee counts messages in flight; with one message per excerpt it

@@ -27,7 +27,7 @@ pub struct PendingImports {
 }
 
 /// One import waiting for 导入 or 取消.
-struct PendingImport {
+pub(super) struct PendingImport {
     /// The operator who sent the file: only they can finish it.
     operator: u64,
     /// What the importer made of the file.
@@ -167,7 +167,9 @@ impl App {
         Ok(reply)
     }
 
-    fn pending_imports(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingImport>> {
+    pub(super) fn pending_imports(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, PendingImport>> {
         self.inner
             .pending_imports
             .by_token

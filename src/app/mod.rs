@@ -5,6 +5,7 @@ pub mod daily;
 pub mod error;
 pub mod import;
 pub mod library;
+pub mod ops;
 pub mod quiz;
 pub mod record;
 pub mod review;
@@ -85,6 +86,8 @@ struct AppState {
     /// Wakes the delivery task when a chat may be due sooner than it planned for (see
     /// [`App::deliveries_changed`]).
     deliveries_changed: Notify,
+    /// When the delivery task last finished a pass (for `studybot status`).
+    last_pass: ops::LastPass,
     /// The bot's username, once the transport knows it (the Mini App's group links).
     bot_username: std::sync::OnceLock<String>,
 }
@@ -113,6 +116,7 @@ impl App {
                 curated_questions: curated,
                 daily_banks: Mutex::default(),
                 deliveries_changed: Notify::new(),
+                last_pass: ops::LastPass::default(),
                 bot_username: std::sync::OnceLock::new(),
             }),
         }
@@ -231,8 +235,14 @@ impl App {
             }
             Command::Use(argument) => vec![self.use_text(chat, &argument)],
             Command::Section(argument) => {
-                let reply = self.section(&document(), &argument);
-                vec![self.with_todays_check_in(chat, Some(&argument), reply, now)]
+                let (argument, page) = page_of(&argument);
+                let (mut reply, paged) = self.section(&document(), argument, page);
+                // In a group a long section is the whole chat's to read: its page
+                // buttons post the next page rather than turn the page under others.
+                if chat.kind != ChatKind::Private && paged {
+                    reply = reply.for_the_chat();
+                }
+                vec![self.with_todays_check_in(chat, Some(argument), reply, now)]
             }
             Command::Search(query) => vec![self.search(&document(), &query)],
             Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
@@ -272,26 +282,31 @@ impl App {
         }
     }
 
-    fn section(&self, document: &Document, argument: &str) -> Reply {
+    /// `/section`'s reply, and whether it is one page of several.
+    fn section(&self, document: &Document, argument: &str, page: usize) -> (Reply, bool) {
         let reference = match SectionRef::parse(argument) {
             Ok(reference) => reference,
-            Err(RefError::Empty) => return errors::section_missing(),
-            Err(RefError::TooLong) => return errors::section_too_long(),
+            Err(RefError::Empty) => return (errors::section_missing(), false),
+            Err(RefError::TooLong) => return (errors::section_too_long(), false),
             Err(RefError::NoSuchNumber) => {
-                return errors::no_such_number(document, argument.trim());
+                return (errors::no_such_number(document, argument.trim()), false);
             }
-            Err(RefError::NothingToFind) => return errors::nothing_to_find(argument.trim()),
+            Err(RefError::NothingToFind) => {
+                return (errors::nothing_to_find(argument.trim()), false);
+            }
         };
-        match reference.resolve(document) {
+        let reply = match reference.resolve(document) {
             Resolution::Found(id) => {
                 let section = document.section(id).expect("resolved ids exist");
-                messages::section(document, section)
+                let paged = messages::section_page_count(document, section) > 1;
+                return (messages::section_page(document, section, page), paged);
             }
             Resolution::Ambiguous(ids) => errors::ambiguous(document, argument.trim(), &ids),
             Resolution::NoSuchSection(id) => errors::no_such_section(document, id),
             // The reader's words as typed, not as normalised for matching.
             Resolution::NoMatch(_) => errors::no_match(argument.trim()),
-        }
+        };
+        (reply, false)
     }
 
     fn search(&self, document: &Document, query: &str) -> Reply {
@@ -355,18 +370,27 @@ impl App {
         };
         let library = self.library();
         let reply = match action {
-            Action::Section { document, section } => {
+            Action::Section {
+                document,
+                section,
+                page,
+            } => {
                 let document = library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
                 let section = document.section(section).ok_or_else(errors::stale_button)?;
-                messages::section(document, section)
+                let reply = messages::section_page(document, section, page);
+                // The next page of a message for the whole chat is the chat's too.
+                match audience {
+                    Audience::Chat if page > 1 => reply.for_the_chat(),
+                    _ => reply,
+                }
             }
-            Action::Outline { document } => {
+            Action::Outline { document, page } => {
                 let document = library
                     .document(&document)
                     .ok_or_else(errors::stale_button)?;
-                messages::outline(document)
+                messages::outline_page(document, page)
             }
             Action::Import { token, accept } => self.finish_import(user_id, &token, accept, now)?,
             // Check-ins need the presser and the message: see `App::check_in`.
@@ -375,6 +399,37 @@ impl App {
             Action::Url(_) | Action::WebApp(_) => return Err(errors::stale_button()),
         };
         Ok((reply, audience))
+    }
+}
+
+/// Splits a page off a `/section` argument: `2.1 第 3 页` (or `2.1 第3页`, `2.1 p3`) is
+/// page 3 of 2.1; without one, page 1.
+fn page_of(argument: &str) -> (&str, usize) {
+    fn digits_before(rest: &str) -> Option<(&str, usize)> {
+        let start = rest
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_digit())
+            .last()
+            .map(|(index, _)| index)?;
+        Some((&rest[..start], rest[start..].parse::<usize>().ok()?))
+    }
+    let trimmed = argument.trim_end();
+    let page = match trimmed.strip_suffix('页') {
+        Some(rest) => digits_before(rest.trim_end()).and_then(|(before, page)| {
+            let before = before.trim_end().strip_suffix('第')?;
+            Some((before, page))
+        }),
+        None => digits_before(trimmed).and_then(|(before, page)| {
+            let before = before.strip_suffix(['p', 'P'])?;
+            before
+                .ends_with(char::is_whitespace)
+                .then_some((before, page))
+        }),
+    };
+    match page {
+        Some((before, page)) if !before.trim().is_empty() => (before.trim_end(), page.max(1)),
+        _ => (argument, 1),
     }
 }
 
@@ -439,6 +494,21 @@ mod tests {
     }
 
     #[test]
+    fn a_page_is_split_off_the_section_argument() {
+        assert_eq!(page_of("2.1 第 3 页"), ("2.1", 3));
+        assert_eq!(page_of("2.1 第3页"), ("2.1", 3));
+        assert_eq!(page_of("二.一 p12"), ("二.一", 12));
+        assert_eq!(page_of("2.1"), ("2.1", 1));
+        assert_eq!(page_of("第 3 页"), ("第 3 页", 1));
+        assert_eq!(page_of("为民 2"), ("为民 2", 1));
+        assert_eq!(page_of("2.1 第 0 页"), ("2.1", 1));
+        assert_eq!(
+            page_of("2.1 第 99999999999999999999999 页"),
+            ("2.1 第 99999999999999999999999 页", 1)
+        );
+    }
+
+    #[test]
     fn a_daily_quiz_word_it_does_not_know_is_named() {
         let app = app();
         let reply = answer(&app, "/dailyquiz maybe").plain_text();
@@ -448,5 +518,59 @@ mod tests {
         );
         assert!(reply.contains("/dailyquiz on"), "{reply}");
         assert!(!answer(&app, "/dailyquiz").plain_text().contains("看不懂"));
+    }
+
+    /// Issue 20: every command's reply for the shipped speech, in a private chat and a
+    /// group, and every reply reached by pressing the buttons from there on, stays
+    /// inside Telegram's limits; every command name is one Telegram takes.
+    #[test]
+    fn every_reply_and_every_button_press_stays_inside_the_limits() {
+        let app = app();
+        let mut pending: Vec<(String, Audience)> = Vec::new();
+        for info in command::COMMANDS {
+            assert!(crate::limits::is_command_name(info.name), "{}", info.name);
+            for description in [info.description, info.description_en] {
+                let length = description.chars().count();
+                assert!(
+                    (1..=crate::limits::COMMAND_DESCRIPTION).contains(&length),
+                    "{description}"
+                );
+            }
+            for kind in [ChatKind::Private, ChatKind::Group] {
+                let chat = ChatContext {
+                    chat_id: if kind == ChatKind::Private { 1 } else { -1 },
+                    kind,
+                    user_id: 1,
+                    user_name: "x".into(),
+                    is_admin: true,
+                    topic: None,
+                };
+                for input in [info.example.to_string(), format!("/{}", info.name)] {
+                    for reply in app.handle(&chat, command::parse(&input, None), Utc::now()) {
+                        let violations = reply.limit_violations();
+                        assert!(violations.is_empty(), "{input}: {violations:?}");
+                        for button in reply.buttons.iter().flatten() {
+                            pending.push((button.action.encode(reply.audience), reply.audience));
+                        }
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        while let Some((data, audience)) = pending.pop() {
+            if !seen.insert(data.clone()) {
+                continue;
+            }
+            let Ok((reply, pressed)) = app.press(1, &data, Utc::now()) else {
+                continue;
+            };
+            assert_eq!(pressed, audience, "{data}");
+            let violations = reply.limit_violations();
+            assert!(violations.is_empty(), "{data}: {violations:?}");
+            for button in reply.buttons.iter().flatten() {
+                pending.push((button.action.encode(reply.audience), reply.audience));
+            }
+        }
+        assert!(seen.len() > 20, "every section is reached: {}", seen.len());
     }
 }

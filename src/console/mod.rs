@@ -100,3 +100,49 @@ fn option_index(line: &str, options: usize) -> Result<usize, Reply> {
         .map(|n| n - 1)
         .ok_or_else(|| crate::quiz::messages::console_reask(options))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::library::Library;
+    use crate::config::Config;
+    use crate::store::Store;
+    use crate::text::parse_document;
+
+    /// Issue 19 item 16: the console shows a long section a page at a time too, and the
+    /// page's last line is the command that reads on.
+    #[test]
+    fn the_console_reads_a_long_section_page_by_page() {
+        let body = "很长的一句话。".repeat(20_000);
+        let source = format!(
+            "---\nid: long\ntitle: 长文本\n---\n# 0 开场 [full]\n{body}\n# 1 工作回顾 [full]\n去年很好。\n"
+        );
+        let document = parse_document("long.md", &source).unwrap();
+        let store = Store::in_memory();
+        let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
+        let app = App::new(library, store, Config::default());
+        let mut output = Vec::new();
+        run(
+            &app,
+            "/section 0\n/section 0 第 2 页\n".as_bytes(),
+            &mut output,
+        )
+        .unwrap();
+        let output = String::from_utf8(output).unwrap();
+        assert_eq!(
+            output.matches("第 1/").count(),
+            1,
+            "one page, not the whole section"
+        );
+        let count: usize = output
+            .split("第 1/")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        assert!(count > 30, "{count}");
+        assert!(output.contains("下一页：/section 0 第 2 页\n[第 2 页 ▶]"));
+        assert!(output.contains(&format!("第 2/{count} 页")));
+        assert!(output.contains("下一页：/section 0 第 3 页\n[◀ 第 1 页] [第 3 页 ▶]"));
+    }
+}

@@ -1,6 +1,7 @@
 //! The wording of the daily excerpt and of the subscription commands.
 
-use super::{location, name, section_body};
+use super::{PAGED_AFTER_MESSAGES, location, name, section_body, section_page_texts};
+use crate::limits;
 use crate::plan::ReadingPlan;
 use crate::reply::{Action, Button, Reply};
 use crate::schedule::{
@@ -32,26 +33,71 @@ pub fn excerpt_heading(document: &Document, section: &Section) -> String {
 /// The daily excerpt (scheduled or `/today`): where it stands, the text with its
 /// completeness notices, and buttons to the whole section and to the outline. A
 /// title-only section becomes a short card saying its text is unavailable.
+///
+/// It is at most [`PAGED_AFTER_MESSAGES`] messages: of a longer section it carries the
+/// first pages as `/section` shows them, says where the rest is (`全文见 /section 2.1`,
+/// the next page's command) and has a button to the next page.
 pub fn excerpt(document: &Document, section: &Section) -> Reply {
     // Every member sees the same excerpt: its buttons answer with new messages.
-    let reply = Reply::new()
+    let heading = Reply::new()
         .for_the_chat()
         .bold(format!("{}\n\n", excerpt_heading(document, section)));
-    section_body(document, section, reply).buttons(vec![
-        Button {
-            label: "本节全文".into(),
-            action: Action::Section {
-                document: document.id.clone(),
-                section: section.id,
-            },
+    let outline = Button {
+        label: "提纲".into(),
+        action: Action::Outline {
+            document: document.id.clone(),
+            page: super::outline_page_of(document, section.id),
         },
-        Button {
-            label: "提纲".into(),
-            action: Action::Outline {
-                document: document.id.clone(),
+    };
+    let whole = section_body(document, section, heading.clone());
+    if whole.split(limits::MESSAGE_TEXT).len() <= PAGED_AFTER_MESSAGES {
+        return whole.buttons(vec![
+            Button {
+                label: "本节全文".into(),
+                action: Action::Section {
+                    document: document.id.clone(),
+                    section: section.id,
+                    page: 1,
+                },
             },
-        },
-    ])
+            outline,
+        ]);
+    }
+    let pages = section_page_texts(document, section);
+    let count = pages.len();
+    // The most pages that still make at most three messages (one always does: a page
+    // leaves room for its frame in one message).
+    (1..=PAGED_AFTER_MESSAGES.min(count.saturating_sub(1)).max(1))
+        .rev()
+        .map(|shown| {
+            let mut reply = heading.clone();
+            for (index, page) in pages[..shown].iter().enumerate() {
+                if index > 0 {
+                    reply = reply.text("\n");
+                }
+                reply.spans.extend(page.spans.iter().cloned());
+            }
+            let next = shown + 1;
+            reply
+                .text("\n\n")
+                .italic(format!(
+                    "本节较长，以上是第 1–{shown} 页（共 {count} 页）。全文见 /section {id}，接着读：/section {id} 第 {next} 页",
+                    id = section.id
+                ))
+                .buttons(vec![
+                    Button {
+                        label: format!("第 {next} 页 ▶"),
+                        action: Action::Section {
+                            document: document.id.clone(),
+                            section: section.id,
+                            page: next,
+                        },
+                    },
+                    outline.clone(),
+                ])
+        })
+        .find(|reply| reply.split(limits::MESSAGE_TEXT).len() <= PAGED_AFTER_MESSAGES)
+        .expect("one page with its frame fits in one message")
 }
 
 /// A text bar: `▓▓▓▓▓▓▓░░░░░░░░░░░░░░` (one cell per section up to 24 sections).

@@ -30,8 +30,9 @@ use std::collections::{HashMap, HashSet};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::{BLANK, MAX_OPTIONS, MAX_QUESTION_CHARS, Question, QuestionKind, cite};
-use crate::reply::utf16_len;
+use super::{BLANK, Question, QuestionKind, cite};
+use crate::limits::utf16_len;
+use crate::limits::{POLL_EXPLANATION, POLL_OPTION, POLL_OPTIONS_MAX, POLL_QUESTION, shorten};
 use crate::text::{Block, Document, Section, SectionId, chinese_numeral};
 
 /// What metaphor-cloze questions start with, before the blanked sentence.
@@ -63,11 +64,11 @@ pub fn generate(document: &Document, rng: &mut impl Rng) -> Vec<Question> {
 }
 
 /// Puts `correct` among `others` (deduplicated, without `correct`, at most
-/// [`MAX_OPTIONS`] in all), shuffles, and returns the options with the correct index.
+/// [`POLL_OPTIONS_MAX`] in all), shuffles, and returns the options with the correct index.
 fn options(correct: &str, others: &[String], rng: &mut impl Rng) -> Option<(Vec<String>, usize)> {
     let mut options = vec![correct.to_string()];
     for other in others {
-        if options.len() == MAX_OPTIONS {
+        if options.len() == POLL_OPTIONS_MAX {
             break;
         }
         if !options.contains(other) {
@@ -82,6 +83,11 @@ fn options(correct: &str, others: &[String], rng: &mut impl Rng) -> Option<(Vec<
     Some((options, index))
 }
 
+/// A generated question. Options and the explanation that would pass Telegram's limits
+/// (a long title among the options, a long heading quoted) are shortened with `…` at a
+/// character boundary, the explanation keeping its citation; a question text that is
+/// too long is left as it is, and [`generate`] then drops the question: a question cut
+/// short could no longer be answered.
 fn question(
     kind: QuestionKind,
     section: SectionId,
@@ -89,14 +95,20 @@ fn question(
     (options, correct): (Vec<String>, usize),
     explanation: &str,
 ) -> Question {
+    let citation = cite("", section);
+    let room = POLL_EXPLANATION.saturating_sub(utf16_len(&citation) + 1);
+    let explanation = explanation.replace('\n', " ");
     Question {
         kind,
         section,
         principle: section.part,
         text,
-        options,
+        options: options
+            .iter()
+            .map(|option| shorten(option, POLL_OPTION))
+            .collect(),
         correct,
-        explanation: cite(explanation, section),
+        explanation: cite(&shorten(&explanation, room), section),
     }
 }
 
@@ -738,12 +750,12 @@ fn metaphor_cloze(document: &Document, rng: &mut impl Rng, out: &mut Vec<Questio
             continue;
         };
         let text = format!("{METAPHOR_PROMPT}{}", quote.filled(BLANK));
-        if utf16_len(&text) > MAX_QUESTION_CHARS {
+        if utf16_len(&text) > POLL_QUESTION {
             continue;
         }
         let section = quote.section.id;
         let mut explanation = format!("原文：{}", quote.sentence);
-        if utf16_len(&cite(&explanation, section)) > super::MAX_EXPLANATION_CHARS {
+        if utf16_len(&cite(&explanation, section)) > POLL_EXPLANATION {
             explanation = format!("原文此处是“{answer}”。");
         }
         out.push(question(
@@ -1260,5 +1272,59 @@ mod tests {
         );
         let bank = crate::quiz::QuestionBank::build(&one_part, &[], &mut StdRng::seed_from_u64(1));
         assert!(bank.questions().is_empty(), "{:?}", bank.questions());
+    }
+
+    /// Issue 20: texts with titles longer than a poll option and quotes longer than an
+    /// explanation still give questions, their options and explanations shortened with
+    /// `…` at a character boundary; every poll built from any question fits the limits.
+    #[test]
+    fn long_titles_are_shortened_and_every_poll_fits_the_limits() {
+        use crate::limits::{POLL_EXPLANATION, POLL_OPTION};
+        use crate::quiz::PollSpec;
+        let long = "很长的标题🙂".repeat(30);
+        let mut source = "---\nid: long\ntitle: 长标题\n---\n".to_string();
+        for part in 1..=12 {
+            source.push_str(&format!(
+                "# {part} 第{part}号{long} | 第二句{part}{long} [full]\n作为“领头雁”要{long}{part}。\n"
+            ));
+            source.push_str(&format!(
+                "## {part}.1 要点{part}号{long} [full]\n当好“服务员”。\n"
+            ));
+        }
+        let document = parse_document("long.md", &source).unwrap();
+        let questions = generate(&document, &mut StdRng::seed_from_u64(3));
+        assert!(!questions.is_empty());
+        let shortened = questions
+            .iter()
+            .flat_map(|q| &q.options)
+            .filter(|o| o.ends_with('…'))
+            .count();
+        assert!(
+            shortened > 0,
+            "long titles are shortened options, not dropped questions"
+        );
+        for question in questions.iter().chain(bank(1).iter()) {
+            assert_eq!(question.check(), Ok(()), "{question:?}");
+            for number in [None, Some((10, 10))] {
+                let spec = PollSpec::new(question, number, Some(600));
+                assert!(spec.fits(), "{spec:?}");
+            }
+        }
+        // Whatever a question holds (one stored before a limit was met), its poll fits.
+        let mut oversized = bank(1)[0].clone();
+        oversized.text = "问🙂".repeat(400);
+        oversized.options = vec!["选".repeat(150), "项🙂".repeat(80)];
+        oversized.correct = 0;
+        oversized.explanation = "解\n释\n太\n多\n行".repeat(100);
+        let spec = PollSpec::new(&oversized, Some((1, 5)), None);
+        assert!(spec.fits(), "{spec:?}");
+        assert!(spec.question.ends_with('…'));
+        assert!(
+            spec.options
+                .iter()
+                .all(|o| utf16_len(o) <= POLL_OPTION && o.ends_with('…'))
+        );
+        assert!(utf16_len(&spec.explanation) <= POLL_EXPLANATION);
+        assert_eq!(spec.explanation.matches('\n').count(), 2);
     }
 }

@@ -9,10 +9,13 @@
 //! - [`score`]: a participant's running score in a chat (accuracy, per principle, streak).
 //! - [`messages`]: the Chinese wording of every quiz reply.
 //!
-//! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`]): a
-//! question of at most [`MAX_QUESTION_CHARS`], [`MIN_OPTIONS`]–[`MAX_OPTIONS`] pairwise
-//! different options of at most [`MAX_OPTION_CHARS`], exactly one correct option, and an
-//! explanation of at most [`MAX_EXPLANATION_CHARS`] that cites its section.
+//! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`], against
+//! the one table in [`crate::limits`]): a question of at most
+//! [`POLL_QUESTION`](crate::limits::POLL_QUESTION) UTF-16 units,
+//! [`POLL_OPTIONS_MIN`](crate::limits::POLL_OPTIONS_MIN)–[`POLL_OPTIONS_MAX`](crate::limits::POLL_OPTIONS_MAX)
+//! pairwise different options of at most [`POLL_OPTION`](crate::limits::POLL_OPTION), exactly one
+//! correct option, and an explanation of at most
+//! [`POLL_EXPLANATION`](crate::limits::POLL_EXPLANATION) that cites its section.
 
 pub mod curated;
 pub mod generate;
@@ -25,7 +28,10 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::reply::utf16_len;
+use crate::limits::{
+    POLL_EXPLANATION, POLL_EXPLANATION_LINE_FEEDS, POLL_OPTION, POLL_OPTIONS_MAX, POLL_OPTIONS_MIN,
+    POLL_QUESTION, utf16_len,
+};
 use crate::text::{Document, SectionId};
 
 pub use curated::parse_curated;
@@ -36,18 +42,6 @@ pub use session::{
     AnswerOutcome, PollSpec, QuestionKey, QuizPoll, QuizResults, QuizSession, QuizStep,
 };
 
-/// Telegram's limit on a poll question, in characters (UTF-16 code units).
-pub const MAX_QUESTION_CHARS: usize = 300;
-/// Telegram's limit on one poll option, in characters.
-pub const MAX_OPTION_CHARS: usize = 100;
-/// The fewest options a poll may have.
-pub const MIN_OPTIONS: usize = 2;
-/// The most options a poll may have.
-pub const MAX_OPTIONS: usize = 10;
-/// Telegram's limit on a quiz explanation, in characters.
-pub const MAX_EXPLANATION_CHARS: usize = 200;
-/// Telegram allows at most this many line feeds in a quiz explanation.
-pub const MAX_EXPLANATION_LINES: usize = 2;
 /// The blank in cloze questions.
 pub const BLANK: &str = "____";
 
@@ -120,14 +114,14 @@ impl Question {
         if self.text.trim().is_empty() {
             return Err("the question is empty".into());
         }
-        if text_length > MAX_QUESTION_CHARS {
+        if text_length > POLL_QUESTION {
             return Err(format!(
-                "the question has {text_length} characters, at most {MAX_QUESTION_CHARS} are allowed"
+                "the question has {text_length} characters, at most {POLL_QUESTION} are allowed"
             ));
         }
-        if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&self.options.len()) {
+        if !(POLL_OPTIONS_MIN..=POLL_OPTIONS_MAX).contains(&self.options.len()) {
             return Err(format!(
-                "{} options: a question needs {MIN_OPTIONS} to {MAX_OPTIONS}",
+                "{} options: a question needs {POLL_OPTIONS_MIN} to {POLL_OPTIONS_MAX}",
                 self.options.len()
             ));
         }
@@ -135,9 +129,9 @@ impl Question {
             if option.trim().is_empty() {
                 return Err(format!("option {} is empty", index + 1));
             }
-            if utf16_len(option) > MAX_OPTION_CHARS {
+            if utf16_len(option) > POLL_OPTION {
                 return Err(format!(
-                    "option {} is longer than {MAX_OPTION_CHARS} characters",
+                    "option {} is longer than {POLL_OPTION} characters",
                     index + 1
                 ));
             }
@@ -149,14 +143,14 @@ impl Question {
             return Err("no option is marked correct".into());
         }
         let explanation_length = utf16_len(&self.explanation);
-        if explanation_length > MAX_EXPLANATION_CHARS {
+        if explanation_length > POLL_EXPLANATION {
             return Err(format!(
-                "the explanation has {explanation_length} characters, at most {MAX_EXPLANATION_CHARS} are allowed"
+                "the explanation has {explanation_length} characters, at most {POLL_EXPLANATION} are allowed"
             ));
         }
-        if self.explanation.matches('\n').count() > MAX_EXPLANATION_LINES {
+        if self.explanation.matches('\n').count() > POLL_EXPLANATION_LINE_FEEDS {
             return Err(format!(
-                "the explanation has more than {MAX_EXPLANATION_LINES} line breaks"
+                "the explanation has more than {POLL_EXPLANATION_LINE_FEEDS} line breaks"
             ));
         }
         if !self.explanation.contains(&citation(self.section)) {

@@ -12,8 +12,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_QUESTION_CHARS, Question};
-use crate::reply::{Reply, utf16_len};
+use super::Question;
+use crate::limits::utf16_len;
+use crate::limits::{
+    POLL_EXPLANATION, POLL_EXPLANATION_LINE_FEEDS, POLL_OPTION, POLL_QUESTION, shorten,
+};
+use crate::reply::Reply;
 use crate::text::SectionId;
 
 /// Answers received this long after a question's closing time still count: Telegram
@@ -57,6 +61,12 @@ pub struct PollSpec {
 
 impl PollSpec {
     /// The poll for `question`; `number` is its (1-based position, total) in a quiz.
+    ///
+    /// Whatever the question holds, the poll keeps Telegram's limits
+    /// ([`crate::limits`]): the number is left out where it would not fit, and a
+    /// question, option or explanation too long (a question stored before a limit was
+    /// met, say) is shortened with `…` at a character boundary; an explanation keeps at
+    /// most two line feeds. Questions from the bank already fit ([`Question::check`]).
     pub fn new(
         question: &Question,
         number: Option<(usize, usize)>,
@@ -65,16 +75,46 @@ impl PollSpec {
         let numbered =
             number.map(|(position, total)| format!("（{position}/{total}）{}", question.text));
         let text = numbered
-            .filter(|text| utf16_len(text) <= MAX_QUESTION_CHARS)
-            .unwrap_or_else(|| question.text.clone());
+            .filter(|text| utf16_len(text) <= POLL_QUESTION)
+            .unwrap_or_else(|| shorten(&question.text, POLL_QUESTION));
+        let mut explanation = String::new();
+        for (index, line) in question.explanation.split('\n').enumerate() {
+            let separator = if index <= POLL_EXPLANATION_LINE_FEEDS {
+                "\n"
+            } else {
+                " "
+            };
+            if index > 0 {
+                explanation.push_str(separator);
+            }
+            explanation.push_str(line);
+        }
         Self {
             question: text,
-            options: question.options.clone(),
+            options: question
+                .options
+                .iter()
+                .map(|option| shorten(option, POLL_OPTION))
+                .collect(),
             correct_option_id: question.correct,
-            explanation: question.explanation.clone(),
+            explanation: shorten(&explanation, POLL_EXPLANATION),
             open_period,
             section: question.section,
         }
+    }
+
+    /// Whether the poll fits Telegram's limits as it is ([`PollSpec::new`] makes it so
+    /// from any question, but for the number of options: a question with too few or too
+    /// many is not asked).
+    pub fn fits(&self) -> bool {
+        let chars = |text: &str, max| !text.trim().is_empty() && utf16_len(text) <= max;
+        chars(&self.question, POLL_QUESTION)
+            && (crate::limits::POLL_OPTIONS_MIN..=crate::limits::POLL_OPTIONS_MAX)
+                .contains(&self.options.len())
+            && self.options.iter().all(|option| chars(option, POLL_OPTION))
+            && self.correct_option_id < self.options.len()
+            && utf16_len(&self.explanation) <= POLL_EXPLANATION
+            && self.explanation.matches('\n').count() <= POLL_EXPLANATION_LINE_FEEDS
     }
 }
 

@@ -77,6 +77,8 @@ impl Store {
     /// the migration completes when it is reported again. Returns the new chat's
     /// subscription.
     pub fn migrate(&self, old: i64, new: i64) -> StoreResult<Option<Subscription>> {
+        // Every tree's move: a backup has the chat under one id, never both or neither.
+        let _operation = self.operation();
         if old == new {
             return self.subscription(new);
         }

@@ -20,6 +20,7 @@ mod record;
 mod review;
 mod sections;
 mod sled_backend;
+mod snapshot;
 mod subscriptions;
 
 use std::path::Path;
@@ -34,6 +35,7 @@ pub use record::CheckInResult;
 pub use review::{DueCard, DueReview, TextDeck};
 pub use sections::{ImportedText, SyncOutcome};
 pub use sled_backend::{GENERATION_FILE, SledBackend};
+pub use snapshot::Operation;
 pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 
 /// The version of the stored layout. Bump it when a collection changes shape, and teach
@@ -323,6 +325,9 @@ pub struct Store {
     /// the store applies it when it moves a subscription's next send (see
     /// [`crate::schedule::first_open_send`]).
     grace: chrono::TimeDelta,
+    /// The snapshots open on this store and its operations under way (see
+    /// [`Store::snapshot`]).
+    snapshots: Arc<snapshot::Snapshots>,
 }
 
 impl Store {
@@ -347,9 +352,13 @@ impl Store {
     /// Wraps a backend, writing the schema version into a new database, moving an older
     /// layout's records to this one ([`Store::upgrade`]) and refusing an unknown layout.
     pub fn with_backend(backend: Arc<dyn Backend>) -> StoreResult<Self> {
+        let snapshots = Arc::<snapshot::Snapshots>::default();
         let store = Self {
-            backend,
+            // Every write goes through the recorder, so a backup can read a consistent
+            // snapshot while the bot runs (see [`Store::snapshot`]).
+            backend: Arc::new(snapshot::Recording::new(backend, snapshots.clone())),
             grace: crate::schedule::DEFAULT_GRACE,
+            snapshots,
         };
         match store.schema_version()? {
             None => store.write_schema_version()?,

@@ -44,6 +44,8 @@ impl Store {
     /// one is recorded and the other told it already was. Flushes before returning
     /// [`CheckInResult::Recorded`], so a confirmed check-in survives a crash.
     pub fn check_in(&self, check_in: &CheckIn) -> StoreResult<CheckInResult> {
+        // The check-in, the day's count and the member: in a backup together or not at all.
+        let _operation = self.operation();
         let mut key = chat_day(check_in.chat_id, check_in.date);
         key.extend_from_slice(&check_in.user_id.to_be_bytes());
         let record = super::encode(check_in);
@@ -190,6 +192,7 @@ impl Store {
     /// Deletes everything the record holds about a user in a chat: membership,
     /// check-ins, quiz answers. Returns how many check-ins and answers were deleted.
     pub fn forget_member(&self, chat_id: i64, user_id: u64) -> StoreResult<(usize, usize)> {
+        let _operation = self.operation();
         self.backend()
             .remove(trees::MEMBERS, &chat_user(chat_id, user_id))?;
         let mut check_ins = 0;

@@ -631,6 +631,7 @@ mod tests {
             let early = Store {
                 backend: backend.clone(),
                 grace: crate::schedule::DEFAULT_GRACE,
+                snapshots: Default::default(),
             };
             early
                 .update_review_card(1, "xzsj", 9, |_| Some(cards[0].3.clone()))

@@ -552,6 +552,8 @@ impl Store {
         chat_id: i64,
         mut change: impl FnMut(Option<Subscription>) -> (Option<Subscription>, R),
     ) -> StoreResult<(Option<Subscription>, Option<Subscription>, R)> {
+        // The record and its index entries: in a backup together or not at all.
+        let _operation = self.operation();
         let key = key_i64(chat_id);
         loop {
             let raw = self.backend().get(trees::SUBSCRIPTIONS, &key)?;

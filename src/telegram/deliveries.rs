@@ -206,6 +206,7 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>, pacing: Pacing
     report.failed += failed;
     // The study record's weekly reports go out in the same pass (crate::telegram::record).
     report.sent += crate::telegram::record::send_weekly_reports(app, outbox, now).await;
+    app.delivery_pass_finished(clock.now());
     report
 }
 

@@ -13,23 +13,24 @@ pub mod deliveries;
 pub mod error;
 pub mod handlers;
 pub mod import;
+pub mod listener;
 pub mod outbox;
 pub mod quiz;
 pub mod record;
 pub mod review;
+pub mod updates;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use teloxide::RequestError;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
 use teloxide::stop::StopToken;
 use teloxide::types::{BotCommand, BotCommandScope};
-use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
+use teloxide::update_listeners::UpdateListener;
 use tokio::sync::watch;
 
 use crate::app::App;
@@ -186,11 +187,8 @@ async fn serve(
             // must not end the service, so it is retried a few times.
             let mut attempt = 0;
             loop {
-                let mut listener = Polling::builder(bot.clone())
-                    .timeout(Duration::from_secs(u64::from(
-                        app.config().telegram.poll_timeout_seconds,
-                    )))
-                    .build();
+                let mut listener =
+                    listener::Polling::new(bot.clone(), app.config().telegram.poll_timeout_seconds);
                 if !stop.watch(listener.stop_token()) {
                     break;
                 }
@@ -221,38 +219,9 @@ async fn serve(
             secret: webhook_secret,
         } => {
             tracing::info!(bot = %username, mode = "webhook", %listen, "studybot is running");
-            let path = url.path().to_string();
-            if routes.is_some() && crate::web::is_app_path(&path) {
-                anyhow::bail!(
-                    "the webhook URL's path {path} is one of the Mini App's; give the webhook its own path (e.g. https://example.org/telegram-webhook)"
-                );
-            }
-            let mut options = webhooks::Options::new(listen, url);
-            if let Some(webhook_secret) = webhook_secret {
-                options = options.secret_token(webhook_secret);
-            }
-            let cannot = |e: RequestError| {
-                anyhow::anyhow!(
-                    "cannot start the webhook: {}",
-                    redact(&e.to_string(), secret.expose())
-                )
-            };
-            // With [web], the webhook and the Mini App share the one server.
-            let (mut listener, stopped, webhook) = webhooks::axum_to_router(bot.clone(), options)
+            let mut listener = serve_webhook(&bot, &secret, url, listen, webhook_secret, routes)
                 .await
-                .map_err(cannot)?;
-            let webhook = match routes {
-                Some(routes) => webhook.merge(routes),
-                None => webhook,
-            };
-            let server = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {listen} for the webhook: {e}"))?;
-            tokio::spawn(async move {
-                if let Err(error) = crate::web::serve(server, webhook, stopped).await {
-                    tracing::error!(%error, "the webhook server failed");
-                }
-            });
+                .map_err(|e| anyhow::anyhow!(redact(&format!("{e:#}"), secret.expose())))?;
             // A webhook listener cannot fail once started (its error type is Infallible).
             if stop.watch(listener.stop_token()) {
                 dispatcher
@@ -330,6 +299,57 @@ async fn set_menu_button(app: &App, outbox: &Outbox) {
     {
         tracing::warn!(%error, "setChatMenuButton failed");
     }
+}
+
+/// Starts the webhook: listens on `listen`, tells Telegram to post to `url` with the
+/// secret (a random one when none is configured), and serves [`listener::Webhook`]'s
+/// router until the listener stops, when the webhook is deleted (Telegram keeps the
+/// updates for the next start).
+async fn serve_webhook(
+    bot: &Bot,
+    token: &Arc<BotToken>,
+    url: url::Url,
+    listen: SocketAddr,
+    secret: Option<String>,
+    routes: Option<axum::Router>,
+) -> anyhow::Result<listener::Webhook> {
+    let path = url.path().to_string();
+    if routes.is_some() && crate::web::is_app_path(&path) {
+        anyhow::bail!(
+            "the webhook URL's path {path} is one of the Mini App's; give the webhook its own path (e.g. https://example.org/telegram-webhook)"
+        );
+    }
+    let secret = secret.unwrap_or_else(listener::random_secret);
+    let (listener, router) = listener::Webhook::new(url.path(), &secret);
+    // With [web], the webhook and the Mini App share the one server.
+    let router = match routes {
+        Some(routes) => router.merge(routes),
+        None => router,
+    };
+    let tcp = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the webhook: cannot listen on {listen}: {e}"))?;
+    bot.set_webhook(url)
+        .secret_token(secret)
+        .drop_pending_updates(false)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the webhook (setWebhook): {e}"))?;
+    let stopped = listener.stopped();
+    let bot = bot.clone();
+    let token = token.clone();
+    tokio::spawn(async move {
+        let stop = async move {
+            stopped.await;
+            if let Err(error) = bot.delete_webhook().await {
+                let error = redact(&error.to_string(), token.expose());
+                tracing::warn!(%error, "deleteWebhook failed");
+            }
+        };
+        if let Err(error) = axum::serve(tcp, router).with_graceful_shutdown(stop).await {
+            tracing::error!(%error, "the webhook server failed");
+        }
+    });
+    Ok(listener)
 }
 
 /// The bot's shutdown, begun once (when [`run`]'s shutdown future resolves, or when

@@ -36,6 +36,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::config::RateLimits;
+use crate::limits::{BUTTONS_PER_KEYBOARD, BUTTONS_PER_ROW};
 use crate::reply::{Action, MESSAGE_LIMIT, Reply};
 use teloxide::types::WebAppInfo;
 
@@ -705,14 +706,31 @@ pub fn topic_is_gone(reason: &str) -> bool {
         || reason.contains("topic_deleted")
 }
 
-/// The inline keyboard of a reply, if it has buttons.
+/// The inline keyboard of a reply, if it has buttons. The message builders keep
+/// Telegram's limits ([`crate::limits`]; the limit tests check every reply); a row
+/// pushed wider or a keyboard grown past them is still wrapped at
+/// [`BUTTONS_PER_ROW`] and cut at [`BUTTONS_PER_KEYBOARD`] here (and logged), so the
+/// message goes out rather than being refused whole.
 pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
     if reply.buttons.is_empty() {
         return None;
     }
+    if reply.button_count() > BUTTONS_PER_KEYBOARD {
+        tracing::warn!(
+            buttons = reply.button_count(),
+            "a reply with more buttons than Telegram allows; the last are left out"
+        );
+    }
     let rows = reply
         .buttons
         .iter()
+        .flat_map(|row| row.chunks(BUTTONS_PER_ROW))
+        .scan(0, |shown, row| {
+            let room = BUTTONS_PER_KEYBOARD.saturating_sub(*shown);
+            *shown += row.len().min(room);
+            Some(&row[..row.len().min(room)])
+        })
+        .filter(|row| !row.is_empty())
         .map(|row| {
             row.iter()
                 .map(|b| {
@@ -739,6 +757,24 @@ pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keyboard_never_passes_telegrams_limits() {
+        use crate::reply::{Action, Button};
+        let button = |n: usize| Button {
+            label: n.to_string(),
+            action: Action::Outline {
+                document: "d".into(),
+                page: n + 1,
+            },
+        };
+        let mut reply = Reply::plain("x");
+        reply.buttons = vec![(0..30).map(button).collect(); 5];
+        let markup = keyboard(&reply).unwrap();
+        let widths: Vec<usize> = markup.inline_keyboard.iter().map(Vec::len).collect();
+        assert!(widths.iter().all(|w| (1..=8).contains(w)), "{widths:?}");
+        assert_eq!(widths.iter().sum::<usize>(), 100);
+    }
 
     #[test]
     fn a_window_counts_in_flight_requests_until_a_window_after_their_answer() {

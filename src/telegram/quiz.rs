@@ -34,6 +34,12 @@ pub async fn send_poll(
     spec: &PollSpec,
     within: Option<Duration>,
 ) -> Result<String, super::SendError> {
+    // `PollSpec::new` shortens every text to Telegram's limits; a poll with too few or
+    // too many options is not asked at all (Telegram would refuse it).
+    if !spec.fits() {
+        tracing::warn!(chat_id, section = %spec.section, "a poll outside Telegram's limits was not sent");
+        return Err(SendError::Rejected("poll outside Telegram's limits".into()));
+    }
     let options = spec
         .options
         .iter()
@@ -210,8 +216,12 @@ pub async fn on_poll_answer(
     let Some(user) = answer.voter.user() else {
         return Ok(()); // an anonymous admin answering as the group: nothing to score
     };
+    // Clients that allow revoting (Bot API 9.6+) send no options when a vote is retracted
+    // and a new answer when the user votes again; 10.x answers may hold several options.
+    // The quiz rules count each user's first choice once: a retraction changes nothing,
+    // and the vote after it is a duplicate (`AnswerOutcome::Duplicate`).
     let Some(&option) = answer.option_ids.first() else {
-        return Ok(()); // a retracted vote (quiz polls cannot be retracted; be safe)
+        return Ok(());
     };
     // A card of a private `/review` (crate::telegram::review) is not a quiz's.
     if super::review::on_poll_answer(

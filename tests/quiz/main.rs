@@ -244,6 +244,59 @@ async fn a_group_quiz_with_native_polls_scores_first_answers_only() {
     assert!(bot.terminate(Duration::from_secs(10)).await.success());
 }
 
+/// Issue 20, section 3: clients that allow revoting (Bot API 9.6+) send a `poll_answer`
+/// with no options when a vote is retracted, and a new one when the user votes again; 10.x
+/// answers may carry several options. Each user counts once, with the first choice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retracted_or_changed_vote_counts_once_with_the_first_choice() {
+    let tg = FakeTelegram::start().await;
+    let workspace = Workspace::with_sections("", QUIZ_CONFIG);
+    let bot = STUDYBOT.start(&workspace, &tg.api_url(), &["run"]);
+    let group = FakeChat::group(-820, "学习小组");
+    let (ann, bob, cat) = (
+        FakeUser::new(821, "Ann"),
+        FakeUser::new(822, "Bob"),
+        FakeUser::new(823, "Cat"),
+    );
+    tg.send_text(&group, &ann, "/quiz 1");
+    let (poll, poll_id) = nth_poll(&tg, 1, &bot).await;
+
+    // Ann: wrong, retracted, then right — the first choice (wrong) counts.
+    tg.answer_poll(&poll_id, &ann, vec![wrong(&poll)]);
+    tg.answer_poll(&poll_id, &ann, vec![]);
+    tg.answer_poll(&poll_id, &ann, vec![correct(&poll)]);
+    // Bob: right, retracted, right again — counted once.
+    tg.answer_poll(&poll_id, &bob, vec![correct(&poll)]);
+    tg.answer_poll(&poll_id, &bob, vec![]);
+    tg.answer_poll(&poll_id, &bob, vec![correct(&poll)]);
+    // Cat: one answer with two options, the right one first.
+    tg.answer_poll(&poll_id, &cat, vec![correct(&poll), wrong(&poll)]);
+    let results = results_in(&tg, -820, &bot).await;
+
+    let line = |name: &str| {
+        results
+            .lines()
+            .find(|line| line.contains(name))
+            .unwrap_or_else(|| panic!("{name} ranked:\n{results}"))
+            .to_string()
+    };
+    assert!(line("Ann").contains("答对 0/1"), "{results}");
+    assert!(line("Bob").contains("答对 1/1"), "{results}");
+    assert!(line("Cat").contains("答对 1/1"), "{results}");
+
+    // The chat's standing agrees: nobody has two answers.
+    tg.send_text(&group, &cat, "/top");
+    assert!(
+        tg.wait_until(|_| tg.sent_texts_to(-820).len() >= 3, WAIT)
+            .await,
+        "{}",
+        bot.log()
+    );
+    let top = tg.sent_texts_to(-820).pop().unwrap();
+    assert!(!top.contains("/2"), "an answer counted twice:\n{top}");
+    assert!(bot.terminate(Duration::from_secs(10)).await.success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_quiz_resumes_it_and_keeps_every_answer() {
     let tg = FakeTelegram::start().await;

@@ -1,13 +1,16 @@
 //! End to end on Telegram: the real `studybot run` binary against the fake Bot API.
 //!
 //! Groups as they are (forum topics, anonymous admins, buttons on shared messages) are in
-//! [`groups`]; what the bot logs, in [`logs`].
+//! [`groups`]; what the bot logs, in [`logs`]; every message inside Telegram's limits,
+//! in [`limits`].
 
 #[path = "../common/subscription.rs"]
 mod subscription;
 
 mod groups;
+mod limits;
 mod logs;
+mod updates;
 
 use std::collections::HashMap;
 use std::time::Duration;

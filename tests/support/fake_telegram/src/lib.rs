@@ -21,6 +21,9 @@
 //!   returned `Message` carries the stripped text plus `entities` (UTF-16 offsets). A bare `&` that
 //!   does not start `&lt; &gt; &amp; &quot;` or `&#N;` is rejected - stricter than Telegram, which
 //!   keeps it literally, so that a bot that forgets to escape is caught. Markdown is not validated.
+//! * Inline keyboards of more than 8 buttons in a row or 100 in all, and captions over 1024
+//!   UTF-16 units, are refused as Telegram refuses them (see `limits.rs`); callback data
+//!   must be 1-64 bytes (`BUTTON_DATA_INVALID`).
 //! * `editMessageText` without `reply_markup` removes the inline keyboard, like Telegram.
 //! * `getUpdates`: `offset` confirms (forgets) updates below it, a negative offset keeps the last
 //!   `-offset` ones, `timeout` long-polls, `limit` caps the batch. A new `getUpdates` terminates a
@@ -30,8 +33,10 @@
 
 mod html;
 mod http;
+mod limits;
 mod methods;
 mod params;
+mod raw;
 mod server;
 mod state;
 
@@ -39,6 +44,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
+pub use limits::{
+    CAPTION_TOO_LONG, MARKUP_TOO_LONG, MAX_CAPTION_LEN, MAX_KEYBOARD_BUTTONS, MAX_ROW_BUTTONS,
+};
 pub use server::FakeTelegram;
 
 /// Max message text length, in UTF-16 code units after entity parsing.

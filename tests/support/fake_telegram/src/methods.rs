@@ -198,7 +198,9 @@ pub(crate) fn call(inner: &Inner, m: &str, token: &str, p: &Value) -> ApiResult 
         "senddocument" => {
             let c = need_chat()?;
             let mut fields = json!({"document": {"file_id": format!("doc{}", now_unix()), "file_unique_id": "doc"}});
-            if let Some(caption) = p_str(p, "caption") {
+            if p_str(p, "caption").is_some() {
+                let (caption, _) = formatted(p, "caption", "parse_mode", "caption_entities")?;
+                crate::limits::check_caption(&caption)?;
                 fields["caption"] = json!(caption);
             }
             st.make_message(c, bot, fields, true)
@@ -444,6 +446,7 @@ pub(crate) fn check_markup(m: Option<&Value>) -> Result<Option<Value>, ApiErr> {
     let rows = rows
         .as_array()
         .ok_or_else(|| bad("field \"inline_keyboard\" must be an Array"))?;
+    crate::limits::check_keyboard(rows)?;
     let actions = [
         "url",
         "callback_data",
