@@ -50,7 +50,7 @@ use report::{Figure, Machine, Report, Row, Verdict};
 use scenarios::{Capacity, FAKE_THREADS, Lifted, Plan, UnderLimits};
 
 const USAGE: &str =
-    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|review> [--quick] [--runs N]
+    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|review|webapp> [--quick] [--runs N]
 
   all        everything below; writes docs/BENCHMARKS.md (a --quick run writes
              target/bench/BENCHMARKS-quick.md instead)
@@ -69,6 +69,8 @@ const USAGE: &str =
              1,000 members × 365 days through `studybot record` (time, extra memory)
   review     the due list of one user with 5,000 cards; a recorded review answer (p99);
              idle RSS with 100,000 users × 20 cards
+  webapp     the Mini App: page weight, the dashboard's data for 1,000 members × 365
+             days, the API at 100 requests/s on loopback through `studybot run`
 
   --quick    one short run of each scenario (a smoke test, not for the record)
   --runs N   repetitions of each scenario (default 3; 1 with --quick)";
@@ -85,6 +87,7 @@ enum Subcommand {
     Library,
     Record,
     Review,
+    WebApp,
 }
 
 struct Args {
@@ -125,6 +128,7 @@ fn parse_args() -> Result<Args, (String, ExitCode)> {
             "library" => subcommand = Some(Subcommand::Library),
             "record" => subcommand = Some(Subcommand::Record),
             "review" => subcommand = Some(Subcommand::Review),
+            "webapp" => subcommand = Some(Subcommand::WebApp),
             "-h" | "--help" | "help" => return Err((USAGE.into(), ExitCode::SUCCESS)),
             other => {
                 return Err((
@@ -225,6 +229,7 @@ async fn run(args: Args) -> Result<(), String> {
             | Subcommand::Library
             | Subcommand::Record
             | Subcommand::Review
+            | Subcommand::WebApp
     );
     let programs = if needs_bots {
         Some(Programs::build(&root, &target, needs_peer)?)
@@ -298,7 +303,11 @@ async fn run(args: Args) -> Result<(), String> {
     }
     if matches!(
         args.subcommand,
-        Subcommand::All | Subcommand::Library | Subcommand::Record | Subcommand::Review
+        Subcommand::All
+            | Subcommand::Library
+            | Subcommand::Record
+            | Subcommand::Review
+            | Subcommand::WebApp
     ) {
         let studybot = programs
             .as_ref()
@@ -1049,6 +1058,71 @@ async fn feature_rows(
                 run.presses.1,
                 run.recorded,
                 run.export_bytes as f64 / MB
+            ));
+        }
+    }
+    if matches!(args.subcommand, Subcommand::All | Subcommand::WebApp) {
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!(
+                "webapp: page, dashboard data and API load, run {}/{runs} …",
+                n + 1
+            );
+            all.push(features::webapp(root, studybot, args.quick).await);
+        }
+        let of = |f: fn(&features::WebAppRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let page = of(|r| r.page_bytes as f64 / 1024.0);
+        let dashboard = of(|r| r.dashboard_ms);
+        let p99 = of(|r| r.api_p99_ms);
+        let p50 = of(|r| r.api_p50_ms);
+        let reader = of(|r| r.reader_p99_ms);
+        let dashboard_p99 = of(|r| r.dashboard_p99_ms);
+        let scenario = "mini app (issue 22)";
+        rows.push(
+            Row::new(
+                scenario,
+                "page weight (HTML + CSS + JS, uncompressed), KB",
+                only_studybot(&page, 1),
+            )
+            .target("≤ 100 KB", Verdict::at_most(&page, 100.0)),
+        );
+        rows.push(
+            Row::new(
+                scenario,
+                "dashboard data, 1,000 members × 365 days, 90-day chart (in-process), ms",
+                only_studybot(&dashboard, 2),
+            )
+            .target("≤ 50 ms", Verdict::at_most(&dashboard, 50.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "API p50 at 100 requests/s on loopback, ms",
+            only_studybot(&p50, 2),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "API p99 at 100 requests/s on loopback (reader + dashboard), ms",
+                only_studybot(&p99, 2),
+            )
+            .target("≤ 5 ms", Verdict::at_most(&p99, 5.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "of which /api/reader p99, ms",
+            only_studybot(&reader, 2),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "of which /api/dashboard?days=30 p99, ms",
+            only_studybot(&dashboard_p99, 2),
+        ));
+        raw.push(format!("webapp dashboard ms: {}", dashboard.runs(2)));
+        raw.push(format!("webapp API p99 ms: {}", p99.runs(2)));
+        for run in &all {
+            notes.push(format!(
+                "webapp: {} of {} requests answered 200 (a private chat's app: its owner is its administrator, so no getChatMember)",
+                run.answered.0, run.answered.1
             ));
         }
     }

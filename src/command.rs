@@ -65,6 +65,10 @@ pub enum Command {
     Catchup,
     /// `/export`: the study record as a spreadsheet (admins in groups).
     Export,
+    /// `/read`: open the text in the Mini App (when `[web]` is set).
+    Read,
+    /// `/dashboard`: open the group's dashboard in the Mini App (admins in groups).
+    Dashboard,
 }
 
 /// A command's name, its description for Telegram's menu and an example for `/help`.
@@ -262,6 +266,18 @@ pub const COMMANDS: &[CommandInfo] = &[
         description_en: "Export the study record (xlsx)",
         example: "/export",
     },
+    CommandInfo {
+        name: "read",
+        description: "在小程序里阅读全文（目录、字号、打卡）",
+        description_en: "Read the text in the Mini App",
+        example: "/read",
+    },
+    CommandInfo {
+        name: "dashboard",
+        description: "学习看板：参与图表和名单（管理员）",
+        description_en: "The group's dashboard (admins)",
+        example: "/dashboard",
+    },
 ];
 
 /// What a line of user text turned out to be.
@@ -323,6 +339,8 @@ impl Command {
             Self::Report(_) => "report",
             Self::Catchup => "catchup",
             Self::Export => "export",
+            Self::Read => "read",
+            Self::Dashboard => "dashboard",
         }
     }
 
@@ -336,7 +354,8 @@ impl Command {
             | Self::SetTime(_)
             | Self::StopQuiz
             | Self::Roster
-            | Self::Export => true,
+            | Self::Export
+            | Self::Dashboard => true,
             Self::Timezone(argument)
             | Self::DailyQuiz(argument)
             | Self::WeeklyTest(argument)
@@ -360,7 +379,8 @@ impl Command {
             | Self::Join
             | Self::Leave
             | Self::ForgetMe
-            | Self::Catchup => false,
+            | Self::Catchup
+            | Self::Read => false,
         }
     }
 
@@ -398,7 +418,9 @@ impl Command {
             | Self::Mistakes
             | Self::Roster
             | Self::Catchup
-            | Self::Export => false,
+            | Self::Export
+            | Self::Read
+            | Self::Dashboard => false,
         }
     }
 }
@@ -457,6 +479,8 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "report" => Command::Report(argument),
         "catchup" => Command::Catchup,
         "export" => Command::Export,
+        "read" => Command::Read,
+        "dashboard" => Command::Dashboard,
         _ => return Input::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(command)

@@ -48,6 +48,24 @@ pub struct Config {
     pub operators: Vec<u64>,
     /// Scheduled backups (`[backup]`); `None` (no section) takes none.
     pub backup: Option<BackupConfig>,
+    /// The Mini App's server (`[web]`); `None` (the default) serves nothing and shows
+    /// no app buttons.
+    pub web: Option<WebConfig>,
+}
+
+/// The `[web]` section: where the Mini App (reader and dashboard) is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    /// The local address the server listens on (`listen = "127.0.0.1:8080"`), behind a
+    /// reverse proxy that terminates TLS. Required.
+    pub listen: std::net::SocketAddr,
+    /// The HTTPS address users reach the app at (`public_url = "https://study.example.org"`),
+    /// without a trailing slash; put in the buttons. Required; `http://` only for
+    /// loopback (tests).
+    pub public_url: String,
+    /// How old `initData` may be before the API refuses it. Default 24 hours
+    /// (`init_data_max_age_seconds = 86400`); 60 s to 30 days.
+    pub init_data_max_age: TimeDelta,
 }
 
 /// The `[backup]` section: the running bot writes a backup every `every` into `dir`
@@ -223,6 +241,15 @@ struct FileConfig {
     #[serde(default)]
     quiz: FileQuiz,
     backup: Option<FileBackup>,
+    web: Option<FileWeb>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWeb {
+    listen: String,
+    public_url: String,
+    init_data_max_age_seconds: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -264,6 +291,7 @@ impl Default for Config {
             log_format: LogFormat::default(),
             operators: Vec::new(),
             backup: None,
+            web: None,
         }
     }
 }
@@ -388,6 +416,7 @@ impl Config {
             log_format,
             operators: file.operators.unwrap_or_default(),
             backup,
+            web: file.web.map(web_config).transpose()?,
         })
     }
 
@@ -471,6 +500,46 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
         .map(std::time::Duration::from_secs)
 }
 
+fn web_config(file: FileWeb) -> Result<WebConfig, ConfigError> {
+    let listen = file.listen.parse().map_err(|_| {
+        ConfigError(format!(
+            "config key web.listen: \"{}\" is not an address with a port (e.g. 127.0.0.1:8080)",
+            file.listen
+        ))
+    })?;
+    let bad_url = |why: &str| {
+        ConfigError(format!(
+            "config key web.public_url: \"{}\" {why} (e.g. https://study.example.org)",
+            file.public_url
+        ))
+    };
+    let url = url::Url::parse(&file.public_url).map_err(|_| bad_url("is not a URL"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(bad_url(
+                "is not an https:// address (Telegram opens Mini Apps over HTTPS only)",
+            ));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad_url("has a query or fragment"));
+    }
+    let seconds = file.init_data_max_age_seconds.unwrap_or(86_400);
+    if !(60..=30 * 86_400).contains(&seconds) {
+        return Err(ConfigError(format!(
+            "config key web.init_data_max_age_seconds: {seconds} is not between 60 and 2592000 (e.g. 86400)"
+        )));
+    }
+    Ok(WebConfig {
+        listen,
+        public_url: url.as_str().trim_end_matches('/').to_string(),
+        init_data_max_age: TimeDelta::seconds(seconds),
+    })
+}
+
 fn quiz_config(file: FileQuiz) -> Result<QuizConfig, ConfigError> {
     let defaults = QuizConfig::default();
     let open_period = file.open_period.unwrap_or(defaults.open_period);
@@ -528,6 +597,47 @@ mod tests {
             parse("log_format = \"json\"").unwrap().log_format,
             LogFormat::Json
         );
+    }
+
+    #[test]
+    fn web_settings_are_read_and_checked() {
+        assert_eq!(parse("").unwrap().web, None);
+        let web = parse(
+            "[web]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"https://s.example.org/app/\"",
+        )
+        .unwrap()
+        .web
+        .unwrap();
+        assert_eq!(web.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(web.public_url, "https://s.example.org/app");
+        assert_eq!(web.init_data_max_age, TimeDelta::hours(24));
+        let web = parse("[web]\nlisten = \"127.0.0.1:9\"\npublic_url = \"http://127.0.0.1:9\"\ninit_data_max_age_seconds = 3600")
+            .unwrap()
+            .web
+            .unwrap();
+        assert_eq!(web.init_data_max_age, TimeDelta::hours(1));
+        for (bad, key) in [
+            (
+                "listen = \"8080\"\npublic_url = \"https://a.org\"",
+                "web.listen",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\npublic_url = \"http://a.org\"",
+                "web.public_url",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\npublic_url = \"a.org\"",
+                "web.public_url",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\npublic_url = \"https://a.org\"\ninit_data_max_age_seconds = 5",
+                "init_data_max_age",
+            ),
+            ("listen = \"127.0.0.1:1\"", "public_url"),
+        ] {
+            let error = parse(&format!("[web]\n{bad}")).unwrap_err().to_string();
+            assert!(error.contains(key), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //!   - [`record`]: the study record (学习台账): check-ins, members, the roster, the weekly
 //!     report and the export workbook.
 //!   - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
+//!   - [`webapp`]: the Mini App's `initData` check and the start parameter naming a group.
 //! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
 //!   backups of it all.
 //! - **App** ([`app`]): the only `impl App` blocks — what each command does, shared by
@@ -37,7 +38,8 @@
 //!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
 //!   [`telegram::import`]). [`control`]: the control socket through which `studybot
 //!   status`, `import`, `record` and `export` reach a running bot, and its scheduled
-//!   backups ([`control::backups`]).
+//!   backups ([`control::backups`]). [`web`]: the Mini App's HTTP server (static pages
+//!   and the JSON API, beside the webhook when there is one).
 //!
 //! `main` (the binary) parses the command line, owns the signals and hands a shutdown
 //! future to the transport.
@@ -58,3 +60,6 @@ pub mod schedule;
 pub mod store;
 pub mod telegram;
 pub mod text;
+
+pub mod web;
+pub mod webapp;

@@ -69,6 +69,11 @@ pub enum Action {
     },
     /// Record that the presser studied a day's section (the study record's ✅ 已学习).
     CheckIn(crate::record::CheckInButton),
+    /// Open a link (in groups, the Mini App's `https://t.me/<bot>?startapp=…`).
+    Url(String),
+    /// Open the Mini App at this HTTPS address (private chats only: Telegram refuses
+    /// `web_app` buttons in groups).
+    WebApp(String),
 }
 
 /// The length of a pending import's token: 12 ASCII letters or digits.
@@ -116,6 +121,8 @@ impl Action {
             }
             // A check-in never edits: it is answered with a toast.
             Self::CheckIn(button) => button.encode(),
+            // Links carry no callback data (the transport makes them link buttons).
+            Self::Url(_) | Self::WebApp(_) => String::new(),
         }
     }
 

@@ -733,3 +733,165 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = (p * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
+
+/// The Mini App's group (issue 22): a private chat, whose owner is its administrator, so
+/// the API answers without `getChatMember` (the bench's fake has none; in a group the
+/// answer is cached for a minute, so steady load looks the same).
+const WEB_CHAT: i64 = 900_001;
+/// Members and days of the Mini App's group.
+const WEB_MEMBERS: u64 = 1_000;
+const WEB_DAYS: i64 = 365;
+/// Requests per second of the API load, and for how long.
+const WEB_RATE: u32 = 100;
+const WEB_SECONDS: u32 = 10;
+
+/// One run of the Mini App figures.
+pub struct WebAppRun {
+    /// The page's own files (HTML, CSS, JS), bytes before compression.
+    pub page_bytes: usize,
+    /// `App::dashboard_view` over 90 days, in-process, median of 20, ms.
+    pub dashboard_ms: f64,
+    /// `/api/reader` p99 under the load, ms.
+    pub reader_p99_ms: f64,
+    /// `/api/dashboard?days=30` p99 under the load, ms.
+    pub dashboard_p99_ms: f64,
+    /// All requests of the load, p50 and p99, ms.
+    pub api_p50_ms: f64,
+    /// See `api_p50_ms`.
+    pub api_p99_ms: f64,
+    /// Answers with status 200 / requests sent.
+    pub answered: (usize, usize),
+}
+
+/// The Mini App: the page weight, the dashboard's data for 1,000 members × 365 days, and
+/// the API at 100 requests/s on loopback (half the reader, half the dashboard) through
+/// `studybot run` with `[web]`.
+pub async fn webapp(root: &Path, studybot: &Path, quick: bool) -> WebAppRun {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let now = Utc::now();
+    let zone = Config::default().timezone;
+    let today = local_date(now, zone);
+    let days = if quick { 30 } else { WEB_DAYS };
+    let dashboard_ms = {
+        let store = Store::open(&db).expect("open the store");
+        for day in 0..days {
+            let date = today - TimeDelta::days(day);
+            for member in 0..WEB_MEMBERS {
+                store
+                    .check_in(&check_in(WEB_CHAT, 800_000 + member, date, now))
+                    .expect("check in");
+            }
+        }
+        store.flush().expect("flush");
+        let (library, _) = Library::load(&root.join("data"), &store).expect("texts");
+        let app = App::new(library, store, Config::default());
+        let mut times: Vec<f64> = (0..20)
+            .map(|_| {
+                let started = Instant::now();
+                let view = app.dashboard_view(WEB_CHAT, 90, now).expect("dashboard");
+                assert_eq!(view.roster.len(), WEB_MEMBERS as usize);
+                started.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        app.store().flush().expect("flush");
+        percentile(&times, 0.5)
+    };
+
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let fake = FakeBotApi::start().await;
+    let config = write_config(
+        dir.path(),
+        root,
+        &format!("[web]\nlisten = \"{addr}\"\npublic_url = \"http://{addr}\"\n"),
+    );
+    let mut child = tokio::process::Command::new(studybot)
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", fake.url())
+        .env("RUST_LOG", "error")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start studybot");
+    fake.wait_for_polling(Duration::from_secs(20))
+        .await
+        .expect("studybot polls");
+    let user = format!(r#"{{"id":{WEB_CHAT},"first_name":"Bench"}}"#);
+    let auth_date = Utc::now().timestamp().to_string();
+    let init = studybot::webapp::init_data::sign(
+        &[("user", user.as_str()), ("auth_date", auth_date.as_str())],
+        &studybot::webapp::init_data::secret_key(TOKEN),
+    );
+    let paths = ["/api/reader", "/api/dashboard?days=30"];
+    // Warm-up.
+    for n in 0..20 {
+        let _ = web_get(addr, paths[n % 2], &init).await;
+    }
+    let interval = Duration::from_secs_f64(1.0 / f64::from(WEB_RATE));
+    let total = (WEB_RATE * if quick { 3 } else { WEB_SECONDS }) as usize;
+    let began = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    for n in 0..total {
+        tokio::time::sleep_until(began + interval * n as u32).await;
+        let init = init.clone();
+        tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let ok = web_get(addr, paths[n % 2], &init).await;
+            (n % 2, ok, started.elapsed().as_secs_f64() * 1e3)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut by_path = [Vec::new(), Vec::new()];
+    let mut answered = 0;
+    for task in tasks {
+        let (path, ok, ms) = task.await.expect("request task");
+        if ok {
+            answered += 1;
+        }
+        all.push(ms);
+        by_path[path].push(ms);
+    }
+    fake.close();
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    all.sort_by(f64::total_cmp);
+    for list in &mut by_path {
+        list.sort_by(f64::total_cmp);
+    }
+    WebAppRun {
+        page_bytes: studybot::web::page_weight(),
+        dashboard_ms,
+        reader_p99_ms: percentile(&by_path[0], 0.99),
+        dashboard_p99_ms: percentile(&by_path[1], 0.99),
+        api_p50_ms: percentile(&all, 0.50),
+        api_p99_ms: percentile(&all, 0.99),
+        answered: (answered, total),
+    }
+}
+
+/// One `GET` with `Authorization: tma …` over a fresh loopback connection, read to its
+/// end; whether it was answered 200.
+async fn web_get(addr: std::net::SocketAddr, path: &str, init: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return false;
+    };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: tma {init}\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    answer.starts_with(b"HTTP/1.1 200")
+}

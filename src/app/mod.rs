@@ -9,6 +9,7 @@ pub mod ops;
 pub mod quiz;
 pub mod record;
 pub mod review;
+pub mod webapp;
 
 pub use error::AppError;
 
@@ -87,6 +88,8 @@ struct AppState {
     deliveries_changed: Notify,
     /// When the delivery task last finished a pass (for `studybot status`).
     last_pass: ops::LastPass,
+    /// The bot's username, once the transport knows it (the Mini App's group links).
+    bot_username: std::sync::OnceLock<String>,
 }
 
 impl App {
@@ -114,6 +117,7 @@ impl App {
                 daily_banks: Mutex::default(),
                 deliveries_changed: Notify::new(),
                 last_pass: ops::LastPass::default(),
+                bot_username: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -270,6 +274,11 @@ impl App {
             Command::Catchup => self.catch_up_command(chat, now),
             // Telegram sends the file itself (telegram::record); the console cannot.
             Command::Export => vec![messages::record_export_elsewhere()],
+            // The Mini App (crate::app::webapp).
+            Command::Read => vec![self.open_app_command(chat, crate::webapp::View::Reader)],
+            Command::Dashboard => {
+                vec![self.open_app_command(chat, crate::webapp::View::Dashboard)]
+            }
         }
     }
 
@@ -386,6 +395,8 @@ impl App {
             Action::Import { token, accept } => self.finish_import(user_id, &token, accept, now)?,
             // Check-ins need the presser and the message: see `App::check_in`.
             Action::CheckIn(_) => return Err(errors::stale_button()),
+            // Link buttons send no callback.
+            Action::Url(_) | Action::WebApp(_) => return Err(errors::stale_button()),
         };
         Ok((reply, audience))
     }

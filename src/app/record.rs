@@ -100,7 +100,7 @@ impl App {
         section: SectionId,
         date: NaiveDate,
     ) -> Reply {
-        with_check_in(
+        let reply = with_check_in(
             reply,
             &CheckInButton {
                 document: document.to_string(),
@@ -108,7 +108,8 @@ impl App {
                 chat_id,
                 date,
             },
-        )
+        );
+        self.with_app_link(reply, chat_id, crate::webapp::View::Reader)
     }
 
     /// `/today`'s and `/section`'s hook: adds the ✅ button when `reply` shows the chat's
@@ -277,7 +278,11 @@ impl App {
             Ok(Roster::new(&members, &check_ins, now, zone))
         });
         match roster {
-            Ok(roster) => roster.message(),
+            Ok(roster) => self.with_app_link(
+                roster.message(),
+                chat.chat_id,
+                crate::webapp::View::Dashboard,
+            ),
             Err(error) => AppError::from(error).reply(chat.chat_id),
         }
     }
@@ -667,7 +672,11 @@ impl App {
                 chat_id,
                 topic: self.store().subscription(chat_id)?.and_then(|s| s.topic),
                 week,
-                reply: self.weekly_report(chat_id, today - TimeDelta::days(7), zone)?,
+                reply: self.with_app_link(
+                    self.weekly_report(chat_id, today - TimeDelta::days(7), zone)?,
+                    chat_id,
+                    crate::webapp::View::Dashboard,
+                ),
             });
         }
         Ok(due)

@@ -84,6 +84,22 @@ impl Store {
         Ok(CheckInResult::Recorded { rank })
     }
 
+    /// One member's check-in for one day of a chat's record, if any (a point lookup:
+    /// the Mini App's reader asks for one member's days without scanning the group's).
+    pub fn member_check_in(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+        user_id: u64,
+    ) -> StoreResult<Option<CheckIn>> {
+        let mut key = chat_day(chat_id, date);
+        key.extend_from_slice(&user_id.to_be_bytes());
+        self.backend()
+            .get(trees::CHECK_INS, &key)?
+            .map(|value| super::decode(trees::CHECK_INS, &value))
+            .transpose()
+    }
+
     /// A chat's check-ins for days in `from..=to`, by day then user.
     pub fn check_ins(
         &self,

@@ -17,8 +17,19 @@ const PATIENCE: Duration = Duration::from_secs(5);
 /// The cache is cleared when it grows past this many entries (it only saves API calls).
 const MAX_ENTRIES: usize = 10_000;
 
-/// Cached answers: (chat id, user id) → (is an administrator, when asked).
-type Answers = HashMap<(i64, u64), (bool, Instant)>;
+/// Cached answers: (chat id, user id) → (their standing, when asked).
+type Answers = HashMap<(i64, u64), (Standing, Instant)>;
+
+/// Where a user stands in a chat, as `getChatMember` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Not in the chat (never joined, left, banned).
+    Outsider,
+    /// A member (restricted members still in the chat included).
+    Member,
+    /// The creator or an administrator.
+    Admin,
+}
 
 /// Caches "is this user an administrator of this chat". Cheap to clone.
 #[derive(Clone, Default)]
@@ -36,6 +47,17 @@ impl AdminCache {
         chat: ChatId,
         user: UserId,
     ) -> Result<bool, SendError> {
+        Ok(self.standing(outbox, chat, user).await? == Standing::Admin)
+    }
+
+    /// Where `user` stands in `chat` (the Mini App's membership check), cached like
+    /// [`AdminCache::is_admin`]; fails the same way when Telegram cannot say in time.
+    pub async fn standing(
+        &self,
+        outbox: &Outbox,
+        chat: ChatId,
+        user: UserId,
+    ) -> Result<Standing, SendError> {
         let key = (chat.0, user.0);
         if let Some((answer, at)) = self.lock().get(&key).copied()
             && at.elapsed() < TTL
@@ -46,7 +68,9 @@ impl AdminCache {
             .call_within(None, outbox.bot().get_chat_member(chat, user), PATIENCE)
             .await
         {
-            Ok(member) => member.is_privileged(),
+            Ok(member) if member.is_privileged() => Standing::Admin,
+            Ok(member) if member.is_present() => Standing::Member,
+            Ok(_) => Standing::Outsider,
             Err(error) => {
                 tracing::warn!(chat_id = chat.0, user_id = user.0, %error, "getChatMember failed");
                 return Err(error);

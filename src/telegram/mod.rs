@@ -37,7 +37,7 @@ use crate::app::App;
 use crate::command::COMMANDS;
 use crate::config::{BotToken, TelegramConfig};
 
-pub use admins::AdminCache;
+pub use admins::{AdminCache, Standing};
 use error::{ListenerErrors, LogErrors};
 pub use error::{SendError, redact};
 pub use handlers::schema;
@@ -136,14 +136,15 @@ async fn serve(
     };
     set_commands(&outbox).await;
     let username = me.username().to_string();
+    app.set_bot_username(&username);
+    let admins = AdminCache::default();
+    let routes = http_routes(&app, &outbox, &admins, &secret);
+    if routes.is_some() {
+        set_menu_button(&app, &outbox).await;
+    }
 
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-        .dependencies(dptree::deps![
-            app.clone(),
-            outbox.clone(),
-            AdminCache::default(),
-            me
-        ])
+        .dependencies(dptree::deps![app.clone(), outbox.clone(), admins, me])
         .error_handler(Arc::new(LogErrors {
             token: secret.clone(),
         }))
@@ -178,6 +179,9 @@ async fn serve(
     match source {
         UpdateSource::Polling => {
             tracing::info!(bot = %username, mode = "long polling", "studybot is running");
+            if let (Some(routes), Some(web)) = (routes, &app.config().web) {
+                spawn_http(web.listen, routes, stop.clone()).await?;
+            }
             let _ = bot.delete_webhook().await;
             // The dispatcher calls getMe again before polling; a network fault there
             // must not end the service, so it is retried a few times.
@@ -215,7 +219,7 @@ async fn serve(
             secret: webhook_secret,
         } => {
             tracing::info!(bot = %username, mode = "webhook", %listen, "studybot is running");
-            let mut listener = serve_webhook(&bot, &secret, url, listen, webhook_secret)
+            let mut listener = serve_webhook(&bot, &secret, url, listen, webhook_secret, routes)
                 .await
                 .map_err(|e| anyhow::anyhow!(redact(&format!("{e:#}"), secret.expose())))?;
             // A webhook listener cannot fail once started (its error type is Infallible).
@@ -236,6 +240,67 @@ async fn serve(
     Ok(())
 }
 
+/// The HTTP routes served beside the bot: the Mini App when `[web]` is set (`None`
+/// otherwise: nothing listens in polling mode). Further routes (metrics, health) are
+/// merged here, so they share the one server.
+pub fn http_routes(
+    app: &App,
+    outbox: &Outbox,
+    admins: &AdminCache,
+    token: &BotToken,
+) -> Option<axum::Router> {
+    let web = app.config().web.as_ref()?;
+    let state = crate::web::WebState::new(
+        app.clone(),
+        outbox.clone(),
+        admins.clone(),
+        token,
+        web.init_data_max_age,
+    );
+    Some(crate::web::router(state))
+}
+
+/// Serves `routes` on `listen` (polling mode) until shutdown begins.
+async fn spawn_http(
+    listen: SocketAddr,
+    routes: axum::Router,
+    stop: Shutdown,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} for [web]: {e}"))?;
+    tracing::info!(%listen, "mini app served");
+    tokio::spawn(async move {
+        let stopped = async move { stop.wait().await };
+        if let Err(error) = crate::web::serve(listener, routes, stopped).await {
+            tracing::error!(%error, "the mini app server failed");
+        }
+    });
+    Ok(())
+}
+
+/// Points the private chats' menu button at the Mini App (`setChatMenuButton` with a
+/// `web_app`): a private chat opens the reader from the button beside the text field.
+async fn set_menu_button(app: &App, outbox: &Outbox) {
+    let Some(web) = app.config().web.as_ref() else {
+        return;
+    };
+    let Ok(url) = url::Url::parse(&format!("{}/", web.public_url)) else {
+        return;
+    };
+    let button = teloxide::types::MenuButton::WebApp {
+        text: "学习".into(),
+        web_app: teloxide::types::WebAppInfo { url },
+    };
+    let bot = outbox.bot();
+    if let Err(error) = outbox
+        .call(None, bot.set_chat_menu_button().menu_button(button))
+        .await
+    {
+        tracing::warn!(%error, "setChatMenuButton failed");
+    }
+}
+
 /// Starts the webhook: listens on `listen`, tells Telegram to post to `url` with the
 /// secret (a random one when none is configured), and serves [`listener::Webhook`]'s
 /// router until the listener stops, when the webhook is deleted (Telegram keeps the
@@ -246,9 +311,21 @@ async fn serve_webhook(
     url: url::Url,
     listen: SocketAddr,
     secret: Option<String>,
+    routes: Option<axum::Router>,
 ) -> anyhow::Result<listener::Webhook> {
+    let path = url.path().to_string();
+    if routes.is_some() && crate::web::is_app_path(&path) {
+        anyhow::bail!(
+            "the webhook URL's path {path} is one of the Mini App's; give the webhook its own path (e.g. https://example.org/telegram-webhook)"
+        );
+    }
     let secret = secret.unwrap_or_else(listener::random_secret);
     let (listener, router) = listener::Webhook::new(url.path(), &secret);
+    // With [web], the webhook and the Mini App share the one server.
+    let router = match routes {
+        Some(routes) => router.merge(routes),
+        None => router,
+    };
     let tcp = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the webhook: cannot listen on {listen}: {e}"))?;

@@ -37,7 +37,8 @@ use tokio::time::Instant;
 
 use crate::config::RateLimits;
 use crate::limits::{BUTTONS_PER_KEYBOARD, BUTTONS_PER_ROW};
-use crate::reply::{MESSAGE_LIMIT, Reply};
+use crate::reply::{Action, MESSAGE_LIMIT, Reply};
+use teloxide::types::WebAppInfo;
 
 use super::error::{Failure, SendError, classify};
 
@@ -733,7 +734,19 @@ pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
         .map(|row| {
             row.iter()
                 .map(|b| {
-                    InlineKeyboardButton::callback(b.label.clone(), b.action.encode(reply.audience))
+                    let link = |url: &str| url::Url::parse(url).ok();
+                    match &b.action {
+                        Action::WebApp(url) if let Some(url) = link(url) => {
+                            InlineKeyboardButton::web_app(b.label.clone(), WebAppInfo { url })
+                        }
+                        Action::Url(url) if let Some(url) = link(url) => {
+                            InlineKeyboardButton::url(b.label.clone(), url)
+                        }
+                        action => InlineKeyboardButton::callback(
+                            b.label.clone(),
+                            action.encode(reply.audience),
+                        ),
+                    }
                 })
                 .collect::<Vec<_>>()
         })

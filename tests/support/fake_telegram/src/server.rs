@@ -269,6 +269,10 @@ impl FakeTelegram {
     pub fn set_admins(&self, chat_id: i64, user_ids: Vec<i64>) {
         self.mutate(|s| s.admins.insert(chat_id, user_ids));
     }
+    /// Users answered as `left` (not in the group) by `getChatMember` (replaces the list).
+    pub fn set_outsiders(&self, chat_id: i64, user_ids: Vec<i64>) {
+        self.mutate(|s| s.outsiders.insert(chat_id, user_ids));
+    }
     /// Make `chat` (title, type, username) known so responses about it use it instead of a synthetic chat.
     pub fn register_chat(&self, chat: &FakeChat) {
         self.mutate(|s| s.chats.insert(chat.id, chat.json()));

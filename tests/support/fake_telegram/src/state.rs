@@ -57,6 +57,8 @@ pub(crate) struct St {
     pub(crate) seq: u64,
     pub(crate) callbacks: HashSet<String>,
     pub(crate) admins: HashMap<i64, Vec<i64>>,
+    /// Users `getChatMember` answers as `left` (not in the group), by chat.
+    pub(crate) outsiders: HashMap<i64, Vec<i64>>,
     pub(crate) webhook: Option<Value>,
     pub(crate) commands: HashMap<String, Value>,
     pub(crate) rate_limit_next: (u32, u64),
@@ -173,6 +175,8 @@ impl St {
     pub(crate) fn status_of(&self, chat: i64, user: i64) -> &'static str {
         if self.admins.get(&chat).is_some_and(|a| a.contains(&user)) {
             "administrator"
+        } else if self.outsiders.get(&chat).is_some_and(|a| a.contains(&user)) {
+            "left"
         } else {
             "member"
         }

@@ -1,0 +1,556 @@
+//! The Mini App from the app's side: what the reader and the dashboard show, and the
+//! ✅ check-in pressed in the app. Who is asking has been settled by the transport
+//! (verified `initData`, membership asked of Telegram); these only read the store and
+//! record check-ins, with the same rules as the chat's button.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde::Serialize;
+
+use crate::app::{App, ChatContext, ChatKind};
+use crate::quiz::messages::display_name;
+use crate::record::{CATCH_UP_DAYS, CheckInButton, Roster, RosterLine, weekday_name};
+use crate::reply::{Action, Button, Reply};
+use crate::schedule::{format_time, local_date};
+use crate::store::{StoreError, StoreResult};
+use crate::text::{Block, Completeness, SectionId};
+use crate::webapp::{StartParam, View};
+
+/// The longest period the dashboard draws, in days.
+pub const MAX_CHART_DAYS: i64 = 90;
+
+/// How many of the most-missed questions the dashboard lists.
+const MOST_MISSED: usize = 10;
+
+/// The reader's data: the chat's current text with the member's place and marks.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReaderView {
+    /// The text's id.
+    pub document: String,
+    /// The text's title.
+    pub title: String,
+    /// Where and when it was given.
+    pub occasion: String,
+    /// The sections in reading order.
+    pub sections: Vec<ReaderSection>,
+    /// The chat's section of the day (`2.1`), if the plan has one.
+    pub today: Option<String>,
+    /// The sections this member has checked in for (any day of the record).
+    pub checked: Vec<String>,
+    /// The sections this member may check in for now: today's and those the chat was
+    /// sent in the last 30 days (as the catch-up allows).
+    pub checkable: Vec<String>,
+    /// The member's name, as Telegram shows it.
+    pub user: String,
+}
+
+/// One section of the reader.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReaderSection {
+    /// The canonical id (`0`, `2`, `2.1`).
+    pub id: String,
+    /// The heading as a reader sees it.
+    pub heading: String,
+    /// `full`, `partial` or `title`.
+    pub completeness: &'static str,
+    /// The body: paragraphs, with `null` where the source lost text.
+    pub blocks: Vec<Option<String>>,
+}
+
+/// What a ✅ pressed in the app did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckInOutcome {
+    /// Whether the store now holds the member's check-in for that section's day.
+    pub done: bool,
+    /// The same words the chat's button answers with.
+    pub message: String,
+}
+
+/// The dashboard's data (administrators).
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardView {
+    /// The chat's local day.
+    pub today: NaiveDate,
+    /// The chat's time zone.
+    pub zone: String,
+    /// Members on the roster (those who left are not counted).
+    pub members: usize,
+    /// Check-ins per day, oldest first, `days` of them ending today.
+    pub days: Vec<DayCount>,
+    /// The same SVG chart of `days` the page shows (drawn here, see [`participation_svg`]).
+    pub chart: String,
+    /// `/roster`'s lines: who checked in today, then who did not.
+    pub roster: Vec<DashboardMember>,
+    /// Days of this week so far.
+    pub week_days: usize,
+    /// Quiz accuracy per part of the text.
+    pub parts: Vec<PartAccuracy>,
+    /// The questions answered wrong most often.
+    pub missed: Vec<MissedQuestion>,
+    /// The weekly report's setting, in words; `None` when off.
+    pub weekly_report: Option<String>,
+    /// The weekly test's setting, in words; `None` when off.
+    pub weekly_test: Option<String>,
+    /// This week's figures as the weekly report gives them.
+    pub this_week: WeekFigures,
+}
+
+/// The weekly report's figures for the week so far.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekFigures {
+    /// Members who checked in at least once.
+    pub active: usize,
+    /// Check-ins.
+    pub check_ins: usize,
+}
+
+/// Check-ins on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DayCount {
+    /// The local day.
+    pub date: NaiveDate,
+    /// Members who checked in for that day.
+    pub count: usize,
+}
+
+/// One roster line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DashboardMember {
+    /// The display name.
+    pub name: String,
+    /// Today's check-in time (`HH:MM`), if any.
+    pub today_at: Option<String>,
+    /// Days with a check-in this week.
+    pub week_days: usize,
+    /// Consecutive days.
+    pub streak: u32,
+    /// Check-in rate over the last 30 days (percent).
+    pub rate: u32,
+}
+
+/// Quiz answers on one part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartAccuracy {
+    /// The part's heading.
+    pub part: String,
+    /// Correct answers.
+    pub correct: usize,
+    /// All answers.
+    pub total: usize,
+}
+
+/// A question the group keeps getting wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissedQuestion {
+    /// The question as asked.
+    pub question: String,
+    /// Wrong answers.
+    pub wrong: usize,
+    /// All answers.
+    pub total: usize,
+}
+
+impl App {
+    /// The reader for `user_id` in `chat_id` at `now`.
+    pub fn reader_view(
+        &self,
+        chat_id: i64,
+        user_id: u64,
+        user_name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ReaderView> {
+        let today_section = self.todays_section(chat_id, now)?;
+        let document = match &today_section {
+            Some((id, _, _)) => self
+                .library()
+                .document(id)
+                .cloned()
+                .unwrap_or_else(|| self.chat_document(chat_id)),
+            None => self.chat_document(chat_id),
+        };
+        let zone = self.chat_zone(chat_id);
+        let today = local_date(now, zone);
+        let checkable = self.checkable_days(chat_id, &document.id, now)?;
+        let mut checked = Vec::new();
+        let first = self
+            .store()
+            .first_check_in(chat_id)?
+            .map_or(today, |c| c.date);
+        let mut day = first.min(today);
+        while day <= today {
+            if let Some(check_in) = self.store().member_check_in(chat_id, day, user_id)?
+                && check_in.document == document.id
+            {
+                checked.push(check_in.section.to_string());
+            }
+            day += TimeDelta::days(1);
+        }
+        // The plan reads every section in document order.
+        let sections = document
+            .sections
+            .iter()
+            .map(|section| ReaderSection {
+                id: section.id.to_string(),
+                heading: section.heading(),
+                completeness: completeness(section.completeness),
+                blocks: section
+                    .blocks
+                    .iter()
+                    .map(|block| match block {
+                        Block::Paragraph(text) => Some(text.clone()),
+                        Block::Gap => None,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(ReaderView {
+            document: document.id.clone(),
+            title: document.title.clone(),
+            occasion: document.occasion.clone(),
+            sections,
+            today: today_section
+                .filter(|(id, _, _)| *id == document.id)
+                .map(|(_, section, _)| section.to_string()),
+            checked,
+            checkable: checkable.keys().map(ToString::to_string).collect(),
+            user: display_name(user_name),
+        })
+    }
+
+    /// A ✅ pressed in the app for `section`: the same check-in as the chat's button for
+    /// the day the chat had that section (recorded once, on disk before this returns).
+    pub fn web_check_in(
+        &self,
+        chat_id: i64,
+        user_id: u64,
+        user_name: &str,
+        section: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CheckInOutcome> {
+        let document = self
+            .todays_section(chat_id, now)?
+            .map_or_else(|| self.chat_document(chat_id).id.clone(), |(id, _, _)| id);
+        let days = self.checkable_days(chat_id, &document, now)?;
+        let Some((section, date)) = section
+            .parse::<SectionId>()
+            .ok()
+            .and_then(|id| days.get(&id).map(|date| (id, *date)))
+        else {
+            return Ok(CheckInOutcome {
+                done: false,
+                message: "这一节不是本群今天或近 30 天发过的内容，没有记录。".into(),
+            });
+        };
+        let button = CheckInButton {
+            document,
+            section,
+            chat_id,
+            date,
+        };
+        let presser = crate::app::record::Presser {
+            message_chat: chat_id,
+            user_id,
+            name: user_name.to_string(),
+        };
+        let message = self.check_in(&button, &presser, now);
+        let done = self
+            .store()
+            .member_check_in(chat_id, date, user_id)?
+            .is_some();
+        Ok(CheckInOutcome { done, message })
+    }
+
+    /// The sections a member may check in for now, each with the day it counts for:
+    /// those the chat was sent in the catch-up window, and today's.
+    fn checkable_days(
+        &self,
+        chat_id: i64,
+        document: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<BTreeMap<SectionId, NaiveDate>> {
+        let today = local_date(now, self.chat_zone(chat_id));
+        let mut days = BTreeMap::new();
+        for back in (0..=CATCH_UP_DAYS).rev() {
+            let date = today - TimeDelta::days(back);
+            if let Some(entry) = self.store().ledger_entry(chat_id, date)? {
+                days.insert(entry.section, date);
+            }
+        }
+        if let Some((id, section, date)) = self.todays_section(chat_id, now)?
+            && id == document
+        {
+            days.entry(section).or_insert(date);
+        }
+        Ok(days)
+    }
+
+    /// The dashboard of `chat_id` at `now`, participation over the last `days` days
+    /// (1 to [`MAX_CHART_DAYS`]). The roster is `/roster`'s, computed the same way.
+    pub fn dashboard_view(
+        &self,
+        chat_id: i64,
+        days: i64,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardView, StoreError> {
+        let days = days.clamp(1, MAX_CHART_DAYS);
+        let zone = self.chat_zone(chat_id);
+        let today = local_date(now, zone);
+        let from = today - TimeDelta::days(days.max(CATCH_UP_DAYS + 7) - 1);
+        let members = self.store().members(chat_id)?;
+        let check_ins = self.store().check_ins(chat_id, from, today)?;
+        let roster = Roster::new(&members, &check_ins, now, zone);
+        let chart_from = today - TimeDelta::days(days - 1);
+        let mut per_day: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+        for check_in in check_ins.iter().filter(|c| c.date >= chart_from) {
+            *per_day.entry(check_in.date).or_default() += 1;
+        }
+        let counts: Vec<DayCount> = (0..days)
+            .map(|i| {
+                let date = chart_from + TimeDelta::days(i);
+                DayCount {
+                    date,
+                    count: per_day.get(&date).copied().unwrap_or(0),
+                }
+            })
+            .collect();
+        let monday = crate::record::week_start(today);
+        let week: Vec<_> = check_ins.iter().filter(|c| c.date >= monday).collect();
+        let active = week
+            .iter()
+            .map(|c| c.user_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let (parts, missed) = self.quiz_accuracy(chat_id)?;
+        let on_roster = members.iter().filter(|m| !m.left).count();
+        let line = |line: &RosterLine| DashboardMember {
+            name: line.name.clone(),
+            today_at: line.today_at.map(|t| t.format("%H:%M").to_string()),
+            week_days: line.week_days,
+            streak: line.streak,
+            rate: line.rate,
+        };
+        let weekly_report = self.store().report_setting(chat_id)?.map(|setting| {
+            format!(
+                "每{} {}（{}）",
+                weekday_name(setting.weekday),
+                format_time(setting.time),
+                zone.name()
+            )
+        });
+        let weekly_test = self.store().weekly_test(chat_id)?.map(|test| {
+            format!(
+                "每{} {}（{}）",
+                weekday_name(test.weekday()),
+                format_time(test.time),
+                test.zone
+            )
+        });
+        Ok(DashboardView {
+            today,
+            zone: zone.name().to_string(),
+            members: on_roster,
+            chart: participation_svg(&counts, on_roster),
+            days: counts,
+            roster: roster
+                .done
+                .iter()
+                .chain(&roster.missing)
+                .map(line)
+                .collect(),
+            week_days: roster.week_days,
+            parts,
+            missed,
+            weekly_report,
+            weekly_test,
+            this_week: WeekFigures {
+                active,
+                check_ins: week.len(),
+            },
+        })
+    }
+
+    fn quiz_accuracy(&self, chat_id: i64) -> StoreResult<(Vec<PartAccuracy>, Vec<MissedQuestion>)> {
+        let document = self.chat_document(chat_id);
+        let mut parts: BTreeMap<u8, (usize, usize)> = BTreeMap::new();
+        let mut questions: HashMap<String, (usize, usize)> = HashMap::new();
+        self.store().each_quiz_answer(chat_id, |answer| {
+            let part = parts.entry(answer.section.part).or_default();
+            part.1 += 1;
+            let question = questions.entry(answer.question.clone()).or_default();
+            question.1 += 1;
+            if answer.correct {
+                part.0 += 1;
+            } else {
+                question.0 += 1;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        let parts = parts
+            .into_iter()
+            .map(|(part, (correct, total))| PartAccuracy {
+                part: document
+                    .section(SectionId::part(part))
+                    .filter(|_| part > 0)
+                    .map_or_else(|| "开场".to_string(), |s| s.heading()),
+                correct,
+                total,
+            })
+            .collect();
+        let mut missed: Vec<MissedQuestion> = questions
+            .into_iter()
+            .filter(|(_, (wrong, _))| *wrong > 0)
+            .map(|(question, (wrong, total))| MissedQuestion {
+                question,
+                wrong,
+                total,
+            })
+            .collect();
+        missed.sort_by(|a, b| {
+            b.wrong
+                .cmp(&a.wrong)
+                .then(b.total.cmp(&a.total))
+                .then(a.question.cmp(&b.question))
+        });
+        missed.truncate(MOST_MISSED);
+        Ok((parts, missed))
+    }
+
+    /// The Mini App's "send me the workbook": `/export`'s workbook for an administrator.
+    pub fn web_export(
+        &self,
+        chat_id: i64,
+        user_id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<u8>), crate::reply::Reply> {
+        let chat = ChatContext {
+            chat_id,
+            kind: if chat_id < 0 {
+                ChatKind::Group
+            } else {
+                ChatKind::Private
+            },
+            user_id,
+            user_name: String::new(),
+            is_admin: true,
+            topic: None,
+        };
+        self.export_workbook(&chat, now)
+    }
+}
+
+/// The participation chart as an inline SVG, drawn on the server: the figures are
+/// already here, an SVG of 90 bars is a few KB of markup, and it needs no chart
+/// library in the page (the CSP allows no third-party script but Telegram's). Each
+/// bar is a `<rect>` carrying `data-date` and `data-count`, so the browser test
+/// compares the bars with the store.
+pub fn participation_svg(days: &[DayCount], members: usize) -> String {
+    let width = 320.0;
+    let height = 120.0;
+    let top = days
+        .iter()
+        .map(|d| d.count)
+        .max()
+        .unwrap_or(0)
+        .max(members)
+        .max(1) as f64;
+    let step = width / days.len().max(1) as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {h}\" class=\"chart\" role=\"img\" aria-label=\"每日学习人数\">",
+        h = height + 14.0
+    );
+    for (i, day) in days.iter().enumerate() {
+        let bar = (day.count as f64 / top * height).max(if day.count > 0 { 1.0 } else { 0.0 });
+        svg.push_str(&format!(
+            "<rect class=\"bar\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"{w:.2}\" height=\"{bar:.2}\" data-date=\"{date}\" data-count=\"{count}\"><title>{date}：{count} 人</title></rect>",
+            x = i as f64 * step + step * 0.1,
+            y = height - bar,
+            w = step * 0.8,
+            date = day.date,
+            count = day.count,
+        ));
+    }
+    if let (Some(first), Some(last)) = (days.first(), days.last()) {
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{y}\" class=\"axis\">{}</text><text x=\"{width}\" y=\"{y}\" text-anchor=\"end\" class=\"axis\">{}</text>",
+            first.date.format("%m-%d"),
+            last.date.format("%m-%d"),
+            y = height + 12.0
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn completeness(completeness: Completeness) -> &'static str {
+    completeness.mark()
+}
+
+impl App {
+    /// Tells the app the bot's username (from `getMe`), for the Mini App's group links.
+    pub fn set_bot_username(&self, username: &str) {
+        let _ = self.inner.bot_username.set(username.to_string());
+    }
+
+    /// The button that opens the Mini App on `view` for `chat_id`: a `web_app` button in
+    /// a private chat, a `t.me/<bot>?startapp=…` link in a group (where Telegram allows
+    /// no `web_app` buttons). `None` without `[web]` (or before the username is known).
+    pub fn app_button(&self, chat_id: i64, view: View) -> Option<Button> {
+        let web = self.config().web.as_ref()?;
+        let label = match view {
+            View::Reader => "📖 打开阅读器",
+            View::Dashboard => "📊 打开学习看板",
+        };
+        let action = if chat_id > 0 {
+            let query = match view {
+                View::Reader => "",
+                View::Dashboard => "?view=dashboard",
+            };
+            Action::WebApp(format!("{}/{query}", web.public_url))
+        } else {
+            let bot = self.inner.bot_username.get()?;
+            let param = StartParam { chat_id, view }.encode();
+            Action::Url(format!("https://t.me/{bot}?startapp={param}"))
+        };
+        Some(Button {
+            label: label.into(),
+            action,
+        })
+    }
+
+    /// Adds the Mini App's button (a row of its own) under `reply` when `[web]` is set.
+    pub fn with_app_link(&self, reply: Reply, chat_id: i64, view: View) -> Reply {
+        match self.app_button(chat_id, view) {
+            Some(button) => reply.buttons(vec![button]),
+            None => reply,
+        }
+    }
+
+    /// `/read` and `/dashboard`: the button that opens the app, or why there is none.
+    pub fn open_app_command(&self, chat: &ChatContext, view: View) -> Reply {
+        if self.config().web.is_none() {
+            return Reply::plain(
+                "学习小程序还没有设置：请机器人的管理员在 config.toml 里配置 [web]（见 README）。在此之前可用 /today、/section 2.1 阅读，/roster 查看名单。",
+            );
+        }
+        if chat.kind == ChatKind::Channel {
+            return Reply::plain("频道里不能打开学习小程序。请在群里或私聊中发送 /read。");
+        }
+        if view == View::Dashboard && !chat.is_admin {
+            return Reply::plain("只有群管理员可以打开学习看板。成员可发送 /read 阅读全文、打卡。");
+        }
+        let text = match (view, chat.kind) {
+            (View::Reader, ChatKind::Private) => {
+                "点下面的按钮，在小程序里阅读全文：目录、字号、每节 ✅ 打卡。"
+            }
+            (View::Reader, _) => "点下面的按钮，在小程序里阅读本群正在学习的全文，并为每节打卡。",
+            (View::Dashboard, _) => {
+                "点下面的按钮，打开学习看板：每日参与图表、今日名单、测验正确率。"
+            }
+        };
+        match self.app_button(chat.chat_id, view) {
+            Some(button) => Reply::plain(text).buttons(vec![button]),
+            None => Reply::plain("学习小程序暂时无法打开，请稍后再试。"),
+        }
+    }
+}
