@@ -53,6 +53,16 @@ pub enum LibraryError {
     /// An import would replace an imported text, and `--replace` was not given.
     #[error("编号“{0}”的文本已经存在：要替换它请加 --replace，或用 --id 另取一个编号。")]
     TakenId(String),
+    /// An id that differs from an imported text's only in case.
+    #[error(
+        "编号“{id}”与已有文本的编号“{taken}”只差大小写，发送 /use 时分不清：请用 --id 另取一个编号（或用 --replace 替换“{taken}”时写成“{taken}”）。"
+    )]
+    TwinId {
+        /// The id asked for.
+        id: String,
+        /// The imported text's id.
+        taken: String,
+    },
     /// An id that is not 1–32 ASCII letters, digits, `-` or `_`.
     #[error("编号“{0}”不可用：编号须为 1–32 个英文字母、数字、- 或 _。")]
     BadId(String),
@@ -159,8 +169,19 @@ impl Library {
         if !valid_id(id) {
             return Err(LibraryError::BadId(id.clone()));
         }
-        if self.shipped().iter().any(|d| &d.id == id) {
-            return Err(LibraryError::ShippedId(id.clone()));
+        // Ids differing only in case would be one text to a person typing `/use`.
+        if let Some(shipped) = self.shipped().iter().find(|d| d.id.eq_ignore_ascii_case(id)) {
+            return Err(LibraryError::ShippedId(shipped.id.clone()));
+        }
+        if let Some(twin) = self
+            .imported()
+            .iter()
+            .find(|d| d.id.eq_ignore_ascii_case(id) && d.id != *id)
+        {
+            return Err(LibraryError::TwinId {
+                id: id.clone(),
+                taken: twin.id.clone(),
+            });
         }
         if !replace && self.imported().iter().any(|d| &d.id == id) {
             return Err(LibraryError::TakenId(id.clone()));
@@ -318,10 +339,13 @@ fn find_text<'a>(library: &'a Library, argument: &str) -> Option<&'a Arc<Documen
         let number: usize = folded.parse().ok()?;
         return library.documents().get(number.checked_sub(1)?);
     }
-    library
-        .documents()
-        .iter()
-        .find(|d| d.id.eq_ignore_ascii_case(argument))
+    // The exact id first: a text imported before ids were compared without case may
+    // have a twin (`XZSJ` beside `xzsj`), and each stays reachable by its own spelling.
+    let documents = library.documents().iter();
+    documents
+        .clone()
+        .find(|d| d.id == argument)
+        .or_else(|| documents.clone().find(|d| d.id.eq_ignore_ascii_case(argument)))
 }
 
 #[cfg(test)]

@@ -13,39 +13,51 @@ use std::io::{Cursor, Read};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::ImportError;
-
-/// The most bytes read from one part of the archive (a zip bomb stops here).
-const LARGEST_PART: u64 = 64 << 20;
+use super::{ImportError, LARGEST_PART};
 
 /// The text of the document: one paragraph per line, a blank line between paragraphs
 /// (so that the importer never joins two of Word's paragraphs).
 pub fn text(bytes: &[u8]) -> Result<String, ImportError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|_| ImportError::Docx("文件不是有效的 zip 压缩包".into()))?;
-    let document = read_part(&mut archive, "word/document.xml")?
+    let document = read_part(&mut archive, "正文", "word/document.xml")?
         .ok_or_else(|| ImportError::Docx("缺少正文 word/document.xml".into()))?;
-    let numbering = match read_part(&mut archive, "word/numbering.xml")? {
+    let numbering = match read_part(&mut archive, "编号定义", "word/numbering.xml")? {
         Some(xml) => Numbering::parse(&xml)?,
         None => Numbering::default(),
     };
     paragraphs(&document, numbering)
 }
 
+/// One part of the archive, whole, or `None` if there is none. A part that unpacks to
+/// more than [`LARGEST_PART`] refuses the whole file (`what` names it for the person
+/// importing): what is cut off would be silently missing, and an XML cut mid-tag would
+/// be misreported as broken. The size the archive declares is checked first (a bomb is
+/// refused without unpacking it), and the unpacking stops one byte past the limit in
+/// case the declared size lies.
 fn read_part(
     archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    name: &str,
+    what: &'static str,
+    name: &'static str,
 ) -> Result<Option<String>, ImportError> {
     let file = match archive.by_name(name) {
         Ok(file) => file,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
         Err(_) => return Err(ImportError::Docx(format!("无法读取 {name}"))),
     };
-    let mut text = String::new();
-    file.take(LARGEST_PART)
-        .read_to_string(&mut text)
+    if file.size() > LARGEST_PART {
+        return Err(ImportError::PartTooLarge(what, name));
+    }
+    let mut bytes = Vec::new();
+    file.take(LARGEST_PART + 1)
+        .read_to_end(&mut bytes)
         .map_err(|_| ImportError::Docx(format!("{name} 已损坏")))?;
-    Ok(Some(text))
+    if bytes.len() as u64 > LARGEST_PART {
+        return Err(ImportError::PartTooLarge(what, name));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| ImportError::Docx(format!("{name} 不是 UTF-8 编码的 XML")))
 }
 
 fn broken(part: &str) -> ImportError {
@@ -214,9 +226,9 @@ fn render(n: u32, format: &str) -> String {
         | "ideographDigital"
         | "taiwaneseCounting"
         | "japaneseCounting"
-            if (1..=99).contains(&n) =>
+            if (1..=999).contains(&n) =>
         {
-            crate::text::chinese_numeral(n as u8)
+            super::structure::chinese_number(n)
         }
         "ideographTraditional" if (1..=10).contains(&n) => STEMS[n as usize - 1].to_string(),
         "decimalEnclosedCircle" | "decimalEnclosedCircleChinese" if (1..=20).contains(&n) => {
