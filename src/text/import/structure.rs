@@ -1252,8 +1252,13 @@ fn parallel_phrases(raws: &mut [Raw]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The value of the numeral a heading starts with (for the importer's tests).
+    pub(crate) fn read_numeral(s: &str) -> Option<u32> {
+        numeral(s).map(|(n, _)| n)
+    }
 
     #[test]
     fn numerals() {
