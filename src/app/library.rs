@@ -412,6 +412,20 @@ mod tests {
     }
 
     #[test]
+    fn use_takes_the_exact_id_before_a_twin_in_another_case() {
+        // Two texts whose ids differ only in case (one imported before ids were compared
+        // without case): each is reached by its own spelling.
+        let store = Store::in_memory();
+        let lower = parse_document("a.md", REPORT).unwrap();
+        let upper = parse_document("b.md", &REPORT.replace("id: zr", "id: ZR")).unwrap();
+        let (library, _) =
+            Library::from_documents(vec![(lower, 1), (upper, 2)], &store).unwrap();
+        assert_eq!(find_text(&library, "zr").unwrap().id, "zr");
+        assert_eq!(find_text(&library, "ZR").unwrap().id, "ZR");
+        assert_eq!(find_text(&library, "Zr").unwrap().id, "ZR");
+    }
+
+    #[test]
     fn a_new_version_keeps_each_reader_at_the_same_section() {
         let old = parse_document("r.md", REPORT).unwrap();
         let new = parse_document(
