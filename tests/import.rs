@@ -602,8 +602,19 @@ async fn an_operator_imports_a_file_through_telegram_and_every_chat_has_it_at_on
             "无法读取这个 .docx",
         ),
         ("plain.txt", gbk.into_owned(), 22, "没有找到文章结构"),
-        ("long.txt", b"x".to_vec(), 5 * 1024 * 1024, "太长"),
-        ("scan.docx", b"x".to_vec(), 25 * 1024 * 1024, "20 MB"),
+        // One file limit for every kind, as `studybot import` has, in MB as it is.
+        (
+            "long.txt",
+            b"x".to_vec(),
+            21 * 1024 * 1024,
+            "文件有 21.0 MB，超过 20 MB 的上限",
+        ),
+        (
+            "scan.docx",
+            b"x".to_vec(),
+            25 * 1024 * 1024,
+            "文件有 25.0 MB，超过 20 MB 的上限",
+        ),
         (
             "slides.pdf",
             b"%PDF".to_vec(),
@@ -621,12 +632,17 @@ async fn an_operator_imports_a_file_through_telegram_and_every_chat_has_it_at_on
         );
         assert!(buttons(&tg, 42, id).is_empty(), "{name}: no buttons");
     }
-    // An over-long text in a large docx is refused after reading it.
+    // An over-long text is refused after reading it, measured in characters: a GBK
+    // file is not reported in the bytes it would take in UTF-8.
     let huge = format!("一、标题\n{}", "很长的文字。".repeat(200_000));
-    tg.send_document(&private, &ann, "huge.txt", huge.as_bytes(), 3_000_000);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&huge);
+    tg.send_document(&private, &ann, "huge.txt", &gbk, gbk.len() as u64);
     replies += 1;
     let (text, _) = nth_reply(&tg, 42, replies).await;
-    assert!(text.contains("太长"), "{text}");
+    assert!(
+        text.contains("文字有 1,200,005 字，超过 1,000,000 字的上限"),
+        "{text}"
+    );
 
     // A good file: the outline, marks and buttons; 取消 stores nothing.
     tg.send_document(&private, &ann, "report.txt", REPORT.as_bytes(), 200);
