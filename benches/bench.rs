@@ -983,7 +983,10 @@ async fn feature_rows(
             only_studybot(&short_peak, 1),
         ));
         raw.push(format!("library 2 MB import ms: {}", long.runs(0)));
-        raw.push(format!("library 2 MB import peak MB: {}", long_peak.runs(1)));
+        raw.push(format!(
+            "library 2 MB import peak MB: {}",
+            long_peak.runs(1)
+        ));
         raw.push(format!("library import ms: {}", import.runs(2)));
         raw.push(format!("library data-file parse ms: {}", peer.runs(2)));
         raw.push(format!("library idle with 20 texts MB: {}", with.runs(1)));

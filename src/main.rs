@@ -404,7 +404,11 @@ fn import_text(
         import::read_limited(std::io::stdin().lock(), None)
     } else {
         std::fs::File::open(file).and_then(|opened| {
-            let size = opened.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+            let size = opened
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
             import::read_limited(opened, size)
         })
     };

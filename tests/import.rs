@@ -276,7 +276,11 @@ fn studybot_with_stdin(workspace: &Workspace, args: &[&str], input: Vec<u8>) -> 
 
 /// Runs `studybot` and kills it if it has not finished within `limit` (a read without
 /// bound of an endless file would never finish): `None` then.
-fn studybot_within(workspace: &Workspace, args: &[&str], limit: std::time::Duration) -> Option<Output> {
+fn studybot_within(
+    workspace: &Workspace,
+    args: &[&str],
+    limit: std::time::Duration,
+) -> Option<Output> {
     let mut child = Command::new(STUDYBOT.path())
         .arg("--config")
         .arg(workspace.config())
@@ -355,7 +359,10 @@ fn a_docx_whose_text_passes_the_cap_is_refused_whole() {
         stderr.contains("正文（word/document.xml）解压后超过 64 MB，不像一篇讲话或报告"),
         "{stderr}"
     );
-    assert!(!stderr.contains("XML") || stderr.contains("document.xml"), "{stderr}");
+    assert!(
+        !stderr.contains("XML") || stderr.contains("document.xml"),
+        "{stderr}"
+    );
     assert_eq!(stored_texts(&workspace.db()), 0);
 }
 
@@ -417,16 +424,26 @@ fn limits_are_the_bots_and_name_the_files_own_figure() {
     // A 15 MB report with one photo: the archive is within 20 MB, its text is short.
     let photo = dir.join("photo.docx");
     std::fs::write(&photo, docx(&three_parts(0), Some(15 << 20))).unwrap();
-    let output = studybot(&workspace, &["import", photo.to_str().unwrap(), "--dry-run"]);
+    let output = studybot(
+        &workspace,
+        &["import", photo.to_str().unwrap(), "--dry-run"],
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("3 个部分"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("3 个部分"),
+        "{}",
+        text(&output.stderr)
+    );
 
     // A GBK text too long is measured in characters, not in bytes of any encoding.
     let long = "一、标题\n".to_string() + &"字".repeat(1_050_000);
     let (gbk, _, _) = encoding_rs::GBK.encode(&long);
     let gbk_file = dir.join("long.txt");
     std::fs::write(&gbk_file, &gbk).unwrap();
-    let output = studybot(&workspace, &["import", gbk_file.to_str().unwrap(), "--dry-run"]);
+    let output = studybot(
+        &workspace,
+        &["import", gbk_file.to_str().unwrap(), "--dry-run"],
+    );
     let stderr = text(&output.stderr);
     assert!(!output.status.success());
     assert!(
@@ -451,7 +468,10 @@ fn an_edited_data_file_gets_the_reason_check_gives() {
     let dir = workspace.dir.path();
     let report = dir.join("report.txt");
     std::fs::write(&report, REPORT).unwrap();
-    let output = studybot(&workspace, &["import", report.to_str().unwrap(), "--dry-run"]);
+    let output = studybot(
+        &workspace,
+        &["import", report.to_str().unwrap(), "--dry-run"],
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let data = text(&output.stdout);
     assert!(data.contains("\nparts: 2\n"), "{data}");

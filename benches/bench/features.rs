@@ -216,8 +216,11 @@ pub async fn library(root: &Path, studybot: &Path) -> LibraryRun {
     let config = write_config(dir.path(), root, "");
     let long = generated_report(&shipped, LONG_TEXT_BYTES / 3, 1);
     let long_file = dir.path().join("long.txt");
-    std::fs::write(&long_file, &long[..long.floor_char_boundary(LONG_TEXT_BYTES)])
-        .expect("write the long text");
+    std::fs::write(
+        &long_file,
+        &long[..long.floor_char_boundary(LONG_TEXT_BYTES)],
+    )
+    .expect("write the long text");
     let short_file = dir.path().join("report.txt");
     std::fs::write(&short_file, &report).expect("write the report");
     let (long_import_ms, long_import_peak_mb) = timed_import(studybot, &config, &long_file).await;

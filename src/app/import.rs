@@ -75,7 +75,10 @@ impl App {
         let base = imported.document.id.clone();
         let mut suffix = 2;
         let taken = |id: &str| {
-            library.shipped().iter().any(|d| d.id.eq_ignore_ascii_case(id))
+            library
+                .shipped()
+                .iter()
+                .any(|d| d.id.eq_ignore_ascii_case(id))
                 || library
                     .imported()
                     .iter()

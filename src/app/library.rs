@@ -170,7 +170,11 @@ impl Library {
             return Err(LibraryError::BadId(id.clone()));
         }
         // Ids differing only in case would be one text to a person typing `/use`.
-        if let Some(shipped) = self.shipped().iter().find(|d| d.id.eq_ignore_ascii_case(id)) {
+        if let Some(shipped) = self
+            .shipped()
+            .iter()
+            .find(|d| d.id.eq_ignore_ascii_case(id))
+        {
             return Err(LibraryError::ShippedId(shipped.id.clone()));
         }
         if let Some(twin) = self
@@ -342,10 +346,11 @@ fn find_text<'a>(library: &'a Library, argument: &str) -> Option<&'a Arc<Documen
     // The exact id first: a text imported before ids were compared without case may
     // have a twin (`XZSJ` beside `xzsj`), and each stays reachable by its own spelling.
     let documents = library.documents().iter();
-    documents
-        .clone()
-        .find(|d| d.id == argument)
-        .or_else(|| documents.clone().find(|d| d.id.eq_ignore_ascii_case(argument)))
+    documents.clone().find(|d| d.id == argument).or_else(|| {
+        documents
+            .clone()
+            .find(|d| d.id.eq_ignore_ascii_case(argument))
+    })
 }
 
 #[cfg(test)]
@@ -418,8 +423,7 @@ mod tests {
         let store = Store::in_memory();
         let lower = parse_document("a.md", REPORT).unwrap();
         let upper = parse_document("b.md", &REPORT.replace("id: zr", "id: ZR")).unwrap();
-        let (library, _) =
-            Library::from_documents(vec![(lower, 1), (upper, 2)], &store).unwrap();
+        let (library, _) = Library::from_documents(vec![(lower, 1), (upper, 2)], &store).unwrap();
         assert_eq!(find_text(&library, "zr").unwrap().id, "zr");
         assert_eq!(find_text(&library, "ZR").unwrap().id, "ZR");
         assert_eq!(find_text(&library, "Zr").unwrap().id, "ZR");

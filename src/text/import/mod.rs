@@ -131,7 +131,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -165,7 +165,9 @@ pub fn read_error(error: &std::io::Error) -> String {
         ErrorKind::NotFound => "找不到这个文件，请检查路径和文件名。".to_string(),
         ErrorKind::PermissionDenied => "没有读取这个文件的权限。".to_string(),
         ErrorKind::IsADirectory => "这是一个文件夹，不是文件。".to_string(),
-        ErrorKind::InvalidData | ErrorKind::UnexpectedEof => "文件读到一半出错，可能已损坏。".to_string(),
+        ErrorKind::InvalidData | ErrorKind::UnexpectedEof => {
+            "文件读到一半出错，可能已损坏。".to_string()
+        }
         _ => match error.raw_os_error() {
             Some(code) => format!("读取文件时出错（系统错误码 {code}），请稍后再试。"),
             None => "读取文件时出错，请稍后再试。".to_string(),
@@ -315,7 +317,7 @@ fn is_data_file(text: &str) -> bool {
     text.trim_start_matches('\u{feff}')
         .lines()
         .map(str::trim)
-        .find(|line| !line.is_empty() && !(line.starts_with("<!--") && line.ends_with("-->")))
+        .find(|line| !(line.is_empty() || line.starts_with("<!--") && line.ends_with("-->")))
         == Some("---")
 }
 

@@ -254,9 +254,7 @@ fn numeral(s: &str) -> Option<(u32, usize)> {
         let c = rest.chars().next()?;
         match c {
             '〇' | '零' => Some(0),
-            _ => "一二三四五六七八九"
-                .find(c)
-                .map(|i| (i / WIDTH) as u32 + 1),
+            _ => "一二三四五六七八九".find(c).map(|i| (i / WIDTH) as u32 + 1),
         }
     };
     let mut rest = s;

@@ -426,10 +426,9 @@ fn markdown_headings_and_data_files() {
 
 #[test]
 fn an_edited_data_file_is_refused_for_what_check_names() {
-    let d = import_text(
-        "工作报告\n一、回顾\n去年很好。\n二、任务\n今年更好。\n三、展望\n明年更好。\n",
-    )
-    .document;
+    let d =
+        import_text("工作报告\n一、回顾\n去年很好。\n二、任务\n今年更好。\n三、展望\n明年更好。\n")
+            .document;
     let file = data_file(&d, "r.txt");
     let wrong_count = file.replace("parts: 3", "parts: 4");
     let expected = parse_document("r.md", &wrong_count).unwrap_err();
@@ -440,10 +439,7 @@ fn an_edited_data_file_is_refused_for_what_check_names() {
     assert!(expected.to_string().starts_with("r.md:"), "{expected}");
     let bad_id = file.replace(&format!("id: {}", d.id), "id: 报告");
     let error = import(bad_id.as_bytes(), FileKind::Text, "r.md").unwrap_err();
-    assert!(
-        error.to_string().contains("r.md:3: id must be"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("r.md:3: id must be"), "{error}");
 }
 
 #[test]
@@ -479,7 +475,11 @@ fn numbering_past_ninety_nine_is_read_and_refused_by_its_heading() {
             "{}",
             &text[..40]
         );
-        assert!(error.to_string().starts_with("第 200 行的“标题100”是第 100 个部分"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("第 200 行的“标题100”是第 100 个部分")
+        );
     }
 }
 
@@ -497,6 +497,8 @@ fn invisible_characters_never_make_a_title() {
             section.title
         );
     }
+    // A heading of invisible characters only: its marker is its title.
+    assert_eq!(d.section(SectionId::part(1)).unwrap().title, "一、");
     assert_eq!(d.section(SectionId::part(2)).unwrap().title, "任务");
     // A data file whose title is made of them only is refused as `check` would.
     let file = data_file(d, "r.txt").replace("title: 工作报告", "title: \u{202e}\u{200b}");
@@ -513,7 +515,9 @@ fn a_gbk_text_too_long_is_measured_in_characters() {
     let error = import(&gbk, FileKind::Text, "a.txt").unwrap_err();
     assert_eq!(error, ImportError::TextTooLong(LONGEST_TEXT + 5));
     assert!(
-        error.to_string().starts_with("文字有 1,000,005 字，超过 1,000,000 字的上限"),
+        error
+            .to_string()
+            .starts_with("文字有 1,000,005 字，超过 1,000,000 字的上限"),
         "{error}"
     );
 }
