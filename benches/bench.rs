@@ -954,6 +954,48 @@ async fn feature_rows(
                 String::new(),
             ],
         ));
+        let long = of(|r| r.long_import_ms);
+        let long_peak = of(|r| r.long_import_peak_mb);
+        let short = of(|r| r.short_import.0);
+        let short_peak = of(|r| r.short_import.1);
+        let long_parse = of(|r| r.long_data_file_ms);
+        let scenario_19 = "library (issue 19)";
+        rows.push(
+            Row::new(
+                scenario_19,
+                "import of a 2 MB text: `studybot import --dry-run`, whole process, ms",
+                only_studybot(&long, 0),
+            )
+            .target("≤ 2,000 ms", Verdict::at_most(&long, 2000.0)),
+        );
+        rows.push(Row::new(
+            scenario_19,
+            "peer: the same command on the 60,000-character report, ms",
+            only_studybot(&short, 0),
+        ));
+        rows.push(Row::new(
+            scenario_19,
+            "peer: parsing the 2 MB text's data-file form in process, ms",
+            only_studybot(&long_parse, 1),
+        ));
+        rows.push(
+            Row::new(
+                scenario_19,
+                "peak RSS of that import, MB",
+                only_studybot(&long_peak, 1),
+            )
+            .target("≤ 64 MB", Verdict::at_most(&long_peak, 64.0)),
+        );
+        rows.push(Row::new(
+            scenario_19,
+            "peer: peak RSS importing the 60,000-character report, MB",
+            only_studybot(&short_peak, 1),
+        ));
+        raw.push(format!("library 2 MB import ms: {}", long.runs(0)));
+        raw.push(format!(
+            "library 2 MB import peak MB: {}",
+            long_peak.runs(1)
+        ));
         raw.push(format!("library import ms: {}", import.runs(2)));
         raw.push(format!("library data-file parse ms: {}", peer.runs(2)));
         raw.push(format!("library idle with 20 texts MB: {}", with.runs(1)));
@@ -965,6 +1007,10 @@ async fn feature_rows(
                 run.sections,
                 run.questions,
                 features::REPEAT
+            ));
+            notes.push(format!(
+                "library (issue 19): the 2 MB text is generated the same way ({} characters, 2,097,152 bytes of UTF-8, 12 parts × 5 points), written to a file and imported by the release binary with `--dry-run` (the data-file form to /dev/null); peak RSS is `VmHWM` polled every millisecond",
+                run.long_chars
             ));
         }
     }

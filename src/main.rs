@@ -76,7 +76,7 @@ enum CliCommand {
     /// Import a speech or report (.txt in UTF-8 or GBK, .md, .docx) as it was copied from
     /// the web: prints the outline found, its completeness marks and the debris dropped.
     Import {
-        /// The file to import.
+        /// The file to import; `-` reads standard input.
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// The text's id (ASCII letters, digits, - and _); default: from the file's name.
@@ -460,21 +460,40 @@ fn import_text(
 ) -> anyhow::Result<()> {
     use studybot::app::library::{LibraryError, valid_id};
     use studybot::text::import::{self, FileKind};
-    let name = file
-        .file_name()
-        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-    let refused =
-        |reason: &dyn std::fmt::Display| anyhow::anyhow!("无法导入 {}：{reason}", file.display());
+    let stdin = file.as_os_str() == "-";
+    // What the messages call the file, and the source the stored text keeps.
+    let (shown, name) = if stdin {
+        ("标准输入".to_string(), "标准输入".to_string())
+    } else {
+        let name = file
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        (file.display().to_string(), name)
+    };
+    let refused = |reason: &dyn std::fmt::Display| anyhow::anyhow!("无法导入 {shown}：{reason}");
     if let Some(id) = id.as_ref().filter(|id| !valid_id(id)) {
         return Err(refused(&LibraryError::BadId(id.clone())));
     }
-    let size = std::fs::metadata(file).map_err(|e| refused(&e))?.len();
-    if size > 4 * import::LARGEST_TEXT as u64 {
-        return Err(refused(&import::ImportError::TooLarge(size as usize)));
-    }
-    let bytes = std::fs::read(file).map_err(|e| refused(&e))?;
-    let mut imported =
-        import::import(&bytes, FileKind::from_name(&name), &name).map_err(|e| refused(&e))?;
+    // Read with a bound whatever the file is (a pipe or /dev/zero says nothing of its
+    // size): a file past the limit is refused once one byte more has come.
+    let read = if stdin {
+        import::read_limited(std::io::stdin().lock(), None)
+    } else {
+        std::fs::File::open(file).and_then(|opened| {
+            let size = opened
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
+            import::read_limited(opened, size)
+        })
+    };
+    let bytes = read
+        .map_err(|e| refused(&import::read_error(&e)))?
+        .map_err(|e| refused(&e))?;
+    let kind = FileKind::from_name(&name);
+    // Named as given, so that a data file's error reads as `studybot check` puts it.
+    let mut imported = import::import(&bytes, kind, &shown).map_err(|e| refused(&e))?;
     if let Some(id) = id {
         imported.document.id = id;
     }

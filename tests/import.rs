@@ -196,7 +196,7 @@ fn bad_files_get_a_chinese_reason_and_change_nothing() {
         (
             "huge.txt",
             format!("一、标题\n{}", "很长的文字。".repeat(200_000)).into_bytes(),
-            "太长",
+            "文字有 1,200,005 字，超过 1,000,000 字的上限",
         ),
     ];
     for (name, bytes, reason) in cases {
@@ -248,6 +248,272 @@ fn a_store_in_use_is_named() {
     let output = studybot(&workspace, &["import", report.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("已导入：编号 report"));
+    assert_eq!(stored_texts(&workspace.db()), 1);
+}
+
+/// `studybot import` with `input` on its standard input.
+fn studybot_with_stdin(workspace: &Workspace, args: &[&str], input: Vec<u8>) -> Output {
+    let mut child = Command::new(STUDYBOT.path())
+        .arg("--config")
+        .arg(workspace.config())
+        .args(args)
+        .env_remove("STUDYBOT_DB")
+        .env_remove("STUDYBOT_DATA")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The binary may stop reading once it has seen enough: a broken pipe is its answer.
+    let writer = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut stdin, &input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+/// Runs `studybot` and kills it if it has not finished within `limit` (a read without
+/// bound of an endless file would never finish): `None` then.
+fn studybot_within(
+    workspace: &Workspace,
+    args: &[&str],
+    limit: std::time::Duration,
+) -> Option<Output> {
+    let mut child = Command::new(STUDYBOT.path())
+        .arg("--config")
+        .arg(workspace.config())
+        .args(args)
+        .env_remove("STUDYBOT_DB")
+        .env_remove("STUDYBOT_DATA")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// A `.docx` with `document` as its `word/document.xml` and, if given, an incompressible
+/// photo of that many bytes.
+fn docx(document: &str, photo: Option<usize>) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    zip.start_file("word/document.xml", deflated).unwrap();
+    zip.write_all(document.as_bytes()).unwrap();
+    if let Some(size) = photo {
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("word/media/image1.png", stored).unwrap();
+        // xorshift: bytes no compressor shrinks, the same on every run.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut bytes = Vec::with_capacity(size + 8);
+        while bytes.len() < size {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            bytes.extend_from_slice(&state.to_le_bytes());
+        }
+        bytes.truncate(size);
+        zip.write_all(&bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// A Word document body of three parts, with `padding` spaces inside the text of the
+/// second paragraph (where a cap on the XML once cut the document).
+fn three_parts(padding: usize) -> String {
+    format!(
+        "<w:document xmlns:w=\"w\"><w:body>\
+         <w:p><w:r><w:t>工作报告</w:t></w:r></w:p>\
+         <w:p><w:r><w:t>一、回顾</w:t></w:r></w:p><w:p><w:r><w:t xml:space=\"preserve\">去年很好。{}</w:t></w:r></w:p>\
+         <w:p><w:r><w:t>二、任务</w:t></w:r></w:p><w:p><w:r><w:t>今年更好。</w:t></w:r></w:p>\
+         <w:p><w:r><w:t>三、展望</w:t></w:r></w:p><w:p><w:r><w:t>明年更好。</w:t></w:r></w:p>\
+         </w:body></w:document>",
+        " ".repeat(padding)
+    )
+}
+
+#[test]
+fn a_docx_whose_text_passes_the_cap_is_refused_whole() {
+    let workspace = Workspace::new("");
+    let file = workspace.dir.path().join("padded.docx");
+    std::fs::write(&file, docx(&three_parts(64 << 20), None)).unwrap();
+    let output = studybot(&workspace, &["import", file.to_str().unwrap()]);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{}", text(&output.stdout));
+    assert!(
+        stderr.contains("正文（word/document.xml）解压后超过 64 MB，不像一篇讲话或报告"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("XML") || stderr.contains("document.xml"),
+        "{stderr}"
+    );
+    assert_eq!(stored_texts(&workspace.db()), 0);
+}
+
+#[test]
+fn every_read_is_bounded_and_dash_is_standard_input() {
+    let workspace = Workspace::new("");
+    // An endless device: its size says 0; the read stops one byte past 20 MB.
+    let zero = studybot_within(
+        &workspace,
+        &["import", "/dev/zero", "--dry-run"],
+        std::time::Duration::from_secs(60),
+    )
+    .expect("reading /dev/zero stops");
+    assert!(!zero.status.success());
+    let stderr = text(&zero.stderr);
+    assert!(
+        stderr.contains("无法导入 /dev/zero：文件超过 20 MB 的上限"),
+        "{stderr}"
+    );
+
+    // `-` reads standard input, as a file, with the same bound.
+    let piped = studybot_with_stdin(
+        &workspace,
+        &["import", "-", "--dry-run", "--id", "piped"],
+        REPORT.as_bytes().to_vec(),
+    );
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    let document = parse_document("piped.md", &text(&piped.stdout)).unwrap();
+    assert_eq!(document.title, "2025年工作报告");
+    assert_eq!(document.parts().count(), 2);
+    let flood = studybot_with_stdin(
+        &workspace,
+        &["import", "-", "--dry-run"],
+        vec![b'a'; (21 << 20) as usize],
+    );
+    assert!(!flood.status.success());
+    assert!(
+        text(&flood.stderr).contains("无法导入 标准输入：文件超过 20 MB 的上限"),
+        "{}",
+        text(&flood.stderr)
+    );
+
+    // A missing file is named, in Chinese.
+    let missing = workspace.dir.path().join("没有这个文件.txt");
+    let output = studybot(&workspace, &["import", missing.to_str().unwrap()]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("无法导入 {}：找不到这个文件", missing.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("os error"), "{stderr}");
+    assert_eq!(stored_texts(&workspace.db()), 0);
+}
+
+#[test]
+fn limits_are_the_bots_and_name_the_files_own_figure() {
+    let workspace = Workspace::new("");
+    let dir = workspace.dir.path();
+    // A 15 MB report with one photo: the archive is within 20 MB, its text is short.
+    let photo = dir.join("photo.docx");
+    std::fs::write(&photo, docx(&three_parts(0), Some(15 << 20))).unwrap();
+    let output = studybot(
+        &workspace,
+        &["import", photo.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("3 个部分"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // A GBK text too long is measured in characters, not in bytes of any encoding.
+    let long = "一、标题\n".to_string() + &"字".repeat(1_050_000);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&long);
+    let gbk_file = dir.join("long.txt");
+    std::fs::write(&gbk_file, &gbk).unwrap();
+    let output = studybot(
+        &workspace,
+        &["import", gbk_file.to_str().unwrap(), "--dry-run"],
+    );
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("文字有 1,050,005 字，超过 1,000,000 字的上限"),
+        "{stderr}"
+    );
+
+    // A file past the bot's 20 MB, in MB as the limit is.
+    let big = dir.join("big.txt");
+    std::fs::write(&big, vec![b'a'; 21 << 20]).unwrap();
+    let output = studybot(&workspace, &["import", big.to_str().unwrap(), "--dry-run"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("文件有 21.0 MB，超过 20 MB 的上限"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_edited_data_file_gets_the_reason_check_gives() {
+    let workspace = Workspace::new("");
+    let dir = workspace.dir.path();
+    let report = dir.join("report.txt");
+    std::fs::write(&report, REPORT).unwrap();
+    let output = studybot(
+        &workspace,
+        &["import", report.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let data = text(&output.stdout);
+    assert!(data.contains("\nparts: 2\n"), "{data}");
+    for (name, edited) in [
+        ("parts.md", data.replace("\nparts: 2\n", "\nparts: 3\n")),
+        ("id.md", data.replace("\nid: report\n", "\nid: 工作报告\n")),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, &edited).unwrap();
+        let shown = path.to_str().unwrap();
+        let expected = parse_document(shown, &edited).unwrap_err().to_string();
+        let output = studybot(&workspace, &["import", shown]);
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success());
+        assert!(stderr.contains(&expected), "{expected}\n{stderr}");
+        assert!(!stderr.contains("没有找到文章结构"), "{stderr}");
+    }
+    assert_eq!(stored_texts(&workspace.db()), 0);
+}
+
+#[test]
+fn ids_differing_only_in_case_are_one_id() {
+    let workspace = Workspace::new("");
+    let report = workspace.dir.path().join("report.txt");
+    std::fs::write(&report, REPORT).unwrap();
+    let path = report.to_str().unwrap();
+    let shipped = studybot(&workspace, &["import", path, "--id", "XZSJ"]);
+    assert!(!shipped.status.success());
+    assert!(
+        text(&shipped.stderr).contains("编号“xzsj”是 data/texts 中自带文本的编号"),
+        "{}",
+        text(&shipped.stderr)
+    );
+    let first = studybot(&workspace, &["import", path, "--id", "Report"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let twin = studybot(&workspace, &["import", path, "--id", "REPORT", "--replace"]);
+    assert!(!twin.status.success());
+    assert!(
+        text(&twin.stderr).contains("编号“REPORT”与已有文本的编号“Report”只差大小写"),
+        "{}",
+        text(&twin.stderr)
+    );
     assert_eq!(stored_texts(&workspace.db()), 1);
 }
 
@@ -356,8 +622,19 @@ async fn an_operator_imports_a_file_through_telegram_and_every_chat_has_it_at_on
             "无法读取这个 .docx",
         ),
         ("plain.txt", gbk.into_owned(), 22, "没有找到文章结构"),
-        ("long.txt", b"x".to_vec(), 5 * 1024 * 1024, "太长"),
-        ("scan.docx", b"x".to_vec(), 25 * 1024 * 1024, "20 MB"),
+        // One file limit for every kind, as `studybot import` has, in MB as it is.
+        (
+            "long.txt",
+            b"x".to_vec(),
+            21 * 1024 * 1024,
+            "文件有 21.0 MB，超过 20 MB 的上限",
+        ),
+        (
+            "scan.docx",
+            b"x".to_vec(),
+            25 * 1024 * 1024,
+            "文件有 25.0 MB，超过 20 MB 的上限",
+        ),
         (
             "slides.pdf",
             b"%PDF".to_vec(),
@@ -375,12 +652,17 @@ async fn an_operator_imports_a_file_through_telegram_and_every_chat_has_it_at_on
         );
         assert!(buttons(&tg, 42, id).is_empty(), "{name}: no buttons");
     }
-    // An over-long text in a large docx is refused after reading it.
+    // An over-long text is refused after reading it, measured in characters: a GBK
+    // file is not reported in the bytes it would take in UTF-8.
     let huge = format!("一、标题\n{}", "很长的文字。".repeat(200_000));
-    tg.send_document(&private, &ann, "huge.txt", huge.as_bytes(), 3_000_000);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&huge);
+    tg.send_document(&private, &ann, "huge.txt", &gbk, gbk.len() as u64);
     replies += 1;
     let (text, _) = nth_reply(&tg, 42, replies).await;
-    assert!(text.contains("太长"), "{text}");
+    assert!(
+        text.contains("文字有 1,200,005 字，超过 1,000,000 字的上限"),
+        "{text}"
+    );
 
     // A good file: the outline, marks and buttons; 取消 stores nothing.
     tg.send_document(&private, &ann, "report.txt", REPORT.as_bytes(), 200);

@@ -29,6 +29,8 @@ use crate::scheduling::{idle_rss, studybot_command, write_config};
 
 /// The size of the generated report, in characters (issue 13).
 pub const REPORT_CHARS: usize = 60_000;
+/// The size of the long text of issue 19, in UTF-8 bytes (2 MB).
+pub const LONG_TEXT_BYTES: usize = 2 * 1024 * 1024;
 
 /// A report of at least `chars` characters in the shape of a Chinese work report
 /// (`一、` parts, `（一）` points, an opening after `同志们：`), built only from the
@@ -62,34 +64,42 @@ pub fn generated_report(shipped: &Document, chars: usize, variant: usize) -> Str
         paragraphs[next % paragraphs.len()]
     };
     let mut out = String::new();
-    let _ = writeln!(out, "{}\n", shipped.title);
-    let _ = writeln!(out, "同志们：\n");
-    let _ = writeln!(out, "{}\n", paragraph());
+    // Characters so far, kept as lines are added (recounting the whole text each time
+    // would make a 2 MB text take seconds to build).
+    let mut count = 0;
+    let mut line = |out: &mut String, text: &str| {
+        let _ = writeln!(out, "{text}\n");
+        count += text.chars().count() + 2;
+        count
+    };
+    line(&mut out, &shipped.title);
+    line(&mut out, "同志们：");
+    let mut count = line(&mut out, paragraph());
     // 12 parts × 5 points of about 1,000 characters each make 60,000 characters.
     let part_count = 12;
     let point_count = 5;
-    let per_point = chars.saturating_sub(out.chars().count()) / (part_count * point_count);
+    let per_point = chars.saturating_sub(count) / (part_count * point_count);
     // Cumulative budgets: a point stops at its share of the whole, so overshoots by a
     // paragraph do not add up.
-    let mut budget = out.chars().count();
+    let mut budget = count;
     for part in 1..=part_count {
         let title = parts[(part + variant) % parts.len()];
-        let _ = writeln!(out, "{}、{title}\n", numeral(part));
-        let _ = writeln!(out, "{}\n", paragraph());
+        line(&mut out, &format!("{}、{title}", numeral(part)));
+        count = line(&mut out, paragraph());
         for point in 1..=point_count {
             let title = points[(part * point_count + point + variant) % points.len()];
-            let _ = writeln!(out, "（{}）{title}\n", numeral(point));
+            line(&mut out, &format!("（{}）{title}", numeral(point)));
             budget += per_point;
             loop {
-                let _ = writeln!(out, "{}\n", paragraph());
-                if out.chars().count() >= budget {
+                count = line(&mut out, paragraph());
+                if count >= budget {
                     break;
                 }
             }
         }
     }
-    while out.chars().count() < chars {
-        let _ = writeln!(out, "{}\n", paragraph());
+    while count < chars {
+        count = line(&mut out, paragraph());
     }
     out
 }
@@ -125,6 +135,16 @@ pub struct LibraryRun {
     pub data_file_ms: f64,
     /// Idle RSS of `studybot run` with 100,000 chats and 20 imported texts, MiB.
     pub idle_with_texts_mb: f64,
+    /// Characters of the 2 MB text (issue 19).
+    pub long_chars: usize,
+    /// `studybot import <2 MB text> --dry-run`: wall time, ms.
+    pub long_import_ms: f64,
+    /// Its peak RSS, MiB.
+    pub long_import_peak_mb: f64,
+    /// The peer: the same command on the 60,000-character report: wall ms, peak MiB.
+    pub short_import: (f64, f64),
+    /// The other peer: parsing the 2 MB text's data-file form in process, ms.
+    pub long_data_file_ms: f64,
     /// The same store before the texts were imported, MiB.
     pub idle_without_mb: f64,
 }
@@ -191,7 +211,34 @@ pub async fn library(root: &Path, studybot: &Path) -> LibraryRun {
         store.flush().expect("flush");
     }
     let idle_with_texts_mb = idle_rss(root, studybot, dir.path()).await;
+
+    // Issue 19: a 2 MB text through the real binary, beside the 60,000-character report.
+    let config = write_config(dir.path(), root, "");
+    let long = generated_report(&shipped, LONG_TEXT_BYTES / 3, 1);
+    let long_file = dir.path().join("long.txt");
+    std::fs::write(
+        &long_file,
+        &long[..long.floor_char_boundary(LONG_TEXT_BYTES)],
+    )
+    .expect("write the long text");
+    let short_file = dir.path().join("report.txt");
+    std::fs::write(&short_file, &report).expect("write the report");
+    let (long_import_ms, long_import_peak_mb) = timed_import(studybot, &config, &long_file).await;
+    let short_import = timed_import(studybot, &config, &short_file).await;
+    let long_bytes = std::fs::read(&long_file).expect("read the long text");
+    let long_document = import(&long_bytes, FileKind::Text, "long.txt")
+        .expect("import the long text")
+        .document;
+    let long_data_file = data_file(&long_document, "long.txt");
+    let started = Instant::now();
+    parse_document("long.md", &long_data_file).expect("parse the long data file");
+    let long_data_file_ms = started.elapsed().as_secs_f64() * 1e3;
     LibraryRun {
+        long_chars: String::from_utf8_lossy(&long_bytes).chars().count(),
+        long_import_ms,
+        long_import_peak_mb,
+        short_import,
+        long_data_file_ms,
         chars: report.chars().count(),
         sections,
         questions,
@@ -517,6 +564,41 @@ fn plain_csv(store: &Store, chat: i64, from: NaiveDate, to: NaiveDate) -> String
         out.push('\n');
     }
     out
+}
+
+/// Runs `studybot import <file> --dry-run` (the data file to /dev/null): wall time (ms)
+/// and peak RSS (MiB, `VmHWM` polled every millisecond until exit).
+async fn timed_import(studybot: &Path, config: &Path, file: &Path) -> (f64, f64) {
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(studybot)
+        .arg("--config")
+        .arg(config)
+        .arg("import")
+        .arg(file)
+        .arg("--dry-run")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start studybot import");
+    let pid = child.id().expect("running").to_string();
+    let mut peak = 0.0_f64;
+    loop {
+        if let Some(hwm) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| crate::bots::kib_field(&s, "VmHWM:"))
+        {
+            peak = peak.max(hwm as f64 / 1024.0);
+        }
+        match tokio::time::timeout(Duration::from_millis(1), child.wait()).await {
+            Ok(status) => {
+                assert!(status.expect("wait").success(), "studybot import failed");
+                break;
+            }
+            Err(_) => continue,
+        }
+    }
+    (started.elapsed().as_secs_f64() * 1e3, peak)
 }
 
 /// Runs `studybot record --chat <chat> --out <out>`: wall time (s) and peak RSS (MiB,

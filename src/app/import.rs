@@ -70,14 +70,21 @@ impl App {
             }
         };
         let library = self.library();
-        // A shipped text's id is never replaced: the import takes the next free one.
+        // A shipped text's id is never replaced, nor an imported one's spelled in
+        // another case (`/use` reads ids without case): the import takes the next free one.
         let base = imported.document.id.clone();
         let mut suffix = 2;
-        while library
-            .shipped()
-            .iter()
-            .any(|d| d.id == imported.document.id)
-        {
+        let taken = |id: &str| {
+            library
+                .shipped()
+                .iter()
+                .any(|d| d.id.eq_ignore_ascii_case(id))
+                || library
+                    .imported()
+                    .iter()
+                    .any(|d| d.id.eq_ignore_ascii_case(id) && d.id != id)
+        };
+        while taken(&imported.document.id) {
             imported.document.id = format!("{base}-{suffix}");
             suffix += 1;
         }

@@ -53,6 +53,16 @@ pub enum LibraryError {
     /// An import would replace an imported text, and `--replace` was not given.
     #[error("编号“{0}”的文本已经存在：要替换它请加 --replace，或用 --id 另取一个编号。")]
     TakenId(String),
+    /// An id that differs from an imported text's only in case.
+    #[error(
+        "编号“{id}”与已有文本的编号“{taken}”只差大小写，发送 /use 时分不清：请用 --id 另取一个编号（或用 --replace 替换“{taken}”时写成“{taken}”）。"
+    )]
+    TwinId {
+        /// The id asked for.
+        id: String,
+        /// The imported text's id.
+        taken: String,
+    },
     /// An id that is not 1–32 ASCII letters, digits, `-` or `_`.
     #[error("编号“{0}”不可用：编号须为 1–32 个英文字母、数字、- 或 _。")]
     BadId(String),
@@ -159,8 +169,23 @@ impl Library {
         if !valid_id(id) {
             return Err(LibraryError::BadId(id.clone()));
         }
-        if self.shipped().iter().any(|d| &d.id == id) {
-            return Err(LibraryError::ShippedId(id.clone()));
+        // Ids differing only in case would be one text to a person typing `/use`.
+        if let Some(shipped) = self
+            .shipped()
+            .iter()
+            .find(|d| d.id.eq_ignore_ascii_case(id))
+        {
+            return Err(LibraryError::ShippedId(shipped.id.clone()));
+        }
+        if let Some(twin) = self
+            .imported()
+            .iter()
+            .find(|d| d.id.eq_ignore_ascii_case(id) && d.id != *id)
+        {
+            return Err(LibraryError::TwinId {
+                id: id.clone(),
+                taken: twin.id.clone(),
+            });
         }
         if !replace && self.imported().iter().any(|d| &d.id == id) {
             return Err(LibraryError::TakenId(id.clone()));
@@ -318,10 +343,14 @@ fn find_text<'a>(library: &'a Library, argument: &str) -> Option<&'a Arc<Documen
         let number: usize = folded.parse().ok()?;
         return library.documents().get(number.checked_sub(1)?);
     }
-    library
-        .documents()
-        .iter()
-        .find(|d| d.id.eq_ignore_ascii_case(argument))
+    // The exact id first: a text imported before ids were compared without case may
+    // have a twin (`XZSJ` beside `xzsj`), and each stays reachable by its own spelling.
+    let documents = library.documents().iter();
+    documents.clone().find(|d| d.id == argument).or_else(|| {
+        documents
+            .clone()
+            .find(|d| d.id.eq_ignore_ascii_case(argument))
+    })
 }
 
 #[cfg(test)]
@@ -385,6 +414,19 @@ mod tests {
         assert!(say(&app, false, "/use").starts_with("本群正在学习"));
         assert!(say(&app, true, "/use 3").starts_with("没有序号或编号为“3”的文本：现有 2 篇"));
         assert!(say(&app, true, "/use 0").starts_with("没有序号或编号为“0”的文本"));
+    }
+
+    #[test]
+    fn use_takes_the_exact_id_before_a_twin_in_another_case() {
+        // Two texts whose ids differ only in case (one imported before ids were compared
+        // without case): each is reached by its own spelling.
+        let store = Store::in_memory();
+        let lower = parse_document("a.md", REPORT).unwrap();
+        let upper = parse_document("b.md", &REPORT.replace("id: zr", "id: ZR")).unwrap();
+        let (library, _) = Library::from_documents(vec![(lower, 1), (upper, 2)], &store).unwrap();
+        assert_eq!(find_text(&library, "zr").unwrap().id, "zr");
+        assert_eq!(find_text(&library, "ZR").unwrap().id, "ZR");
+        assert_eq!(find_text(&library, "Zr").unwrap().id, "ZR");
     }
 
     #[test]

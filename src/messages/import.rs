@@ -96,14 +96,6 @@ pub fn wrong_kind(name: &str) -> Reply {
     ))
 }
 
-/// A file larger than the Bot API lets a bot download.
-pub fn too_big(bytes: u64) -> Reply {
-    Reply::plain(format!(
-        "无法导入：文件有 {:.1} MB，超过 20 MB 的上限。请只保留文字，另存为 .txt 或 .docx 再发送。",
-        bytes as f64 / 1_048_576.0
-    ))
-}
-
 /// The importer refused the file.
 pub fn refused(name: &str, error: &ImportError) -> Reply {
     let shown: String = name.chars().take(60).collect();

@@ -14,15 +14,7 @@ use crate::app::import::importable_name;
 use crate::messages;
 use crate::telegram::Outbox;
 use crate::telegram::handlers::{HandlerResult, deliver};
-use crate::text::import::{ImportError, LARGEST_TEXT};
-
-/// The largest file the Bot API lets a bot download (20 MB).
-pub const LARGEST_DOWNLOAD: u64 = 20 * 1024 * 1024;
-
-/// The largest plain-text file worth fetching: the importer takes at most
-/// [`LARGEST_TEXT`] of text, which no encoding it reads spells in more than twice the
-/// bytes. A `.docx` is compressed, so it may be larger (up to [`LARGEST_DOWNLOAD`]).
-const LARGEST_TEXT_FILE: u64 = 2 * LARGEST_TEXT as u64;
+use crate::text::import::{ImportError, LARGEST_FILE};
 
 /// Whether a message is a file sent in a private chat.
 pub fn is_private_file(message: Message) -> bool {
@@ -46,18 +38,13 @@ pub async fn on_file(message: Message, app: App, outbox: Outbox) -> HandlerResul
         } else if !importable_name(&name) {
             messages::import::wrong_kind(&name)
         } else {
+            // The same limits as `studybot import`: the file in its own bytes here (also
+            // the most the Bot API hands a bot), the text in characters once read.
             let size = u64::from(document.file.size);
-            let largest = if name.to_ascii_lowercase().ends_with(".docx") {
-                LARGEST_DOWNLOAD
+            if size > LARGEST_FILE {
+                messages::import::refused(&name, &ImportError::FileTooLarge(Some(size)))
             } else {
-                LARGEST_TEXT_FILE
-            };
-            if size > LARGEST_DOWNLOAD {
-                messages::import::too_big(size)
-            } else if size > largest {
-                messages::import::refused(&name, &ImportError::TooLarge(size as usize))
-            } else {
-                match fetch(&outbox, &document.file.id, largest).await {
+                match fetch(&outbox, &document.file.id, LARGEST_FILE).await {
                     Ok(bytes) => {
                         let app = app.clone();
                         let name = name.clone();
@@ -68,8 +55,8 @@ pub async fn on_file(message: Message, app: App, outbox: Outbox) -> HandlerResul
                         .await
                         .unwrap_or_else(|_| messages::import::download_failed())
                     }
-                    Err(Fetch::TooLarge(size)) => {
-                        messages::import::refused(&name, &ImportError::TooLarge(size))
+                    Err(Fetch::TooLarge) => {
+                        messages::import::refused(&name, &ImportError::FileTooLarge(None))
                     }
                     Err(Fetch::Failed(error)) => {
                         tracing::warn!(%error, "cannot fetch the file");
@@ -87,8 +74,8 @@ pub async fn on_file(message: Message, app: App, outbox: Outbox) -> HandlerResul
 
 /// Why a file could not be fetched.
 enum Fetch {
-    /// It turned out longer than allowed (the count of bytes received so far).
-    TooLarge(usize),
+    /// It turned out longer than allowed (more bytes came than its size said).
+    TooLarge,
     /// `getFile` or the download failed (the error, token redacted by the outbox/here).
     Failed(String),
 }
@@ -111,7 +98,7 @@ async fn fetch(
             .map_err(|e| Fetch::Failed(crate::telegram::redact(&e.to_string(), bot.token())))?;
         bytes.extend_from_slice(&chunk);
         if bytes.len() as u64 > largest {
-            return Err(Fetch::TooLarge(bytes.len()));
+            return Err(Fetch::TooLarge);
         }
     }
     Ok(bytes)

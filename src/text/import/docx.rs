@@ -13,39 +13,57 @@ use std::io::{Cursor, Read};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::ImportError;
-
-/// The most bytes read from one part of the archive (a zip bomb stops here).
-const LARGEST_PART: u64 = 64 << 20;
+use super::{ImportError, LARGEST_PART};
 
 /// The text of the document: one paragraph per line, a blank line between paragraphs
 /// (so that the importer never joins two of Word's paragraphs).
 pub fn text(bytes: &[u8]) -> Result<String, ImportError> {
+    text_within(bytes, LARGEST_PART)
+}
+
+/// [`text`], with each part unpacking to at most `largest` bytes.
+fn text_within(bytes: &[u8], largest: u64) -> Result<String, ImportError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|_| ImportError::Docx("文件不是有效的 zip 压缩包".into()))?;
-    let document = read_part(&mut archive, "word/document.xml")?
+    let document = read_part(&mut archive, "正文", "word/document.xml", largest)?
         .ok_or_else(|| ImportError::Docx("缺少正文 word/document.xml".into()))?;
-    let numbering = match read_part(&mut archive, "word/numbering.xml")? {
+    let numbering = match read_part(&mut archive, "编号定义", "word/numbering.xml", largest)? {
         Some(xml) => Numbering::parse(&xml)?,
         None => Numbering::default(),
     };
     paragraphs(&document, numbering)
 }
 
+/// One part of the archive, whole, or `None` if there is none. A part that unpacks to
+/// more than `largest` ([`LARGEST_PART`]) refuses the whole file (`what` names it for the person
+/// importing): what is cut off would be silently missing, and an XML cut mid-tag would
+/// be misreported as broken. The size the archive declares is checked first (a bomb is
+/// refused without unpacking it), and the unpacking stops one byte past the limit in
+/// case the declared size lies.
 fn read_part(
     archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    name: &str,
+    what: &'static str,
+    name: &'static str,
+    largest: u64,
 ) -> Result<Option<String>, ImportError> {
     let file = match archive.by_name(name) {
         Ok(file) => file,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
         Err(_) => return Err(ImportError::Docx(format!("无法读取 {name}"))),
     };
-    let mut text = String::new();
-    file.take(LARGEST_PART)
-        .read_to_string(&mut text)
+    if file.size() > largest {
+        return Err(ImportError::PartTooLarge(what, name));
+    }
+    let mut bytes = Vec::new();
+    file.take(largest + 1)
+        .read_to_end(&mut bytes)
         .map_err(|_| ImportError::Docx(format!("{name} 已损坏")))?;
-    Ok(Some(text))
+    if bytes.len() as u64 > largest {
+        return Err(ImportError::PartTooLarge(what, name));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| ImportError::Docx(format!("{name} 不是 UTF-8 编码的 XML")))
 }
 
 fn broken(part: &str) -> ImportError {
@@ -214,9 +232,9 @@ fn render(n: u32, format: &str) -> String {
         | "ideographDigital"
         | "taiwaneseCounting"
         | "japaneseCounting"
-            if (1..=99).contains(&n) =>
+            if (1..=999).contains(&n) =>
         {
-            crate::text::chinese_numeral(n as u8)
+            super::structure::chinese_number(n)
         }
         "ideographTraditional" if (1..=10).contains(&n) => STEMS[n as usize - 1].to_string(),
         "decimalEnclosedCircle" | "decimalEnclosedCircleChinese" if (1..=20).contains(&n) => {
@@ -298,6 +316,28 @@ pub(crate) mod tests {
 
     use super::*;
 
+    /// A `.docx` of three numbered parts with `padding` spaces of XML between the first
+    /// and the second: the document part unpacks to more than that.
+    pub(crate) fn padded(padding: usize) -> Vec<u8> {
+        let document = format!(
+            "<w:document xmlns:w=\"w\"><w:body>\
+             <w:p><w:r><w:t>一、回顾</w:t></w:r></w:p><w:p><w:r><w:t>去年很好。</w:t></w:r></w:p>\
+             <w:p><w:r><w:t xml:space=\"preserve\">{}二、任务</w:t></w:r></w:p>\
+             <w:p><w:r><w:t>今年更好。</w:t></w:r></w:p>\
+             <w:p><w:r><w:t>三、展望</w:t></w:r></w:p><w:p><w:r><w:t>明年更好。</w:t></w:r></w:p>\
+             </w:body></w:document>",
+            " ".repeat(padding)
+        );
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1))
+            .large_file(true);
+        zip.start_file("word/document.xml", options).unwrap();
+        zip.write_all(document.as_bytes()).unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
     /// Builds a minimal `.docx`: `paragraphs` are `(numId, ilvl, text)`; numId 1 counts
     /// `一、` at level 0 and `（一）` at level 1, numId 2 is a bullet list.
     pub(crate) fn docx(paragraphs: &[(Option<u8>, u8, &str)]) -> Vec<u8> {
@@ -373,6 +413,23 @@ pub(crate) mod tests {
                 "二、今年的任务",
                 "（一）稳增长"
             ]
+        );
+    }
+
+    #[test]
+    fn a_part_past_the_cap_refuses_the_whole_file() {
+        // The cap falls in the middle of the text of one `<w:t>`: once the document
+        // was cut there, and imported as one part (or refused as broken XML).
+        let file = padded(100_000);
+        let whole = text_within(&file, 200_000).unwrap();
+        assert!(whole.contains("三、展望"), "{whole}");
+        assert_eq!(
+            text_within(&file, 50_000),
+            Err(ImportError::PartTooLarge("正文", "word/document.xml"))
+        );
+        assert_eq!(
+            text_within(&file, 50_000).unwrap_err().to_string(),
+            "正文（word/document.xml）解压后超过 64 MB，不像一篇讲话或报告：请只保留文字，另存为 .docx 或 .txt 后再导入。"
         );
     }
 

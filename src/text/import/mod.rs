@@ -23,8 +23,19 @@ use crate::text::{Block, Completeness, Document, SectionId, chinese_numeral};
 
 pub use debris::DebrisKind;
 
-/// The most text an import takes (2 MB): more is not one speech or report.
-pub const LARGEST_TEXT: usize = 2 * 1024 * 1024;
+/// The largest file an import reads, in the file's own bytes: a `.txt` as it is, a
+/// `.docx` as the archive it is (photos included). The same for `studybot import` and a
+/// file sent to the bot, whose Bot API hands a bot at most 20 MB.
+pub const LARGEST_FILE: u64 = 20 * 1024 * 1024;
+
+/// The longest text an import takes, in characters (100 万字): fifty times the longest
+/// government work report; more is not one speech or report. Counted in characters so
+/// that a GBK, UTF-8 or Word file of the same text is measured alike.
+pub const LONGEST_TEXT: usize = 1_000_000;
+
+/// The most bytes a part of a `.docx` may unpack to (its XML, not the text in it): a
+/// zip bomb, or a document padded far beyond any speech, is refused here whole.
+pub const LARGEST_PART: u64 = 64 * 1024 * 1024;
 
 /// What kind of file the bytes are, as the file's name says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,18 +69,130 @@ pub enum ImportError {
     /// A known binary format we do not read.
     #[error("不支持{0}：请另存为 .docx 或 .txt 后再导入。")]
     Unsupported(&'static str),
-    /// More than [`LARGEST_TEXT`].
-    #[error("文字太长（{0} 字节，上限 2 MB）：一篇讲话或报告不会这么长，请检查文件。")]
-    TooLarge(usize),
+    /// A file larger than [`LARGEST_FILE`]: its size in bytes when known (a pipe or a
+    /// device has none).
+    #[error("{}", file_too_large(*.0))]
+    FileTooLarge(Option<u64>),
+    /// A text longer than [`LONGEST_TEXT`]: its length in characters.
+    #[error(
+        "文字有 {} 字，超过 {} 字的上限：一篇讲话或报告不会这么长，请检查文件。",
+        thousands(*.0),
+        thousands(LONGEST_TEXT)
+    )]
+    TextTooLong(usize),
+    /// A part of a `.docx` that unpacks to more than [`LARGEST_PART`]: what the part
+    /// holds (`正文`) and its name in the archive.
+    #[error(
+        "{0}（{1}）解压后超过 {mb} MB，不像一篇讲话或报告：请只保留文字，另存为 .docx 或 .txt 后再导入。",
+        mb = LARGEST_PART >> 20
+    )]
+    PartTooLarge(&'static str, &'static str),
+    /// A studybot data file (the `--dry-run` form) with an error, named as
+    /// `studybot check` names it.
+    #[error("这是 studybot 数据文件，但有错误：{0}")]
+    DataFile(crate::text::ParseError),
     /// A `.docx` that cannot be read.
     #[error("无法读取这个 .docx 文件：{0}。")]
     Docx(String),
     /// No parts found.
     #[error("没有找到文章结构：需要“一、”“第一部分”“第一章”“（一）”或“一是……二是……”这样的标题。")]
     NoStructure,
-    /// More than 99 parts, or points in a part.
-    #[error("部分或要点超过 99 个，这不像一篇文章的结构，请检查文件。")]
-    TooManySections,
+    /// More than 99 parts, or points in a part: the line and heading of the first one
+    /// not taken.
+    #[error(
+        "第 {line} 行的“{heading}”是第 100 个{what}：部分或要点最多 99 个，这不像一篇文章的结构，请检查文件。"
+    )]
+    TooManySections {
+        /// The heading's line in the input (1-based).
+        line: usize,
+        /// The heading as it stands.
+        heading: String,
+        /// `部分` or `要点`.
+        what: &'static str,
+    },
+}
+
+/// The size of a file over [`LARGEST_FILE`], in MB as the limit is.
+fn file_too_large(bytes: Option<u64>) -> String {
+    let limit = LARGEST_FILE >> 20;
+    match bytes {
+        Some(bytes) => format!(
+            "文件有 {:.1} MB，超过 {limit} MB 的上限：请只保留文字，另存为 .txt 或 .docx 后再导入。",
+            bytes as f64 / 1_048_576.0
+        ),
+        None => format!(
+            "文件超过 {limit} MB 的上限（读到 {limit} MB 后停止）：请只保留文字，另存为 .txt 或 .docx 后再导入。"
+        ),
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Reads at most [`LARGEST_FILE`] bytes from `reader`, whatever it is (a file, a pipe,
+/// a device that never ends): one byte more means the file is too large, and reading
+/// stops there. `size` is the file's size if it is known, for the message.
+pub fn read_limited(
+    reader: impl std::io::Read,
+    size: Option<u64>,
+) -> std::io::Result<Result<Vec<u8>, ImportError>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader.take(LARGEST_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > LARGEST_FILE {
+        return Ok(Err(ImportError::FileTooLarge(
+            size.filter(|&size| size > LARGEST_FILE),
+        )));
+    }
+    Ok(Ok(bytes))
+}
+
+/// Why a file could not be read, in words for the person importing (the system's own
+/// message is English).
+pub fn read_error(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::NotFound => "找不到这个文件，请检查路径和文件名。".to_string(),
+        ErrorKind::PermissionDenied => "没有读取这个文件的权限。".to_string(),
+        ErrorKind::IsADirectory => "这是一个文件夹，不是文件。".to_string(),
+        ErrorKind::InvalidData | ErrorKind::UnexpectedEof => {
+            "文件读到一半出错，可能已损坏。".to_string()
+        }
+        _ => match error.raw_os_error() {
+            Some(code) => format!("读取文件时出错（系统错误码 {code}），请稍后再试。"),
+            None => "读取文件时出错，请稍后再试。".to_string(),
+        },
+    }
+}
+
+/// Removes the characters that are invisible in print: bidirectional controls (U+202E
+/// turns a line around on screen), zero-width characters and the like. They never
+/// belong in a speech, and a title made of them only would show as nothing.
+pub fn without_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().filter(|&c| !is_invisible(c)).collect())
+}
+
+/// Whether `c` prints as nothing (format characters; line breaks and tabs are kept).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}' | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// One dropped piece of debris.
@@ -121,25 +244,27 @@ pub fn import(bytes: &[u8], kind: FileKind, name: &str) -> Result<Imported, Impo
     if bytes.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) {
         return Err(ImportError::Unsupported("旧版 Word（.doc）文件"));
     }
+    if bytes.len() as u64 > LARGEST_FILE {
+        return Err(ImportError::FileTooLarge(Some(bytes.len() as u64)));
+    }
     let is_zip = bytes.starts_with(b"PK\x03\x04");
     let (text, format) = if kind == FileKind::Docx || is_zip {
         (docx::text(bytes)?, "docx")
     } else {
-        if bytes.len() > 2 * LARGEST_TEXT {
-            return Err(ImportError::TooLarge(bytes.len()));
-        }
         decode::decode(bytes)?
     };
-    if text.len() > LARGEST_TEXT {
-        return Err(ImportError::TooLarge(text.len()));
+    let text = without_invisible(&text);
+    let chars = text.chars().count();
+    if chars > LONGEST_TEXT {
+        return Err(ImportError::TextTooLong(chars));
     }
     if text.trim().is_empty() {
         return Err(ImportError::Empty);
     }
-    // A studybot data file (an editor's reviewed `--dry-run` output) is taken as it is.
-    if text.trim_start().starts_with(['-', '<'])
-        && let Ok(document) = crate::text::parse_document(name, &text)
-    {
+    // A studybot data file (an editor's reviewed `--dry-run` output) is taken as it is,
+    // and refused for what `studybot check` would refuse it.
+    if is_data_file(&text) {
+        let document = crate::text::parse_document(name, &text).map_err(ImportError::DataFile)?;
         return Ok(Imported {
             document,
             report: ImportReport {
@@ -183,6 +308,17 @@ pub fn import(bytes: &[u8], kind: FileKind, name: &str) -> Result<Imported, Impo
             warnings: found.warnings,
         },
     })
+}
+
+/// Whether `text` is in the data-file form (`data/texts/*.md`, what `--dry-run`
+/// prints): after its comment lines, it opens with the `---` of the metadata block. No
+/// speech copied from the web starts so.
+fn is_data_file(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|line| !(line.is_empty() || line.starts_with("<!--") && line.ends_with("-->")))
+        == Some("---")
 }
 
 /// A file name without its directory and extension.

@@ -243,38 +243,92 @@ struct Marker<'a> {
     rest: &'a str,
 }
 
-/// Reads a Chinese numeral from 1 to 99 at the start of `s`: its value and length in bytes.
+/// Reads a Chinese numeral from 1 to 999 at the start of `s` (`三`, `十二`, `九十九`,
+/// `一百`, `一百零一`, `一百二十三`): its value and length in bytes. A heading past
+/// 九十九、 is still a heading, so that a list too long to be a text's structure is
+/// refused naming it instead of folded into the 99th part's body.
 fn numeral(s: &str) -> Option<(u32, usize)> {
-    let digit = |c: char| "〇一二三四五六七八九".find(c).map(|i| (i / 3) as u32);
-    let chars: Vec<(usize, char)> = s.char_indices().take(3).collect();
-    let value_of = |c: char| digit(c).or((c == '零').then_some(0));
-    let mut len = 0;
-    let mut tens = None;
-    let mut units = None;
-    for &(at, c) in &chars {
+    // Every character read here (digits, 〇, 零, 十, 百) is three bytes in UTF-8.
+    const WIDTH: usize = 3;
+    let digit = |rest: &str| {
+        let c = rest.chars().next()?;
         match c {
-            '十' if tens.is_none() => {
-                tens = Some(units.take().unwrap_or(1));
-                len = at + c.len_utf8();
-            }
-            c if value_of(c).is_some() && units.is_none() => {
-                units = value_of(c);
-                len = at + c.len_utf8();
-            }
-            _ => break,
+            '〇' | '零' => Some(0),
+            _ => "一二三四五六七八九".find(c).map(|i| (i / WIDTH) as u32 + 1),
         }
-        if tens.is_none() && units.is_some() {
-            // A single digit is complete unless 十 follows (二十, 二十一).
-            if !s[len..].starts_with('十') {
-                break;
-            }
-        }
-        if tens.is_some() && units.is_some() {
-            break;
+    };
+    let mut rest = s;
+    let mut value = 0;
+    let mut hundreds = false;
+    if let Some(d) = digit(rest).filter(|&d| d > 0)
+        && let Some(after) = rest[WIDTH..].strip_prefix('百')
+    {
+        value = d * 100;
+        rest = after;
+        hundreds = true;
+        // 一百零一: a zero, then the units.
+        if let Some(after) = rest.strip_prefix(['零', '〇']) {
+            return match digit(after).filter(|&d| d > 0) {
+                Some(d) => Some((value + d, s.len() - after.len() + WIDTH)),
+                None => Some((value, s.len() - rest.len())),
+            };
         }
     }
-    let value = tens.unwrap_or(0) * 10 + units.unwrap_or(0);
-    (1..=99).contains(&value).then_some((value, len))
+    match digit(rest).filter(|&d| d > 0) {
+        // 二十, 二十一, 一百二十三.
+        Some(d) if rest[WIDTH..].starts_with('十') => {
+            value += d * 10;
+            rest = &rest[2 * WIDTH..];
+            if let Some(d) = digit(rest).filter(|&d| d > 0) {
+                value += d;
+                rest = &rest[WIDTH..];
+            }
+        }
+        // 三 (a single digit; 一百二 is not read as 102).
+        Some(d) if !hundreds => {
+            value += d;
+            rest = &rest[WIDTH..];
+        }
+        _ => {
+            // 十, 十二 (not after 百: 一百十 is not how headings count).
+            if !hundreds && let Some(after) = rest.strip_prefix('十') {
+                value += 10;
+                rest = after;
+                if let Some(d) = digit(rest).filter(|&d| d > 0) {
+                    value += d;
+                    rest = &rest[WIDTH..];
+                }
+            }
+        }
+    }
+    (1..=999)
+        .contains(&value)
+        .then_some((value, s.len() - rest.len()))
+}
+
+/// Writes `n` (1 to 999) as [`numeral`] reads it: `一百零一`, `一百二十`.
+pub(crate) fn chinese_number(n: u32) -> String {
+    const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    let (h, t, u) = (n / 100 % 10, n / 10 % 10, n % 10);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(DIGITS[h as usize]);
+        out.push('百');
+    }
+    match (h, t, u) {
+        (0, 0, _) => {}
+        (0, 1, _) => out.push('十'),
+        (_, 0, 0) => return out,
+        (_, 0, _) => out.push('零'),
+        _ => {
+            out.push_str(DIGITS[t as usize]);
+            out.push('十');
+        }
+    }
+    if u > 0 {
+        out.push_str(DIGITS[u as usize]);
+    }
+    out
 }
 
 /// The marker a line starts with, if any.
@@ -328,7 +382,7 @@ fn line_marker(line: &str) -> Option<Marker<'_>> {
         return None;
     }
     let digits = line.bytes().take_while(u8::is_ascii_digit).count();
-    if (1..=2).contains(&digits) {
+    if (1..=3).contains(&digits) {
         let number: u32 = line[..digits].parse().ok()?;
         let tail = &line[digits..];
         let sep = tail.chars().next()?;
@@ -1112,19 +1166,19 @@ fn finish(mut raws: Vec<Raw>, warnings: &mut Vec<String>) -> Result<Vec<Section>
             if raw.part != expected_part {
                 warnings.push(format!(
                     "原文第{}部分之前的编号不连续，已按顺序重新编号",
-                    crate::text::chinese_numeral(raw.part.min(99) as u8)
+                    chinese_number(raw.part.min(999))
                 ));
             }
             expected_part = raw.part + 1;
             if usize::from(part) >= MOST_SECTIONS {
-                return Err(ImportError::TooManySections);
+                return Err(too_many(&raw, "部分"));
             }
             part += 1;
             point = 0;
             SectionId::part(part)
         } else {
             if usize::from(point) >= MOST_SECTIONS {
-                return Err(ImportError::TooManySections);
+                return Err(too_many(&raw, "要点"));
             }
             point += 1;
             SectionId::point(part, point)
@@ -1157,6 +1211,15 @@ fn finish(mut raws: Vec<Raw>, warnings: &mut Vec<String>) -> Result<Vec<Section>
     Ok(sections)
 }
 
+/// The refusal of the 100th part or point: its line and heading.
+fn too_many(raw: &Raw, what: &'static str) -> ImportError {
+    ImportError::TooManySections {
+        line: raw.line,
+        heading: raw.title.chars().take(LONGEST_TITLE).collect(),
+        what,
+    }
+}
+
 /// A principle written without a separator (`恪守清廉之本树立良好形象`) is split where its
 /// siblings split (`铸牢政治之魂 | 把准前行方向`: six and six characters).
 fn parallel_phrases(raws: &mut [Raw]) {
@@ -1187,8 +1250,13 @@ fn parallel_phrases(raws: &mut [Raw]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The value of the numeral a heading starts with (for the importer's tests).
+    pub(crate) fn read_numeral(s: &str) -> Option<u32> {
+        numeral(s).map(|(n, _)| n)
+    }
 
     #[test]
     fn numerals() {

@@ -314,11 +314,11 @@ fn bad_files_are_refused_with_their_reason() {
         error("只是一段话，没有任何标题。\n第二段话。".as_bytes(), "a.txt"),
         ImportError::NoStructure
     );
-    let huge = "一、标题\n".to_string() + &"很长的文字。".repeat(120_000);
-    assert!(matches!(
+    let huge = "一、标题\n".to_string() + &"很长的文字。".repeat(200_000);
+    assert_eq!(
         error(huge.as_bytes(), "a.txt"),
-        ImportError::TooLarge(_)
-    ));
+        ImportError::TextTooLong(1_200_005)
+    );
     for e in [
         ImportError::Empty,
         ImportError::Binary,
@@ -422,4 +422,118 @@ fn markdown_headings_and_data_files() {
     let again = import(file.as_bytes(), FileKind::Text, "notes.md").unwrap();
     assert_eq!(shape(&again.document), shape(d));
     assert_eq!(again.document.title, d.title);
+}
+
+#[test]
+fn an_edited_data_file_is_refused_for_what_check_names() {
+    let d =
+        import_text("工作报告\n一、回顾\n去年很好。\n二、任务\n今年更好。\n三、展望\n明年更好。\n")
+            .document;
+    let file = data_file(&d, "r.txt");
+    let wrong_count = file.replace("parts: 3", "parts: 4");
+    let expected = parse_document("r.md", &wrong_count).unwrap_err();
+    assert_eq!(
+        import(wrong_count.as_bytes(), FileKind::Text, "r.md").unwrap_err(),
+        ImportError::DataFile(expected.clone())
+    );
+    assert!(expected.to_string().starts_with("r.md:"), "{expected}");
+    let bad_id = file.replace(&format!("id: {}", d.id), "id: 报告");
+    let error = import(bad_id.as_bytes(), FileKind::Text, "r.md").unwrap_err();
+    assert!(error.to_string().contains("r.md:3: id must be"), "{error}");
+}
+
+#[test]
+fn numbering_past_ninety_nine_is_read_and_refused_by_its_heading() {
+    use super::structure::chinese_number;
+    for n in [1, 9, 10, 12, 20, 99, 100, 101, 110, 120, 123, 999] {
+        assert_eq!(
+            super::structure::tests::read_numeral(&format!("{}、", chinese_number(n))),
+            Some(n),
+            "{}",
+            chinese_number(n)
+        );
+    }
+    let list = |label: &dyn Fn(u32) -> String| {
+        let mut text = "清单\n".to_string();
+        for n in 1..=101 {
+            text.push_str(&format!("{}标题{n}\n第{n}条的内容。\n", label(n)));
+        }
+        text
+    };
+    for text in [
+        list(&|n| format!("{}、", chinese_number(n))),
+        list(&|n| format!("{n}. ")),
+    ] {
+        let error = import(text.as_bytes(), FileKind::Text, "list.txt").unwrap_err();
+        assert_eq!(
+            error,
+            ImportError::TooManySections {
+                line: 200,
+                heading: "标题100".into(),
+                what: "部分"
+            },
+            "{}",
+            &text[..40]
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("第 200 行的“标题100”是第 100 个部分")
+        );
+    }
+}
+
+#[test]
+fn invisible_characters_never_make_a_title() {
+    let imported = import_text(
+        "\u{202e}\u{200f}\n工作\u{202e}报告\n一、\u{202e}\u{2066}\n去年很好。\n二、任务\u{200e}\n今年更好。\n",
+    );
+    let d = &imported.document;
+    assert_eq!(d.title, "工作报告");
+    for section in &d.sections {
+        assert!(
+            !section.title.is_empty() && !section.title.chars().any(is_invisible),
+            "{:?}",
+            section.title
+        );
+    }
+    // A heading of invisible characters only: its marker is its title.
+    assert_eq!(d.section(SectionId::part(1)).unwrap().title, "一、");
+    assert_eq!(d.section(SectionId::part(2)).unwrap().title, "任务");
+    // A data file whose title is made of them only is refused as `check` would.
+    let file = data_file(d, "r.txt").replace("title: 工作报告", "title: \u{202e}\u{200b}");
+    assert!(matches!(
+        import(file.as_bytes(), FileKind::Text, "r.md"),
+        Err(ImportError::DataFile(e)) if e.message == "title is empty"
+    ));
+}
+
+#[test]
+fn a_gbk_text_too_long_is_measured_in_characters() {
+    let text = "一、标题\n".to_string() + &"字".repeat(LONGEST_TEXT);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let error = import(&gbk, FileKind::Text, "a.txt").unwrap_err();
+    assert_eq!(error, ImportError::TextTooLong(LONGEST_TEXT + 5));
+    assert!(
+        error
+            .to_string()
+            .starts_with("文字有 1,000,005 字，超过 1,000,000 字的上限"),
+        "{error}"
+    );
+}
+
+#[test]
+fn reads_stop_one_byte_past_the_limit() {
+    let endless = std::io::repeat(b'a');
+    assert_eq!(
+        read_limited(endless, None).unwrap(),
+        Err(ImportError::FileTooLarge(None))
+    );
+    let small = read_limited(&b"abc"[..], Some(3)).unwrap().unwrap();
+    assert_eq!(small, b"abc");
+    assert!(
+        ImportError::FileTooLarge(Some(31 << 20))
+            .to_string()
+            .starts_with("文件有 31.0 MB，超过 20 MB 的上限")
+    );
 }
