@@ -16,6 +16,10 @@ pub const DB_ENV: &str = "STUDYBOT_DB";
 pub const DATA_ENV: &str = "STUDYBOT_DATA";
 /// Environment variable holding the bot token (never read from the file).
 pub const TOKEN_ENV: &str = "TELOXIDE_TOKEN";
+/// Where systemd puts the service's credentials (`LoadCredential=`).
+pub const CREDENTIALS_DIR_ENV: &str = "CREDENTIALS_DIRECTORY";
+/// The credential holding the token when `TELOXIDE_TOKEN` is not set.
+pub const TOKEN_CREDENTIAL: &str = "telegram-token";
 /// Environment variable overriding [`TelegramConfig::api_url`].
 pub const API_URL_ENV: &str = "TELOXIDE_API_URL";
 /// The environment variable listing the operators' Telegram user ids, comma-separated.
@@ -46,6 +50,9 @@ pub struct Config {
     /// private chat (`operators = [123, 456]`, or `STUDYBOT_OPERATORS=123,456`, which
     /// replaces the file's list). Default none: only `studybot import` imports.
     pub operators: Vec<u64>,
+    /// Where `studybot run` serves `/metrics` and `/healthz` (`[metrics] listen =
+    /// "127.0.0.1:9464"`; a bare port means 127.0.0.1). Default none: not served.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// How log lines are written (`log_format` in the file).
@@ -124,10 +131,18 @@ impl Default for RateLimits {
 pub struct BotToken(String);
 
 impl BotToken {
-    /// Reads the token from `TELOXIDE_TOKEN`; `None` when unset or empty.
+    /// Reads the token from `TELOXIDE_TOKEN`, or else from the systemd credential
+    /// `$CREDENTIALS_DIRECTORY/telegram-token` (`LoadCredential=` in
+    /// deploy/studybot.service); `None` when neither holds one.
     pub fn from_env() -> Option<Self> {
+        let from_credential = || {
+            let dir = std::env::var_os(CREDENTIALS_DIR_ENV)?;
+            std::fs::read_to_string(std::path::Path::new(&dir).join(TOKEN_CREDENTIAL)).ok()
+        };
         std::env::var(TOKEN_ENV)
             .ok()
+            .filter(|t| !t.trim().is_empty())
+            .or_else(from_credential)
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .map(Self)
@@ -194,6 +209,20 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `[metrics] listen`: an address, or a bare port on 127.0.0.1 (never every interface
+/// by accident: `0.0.0.0:9464` must be written out).
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, ConfigError> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        ConfigError(format!(
+            "config key metrics.listen: \"{text}\" is not an address and port (e.g. listen = \"127.0.0.1:9464\")"
+        ))
+    })
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -208,6 +237,14 @@ struct FileConfig {
     telegram: FileTelegram,
     #[serde(default)]
     quiz: FileQuiz,
+    #[serde(default)]
+    metrics: FileMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMetrics {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -240,6 +277,7 @@ impl Default for Config {
             quiz: QuizConfig::default(),
             log_format: LogFormat::default(),
             operators: Vec::new(),
+            metrics_listen: None,
         }
     }
 }
@@ -358,6 +396,7 @@ impl Config {
             quiz,
             log_format,
             operators: file.operators.unwrap_or_default(),
+            metrics_listen: file.metrics.listen.as_deref().map(listen_address).transpose()?,
         })
     }
 

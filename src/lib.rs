@@ -33,7 +33,10 @@
 //!   ([`telegram::outbox`]), the delivery task that sends what is due
 //!   ([`telegram::deliveries`]), and the drivers of quizzes, reviews, check-ins and
 //!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
-//!   [`telegram::import`]).
+//!   [`telegram::import`]), and the operator's `/metrics` and `/healthz`
+//!   ([`telegram::metrics`]).
+//! - **Telemetry** ([`telemetry`]): the counters every layer records through the `metrics`
+//!   facade, and whether updates are coming in; it imports nothing from the crate.
 //!
 //! `main` (the binary) parses the command line, owns the signals and hands a shutdown
 //! future to the transport.
@@ -51,4 +54,5 @@ pub mod review;
 pub mod schedule;
 pub mod store;
 pub mod telegram;
+pub mod telemetry;
 pub mod text;

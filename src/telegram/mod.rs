@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod error;
 pub mod handlers;
 pub mod import;
+pub mod metrics;
 pub mod outbox;
 pub mod quiz;
 pub mod record;
@@ -166,6 +167,24 @@ async fn serve(
         });
     }
 
+    if let Some(listen) = app.config().metrics_listen {
+        let health = metrics::Health {
+            metrics: metrics::install()?,
+            store: app.store().clone(),
+            heartbeat: crate::telemetry::Heartbeat::global(),
+        };
+        let stopped = stop.clone();
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot listen on {listen} for [metrics]: {error}"))?;
+        tokio::spawn(async move {
+            if let Err(error) =
+                metrics::serve(listener, health, async move { stopped.wait().await }).await
+            {
+                tracing::error!(%error, "the metrics server stopped");
+            }
+        });
+    }
     quiz::resume(&app, &outbox).await;
     let deliveries = tokio::spawn(deliveries::run(app.clone(), outbox.clone(), stop.clone()));
 
@@ -189,6 +208,7 @@ async fn serve(
                 if !stop.watch(listener.stop_token()) {
                     break;
                 }
+                crate::telemetry::Heartbeat::global().started();
                 match dispatcher
                     .try_dispatch_with_listener(listener, listener_errors.clone())
                     .await
@@ -228,6 +248,7 @@ async fn serve(
             })?;
             // A webhook listener cannot fail once started (its error type is Infallible).
             if stop.watch(listener.stop_token()) {
+                crate::telemetry::Heartbeat::global().started();
                 dispatcher
                     .dispatch_with_listener(listener, LoggingErrorHandler::new())
                     .await;
