@@ -8,6 +8,7 @@ mod subscription;
 
 mod groups;
 mod logs;
+mod ops;
 
 use std::collections::HashMap;
 use std::time::Duration;
