@@ -263,3 +263,63 @@ async fn the_token_is_read_from_the_systemd_credential_when_the_variable_is_unse
     );
     assert!(bot.terminate(WAIT).await.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_is_503_when_the_store_cannot_write() {
+    let port = free_port();
+    let workspace = metrics_workspace(port, "");
+    // The database on a 4 MB tmpfs (root only: skipped elsewhere, like the full-disk test
+    // in tests/backup).
+    let disk = workspace.dir.path().join("disk");
+    std::fs::create_dir_all(&disk).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&disk)
+        .output();
+    if !mounted.as_ref().is_ok_and(|output| output.status.success()) {
+        eprintln!("SKIPPED: cannot mount a tmpfs (needs root): {mounted:?}");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(disk.clone());
+    let config = std::fs::read_to_string(workspace.config())
+        .unwrap()
+        .replace(
+            &format!("\"{}\"", workspace.db().display()),
+            &format!("\"{}\"", disk.join("db").display()),
+        );
+    std::fs::write(workspace.config(), config).unwrap();
+    let tg = FakeTelegram::start().await;
+    let bot = STUDYBOT.started(&tg, &workspace).await;
+    assert_eq!(get(port, "/healthz").await, (200, "ok\n".to_string()));
+
+    {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(disk.join("filler")).unwrap();
+        let chunk = vec![0x5a_u8; 64 * 1024];
+        while filler.write_all(&chunk).is_ok() {}
+    }
+    // Each check is a real write: once sled's log needs a page the disk has not got, it fails.
+    let mut unhealthy = (0, String::new());
+    for _ in 0..200 {
+        unhealthy = get(port, "/healthz").await;
+        if unhealthy.0 != 200 {
+            break;
+        }
+    }
+    assert_eq!(unhealthy.0, 503, "{}", bot.log());
+    assert!(
+        unhealthy.1.contains("the store cannot write"),
+        "the reason is given: {}",
+        unhealthy.1
+    );
+    drop(bot);
+}
