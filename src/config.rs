@@ -396,7 +396,12 @@ impl Config {
             quiz,
             log_format,
             operators: file.operators.unwrap_or_default(),
-            metrics_listen: file.metrics.listen.as_deref().map(listen_address).transpose()?,
+            metrics_listen: file
+                .metrics
+                .listen
+                .as_deref()
+                .map(listen_address)
+                .transpose()?,
         })
     }
 

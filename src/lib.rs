@@ -35,6 +35,8 @@
 //!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
 //!   [`telegram::import`]), and the operator's `/metrics` and `/healthz`
 //!   ([`telegram::metrics`]).
+//! - **Progress** ([`progress`]): the terminal progress bar of long command-line work,
+//!   nothing when stderr is not a terminal; it imports nothing from the crate.
 //! - **Telemetry** ([`telemetry`]): the counters every layer records through the `metrics`
 //!   facade, and whether updates are coming in; it imports nothing from the crate.
 //!
@@ -47,6 +49,7 @@ pub mod config;
 pub mod console;
 pub mod messages;
 pub mod plan;
+pub mod progress;
 pub mod quiz;
 pub mod record;
 pub mod reply;

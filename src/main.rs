@@ -201,7 +201,10 @@ fn record(
         }
         other => other?,
     };
-    for path in app.write_record(chat, from, to, out, csv, Utc::now())? {
+    let progress = studybot::progress::start("writing the record: check-ins", None);
+    let written = app.write_record(chat, from, to, out, csv, Utc::now())?;
+    drop(progress);
+    for path in written {
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -291,7 +294,9 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         );
     }
     let store = Store::open(&config.database)?;
+    let progress = studybot::progress::start("exporting", None);
     let backup = store.export()?;
+    drop(progress);
     let written = backup.write(file)?;
     println!(
         "exported {} entries in {} trees from {} to {}{}",
@@ -329,7 +334,9 @@ fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow:
             held.join(", ")
         );
     }
+    let progress = studybot::progress::start("restoring", Some(backup.entries() as u64));
     let report = store.import(&backup)?;
+    drop(progress);
     println!(
         "imported {} entries in {} trees from {} (exported at {}) into {}{}",
         report.entries,
@@ -396,9 +403,11 @@ fn import_text(
     if size > 4 * import::LARGEST_TEXT as u64 {
         return Err(refused(&import::ImportError::TooLarge(size as usize)));
     }
+    let progress = studybot::progress::start(&format!("reading {name}"), None);
     let bytes = std::fs::read(file).map_err(|e| refused(&e))?;
-    let mut imported =
-        import::import(&bytes, FileKind::from_name(&name), &name).map_err(|e| refused(&e))?;
+    let imported = import::import(&bytes, FileKind::from_name(&name), &name);
+    drop(progress);
+    let mut imported = imported.map_err(|e| refused(&e))?;
     if let Some(id) = id {
         imported.document.id = id;
     }

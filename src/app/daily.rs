@@ -323,7 +323,9 @@ impl App {
                     }
                     tracing::debug!(chat_id, %date, section = %section.id, "excerpt due");
                     crate::telemetry::delivery_due(
-                        (now - subscription.scheduled()).to_std().unwrap_or_default(),
+                        (now - subscription.scheduled())
+                            .to_std()
+                            .unwrap_or_default(),
                     );
                     return Ok(Some(Delivery {
                         chat_id,

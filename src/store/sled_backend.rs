@@ -79,7 +79,8 @@ impl DeviceSync {
         };
         // Once at open: `conf`, `db` and `blobs/` were created unsynced by sled.
         if let Ok(conf) = File::open(dir.join("conf")) {
-            conf.sync_all().map_err(|error| sync_failed("conf", &error))?;
+            conf.sync_all()
+                .map_err(|error| sync_failed("conf", &error))?;
         }
         sync.log
             .sync_all()
@@ -117,7 +118,9 @@ impl DeviceSync {
         let mut present = HashSet::new();
         let mut new = false;
         for entry in entries {
-            let name = entry.map_err(|error| sync_failed("blobs", &error))?.file_name();
+            let name = entry
+                .map_err(|error| sync_failed("blobs", &error))?
+                .file_name();
             if !synced.contains(&name) {
                 match File::open(blobs.join(&name)) {
                     Ok(file) => file
@@ -379,7 +382,10 @@ mod tests {
             .unwrap()
             .map(|entry| entry.unwrap().file_name())
             .collect();
-        assert!(!blobs.is_empty(), "sled wrote no blob: the test proves nothing");
+        assert!(
+            !blobs.is_empty(),
+            "sled wrote no blob: the test proves nothing"
+        );
         let synced = backend.device.synced_blobs.lock().unwrap().clone();
         assert_eq!(synced, blobs);
         drop(backend);

@@ -40,8 +40,7 @@ async fn get(port: u16, path: &str) -> (u16, String) {
         }
     }
     let mut stream = stream.expect("the metrics listener accepts connections");
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -183,7 +182,10 @@ async fn metrics_count_a_delivery_pass_and_a_quiz_by_the_right_amounts() {
         2.0,
         "{metrics}"
     );
-    assert!(value("studybot_store_flush_seconds_count") >= 3.0, "{metrics}");
+    assert!(
+        value("studybot_store_flush_seconds_count") >= 3.0,
+        "{metrics}"
+    );
     assert_eq!(
         value(&format!(
             "studybot_build_info{{version=\"{}\"}}",
@@ -253,7 +255,10 @@ async fn the_token_is_read_from_the_systemd_credential_when_the_variable_is_unse
         &["run"],
         &[
             ("TELOXIDE_TOKEN", ""),
-            ("CREDENTIALS_DIRECTORY", credentials.path().to_str().unwrap()),
+            (
+                "CREDENTIALS_DIRECTORY",
+                credentials.path().to_str().unwrap(),
+            ),
         ],
     );
     assert!(
@@ -322,4 +327,96 @@ async fn healthz_is_503_when_the_store_cannot_write() {
         unhealthy.1
     );
     drop(bot);
+}
+
+/// `export`, `import-state` and `record` of a store with a few hundred entries: piped,
+/// stdout is the one summary line and stderr stays empty (no bar, no control codes); on
+/// a terminal (`script` gives the command one) a progress bar is drawn and cleared.
+#[test]
+fn long_commands_show_a_progress_bar_on_a_terminal_and_nothing_extra_when_piped() {
+    let workspace = Workspace::new("");
+    let now = chrono::Utc::now();
+    {
+        let store = Store::open(&workspace.db()).unwrap();
+        for chat in 1..=300 {
+            let subscription = studybot::schedule::Subscription::new(
+                -chat,
+                "xzsj",
+                chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                chrono_tz::Asia::Shanghai,
+                studybot::schedule::Subscriber {
+                    user_id: 1,
+                    name: "admin".into(),
+                },
+                now,
+            );
+            store.subscribe(subscription, None, now).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let config = workspace.config();
+    let config = config.to_str().unwrap();
+    let backup = workspace.dir.path().join("backup.json");
+    let backup_arg = backup.to_str().unwrap();
+
+    let (stdout, stderr, ok) = STUDYBOT.run(&["--config", config, "export", backup_arg], &[], "");
+    assert!(ok, "{stderr}");
+    assert_eq!(stderr, "");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("exported "), "{stdout}");
+
+    let record = workspace.dir.path().join("record.xlsx");
+    let (stdout, stderr, ok) = STUDYBOT.run(
+        &[
+            "--config",
+            config,
+            "record",
+            "--chat",
+            "-1",
+            "--out",
+            record.to_str().unwrap(),
+        ],
+        &[],
+        "",
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(stderr, "");
+    assert_eq!(stdout, format!("wrote {}\n", record.display()));
+
+    let restored = Workspace::new("");
+    let restored_config = restored.config();
+    let (stdout, stderr, ok) = STUDYBOT.run(
+        &[
+            "--config",
+            restored_config.to_str().unwrap(),
+            "import-state",
+            backup_arg,
+        ],
+        &[],
+        "",
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(stderr, "");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("imported "), "{stdout}");
+
+    // On a terminal: `script` runs the command on a pseudo-terminal.
+    let again = workspace.dir.path().join("again.json");
+    let command = format!(
+        "{} --config {config} export {}",
+        STUDYBOT.path().display(),
+        again.display()
+    );
+    let Ok(output) = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+    else {
+        eprintln!("SKIPPED: no `script` to run the command on a terminal");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    assert!(shown.contains("exporting"), "a bar is drawn: {shown:?}");
+    assert!(shown.contains("\u{1b}[2K"), "and cleared: {shown:?}");
+    assert!(shown.contains("exported "), "{shown:?}");
 }
