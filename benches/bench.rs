@@ -1071,8 +1071,7 @@ async fn feature_rows(
             );
             all.push(features::durability(root, studybot, args.quick).await);
         }
-        let of =
-            |f: fn(&features::DurabilityRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let of = |f: fn(&features::DurabilityRun) -> f64| Figure::new(all.iter().map(f).collect());
         let scenario = "durability (issue 23)";
         for (what, figure) in [
             (
@@ -1084,7 +1083,10 @@ async fn feature_rows(
                 "✅ press → answerCallbackQuery p50 in the same load, ms",
                 of(|r| r.press_ms.0),
             ),
-            ("✅ press → answerCallbackQuery p99, ms", of(|r| r.press_ms.1)),
+            (
+                "✅ press → answerCallbackQuery p99, ms",
+                of(|r| r.press_ms.1),
+            ),
             (
                 "peer: plain sled insert + flush (sync_file_range only, as before), p50, ms",
                 of(|r| r.sled_flush_ms.0),

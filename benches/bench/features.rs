@@ -418,7 +418,12 @@ pub async fn durability(root: &Path, studybot: &Path, quick: bool) -> Durability
     for (timing, press) in timings.iter().zip(&is_press) {
         if let Some(latency) = timing.latency() {
             let ms = latency.as_secs_f64() * 1e3;
-            if *press { &mut presses } else { &mut subscribes }.push(ms);
+            if *press {
+                &mut presses
+            } else {
+                &mut subscribes
+            }
+            .push(ms);
         }
     }
     fake.close();
