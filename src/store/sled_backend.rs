@@ -23,7 +23,8 @@
 //! confirmation cannot wait for. sled has no setting for a synchronous fsync, so
 //! [`Backend::flush`] here follows sled's flush with `fdatasync` of `db`, of every
 //! blob file not yet synced (and of the `blobs` directory when there is one), and of
-//! the database directory (the entries of `snap.*` files that sled renames into place).
+//! the database directory when its entries changed (the `snap.*` files that sled renames
+//! into place).
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -62,6 +63,9 @@ struct DeviceSync {
     dir_handle: File,
     /// The blob files already synced (sled never rewrites a blob: each has a new name).
     synced_blobs: Mutex<HashSet<OsString>>,
+    /// The directory's modification time when it was last synced: its entries change only
+    /// when sled adds or renames a file (a snapshot), so most flushes skip that sync.
+    dir_synced_at: Mutex<Option<std::time::SystemTime>>,
 }
 
 impl DeviceSync {
@@ -76,6 +80,7 @@ impl DeviceSync {
             log: open(&dir.join("db"))?,
             dir_handle: open(dir)?,
             synced_blobs: Mutex::new(HashSet::new()),
+            dir_synced_at: Mutex::new(None),
         };
         // Once at open: `conf`, `db` and `blobs/` were created unsynced by sled.
         if let Ok(conf) = File::open(dir.join("conf")) {
@@ -86,9 +91,7 @@ impl DeviceSync {
             .sync_all()
             .map_err(|error| sync_failed("db", &error))?;
         sync.sync_blobs()?;
-        sync.dir_handle
-            .sync_all()
-            .map_err(|error| sync_failed("the database directory", &error))?;
+        sync.sync_dir()?;
         Ok(sync)
     }
 
@@ -98,9 +101,36 @@ impl DeviceSync {
         self.log
             .sync_data()
             .map_err(|error| sync_failed("db", &error))?;
+        self.sync_dir()
+    }
+
+    /// Syncs the directory's entries if they changed since the last sync (each sync is
+    /// one more device flush, which a confirmation should not pay for nothing).
+    fn sync_dir(&self) -> StoreResult<()> {
+        let modified = self
+            .dir_handle
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok();
+        let mut synced_at = self
+            .dir_synced_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if modified.is_some() && *synced_at == modified {
+            return Ok(());
+        }
         self.dir_handle
             .sync_all()
-            .map_err(|error| sync_failed("the database directory", &error))
+            .map_err(|error| sync_failed("the database directory", &error))?;
+        // Timestamps are coarse (a kernel tick): a change within the same tick as the one
+        // just synced would keep the same time. Like git's "racily clean" rule, a time
+        // less than a second old is not trusted, and the next flush syncs again.
+        let settled = |time: &std::time::SystemTime| {
+            time.elapsed()
+                .is_ok_and(|age| age > std::time::Duration::from_secs(1))
+        };
+        *synced_at = modified.filter(settled);
+        Ok(())
     }
 
     /// Syncs each blob file written since the last call, then the `blobs` directory.
