@@ -517,6 +517,25 @@ mod tests {
     }
 
     #[test]
+    fn metrics_listen_is_off_by_default_and_a_bare_port_is_localhost() {
+        assert_eq!(parse("").unwrap().metrics_listen, None);
+        assert_eq!(
+            parse("[metrics]\nlisten = \"9464\"")
+                .unwrap()
+                .metrics_listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        assert_eq!(
+            parse("[metrics]\nlisten = \"0.0.0.0:80\"")
+                .unwrap()
+                .metrics_listen,
+            Some("0.0.0.0:80".parse().unwrap())
+        );
+        let error = parse("[metrics]\nlisten = \"localhost\"").unwrap_err();
+        assert!(error.to_string().contains("metrics.listen"), "{error}");
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let cases = [
             ("timezone = \"Mars/Olympus\"", "timezone"),
