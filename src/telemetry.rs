@@ -193,3 +193,29 @@ fn unix_now() -> i64 {
             i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listener_is_alive_once_started_until_a_failure_not_followed_by_an_update() {
+        let heartbeat = Heartbeat::default();
+        assert!(heartbeat.alive().unwrap_err().contains("has not started"));
+        heartbeat.started();
+        assert_eq!(heartbeat.alive(), Ok(()));
+        heartbeat.failed();
+        assert!(heartbeat.alive().unwrap_err().contains("getUpdates failed"));
+        // An update in a later second than the failure shows polling works again.
+        heartbeat
+            .last_failure
+            .store(unix_now() - 5, Ordering::Relaxed);
+        heartbeat.update();
+        assert_eq!(heartbeat.alive(), Ok(()));
+        // A failure longer ago than ALIVE_WITHIN no longer counts.
+        let long_ago = unix_now() - ALIVE_WITHIN.as_secs() as i64 - 1;
+        heartbeat.last_update.store(0, Ordering::Relaxed);
+        heartbeat.last_failure.store(long_ago, Ordering::Relaxed);
+        assert_eq!(heartbeat.alive(), Ok(()));
+    }
+}
