@@ -12,6 +12,7 @@
 //! cargo bench --bench bench -- library      # importing a long report; memory with 20 texts
 //! cargo bench --bench bench -- record       # a ✅ press under load; a year's export
 //! cargo bench --bench bench -- review       # the due list, an answer, memory per card
+//! cargo bench --bench bench -- durability   # /subscribe and ✅ with fdatasync after each flush
 //! ```
 //!
 //! Modules:
@@ -50,7 +51,7 @@ use report::{Figure, Machine, Report, Row, Verdict};
 use scenarios::{Capacity, FAKE_THREADS, Lifted, Plan, UnderLimits};
 
 const USAGE: &str =
-    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|review|webapp> [--quick] [--runs N]
+    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|review|webapp|durability> [--quick] [--runs N]
 
   all        everything below; writes docs/BENCHMARKS.md (a --quick run writes
              target/bench/BENCHMARKS-quick.md instead)
@@ -72,6 +73,8 @@ const USAGE: &str =
   webapp     the Mini App: page weight, the dashboard's data for 1,000 members × 365
              days, the API at 100 requests/s on loopback through `studybot run`
 
+  durability /subscribe and ✅ presses at 25 updates/s through `studybot run`, each
+             flushed and fdatasynced before its reply; plain sled with and without fdatasync
   --quick    one short run of each scenario (a smoke test, not for the record)
   --runs N   repetitions of each scenario (default 3; 1 with --quick)";
 
@@ -88,6 +91,7 @@ enum Subcommand {
     Record,
     Review,
     WebApp,
+    Durability,
 }
 
 struct Args {
@@ -129,6 +133,7 @@ fn parse_args() -> Result<Args, (String, ExitCode)> {
             "record" => subcommand = Some(Subcommand::Record),
             "review" => subcommand = Some(Subcommand::Review),
             "webapp" => subcommand = Some(Subcommand::WebApp),
+            "durability" => subcommand = Some(Subcommand::Durability),
             "-h" | "--help" | "help" => return Err((USAGE.into(), ExitCode::SUCCESS)),
             other => {
                 return Err((
@@ -230,6 +235,7 @@ async fn run(args: Args) -> Result<(), String> {
             | Subcommand::Record
             | Subcommand::Review
             | Subcommand::WebApp
+            | Subcommand::Durability
     );
     let programs = if needs_bots {
         Some(Programs::build(&root, &target, needs_peer)?)
@@ -308,6 +314,7 @@ async fn run(args: Args) -> Result<(), String> {
             | Subcommand::Record
             | Subcommand::Review
             | Subcommand::WebApp
+            | Subcommand::Durability
     ) {
         let studybot = programs
             .as_ref()
@@ -1168,6 +1175,54 @@ async fn feature_rows(
         for run in &all {
             notes.push(format!(
                 "webapp: {} of {} requests answered 200 (a private chat's app: its owner is its administrator, so no getChatMember)",
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Durability) {
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!(
+                "durability: /subscribe and ✅ with fdatasync, run {}/{runs} …",
+                n + 1
+            );
+            all.push(features::durability(root, studybot, args.quick).await);
+        }
+        let of = |f: fn(&features::DurabilityRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let scenario = "durability (issue 23)";
+        for (what, figure) in [
+            (
+                "/subscribe → reply p50 at 25 updates/s (flush + fdatasync), ms",
+                of(|r| r.subscribe_ms.0),
+            ),
+            ("/subscribe → reply p99, ms", of(|r| r.subscribe_ms.1)),
+            (
+                "✅ press → answerCallbackQuery p50 in the same load, ms",
+                of(|r| r.press_ms.0),
+            ),
+            (
+                "✅ press → answerCallbackQuery p99, ms",
+                of(|r| r.press_ms.1),
+            ),
+            (
+                "peer: plain sled insert + flush (sync_file_range only, as before), p50, ms",
+                of(|r| r.sled_flush_ms.0),
+            ),
+            (
+                "peer: plain sled insert + flush, p99, ms",
+                of(|r| r.sled_flush_ms.1),
+            ),
+            (
+                "peer: plain sled insert + flush + fdatasync of db, p50, ms",
+                of(|r| r.sled_fdatasync_ms.0),
+            ),
+            (
+                "peer: plain sled insert + flush + fdatasync, p99, ms",
+                of(|r| r.sled_fdatasync_ms.1),
+            ),
+        ] {
+            raw.push(format!("durability {what}: {}", figure.runs(3)));
+            rows.push(Row::new(scenario, what, only_studybot(&figure, 2)));
+        }
+        for run in &all {
+            notes.push(format!(
+                "durability: {} of {} confirmations answered",
                 run.answered.0, run.answered.1
             ));
         }

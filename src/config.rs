@@ -16,6 +16,10 @@ pub const DB_ENV: &str = "STUDYBOT_DB";
 pub const DATA_ENV: &str = "STUDYBOT_DATA";
 /// Environment variable holding the bot token (never read from the file).
 pub const TOKEN_ENV: &str = "TELOXIDE_TOKEN";
+/// Where systemd puts the service's credentials (`LoadCredential=`).
+pub const CREDENTIALS_DIR_ENV: &str = "CREDENTIALS_DIRECTORY";
+/// The credential holding the token when `TELOXIDE_TOKEN` is not set.
+pub const TOKEN_CREDENTIAL: &str = "telegram-token";
 /// Environment variable overriding [`TelegramConfig::api_url`].
 pub const API_URL_ENV: &str = "TELOXIDE_API_URL";
 /// The environment variable listing the operators' Telegram user ids, comma-separated.
@@ -51,6 +55,9 @@ pub struct Config {
     /// The Mini App's server (`[web]`); `None` (the default) serves nothing and shows
     /// no app buttons.
     pub web: Option<WebConfig>,
+    /// Where `studybot run` serves `/metrics` and `/healthz` (`[metrics] listen =
+    /// "127.0.0.1:9464"`; a bare port means 127.0.0.1). Default none: not served.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The `[web]` section: where the Mini App (reader and dashboard) is served.
@@ -156,10 +163,18 @@ impl Default for RateLimits {
 pub struct BotToken(String);
 
 impl BotToken {
-    /// Reads the token from `TELOXIDE_TOKEN`; `None` when unset or empty.
+    /// Reads the token from `TELOXIDE_TOKEN`, or else from the systemd credential
+    /// `$CREDENTIALS_DIRECTORY/telegram-token` (`LoadCredential=` in
+    /// deploy/studybot.service); `None` when neither holds one.
     pub fn from_env() -> Option<Self> {
+        let from_credential = || {
+            let dir = std::env::var_os(CREDENTIALS_DIR_ENV)?;
+            std::fs::read_to_string(std::path::Path::new(&dir).join(TOKEN_CREDENTIAL)).ok()
+        };
         std::env::var(TOKEN_ENV)
             .ok()
+            .filter(|t| !t.trim().is_empty())
+            .or_else(from_credential)
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .map(Self)
@@ -226,6 +241,20 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `[metrics] listen`: an address, or a bare port on 127.0.0.1 (never every interface
+/// by accident: `0.0.0.0:9464` must be written out).
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, ConfigError> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        ConfigError(format!(
+            "config key metrics.listen: \"{text}\" is not an address and port (e.g. listen = \"127.0.0.1:9464\")"
+        ))
+    })
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -242,6 +271,8 @@ struct FileConfig {
     quiz: FileQuiz,
     backup: Option<FileBackup>,
     web: Option<FileWeb>,
+    #[serde(default)]
+    metrics: FileMetrics,
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,6 +289,12 @@ struct FileBackup {
     every: Option<String>,
     dir: Option<PathBuf>,
     keep: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMetrics {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,6 +329,7 @@ impl Default for Config {
             operators: Vec::new(),
             backup: None,
             web: None,
+            metrics_listen: None,
         }
     }
 }
@@ -417,6 +455,12 @@ impl Config {
             operators: file.operators.unwrap_or_default(),
             backup,
             web: file.web.map(web_config).transpose()?,
+            metrics_listen: file
+                .metrics
+                .listen
+                .as_deref()
+                .map(listen_address)
+                .transpose()?,
         })
     }
 
@@ -657,6 +701,25 @@ mod tests {
             config.quiz.bank_path(Path::new("data")),
             Path::new("data/q.md")
         );
+    }
+
+    #[test]
+    fn metrics_listen_is_off_by_default_and_a_bare_port_is_localhost() {
+        assert_eq!(parse("").unwrap().metrics_listen, None);
+        assert_eq!(
+            parse("[metrics]\nlisten = \"9464\"")
+                .unwrap()
+                .metrics_listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        assert_eq!(
+            parse("[metrics]\nlisten = \"0.0.0.0:80\"")
+                .unwrap()
+                .metrics_listen,
+            Some("0.0.0.0:80".parse().unwrap())
+        );
+        let error = parse("[metrics]\nlisten = \"localhost\"").unwrap_err();
+        assert!(error.to_string().contains("metrics.listen"), "{error}");
     }
 
     #[test]

@@ -40,6 +40,12 @@
 //!   status`, `import`, `record` and `export` reach a running bot, and its scheduled
 //!   backups ([`control::backups`]). [`web`]: the Mini App's HTTP server (static pages
 //!   and the JSON API, beside the webhook when there is one).
+//!   [`telegram::import`]), and the operator's `/metrics` and `/healthz`
+//!   ([`telegram::metrics`]).
+//! - **Progress** ([`progress`]): the terminal progress bar of long command-line work,
+//!   nothing when stderr is not a terminal; it imports nothing from the crate.
+//! - **Telemetry** ([`telemetry`]): the counters every layer records through the `metrics`
+//!   facade, and whether updates are coming in; it imports nothing from the crate.
 //!
 //! `main` (the binary) parses the command line, owns the signals and hands a shutdown
 //! future to the transport.
@@ -52,6 +58,7 @@ pub mod control;
 pub mod limits;
 pub mod messages;
 pub mod plan;
+pub mod progress;
 pub mod quiz;
 pub mod record;
 pub mod reply;
@@ -59,6 +66,7 @@ pub mod review;
 pub mod schedule;
 pub mod store;
 pub mod telegram;
+pub mod telemetry;
 pub mod text;
 
 pub mod web;

@@ -226,7 +226,10 @@ fn record(
         }
         other => other?,
     };
-    for path in app.write_record(chat, from, to, out, csv, Utc::now())? {
+    let progress = studybot::progress::start("writing the record: check-ins", None);
+    let written = app.write_record(chat, from, to, out, csv, Utc::now())?;
+    drop(progress);
+    for path in written {
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -324,7 +327,9 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         );
     }
     let store = Store::open(&config.database)?;
+    let progress = studybot::progress::start("exporting", None);
     let backup = store.export()?;
+    drop(progress);
     let written = backup.write(file)?;
     println!(
         "exported {} entries in {} trees from {} to {}{}",
@@ -375,7 +380,9 @@ fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow:
             held.join(", ")
         );
     }
+    let progress = studybot::progress::start("restoring", Some(backup.entries() as u64));
     let report = store.import(&backup)?;
+    drop(progress);
     println!(
         "imported {} entries in {} trees from {} (exported at {}) into {}{}",
         report.entries,
@@ -492,8 +499,11 @@ fn import_text(
         .map_err(|e| refused(&import::read_error(&e)))?
         .map_err(|e| refused(&e))?;
     let kind = FileKind::from_name(&name);
+    let progress = studybot::progress::start(&format!("reading {name}"), None);
     // Named as given, so that a data file's error reads as `studybot check` puts it.
-    let mut imported = import::import(&bytes, kind, &shown).map_err(|e| refused(&e))?;
+    let imported = import::import(&bytes, kind, &shown);
+    drop(progress);
+    let mut imported = imported.map_err(|e| refused(&e))?;
     if let Some(id) = id {
         imported.document.id = id;
     }

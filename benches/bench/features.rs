@@ -386,6 +386,137 @@ pub async fn record(root: &Path, studybot: &Path, quick: bool) -> RecordRun {
     }
 }
 
+/// One run of the durability figures (issue 23): what the device sync after each flush
+/// costs a confirmation.
+pub struct DurabilityRun {
+    /// `/subscribe` (each in a new private chat) → its reply, p50 and p99, ms.
+    pub subscribe_ms: (f64, f64),
+    /// ✅ press → `answerCallbackQuery`, p50 and p99, ms.
+    pub press_ms: (f64, f64),
+    /// Confirmations answered / sent.
+    pub answered: (usize, usize),
+    /// The floor before: a plain sled insert + `flush` (sled's sync_file_range only), p50
+    /// and p99, ms.
+    pub sled_flush_ms: (f64, f64),
+    /// The floor now: the same followed by `fdatasync` of sled's `db` file, p50 and p99, ms.
+    pub sled_fdatasync_ms: (f64, f64),
+}
+
+/// Updates in the durability load (half `/subscribe`, half ✅ presses), at 25/s.
+const DURABLE_UPDATES: usize = 400;
+
+/// Drives `studybot run` with `/subscribe` from new chats and ✅ presses on delivered
+/// excerpts, interleaved at 25 updates/s: every one is a write flushed (and synced)
+/// before its reply. Beside it, the same write pattern on plain sled with and without
+/// `fdatasync`, on the same disk.
+pub async fn durability(root: &Path, studybot: &Path, quick: bool) -> DurabilityRun {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let buttons = deliver_excerpts(root, studybot, dir.path(), PRESS_GROUPS).await;
+    let fake = FakeBotApi::start().await;
+    let config = write_config(dir.path(), root, "");
+    let mut child = tokio::process::Command::new(studybot)
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", fake.url())
+        .env("RUST_LOG", "error")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start studybot");
+    fake.wait_for_polling(Duration::from_secs(20))
+        .await
+        .expect("studybot polls");
+    fake.probe(7, "/section 2.1", Duration::from_secs(10))
+        .await
+        .expect("studybot answers");
+    for n in 0..25 {
+        fake.send(9_000 + n, "/section 2.1");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let interval = Duration::from_secs_f64(1.0 / 25.0);
+    let updates = if quick {
+        DURABLE_UPDATES / 2
+    } else {
+        DURABLE_UPDATES
+    };
+    let from = fake.queued();
+    let mut is_press = Vec::new();
+    let began = tokio::time::Instant::now();
+    for n in 0..updates {
+        tokio::time::sleep_until(began + interval * n as u32).await;
+        if n % 2 == 0 {
+            let (chat, data) = &buttons[(n / 2) % buttons.len()];
+            fake.press(*chat, 700_000 + n as u64, data);
+            is_press.push(true);
+        } else {
+            fake.send(40_000 + n as i64, "/subscribe 08:00");
+            is_press.push(false);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fake.unanswered_from(from) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let timings = fake.timings_from(from);
+    let (mut presses, mut subscribes) = (Vec::new(), Vec::new());
+    for (timing, press) in timings.iter().zip(&is_press) {
+        if let Some(latency) = timing.latency() {
+            let ms = latency.as_secs_f64() * 1e3;
+            if *press {
+                &mut presses
+            } else {
+                &mut subscribes
+            }
+            .push(ms);
+        }
+    }
+    fake.close();
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    presses.sort_by(f64::total_cmp);
+    subscribes.sort_by(f64::total_cmp);
+    let pair = |sorted: &[f64]| (percentile(sorted, 0.50), percentile(sorted, 0.99));
+    let plain = plain_durable_writes(dir.path(), updates, interval).await;
+    let synced = synced_durable_writes(dir.path(), updates, interval).await;
+    DurabilityRun {
+        subscribe_ms: pair(&subscribes),
+        press_ms: pair(&presses),
+        answered: (presses.len() + subscribes.len(), updates),
+        sled_flush_ms: pair(&plain),
+        sled_fdatasync_ms: pair(&synced),
+    }
+}
+
+/// [`plain_durable_writes`] with `fdatasync` of sled's `db` file after each flush, in
+/// another fresh database in `dir`. Sorted, ms.
+async fn synced_durable_writes(dir: &Path, count: usize, pace: Duration) -> Vec<f64> {
+    let path = dir.join("plain-synced");
+    let plain = sled::open(&path).expect("open plain sled");
+    let log = std::fs::File::open(path.join("db")).expect("open sled's db file");
+    let value = vec![b'x'; 250];
+    let mut writes = Vec::with_capacity(count);
+    let began = tokio::time::Instant::now();
+    for n in 0..count {
+        tokio::time::sleep_until(began + pace * n as u32).await;
+        let started = Instant::now();
+        plain
+            .insert((n as u64).to_be_bytes(), value.as_slice())
+            .expect("insert");
+        plain.flush().expect("flush");
+        log.sync_data().expect("fdatasync");
+        writes.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    writes.sort_by(f64::total_cmp);
+    writes
+}
+
 /// The floor under a press: a plain sled insert of a check-in-sized value and a flush,
 /// `count` times at `pace`, in a fresh database in `dir` (the bot's disk). Sorted, ms.
 async fn plain_durable_writes(dir: &Path, count: usize, pace: Duration) -> Vec<f64> {

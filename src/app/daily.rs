@@ -322,6 +322,11 @@ impl App {
                         return Ok(None); // recorded as sent by a concurrent report
                     }
                     tracing::debug!(chat_id, %date, section = %section.id, "excerpt due");
+                    crate::telemetry::delivery_due(
+                        (now - subscription.scheduled())
+                            .to_std()
+                            .unwrap_or_default(),
+                    );
                     return Ok(Some(Delivery {
                         chat_id,
                         topic: subscription.topic,
@@ -344,6 +349,7 @@ impl App {
                 }
                 Due::Missed => {
                     tracing::warn!(chat_id, %date, "grace window passed; skipping the day");
+                    crate::telemetry::delivery_missed();
                     store.skip_day(chat_id, date, now)?
                 }
                 Due::NotYet => {

@@ -153,9 +153,6 @@ impl App {
         if let Some(id) = id.as_ref().filter(|id| !valid_id(id)) {
             return Err(refused(&LibraryError::BadId(id.clone())));
         }
-        if bytes.len() > 4 * import::LARGEST_TEXT {
-            return Err(refused(&import::ImportError::TooLarge(bytes.len())));
-        }
         let mut imported =
             import::import(bytes, FileKind::from_name(name), name).map_err(|e| refused(&e))?;
         if let Some(id) = id {

@@ -14,7 +14,7 @@ use tokio::net::UnixListener;
 
 use crate::app::App;
 use crate::control::{BACKUP_NAME, LONGEST_LINE, Request, Response};
-use crate::text::import::LARGEST_TEXT;
+use crate::text::import::{ImportError, LARGEST_FILE};
 
 /// How many bytes of a file go in one [`Response::Data`].
 const CHUNK: usize = 64 * 1024;
@@ -142,12 +142,9 @@ fn handle(app: &App, stream: &StdStream) -> std::io::Result<()> {
             replace,
             len,
         } => {
-            if len > 4 * LARGEST_TEXT as u64 {
+            if len > LARGEST_FILE {
                 Response::Refused {
-                    message: format!(
-                        "无法导入 {name}：文件有 {len} 字节，超过上限 {} 字节。",
-                        4 * LARGEST_TEXT
-                    ),
+                    message: format!("无法导入 {name}：{}", ImportError::FileTooLarge(Some(len))),
                 }
             } else {
                 let mut bytes = Vec::with_capacity(len as usize);

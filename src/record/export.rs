@@ -272,6 +272,7 @@ impl<S: Sheets> RecordExport<S> {
 
     /// Counts a check-in (of any day: those outside the period are left out).
     pub fn check_in(&mut self, check_in: &CheckIn) {
+        crate::progress::advance(1);
         let Some(day) = self.period.day(check_in.date) else {
             return;
         };

@@ -394,6 +394,7 @@ impl Store {
             .non_empty_trees()?
             .into_iter()
             .map(|(name, entries)| {
+                crate::progress::advance(entries.len() as u64);
                 let entries = entries
                     .into_iter()
                     .map(|(key, value)| BackupEntry { key, value })
@@ -443,6 +444,7 @@ impl Store {
         for (name, entries) in &backup.trees {
             for entry in entries {
                 self.backend().insert(name, &entry.key, &entry.value)?;
+                crate::progress::advance(1);
             }
             report.trees += 1;
             report.entries += entries.len();

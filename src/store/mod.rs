@@ -429,7 +429,10 @@ impl Store {
 
     /// Makes every write so far durable (called after critical writes and at shutdown).
     pub fn flush(&self) -> StoreResult<()> {
-        self.backend.flush()
+        let started = std::time::Instant::now();
+        let flushed = self.backend.flush();
+        crate::telemetry::store_flush(started.elapsed());
+        flushed
     }
 
     /// Reads and decodes a JSON value.

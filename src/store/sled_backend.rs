@@ -10,7 +10,24 @@
 //! flushed writes: [`SledBackend::open`] refuses it ([`StoreError::Damaged`]) instead of
 //! starting empty. No file means a database that was never flushed by this version
 //! (a first start, or one written before the file existed), which is accepted.
+//!
+//! sled's own flush is not enough against power loss. In sled 0.34.7,
+//! `Db::flush` writes the log buffers to the `db` file with `pwrite` and then calls
+//! `sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER)` on the written range
+//! (`pagecache/iobuf.rs`, `write_to_log`): that waits for the pages to reach the device,
+//! but it writes no metadata (a grown file's new size) and sends no cache-flush to the
+//! disk, so after a power cut the "flushed" bytes may never have left the disk's
+//! volatile cache. Items too big for a log segment go to files under `blobs/`, written
+//! with plain `write_all` and never synced; `conf` is written once, also unsynced.
+//! Only sled's background flusher calls `sync_all` on `db`, every 500 ms, which a
+//! confirmation cannot wait for. sled has no setting for a synchronous fsync, so
+//! [`Backend::flush`] here follows sled's flush with `fdatasync` of `db`, of every
+//! blob file not yet synced (and of the `blobs` directory when there is one), and of
+//! the database directory when its entries changed (the `snap.*` files that sled renames
+//! into place).
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -32,6 +49,134 @@ pub struct SledBackend {
     generation: AtomicU64,
     /// The generation file and the newest generation written to it.
     marker: Mutex<(File, u64)>,
+    /// What [`Backend::flush`] syncs after sled's own flush.
+    device: DeviceSync,
+}
+
+/// The files sled writes, held open so that each flush can `fdatasync` them.
+struct DeviceSync {
+    /// The database directory.
+    dir: PathBuf,
+    /// sled's log, `db`.
+    log: File,
+    /// The directory itself (opened read-only: `fsync` on it commits its entries).
+    dir_handle: File,
+    /// The blob files already synced (sled never rewrites a blob: each has a new name).
+    synced_blobs: Mutex<HashSet<OsString>>,
+    /// The directory's modification time when it was last synced: its entries change only
+    /// when sled adds or renames a file (a snapshot), so most flushes skip that sync.
+    dir_synced_at: Mutex<Option<std::time::SystemTime>>,
+}
+
+impl DeviceSync {
+    fn open(dir: &Path) -> StoreResult<Self> {
+        let open = |path: &Path| {
+            File::open(path).map_err(|error| {
+                StoreError::Database(format!("cannot open {}: {error}", path.display()))
+            })
+        };
+        let sync = Self {
+            dir: dir.to_path_buf(),
+            log: open(&dir.join("db"))?,
+            dir_handle: open(dir)?,
+            synced_blobs: Mutex::new(HashSet::new()),
+            dir_synced_at: Mutex::new(None),
+        };
+        // Once at open: `conf`, `db` and `blobs/` were created unsynced by sled.
+        if let Ok(conf) = File::open(dir.join("conf")) {
+            conf.sync_all()
+                .map_err(|error| sync_failed("conf", &error))?;
+        }
+        sync.log
+            .sync_all()
+            .map_err(|error| sync_failed("db", &error))?;
+        sync.sync_blobs()?;
+        sync.sync_dir()?;
+        Ok(sync)
+    }
+
+    /// Makes everything sled has flushed durable on the device.
+    fn sync(&self) -> StoreResult<()> {
+        self.sync_blobs()?;
+        self.log
+            .sync_data()
+            .map_err(|error| sync_failed("db", &error))?;
+        self.sync_dir()
+    }
+
+    /// Syncs the directory's entries if they changed since the last sync (each sync is
+    /// one more device flush, which a confirmation should not pay for nothing).
+    fn sync_dir(&self) -> StoreResult<()> {
+        let modified = self
+            .dir_handle
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok();
+        let mut synced_at = self
+            .dir_synced_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if modified.is_some() && *synced_at == modified {
+            return Ok(());
+        }
+        self.dir_handle
+            .sync_all()
+            .map_err(|error| sync_failed("the database directory", &error))?;
+        // Timestamps are coarse (a kernel tick): a change within the same tick as the one
+        // just synced would keep the same time. Like git's "racily clean" rule, a time
+        // less than a second old is not trusted, and the next flush syncs again.
+        let settled = |time: &std::time::SystemTime| {
+            time.elapsed()
+                .is_ok_and(|age| age > std::time::Duration::from_secs(1))
+        };
+        *synced_at = modified.filter(settled);
+        Ok(())
+    }
+
+    /// Syncs each blob file written since the last call, then the `blobs` directory.
+    fn sync_blobs(&self) -> StoreResult<()> {
+        let blobs = self.dir.join("blobs");
+        let entries = match std::fs::read_dir(&blobs) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(sync_failed("blobs", &error)),
+        };
+        let mut synced = self
+            .synced_blobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut present = HashSet::new();
+        let mut new = false;
+        for entry in entries {
+            let name = entry
+                .map_err(|error| sync_failed("blobs", &error))?
+                .file_name();
+            if !synced.contains(&name) {
+                match File::open(blobs.join(&name)) {
+                    Ok(file) => file
+                        .sync_data()
+                        .map_err(|error| sync_failed("a blob", &error))?,
+                    // Collected by sled between the listing and the open: nothing to keep.
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(error) => return Err(sync_failed("a blob", &error)),
+                }
+                new = true;
+            }
+            present.insert(name);
+        }
+        if new {
+            File::open(&blobs)
+                .and_then(|dir| dir.sync_all())
+                .map_err(|error| sync_failed("blobs", &error))?;
+        }
+        // Forget the blobs sled has removed, so the set stays as small as the directory.
+        *synced = present;
+        Ok(())
+    }
+}
+
+fn sync_failed(what: &str, error: &std::io::Error) -> StoreError {
+    StoreError::Database(format!("cannot sync {what} to the disk: {error}"))
 }
 
 impl SledBackend {
@@ -82,10 +227,12 @@ impl SledBackend {
             .map_err(|error| {
                 StoreError::Database(format!("cannot open {}: {error}", marker_path.display()))
             })?;
+        let device = DeviceSync::open(path)?;
         Ok(Self {
             db,
             generation: AtomicU64::new(current),
             marker: Mutex::new((file, flushed.unwrap_or(0))),
+            device,
         })
     }
 
@@ -210,8 +357,13 @@ impl Backend for SledBackend {
             })
             .map_err(database)?;
         self.db.flush().map_err(database)?;
+        // sled's flush stops at sync_file_range (see the module's notes): fdatasync makes
+        // the flush survive a power cut, and only then may the generation file move on.
+        self.device.sync()?;
         // Not synced on purpose: the file may lag behind the database (a lost write of
-        // it only weakens the check), never run ahead of it.
+        // it only weakens the check), never run ahead of it. Without the device sync
+        // above it could run ahead after a power cut (the kernel writing this page back
+        // while sled's bytes sat in the disk's cache), and the store would refuse to open.
         let mut marker = self
             .marker
             .lock()
@@ -242,5 +394,32 @@ impl Backend for SledBackend {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flush_syncs_the_blob_files_sled_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = SledBackend::open(dir.path()).unwrap();
+        // A value bigger than a quarter of sled's 512 KiB segment is written as a blob file.
+        backend.insert("t", b"big", &vec![7u8; 400_000]).unwrap();
+        backend.flush().unwrap();
+        let blobs: HashSet<OsString> = std::fs::read_dir(dir.path().join("blobs"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert!(
+            !blobs.is_empty(),
+            "sled wrote no blob: the test proves nothing"
+        );
+        let synced = backend.device.synced_blobs.lock().unwrap().clone();
+        assert_eq!(synced, blobs);
+        drop(backend);
+        let backend = SledBackend::open(dir.path()).unwrap();
+        assert_eq!(backend.get("t", b"big").unwrap().unwrap().len(), 400_000);
     }
 }

@@ -272,6 +272,7 @@ async fn deliver(app: &App, outbox: &Outbox, clock: PassClock, delivery: Deliver
         // within the grace window may send it once more (the documented bound).
         tracing::error!(chat_id = chat.0, %error, "cannot record a sent excerpt");
     }
+    crate::telemetry::delivery_sent();
     // The daily question follows the excerpt it is about (not while stopping: it would
     // be given up anyway).
     if !outbox.is_stopping() {
@@ -308,6 +309,12 @@ fn failed(
 ) -> Outcome {
     let kind = failure_kind(&error);
     tracing::warn!(chat_id = chat, %error, ?kind, "delivery failed");
+    crate::telemetry::delivery_failed(match kind {
+        FailureKind::ChatGone => "chat_gone",
+        FailureKind::NoRights => "no_rights",
+        FailureKind::Rejected => "rejected",
+        FailureKind::Transient => "transient",
+    });
     if let SendError::ChatGone(reason) = &error {
         app.chat_removed(chat, reason, now);
     }

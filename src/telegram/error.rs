@@ -167,6 +167,7 @@ impl ErrorHandler<teloxide::RequestError> for ListenerErrors {
         error: teloxide::RequestError,
     ) -> futures_util::future::BoxFuture<'static, ()> {
         let text = redact(&error.to_string(), self.token.expose());
+        crate::telemetry::Heartbeat::global().failed();
         Box::pin(async move {
             if is_conflict(&text) {
                 if self.first_conflict_in_a_while() {

@@ -23,6 +23,7 @@ pub(crate) type HandlerResult = Result<(), anyhow::Error>;
 /// The whole routing tree: every update kind the bot handles.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
+        .inspect(|update: Update| crate::telemetry::update_received(update_kind(&update)))
         .branch(
             Update::filter_message()
                 .filter(import::is_private_file)
@@ -32,6 +33,22 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(Update::filter_callback_query().endpoint(on_button))
         .branch(Update::filter_my_chat_member().endpoint(on_membership_change))
         .branch(Update::filter_poll_answer().endpoint(quiz::on_poll_answer))
+}
+
+/// The kind of an update, as `/metrics` labels it.
+fn update_kind(update: &Update) -> &'static str {
+    use teloxide::types::UpdateKind;
+    crate::telemetry::Heartbeat::global().update();
+    match &update.kind {
+        UpdateKind::Message(_) => "message",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        UpdateKind::PollAnswer(_) => "poll_answer",
+        UpdateKind::Poll(_) => "poll",
+        UpdateKind::MyChatMember(_) => "my_chat_member",
+        UpdateKind::ChatMember(_) => "chat_member",
+        _ => "other",
+    }
 }
 
 fn chat_kind(chat: &teloxide::types::Chat) -> ChatKind {
@@ -196,6 +213,7 @@ fn queue_replies(
             FollowUp::ReviewCard(user_id) => review::advance(&app, &sender, user_id).await,
         }
     };
+    crate::telemetry::update_answered("message");
     outbox.queue(chat_id, Box::pin(job.instrument(span)));
 }
 
@@ -281,8 +299,9 @@ async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
     if let Some(notice) = notice {
         answer = answer.text(notice);
     }
-    if let Err(error) = outbox.call(None, answer).await {
-        tracing::warn!(%error, "answerCallbackQuery failed");
+    match outbox.call(None, answer).await {
+        Ok(_) => crate::telemetry::update_answered("callback_query"),
+        Err(error) => tracing::warn!(%error, "answerCallbackQuery failed"),
     }
     let Ok((reply, audience)) = result else {
         return;

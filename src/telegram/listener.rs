@@ -108,6 +108,8 @@ impl Polling {
             };
             match result {
                 Ok(batch) => {
+                    // Telegram answered: polling is alive, whether the batch holds updates.
+                    crate::telemetry::Heartbeat::global().update();
                     self.errors = 0;
                     self.allowed_updates = None;
                     self.take(batch);

@@ -14,6 +14,7 @@ pub mod error;
 pub mod handlers;
 pub mod import;
 pub mod listener;
+pub mod metrics;
 pub mod outbox;
 pub mod quiz;
 pub mod record;
@@ -138,7 +139,22 @@ async fn serve(
     let username = me.username().to_string();
     app.set_bot_username(&username);
     let admins = AdminCache::default();
-    let routes = http_routes(&app, &outbox, &admins, &secret);
+    // /metrics and /healthz: on `[metrics] listen` alone when set, otherwise beside the
+    // Mini App on the `[web]` listener (issue 23 §4).
+    let health = match app.config().metrics_listen.is_some() || app.config().web.is_some() {
+        true => Some(metrics::Health {
+            metrics: metrics::install()?,
+            store: app.store().clone(),
+            heartbeat: crate::telemetry::Heartbeat::global(),
+        }),
+        false => None,
+    };
+    let routes = http_routes(&app, &outbox, &admins, &secret).map(|routes| {
+        match (&health, app.config().metrics_listen) {
+            (Some(health), None) => routes.merge(metrics::router(health.clone())),
+            _ => routes,
+        }
+    });
     if routes.is_some() {
         set_menu_button(&app, &outbox).await;
     }
@@ -169,6 +185,19 @@ async fn serve(
         });
     }
 
+    if let (Some(listen), Some(health)) = (app.config().metrics_listen, health) {
+        let stopped = stop.clone();
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot listen on {listen} for [metrics]: {error}"))?;
+        tokio::spawn(async move {
+            if let Err(error) =
+                metrics::serve(listener, health, async move { stopped.wait().await }).await
+            {
+                tracing::error!(%error, "the metrics server stopped");
+            }
+        });
+    }
     quiz::resume(&app, &outbox).await;
     let deliveries = tokio::spawn(deliveries::run(app.clone(), outbox.clone(), stop.clone()));
 
@@ -192,6 +221,7 @@ async fn serve(
                 if !stop.watch(listener.stop_token()) {
                     break;
                 }
+                crate::telemetry::Heartbeat::global().started();
                 match dispatcher
                     .try_dispatch_with_listener(listener, listener_errors.clone())
                     .await
@@ -224,6 +254,7 @@ async fn serve(
                 .map_err(|e| anyhow::anyhow!(redact(&format!("{e:#}"), secret.expose())))?;
             // A webhook listener cannot fail once started (its error type is Infallible).
             if stop.watch(listener.stop_token()) {
+                crate::telemetry::Heartbeat::global().started();
                 dispatcher
                     .dispatch_with_listener(listener, LoggingErrorHandler::new())
                     .await;
@@ -241,8 +272,8 @@ async fn serve(
 }
 
 /// The HTTP routes served beside the bot: the Mini App when `[web]` is set (`None`
-/// otherwise: nothing listens in polling mode). Further routes (metrics, health) are
-/// merged here, so they share the one server.
+/// otherwise: nothing listens in polling mode). `serve` merges `/metrics` and `/healthz`
+/// into them unless `[metrics] listen` serves those alone.
 pub fn http_routes(
     app: &App,
     outbox: &Outbox,

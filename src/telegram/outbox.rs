@@ -347,6 +347,7 @@ impl Outbox {
     where
         R: Request<Err = RequestError> + HasPayload,
     {
+        let method = <R::Payload as teloxide::requests::Payload>::NAME;
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
         // Time spent on Telegram's answers, failures and backoffs (for `within`).
@@ -368,6 +369,7 @@ impl Outbox {
                     {
                         Ok(answer) => answer,
                         Err(_) => {
+                            crate::telemetry::send(method, "timeout", started.elapsed());
                             return Err(SendError::Unavailable(format!(
                                 "no answer within {within:?}"
                             )));
@@ -377,6 +379,7 @@ impl Outbox {
                 None => self.unless_stopped(request.send_ref()).await?,
             };
             drop(ticket);
+            crate::telemetry::send(method, send_outcome(&answer), started.elapsed());
             spent += started.elapsed();
             let error = match answer {
                 Ok(output) => return Ok(output),
@@ -574,6 +577,7 @@ impl Outbox {
         });
         lane.pending += 1;
         let _ = lane.jobs.send(job);
+        record_lanes(&lanes);
     }
 
     /// Runs a chat's jobs in order until its queue is empty.
@@ -594,10 +598,12 @@ impl Outbox {
             lane.pending -= 1;
             if lane.pending == 0 {
                 lanes.remove(&chat);
+                record_lanes(&lanes);
                 drop(lanes);
                 self.inner.lane_done.notify_waiters();
                 break;
             }
+            record_lanes(&lanes);
         }
     }
 
@@ -699,6 +705,26 @@ impl Outbox {
 
 /// Whether Telegram refused a send because its forum topic is gone: deleted, closed, or
 /// the chat is no forum (any more).
+/// `/metrics`' outcome of one Bot API answer: `ok`, `429`, `4xx`, `5xx` or `timeout`
+/// (a network failure, a dropped connection or the client's timeout).
+fn send_outcome<T>(answer: &Result<T, RequestError>) -> &'static str {
+    match answer {
+        Ok(_) => "ok",
+        Err(RequestError::RetryAfter(_)) => "429",
+        Err(RequestError::Network(_) | RequestError::Io(_)) => "timeout",
+        Err(error) => match classify(error) {
+            Failure::Transient(_) => "5xx",
+            _ => "4xx",
+        },
+    }
+}
+
+/// Records the reply lanes' depth: chats with queued replies, and the replies queued.
+fn record_lanes(lanes: &HashMap<i64, Lane>) {
+    let jobs = lanes.values().map(|lane| lane.pending).sum();
+    crate::telemetry::reply_lanes(lanes.len(), jobs);
+}
+
 pub fn topic_is_gone(reason: &str) -> bool {
     let reason = reason.to_ascii_lowercase();
     reason.contains("thread not found")

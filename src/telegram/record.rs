@@ -45,8 +45,9 @@ pub async fn press_check_in(query: CallbackQuery, button: CheckInButton, app: Ap
         .bot()
         .answer_callback_query(query.id.clone())
         .text(toast);
-    if let Err(error) = outbox.call(None, answer).await {
-        tracing::warn!(%error, "answerCallbackQuery failed");
+    match outbox.call(None, answer).await {
+        Ok(_) => crate::telemetry::update_answered("callback_query"),
+        Err(error) => tracing::warn!(%error, "answerCallbackQuery failed"),
     }
 }
 

@@ -10,6 +10,7 @@ mod subscription;
 mod groups;
 mod limits;
 mod logs;
+mod ops;
 mod updates;
 
 use std::collections::HashMap;
