@@ -78,8 +78,8 @@ enum CliCommand {
         #[arg(long)]
         replace: bool,
     },
-    /// Write one chat's study record (学习台账) as an Excel workbook, or CSV files with
-    /// --csv. Stop the bot first (or send /export in the chat instead).
+    /// Write one chat's study record (学习台账) as an Excel workbook (--out FILE.xlsx), or
+    /// CSV files (--out FILE.csv). Stop the bot first (or send /export in the chat instead).
     Record {
         /// The chat's id (as in the logs or /status, e.g. -1001234567890).
         #[arg(long, value_name = "ID", allow_hyphen_values = true)]
@@ -90,10 +90,11 @@ enum CliCommand {
         /// The last day (YYYY-MM-DD); default: today.
         #[arg(long, value_name = "DATE")]
         to: Option<chrono::NaiveDate>,
-        /// The file to write (FILE.xlsx; with --csv, one FILE-<sheet>.csv per sheet).
-        #[arg(long, value_name = "FILE")]
+        /// The file to write: FILE.xlsx, a workbook; FILE.csv, one FILE-<sheet>.csv per
+        /// sheet; `-`, the workbook on standard output. Replaced only once complete.
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
         out: PathBuf,
-        /// Write UTF-8 CSV files (with a BOM) instead of a workbook.
+        /// Write UTF-8 CSV files (with a BOM), whatever --out ends with (not .xlsx).
         #[arg(long)]
         csv: bool,
     },
@@ -181,6 +182,10 @@ fn record(
     out: &std::path::Path,
     csv: bool,
 ) -> anyhow::Result<()> {
+    use studybot::app::record::RecordOutput;
+    // Decided before the database is opened: a refused command touches nothing.
+    let output = RecordOutput::choose(out, csv, std::io::stdout().is_terminal())
+        .map_err(anyhow::Error::msg)?;
     // The record is read once, in key order: sled's page cache would only keep every
     // page read (140 MB for a year of 1,000 members), so it is kept small.
     let store = Store::open_with_cache(&config.database, RECORD_CACHE_BYTES);
@@ -194,15 +199,35 @@ fn record(
                 .is_some_and(|e| matches!(e, studybot::store::StoreError::Locked(_))) =>
         {
             anyhow::bail!(
-                "the database at {} is held by a running studybot (sled allows one process).\n\
-                 Either stop the bot and run this again, or send /export in the chat: the running bot sends the workbook.",
+                "数据库 {} 正被运行中的 studybot 使用（sled 只允许一个进程打开）。\n\
+                 请先停止机器人再运行这条命令，或在群里发送 /export：运行中的机器人会发来表格。",
                 config.database.display()
             )
         }
         other => other?,
     };
-    for path in app.write_record(chat, from, to, out, csv, Utc::now())? {
-        println!("wrote {}", path.display());
+    let written = app.write_record(chat, from, to, &output, Utc::now())?;
+    let figures = written.figures;
+    let summary = format!(
+        "{}，{} 至 {}：{} 位成员，{} 次打卡，{} 次答题",
+        written.chat,
+        written.period.from,
+        written.period.to,
+        figures.members,
+        figures.check_ins,
+        figures.answers
+    );
+    if written.files.is_empty() {
+        // Standard output holds the workbook: the summary goes to stderr.
+        eprintln!("已把学习台账表格写到标准输出（{summary}）。");
+        return Ok(());
+    }
+    for path in &written.files {
+        println!("已写入 {}", path.display());
+    }
+    println!("（{summary}）");
+    if figures.check_ins + figures.answers == 0 {
+        println!("注意：这段时间没有打卡或答题记录，表格里只有成员名单。");
     }
     Ok(())
 }
