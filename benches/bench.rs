@@ -50,7 +50,7 @@ use report::{Figure, Machine, Report, Row, Verdict};
 use scenarios::{Capacity, FAKE_THREADS, Lifted, Plan, UnderLimits};
 
 const USAGE: &str =
-    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|review> [--quick] [--runs N]
+    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|record-csv|review> [--quick] [--runs N]
 
   all        everything below; writes docs/BENCHMARKS.md (a --quick run writes
              target/bench/BENCHMARKS-quick.md instead)
@@ -67,6 +67,8 @@ const USAGE: &str =
              store, quiz bank); idle RSS with 20 imported texts and 100,000 chats
   record     a ✅ check-in press at 25 updates/s through `studybot run`; the export of
              1,000 members × 365 days through `studybot record` (time, extra memory)
+  record-csv `studybot record --out FILE.csv` of 3,000 members × 365 days (time, extra
+             memory, beside the store's size on disk and a plain CSV grid)
   review     the due list of one user with 5,000 cards; a recorded review answer (p99);
              idle RSS with 100,000 users × 20 cards
 
@@ -84,6 +86,7 @@ enum Subcommand {
     Tick,
     Library,
     Record,
+    RecordCsv,
     Review,
 }
 
@@ -124,6 +127,7 @@ fn parse_args() -> Result<Args, (String, ExitCode)> {
             "tick" => subcommand = Some(Subcommand::Tick),
             "library" => subcommand = Some(Subcommand::Library),
             "record" => subcommand = Some(Subcommand::Record),
+            "record-csv" => subcommand = Some(Subcommand::RecordCsv),
             "review" => subcommand = Some(Subcommand::Review),
             "-h" | "--help" | "help" => return Err((USAGE.into(), ExitCode::SUCCESS)),
             other => {
@@ -224,6 +228,7 @@ async fn run(args: Args) -> Result<(), String> {
             | Subcommand::Tick
             | Subcommand::Library
             | Subcommand::Record
+            | Subcommand::RecordCsv
             | Subcommand::Review
     );
     let programs = if needs_bots {
@@ -298,7 +303,11 @@ async fn run(args: Args) -> Result<(), String> {
     }
     if matches!(
         args.subcommand,
-        Subcommand::All | Subcommand::Library | Subcommand::Record | Subcommand::Review
+        Subcommand::All
+            | Subcommand::Library
+            | Subcommand::Record
+            | Subcommand::RecordCsv
+            | Subcommand::Review
     ) {
         let studybot = programs
             .as_ref()
@@ -1051,6 +1060,56 @@ async fn feature_rows(
                 run.export_bytes as f64 / MB
             ));
         }
+    }
+    if matches!(args.subcommand, Subcommand::All | Subcommand::RecordCsv) {
+        println!("record-csv: seeding 3,000 members × 365 days …");
+        let large = features::large_record(root);
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!(
+                "record-csv: `studybot record --out FILE.csv`, run {}/{runs} …",
+                n + 1
+            );
+            all.push(features::record_csv(&large, studybot).await);
+        }
+        let of = |f: fn(&features::RecordCsvRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let wall = of(|r| r.wall_s);
+        let extra = of(|r| r.extra_mb);
+        let peer = of(|r| r.peer_s);
+        let ratio = of(|r| r.wall_s / r.peer_s);
+        let scenario = "record (issue 19)";
+        rows.push(Row::new(
+            scenario,
+            "`studybot record --out FILE.csv` of 3,000 members × 365 days, s",
+            only_studybot(&wall, 2),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "its peak RSS above a one-row export, MB",
+                only_studybot(&extra, 1),
+            )
+            .target("≤ 64 MB", Verdict::at_most(&extra, 64.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "peer: the same check-ins as a plain CSV grid (std only, in-process), s",
+            only_studybot(&peer, 3),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "record --csv ÷ plain CSV",
+            only_studybot(&ratio, 1),
+        ));
+        raw.push(format!("record-csv s: {}", wall.runs(3)));
+        raw.push(format!("record-csv extra MB: {}", extra.runs(1)));
+        raw.push(format!("record-csv peer s: {}", peer.runs(3)));
+        notes.push(format!(
+            "record-csv: {} check-ins, store {:.0} MB on disk; the four CSV files {:.1} MB",
+            large.check_ins,
+            large.store_bytes as f64 / MB,
+            all.first().map_or(0, |r| r.csv_bytes) as f64 / MB
+        ));
     }
     if matches!(args.subcommand, Subcommand::All | Subcommand::Review) {
         let mut all = Vec::new();
