@@ -1021,19 +1021,19 @@ impl<W: Write> Latched<W> {
 
 impl<W: Write> Write for Latched<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.error.is_none() {
-            if let Err(error) = self.inner.write_all(buf) {
-                self.error = Some(error);
-            }
+        if self.error.is_none()
+            && let Err(error) = self.inner.write_all(buf)
+        {
+            self.error = Some(error);
         }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        if self.error.is_none() {
-            if let Err(error) = self.inner.flush() {
-                self.error = Some(error);
-            }
+        if self.error.is_none()
+            && let Err(error) = self.inner.flush()
+        {
+            self.error = Some(error);
         }
         Ok(())
     }
