@@ -51,7 +51,7 @@ use report::{Figure, Machine, Report, Row, Verdict};
 use scenarios::{Capacity, FAKE_THREADS, Lifted, Plan, UnderLimits};
 
 const USAGE: &str =
-    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|review|webapp|durability> [--quick] [--runs N]
+    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|record-csv|review|webapp|durability> [--quick] [--runs N]
 
   all        everything below; writes docs/BENCHMARKS.md (a --quick run writes
              target/bench/BENCHMARKS-quick.md instead)
@@ -68,6 +68,8 @@ const USAGE: &str =
              store, quiz bank); idle RSS with 20 imported texts and 100,000 chats
   record     a ✅ check-in press at 25 updates/s through `studybot run`; the export of
              1,000 members × 365 days through `studybot record` (time, extra memory)
+  record-csv `studybot record --out FILE.csv` of 3,000 members × 365 days (time, extra
+             memory, beside the store's size on disk and a plain CSV grid)
   review     the due list of one user with 5,000 cards; a recorded review answer (p99);
              idle RSS with 100,000 users × 20 cards
   webapp     the Mini App: page weight, the dashboard's data for 1,000 members × 365
@@ -89,6 +91,7 @@ enum Subcommand {
     Tick,
     Library,
     Record,
+    RecordCsv,
     Review,
     WebApp,
     Durability,
@@ -131,6 +134,7 @@ fn parse_args() -> Result<Args, (String, ExitCode)> {
             "tick" => subcommand = Some(Subcommand::Tick),
             "library" => subcommand = Some(Subcommand::Library),
             "record" => subcommand = Some(Subcommand::Record),
+            "record-csv" => subcommand = Some(Subcommand::RecordCsv),
             "review" => subcommand = Some(Subcommand::Review),
             "webapp" => subcommand = Some(Subcommand::WebApp),
             "durability" => subcommand = Some(Subcommand::Durability),
@@ -233,6 +237,7 @@ async fn run(args: Args) -> Result<(), String> {
             | Subcommand::Tick
             | Subcommand::Library
             | Subcommand::Record
+            | Subcommand::RecordCsv
             | Subcommand::Review
             | Subcommand::WebApp
             | Subcommand::Durability
@@ -312,6 +317,7 @@ async fn run(args: Args) -> Result<(), String> {
         Subcommand::All
             | Subcommand::Library
             | Subcommand::Record
+            | Subcommand::RecordCsv
             | Subcommand::Review
             | Subcommand::WebApp
             | Subcommand::Durability
@@ -1114,118 +1120,55 @@ async fn feature_rows(
             ));
         }
     }
-    if matches!(args.subcommand, Subcommand::All | Subcommand::WebApp) {
+    if matches!(args.subcommand, Subcommand::All | Subcommand::RecordCsv) {
+        println!("record-csv: seeding 3,000 members × 365 days …");
+        let large = features::large_record(root);
         let mut all = Vec::new();
         for n in 0..runs {
             println!(
-                "webapp: page, dashboard data and API load, run {}/{runs} …",
+                "record-csv: `studybot record --out FILE.csv`, run {}/{runs} …",
                 n + 1
             );
-            all.push(features::webapp(root, studybot, args.quick).await);
+            all.push(features::record_csv(&large, studybot).await);
         }
-        let of = |f: fn(&features::WebAppRun) -> f64| Figure::new(all.iter().map(f).collect());
-        let page = of(|r| r.page_bytes as f64 / 1024.0);
-        let dashboard = of(|r| r.dashboard_ms);
-        let p99 = of(|r| r.api_p99_ms);
-        let p50 = of(|r| r.api_p50_ms);
-        let reader = of(|r| r.reader_p99_ms);
-        let dashboard_p99 = of(|r| r.dashboard_p99_ms);
-        let scenario = "mini app (issue 22)";
-        rows.push(
-            Row::new(
-                scenario,
-                "page weight (HTML + CSS + JS, uncompressed), KB",
-                only_studybot(&page, 1),
-            )
-            .target("≤ 100 KB", Verdict::at_most(&page, 100.0)),
-        );
-        rows.push(
-            Row::new(
-                scenario,
-                "dashboard data, 1,000 members × 365 days, 90-day chart (in-process), ms",
-                only_studybot(&dashboard, 2),
-            )
-            .target("≤ 50 ms", Verdict::at_most(&dashboard, 50.0)),
-        );
+        let of = |f: fn(&features::RecordCsvRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let wall = of(|r| r.wall_s);
+        let extra = of(|r| r.extra_mb);
+        let peer = of(|r| r.peer_s);
+        let ratio = of(|r| r.wall_s / r.peer_s);
+        let scenario = "record (issue 19)";
         rows.push(Row::new(
             scenario,
-            "API p50 at 100 requests/s on loopback, ms",
-            only_studybot(&p50, 2),
+            "`studybot record --out FILE.csv` of 3,000 members × 365 days, s",
+            only_studybot(&wall, 2),
         ));
         rows.push(
             Row::new(
                 scenario,
-                "API p99 at 100 requests/s on loopback (reader + dashboard), ms",
-                only_studybot(&p99, 2),
+                "its peak RSS above a one-row export, MB",
+                only_studybot(&extra, 1),
             )
-            .target("≤ 5 ms", Verdict::at_most(&p99, 5.0)),
+            .target("≤ 64 MB", Verdict::at_most(&extra, 64.0)),
         );
         rows.push(Row::new(
             scenario,
-            "of which /api/reader p99, ms",
-            only_studybot(&reader, 2),
+            "peer: the same check-ins as a plain CSV grid (std only, in-process), s",
+            only_studybot(&peer, 3),
         ));
         rows.push(Row::new(
             scenario,
-            "of which /api/dashboard?days=30 p99, ms",
-            only_studybot(&dashboard_p99, 2),
+            "record --csv ÷ plain CSV",
+            only_studybot(&ratio, 1),
         ));
-        raw.push(format!("webapp dashboard ms: {}", dashboard.runs(2)));
-        raw.push(format!("webapp API p99 ms: {}", p99.runs(2)));
-        for run in &all {
-            notes.push(format!(
-                "webapp: {} of {} requests answered 200 (a private chat's app: its owner is its administrator, so no getChatMember)",
-    if matches!(args.subcommand, Subcommand::All | Subcommand::Durability) {
-        let mut all = Vec::new();
-        for n in 0..runs {
-            println!(
-                "durability: /subscribe and ✅ with fdatasync, run {}/{runs} …",
-                n + 1
-            );
-            all.push(features::durability(root, studybot, args.quick).await);
-        }
-        let of = |f: fn(&features::DurabilityRun) -> f64| Figure::new(all.iter().map(f).collect());
-        let scenario = "durability (issue 23)";
-        for (what, figure) in [
-            (
-                "/subscribe → reply p50 at 25 updates/s (flush + fdatasync), ms",
-                of(|r| r.subscribe_ms.0),
-            ),
-            ("/subscribe → reply p99, ms", of(|r| r.subscribe_ms.1)),
-            (
-                "✅ press → answerCallbackQuery p50 in the same load, ms",
-                of(|r| r.press_ms.0),
-            ),
-            (
-                "✅ press → answerCallbackQuery p99, ms",
-                of(|r| r.press_ms.1),
-            ),
-            (
-                "peer: plain sled insert + flush (sync_file_range only, as before), p50, ms",
-                of(|r| r.sled_flush_ms.0),
-            ),
-            (
-                "peer: plain sled insert + flush, p99, ms",
-                of(|r| r.sled_flush_ms.1),
-            ),
-            (
-                "peer: plain sled insert + flush + fdatasync of db, p50, ms",
-                of(|r| r.sled_fdatasync_ms.0),
-            ),
-            (
-                "peer: plain sled insert + flush + fdatasync, p99, ms",
-                of(|r| r.sled_fdatasync_ms.1),
-            ),
-        ] {
-            raw.push(format!("durability {what}: {}", figure.runs(3)));
-            rows.push(Row::new(scenario, what, only_studybot(&figure, 2)));
-        }
-        for run in &all {
-            notes.push(format!(
-                "durability: {} of {} confirmations answered",
-                run.answered.0, run.answered.1
-            ));
-        }
+        raw.push(format!("record-csv s: {}", wall.runs(3)));
+        raw.push(format!("record-csv extra MB: {}", extra.runs(1)));
+        raw.push(format!("record-csv peer s: {}", peer.runs(3)));
+        notes.push(format!(
+            "record-csv: {} check-ins, store {:.0} MB on disk; the four CSV files {:.1} MB",
+            large.check_ins,
+            large.store_bytes as f64 / MB,
+            all.first().map_or(0, |r| r.csv_bytes) as f64 / MB
+        ));
     }
     if matches!(args.subcommand, Subcommand::All | Subcommand::Review) {
         let mut all = Vec::new();
@@ -1312,5 +1255,124 @@ async fn feature_rows(
         raw.push(format!("review idle with cards MB: {}", with.runs(1)));
         raw.push(format!("review idle without MB: {}", without.runs(1)));
     }
+    if matches!(args.subcommand, Subcommand::All | Subcommand::WebApp) {
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!(
+                "webapp: page, dashboard data and API load, run {}/{runs} …",
+                n + 1
+            );
+            all.push(features::webapp(root, studybot, args.quick).await);
+        }
+        let of = |f: fn(&features::WebAppRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let page = of(|r| r.page_bytes as f64 / 1024.0);
+        let dashboard = of(|r| r.dashboard_ms);
+        let p99 = of(|r| r.api_p99_ms);
+        let p50 = of(|r| r.api_p50_ms);
+        let reader = of(|r| r.reader_p99_ms);
+        let dashboard_p99 = of(|r| r.dashboard_p99_ms);
+        let scenario = "mini app (issue 22)";
+        rows.push(
+            Row::new(
+                scenario,
+                "page weight (HTML + CSS + JS, uncompressed), KB",
+                only_studybot(&page, 1),
+            )
+            .target("≤ 100 KB", Verdict::at_most(&page, 100.0)),
+        );
+        rows.push(
+            Row::new(
+                scenario,
+                "dashboard data, 1,000 members × 365 days, 90-day chart (in-process), ms",
+                only_studybot(&dashboard, 2),
+            )
+            .target("≤ 50 ms", Verdict::at_most(&dashboard, 50.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "API p50 at 100 requests/s on loopback, ms",
+            only_studybot(&p50, 2),
+        ));
+        rows.push(
+            Row::new(
+                scenario,
+                "API p99 at 100 requests/s on loopback (reader + dashboard), ms",
+                only_studybot(&p99, 2),
+            )
+            .target("≤ 5 ms", Verdict::at_most(&p99, 5.0)),
+        );
+        rows.push(Row::new(
+            scenario,
+            "of which /api/reader p99, ms",
+            only_studybot(&reader, 2),
+        ));
+        rows.push(Row::new(
+            scenario,
+            "of which /api/dashboard?days=30 p99, ms",
+            only_studybot(&dashboard_p99, 2),
+        ));
+        raw.push(format!("webapp dashboard ms: {}", dashboard.runs(2)));
+        raw.push(format!("webapp API p99 ms: {}", p99.runs(2)));
+        for run in &all {
+            notes.push(format!(
+                "webapp: {} of {} requests answered 200 (a private chat's app: its owner is its administrator, so no getChatMember)",
+                run.answered.0, run.answered.1
+            ));
+        }
+    }
+
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Durability) {
+        let mut all = Vec::new();
+        for n in 0..runs {
+            println!(
+                "durability: /subscribe and ✅ with fdatasync, run {}/{runs} …",
+                n + 1
+            );
+            all.push(features::durability(root, studybot, args.quick).await);
+        }
+        let of = |f: fn(&features::DurabilityRun) -> f64| Figure::new(all.iter().map(f).collect());
+        let scenario = "durability (issue 23)";
+        for (what, figure) in [
+            (
+                "/subscribe → reply p50 at 25 updates/s (flush + fdatasync), ms",
+                of(|r| r.subscribe_ms.0),
+            ),
+            ("/subscribe → reply p99, ms", of(|r| r.subscribe_ms.1)),
+            (
+                "✅ press → answerCallbackQuery p50 in the same load, ms",
+                of(|r| r.press_ms.0),
+            ),
+            (
+                "✅ press → answerCallbackQuery p99, ms",
+                of(|r| r.press_ms.1),
+            ),
+            (
+                "peer: plain sled insert + flush (sync_file_range only, as before), p50, ms",
+                of(|r| r.sled_flush_ms.0),
+            ),
+            (
+                "peer: plain sled insert + flush, p99, ms",
+                of(|r| r.sled_flush_ms.1),
+            ),
+            (
+                "peer: plain sled insert + flush + fdatasync of db, p50, ms",
+                of(|r| r.sled_fdatasync_ms.0),
+            ),
+            (
+                "peer: plain sled insert + flush + fdatasync, p99, ms",
+                of(|r| r.sled_fdatasync_ms.1),
+            ),
+        ] {
+            raw.push(format!("durability {what}: {}", figure.runs(3)));
+            rows.push(Row::new(scenario, what, only_studybot(&figure, 2)));
+        }
+        for run in &all {
+            notes.push(format!(
+                "durability: {} of {} confirmations answered",
+                run.answered.0, run.answered.1
+            ));
+        }
+    }
+
     (rows, raw, notes)
 }

@@ -89,8 +89,8 @@ enum CliCommand {
         #[arg(long)]
         replace: bool,
     },
-    /// Write one chat's study record (学习台账) as an Excel workbook, or CSV files with
-    /// --csv (from the running bot if it runs).
+    /// Write one chat's study record (学习台账) as an Excel workbook (--out FILE.xlsx), or
+    /// CSV files (--out FILE.csv); from the running bot if it runs.
     Record {
         /// The chat's id (as in the logs or /status, e.g. -1001234567890).
         #[arg(long, value_name = "ID", allow_hyphen_values = true)]
@@ -101,10 +101,11 @@ enum CliCommand {
         /// The last day (YYYY-MM-DD); default: today.
         #[arg(long, value_name = "DATE")]
         to: Option<chrono::NaiveDate>,
-        /// The file to write (FILE.xlsx; with --csv, one FILE-<sheet>.csv per sheet).
-        #[arg(long, value_name = "FILE")]
+        /// The file to write: FILE.xlsx, a workbook; FILE.csv, one FILE-<sheet>.csv per
+        /// sheet; `-`, the workbook on standard output. Replaced only once complete.
+        #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
         out: PathBuf,
-        /// Write UTF-8 CSV files (with a BOM) instead of a workbook.
+        /// Write UTF-8 CSV files (with a BOM), whatever --out ends with (not .xlsx).
         #[arg(long)]
         csv: bool,
     },
@@ -200,11 +201,12 @@ fn record(
     out: &std::path::Path,
     csv: bool,
 ) -> anyhow::Result<()> {
+    use studybot::app::record::RecordOutput;
+    // Decided before the database is opened: a refused command touches nothing.
+    let output = RecordOutput::choose(out, csv, std::io::stdout().is_terminal())
+        .map_err(anyhow::Error::msg)?;
     if let Some(bot) = control::client::connect(&config.database)? {
-        for path in control::client::record(bot, chat, from, to, out, csv)? {
-            println!("wrote {}", path.display());
-        }
-        return Ok(());
+        return record_from_running_bot(bot, chat, from, to, &output);
     }
     // The record is read once, in key order: sled's page cache would only keep every
     // page read (140 MB for a year of 1,000 members), so it is kept small.
@@ -219,19 +221,66 @@ fn record(
                 .is_some_and(|e| matches!(e, studybot::store::StoreError::Locked(_))) =>
         {
             anyhow::bail!(
-                "the database at {} is held by a running studybot (sled allows one process).\n\
-                 Either stop the bot and run this again, or send /export in the chat: the running bot sends the workbook.",
+                "数据库 {} 正被运行中的 studybot 使用（sled 只允许一个进程打开）。\n\
+                 请先停止机器人再运行这条命令，或在群里发送 /export：运行中的机器人会发来表格。",
                 config.database.display()
             )
         }
         other => other?,
     };
     let progress = studybot::progress::start("writing the record: check-ins", None);
-    let written = app.write_record(chat, from, to, out, csv, Utc::now())?;
+    let written = app.write_record(chat, from, to, &output, Utc::now());
     drop(progress);
-    for path in written {
-        println!("wrote {}", path.display());
+    let written = written?;
+    let figures = written.figures;
+    let summary = written.summary();
+    if written.files.is_empty() {
+        // Standard output holds the workbook: the summary goes to stderr.
+        eprintln!("已把学习台账表格写到标准输出（{summary}）。");
+        return Ok(());
     }
+    for path in &written.files {
+        println!("已写入 {}", path.display());
+    }
+    println!("（{summary}）");
+    if figures.check_ins + figures.answers == 0 {
+        println!("注意：这段时间没有打卡或答题记录，表格里只有成员名单。");
+    }
+    Ok(())
+}
+
+/// `studybot record` done by the running bot over the control socket: the files come back
+/// and are written here, as the operator's user (standard output through a temporary file).
+fn record_from_running_bot(
+    bot: std::os::unix::net::UnixStream,
+    chat: i64,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    output: &studybot::app::record::RecordOutput,
+) -> anyhow::Result<()> {
+    use studybot::app::record::RecordOutput;
+    let (target, csv) = match output {
+        RecordOutput::Workbook(path) | RecordOutput::Stdout(path) => (path, false),
+        RecordOutput::Csv(path) => (path, true),
+    };
+    if let RecordOutput::Stdout(_) = output {
+        let dir = tempfile::tempdir()?;
+        let (files, message) =
+            control::client::record(bot, chat, from, to, &dir.path().join("record.xlsx"), false)?;
+        for file in &files {
+            std::io::copy(
+                &mut std::fs::File::open(file)?,
+                &mut std::io::stdout().lock(),
+            )?;
+        }
+        eprintln!("已把学习台账表格写到标准输出（{message}）。");
+        return Ok(());
+    }
+    let (files, message) = control::client::record(bot, chat, from, to, target, csv)?;
+    for path in &files {
+        println!("已写入 {}", path.display());
+    }
+    println!("（{message}）");
     Ok(())
 }
 

@@ -136,6 +136,9 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     let admin = FakeUser::new(505, "Erin");
     tg.register_chat(&group);
     tg.set_admins(group.id, vec![blocked_admin.id, admin.id]);
+    // A group quiet since before titles were kept: its title comes from getChat.
+    let quiet = FakeChat::supergroup(GROUP - 1, "第二小组");
+    tg.register_chat(&quiet);
 
     // Four days of excerpts, the last one today (in Shanghai).
     let today = Utc::now().with_timezone(&Shanghai).date_naive();
@@ -145,6 +148,15 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
         let subscription = shanghai_subscription(GROUP, shanghai(first, 7, 0));
         store
             .subscribe(subscription, None, shanghai(first, 7, 0))
+            .unwrap();
+        store
+            .join(
+                quiet.id,
+                carol.id as u64,
+                "Carol",
+                shanghai(first, 7, 0),
+                true,
+            )
             .unwrap();
         store.flush().unwrap();
     }
@@ -223,7 +235,12 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     // Carol catches up in private: four missed sections, one checked in late.
     let private = FakeChat::private(&carol);
     tg.send_text(&private, &carol, "/catchup");
-    wait_for_text(&tg, carol.id, "你有 4 节没有学").await;
+    let intro = wait_for_text(&tg, carol.id, "你有 4 节没有学").await;
+    assert!(
+        intro.contains("· 学习小组："),
+        "groups named by title: {intro}"
+    );
+    assert!(!intro.contains(&GROUP.to_string()), "{intro}");
     assert!(
         tg.wait_state(
             |tg| tg
@@ -256,6 +273,20 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     )
     .await;
     assert!(toast.starts_with("已补学："), "{toast}");
+    assert!(
+        tg.bot_messages(carol.id).iter().any(|m| m["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("补学 · 学习小组 · ")),
+        "each section names its group"
+    );
+
+    // /roster in private: Carol's own record in each of her groups, by title.
+    tg.send_text(&private, &carol, "/roster");
+    let own = wait_for_text(&tg, carol.id, "你的学习记录").await;
+    assert!(own.contains("学习小组：⬜ 今日未学"), "{own}");
+    assert!(own.contains("第二小组："), "the title from getChat: {own}");
+    assert!(!tg.requests_for("getChat").is_empty());
 
     // The weekly report is set for tomorrow 09:00 (so this running bot does not post it).
     let tomorrow = today + chrono::TimeDelta::days(1);
@@ -305,7 +336,7 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
             let mark = if c.is_late() { "补" } else { "✓" };
             (
                 c.name.clone(),
-                c.date.format("%m-%d").to_string(),
+                c.date.format("%Y-%m-%d").to_string(),
                 mark.to_string(),
             )
         })
@@ -314,7 +345,7 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     assert_eq!(marks(&workbook), expected);
     assert!(expected.contains(&(
         "Carol".into(),
-        yesterday.format("%m-%d").to_string(),
+        yesterday.format("%Y-%m-%d").to_string(),
         "补".into()
     )));
     let quiz = sheet(&workbook, "测验");
@@ -354,7 +385,456 @@ async fn check_in_roster_catch_up_export_and_weekly_report() {
     let sent = reports(&tg);
     assert_eq!(sent.len(), 1, "{sent:#?}");
     let report = &sent[0];
+    assert!(report.contains("学习周报 · 学习小组 · "), "{report}");
     assert!(report.contains("学习参与率"), "{report}");
     assert!(report.contains("坚持最好："), "{report}");
     assert!(report.contains("正确率 "), "{report}");
+}
+
+/// The names a hostile member can choose, each read as a formula by Excel or WPS when
+/// written as they are into a CSV cell.
+const FORMULA_NAMES: [&str; 4] = [
+    "=HYPERLINK(\"http://evil.example\",\"点我\")",
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1)",
+];
+
+/// A stopped bot's store with a record in `GROUP`, seeded directly: four members named
+/// by [`FORMULA_NAMES`], each checked in on `days` (in Shanghai), member 1 with one
+/// answer on the first day. The group's title is kept, as the bot keeps it.
+fn seeded(days: &[NaiveDate]) -> Workspace {
+    let workspace = Workspace::new("");
+    let store = Store::open(&workspace.db()).unwrap();
+    store
+        .remember_chat_title(GROUP, "学习小组", Utc::now())
+        .unwrap();
+    for (user, name) in (1..).zip(FORMULA_NAMES) {
+        store
+            .join(GROUP, user, name, shanghai(days[0], 7, 0), true)
+            .unwrap();
+        for &day in days {
+            store
+                .check_in(&studybot::record::CheckIn {
+                    chat_id: GROUP,
+                    user_id: user,
+                    name: name.into(),
+                    document: "xzsj".into(),
+                    section: studybot::text::SectionId::OPENING,
+                    date: day,
+                    done_on: day,
+                    at: shanghai(day, 9, 0),
+                })
+                .unwrap();
+        }
+    }
+    store
+        .record_quiz_answer(&studybot::record::QuizAnswer {
+            chat_id: GROUP,
+            user_id: 1,
+            name: FORMULA_NAMES[0].into(),
+            question: "=1+1 是哪一部分？".into(),
+            section: "2.2".parse().unwrap(),
+            principle: 2,
+            correct: true,
+            at: shanghai(days[0], 10, 15),
+        })
+        .unwrap();
+    store.flush().unwrap();
+    workspace
+}
+
+/// `studybot record <args>` on the workspace's store: (stdout as bytes, stderr, success).
+fn record(workspace: &Workspace, args: &[&str]) -> (Vec<u8>, String, bool) {
+    let output = std::process::Command::new(STUDYBOT.path())
+        .current_dir(workspace.dir.path())
+        .arg("--config")
+        .arg(workspace.config())
+        .arg("record")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        output.status.success(),
+    )
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// The files in the workspace's directory, but the store and the config.
+fn files_written(workspace: &Workspace) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace.dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "db" && name != "config.toml")
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn csv_cells_never_become_formulas_and_the_workbook_keeps_strings() {
+    let workspace = seeded(&[date("2026-11-30")]);
+    let group = GROUP.to_string();
+    let (_, stderr, ok) = record(
+        &workspace,
+        &[
+            "--chat",
+            &group,
+            "--from",
+            "2026-11-30",
+            "--to",
+            "2026-11-30",
+            "--out",
+            "台账.csv",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    for sheet in ["成员", "学习记录", "测验"] {
+        let csv = std::fs::read_to_string(workspace.dir.path().join(format!("台账-{sheet}.csv")))
+            .unwrap();
+        for line in csv.lines().skip(1) {
+            // Every cell of the line: none begins with a formula character.
+            let cells = line.split(',').map(|c| c.trim_start_matches('"'));
+            for cell in cells {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{sheet}: {cell:?} in {line:?}"
+                );
+            }
+        }
+        if sheet != "测验" {
+            for name in FORMULA_NAMES {
+                let quoted = format!("'{name}").replace('"', "\"\"");
+                assert!(csv.contains(&quoted), "{sheet}: {name} kept as text: {csv}");
+            }
+        }
+    }
+    let quiz = std::fs::read_to_string(workspace.dir.path().join("台账-测验.csv")).unwrap();
+    assert!(quiz.contains(",'=1+1 是哪一部分？,"), "{quiz}");
+
+    let (_, stderr, ok) = record(&workspace, &["--chat", &group, "--out", "台账.xlsx"]);
+    assert!(ok, "{stderr}");
+    let bytes = std::fs::read(workspace.dir.path().join("台账.xlsx")).unwrap();
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let members = workbook.worksheet_range("成员").unwrap();
+    let names: Vec<&Data> = (1..=4).map(|r| members.get((r, 0)).unwrap()).collect();
+    for name in FORMULA_NAMES {
+        assert!(
+            names.contains(&&Data::String(name.to_string())),
+            "the name as a string cell: {names:?}"
+        );
+    }
+}
+
+#[test]
+fn the_workbook_has_real_dates_and_percentages_and_unique_day_headers() {
+    // Two days a year apart: the export runs over 367 days, two of them 12-01.
+    let workspace = seeded(&[date("2025-12-01"), date("2026-12-01")]);
+    let group = GROUP.to_string();
+    let (stdout, stderr, ok) = record(
+        &workspace,
+        &[
+            "--chat",
+            &group,
+            "--from",
+            "2025-12-01",
+            "--to",
+            "2026-12-01",
+            "--out",
+            "年.xlsx",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert!(stdout.contains("已写入 年.xlsx"), "in Chinese: {stdout}");
+    assert!(!stdout.contains("wrote"), "{stdout}");
+    let bytes = std::fs::read(workspace.dir.path().join("年.xlsx")).unwrap();
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+
+    let record = workbook.worksheet_range("学习记录").unwrap();
+    let headers: Vec<String> = record.rows().next().unwrap()[2..]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(headers.len(), 366);
+    let unique: std::collections::BTreeSet<&String> = headers.iter().collect();
+    assert_eq!(unique.len(), headers.len(), "no two days headed alike");
+    assert_eq!(headers[0], "2025-12-01");
+    assert_eq!(headers[365], "2026-12-01");
+    let marks = marks(&bytes);
+    assert!(marks.contains(&(FORMULA_NAMES[1].into(), "2025-12-01".into(), "✓".into())));
+    assert!(marks.contains(&(FORMULA_NAMES[1].into(), "2026-12-01".into(), "✓".into())));
+
+    // 成员: joined is a date and time, first and last activity dates, the rate a number.
+    let members = workbook.worksheet_range("成员").unwrap();
+    let row = 2; // member 2 ("+cmd…"), no answers
+    assert!(
+        matches!(members.get((row, 2)), Some(Data::DateTime(d)) if d.is_datetime()),
+        "joined: {:?}",
+        members.get((row, 2))
+    );
+    let first = members.get((row, 3)).unwrap();
+    let Data::DateTime(first) = first else {
+        panic!("first activity is a date: {first:?}")
+    };
+    let serial = (date("2025-12-01") - date("1899-12-30")).num_days() as f64;
+    assert_eq!(first.as_f64(), serial, "Excel's serial of 2025-12-01");
+    let rate = members.get((row, 7)).unwrap();
+    assert!(
+        matches!(rate, Data::Float(r) if (r - 2.0 / 366.0).abs() < 1e-9),
+        "2 of 366 days, as a number: {rate:?}"
+    );
+    let accuracy = members.get((1, 9)).unwrap();
+    assert_eq!(accuracy, &Data::Float(1.0), "member 1's one right answer");
+
+    // 测验: a real date and time; 每周汇总: real dates and a rate.
+    let quiz = workbook.worksheet_range("测验").unwrap();
+    assert!(
+        matches!(quiz.get((1, 0)), Some(Data::DateTime(_))),
+        "{:?}",
+        quiz.get((1, 0))
+    );
+    assert!(
+        matches!(quiz.get((1, 1)), Some(Data::DateTime(_))),
+        "{:?}",
+        quiz.get((1, 1))
+    );
+    let weekly = workbook.worksheet_range("每周汇总").unwrap();
+    assert!(matches!(weekly.get((1, 1)), Some(Data::DateTime(_))));
+    assert!(
+        matches!(weekly.get((1, 4)), Some(Data::Float(_))),
+        "{:?}",
+        weekly.get((1, 4))
+    );
+    assert!(matches!(weekly.get((1, 8)), Some(Data::DateTime(_))));
+
+    // The number formats: percentages and dates, as Excel shows them.
+    let styles = {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut text = String::new();
+        zip.by_name("xl/styles.xml")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+    assert!(styles.contains("formatCode=\"yyyy-mm-dd\""), "{styles}");
+    assert!(styles.contains("formatCode=\"0%\""), "{styles}");
+}
+
+#[test]
+fn nonsense_is_refused_and_nothing_is_written() {
+    let workspace = seeded(&[date("2026-11-30")]);
+    let group = GROUP.to_string();
+    let refusals: [(&[&str], &str); 6] = [
+        (&["--chat", "999", "--out", "r.xlsx"], "没有找到群 999"),
+        (
+            &[
+                "--chat",
+                &group,
+                "--from",
+                "2026-12-05",
+                "--to",
+                "2026-12-01",
+                "--out",
+                "r.xlsx",
+            ],
+            "--from 2026-12-05 晚于 --to 2026-12-01",
+        ),
+        (
+            &["--chat", &group, "--csv", "--out", "r.xlsx"],
+            "--csv 与文件名 r.xlsx 不一致",
+        ),
+        (
+            &["--chat", &group, "--out", "r.txt"],
+            "应以 .xlsx（Excel 表格）或 .csv",
+        ),
+        (
+            &["--chat", &group, "--csv", "--out", "-"],
+            "不能写到标准输出",
+        ),
+        (
+            &["--chat", "-1001", "--out", "r.xlsx"],
+            "学习小组（-1001500000001）",
+        ),
+    ];
+    for (args, reason) in refusals {
+        let (_, stderr, ok) = record(&workspace, args);
+        assert!(!ok, "{args:?} refused");
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+        assert!(
+            stderr.trim().lines().count() <= 2,
+            "one short reason: {stderr}"
+        );
+        assert!(
+            files_written(&workspace).is_empty(),
+            "{args:?}: {:?}",
+            files_written(&workspace)
+        );
+    }
+}
+
+#[test]
+fn the_format_follows_the_name_and_dash_is_standard_output() {
+    let workspace = seeded(&[date("2026-11-30")]);
+    let group = GROUP.to_string();
+    // .csv without --csv: the CSV files, no workbook named .csv.
+    let (stdout, stderr, ok) = record(&workspace, &["--chat", &group, "--out", "r.csv"]);
+    assert!(ok, "{stderr}");
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert!(stdout.contains("已写入 r-成员.csv"), "{stdout}");
+    assert!(stdout.contains("学习小组（-1001500000001）"), "{stdout}");
+    assert_eq!(
+        files_written(&workspace),
+        [
+            "r-学习记录.csv",
+            "r-成员.csv",
+            "r-每周汇总.csv",
+            "r-测验.csv"
+        ]
+    );
+    let members = std::fs::read(workspace.dir.path().join("r-成员.csv")).unwrap();
+    assert!(members.starts_with("\u{FEFF}成员,用户ID".as_bytes()));
+
+    // -: the workbook on stdout, the summary on stderr, no file named "-".
+    let (stdout, stderr, ok) = record(&workspace, &["--chat", &group, "--out", "-"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with(b"PK"), "a workbook on stdout");
+    assert!(stderr.contains("标准输出"), "{stderr}");
+    assert!(!workspace.dir.path().join("-").exists());
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(stdout)).unwrap();
+    assert_eq!(workbook.worksheet_range("成员").unwrap().height(), 5);
+}
+
+/// A tmpfs of `size` mounted at `at` for the test's lifetime (unmounted on drop, even
+/// when the test fails); `None`, with a message, where mounting is not permitted. (As
+/// tests/backup/durability.rs mounts it.)
+struct TinyDisk {
+    at: std::path::PathBuf,
+}
+
+impl TinyDisk {
+    fn mount(at: &std::path::Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output();
+        match mounted {
+            Ok(output) if output.status.success() => Some(Self {
+                at: at.to_path_buf(),
+            }),
+            Ok(output) => {
+                eprintln!(
+                    "SKIPPED: cannot mount a tmpfs (needs root): {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+                None
+            }
+            Err(error) => {
+                eprintln!("SKIPPED: cannot run mount: {error}");
+                None
+            }
+        }
+    }
+
+    /// Writes a file until the file system is full.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.at.join("filler")).unwrap();
+        let chunk = vec![0x5a_u8; 4 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.flush();
+        let _ = file.sync_all();
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.at)
+            .status();
+    }
+}
+
+#[test]
+fn on_a_full_disk_the_earlier_export_is_untouched_and_the_cause_said_once() {
+    let workspace = seeded(&[date("2026-11-30")]);
+    let Some(disk) = TinyDisk::mount(&workspace.dir.path().join("disk"), "1m") else {
+        return;
+    };
+    let group = GROUP.to_string();
+    let workbook = disk.at.join("r.xlsx");
+    let csv = disk.at.join("r.csv");
+    let (workbook_arg, csv_arg) = (workbook.to_str().unwrap(), csv.to_str().unwrap());
+    for out in [workbook_arg, csv_arg] {
+        let (_, stderr, ok) = record(&workspace, &["--chat", &group, "--out", out]);
+        assert!(ok, "{stderr}");
+    }
+    let before: Vec<(String, Vec<u8>)> = files_in(&disk.at);
+    assert_eq!(before.len(), 5, "a workbook and four CSV files");
+    disk.fill();
+
+    // A year: more than what is left.
+    for out in [workbook_arg, csv_arg] {
+        let (_, stderr, ok) = record(
+            &workspace,
+            &[
+                "--chat",
+                &group,
+                "--from",
+                "2025-11-30",
+                "--to",
+                "2026-11-30",
+                "--out",
+                out,
+            ],
+        );
+        assert!(!ok, "{out}: a failed write is a failure");
+        assert!(
+            stderr.contains("无法写入 ") && stderr.contains("磁盘空间不足"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("ZipWriter") && !stderr.contains("Os {"),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("磁盘空间不足").count(),
+            1,
+            "the cause once: {stderr}"
+        );
+        let after: Vec<(String, Vec<u8>)> = files_in(&disk.at)
+            .into_iter()
+            .filter(|(name, _)| name != "filler")
+            .collect();
+        assert_eq!(
+            after, before,
+            "{out}: the earlier files as they were, nothing else"
+        );
+    }
+}
+
+/// The files of `dir` (name and bytes), by name.
+fn files_in(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            (
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read(entry.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
 }

@@ -732,6 +732,114 @@ async fn timed_import(studybot: &Path, config: &Path, file: &Path) -> (f64, f64)
     (started.elapsed().as_secs_f64() * 1e3, peak)
 }
 
+/// Members of the large record (issue 19): 3,000 members × [`EXPORT_DAYS`] days.
+const LARGE_MEMBERS: u64 = 3_000;
+
+/// A store holding 3,000 members × 365 days of check-ins in [`EXPORT_CHAT`] and one in
+/// [`TINY_CHAT`], seeded once for every run of [`record_csv`].
+pub struct LargeRecord {
+    /// The store and the config (on tmpfs when there is one); removed on drop.
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    /// The store's size on disk, bytes.
+    pub store_bytes: u64,
+    /// Check-ins stored.
+    pub check_ins: u64,
+}
+
+/// Seeds [`LargeRecord`] through `Store::check_in`, as the bot records presses.
+pub fn large_record(root: &Path) -> LargeRecord {
+    let shm = Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .expect("temp dir");
+    let db = dir.path().join("db");
+    let now = Utc::now();
+    let today = local_date(now, Config::default().timezone);
+    {
+        let store = Store::open(&db).expect("open the store");
+        for day in 0..EXPORT_DAYS {
+            let date = today - TimeDelta::days(day);
+            for member in 0..LARGE_MEMBERS {
+                store
+                    .check_in(&check_in(EXPORT_CHAT, 700_000 + member, date, now))
+                    .expect("check in");
+            }
+        }
+        store
+            .check_in(&check_in(TINY_CHAT, 1, today, now))
+            .expect("check in");
+        store.flush().expect("flush");
+    }
+    let config = write_config(dir.path(), root, "");
+    LargeRecord {
+        store_bytes: dir_bytes(&db),
+        check_ins: LARGE_MEMBERS * EXPORT_DAYS as u64,
+        dir,
+        config,
+    }
+}
+
+/// One run of `studybot record --csv` on [`LargeRecord`] (issue 19).
+pub struct RecordCsvRun {
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// Peak RSS minus that of the same command exporting a one-row chat, MiB.
+    pub extra_mb: f64,
+    /// The four CSV files, bytes.
+    pub csv_bytes: u64,
+    /// The peer: the same check-ins as a member × day CSV grid with the standard
+    /// library, in-process, s.
+    pub peer_s: f64,
+}
+
+/// Runs `studybot record --chat … --out record.csv` on the large store, beside the
+/// plain CSV grid of the same check-ins.
+pub async fn record_csv(record: &LargeRecord, studybot: &Path) -> RecordCsvRun {
+    let out = record.dir.path().join("record.csv");
+    let (_, tiny_peak) = timed_record(studybot, &record.config, TINY_CHAT, &out).await;
+    let (wall_s, peak) = timed_record(studybot, &record.config, EXPORT_CHAT, &out).await;
+    let csv_bytes = studybot::app::record::csv_paths(&out)
+        .iter()
+        .map(|path| std::fs::metadata(path).map_or(0, |m| m.len()))
+        .sum();
+    let peer_s = {
+        let store = Store::open(&record.dir.path().join("db")).expect("open the store");
+        let today = local_date(Utc::now(), Config::default().timezone);
+        let started = Instant::now();
+        let csv = plain_csv(
+            &store,
+            EXPORT_CHAT,
+            today - TimeDelta::days(EXPORT_DAYS - 1),
+            today,
+        );
+        std::fs::write(record.dir.path().join("peer.csv"), csv).expect("write the CSV");
+        started.elapsed().as_secs_f64()
+    };
+    RecordCsvRun {
+        wall_s,
+        extra_mb: peak - tiny_peak,
+        csv_bytes,
+        peer_s,
+    }
+}
+
+/// The bytes of every file under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|entry| match entry.file_type() {
+                Ok(kind) if kind.is_dir() => dir_bytes(&entry.path()),
+                _ => entry.metadata().map_or(0, |m| m.len()),
+            })
+            .sum()
+    })
+}
+
 /// Runs `studybot record --chat <chat> --out <out>`: wall time (s) and peak RSS (MiB,
 /// `VmHWM` polled every millisecond until exit).
 async fn timed_record(studybot: &Path, config: &Path, chat: i64, out: &Path) -> (f64, f64) {

@@ -117,9 +117,7 @@ impl App {
             Ok(Ok(started)) => started,
             Ok(Err(StartError::AlreadyRunning)) => return Err(messages::already_running()),
             Ok(Err(StartError::NoQuestions)) => {
-                return Err(messages::no_questions(
-                    &self.library().default_document().title,
-                ));
+                return Err(messages::no_questions(&document.title));
             }
             Err(error) => return Err(AppError::from(error).reply(chat.chat_id)),
         };

@@ -2,18 +2,20 @@
 //! `/forgetme`, `/roster`, `/report`, `/catchup`, the export, and the weekly reports
 //! the delivery pass posts. No network here; the transports send what these return.
 
-use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
+use tempfile::NamedTempFile;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::excerpt;
 use crate::plan::ReadingPlan;
 use crate::quiz::messages::display_name;
-use crate::record::export::{ExportError, ExportPeriod, RecordExport, SHEETS, Sheets};
+use crate::record::export::{
+    ExportError, ExportFigures, ExportPeriod, RecordExport, SHEETS, Sheets,
+};
 use crate::record::report::WeeklyFigures;
 use crate::record::{
     CATCH_UP_DAYS, CheckIn, CheckInButton, Member, QuizAnswer, ReportSetting, Roster,
@@ -265,11 +267,74 @@ impl App {
         }
     }
 
-    /// `/roster`: today and this week (group admins; anyone in a private chat).
+    /// `/roster`: today and this week (group admins); in a private chat, the sender's
+    /// own record in each group whose roster they are on, by the group's title.
     pub fn roster_command(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
+        if chat.kind == ChatKind::Private {
+            return match self.own_record(chat.user_id, now) {
+                Ok(Some(reply)) => reply,
+                // On no group's roster: the private chat's own record, if any.
+                Ok(None) => self.chat_roster(chat, now),
+                Err(error) => AppError::from(error).reply(chat.chat_id),
+            };
+        }
         if !chat.is_admin {
             return admin_only("查看学习台账");
         }
+        self.chat_roster(chat, now)
+    }
+
+    /// `/roster` in private: one line per group the user is on the roster of, `None`
+    /// when they are on none but their private chat's.
+    fn own_record(&self, user_id: u64, now: DateTime<Utc>) -> StoreResult<Option<Reply>> {
+        let chats: Vec<i64> = self
+            .store()
+            .chats_of(user_id)?
+            .into_iter()
+            .filter(|&chat_id| chat_id != user_id as i64)
+            .collect();
+        if chats.is_empty() {
+            return Ok(None);
+        }
+        let mut reply = Reply::new().bold("你的学习记录\n");
+        for chat_id in chats {
+            let zone = self.chat_zone(chat_id);
+            let today = local_date(now, zone);
+            let from = today - TimeDelta::days(CATCH_UP_DAYS + 7);
+            let members: Vec<Member> = self
+                .store()
+                .members(chat_id)?
+                .into_iter()
+                .filter(|m| m.user_id == user_id)
+                .collect();
+            let check_ins: Vec<CheckIn> = self
+                .store()
+                .check_ins(chat_id, from, today)?
+                .into_iter()
+                .filter(|c| c.user_id == user_id)
+                .collect();
+            let roster = Roster::new(&members, &check_ins, now, zone);
+            let Some(line) = roster.done.iter().chain(&roster.missing).next() else {
+                continue;
+            };
+            let today_text = match line.today_at {
+                Some(at) => format!("✅ 今日已学 {}", at.format("%H:%M")),
+                None => "⬜ 今日未学".to_string(),
+            };
+            reply = reply.text(format!(
+                "{}：{today_text} · 连续 {} 天 · 本周 {}/{} · 近30天 {}%\n",
+                self.chat_name(chat_id),
+                line.streak,
+                line.week_days,
+                roster.week_days,
+                line.rate
+            ));
+        }
+        Ok(Some(reply.text("漏学的内容可以发送 /catchup 补学。")))
+    }
+
+    /// `/roster` of the chat itself.
+    fn chat_roster(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
         let zone = self.chat_zone(chat.chat_id);
         let today = local_date(now, zone);
         let from = today - TimeDelta::days(CATCH_UP_DAYS + 7);
@@ -364,7 +429,8 @@ impl App {
         let mut intro = format!("最近 {CATCH_UP_DAYS} 天你有 {} 节没有学：\n", missed.len());
         for (chat_id, date, section, _) in &missed {
             intro.push_str(&format!(
-                "· 群 {chat_id}：{} {section}\n",
+                "· {}：{} {section}\n",
+                self.chat_name(*chat_id),
                 date.format("%m-%d")
             ));
         }
@@ -385,7 +451,8 @@ impl App {
             };
             let reply = Reply::new()
                 .italic(format!(
-                    "补学 · 群 {chat_id} · {} 的内容\n",
+                    "补学 · {} · {} 的内容\n",
+                    self.chat_name(chat_id),
                     date.format("%Y-%m-%d")
                 ))
                 .text("")
@@ -474,7 +541,7 @@ impl App {
         &self,
         chat_id: i64,
         mut export: RecordExport<S>,
-    ) -> Result<S, ExportFailure> {
+    ) -> Result<(S, ExportFigures), ExportFailure> {
         let period = export.period();
         self.store()
             .each_check_in(chat_id, period.from, period.to, |check_in| {
@@ -484,72 +551,167 @@ impl App {
         self.store().each_quiz_answer(chat_id, |answer| {
             Ok::<_, ExportFailure>(export.answer(answer)?)
         })?;
-        Ok(export.finish()?)
+        let figures = export.figures();
+        Ok((export.finish()?, figures))
     }
 
-    /// `studybot record`: writes the chat's record to `out` (a workbook), or with `csv`
-    /// to one `<stem>-<sheet>.csv` per sheet beside it. Returns the files written.
+    /// `studybot record`: writes the chat's record as `output` says, each file complete
+    /// or not at all: it is written beside its target and renamed over it once whole, so
+    /// a failure (a full disk) leaves an earlier file of that name as it was. Refuses,
+    /// writing nothing, a chat the store knows nothing of, a chat with no record at all,
+    /// and `from` after `to`.
     pub fn write_record(
         &self,
         chat_id: i64,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-        out: &Path,
-        csv: bool,
+        output: &RecordOutput,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<PathBuf>> {
+    ) -> anyhow::Result<RecordWritten> {
+        let chat = self.chat_label(chat_id);
+        if !self.store().knows_chat(chat_id)? {
+            let known: Vec<String> = self
+                .store()
+                .chats_with_members()?
+                .into_iter()
+                .take(10)
+                .map(|id| self.chat_label(id))
+                .collect();
+            let hint = match known.is_empty() {
+                true => "这个数据库里还没有任何群的学习记录。".to_string(),
+                false => format!("有学习记录的群：{}。", known.join("、")),
+            };
+            anyhow::bail!(
+                "没有找到群 {chat_id}：数据库里没有它的订阅、成员、打卡或答题记录，没有写任何文件。{hint}\n\
+                 群号可在 /status 或日志的 chat_id 中找到，例如 --chat -1001234567890。"
+            );
+        }
+        let zone = self.chat_zone(chat_id);
+        let today = local_date(now, zone);
+        match (from, to) {
+            (Some(from), Some(to)) if from > to => anyhow::bail!(
+                "--from {from} 晚于 --to {to}，没有写任何文件。请把开始日期写在前面，例如 --from {to} --to {from}。"
+            ),
+            (Some(from), None) if from > today => anyhow::bail!(
+                "--from {from} 在今天（{today}，{}）之后，没有写任何文件。要导出以后的日期请同时给出 --to。",
+                zone.name()
+            ),
+            _ => {}
+        }
         let period = self.export_period(chat_id, from, to, now)?;
         let roster = self.store().members(chat_id)?;
-        let cannot_write = |path: &Path, error: &dyn std::fmt::Display| {
-            anyhow::anyhow!("cannot write {}: {error}", path.display())
+        let nothing = || {
+            anyhow::anyhow!(
+                "{chat} 在 {} 至 {} 没有任何学习记录（没有成员、打卡或答题），没有写任何文件。",
+                period.from,
+                period.to
+            )
         };
-        if !csv {
-            let export = RecordExport::xlsx(period, roster).map_err(|e| cannot_write(out, &e))?;
-            let workbook = self.fill_export(chat_id, export)?;
-            // The file is created only once the record is read: a failure leaves none.
-            let file = File::create(out).map_err(|e| cannot_write(out, &e))?;
-            workbook
-                .save(BufWriter::new(file))
-                .map_err(|e| cannot_write(out, &e))?;
-            return Ok(vec![out.to_path_buf()]);
-        }
-        let stem = out
-            .file_stem()
-            .map_or_else(|| "record".into(), |s| s.to_string_lossy().into_owned());
-        let paths = SHEETS.map(|sheet| out.with_file_name(format!("{stem}-{sheet}.csv")));
-        let written = self.write_csv(chat_id, period, roster, &paths);
-        if written.is_err() {
-            // No half-written files are left behind.
-            for path in &paths {
-                let _ = std::fs::remove_file(path);
+        let title = format!(
+            "{} 学习台账 {} 至 {}",
+            self.chat_title(chat_id)
+                .unwrap_or_else(|| chat_id.to_string()),
+            period.from,
+            period.to
+        );
+        let (files, figures) = match output {
+            RecordOutput::Workbook(path) | RecordOutput::Stdout(path) => {
+                let export = RecordExport::xlsx(period, roster, &title)
+                    .map_err(|e| cannot_write(path, &e))?;
+                let (workbook, figures) = self.fill_export(chat_id, export)?;
+                if figures.members == 0 {
+                    return Err(nothing());
+                }
+                if matches!(output, RecordOutput::Stdout(_)) {
+                    let mut stdout = Latched::new(BufWriter::new(std::io::stdout()));
+                    workbook
+                        .save(&mut stdout)
+                        .map_err(|e| cannot_write(path, &e))?;
+                    stdout.finish().map_err(|e| cannot_write(path, &e.into()))?;
+                    (Vec::new(), figures)
+                } else {
+                    let mut file = temp_beside(path)?;
+                    workbook
+                        .save(&mut file)
+                        .map_err(|e| cannot_write(path, &e))?;
+                    complete(file, path)?
+                        .persist(path)
+                        .map_err(|e| cannot_write(path, &e.error.into()))?;
+                    (vec![path.clone()], figures)
+                }
             }
-        }
-        written?;
-        Ok(paths.to_vec())
+            RecordOutput::Csv(path) => {
+                let paths = csv_paths(path);
+                let files = [
+                    temp_beside(&paths[0])?,
+                    temp_beside(&paths[1])?,
+                    temp_beside(&paths[2])?,
+                    temp_beside(&paths[3])?,
+                ];
+                let export =
+                    RecordExport::csv(period, roster, files).map_err(|e| cannot_write(path, &e))?;
+                let (sheets, figures) = self.fill_export(chat_id, export)?;
+                if figures.members == 0 {
+                    return Err(nothing());
+                }
+                let files = sheets.finish().map_err(|e| cannot_write(path, &e))?;
+                // Every file complete on disk before the first replaces its old version.
+                let mut done = Vec::with_capacity(4);
+                for (file, target) in files.into_iter().zip(&paths) {
+                    done.push(complete(file, target)?);
+                }
+                for (file, target) in done.into_iter().zip(&paths) {
+                    file.persist(target)
+                        .map_err(|e| cannot_write(target, &e.error.into()))?;
+                }
+                (paths.to_vec(), figures)
+            }
+        };
+        Ok(RecordWritten {
+            files,
+            chat,
+            period,
+            figures,
+        })
     }
 
-    /// The CSV files of [`App::write_record`], at `paths` (in the order of [`SHEETS`]).
-    fn write_csv(
-        &self,
-        chat_id: i64,
-        period: ExportPeriod,
-        roster: Vec<Member>,
-        paths: &[PathBuf; 4],
-    ) -> anyhow::Result<()> {
-        let open = |path: &PathBuf| {
-            File::create(path)
-                .map(BufWriter::new)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
-        };
-        let files = [
-            open(&paths[0])?,
-            open(&paths[1])?,
-            open(&paths[2])?,
-            open(&paths[3])?,
-        ];
-        let export = RecordExport::csv(period, roster, files)?;
-        self.fill_export(chat_id, export)?.finish()?;
-        Ok(())
+    /// The chat's title, if known (from its updates or getChat).
+    pub fn chat_title(&self, chat_id: i64) -> Option<String> {
+        self.store().chat_title(chat_id).ok().flatten()
+    }
+
+    /// How replies name a chat: its title, or `群 -100…` while it is unknown.
+    pub fn chat_name(&self, chat_id: i64) -> String {
+        self.chat_title(chat_id)
+            .unwrap_or_else(|| format!("群 {chat_id}"))
+    }
+
+    /// How the command line names a chat: `学习小组（-1001234567890）`, or `群 -100…`
+    /// while its title is unknown.
+    pub fn chat_label(&self, chat_id: i64) -> String {
+        match self.chat_title(chat_id) {
+            Some(title) => format!("{title}（{chat_id}）"),
+            None => format!("群 {chat_id}"),
+        }
+    }
+
+    /// A chat's title as an update (or getChat) showed it: kept for /catchup, /roster,
+    /// the workbook and reports. Failures are logged, never the update's problem.
+    pub fn chat_title_seen(&self, chat_id: i64, title: &str, now: DateTime<Utc>) {
+        if let Err(error) = self.store().remember_chat_title(chat_id, title, now) {
+            tracing::warn!(chat_id, %error, "cannot keep the chat's title");
+        }
+    }
+
+    /// The groups on `user_id`'s rosters whose title is not known yet (the transport
+    /// asks Telegram with getChat before answering /catchup or /roster in private).
+    pub fn untitled_chats_of(&self, user_id: u64) -> Vec<i64> {
+        self.store()
+            .chats_of(user_id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&chat_id| chat_id < 0 && self.chat_title(chat_id).is_none())
+            .collect()
     }
 
     /// `/export`: the chat's workbook, as (file name, bytes), or the reply explaining
@@ -574,17 +736,31 @@ impl App {
             .store()
             .members(chat_id)
             .map_err(|error| AppError::from(error).reply(chat_id))?;
-        let export = RecordExport::xlsx(period, roster).map_err(|e| cannot(&e))?;
+        let title = self.chat_title(chat_id);
+        let heading = format!(
+            "{} 学习台账 {} 至 {}",
+            title.clone().unwrap_or_else(|| chat_id.to_string()),
+            period.from,
+            period.to
+        );
+        let export = RecordExport::xlsx(period, roster, &heading).map_err(|e| cannot(&e))?;
         let bytes = match self.fill_export(chat_id, export) {
-            Ok(workbook) => workbook.into_bytes().map_err(|e| cannot(&e))?,
+            Ok((workbook, _)) => workbook.into_bytes().map_err(|e| cannot(&e))?,
             Err(ExportFailure::Store(error)) => return Err(AppError::from(error).reply(chat_id)),
             Err(ExportFailure::Write(error)) => return Err(cannot(&error)),
         };
-        let name = format!(
-            "studybot-record-{}-{}.xlsx",
-            chat_id.unsigned_abs(),
-            period.to.format("%Y%m%d")
-        );
+        let name = match title
+            .as_deref()
+            .map(file_name_part)
+            .filter(|t| !t.is_empty())
+        {
+            Some(title) => format!("学习台账-{title}-{}.xlsx", period.to.format("%Y%m%d")),
+            None => format!(
+                "studybot-record-{}-{}.xlsx",
+                chat_id.unsigned_abs(),
+                period.to.format("%Y%m%d")
+            ),
+        };
         Ok((name, bytes))
     }
 
@@ -704,7 +880,11 @@ impl App {
             .iter()
             .map(|a| (a.at.with_timezone(&zone).date_naive(), a))
             .collect();
-        Ok(WeeklyFigures::new(from, &members, &sections, &check_ins, &dated).message())
+        let title = self.chat_title(chat_id);
+        Ok(
+            WeeklyFigures::new(from, &members, &sections, &check_ins, &dated)
+                .message_for(title.as_deref()),
+        )
     }
 
     /// A claimed report could not be sent: give the week back so a later pass retries.
@@ -713,6 +893,189 @@ impl App {
             tracing::error!(chat_id = report.chat_id, %error, "cannot release the weekly report");
         }
     }
+}
+
+/// Where and how `studybot record` writes (see [`RecordOutput::choose`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutput {
+    /// A workbook at this path.
+    Workbook(PathBuf),
+    /// The workbook on standard output (the path is `-`, for messages).
+    Stdout(PathBuf),
+    /// CSV files: one `<stem>-<sheet>.csv` per sheet beside this path.
+    Csv(PathBuf),
+}
+
+impl RecordOutput {
+    /// Reads `--out` and `--csv`: the format follows the file's extension (`.xlsx` a
+    /// workbook, `.csv` CSV files); `--csv` with `.xlsx` is refused as contradictory, and
+    /// a name with neither extension is refused without `--csv`. `-` is standard output,
+    /// for the workbook only (CSV is four files), and never a terminal.
+    pub fn choose(out: &Path, csv: bool, stdout_is_terminal: bool) -> Result<Self, String> {
+        if out == Path::new("-") {
+            return match (csv, stdout_is_terminal) {
+                (true, _) => Err(
+                    "--csv 会写四个文件（成员、学习记录、测验、每周汇总），不能写到标准输出（--out -）。\
+                     请给出文件名，例如 --out 台账.csv。"
+                        .into(),
+                ),
+                (false, true) => Err(
+                    "--out - 把表格（二进制文件）写到标准输出，但标准输出是终端。\
+                     请重定向到文件（--out - > 台账.xlsx），或写 --out 台账.xlsx。"
+                        .into(),
+                ),
+                (false, false) => Ok(Self::Stdout(out.to_path_buf())),
+            };
+        }
+        let extension = out.extension().map(|e| e.to_string_lossy().to_lowercase());
+        match (extension.as_deref(), csv) {
+            (Some("xlsx"), false) => Ok(Self::Workbook(out.to_path_buf())),
+            (Some("xlsx"), true) => Err(format!(
+                "--csv 与文件名 {} 不一致：要 CSV 文件请写 --out {}，要 Excel 表格请去掉 --csv。",
+                out.display(),
+                out.with_extension("csv").display()
+            )),
+            (Some("csv"), _) | (_, true) => Ok(Self::Csv(out.to_path_buf())),
+            (_, false) => Err(format!(
+                "不知道把 {} 写成什么格式：文件名应以 .xlsx（Excel 表格）或 .csv（CSV 文件）结尾。\
+                 例如 --out 台账.xlsx。",
+                out.display()
+            )),
+        }
+    }
+}
+
+/// What `studybot record` wrote.
+#[derive(Debug, Clone)]
+pub struct RecordWritten {
+    /// The files written (none for standard output).
+    pub files: Vec<PathBuf>,
+    /// The chat, as [`App::chat_label`] names it.
+    pub chat: String,
+    /// The days exported.
+    pub period: ExportPeriod,
+    /// Members, check-ins and answers exported.
+    pub figures: ExportFigures,
+}
+
+impl RecordWritten {
+    /// One line for the operator: the chat, the days and what was exported.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}，{} 至 {}：{} 位成员，{} 次打卡，{} 次答题",
+            self.chat,
+            self.period.from,
+            self.period.to,
+            self.figures.members,
+            self.figures.check_ins,
+            self.figures.answers
+        )
+    }
+}
+
+/// The CSV files of `out`: `<stem>-<sheet>.csv` beside it, in the order of [`SHEETS`].
+pub fn csv_paths(out: &Path) -> [PathBuf; 4] {
+    let stem = out
+        .file_stem()
+        .map_or_else(|| "record".into(), |s| s.to_string_lossy().into_owned());
+    SHEETS.map(|sheet| out.with_file_name(format!("{stem}-{sheet}.csv")))
+}
+
+/// The one message of a failed write: the file and the cause, in Chinese.
+fn cannot_write(path: &Path, error: &ExportError) -> anyhow::Error {
+    anyhow::anyhow!("无法写入 {}：{error}", path.display())
+}
+
+/// A new temporary file in `target`'s directory (so that renaming it over `target` is
+/// atomic), buffered, its first write error kept for [`complete`].
+fn temp_beside(target: &Path) -> anyhow::Result<Latched<BufWriter<NamedTempFile>>> {
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file = tempfile::Builder::new()
+        .prefix(".studybot-record-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| cannot_write(target, &e.into()))?;
+    Ok(Latched::new(BufWriter::new(file)))
+}
+
+/// Flushes a file of [`temp_beside`] and makes it durable, ready to be renamed over
+/// `target`; the first write error, if any, names `target`.
+fn complete(
+    file: Latched<BufWriter<NamedTempFile>>,
+    target: &Path,
+) -> anyhow::Result<NamedTempFile> {
+    let failed = |e: std::io::Error| cannot_write(target, &e.into());
+    let buffered = file.into_result().map_err(failed)?;
+    let file = buffered.into_inner().map_err(|e| failed(e.into_error()))?;
+    file.as_file().sync_all().map_err(failed)?;
+    Ok(file)
+}
+
+/// A writer that keeps its first error and then accepts (and drops) everything: the zip
+/// writer inside rust_xlsxwriter, on an error, would try to finish the archive in its
+/// `Drop` and print its own failure to stderr; this way it finishes quietly and the
+/// error is reported once, by [`Latched::into_result`].
+struct Latched<W: Write> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Latched<W> {
+    fn new(inner: W) -> Self {
+        Self { inner, error: None }
+    }
+
+    /// Flushes and gives back the writer, or the first error.
+    fn into_result(mut self) -> std::io::Result<W> {
+        self.flush()?;
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.inner),
+        }
+    }
+
+    /// [`Latched::into_result`], for a writer that is not kept.
+    fn finish(self) -> std::io::Result<()> {
+        self.into_result().map(drop)
+    }
+}
+
+impl<W: Write> Write for Latched<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_none()
+            && let Err(error) = self.inner.write_all(buf)
+        {
+            self.error = Some(error);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.error.is_none()
+            && let Err(error) = self.inner.flush()
+        {
+            self.error = Some(error);
+        }
+        Ok(())
+    }
+}
+
+/// A chat title as part of a file name: without path separators, characters Windows
+/// refuses, or control characters, at most 40 characters.
+fn file_name_part(title: &str) -> String {
+    title
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+        })
+        .take(40)
+        .collect::<String>()
+        .trim()
+        .trim_matches('.')
+        .to_string()
 }
 
 /// Why the export stopped: the store could not be read, or the sheets not written.

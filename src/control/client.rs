@@ -91,7 +91,7 @@ pub fn record(
     to: Option<NaiveDate>,
     out: &Path,
     csv: bool,
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> anyhow::Result<(Vec<PathBuf>, String)> {
     let request = Request::Record {
         chat,
         from,
@@ -103,7 +103,7 @@ pub fn record(
     };
     let dir = out.parent().unwrap_or(Path::new("")).to_path_buf();
     let written = RefCell::new(Vec::new());
-    call(bot, &request, None, |name| {
+    let message = done(call(bot, &request, None, |name| {
         if Path::new(name).file_name() != Some(OsStr::new(name)) {
             return None;
         }
@@ -112,8 +112,8 @@ pub fn record(
             written.borrow_mut().push(path.clone());
         }
         Some(path)
-    })?;
-    Ok(written.into_inner())
+    })?)?;
+    Ok((written.into_inner(), message))
 }
 
 /// `studybot export` by the running bot, to `file` (a link is followed: the file it

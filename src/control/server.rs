@@ -13,6 +13,7 @@ use chrono::Utc;
 use tokio::net::UnixListener;
 
 use crate::app::App;
+use crate::app::record::RecordOutput;
 use crate::control::{BACKUP_NAME, LONGEST_LINE, Request, Response};
 use crate::text::import::{ImportError, LARGEST_FILE};
 
@@ -203,7 +204,11 @@ fn record(
         });
     };
     let dir = PrivateDir::new()?;
-    let written = match app.write_record(chat, from, to, &dir.0.join(name), csv, Utc::now()) {
+    let output = match RecordOutput::choose(&dir.0.join(name), csv, false) {
+        Ok(output) => output,
+        Err(message) => return Ok(Response::Refused { message }),
+    };
+    let written = match app.write_record(chat, from, to, &output, Utc::now()) {
         Ok(written) => written,
         Err(error) => {
             return Ok(Response::Refused {
@@ -211,7 +216,7 @@ fn record(
             });
         }
     };
-    for path in &written {
+    for path in &written.files {
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -226,7 +231,7 @@ fn record(
         }
     }
     Ok(Response::Done {
-        message: format!("{} file(s) from the running bot", written.len()),
+        message: format!("{}；由运行中的机器人导出", written.summary()),
     })
 }
 

@@ -9,20 +9,28 @@
 //! blank), 测验 (every quiz answer), 每周汇总 (one row per week, and a daily table with a
 //! native Excel column chart of participation). Dates are in the chat's zone.
 //!
+//! In the workbook dates and times are real Excel dates (with a date format) and rates
+//! real numbers (with a percentage format), so a spreadsheet can sort, sum and chart
+//! them; the days of 学习记录 are headed with their full date (`2026-12-01`), unique over
+//! any range. Names and questions stay string cells. In the CSV files, where a program
+//! opening them would read a text beginning with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return as a formula, such a text is prefixed with `'` ([`neutralised`], OWASP's rule).
+//!
 //! Memory stays small whatever the size of the record (a year of 1,000 members is
 //! 365,000 check-ins): the tallies are a byte per member and day, the workbook's large
 //! sheets are in rust_xlsxwriter's low-memory mode (the row being written in memory, the
 //! written rows in a temporary file, each distinct string once), and the CSV files are
 //! written as they go.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::{Datelike, NaiveDate, TimeDelta};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 use chrono_tz::Tz;
-use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Chart, ChartType, DocProperties, Format, Workbook, XlsxError};
 
-use crate::record::{CheckIn, Member, QuizAnswer, percent, week_start};
+use crate::record::{CheckIn, Member, QuizAnswer, week_start};
 
 /// The names of the sheets, in order.
 pub const SHEETS: [&str; 4] = ["成员", "学习记录", "测验", "每周汇总"];
@@ -57,7 +65,7 @@ impl Sheet {
             ],
             Self::Record => {
                 let mut widths = vec![18.0, 14.0];
-                widths.extend(std::iter::repeat_n(6.0, days));
+                widths.extend(std::iter::repeat_n(11.0, days));
                 widths
             }
             Self::Quiz => vec![12.0, 10.0, 18.0, 14.0, 60.0, 8.0, 6.0],
@@ -78,19 +86,54 @@ pub enum Cell<'a> {
     Text(&'a str),
     /// A number.
     Number(f64),
+    /// A rate as a fraction (0.25 is 25%): a number shown as a percentage.
+    Percent(f64),
+    /// A day.
+    Date(NaiveDate),
+    /// A day and a time of day (to the minute).
+    DateTime(NaiveDateTime),
+    /// A time of day.
+    Time(NaiveTime),
     /// Nothing.
     Empty,
+}
+
+/// `text` as it can safely be a CSV cell: a text that a spreadsheet would read as a
+/// formula (beginning with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading
+/// `'`, which makes Excel, WPS and LibreOffice show it as text (OWASP's rule for CSV
+/// injection). Any other text is unchanged.
+pub fn neutralised(text: &str) -> Cow<'_, str> {
+    match text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => Cow::Owned(format!("'{text}")),
+        false => Cow::Borrowed(text),
+    }
 }
 
 /// Why the export could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// rust_xlsxwriter failed (its temporary files, the zip).
-    #[error("cannot write the workbook: {0}")]
+    #[error("表格生成失败：{0}")]
     Xlsx(#[from] XlsxError),
-    /// A CSV file could not be written.
-    #[error("cannot write the CSV file: {0}")]
+    /// A file could not be written.
+    #[error("{}", crate::record::export::io_cause(.0))]
     Io(#[from] std::io::Error),
+}
+
+/// An I/O failure in words an organiser can act on: 磁盘空间不足, 没有写入权限, 目录不存在,
+/// or else the system's own description.
+pub fn io_cause(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "磁盘空间不足".into(),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => "没有写入权限".into(),
+        ErrorKind::NotFound => "目录不存在".into(),
+        ErrorKind::IsADirectory => "这是一个目录".into(),
+        _ => match error.raw_os_error() {
+            Some(code) => format!("系统错误 {code}：{error}"),
+            None => error.to_string(),
+        },
+    }
 }
 
 /// Where the export's rows go: each sheet's rows in order, its header first.
@@ -126,6 +169,17 @@ impl ExportPeriod {
     fn date(&self, day: usize) -> NaiveDate {
         self.from + TimeDelta::days(day as i64)
     }
+}
+
+/// What an export holds: see [`RecordExport::figures`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportFigures {
+    /// Members with a row in 成员.
+    pub members: usize,
+    /// Check-ins in the period.
+    pub check_ins: usize,
+    /// Quiz answers in the period.
+    pub answers: usize,
 }
 
 /// One chat's export being written. Give it every check-in ([`RecordExport::check_in`]),
@@ -187,9 +241,13 @@ struct DayTally {
 }
 
 impl RecordExport<XlsxSheets> {
-    /// The export as a workbook.
-    pub fn xlsx(period: ExportPeriod, roster: Vec<Member>) -> Result<Self, ExportError> {
-        Self::new(XlsxSheets::new(period.days())?, period, roster)
+    /// The export as a workbook titled `title`.
+    pub fn xlsx(
+        period: ExportPeriod,
+        roster: Vec<Member>,
+        title: &str,
+    ) -> Result<Self, ExportError> {
+        Self::new(XlsxSheets::new(period.days(), title)?, period, roster)
     }
 }
 
@@ -228,8 +286,9 @@ impl<S: Sheets> RecordExport<S> {
                 "状态",
             ]),
         )?;
+        // The full date: over a range longer than a year, `12-01` would head two columns.
         let dates: Vec<String> = (0..days)
-            .map(|day| period.date(day).format("%m-%d").to_string())
+            .map(|day| period.date(day).format("%Y-%m-%d").to_string())
             .collect();
         let mut head = vec![Cell::Text("成员"), Cell::Text("用户ID")];
         head.extend(dates.iter().map(|d| Cell::Text(d)));
@@ -268,6 +327,21 @@ impl<S: Sheets> RecordExport<S> {
     /// The days exported.
     pub fn period(&self) -> ExportPeriod {
         self.period
+    }
+
+    /// What the export holds so far: members (with a record in the period, or on the
+    /// roster), check-ins and answers in the period.
+    pub fn figures(&self) -> ExportFigures {
+        let listed = self
+            .roster
+            .iter()
+            .filter(|m| !self.index.contains_key(&m.user_id))
+            .count();
+        ExportFigures {
+            members: self.people.len() + listed,
+            check_ins: self.daily.iter().map(|d| d.check_ins).sum(),
+            answers: self.daily.iter().map(|d| d.answers).sum(),
+        }
     }
 
     /// Counts a check-in (of any day: those outside the period are left out).
@@ -353,16 +427,16 @@ impl<S: Sheets> RecordExport<S> {
         let mut answers = std::mem::take(&mut self.same_instant);
         answers.sort_by_key(|a| (a.at, a.user_id));
         for answer in answers.drain(..) {
-            let local = answer.at.with_timezone(&self.period.zone);
-            let date = local.format("%Y-%m-%d").to_string();
-            let time = local.format("%H:%M:%S").to_string();
+            let local = answer.at.with_timezone(&self.period.zone).naive_local();
+            // To the second: Excel's times are fractions of a day.
+            let time = local.time().with_nanosecond(0).unwrap_or(local.time());
             let user = answer.user_id.to_string();
             let section = answer.section.to_string();
             self.sheets.row(
                 Sheet::Quiz,
                 &[
-                    Cell::Text(&date),
-                    Cell::Text(&time),
+                    Cell::Date(local.date()),
+                    Cell::Time(time),
                     Cell::Text(&answer.name),
                     Cell::Text(&user),
                     Cell::Text(&answer.question),
@@ -379,34 +453,34 @@ impl<S: Sheets> RecordExport<S> {
     fn write_members(&mut self, order: &[usize]) -> Result<(), ExportError> {
         let total_days = self.period.days();
         let zone = self.period.zone;
-        let day = |date: Option<NaiveDate>| date.map(|d| d.format("%Y-%m-%d").to_string());
         for &person in order {
             let tally = &self.people[person];
             let member = self.roster.iter().find(|m| m.user_id == tally.user_id);
             let user = tally.user_id.to_string();
             let joined = member.map(|m| {
-                m.joined
-                    .with_timezone(&zone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
+                let local = m.joined.with_timezone(&zone).naive_local();
+                // To the minute, as shown.
+                local
+                    .with_second(0)
+                    .and_then(|t| t.with_nanosecond(0))
+                    .unwrap_or(local)
             });
-            let (first, last) = (day(tally.first), day(tally.last));
-            let rate = format!("{}%", percent(tally.check_ins, total_days));
-            let accuracy =
-                (tally.answers > 0).then(|| format!("{}%", percent(tally.right, tally.answers)));
             self.sheets.row(
                 Sheet::Members,
                 &[
                     Cell::Text(&tally.name),
                     Cell::Text(&user),
-                    optional(&joined),
-                    optional(&first),
-                    optional(&last),
+                    joined.map_or(Cell::Empty, Cell::DateTime),
+                    tally.first.map_or(Cell::Empty, Cell::Date),
+                    tally.last.map_or(Cell::Empty, Cell::Date),
                     Cell::Number(tally.check_ins as f64),
                     Cell::Number(tally.late as f64),
-                    Cell::Text(&rate),
+                    Cell::Percent(fraction(tally.check_ins, total_days)),
                     Cell::Number(tally.answers as f64),
-                    optional(&accuracy),
+                    match tally.answers {
+                        0 => Cell::Empty,
+                        answers => Cell::Percent(fraction(tally.right, answers)),
+                    },
                     Cell::Text(match member {
                         Some(m) if m.left => "已退出",
                         _ => "在册",
@@ -460,27 +534,27 @@ impl<S: Sheets> RecordExport<S> {
                 let iso = monday.iso_week();
                 (
                     format!("{}-W{:02}", iso.year(), iso.week()),
-                    from.format("%Y-%m-%d").to_string(),
-                    to.format("%Y-%m-%d").to_string(),
+                    from,
+                    to,
                     check_ins,
-                    format!("{}%", percent(check_ins, members * days.len())),
+                    fraction(check_ins, members * days.len()),
                     answers,
-                    (answers > 0).then(|| format!("{}%", percent(right, answers))),
+                    (answers > 0).then(|| fraction(right, answers)),
                 )
             });
-            let date = period.date(day).format("%Y-%m-%d").to_string();
+            let date = Cell::Date(period.date(day));
             let count = Cell::Number(self.daily[day].check_ins as f64);
             let row = match &week {
                 Some((name, from, to, check_ins, rate, answers, accuracy)) => [
                     Cell::Text(name),
-                    Cell::Text(from),
-                    Cell::Text(to),
+                    Cell::Date(*from),
+                    Cell::Date(*to),
                     Cell::Number(*check_ins as f64),
-                    Cell::Text(rate),
+                    Cell::Percent(*rate),
                     Cell::Number(*answers as f64),
-                    optional(accuracy),
+                    accuracy.map_or(Cell::Empty, Cell::Percent),
                     Cell::Empty,
-                    Cell::Text(&date),
+                    date,
                     count,
                 ],
                 None => [
@@ -492,7 +566,7 @@ impl<S: Sheets> RecordExport<S> {
                     Cell::Empty,
                     Cell::Empty,
                     Cell::Empty,
-                    Cell::Text(&date),
+                    date,
                     count,
                 ],
             };
@@ -509,12 +583,18 @@ pub struct XlsxSheets {
     /// The next row of each sheet.
     rows: [u32; 4],
     bold: Format,
+    percent: Format,
+    date: Format,
+    date_time: Format,
+    time: Format,
 }
 
 impl XlsxSheets {
-    /// A workbook for `days` days.
-    pub fn new(days: usize) -> Result<Self, ExportError> {
+    /// A workbook for `days` days, titled `title` (its document properties: what Excel
+    /// shows under 信息 and what a file index finds).
+    pub fn new(days: usize, title: &str) -> Result<Self, ExportError> {
         let mut workbook = Workbook::new();
+        workbook.set_properties(&DocProperties::new().set_title(title));
         for sheet in Sheet::ALL {
             // 每周汇总 has a row per day whatever the size of the group; kept in memory,
             // its chart carries the cached values of the daily table, as Excel's do.
@@ -537,6 +617,10 @@ impl XlsxSheets {
             workbook,
             rows: [0; 4],
             bold: Format::new().set_bold(),
+            percent: Format::new().set_num_format("0%"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            date_time: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+            time: Format::new().set_num_format("hh:mm:ss"),
         })
     }
 
@@ -567,6 +651,18 @@ impl Sheets for XlsxSheets {
                 }
                 Cell::Number(number) => {
                     worksheet.write_number(r, c, *number)?;
+                }
+                Cell::Percent(rate) => {
+                    worksheet.write_number_with_format(r, c, *rate, &self.percent)?;
+                }
+                Cell::Date(date) => {
+                    worksheet.write_datetime_with_format(r, c, date, &self.date)?;
+                }
+                Cell::DateTime(at) => {
+                    worksheet.write_datetime_with_format(r, c, at, &self.date_time)?;
+                }
+                Cell::Time(time) => {
+                    worksheet.write_datetime_with_format(r, c, time, &self.time)?;
                 }
                 Cell::Empty => {}
             }
@@ -621,11 +717,18 @@ impl<W: Write> Sheets for CsvSheets<W> {
                 file.write_all(b",")?;
             }
             match cell {
-                Cell::Text(text) if text.contains([',', '"', '\n', '\r']) => {
-                    write!(file, "\"{}\"", text.replace('"', "\"\""))?;
+                Cell::Text(text) => {
+                    let text = neutralised(text);
+                    match text.contains([',', '"', '\n', '\r']) {
+                        true => write!(file, "\"{}\"", text.replace('"', "\"\""))?,
+                        false => file.write_all(text.as_bytes())?,
+                    }
                 }
-                Cell::Text(text) => file.write_all(text.as_bytes())?,
                 Cell::Number(number) => write!(file, "{number}")?,
+                Cell::Percent(rate) => write!(file, "{}%", (rate * 100.0).round())?,
+                Cell::Date(date) => write!(file, "{}", date.format("%Y-%m-%d"))?,
+                Cell::DateTime(at) => write!(file, "{}", at.format("%Y-%m-%d %H:%M"))?,
+                Cell::Time(time) => write!(file, "{}", time.format("%H:%M:%S"))?,
                 Cell::Empty => {}
             }
         }
@@ -634,8 +737,12 @@ impl<W: Write> Sheets for CsvSheets<W> {
     }
 }
 
-fn optional(value: &Option<String>) -> Cell<'_> {
-    value.as_deref().map_or(Cell::Empty, Cell::Text)
+/// `part / whole`, 0 for an empty `whole`.
+fn fraction(part: usize, whole: usize) -> f64 {
+    match whole {
+        0 => 0.0,
+        whole => part as f64 / whole as f64,
+    }
 }
 
 fn texts<'a>(names: &[&'a str]) -> Vec<Cell<'a>> {
@@ -660,6 +767,10 @@ mod tests {
                 .map(|cell| match cell {
                     Cell::Text(text) => text.to_string(),
                     Cell::Number(number) => format!("#{number}"),
+                    Cell::Percent(rate) => format!("{:.3}", rate),
+                    Cell::Date(date) => date.to_string(),
+                    Cell::DateTime(at) => at.to_string(),
+                    Cell::Time(time) => time.to_string(),
                     Cell::Empty => String::new(),
                 })
                 .collect();
@@ -732,6 +843,7 @@ mod tests {
         let export = RecordExport::new(Collected::default(), period(), roster()).unwrap();
         let [members, record, quiz, weekly] = fill(export).0;
         assert_eq!(record[0].len(), 12, "name, id and ten days");
+        assert_eq!(record[0][2], "2026-11-23", "days headed with their year");
         assert_eq!(record[1][2], "✓");
         assert_eq!(record[2][3], "补");
         assert_eq!(members[1][0], "张三, \"组长\"", "the roster's name");
@@ -745,9 +857,9 @@ mod tests {
                 "2026-11-27",
                 "#1",
                 "#1",
-                "10%",
+                "0.100",
                 "#1",
-                "100%",
+                "1.000",
                 "在册"
             ]
         );
@@ -755,7 +867,7 @@ mod tests {
         assert_eq!(weekly.len(), 11, "a header and the ten days");
         assert_eq!(weekly[1][0], "2026-W48");
         assert_eq!(weekly[1][3], "#2");
-        assert_eq!(weekly[1][4], "14%", "2 check-ins of 2 members × 7 days");
+        assert_eq!(weekly[1][4], "0.143", "2 check-ins of 2 members × 7 days");
         assert_eq!(weekly[2][0], "2026-W49");
         assert_eq!(weekly[3][..8], ["", "", "", "", "", "", "", ""]);
         assert_eq!(weekly[3][8..], ["2026-11-25", "#0"]);
@@ -789,8 +901,48 @@ mod tests {
 
     #[test]
     fn the_workbook_is_written() {
-        let export = RecordExport::xlsx(period(), roster()).unwrap();
+        let export = RecordExport::xlsx(period(), roster(), "学习小组 学习台账").unwrap();
         let bytes = fill(export).into_bytes().unwrap();
         assert!(bytes.starts_with(b"PK"), "a zip file");
+    }
+
+    #[test]
+    fn texts_read_as_formulas_are_neutralised() {
+        for (text, safe) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-1+1", "'-1+1"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("张三", "张三"),
+            ("a=1", "a=1"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralised(text), safe, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_and_writes_rates_and_dates_as_text() {
+        let roster = vec![Member {
+            user_id: 1,
+            name: "=HYPERLINK(\"http://evil\",\"x\")".into(),
+            joined: at(),
+            left: false,
+        }];
+        let export = RecordExport::csv(period(), roster, Default::default()).unwrap();
+        let files: [Vec<u8>; 4] = fill(export).finish().unwrap();
+        let members = String::from_utf8(files[0].clone()).unwrap();
+        assert!(
+            members.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",1,2026-11-23 09:00,"),
+            "{members}"
+        );
+        let record = String::from_utf8(files[1].clone()).unwrap();
+        assert!(record.contains("'=HYPERLINK"), "{record}");
+        assert!(!record.contains(",=HYPERLINK") && !record.contains("\"=HYPERLINK"));
     }
 }

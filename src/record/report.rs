@@ -135,8 +135,15 @@ impl WeeklyFigures {
 
     /// The message posted in the group.
     pub fn message(&self) -> Reply {
+        self.message_for(None)
+    }
+
+    /// The message, headed with the group's title when it is known (a report forwarded
+    /// upward still says whose it is).
+    pub fn message_for(&self, chat: Option<&str>) -> Reply {
+        let chat = chat.map_or(String::new(), |title| format!("{title} · "));
         let mut reply = Reply::new().for_the_chat().bold(format!(
-            "学习周报 · {} 至 {}\n",
+            "学习周报 · {chat}{} 至 {}\n",
             self.from.format("%m-%d"),
             self.to.format("%m-%d")
         ));

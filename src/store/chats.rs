@@ -1,4 +1,5 @@
-//! Chats the bot has been removed from (or was re-added to), and group migrations.
+//! What the bot knows of each chat — its title, whether the bot was removed from it (or
+//! re-added), where a group migrated to — and the migrations themselves.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,7 @@ use crate::record::{CheckIn, QuizAnswer};
 use crate::schedule::Subscription;
 use crate::store::PollTarget;
 
-/// Whether the bot can still write to a chat.
+/// Whether the bot can still write to a chat, and what the chat is called.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatStatus {
     /// The chat's id.
@@ -22,6 +23,10 @@ pub struct ChatStatus {
     pub migrated_to: Option<i64>,
     /// When this record last changed.
     pub changed_at: DateTime<Utc>,
+    /// The group's (or channel's) title as Telegram last showed it; `None` for private
+    /// chats and chats not heard from since titles were kept. Kept across status changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 impl Store {
@@ -32,38 +37,89 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let status = ChatStatus {
+        self.set_chat_status(ChatStatus {
             chat_id,
             active: false,
             reason: Some(reason.to_string()),
             migrated_to: None,
             changed_at: now,
-        };
-        self.put_json(trees::CHATS, &key_i64(chat_id), &status)
+            title: None,
+        })
     }
 
     /// Records that the bot is (again) a member of `chat_id`.
     pub fn mark_chat_active(&self, chat_id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        let status = ChatStatus {
+        self.set_chat_status(ChatStatus {
             chat_id,
             active: true,
             reason: None,
             migrated_to: None,
             changed_at: now,
-        };
-        self.put_json(trees::CHATS, &key_i64(chat_id), &status)
+            title: None,
+        })
     }
 
     /// Records that group `old` became supergroup `new`.
     pub fn mark_chat_migrated(&self, old: i64, new: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        let status = ChatStatus {
+        self.set_chat_status(ChatStatus {
             chat_id: old,
             active: false,
             reason: Some(format!("migrated to supergroup {new}")),
             migrated_to: Some(new),
             changed_at: now,
+            title: None,
+        })
+    }
+
+    /// Records a chat's title as Telegram shows it now (from an update or getChat).
+    /// Writes only when it changed, so calling it on every message costs a read. A blank
+    /// title is ignored.
+    pub fn remember_chat_title(
+        &self,
+        chat_id: i64,
+        title: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Ok(());
+        }
+        let current = self.chat_status(chat_id)?;
+        if current.as_ref().and_then(|s| s.title.as_deref()) == Some(title) {
+            return Ok(());
+        }
+        let status = match current {
+            Some(status) => ChatStatus {
+                title: Some(title.to_string()),
+                ..status
+            },
+            // Heard from: the bot is there.
+            None => ChatStatus {
+                chat_id,
+                active: true,
+                reason: None,
+                migrated_to: None,
+                changed_at: now,
+                title: Some(title.to_string()),
+            },
         };
-        self.put_json(trees::CHATS, &key_i64(old), &status)
+        self.put_json(trees::CHATS, &key_i64(chat_id), &status)
+    }
+
+    /// The chat's title, if it is known.
+    pub fn chat_title(&self, chat_id: i64) -> StoreResult<Option<String>> {
+        Ok(self.chat_status(chat_id)?.and_then(|status| status.title))
+    }
+
+    /// Writes `status`, keeping the title already known.
+    fn set_chat_status(&self, status: ChatStatus) -> StoreResult<()> {
+        self.update_json::<ChatStatus, _>(trees::CHATS, &key_i64(status.chat_id), |existing| {
+            Some(ChatStatus {
+                title: existing.and_then(|e| e.title),
+                ..status.clone()
+            })
+        })?;
+        Ok(())
     }
 
     /// Moves everything a group had to the supergroup it became: its subscription (plan
@@ -239,7 +295,8 @@ impl Store {
         Ok(())
     }
 
-    /// The recorded status of a chat; `None` for chats that never changed status.
+    /// The recorded status of a chat; `None` for chats that never changed status and
+    /// whose title was never seen.
     pub fn chat_status(&self, chat_id: i64) -> StoreResult<Option<ChatStatus>> {
         self.get_json(trees::CHATS, &key_i64(chat_id))
     }
@@ -381,6 +438,26 @@ mod tests {
         assert_eq!(
             store.chat_status(-5).unwrap().unwrap().migrated_to,
             Some(-1005)
+        );
+    }
+
+    #[test]
+    fn titles_are_kept_across_status_changes() {
+        let store = Store::in_memory();
+        let now = Utc::now();
+        assert_eq!(store.chat_title(-5).unwrap(), None);
+        store.remember_chat_title(-5, "学习小组", now).unwrap();
+        assert!(store.chat_status(-5).unwrap().unwrap().active);
+        store.remember_chat_title(-5, "  ", now).unwrap();
+        assert_eq!(store.chat_title(-5).unwrap().as_deref(), Some("学习小组"));
+        store.mark_chat_inactive(-5, "kicked", now).unwrap();
+        assert_eq!(store.chat_title(-5).unwrap().as_deref(), Some("学习小组"));
+        assert!(!store.chat_status(-5).unwrap().unwrap().active);
+        store.remember_chat_title(-5, "学习二组", now).unwrap();
+        let status = store.chat_status(-5).unwrap().unwrap();
+        assert_eq!(
+            (status.title.as_deref(), status.active),
+            (Some("学习二组"), false)
         );
     }
 }

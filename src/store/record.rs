@@ -234,6 +234,33 @@ impl Store {
             .collect())
     }
 
+    /// The chats with a roster (anyone who checked in, answered or joined), by id.
+    pub fn chats_with_members(&self) -> StoreResult<Vec<i64>> {
+        let mut chats: Vec<i64> = self
+            .scan_prefix(trees::MEMBERS, &[])?
+            .into_iter()
+            .filter_map(|(key, _)| i64_from_key(&key))
+            .collect();
+        chats.dedup();
+        Ok(chats)
+    }
+
+    /// Whether the store holds anything about `chat_id`: a subscription, a status or
+    /// title, a roster, a check-in or a quiz answer.
+    pub fn knows_chat(&self, chat_id: i64) -> StoreResult<bool> {
+        Ok(self.subscription(chat_id)?.is_some()
+            || self.chat_status(chat_id)?.is_some()
+            || self
+                .first_entry(trees::MEMBERS, &key_i64(chat_id))?
+                .is_some()
+            || self
+                .first_entry(trees::CHECK_INS, &key_i64(chat_id))?
+                .is_some()
+            || self
+                .first_entry(trees::QUIZ_ANSWERS, &key_i64(chat_id))?
+                .is_some())
+    }
+
     /// Keeps one quiz answer for the export.
     pub fn record_quiz_answer(&self, answer: &QuizAnswer) -> StoreResult<()> {
         let mut key = key_i64(answer.chat_id).to_vec();

@@ -78,6 +78,10 @@ async fn on_message(
         app.chat_migrated(chat_id.0, new_chat.0, Utc::now());
         return Ok(());
     }
+    // Groups are named by their titles in /catchup, /roster, the workbook and reports.
+    if let Some(title) = message.chat.title() {
+        app.chat_title_seen(chat_id.0, title, Utc::now());
+    }
     let Some(text) = message.text() else {
         return Ok(());
     };
@@ -165,6 +169,15 @@ async fn on_message(
         let invite = async move { review::invite(&sender, chat_id, topic, &username).await };
         outbox.queue(chat_id, Box::pin(invite.instrument(span)));
         return Ok(());
+    }
+    // In private, /catchup and /roster name the member's groups: titles not yet known
+    // (groups quiet since titles were kept) are asked of Telegram first.
+    if message.chat.is_private()
+        && matches!(input, Input::Command(Command::Catchup | Command::Roster))
+    {
+        record::learn_titles(&app, &outbox, user.id.0)
+            .instrument(span.clone())
+            .await;
     }
     let follow_up = match &input {
         Input::Command(Command::Quiz(_)) => FollowUp::QuizQuestion,
@@ -338,6 +351,9 @@ pub(crate) fn has_button(message: &Message, data: &str) -> bool {
 
 async fn on_membership_change(update: ChatMemberUpdated, app: App) -> HandlerResult {
     let chat_id = update.chat.id.0;
+    if let Some(title) = update.chat.title() {
+        app.chat_title_seen(chat_id, title, Utc::now());
+    }
     match update.new_chat_member.kind {
         ChatMemberKind::Left | ChatMemberKind::Banned(_) => {
             tracing::info!(chat_id, "the bot was removed from the chat");

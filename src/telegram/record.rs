@@ -162,6 +162,29 @@ pub async fn send_weekly_reports(app: &App, outbox: &Outbox, now: DateTime<Utc>)
     sent
 }
 
+/// Asks Telegram (getChat) for the titles of the groups on `user_id`'s rosters that have
+/// none yet, and keeps them. A few seconds at most: a title Telegram does not give now
+/// is asked again next time, and the group is named by its id meanwhile.
+pub async fn learn_titles(app: &App, outbox: &Outbox, user_id: u64) {
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+    let reader = app.clone();
+    let Ok(untitled) = tokio::task::spawn_blocking(move || reader.untitled_chats_of(user_id)).await
+    else {
+        return;
+    };
+    for chat_id in untitled.into_iter().take(20) {
+        let request = outbox.bot().get_chat(ChatId(chat_id));
+        match outbox.call_within(None, request, PATIENCE).await {
+            Ok(chat) => {
+                if let Some(title) = chat.title() {
+                    app.chat_title_seen(chat_id, title, Utc::now());
+                }
+            }
+            Err(error) => tracing::info!(chat_id, %error, "getChat gave no title"),
+        }
+    }
+}
+
 /// Whether a command is `/export`, which the transport answers itself with a file.
 pub fn is_export(input: &crate::command::Input) -> bool {
     matches!(

@@ -437,3 +437,40 @@ async fn a_failing_poll_ends_the_quiz_with_a_reason_within_seconds() {
     );
     assert!(bot.terminate(Duration::from_secs(10)).await.success());
 }
+
+#[test]
+fn a_text_too_small_for_a_quiz_is_named_by_its_own_title() {
+    let workspace = Workspace::new("");
+    let small = workspace.dir.path().join("小文本.txt");
+    std::fs::write(
+        &small,
+        "关于读书的几点体会\n\n一、多读书\n\n读书使人明智。\n",
+    )
+    .unwrap();
+    let config = workspace.config();
+    let config = config.to_str().unwrap();
+    let (stdout, stderr, ok) = STUDYBOT.run(
+        &[
+            "--config",
+            config,
+            "import",
+            small.to_str().unwrap(),
+            "--id",
+            "small",
+        ],
+        &[],
+        "",
+    );
+    assert!(ok, "the import succeeds:\n{stdout}\n{stderr}");
+    let (output, stderr, ok) =
+        STUDYBOT.run(&["--config", config, "console"], &[], "/use small\n/quiz\n");
+    assert!(ok, "{output}\n{stderr}");
+    let refusal = output
+        .lines()
+        .find(|line| line.contains("出不了测验题"))
+        .unwrap_or_else(|| panic!("/quiz says it cannot: {output}"));
+    assert!(
+        refusal.contains("《关于读书的几点体会》"),
+        "the chat's own text: {refusal}"
+    );
+}
