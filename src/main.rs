@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use studybot::app::App;
 use studybot::app::library::Library;
 use studybot::config::{BotToken, Config, LogFormat};
-use studybot::store::{Backup, Store};
+use studybot::store::{Store, backup};
 use studybot::telegram::{self, UpdateSource, deliveries};
 
 /// Environment variable with the webhook's secret token (Telegram echoes it in a header).
@@ -282,7 +282,7 @@ fn tick(config: Config, now: Option<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `studybot export`: the whole store to a JSON backup file.
+/// `studybot export`: the whole store to a JSON backup file, one record at a time.
 fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     if !config.database.exists() {
         anyhow::bail!(
@@ -290,13 +290,13 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             config.database.display()
         );
     }
-    let store = Store::open(&config.database)?;
-    let backup = store.export()?;
-    let written = backup.write(file)?;
+    // Every page is read once: sled's page cache would only keep them all.
+    let store = Store::open_with_cache(&config.database, BACKUP_CACHE_BYTES)?;
+    let (written, summary) = backup::export_file(&store, file)?;
     println!(
         "exported {} entries in {} trees from {} to {}{}",
-        backup.entries(),
-        backup.trees.len(),
+        summary.entries,
+        summary.trees,
         config.database.display(),
         file.display(),
         match written == file {
@@ -304,18 +304,29 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             false => format!(" (the file it links to, {})", written.display()),
         }
     );
+    for (tree, entries) in &summary.skipped {
+        eprintln!(
+            "studybot: left out tree \"{tree}\" ({entries} entries): no collection of this version (import-state would refuse it)"
+        );
+    }
     Ok(())
 }
 
 /// `studybot import-state`: restores a backup into the configured database, refusing to
-/// replace user state without `--force`.
+/// replace user state without `--force`. The file is read twice, one record at a time:
+/// first every record and reference is checked (nothing is opened or changed before),
+/// then the store is replaced.
 fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow::Result<()> {
-    let backup = Backup::read(file)?;
-    // Checked before the database is opened: a refused file changes nothing.
-    backup
-        .validate()
-        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-    let store = Store::open(&config.database)?;
+    // The texts shipped in data/: a chat of the backup may study one the backup lacks.
+    let shipped: Vec<String> = Library::load(&config.data_dir, &Store::in_memory())
+        .map_err(|error| anyhow::anyhow!("cannot read the shipped texts: {error}"))?
+        .0
+        .shipped()
+        .iter()
+        .map(|document| document.id.clone())
+        .collect();
+    let mut backup = backup::verify_file(file, &shipped)?;
+    let store = Store::open_with_cache(&config.database, BACKUP_CACHE_BYTES)?;
     let state = store.user_state()?;
     if !state.is_empty() && !force {
         let held: Vec<String> = state
@@ -329,13 +340,13 @@ fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow:
             held.join(", ")
         );
     }
-    let report = store.import(&backup)?;
+    let report = store.restore_file(&mut backup)?;
     println!(
         "imported {} entries in {} trees from {} (exported at {}) into {}{}",
         report.entries,
         report.trees,
         file.display(),
-        backup.exported_at.to_rfc3339(),
+        backup.summary.header.exported_at.to_rfc3339(),
         config.database.display(),
         match report.replaced {
             0 => String::new(),
@@ -480,6 +491,10 @@ fn finish(runtime: tokio::runtime::Runtime, app: &App) -> anyhow::Result<()> {
 fn open_app(config: Config, database: &std::path::Path) -> anyhow::Result<App> {
     app_on(config, Store::open(database)?)
 }
+
+/// sled's page cache for `studybot export` and `import-state`, which read or write every
+/// page once (see [`export`]).
+const BACKUP_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// sled's page cache for `studybot record` (see [`record`]).
 const RECORD_CACHE_BYTES: u64 = 2 * 1024 * 1024;

@@ -931,7 +931,7 @@ mod tests {
                 }
             }
             let restored = Store::in_memory();
-            restored.import(&backup).unwrap();
+            restored.import(&backup, &["xzsj".to_string()]).unwrap();
             let due: Vec<i64> = restored
                 .due(utc(MAY_2_EIGHT), 10)
                 .unwrap()
