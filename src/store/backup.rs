@@ -2084,6 +2084,155 @@ mod tests {
         assert_eq!(contents(target.backend()), contents(source.backend()));
     }
 
+    /// A memory backend that counts the entries it served and the ones written.
+    #[derive(Default)]
+    struct Counting {
+        inner: crate::store::MemoryBackend,
+        scanned: std::sync::atomic::AtomicUsize,
+        inserted: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Backend for Counting {
+        fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+            self.inner.get(tree, key)
+        }
+        fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()> {
+            self.inserted
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.insert(tree, key, value)
+        }
+        fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()> {
+            self.inner.remove(tree, key)
+        }
+        fn update(
+            &self,
+            tree: &str,
+            key: &[u8],
+            f: &mut crate::store::Updater<'_>,
+        ) -> StoreResult<Option<Vec<u8>>> {
+            self.inner.update(tree, key, f)
+        }
+        fn scan(
+            &self,
+            tree: &str,
+            start: &[u8],
+            end: Option<&[u8]>,
+            limit: usize,
+        ) -> StoreResult<Vec<Entry>> {
+            let page = self.inner.scan(tree, start, end, limit)?;
+            self.scanned
+                .fetch_add(page.len(), std::sync::atomic::Ordering::SeqCst);
+            Ok(page)
+        }
+        fn flush(&self) -> StoreResult<()> {
+            self.inner.flush()
+        }
+        fn tree_names(&self) -> StoreResult<Vec<String>> {
+            self.inner.tree_names()
+        }
+    }
+
+    /// A store on a [`Counting`] backend with `settings` daily-question settings.
+    fn counted(settings: i64) -> (Store, std::sync::Arc<Counting>) {
+        let backend = std::sync::Arc::new(Counting::default());
+        let store = Store::with_backend(backend.clone()).unwrap();
+        for chat in 0..settings {
+            store.set_daily_quiz_setting(chat, true).unwrap();
+        }
+        (store, backend)
+    }
+
+    /// Records, at each write, how many entries the backend had served.
+    struct Watching {
+        backend: std::sync::Arc<Counting>,
+        scanned_at_first_write: Option<usize>,
+        bytes: usize,
+    }
+
+    impl Write for Watching {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let scanned = self
+                .backend
+                .scanned
+                .load(std::sync::atomic::Ordering::SeqCst);
+            self.scanned_at_first_write.get_or_insert(scanned);
+            self.bytes += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_export_writes_while_it_reads() {
+        let entries = 40 * PAGE as i64;
+        let (store, backend) = counted(entries);
+        let before = backend.scanned.load(std::sync::atomic::Ordering::SeqCst);
+        let mut out = Watching {
+            backend: backend.clone(),
+            scanned_at_first_write: None,
+            bytes: 0,
+        };
+        let summary = export_to(&store, &mut out).unwrap();
+        assert_eq!(summary.entries, entries as usize + 1, "and the version");
+        let first = out.scanned_at_first_write.unwrap() - before;
+        assert!(
+            first < entries as usize / 4,
+            "the file is written as the store is read ({first} of {entries} entries read before the first write of {} bytes)",
+            out.bytes
+        );
+    }
+
+    /// Hands out `bytes` a little at a time, recording how many entries the backend had
+    /// written when half of them were read.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        read: usize,
+        backend: std::sync::Arc<Counting>,
+        inserted_at_half: Option<usize>,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.read >= self.bytes.len() / 2 && self.inserted_at_half.is_none() {
+                self.inserted_at_half = Some(
+                    self.backend
+                        .inserted
+                        .load(std::sync::atomic::Ordering::SeqCst),
+                );
+            }
+            let n = buf.len().min(4096).min(self.bytes.len() - self.read);
+            buf[..n].copy_from_slice(&self.bytes[self.read..self.read + n]);
+            self.read += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_restore_writes_while_it_reads() {
+        let entries = 40 * PAGE as i64;
+        let (source, _) = counted(entries);
+        let mut bytes = Vec::new();
+        export_to(&source, &mut bytes).unwrap();
+        let checked = verify(bytes.as_slice(), &[]).unwrap();
+        let (target, backend) = counted(0);
+        let before = backend.inserted.load(std::sync::atomic::Ordering::SeqCst);
+        let mut reader = Trickle {
+            bytes: &bytes,
+            read: 0,
+            backend: backend.clone(),
+            inserted_at_half: None,
+        };
+        target.restore(&mut reader, &checked).unwrap();
+        let at_half = reader.inserted_at_half.unwrap() - before;
+        assert!(
+            at_half > entries as usize / 4,
+            "entries are written as the file is read ({at_half} of {entries} written when half of it was read)"
+        );
+        assert_eq!(contents(target.backend()), contents(source.backend()));
+    }
+
     #[test]
     fn hex_round_trips_and_rejects_garbage() {
         for bytes in [&b""[..], &[0], &[0xff, 0x10, 0xab]] {
