@@ -494,7 +494,7 @@ fn open_app(config: Config, database: &std::path::Path) -> anyhow::Result<App> {
 
 /// sled's page cache for `studybot export` and `import-state`, which read or write every
 /// page once (see [`export`]).
-const BACKUP_CACHE_BYTES: u64 = 2 * 1024 * 1024;
+const BACKUP_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// sled's page cache for `studybot record` (see [`record`]).
 const RECORD_CACHE_BYTES: u64 = 2 * 1024 * 1024;
