@@ -996,9 +996,7 @@ impl<'a> Consistency<'a> {
                     self.imported.insert(text, place());
                 }
                 for text in facts.texts {
-                    if !self.references.contains_key(&text) {
-                        self.references.insert(text, place());
-                    }
+                    self.references.entry(text).or_insert_with(place);
                 }
                 let texts = [
                     self.documents.len(),
