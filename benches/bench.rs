@@ -13,6 +13,7 @@
 //! cargo bench --bench bench -- record       # a ✅ press under load; a year's export
 //! cargo bench --bench bench -- review       # the due list, an answer, memory per card
 //! cargo bench --bench bench -- durability   # /subscribe and ✅ with fdatasync after each flush
+//! cargo bench --bench bench -- backup       # export and import-state of a year of 3,000 members
 //! ```
 //!
 //! Modules:
@@ -25,11 +26,15 @@
 //!   which enforces Telegram's limits) and the footprint with many subscriptions;
 //! - `features`: the figures of issues 13–15 (library, record, review), each beside a
 //!   peer measured in the same run;
+//! - `backup`: `export` and `import-state` of a large store (issue 19), beside copying
+//!   its files;
 //! - `report`: medians with min–max, the table and the Markdown file.
 //!
 //! See `benches/README.md` for what each figure means.
 
 // The crate root's modules live beside it in `benches/bench/`.
+#[path = "bench/backup.rs"]
+mod backup;
 #[path = "bench/bots.rs"]
 mod bots;
 #[path = "bench/fake_api.rs"]
@@ -51,7 +56,7 @@ use report::{Figure, Machine, Report, Row, Verdict};
 use scenarios::{Capacity, FAKE_THREADS, Lifted, Plan, UnderLimits};
 
 const USAGE: &str =
-    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|record-csv|review|webapp|durability> [--quick] [--runs N]
+    "usage: cargo bench --bench bench -- <all|fake|lookups|footprint|broadcast|tick|library|record|record-csv|backup|review|webapp|durability> [--quick] [--runs N]
 
   all        everything below; writes docs/BENCHMARKS.md (a --quick run writes
              target/bench/BENCHMARKS-quick.md instead)
@@ -70,6 +75,8 @@ const USAGE: &str =
              1,000 members × 365 days through `studybot record` (time, extra memory)
   record-csv `studybot record --out FILE.csv` of 3,000 members × 365 days (time, extra
              memory, beside the store's size on disk and a plain CSV grid)
+  backup     `studybot export` and `import-state` of 3,000 members × 365 days of
+             check-ins (time, extra memory), beside copying the database's files
   review     the due list of one user with 5,000 cards; a recorded review answer (p99);
              idle RSS with 100,000 users × 20 cards
   webapp     the Mini App: page weight, the dashboard's data for 1,000 members × 365
@@ -95,6 +102,7 @@ enum Subcommand {
     Review,
     WebApp,
     Durability,
+    Backup,
 }
 
 struct Args {
@@ -138,6 +146,7 @@ fn parse_args() -> Result<Args, (String, ExitCode)> {
             "review" => subcommand = Some(Subcommand::Review),
             "webapp" => subcommand = Some(Subcommand::WebApp),
             "durability" => subcommand = Some(Subcommand::Durability),
+            "backup" => subcommand = Some(Subcommand::Backup),
             "-h" | "--help" | "help" => return Err((USAGE.into(), ExitCode::SUCCESS)),
             other => {
                 return Err((
@@ -241,6 +250,7 @@ async fn run(args: Args) -> Result<(), String> {
             | Subcommand::Review
             | Subcommand::WebApp
             | Subcommand::Durability
+            | Subcommand::Backup
     );
     let programs = if needs_bots {
         Some(Programs::build(&root, &target, needs_peer)?)
@@ -327,6 +337,16 @@ async fn run(args: Args) -> Result<(), String> {
             .map(|programs| programs.studybot_path().to_path_buf())
             .ok_or("studybot was not built")?;
         let (rows, raw, notes) = feature_rows(&args, &root, &studybot, plan.runs).await;
+        report.rows.extend(rows);
+        report.raw.extend(raw);
+        report.notes.extend(notes);
+    }
+    if matches!(args.subcommand, Subcommand::All | Subcommand::Backup) {
+        let studybot = programs
+            .as_ref()
+            .map(|programs| programs.studybot_path().to_path_buf())
+            .ok_or("studybot was not built")?;
+        let (rows, raw, notes) = backup_rows(&args, &root, &studybot, plan.runs).await;
         report.rows.extend(rows);
         report.raw.extend(raw);
         report.notes.extend(notes);
@@ -1374,5 +1394,96 @@ async fn feature_rows(
         }
     }
 
+    (rows, raw, notes)
+}
+
+/// The rows of the backup figures (issue 19): `export` and `import-state` of a year of a
+/// 3,000-member group, beside copying the database's files.
+async fn backup_rows(
+    args: &Args,
+    root: &Path,
+    studybot: &Path,
+    runs: usize,
+) -> (Vec<Row>, Vec<String>, Vec<String>) {
+    let (mut rows, mut raw, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    let mut all = Vec::new();
+    for n in 0..runs {
+        println!("backup: export and import-state, run {}/{runs} …", n + 1);
+        all.push(backup::backup(root, studybot, args.quick).await);
+    }
+    let of = |f: fn(&backup::BackupRun) -> f64| Figure::new(all.iter().map(f).collect());
+    let (export, export_extra) = (of(|r| r.export_s), of(|r| r.export_extra_mb));
+    let (import, import_extra) = (of(|r| r.import_s), of(|r| r.import_extra_mb));
+    let (copy, store) = (of(|r| r.copy_s), of(|r| r.store_mb));
+    let scenario = "backup (issue 19)";
+    let what = format!(
+        "{} members × {} days",
+        backup::BACKUP_MEMBERS,
+        if args.quick {
+            backup::BACKUP_DAYS / 6
+        } else {
+            backup::BACKUP_DAYS
+        }
+    );
+    rows.push(Row::new(
+        scenario,
+        &format!("the store of {what} of check-ins, on disk, MB"),
+        only_studybot(&store, 0),
+    ));
+    rows.push(Row::new(
+        scenario,
+        "peer: copying the database's files (std::fs::copy + sync), s",
+        only_studybot(&copy, 2),
+    ));
+    rows.push(Row::new(
+        scenario,
+        &format!("`studybot export` of {what}, s"),
+        only_studybot(&export, 2),
+    ));
+    rows.push(
+        Row::new(
+            scenario,
+            "its peak RSS above the same export of a one-record store, MB",
+            only_studybot(&export_extra, 1),
+        )
+        .target("≤ 64 MB", Verdict::at_most(&export_extra, 64.0)),
+    );
+    rows.push(Row::new(
+        scenario,
+        "export ÷ copying the files",
+        only_studybot(&of(|r| r.export_s / r.copy_s), 1),
+    ));
+    rows.push(Row::new(
+        scenario,
+        "`studybot import-state` of that backup into a new database (check, then write), s",
+        only_studybot(&import, 2),
+    ));
+    rows.push(
+        Row::new(
+            scenario,
+            "its peak RSS above the same import of a one-record backup, MB",
+            only_studybot(&import_extra, 1),
+        )
+        .target("≤ 64 MB", Verdict::at_most(&import_extra, 64.0)),
+    );
+    rows.push(Row::new(
+        scenario,
+        "import-state ÷ copying the files",
+        only_studybot(&of(|r| r.import_s / r.copy_s), 1),
+    ));
+    raw.push(format!("backup export s: {}", export.runs(3)));
+    raw.push(format!("backup export extra MB: {}", export_extra.runs(1)));
+    raw.push(format!("backup import-state s: {}", import.runs(3)));
+    raw.push(format!(
+        "backup import-state extra MB: {}",
+        import_extra.runs(1)
+    ));
+    raw.push(format!("backup copy peer s: {}", copy.runs(3)));
+    for run in &all {
+        notes.push(format!(
+            "backup: {} entries, store {:.0} MB on disk, backup file {:.0} MB",
+            run.entries, run.store_mb, run.file_mb
+        ));
+    }
     (rows, raw, notes)
 }

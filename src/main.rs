@@ -12,7 +12,7 @@ use studybot::app::App;
 use studybot::app::library::Library;
 use studybot::config::{BotToken, Config, LogFormat};
 use studybot::control;
-use studybot::store::{Backup, Store};
+use studybot::store::{Store, backup};
 use studybot::telegram::{self, UpdateSource, deliveries};
 
 /// Environment variable with the webhook's secret token (Telegram echoes it in a header).
@@ -168,9 +168,10 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         CliCommand::Export { file } => export(&config, &file),
         CliCommand::Status => status(config),
         CliCommand::VerifyBackup { file } => {
+            let shipped = shipped_texts(&config)?;
             print!(
                 "{}",
-                studybot::app::ops::verify_backup(&file).map_err(anyhow::Error::msg)?
+                studybot::app::ops::verify_backup(&file, &shipped).map_err(anyhow::Error::msg)?
             );
             Ok(())
         }
@@ -359,7 +360,7 @@ fn tick(config: Config, now: Option<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `studybot export`: the whole store to a JSON backup file.
+/// `studybot export`: the whole store to a JSON backup file, one record at a time.
 fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     if let Some(bot) = control::client::connect(&config.database)? {
         println!(
@@ -375,15 +376,16 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             config.database.display()
         );
     }
-    let store = Store::open(&config.database)?;
+    // Every page is read once: sled's page cache would only keep them all.
+    let store = Store::open_with_cache(&config.database, BACKUP_CACHE_BYTES)?;
     let progress = studybot::progress::start("exporting", None);
-    let backup = store.export()?;
+    let exported = backup::export_file(&store, file);
     drop(progress);
-    let written = backup.write(file)?;
+    let (written, summary) = exported?;
     println!(
         "exported {} entries in {} trees from {} to {}{}",
-        backup.entries(),
-        backup.trees.len(),
+        summary.entries,
+        summary.trees,
         config.database.display(),
         file.display(),
         match written == file {
@@ -391,11 +393,29 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             false => format!(" (the file it links to, {})", written.display()),
         }
     );
+    for (tree, entries) in &summary.skipped {
+        eprintln!(
+            "studybot: left out tree \"{tree}\" ({entries} entries): no collection of this version (import-state would refuse it)"
+        );
+    }
     Ok(())
 }
 
+/// The ids of the texts shipped in `data/` (a backup's chats may study one it lacks).
+fn shipped_texts(config: &Config) -> anyhow::Result<Vec<String>> {
+    Ok(Library::load(&config.data_dir, &Store::in_memory())
+        .map_err(|error| anyhow::anyhow!("cannot read the shipped texts: {error}"))?
+        .0
+        .shipped()
+        .iter()
+        .map(|document| document.id.clone())
+        .collect())
+}
+
 /// `studybot import-state`: restores a backup into the configured database, refusing to
-/// replace user state without `--force`.
+/// replace user state without `--force`. The file is read twice, one record at a time:
+/// first every record and reference is checked (nothing is opened or changed before),
+/// then the store is replaced.
 fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow::Result<()> {
     let running = || {
         anyhow::anyhow!(
@@ -407,12 +427,11 @@ fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow:
     if control::client::connect(&config.database)?.is_some() {
         return Err(running());
     }
-    let backup = Backup::read(file)?;
+    // The texts shipped in data/: a chat of the backup may study one the backup lacks.
+    let shipped = shipped_texts(config)?;
     // Checked before the database is opened: a refused file changes nothing.
-    backup
-        .validate()
-        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-    let store = match Store::open(&config.database) {
+    let mut backup = backup::verify_file(file, &shipped)?;
+    let store = match Store::open_with_cache(&config.database, BACKUP_CACHE_BYTES) {
         Err(studybot::store::StoreError::Locked(_)) => return Err(running()),
         other => other?,
     };
@@ -429,15 +448,16 @@ fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow:
             held.join(", ")
         );
     }
-    let progress = studybot::progress::start("restoring", Some(backup.entries() as u64));
-    let report = store.import(&backup)?;
+    let progress = studybot::progress::start("restoring", Some(backup.summary.entries as u64));
+    let restored = store.restore_file(&mut backup);
     drop(progress);
+    let report = restored?;
     println!(
         "imported {} entries in {} trees from {} (exported at {}) into {}{}",
         report.entries,
         report.trees,
         file.display(),
-        backup.exported_at.to_rfc3339(),
+        backup.summary.header.exported_at.to_rfc3339(),
         config.database.display(),
         match report.replaced {
             0 => String::new(),
@@ -642,6 +662,10 @@ fn finish(runtime: tokio::runtime::Runtime, app: &App) -> anyhow::Result<()> {
 fn open_app(config: Config, database: &std::path::Path) -> anyhow::Result<App> {
     app_on(config, Store::open(database)?)
 }
+
+/// sled's page cache for `studybot export` and `import-state`, which read or write every
+/// page once (see [`export`]).
+const BACKUP_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// sled's page cache for `studybot record` (see [`record`]).
 const RECORD_CACHE_BYTES: u64 = 2 * 1024 * 1024;

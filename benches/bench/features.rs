@@ -652,7 +652,8 @@ async fn export(root: &Path, studybot: &Path) -> (f64, f64, u64, f64) {
     (wall, peak - tiny_peak, bytes, csv_s)
 }
 
-fn check_in(chat_id: i64, user_id: u64, date: NaiveDate, now: DateTime<Utc>) -> CheckIn {
+/// A check-in of `user_id` in `chat_id` on `date` (also seeds the backup figures).
+pub fn check_in(chat_id: i64, user_id: u64, date: NaiveDate, now: DateTime<Utc>) -> CheckIn {
     CheckIn {
         chat_id,
         user_id,

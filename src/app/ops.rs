@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::App;
 use crate::app::import::same_place;
 use crate::app::library::{LibraryError, valid_id};
-use crate::store::{Backup, SCHEMA_VERSION, Store, StoreError, StoreResult, trees};
+use crate::store::{SCHEMA_VERSION, Store, StoreError, StoreResult, backup, trees};
 use crate::text::import::{self, FileKind};
 
 /// What `studybot status` shows.
@@ -275,46 +275,79 @@ pub fn backups_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Writes a backup of `store` as of one instant to `out`: the one export path of the
-/// running bot (socket and schedule). The store's export reads a snapshot, so the bot
-/// keeps writing meanwhile and the backup is consistent.
+/// running bot (socket and schedule). It streams ([`backup::export_to`], one entry at a
+/// time) from a snapshot, so the bot keeps writing meanwhile and the backup is consistent.
 pub fn write_backup(store: &Store, out: &mut dyn Write) -> StoreResult<BackupFigures> {
     let snapshot = store.snapshot();
-    let backup: Backup = snapshot.export()?;
+    let mut counted = Counted { out, bytes: 0 };
+    let summary = backup::export_to(&snapshot, &mut counted)?;
     drop(snapshot);
-    let bytes = backup.to_json();
-    out.write_all(&bytes)
-        .and_then(|()| out.flush())
+    counted
+        .flush()
         .map_err(|error| StoreError::Database(format!("cannot write the backup: {error}")))?;
     Ok(BackupFigures {
-        entries: backup.entries(),
-        trees: backup.trees.len(),
-        bytes: bytes.len() as u64,
+        entries: summary.entries,
+        trees: summary.trees,
+        bytes: counted.bytes,
     })
 }
 
-/// What `studybot verify-backup` found in a backup file: its schema version and each
-/// tree's entries, in Chinese.
-pub fn verify_backup(path: &Path) -> Result<String, String> {
-    let backup = Backup::read(path).map_err(|e| format!("无法读取备份 {}：{e}", path.display()))?;
-    backup
-        .validate()
+/// A writer that counts what passes through it.
+struct Counted<'a> {
+    out: &'a mut dyn Write,
+    bytes: u64,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// What `studybot verify-backup` found in a backup file: every check `import-state` makes
+/// (read through once, one entry at a time), then its schema version and each tree's
+/// entries, in Chinese. `shipped` are the ids of the texts in `data/`.
+pub fn verify_backup(path: &Path, shipped: &[String]) -> Result<String, String> {
+    let checked = backup::verify_file(path, shipped)
         .map_err(|e| format!("备份 {} 有误：{e}", path.display()))?;
+    let mut per_tree: Vec<(String, usize)> = Vec::new();
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("无法读取备份 {}：{e}", path.display()))?;
+    backup::read_through(std::io::BufReader::new(file), |item| {
+        match item {
+            backup::BackupItem::Tree(name) => per_tree.push((name.to_string(), 0)),
+            backup::BackupItem::Entry { .. } => {
+                if let Some((_, n)) = per_tree.last_mut() {
+                    *n += 1;
+                }
+            }
+            backup::BackupItem::Header(_) => {}
+        }
+        Ok(())
+    })
+    .map_err(|e| format!("无法读取备份 {}：{e}", path.display()))?;
+    let header = &checked.summary.header;
     let mut text = format!(
-        "备份 {} 完好：格式 {}，数据结构版本 {}（本程序为 {SCHEMA_VERSION}），导出于 {}，由 studybot {} 写入。\n共 {} 个集合、{} 条记录：\n",
+        "备份 {} 完好：数据结构版本 {}（本程序为 {SCHEMA_VERSION}），导出于 {}，由 studybot {} 写入。\n共 {} 个集合、{} 条记录：\n",
         path.display(),
-        backup.format,
-        backup.schema_version,
-        backup.exported_at.to_rfc3339(),
-        if backup.studybot_version.is_empty() {
+        header.schema_version,
+        header.exported_at.to_rfc3339(),
+        if header.studybot_version.is_empty() {
             "?"
         } else {
-            &backup.studybot_version
+            &header.studybot_version
         },
-        backup.trees.len(),
-        backup.entries(),
+        checked.summary.trees,
+        checked.summary.entries,
     );
-    for (tree, entries) in &backup.trees {
-        text.push_str(&format!("  {tree}: {}\n", entries.len()));
+    for (tree, entries) in &per_tree {
+        text.push_str(&format!("  {tree}: {entries}\n"));
     }
     Ok(text)
 }

@@ -10,7 +10,7 @@
 //! (`deck.rs`). The store records its layout's [`SCHEMA_VERSION`]; opening a store of
 //! an older layout moves its records to this one ([`Store::with_backend`]).
 
-mod backup;
+pub mod backup;
 mod chat_texts;
 mod chats;
 mod deck;
@@ -26,7 +26,7 @@ mod subscriptions;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, DERIVED_TREES, RestoreReport};
+pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, BackupHeader, DERIVED_TREES, RestoreReport};
 pub use chat_texts::ChatText;
 pub use chats::ChatStatus;
 pub use memory::MemoryBackend;

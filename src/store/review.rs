@@ -42,11 +42,23 @@ fn text_of_deck(key: &[u8]) -> Option<&str> {
         .filter(|text| !text.is_empty() && !text.contains('\0'))
 }
 
-/// Checks the key of a deck in a backup: a user id, a text id and a 0 byte.
-pub(super) fn check_deck_key(key: &[u8]) -> Result<(), String> {
-    text_of_deck(key)
-        .map(drop)
-        .ok_or_else(|| "its key is not a user id, a text id and a 0 byte".to_string())
+/// Checks the key of a deck in a backup (a user id, a text id and a 0 byte) and returns
+/// its text id.
+pub(super) fn check_deck_key(key: &[u8]) -> Result<&str, String> {
+    text_of_deck(key).ok_or_else(|| "its key is not a user id, a text id and a 0 byte".to_string())
+}
+
+/// Checks a card of schema version 1 in a backup (its key: a deck key and a card id;
+/// its value: a card) and returns its text id.
+pub(super) fn check_v1_card<'k>(key: &'k [u8], value: &[u8]) -> Result<&'k str, String> {
+    let deck = key
+        .len()
+        .checked_sub(8)
+        .map(|end| &key[..end])
+        .ok_or_else(|| "its key is too short for a card id".to_string())?;
+    let text = check_deck_key(deck)?;
+    serde_json::from_slice::<Card>(value).map_err(|error| error.to_string())?;
+    Ok(text)
 }
 
 fn card_of_key(key: &[u8]) -> Option<CardId> {

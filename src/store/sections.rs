@@ -55,43 +55,35 @@ fn section_key(document: &str, section: &Section) -> Vec<u8> {
     key
 }
 
-/// Checks the texts of a backup: every document record in `meta` decodes and has its
-/// sections in `sections` (a start trusts a record whose content hash matches and does
-/// not write the sections again), and every section decodes under its own key.
-pub(super) fn check_backup_texts(
-    meta: &[(&[u8], &[u8])],
-    sections: &[(&[u8], &[u8])],
-) -> Result<(), String> {
-    for (key, value) in sections {
-        let section: Section = serde_json::from_slice(value)
-            .map_err(|error| format!("{}: {error}", trees::SECTIONS))?;
-        if !key.ends_with(&[0, section.id.part, section.id.point]) {
-            return Err(format!(
-                "{}: section {} is stored under another section's key",
-                trees::SECTIONS,
-                section.id
-            ));
-        }
+/// Checks a document record of a backup (`meta`, key `document:<id>`) and returns its
+/// text id and the number of sections it declares: a start trusts a record whose content
+/// hash matches and does not write the sections again, so they must all be there.
+pub(super) fn backup_document(key: &[u8], value: &[u8]) -> Result<(String, usize), String> {
+    let record: DocumentRecord =
+        serde_json::from_slice(value).map_err(|error| format!("a document record: {error}"))?;
+    match key == document_key(&record.id) {
+        true => Ok((record.id, record.sections)),
+        false => Err(format!(
+            "it is the record of text \"{}\", filed under another id",
+            record.id
+        )),
     }
-    for (key, value) in meta {
-        let Some(id) = key.strip_prefix(b"document:") else {
-            continue;
-        };
-        let record: DocumentRecord = serde_json::from_slice(value)
-            .map_err(|error| format!("{}: document record: {error}", trees::META))?;
-        let prefix = section_prefix(&String::from_utf8_lossy(id));
-        let found = sections
-            .iter()
-            .filter(|(key, _)| key.starts_with(&prefix))
-            .count();
-        if found != record.sections {
-            return Err(format!(
-                "document {} should have {} sections, the backup has {found}",
-                record.id, record.sections
-            ));
-        }
+}
+
+/// Checks a section of a backup (it decodes and is stored under its own key) and
+/// returns the id of the text it belongs to.
+pub(super) fn backup_section(key: &[u8], value: &[u8]) -> Result<String, String> {
+    let section: Section = serde_json::from_slice(value).map_err(|error| error.to_string())?;
+    let Some((text, [0, part, point])) = key.split_last_chunk::<3>() else {
+        return Err("its key is not a text id, a 0 byte and a section".into());
+    };
+    if [*part, *point] != [section.id.part, section.id.point] {
+        return Err(format!(
+            "section {} is stored under another section's key",
+            section.id
+        ));
     }
-    Ok(())
+    String::from_utf8(text.to_vec()).map_err(|_| "its text id is not UTF-8".into())
 }
 
 impl Store {

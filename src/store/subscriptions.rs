@@ -261,17 +261,19 @@ impl Store {
     /// after an import, so that a record set aside as unreadable and then repaired in a
     /// backup is served again. Returns how many records are indexed.
     pub fn index_due_subscriptions(&self) -> StoreResult<usize> {
+        // Page by page: a restore of any size calls it.
         let mut indexed = 0;
-        for (key, value) in self.scan_prefix(trees::SUBSCRIPTIONS, &[])? {
-            let Ok(subscription) = decode::<Subscription>(trees::SUBSCRIPTIONS, &value) else {
-                continue;
+        self.each_entry::<StoreError>(trees::SUBSCRIPTIONS, &[], None, |key, value| {
+            let Ok(subscription) = decode::<Subscription>(trees::SUBSCRIPTIONS, value) else {
+                return Ok(());
             };
-            if subscription.active && key[..] == key_i64(subscription.chat_id)[..] {
+            if subscription.active && key == key_i64(subscription.chat_id) {
                 let entry = due_key(subscription.next_due, subscription.chat_id);
                 self.backend().insert(trees::DUE_INDEX, &entry, &[])?;
                 indexed += 1;
             }
-        }
+            Ok(())
+        })?;
         Ok(indexed)
     }
 
@@ -933,7 +935,7 @@ mod tests {
                 }
             }
             let restored = Store::in_memory();
-            restored.import(&backup).unwrap();
+            restored.import(&backup, &["xzsj".to_string()]).unwrap();
             let due: Vec<i64> = restored
                 .due(utc(MAY_2_EIGHT), 10)
                 .unwrap()

@@ -8,6 +8,7 @@
 mod subscription;
 
 mod durability;
+mod streaming;
 
 use std::collections::BTreeMap;
 use std::path::Path;
