@@ -69,5 +69,4 @@ pub mod telegram;
 pub mod telemetry;
 pub mod text;
 
-pub mod web;
 pub mod webapp;

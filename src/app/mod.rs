@@ -9,6 +9,7 @@ pub mod ops;
 pub mod quiz;
 pub mod record;
 pub mod review;
+mod texts;
 pub mod webapp;
 
 pub use error::AppError;

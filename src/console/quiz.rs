@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::option_index;
+use super::answer::option_index;
 use crate::app::{App, AppError, ChatContext};
 use crate::quiz::messages;
 use crate::quiz::{AnswerOutcome, QuestionKey, QuizPoll, QuizStep};
