@@ -1117,7 +1117,7 @@ pub async fn webapp(root: &Path, studybot: &Path, quick: bool) -> WebAppRun {
             })
             .collect();
         times.sort_by(f64::total_cmp);
-        app.store().flush().expect("flush");
+        app.flush().expect("flush");
         percentile(&times, 0.5)
     };
 

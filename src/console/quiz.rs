@@ -41,12 +41,7 @@ impl ConsoleQuiz {
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
         if let Some(waiting) = &self.waiting {
-            let current = app
-                .store()
-                .quiz_session(chat.chat_id)
-                .ok()
-                .flatten()
-                .and_then(|s| s.current_key());
+            let current = app.current_question(chat.chat_id);
             if current != Some(waiting.key) {
                 self.waiting = None;
             }

@@ -127,7 +127,7 @@ fn until_next_pass(app: &App, report: &TickReport) -> Duration {
     }
     let now = Utc::now();
     let next = match (
-        app.store().earliest_due(),
+        app.next_excerpt_instant(),
         app.next_review_instant(now),
         app.next_report_instant(now),
     ) {

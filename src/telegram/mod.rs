@@ -147,7 +147,7 @@ async fn serve(
     let health = match app.config().metrics_listen.is_some() || app.config().web.is_some() {
         true => Some(metrics::Health {
             metrics: metrics::install()?,
-            store: app.store().clone(),
+            app: app.clone(),
             heartbeat: crate::telemetry::Heartbeat::global(),
         }),
         false => None,

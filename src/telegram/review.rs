@@ -63,7 +63,7 @@ pub async fn on_poll_answer(
             Ok(ReviewAnswer::NotReview)
                 if app.review_awaits_poll(user_id) && waited < UNKNOWN_POLL_PATIENCE =>
             {
-                if waited == Duration::ZERO && quiz_poll(app, poll_id) {
+                if waited == Duration::ZERO && app.is_quiz_poll(poll_id) {
                     return false;
                 }
                 tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
@@ -85,11 +85,6 @@ pub async fn on_poll_answer(
             true
         }
     }
-}
-
-/// Whether `poll_id` is a quiz's or a daily question's poll.
-fn quiz_poll(app: &App, poll_id: &str) -> bool {
-    matches!(app.store().poll_target(poll_id), Ok(Some(_)))
 }
 
 /// `/review`, `/mistakes` or `/remind` in a group: a button that opens the private

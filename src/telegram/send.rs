@@ -35,7 +35,7 @@ pub(crate) const QUESTION_PATIENCE: Duration = Duration::from_secs(8);
 
 /// Sends a reply to a chat (into a forum topic if `topic` is set); a chat that is gone
 /// or migrated is recorded, other failures logged once.
-pub(crate) async fn send_reply(
+pub async fn send_reply(
     app: &App,
     outbox: &Outbox,
     chat_id: ChatId,
