@@ -9,6 +9,8 @@ pub mod ops;
 pub mod quiz;
 pub mod record;
 pub mod review;
+mod texts;
+mod transport;
 pub mod webapp;
 
 pub use error::AppError;
@@ -169,8 +171,8 @@ impl App {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
+    /// The store: the app's own (transports ask the app: `app/transport.rs`).
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
 
