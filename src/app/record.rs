@@ -11,8 +11,8 @@ use tempfile::NamedTempFile;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::excerpt;
+use crate::names::display_name;
 use crate::plan::ReadingPlan;
-use crate::quiz::messages::display_name;
 use crate::record::export::{
     ExportError, ExportFigures, ExportPeriod, RecordExport, SHEETS, Sheets,
 };

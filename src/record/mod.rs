@@ -16,8 +16,10 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::quiz::messages::display_name;
-use crate::reply::{Action, Button, Reply};
+use crate::callback::Action;
+pub use crate::callback::CheckInButton;
+use crate::names::display_name;
+use crate::reply::{Button, Reply};
 use crate::text::SectionId;
 
 /// How far back a section can still be checked in late (补学), in days.
@@ -95,69 +97,7 @@ pub struct ReportSetting {
     pub time: NaiveTime,
 }
 
-/// The ✅ 已学习 button: which chat's record, which section, which local day.
-///
-/// Callback data is public, so every field is checked when it comes back: the chat must
-/// be the message's (or, for catch-up, the presser's private chat with the chat being one
-/// of theirs), the section must be the one that chat had on that day, and the day must
-/// be today or at most [`CATCH_UP_DAYS`] ago.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckInButton {
-    /// The document's id.
-    pub document: String,
-    /// The section.
-    pub section: SectionId,
-    /// The chat whose record the press goes to.
-    pub chat_id: i64,
-    /// The local day the section belongs to.
-    pub date: NaiveDate,
-}
-
 impl CheckInButton {
-    /// The data: `k:<doc>:<section>:<chat>:<days since 0001-01-01>`, at most 64 bytes
-    /// for documents ids of up to 32 bytes (`k:xzsj:2.2:-1001234567890:739585` is 32).
-    pub fn encode(&self) -> String {
-        format!(
-            "k:{}:{}:{}:{}",
-            self.document,
-            self.section,
-            self.chat_id,
-            self.date.num_days_from_ce()
-        )
-    }
-
-    /// Decodes [`Self::encode`]'s data; anything malformed is `None`.
-    pub fn decode(data: &str) -> Option<Self> {
-        if data.len() > 64 {
-            return None;
-        }
-        let mut fields = data.split(':');
-        let (Some("k"), Some(document), Some(section), Some(chat), Some(days), None) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
-            return None;
-        };
-        let valid_document = !document.is_empty()
-            && document.len() <= 32
-            && document
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid_document {
-            return None;
-        }
-        Some(Self {
-            document: document.to_string(),
-            section: section.parse().ok()?,
-            chat_id: chat.parse().ok()?,
-            date: NaiveDate::from_num_days_from_ce_opt(days.parse().ok()?)?,
-        })
-    }
-
     /// The button as shown under an excerpt.
     pub fn button(&self) -> Button {
         Button {
@@ -420,30 +360,6 @@ mod tests {
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().to_utc()
-    }
-
-    #[test]
-    fn button_data_round_trips_and_fits_64_bytes() {
-        let button = CheckInButton {
-            document: "x".repeat(32),
-            section: "15.12".parse().unwrap(),
-            chat_id: -1_001_234_567_890,
-            date: date("2026-11-30"),
-        };
-        let data = button.encode();
-        assert!(data.len() <= 64, "{} bytes: {data}", data.len());
-        assert_eq!(CheckInButton::decode(&data), Some(button));
-        for forged in [
-            "k:xzsj:2.2:-100:abc",
-            "k:xzsj:2.2:x:739585",
-            "k:../..:2.2:-100:739585",
-            "k:xzsj:2.2:-100:739585:1",
-            "s:xzsj:2.2",
-            "k:xzsj:9x:-100:739585",
-            "",
-        ] {
-            assert_eq!(CheckInButton::decode(forged), None, "{forged}");
-        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
 
-use crate::quiz::messages::display_name;
+use crate::names::display_name;
 use crate::record::{CheckIn, Member, QuizAnswer, bar, percent, section_name, weekday_name};
 use crate::reply::Reply;
 use crate::text::SectionId;
