@@ -4,6 +4,7 @@
 //! that is too long for one message at sentence boundaries.
 
 use crate::limits::{BUTTONS_PER_KEYBOARD, BUTTONS_PER_ROW, CALLBACK_DATA_BYTES};
+use crate::text::sentences;
 
 /// What a button does and who its message is for: the callback data's vocabulary,
 /// kept in [`crate::callback`] (one encode/decode for every button).
@@ -239,28 +240,10 @@ pub fn escape_html(text: &str) -> String {
 
 /// Splits text after each sentence end, keeping the punctuation (and a closing quote).
 fn sentence_pieces(text: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((index, c)) = chars.next() {
-        if matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n') {
-            let mut end = index + c.len_utf8();
-            while let Some(&(next_index, next)) = chars.peek() {
-                if matches!(next, '”' | '’' | '）' | ')' | '」') {
-                    end = next_index + next.len_utf8();
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            pieces.push(&text[start..end]);
-            start = end;
-        }
-    }
-    if start < text.len() {
-        pieces.push(&text[start..]);
-    }
-    pieces
+    sentences::split(text, sentences::Rule::REPLY)
+        .into_iter()
+        .map(|(piece, _)| piece)
+        .collect()
 }
 
 /// Cuts a piece longer than `limit` into chunks of at most `limit` UTF-16 units.

@@ -480,27 +480,11 @@ fn quotings<'a>(bodies: &[&'a str]) -> HashMap<&'a str, Vec<Quoting<'a>>> {
 /// Splits a paragraph into sentences ending in 。！？ (with any closing quote after the
 /// mark), each with whether it is terminated; a final unterminated piece was cut short.
 fn sentences(paragraph: &str) -> Vec<(&str, bool)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = paragraph.char_indices().peekable();
-    while let Some((index, c)) = chars.next() {
-        if matches!(c, '。' | '！' | '？' | '!' | '?') {
-            let mut end = index + c.len_utf8();
-            while let Some(&(next_index, next)) = chars.peek() {
-                if next != '”' {
-                    break;
-                }
-                end = next_index + next.len_utf8();
-                chars.next();
-            }
-            out.push((&paragraph[start..end], true));
-            start = end;
-        }
-    }
-    if !paragraph[start..].trim().is_empty() {
-        out.push((&paragraph[start..], false));
-    }
-    out
+    // A whitespace-only tail is no sentence.
+    crate::text::sentences::split(paragraph, crate::text::sentences::Rule::QUIZ)
+        .into_iter()
+        .filter(|(sentence, terminated)| *terminated || !sentence.trim().is_empty())
+        .collect()
 }
 
 /// Byte ranges of the phrases inside “ ” in a sentence.

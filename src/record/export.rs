@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Chart, ChartType, DocProperties, Format, Workbook, XlsxError};
 
@@ -531,9 +531,8 @@ impl<S: Sheets> RecordExport<S> {
                 let check_ins: usize = days.iter().map(|d| d.check_ins).sum();
                 let answers: usize = days.iter().map(|d| d.answers).sum();
                 let right: usize = days.iter().map(|d| d.right).sum();
-                let iso = monday.iso_week();
                 (
-                    format!("{}-W{:02}", iso.year(), iso.week()),
+                    crate::calendar::week_label(crate::calendar::iso_week(*monday)),
                     from,
                     to,
                     check_ins,

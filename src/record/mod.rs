@@ -16,6 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+pub use crate::calendar::{parse_weekday, week_start, weekday_name};
 use crate::callback::Action;
 pub use crate::callback::CheckInButton;
 use crate::names::display_name;
@@ -164,11 +165,6 @@ pub fn streak(days: &BTreeSet<NaiveDate>, today: NaiveDate) -> u32 {
     count
 }
 
-/// The Monday of `date`'s ISO week.
-pub fn week_start(date: NaiveDate) -> NaiveDate {
-    date - TimeDelta::days(i64::from(date.weekday().num_days_from_monday()))
-}
-
 /// A percentage as a whole number, 0 for an empty denominator.
 pub fn percent(part: usize, whole: usize) -> u32 {
     if whole == 0 {
@@ -306,50 +302,6 @@ impl Roster {
     }
 }
 
-/// 周一 … 周日.
-pub fn weekday_name(weekday: Weekday) -> &'static str {
-    match weekday {
-        Weekday::Mon => "周一",
-        Weekday::Tue => "周二",
-        Weekday::Wed => "周三",
-        Weekday::Thu => "周四",
-        Weekday::Fri => "周五",
-        Weekday::Sat => "周六",
-        Weekday::Sun => "周日",
-    }
-}
-
-/// Reads a weekday as users write it: `Mon`, `monday`, `周一`, `星期一`, `1`.
-pub fn parse_weekday(input: &str) -> Option<Weekday> {
-    let lower = input.trim().to_lowercase();
-    let chinese = lower
-        .strip_prefix("星期")
-        .or_else(|| lower.strip_prefix("周"))
-        .or_else(|| lower.strip_prefix("礼拜"));
-    if let Some(day) = chinese {
-        return match day {
-            "一" | "1" => Some(Weekday::Mon),
-            "二" | "2" => Some(Weekday::Tue),
-            "三" | "3" => Some(Weekday::Wed),
-            "四" | "4" => Some(Weekday::Thu),
-            "五" | "5" => Some(Weekday::Fri),
-            "六" | "6" => Some(Weekday::Sat),
-            "日" | "天" | "7" => Some(Weekday::Sun),
-            _ => None,
-        };
-    }
-    match lower.as_str() {
-        "1" => Some(Weekday::Mon),
-        "2" => Some(Weekday::Tue),
-        "3" => Some(Weekday::Wed),
-        "4" => Some(Weekday::Thu),
-        "5" => Some(Weekday::Fri),
-        "6" => Some(Weekday::Sat),
-        "7" => Some(Weekday::Sun),
-        other => other.parse().ok(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,15 +372,6 @@ mod tests {
         );
         assert!(text.contains("⬜ ＠李四 · 连续 0 天"), "no ping: {text}");
         assert!(!text.contains("走了"), "{text}");
-    }
-
-    #[test]
-    fn weekdays_in_english_and_chinese() {
-        assert_eq!(parse_weekday("Mon"), Some(Weekday::Mon));
-        assert_eq!(parse_weekday("friday"), Some(Weekday::Fri));
-        assert_eq!(parse_weekday("周日"), Some(Weekday::Sun));
-        assert_eq!(parse_weekday("星期三"), Some(Weekday::Wed));
-        assert_eq!(parse_weekday("someday"), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod import;
 pub mod parse;
 pub mod reference;
 pub mod search;
+pub mod sentences;
 
 use std::fmt;
 use std::str::FromStr;

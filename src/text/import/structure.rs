@@ -404,10 +404,7 @@ fn is_punctuation(c: char) -> bool {
     "。，、；：？！,.;:?!…—-）)》”’".contains(c)
 }
 
-/// Ends a sentence.
-fn is_terminator(c: char) -> bool {
-    matches!(c, '。' | '！' | '？' | '!' | '?')
-}
+use crate::text::sentences::is_sentence_end as is_terminator;
 
 /// `一是…`/`第一，…` runs at sentence starts inside `text` (the line start included):
 /// `(byte where the marker starts, its number, byte where its text starts)`.
