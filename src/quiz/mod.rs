@@ -1,4 +1,4 @@
-//! Quizzes on a text's principles (its parts). Everything here is pure: no teloxide,
+//! Quizzes on a text's parts. Everything here is pure: no teloxide,
 //! tokio, sled or clock; randomness is passed in. What the quiz commands do is in
 //! [`crate::app::quiz`]; the console's quiz loop is in [`crate::console::quiz`].
 //!
@@ -6,7 +6,7 @@
 //! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
 //! - [`select`]: choosing the questions of one quiz, or the daily question.
 //! - [`session`]: the state machine of one running quiz in one chat, and its results.
-//! - [`score`]: a participant's running score in a chat (accuracy, per principle, streak).
+//! - [`score`]: a participant's running score in a chat (accuracy, per part, streak).
 //! - [`messages`]: the Chinese wording of every quiz reply.
 //!
 //! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`], against
@@ -48,13 +48,13 @@ pub const BLANK: &str = "____";
 /// How a question was made; the generator's kinds can be checked against the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum QuestionKind {
-    /// A point's title → which of the principles it belongs to.
+    /// A point's title → which of the parts it belongs to.
     WhichPrinciple,
-    /// "讲话的第三个方面是?" → the principles.
+    /// "全文共 5 个部分，第三部分是?" → the parts (the count is the text's own).
     Order,
-    /// A principle → its second phrase (厚植为民之心 → 站稳群众立场).
+    /// A part's title → its second phrase (厚植为民之心 → 站稳群众立场).
     PairPhrase,
-    /// A second phrase → its principle (站稳群众立场 → 厚植为民之心).
+    /// A second phrase → its part's title (站稳群众立场 → 厚植为民之心).
     PairPrinciple,
     /// A title with a two-character word blanked (以学立身筑牢____根基).
     TitleCloze,
@@ -78,7 +78,7 @@ pub struct Question {
     pub kind: QuestionKind,
     /// The section the question is about and its explanation cites.
     pub section: SectionId,
-    /// The principle (part number 1–5) it belongs to; 0 for the opening address.
+    /// The part (its number) it belongs to; 0 for the opening.
     pub principle: u8,
     /// The question as shown to users.
     pub text: String,

@@ -21,6 +21,8 @@
 //! sheets are in rust_xlsxwriter's low-memory mode (the row being written in memory, the
 //! written rows in a temporary file, each distinct string once), and the CSV files are
 //! written as they go.
+//!
+//! Longer than ~600 lines: one writer behind one trait, its sheets sharing the tallies.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -1,5 +1,7 @@
 //! The study record (学习台账): who studied which section on which day, who answered
-//! which quiz question, and what organisers see of it. Pure: no I/O, `now` passed in.
+//! which quiz question, and what organisers see of it. Pure (`now` passed in), except
+//! that [`export`] writes the workbook through a temporary file (the xlsx writer's
+//! low-memory mode) and to the writer it is given.
 //!
 //! - [`CheckIn`], [`Member`], [`QuizAnswer`], [`ReportSetting`]: the records the store keeps.
 //! - [`CheckInButton`]: the ✅ 已学习 button's callback data, and its validation rules.
@@ -81,7 +83,7 @@ pub struct QuizAnswer {
     pub question: String,
     /// The section the question is about.
     pub section: SectionId,
-    /// The principle (part 1–5, 0 for the opening) it belongs to.
+    /// The part (its number, 0 for the opening) it belongs to.
     pub principle: u8,
     /// Whether the answer was right.
     pub correct: bool,
