@@ -258,7 +258,7 @@ impl App {
             }
         };
         if let AnswerOutcome::Counted { correct } = outcome {
-            let principle = question.as_ref().map_or(0, |q| q.principle);
+            let principle = question.as_ref().map_or(0, |q| q.part);
             // The personal review (crate::app::review): a miss goes into the deck.
             if let Some(question) = &question {
                 self.record_in_deck(chat_id, user_id, question, correct, now);
@@ -388,7 +388,7 @@ impl App {
                     let correct = answer.option == question.correct;
                     let date = self.local_date(session.chat_id, answer.answered_at);
                     self.store().update_score(session.chat_id, *user, |score| {
-                        score.record(&answer_key(&key), name, question.principle, correct, date)
+                        score.record(&answer_key(&key), name, question.part, correct, date)
                     })?;
                 }
             }
@@ -867,10 +867,7 @@ mod tests {
             AnswerOutcome::Duplicate
         );
         let score = app.store().score(-100, 11).unwrap().unwrap();
-        assert_eq!(
-            (score.total.correct, score.by_principle[&2].answered),
-            (1, 1)
-        );
+        assert_eq!((score.total.correct, score.by_part[&2].answered), (1, 1));
     }
 
     #[test]

@@ -791,7 +791,7 @@ impl App {
             name: name.to_string(),
             question: question.text,
             section: question.section,
-            principle: question.principle,
+            part: question.part,
             correct,
             at: now,
         };

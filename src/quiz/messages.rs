@@ -116,14 +116,9 @@ pub fn results(results: &QuizResults) -> Reply {
     }
 }
 
-/// `/score`: one person's score in this chat. `principles` names each principle
-/// (`(1, "铸牢政治之魂")`); principle 0 is the opening.
-pub fn score(
-    name: &str,
-    score: Option<&Score>,
-    principles: &[(u8, String)],
-    today: NaiveDate,
-) -> Reply {
+/// `/score`: one person's score in this chat. `parts` names each part
+/// (`(1, "铸牢政治之魂")`); part 0 is the opening.
+pub fn score(name: &str, score: Option<&Score>, parts: &[(u8, String)], today: NaiveDate) -> Reply {
     let Some(score) = score.filter(|s| s.total.answered > 0) else {
         return Reply::plain("你在这里还没有答过题。发送 /quiz 开始一场测验，例如：/quiz 5");
     };
@@ -137,12 +132,12 @@ pub fn score(
             score.streak_on(today)
         ));
     reply = reply.text("\n各方面正确率：\n");
-    for (principle, tally) in &score.by_principle {
-        let title = principles
+    for (part, tally) in &score.by_part {
+        let title = parts
             .iter()
-            .find(|(p, _)| p == principle)
+            .find(|(p, _)| p == part)
             .map(|(_, title)| title);
-        let label = match (principle, title) {
+        let label = match (part, title) {
             (0, _) => "开场".to_string(),
             (p, Some(title)) => format!("{}、{title}", chinese_numeral(*p)),
             (p, None) => format!("第{}部分", chinese_numeral(*p)),

@@ -814,7 +814,7 @@ mod tests {
             name: format!("成员{user}"),
             question: "第一问".into(),
             section: "2.2".parse().unwrap(),
-            principle: 2,
+            part: 2,
             correct,
             at,
         }

@@ -83,8 +83,9 @@ pub struct QuizAnswer {
     pub question: String,
     /// The section the question is about.
     pub section: SectionId,
-    /// The part (its number, 0 for the opening) it belongs to.
-    pub principle: u8,
+    /// The part (its number, 0 for the opening) it belongs to. Stored as `principle`.
+    #[serde(rename = "principle")]
+    pub part: u8,
     /// Whether the answer was right.
     pub correct: bool,
     /// When it was given.

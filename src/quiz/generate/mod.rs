@@ -3,10 +3,10 @@
 //! yields title-based questions only, and sentences cut by a gap in the source are skipped.
 //!
 //! The kinds:
-//! - **Which principle?** a point's title → the principles ([`QuestionKind::WhichPrinciple`]).
-//! - **Order:** "全文共 5 个部分，第三部分是?" → the principles ([`QuestionKind::Order`]);
+//! - **Which part?** a point's title → the parts ([`QuestionKind::WhichPart`]).
+//! - **Order:** "全文共 5 个部分，第三部分是?" → the parts ([`QuestionKind::Order`]);
 //!   the count is the text's own, so a report of 3 parts says 3.
-//! - **Pairs:** a principle ↔ its second phrase, both directions.
+//! - **Pairs:** a part ↔ its second phrase, both directions.
 //! - **Title cloze:** a two-character word of a title blanked (以学立身筑牢____根基);
 //!   the distractors are words of the same kind from the other titles, and none of
 //!   them may turn the blanked title into a true title.
@@ -20,7 +20,7 @@
 //! dictionary costs about 20 MB of memory. It is not needed either: the speech's own
 //! “ ” quotes mark its key phrases exactly, and its titles are built from two-character
 //! words (verb + object: 筑牢 忠诚 根基), so quotes and title positions give clean blanks.
-//! A title's final two characters are its head noun (根基, 产业, 底线); a principle's
+//! A title's final two characters are its head noun (根基, 产业, 底线); a part's
 //! two characters before 之 are its key word (政治之魂); and the two characters before
 //! the head noun count as a word when the speech uses them elsewhere too (忠诚, 民情),
 //! which is a small, honest stand-in for a dictionary.
@@ -48,8 +48,8 @@ use title::*;
 
 /// What metaphor-cloze questions start with, before the blanked sentence.
 pub const METAPHOR_PROMPT: &str = "根据原文填空：";
-/// What "which principle?" questions end with, after the quoted point title.
-pub const WHICH_PRINCIPLE_SUFFIX: &str = "是全文哪个部分的要点？";
+/// What "which part?" questions end with, after the quoted point title.
+pub const WHICH_PART_SUFFIX: &str = "是全文哪个部分的要点？";
 
 /// How many options generated questions have where the text offers enough.
 const OPTIONS: usize = 4;
@@ -65,7 +65,7 @@ const ROLE_ENDINGS: &str = "员手雁官军剂机擎长者";
 /// options are shuffled and distractors drawn with it.
 pub fn generate(document: &Document, rng: &mut impl Rng) -> Vec<Question> {
     let mut questions = Vec::new();
-    principle_questions(document, rng, &mut questions);
+    part_questions(document, rng, &mut questions);
     title_cloze(document, rng, &mut questions);
     metaphor_cloze(document, rng, &mut questions);
     // The builders keep every limit by construction; this only guards against an odd
@@ -112,7 +112,7 @@ fn question(
     Question {
         kind,
         section,
-        principle: section.part,
+        part: section.part,
         text,
         options: options
             .iter()

@@ -3,12 +3,8 @@
 
 use super::*;
 
-/// Which principle, order, and pairs: all from the part headings and point titles.
-pub(super) fn principle_questions(
-    document: &Document,
-    rng: &mut impl Rng,
-    out: &mut Vec<Question>,
-) {
+/// Which part, order, and pairs: all from the part headings and point titles.
+pub(super) fn part_questions(document: &Document, rng: &mut impl Rng, out: &mut Vec<Question>) {
     pub(super) fn title(section: &Section) -> &str {
         &section.title
     }
@@ -53,9 +49,9 @@ pub(super) fn principle_questions(
                 part.title,
                 chinese_numeral(point.id.point)
             );
-            let text = format!("“{}”{WHICH_PRINCIPLE_SUFFIX}", point.title);
+            let text = format!("“{}”{WHICH_PART_SUFFIX}", point.title);
             out.push(question(
-                QuestionKind::WhichPrinciple,
+                QuestionKind::WhichPart,
                 point.id,
                 text,
                 options,
@@ -98,7 +94,7 @@ pub(super) fn principle_questions(
         if let Some(options) = options(&part.title, &others_titles, rng) {
             let text = format!("“{}”的上一句是？", part.phrase);
             out.push(question(
-                QuestionKind::PairPrinciple,
+                QuestionKind::PairPart,
                 part.id,
                 text,
                 options,

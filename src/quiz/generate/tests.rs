@@ -33,7 +33,7 @@ fn true_answers(document: &Document, question: &Question) -> usize {
         .options
         .iter()
         .filter(|option| match question.kind {
-            QuestionKind::WhichPrinciple => {
+            QuestionKind::WhichPart => {
                 let point = quoted(&question.text);
                 parts.iter().any(|p| {
                     p.title == **option && document.points(p.id.part).any(|s| s.title == point)
@@ -48,7 +48,7 @@ fn true_answers(document: &Document, question: &Question) -> usize {
             QuestionKind::PairPhrase => parts
                 .iter()
                 .any(|p| p.title == quoted(&question.text) && p.phrase == **option),
-            QuestionKind::PairPrinciple => parts
+            QuestionKind::PairPart => parts
                 .iter()
                 .any(|p| p.phrase == quoted(&question.text) && p.title == **option),
             QuestionKind::TitleCloze => {
@@ -87,7 +87,7 @@ fn the_whole_bank_is_valid_for_many_seeds() {
             let section = document
                 .section(question.section)
                 .expect("the section exists");
-            assert_eq!(question.principle, section.id.part, "{context}");
+            assert_eq!(question.part, section.id.part, "{context}");
             if section.completeness == Completeness::TitleOnly {
                 assert!(question.kind.is_title_based(), "{context}");
             }
@@ -119,10 +119,10 @@ fn generation_is_deterministic_per_seed() {
 fn every_kind_is_generated() {
     let questions = bank(1);
     let count = |kind| questions.iter().filter(|q| q.kind == kind).count();
-    assert_eq!(count(QuestionKind::WhichPrinciple), 15);
+    assert_eq!(count(QuestionKind::WhichPart), 15);
     assert_eq!(count(QuestionKind::Order), 5);
     assert_eq!(count(QuestionKind::PairPhrase), 5);
-    assert_eq!(count(QuestionKind::PairPrinciple), 5);
+    assert_eq!(count(QuestionKind::PairPart), 5);
     assert!(
         count(QuestionKind::TitleCloze) >= 25,
         "{}",
@@ -150,9 +150,9 @@ fn the_issue_examples_are_there() {
         ("忠诚", SectionId::point(1, 1))
     );
     assert!(cloze.options.iter().all(|o| o.chars().count() == 2));
-    let principle = find("“用脚步丈量民情民意”");
-    assert_eq!(principle.correct_option(), "厚植为民之心");
-    assert_eq!(principle.options.len(), 5);
+    let part = find("“用脚步丈量民情民意”");
+    assert_eq!(part.correct_option(), "厚植为民之心");
+    assert_eq!(part.options.len(), 5);
     let order = find("全文共5个部分，第三部分是？");
     assert_eq!(order.correct_option(), "扛起发展之责");
     assert_eq!(
@@ -243,9 +243,7 @@ fn title_words_need_evidence() {
         .collect();
     let has = |word: &str, kind| words.contains(&(word.to_string(), kind));
     assert!(
-        has("忠诚", SlotKind::Inner)
-            && has("根基", SlotKind::Head)
-            && has("政治", SlotKind::Principle)
+        has("忠诚", SlotKind::Inner) && has("根基", SlotKind::Head) && has("政治", SlotKind::Part)
     );
     assert!(has("群众", SlotKind::Inner) && has("方向", SlotKind::Head));
     // Cross-word pairs of 7-character titles never become blanks.
@@ -343,7 +341,7 @@ fn any_shape_gets_questions_worded_by_its_own_shape() {
         let count = |kind| questions.iter().filter(|q| q.kind == kind).count();
         let shape = format!("{parts}×{points}");
         assert_eq!(
-            count(QuestionKind::WhichPrinciple),
+            count(QuestionKind::WhichPart),
             usize::from(parts * points),
             "{shape}"
         );
@@ -368,14 +366,19 @@ fn any_shape_gets_questions_worded_by_its_own_shape() {
                 );
             }
             let point = document.section(question.section).unwrap();
-            assert_eq!(question.principle, point.id.part, "{shape}");
+            assert_eq!(question.part, point.id.part, "{shape}");
         }
     }
 }
 
 /// FNV-1a of every field of every question, in order: changes whenever generation does.
 fn fingerprint(questions: &[Question]) -> u64 {
+    // Pinned before `principle` became `part` in the code: hashed under the old names, so
+    // the pins show that the rename changed no question.
     format!("{questions:?}")
+        .replace("}, part: ", "}, principle: ")
+        .replace("WhichPart", "WhichPrinciple")
+        .replace("PairPart", "PairPrinciple")
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
@@ -494,7 +497,7 @@ fn a_text_too_small_has_fewer_questions_or_none() {
     assert!(
         questions
             .iter()
-            .all(|q| q.kind != QuestionKind::Order && q.kind != QuestionKind::WhichPrinciple),
+            .all(|q| q.kind != QuestionKind::Order && q.kind != QuestionKind::WhichPart),
         "{questions:?}"
     );
     let bank = crate::quiz::QuestionBank::build(&one_part, &[], &mut StdRng::seed_from_u64(1));

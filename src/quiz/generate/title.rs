@@ -14,8 +14,8 @@ pub(super) enum SlotKind {
     Head,
     /// The two characters before the head noun, used elsewhere in the speech (忠诚, 群众).
     Inner,
-    /// A principle's two characters before 之 (政治, 为民, 发展).
-    Principle,
+    /// A part's two characters before 之 (政治, 为民, 发展).
+    Part,
 }
 
 /// Which line of a heading a title word is in.
@@ -77,7 +77,7 @@ pub(super) fn title_slots(document: &Document) -> Vec<TitleSlot<'_>> {
             }
             let mut candidates = Vec::new();
             if section.id.is_part() && line == Line::Title && chars[n - 2] == '之' {
-                candidates.push((n - 4, SlotKind::Principle));
+                candidates.push((n - 4, SlotKind::Part));
             } else {
                 candidates.push((n - 2, SlotKind::Head));
                 if n >= 6 {

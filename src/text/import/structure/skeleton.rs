@@ -28,7 +28,7 @@ pub(super) fn skeleton(entries: &[String], parts: Kind, points: Option<Kind>) ->
         };
         if marker.kind == parts && marker.number > part {
             part = marker.number;
-            let (title, phrase) = principle_and_phrase(&title);
+            let (title, phrase) = part_title_and_phrase(&title);
             skeleton.push(Skeleton {
                 part,
                 point: 0,
@@ -79,7 +79,7 @@ pub(super) fn title_of(rest: &str) -> (String, &str) {
 
 /// Splits a part's title into its principle and second phrase at a single comma or
 /// space (`铸牢政治之魂,把准前行方向`).
-pub(super) fn principle_and_phrase(title: &str) -> (String, String) {
+pub(super) fn part_title_and_phrase(title: &str) -> (String, String) {
     let separators = |c: char| matches!(c, '，' | ',' | ' ' | '；' | ';');
     let pieces: Vec<&str> = title.split(separators).collect();
     if let [principle, phrase] = pieces.as_slice() {
@@ -226,7 +226,7 @@ impl Events {
     pub(super) fn retitle(&mut self, text: &str) {
         match self.events.last_mut() {
             Some(Event::Part { title, phrase, .. }) => {
-                (*title, *phrase) = principle_and_phrase(text);
+                (*title, *phrase) = part_title_and_phrase(text);
             }
             Some(Event::Point { title, .. }) => *title = text.to_string(),
             _ => {}
@@ -241,7 +241,7 @@ impl Events {
             if marker.kind == self.parts && marker.number > self.last_part {
                 self.end_paragraph();
                 let (title, body) = title_of(marker.rest);
-                let (title, phrase) = principle_and_phrase(&title);
+                let (title, phrase) = part_title_and_phrase(&title);
                 self.last_part = marker.number;
                 self.last_point = 0;
                 let untitled = title.is_empty();

@@ -80,11 +80,11 @@ fn titles() {
         )
     );
     assert_eq!(
-        principle_and_phrase("铸牢政治之魂,把准前行方向"),
+        part_title_and_phrase("铸牢政治之魂,把准前行方向"),
         ("铸牢政治之魂".into(), "把准前行方向".into())
     );
     assert_eq!(
-        principle_and_phrase("坚持党的领导"),
+        part_title_and_phrase("坚持党的领导"),
         ("坚持党的领导".into(), String::new())
     );
 }
