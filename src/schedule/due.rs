@@ -8,17 +8,6 @@ use super::records::DeliveryState;
 /// crash or failed attempts). Later than that the day is skipped, never replayed.
 pub const DEFAULT_GRACE: TimeDelta = TimeDelta::hours(6);
 
-/// A transient failure is tried again this long after the failed attempt (the transport
-/// has already retried with backoff), so a chat whose sends keep failing costs one
-/// attempt per few minutes, not one per scheduler pass, until its grace window ends.
-pub const RETRY_DELAY: TimeDelta = TimeDelta::minutes(5);
-
-/// A send Telegram refused (the bot may not write in the chat for now, or the message
-/// itself was refused) is tried again this long after the attempt, while the day's grace
-/// window lasts, and again on the following days: an admin who gives the bot its rights
-/// back gets the day's excerpt within the hour, and a muted bot costs a few calls a day.
-pub const REFUSED_RETRY_DELAY: TimeDelta = TimeDelta::hours(1);
-
 /// What to do about a chat whose day has come (see [`decide`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
@@ -28,7 +17,7 @@ pub enum Due {
     AlreadyDone,
     /// The grace window has passed without a successful send: skip the day (the plan
     /// does not move) and go on to the first day whose window is still open — possibly
-    /// today's, due at once (see [`Subscription::skip_day`]). Missed days are never
+    /// today's, due at once (see [`Subscription::skip_day`](super::Subscription::skip_day)). Missed days are never
     /// replayed.
     Missed,
     /// The day's send time has not come yet.
@@ -36,7 +25,7 @@ pub enum Due {
 }
 
 /// Decides whether a chat's excerpt for one local day goes out at `now`, from the day's
-/// send instant (`scheduled`, see [`send_instant`]), the ledger entry for that day and
+/// send instant (`scheduled`, see [`send_instant`](super::send_instant)), the ledger entry for that day and
 /// the grace window. The window is half-open: `scheduled` is in, `scheduled + grace` is
 /// out.
 ///

@@ -5,10 +5,20 @@ use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::due::{REFUSED_RETRY_DELAY, RETRY_DELAY};
 use super::local_date;
 use super::time::{day_start, first_open_send, next_send, send_instant};
 use crate::text::SectionId;
+
+/// A transient failure is tried again this long after the failed attempt (the transport
+/// has already retried with backoff), so a chat whose sends keep failing costs one
+/// attempt per few minutes, not one per scheduler pass, until its grace window ends.
+pub const RETRY_DELAY: TimeDelta = TimeDelta::minutes(5);
+
+/// A send Telegram refused (the bot may not write in the chat for now, or the message
+/// itself was refused) is tried again this long after the attempt, while the day's grace
+/// window lasts, and again on the following days: an admin who gives the bot its rights
+/// back gets the day's excerpt within the hour, and a muted bot costs a few calls a day.
+pub const REFUSED_RETRY_DELAY: TimeDelta = TimeDelta::hours(1);
 
 /// The state of one chat's delivery for one local date, as the ledger records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
