@@ -9,6 +9,9 @@
 //!     the importer of texts copied from the web (`.txt` in UTF-8 or GBK, `.docx`).
 //!   - [`limits`]: Telegram's limits in one table (message text, caption, callback data,
 //!     buttons per row and keyboard, poll texts, command names), and shortening to them.
+//!   - [`callback`], [`names`], [`calendar`]: the core's shared vocabulary, importing
+//!     nothing of the features: every button's callback data (one encode/decode), display
+//!     names, weekdays, ISO weeks, local dates and the zone rule.
 //!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
 //!     splitting into messages of at most 4096 characters.
 //!   - [`command`]: parsing what users type into commands.
@@ -56,12 +59,15 @@
 //! future to the transport.
 
 pub mod app;
+pub mod calendar;
+pub mod callback;
 pub mod command;
 pub mod config;
 pub mod console;
 pub mod control;
 pub mod limits;
 pub mod messages;
+pub mod names;
 pub mod plan;
 pub mod progress;
 pub mod quiz;

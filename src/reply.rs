@@ -4,7 +4,11 @@
 //! that is too long for one message at sentence boundaries.
 
 use crate::limits::{BUTTONS_PER_KEYBOARD, BUTTONS_PER_ROW, CALLBACK_DATA_BYTES};
-use crate::text::SectionId;
+use crate::text::sentences;
+
+/// What a button does and who its message is for: the callback data's vocabulary,
+/// kept in [`crate::callback`] (one encode/decode for every button).
+pub use crate::callback::{Action, Audience, IMPORT_TOKEN_LEN};
 
 /// Telegram's limit on a message's visible text, in UTF-16 code units (the table's
 /// [`crate::limits::MESSAGE_TEXT`], under the name the transports split by).
@@ -36,162 +40,6 @@ impl Span {
             Self::Plain(_) => Self::Plain(text),
             Self::Bold(_) => Self::Bold(text),
             Self::Italic(_) => Self::Italic(text),
-        }
-    }
-}
-
-/// What pressing a button asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Show a section of a document.
-    Section {
-        /// The document's id.
-        document: String,
-        /// The section to show.
-        section: SectionId,
-        /// The page, from 1, of a section too long to show at once (see
-        /// [`crate::messages::section_page`]); 1 for a short one.
-        page: usize,
-    },
-    /// Show the outline of a document.
-    Outline {
-        /// The document's id.
-        document: String,
-        /// The page, from 1, of an outline with too many parts for one keyboard.
-        page: usize,
-    },
-    /// Finish an operator's pending import: store it (导入) or drop it (取消).
-    Import {
-        /// The pending import's token (see [`IMPORT_TOKEN_LEN`]).
-        token: String,
-        /// 导入 (`true`) or 取消 (`false`).
-        accept: bool,
-    },
-    /// Record that the presser studied a day's section (the study record's ✅ 已学习).
-    CheckIn(crate::record::CheckInButton),
-    /// Open a link (in groups, the Mini App's `https://t.me/<bot>?startapp=…`).
-    Url(String),
-    /// Open the Mini App at this HTTPS address (private chats only: Telegram refuses
-    /// `web_app` buttons in groups).
-    WebApp(String),
-}
-
-/// The length of a pending import's token: 12 ASCII letters or digits.
-pub const IMPORT_TOKEN_LEN: usize = 12;
-
-/// Who a message is for, which decides what its buttons do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Audience {
-    /// One user asked for it (a command's reply): its buttons edit it in place, so
-    /// browsing does not fill the chat.
-    #[default]
-    Asker,
-    /// The whole chat (the daily excerpt): its buttons answer with a new message, so one
-    /// member's press never changes it for everyone.
-    Chat,
-}
-
-impl Action {
-    /// Encodes the action as callback data (at most 64 bytes): `s:<doc>:<id>` or
-    /// `o:<doc>` on a message for the whole chat, `es:<doc>:<id>` or `eo:<doc>` (edit in
-    /// place) on one a user asked for. Data without the `e` therefore never edits, which
-    /// also keeps excerpts sent before the distinction from being edited. A page after
-    /// the first is a last field: `es:<doc>:<id>:<page>`, `eo:<doc>:<page>`.
-    pub fn encode(&self, audience: Audience) -> String {
-        let edit = match audience {
-            Audience::Asker => "e",
-            Audience::Chat => "",
-        };
-        let page = |page: usize| match page {
-            0 | 1 => String::new(),
-            page => format!(":{page}"),
-        };
-        match self {
-            Self::Section {
-                document,
-                section,
-                page: number,
-            } => format!("{edit}s:{document}:{section}{}", page(*number)),
-            Self::Outline {
-                document,
-                page: number,
-            } => format!("{edit}o:{document}{}", page(*number)),
-            Self::Import { token, accept } => {
-                format!("{edit}i:{token}:{}", if *accept { "y" } else { "n" })
-            }
-            // A check-in never edits: it is answered with a toast.
-            Self::CheckIn(button) => button.encode(),
-            // Links carry no callback data (the transport makes them link buttons).
-            Self::Url(_) | Self::WebApp(_) => String::new(),
-        }
-    }
-
-    /// Decodes callback data, with the audience of the message it came from. Callback
-    /// data is public: anything malformed is `None` (and a transport should also check
-    /// that the message really carries a button with this data).
-    pub fn decode(data: &str) -> Option<(Self, Audience)> {
-        if data.len() > CALLBACK_DATA_BYTES {
-            return None;
-        }
-        if let Some(button) = crate::record::CheckInButton::decode(data) {
-            return Some((Self::CheckIn(button), Audience::Chat));
-        }
-        let (audience, data) = match data.strip_prefix('e') {
-            Some(rest) => (Audience::Asker, rest),
-            None => (Audience::Chat, data),
-        };
-        Self::decode_action(data).map(|action| (action, audience))
-    }
-
-    fn decode_action(data: &str) -> Option<Self> {
-        let valid_document = |d: &str| {
-            !d.is_empty()
-                && d.len() <= 32
-                && d.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
-        // A page is 2 or more, written without leading zeros (page 1 has no field), so
-        // each page has exactly one encoding.
-        let page = |field: Option<&str>| match field {
-            None => Some(1),
-            Some(digits) if digits.len() <= 6 && !digits.starts_with('0') => {
-                digits.parse::<usize>().ok().filter(|page| *page >= 2)
-            }
-            Some(_) => None,
-        };
-        let mut fields = data.split(':');
-        match (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) {
-            (Some("s"), Some(document), Some(section), number, None)
-                if valid_document(document) =>
-            {
-                Some(Self::Section {
-                    document: document.to_string(),
-                    section: section.parse().ok()?,
-                    page: page(number)?,
-                })
-            }
-            (Some("o"), Some(document), number, None, None) if valid_document(document) => {
-                Some(Self::Outline {
-                    document: document.to_string(),
-                    page: page(number)?,
-                })
-            }
-            (Some("i"), Some(token), Some(answer @ ("y" | "n")), None, None)
-                if token.len() == IMPORT_TOKEN_LEN
-                    && token.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-            {
-                Some(Self::Import {
-                    token: token.to_string(),
-                    accept: answer == "y",
-                })
-            }
-            _ => None,
         }
     }
 }
@@ -392,28 +240,10 @@ pub fn escape_html(text: &str) -> String {
 
 /// Splits text after each sentence end, keeping the punctuation (and a closing quote).
 fn sentence_pieces(text: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((index, c)) = chars.next() {
-        if matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n') {
-            let mut end = index + c.len_utf8();
-            while let Some(&(next_index, next)) = chars.peek() {
-                if matches!(next, '”' | '’' | '）' | ')' | '」') {
-                    end = next_index + next.len_utf8();
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            pieces.push(&text[start..end]);
-            start = end;
-        }
-    }
-    if start < text.len() {
-        pieces.push(&text[start..]);
-    }
-    pieces
+    sentences::split(text, sentences::Rule::REPLY)
+        .into_iter()
+        .map(|(piece, _)| piece)
+        .collect()
 }
 
 /// Cuts a piece longer than `limit` into chunks of at most `limit` UTF-16 units.
@@ -459,6 +289,7 @@ fn trim_trailing_newlines(reply: &mut Reply) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::SectionId;
 
     #[test]
     fn html_is_escaped() {
@@ -550,88 +381,5 @@ mod tests {
             wide.limit_violations(),
             vec!["message 0: a row of 9 buttons"]
         );
-    }
-
-    #[test]
-    fn callback_data_round_trips_and_rejects_forgeries() {
-        let actions = [
-            Action::Section {
-                document: "xzsj".into(),
-                section: SectionId::point(2, 1),
-                page: 1,
-            },
-            Action::Section {
-                document: "xzsj".into(),
-                section: SectionId::point(2, 1),
-                page: 52,
-            },
-            Action::Outline {
-                document: "xzsj".into(),
-                page: 1,
-            },
-            Action::Outline {
-                document: "xzsj".into(),
-                page: 3,
-            },
-            Action::Import {
-                token: "Ab3dEf6hJk9m".into(),
-                accept: true,
-            },
-            Action::Import {
-                token: "Ab3dEf6hJk9m".into(),
-                accept: false,
-            },
-        ];
-        for action in actions {
-            for audience in [Audience::Asker, Audience::Chat] {
-                let data = action.encode(audience);
-                assert!(data.len() <= 64);
-                assert_eq!(Action::decode(&data), Some((action.clone(), audience)));
-            }
-        }
-        assert_eq!(
-            Action::decode("s:xzsj:2.1"),
-            Some((
-                Action::Section {
-                    document: "xzsj".into(),
-                    section: SectionId::point(2, 1),
-                    page: 1,
-                },
-                Audience::Chat
-            )),
-            "data without the edit mark (older excerpts too) never edits"
-        );
-        for forged in [
-            "",
-            "s",
-            "s:xzsj",
-            "s:xzsj:9.9.9",
-            "s:xzsj:2.1:x",
-            "o:",
-            "x:xzsj",
-            "s::2.1",
-            "o:中文",
-            "e",
-            "ee:xzsj",
-            "eeo:xzsj",
-            "Eo:xzsj",
-            "ei:short:y",
-            "ei:Ab3dEf6hJk9m:",
-            "ei:Ab3dEf6hJk9m:yes",
-            "ei:Ab3dEf6hJk9!:y",
-            "ei:Ab3dEf6hJk9mm:y",
-            "es:xzsj:2.1:1",
-            "es:xzsj:2.1:0",
-            "es:xzsj:2.1:02",
-            "es:xzsj:2.1:-2",
-            "es:xzsj:2.1:2:2",
-            "es:xzsj:2.1:9999999",
-            "eo:xzsj:1",
-            "eo:xzsj:x",
-            "eo:xzsj:2:2",
-            &"s:a:1".repeat(20),
-        ] {
-            assert_eq!(Action::decode(forged), None, "{forged}");
-        }
     }
 }

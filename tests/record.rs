@@ -435,7 +435,7 @@ fn seeded(days: &[NaiveDate]) -> Workspace {
             name: FORMULA_NAMES[0].into(),
             question: "=1+1 是哪一部分？".into(),
             section: "2.2".parse().unwrap(),
-            principle: 2,
+            part: 2,
             correct: true,
             at: shanghai(days[0], 10, 15),
         })

@@ -258,12 +258,12 @@ impl App {
             }
         };
         if let AnswerOutcome::Counted { correct } = outcome {
-            let principle = question.as_ref().map_or(0, |q| q.principle);
+            let principle = question.as_ref().map_or(0, |q| q.part);
             // The personal review (crate::app::review): a miss goes into the deck.
             if let Some(question) = &question {
                 self.record_in_deck(chat_id, user_id, question, correct, now);
             }
-            let date = self.local_date(now);
+            let date = self.local_date(chat_id, now);
             self.store().update_score(chat_id, user_id, |score| {
                 score.record(&answer_id, name, principle, correct, date)
             })?;
@@ -274,8 +274,9 @@ impl App {
         Ok(outcome)
     }
 
-    fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
-        now.with_timezone(&self.config().timezone).date_naive()
+    /// The chat's local date (the zone rule: [`crate::calendar::zone_or_default`]).
+    fn local_date(&self, chat_id: i64, now: DateTime<Utc>) -> NaiveDate {
+        crate::calendar::local_date(now, self.chat_zone(chat_id))
     }
 
     /// Closes the question `key` (its time is up) and moves the quiz on. A quiz whose
@@ -385,9 +386,9 @@ impl App {
                 for (user, answer) in &round.answers {
                     let name = session.names.get(user).map_or("", String::as_str);
                     let correct = answer.option == question.correct;
-                    let date = self.local_date(answer.answered_at);
+                    let date = self.local_date(session.chat_id, answer.answered_at);
                     self.store().update_score(session.chat_id, *user, |score| {
-                        score.record(&answer_key(&key), name, question.principle, correct, date)
+                        score.record(&answer_key(&key), name, question.part, correct, date)
                     })?;
                 }
             }
@@ -480,7 +481,7 @@ impl App {
             &chat.user_name,
             score.as_ref(),
             &principles,
-            self.local_date(now),
+            self.local_date(chat.chat_id, now),
         )
     }
 
@@ -866,10 +867,7 @@ mod tests {
             AnswerOutcome::Duplicate
         );
         let score = app.store().score(-100, 11).unwrap().unwrap();
-        assert_eq!(
-            (score.total.correct, score.by_principle[&2].answered),
-            (1, 1)
-        );
+        assert_eq!((score.total.correct, score.by_part[&2].answered), (1, 1));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use tempfile::NamedTempFile;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::excerpt;
+use crate::names::display_name;
 use crate::plan::ReadingPlan;
-use crate::quiz::messages::display_name;
 use crate::record::export::{
     ExportError, ExportFigures, ExportPeriod, RecordExport, SHEETS, Sheets,
 };
@@ -57,10 +57,8 @@ pub struct Presser {
 impl App {
     /// The chat's time zone: its subscription's, else the configured one.
     pub fn chat_zone(&self, chat_id: i64) -> Tz {
-        match self.store().subscription(chat_id) {
-            Ok(Some(subscription)) => subscription.timezone,
-            _ => self.config().timezone,
-        }
+        let own = self.store().subscription(chat_id).ok().flatten();
+        crate::calendar::zone_or_default(own.map(|s| s.timezone), self.config().timezone)
     }
 
     /// Today's excerpt section for a chat as `/today` shows it: the one sent today, or
@@ -71,9 +69,8 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Option<(String, SectionId, NaiveDate)>, StoreError> {
         let subscription = self.store().subscription(chat_id)?;
-        let zone = subscription
-            .as_ref()
-            .map_or(self.config().timezone, |s| s.timezone);
+        let own = subscription.as_ref().map(|s| s.timezone);
+        let zone = crate::calendar::zone_or_default(own, self.config().timezone);
         let today = local_date(now, zone);
         let library = self.library();
         let chosen = self.chat_document(chat_id);
@@ -794,7 +791,7 @@ impl App {
             name: name.to_string(),
             question: question.text,
             section: question.section,
-            principle: question.principle,
+            part: question.part,
             correct,
             at: now,
         };
@@ -839,8 +836,7 @@ impl App {
             if today.weekday() != setting.weekday || local.time() < setting.time {
                 continue;
             }
-            let week = today.iso_week();
-            let week = week.year() as u32 * 100 + week.week();
+            let week = crate::calendar::week_code(crate::calendar::iso_week(today));
             if !self.store().claim_report(chat_id, week, now)? {
                 continue;
             }

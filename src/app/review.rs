@@ -119,10 +119,10 @@ impl App {
 
     /// The member's zone: their reminder's, else the configured default.
     fn review_zone(&self, reviewer: Option<&Reviewer>) -> Tz {
-        reviewer
+        let own = reviewer
             .and_then(|r| r.zone.as_deref())
-            .and_then(|zone| zone.parse().ok())
-            .unwrap_or(self.config().timezone)
+            .and_then(|zone| zone.parse().ok());
+        crate::calendar::zone_or_default(own, self.config().timezone)
     }
 
     /// After a counted quiz answer (group, private, daily question, console): a miss puts
@@ -639,7 +639,7 @@ impl App {
         let describe = |test: &WeeklyTest| {
             format!(
                 "每{} {}（{}）",
-                messages::weekday_name(test.weekday),
+                crate::calendar::weekday_name(test.weekday()),
                 format_time(test.time),
                 test.zone
             )

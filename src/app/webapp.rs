@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::app::{App, ChatContext, ChatKind};
-use crate::quiz::messages::display_name;
+use crate::names::display_name;
 use crate::record::{CATCH_UP_DAYS, CheckInButton, Roster, RosterLine, weekday_name};
 use crate::reply::{Action, Button, Reply};
 use crate::schedule::{format_time, local_date};

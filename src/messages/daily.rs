@@ -295,7 +295,7 @@ pub fn status(plan: &ReadingPlan<'_>, subscription: Option<&Subscription>) -> Re
     }
     reply.text(format!(
         "订阅人：{}（{}）",
-        crate::quiz::messages::display_name(&subscription.subscribed_by.name),
+        crate::names::display_name(&subscription.subscribed_by.name),
         local_date(subscription.subscribed_at, zone).format("%Y-%m-%d")
     ))
 }

@@ -277,7 +277,7 @@ impl Draft {
         let question = Question {
             kind: QuestionKind::Curated,
             section: self.section,
-            principle: self.section.part,
+            part: self.section.part,
             text: self.text,
             options: self
                 .options
@@ -333,7 +333,7 @@ mod tests {
         let question = &questions[0];
         assert_eq!(question.text, "党(工)委书记要当好什么?");
         assert_eq!(question.options, vec!["调度员", "服务员"]);
-        assert_eq!((question.correct, question.principle), (1, 2));
+        assert_eq!((question.correct, question.part), (1, 2));
         assert_eq!(
             question.explanation,
             "原文：党(工)委书记要当好“服务员” 见 /section 2.2"

@@ -4,53 +4,12 @@ use chrono::NaiveDate;
 
 use super::score::{Score, Tally};
 use super::session::{PollSpec, QuizPoll, QuizResults};
+use crate::names::display_name;
 use crate::reply::Reply;
 use crate::text::chinese_numeral;
 
-/// The longest name shown in results and rankings, in characters.
-pub const MAX_NAME_CHARS: usize = 32;
 /// How much of a question the results quote, in characters.
 const QUOTED_QUESTION_CHARS: usize = 60;
-
-/// A name as Telegram shows it, made safe to print wherever names are shown (results,
-/// `/top`, `/score`, `/status`): `@` becomes the full-width `＠` so that no name pings
-/// anyone, long names are shortened, bidi controls (a right-to-left override would
-/// reverse the rest of the line) are dropped, and a name in a right-to-left script is
-/// isolated (FSI … PDI) so that it cannot reorder the text around it.
-pub fn display_name(name: &str) -> String {
-    let name: String = name.chars().filter(|c| !is_bidi_control(*c)).collect();
-    let name = name.trim();
-    if name.is_empty() {
-        return "匿名".into();
-    }
-    let shown = shorten(&name.replace('@', "＠"), MAX_NAME_CHARS);
-    if shown.chars().any(is_right_to_left) {
-        return format!("\u{2068}{shown}\u{2069}");
-    }
-    shown
-}
-
-/// Unicode's explicit directional formatting characters: marks, embeddings, overrides
-/// and isolates.
-fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
-}
-
-/// Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, … and their
-/// presentation forms).
-fn is_right_to_left(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0590}'..='\u{08FF}'
-            | '\u{FB1D}'..='\u{FDFF}'
-            | '\u{FE70}'..='\u{FEFC}'
-            | '\u{10800}'..='\u{10FFF}'
-            | '\u{1E800}'..='\u{1EFFF}'
-    )
-}
 
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -157,14 +116,9 @@ pub fn results(results: &QuizResults) -> Reply {
     }
 }
 
-/// `/score`: one person's score in this chat. `principles` names each principle
-/// (`(1, "铸牢政治之魂")`); principle 0 is the opening.
-pub fn score(
-    name: &str,
-    score: Option<&Score>,
-    principles: &[(u8, String)],
-    today: NaiveDate,
-) -> Reply {
+/// `/score`: one person's score in this chat. `parts` names each part
+/// (`(1, "铸牢政治之魂")`); part 0 is the opening.
+pub fn score(name: &str, score: Option<&Score>, parts: &[(u8, String)], today: NaiveDate) -> Reply {
     let Some(score) = score.filter(|s| s.total.answered > 0) else {
         return Reply::plain("你在这里还没有答过题。发送 /quiz 开始一场测验，例如：/quiz 5");
     };
@@ -178,12 +132,12 @@ pub fn score(
             score.streak_on(today)
         ));
     reply = reply.text("\n各方面正确率：\n");
-    for (principle, tally) in &score.by_principle {
-        let title = principles
+    for (part, tally) in &score.by_part {
+        let title = parts
             .iter()
-            .find(|(p, _)| p == principle)
+            .find(|(p, _)| p == part)
             .map(|(_, title)| title);
-        let label = match (principle, title) {
+        let label = match (part, title) {
             (0, _) => "开场".to_string(),
             (p, Some(title)) => format!("{}、{title}", chinese_numeral(*p)),
             (p, None) => format!("第{}部分", chinese_numeral(*p)),
@@ -285,16 +239,6 @@ mod tests {
     use super::*;
     use crate::quiz::session::{Missed, Standing};
     use crate::text::SectionId;
-
-    #[test]
-    fn names_never_ping() {
-        assert_eq!(display_name("@admin"), "＠admin");
-        assert_eq!(display_name("  "), "匿名");
-        assert_eq!(
-            display_name(&"名".repeat(40)).chars().count(),
-            MAX_NAME_CHARS + 1
-        );
-    }
 
     #[test]
     fn names_cannot_turn_the_rest_of_the_line_around() {

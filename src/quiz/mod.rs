@@ -1,4 +1,4 @@
-//! Quizzes on a text's principles (its parts). Everything here is pure: no teloxide,
+//! Quizzes on a text's parts. Everything here is pure: no teloxide,
 //! tokio, sled or clock; randomness is passed in. What the quiz commands do is in
 //! [`crate::app::quiz`]; the console's quiz loop is in [`crate::console::quiz`].
 //!
@@ -6,7 +6,7 @@
 //! - [`curated`]: the hand-written question file (`data/questions.md`), parsed and validated.
 //! - [`select`]: choosing the questions of one quiz, or the daily question.
 //! - [`session`]: the state machine of one running quiz in one chat, and its results.
-//! - [`score`]: a participant's running score in a chat (accuracy, per principle, streak).
+//! - [`score`]: a participant's running score in a chat (accuracy, per part, streak).
 //! - [`messages`]: the Chinese wording of every quiz reply.
 //!
 //! Every [`Question`] keeps Telegram's limits for quiz polls ([`Question::check`], against
@@ -48,14 +48,16 @@ pub const BLANK: &str = "____";
 /// How a question was made; the generator's kinds can be checked against the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum QuestionKind {
-    /// A point's title → which of the principles it belongs to.
-    WhichPrinciple,
-    /// "讲话的第三个方面是?" → the principles.
+    /// A point's title → which of the parts it belongs to.
+    #[serde(rename = "WhichPrinciple")]
+    WhichPart,
+    /// "全文共 5 个部分，第三部分是?" → the parts (the count is the text's own).
     Order,
-    /// A principle → its second phrase (厚植为民之心 → 站稳群众立场).
+    /// A part's title → its second phrase (厚植为民之心 → 站稳群众立场).
     PairPhrase,
-    /// A second phrase → its principle (站稳群众立场 → 厚植为民之心).
-    PairPrinciple,
+    /// A second phrase → its part's title (站稳群众立场 → 厚植为民之心).
+    #[serde(rename = "PairPrinciple")]
+    PairPart,
     /// A title with a two-character word blanked (以学立身筑牢____根基).
     TitleCloze,
     /// A quoted phrase of the speech blanked in its own sentence (“最后一公里”).
@@ -78,8 +80,9 @@ pub struct Question {
     pub kind: QuestionKind,
     /// The section the question is about and its explanation cites.
     pub section: SectionId,
-    /// The principle (part number 1–5) it belongs to; 0 for the opening address.
-    pub principle: u8,
+    /// The part (its number) it belongs to; 0 for the opening. Stored as `principle`.
+    #[serde(rename = "principle")]
+    pub part: u8,
     /// The question as shown to users.
     pub text: String,
     /// The options, in the order shown.
@@ -159,10 +162,10 @@ impl Question {
                 citation(self.section)
             ));
         }
-        if self.principle != self.section.part {
+        if self.part != self.section.part {
             return Err(format!(
                 "principle {} does not match section {}",
-                self.principle, self.section
+                self.part, self.section
             ));
         }
         Ok(())
@@ -242,12 +245,27 @@ mod tests {
         Question {
             kind: QuestionKind::Curated,
             section: SectionId::point(2, 2),
-            principle: 2,
+            part: 2,
             text: "党(工)委书记要当好什么?".into(),
             options: vec!["服务员".into(), "调度员".into(), "粘合剂".into()],
             correct: 0,
             explanation: cite("原文如此。", SectionId::point(2, 2)),
         }
+    }
+
+    #[test]
+    fn stored_names_stay_principle() {
+        // Renamed to `part` in the code; the stored sessions and scores keep their keys.
+        let mut question = sample();
+        question.kind = QuestionKind::WhichPart;
+        let json = serde_json::to_value(&question).unwrap();
+        assert_eq!(json["principle"], 2);
+        assert_eq!(json["kind"], "WhichPrinciple");
+        assert_eq!(serde_json::from_value::<Question>(json).unwrap(), question);
+        let pair = serde_json::to_value(QuestionKind::PairPart).unwrap();
+        assert_eq!(pair, "PairPrinciple");
+        let score = serde_json::to_value(crate::quiz::Score::default()).unwrap();
+        assert!(score.get("by_principle").is_some(), "{score}");
     }
 
     #[test]
@@ -277,7 +295,7 @@ mod tests {
                 Box::new(|q| q.explanation = cite("a\nb\nc\nd", q.section)),
                 "line breaks",
             ),
-            (Box::new(|q| q.principle = 3), "principle"),
+            (Box::new(|q| q.part = 3), "principle"),
         ];
         for (change, needle) in cases {
             let mut question = sample();

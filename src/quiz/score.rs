@@ -1,5 +1,5 @@
 //! A participant's running score in one chat: answers, correct answers, accuracy per
-//! principle and the days-in-a-row streak. Pure; the store keeps one per (chat, user).
+//! part and the days-in-a-row streak. Pure; the store keeps one per (chat, user).
 
 use std::collections::BTreeMap;
 
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// has at most 10 questions, so this covers several quizzes and daily questions.
 pub const REMEMBERED_ANSWERS: usize = 64;
 
-/// Answers and correct answers of one principle.
+/// Answers and correct answers of one part.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     /// Questions answered.
@@ -36,8 +36,9 @@ pub struct Score {
     pub name: String,
     /// All answers and correct answers.
     pub total: Tally,
-    /// Per principle (part number; 0 is the opening address).
-    pub by_principle: BTreeMap<u8, Tally>,
+    /// Per part (its number; 0 is the opening). Stored as `by_principle`.
+    #[serde(rename = "by_principle")]
+    pub by_part: BTreeMap<u8, Tally>,
     /// Consecutive local days with at least one answer, up to `last_answer_date`.
     pub streak_days: u32,
     /// The local date of the latest answer.
@@ -53,7 +54,7 @@ impl Score {
         &mut self,
         key: &str,
         name: &str,
-        principle: u8,
+        part: u8,
         correct: bool,
         date: NaiveDate,
     ) -> bool {
@@ -68,10 +69,7 @@ impl Score {
         if !name.is_empty() {
             self.name = name.to_string();
         }
-        for tally in [
-            &mut self.total,
-            self.by_principle.entry(principle).or_default(),
-        ] {
+        for tally in [&mut self.total, self.by_part.entry(part).or_default()] {
             tally.answered += 1;
             tally.correct += u32::from(correct);
         }
@@ -119,13 +117,13 @@ mod tests {
             }
         );
         assert_eq!(
-            score.by_principle[&2],
+            score.by_part[&2],
             Tally {
                 answered: 1,
                 correct: 1
             }
         );
-        assert_eq!(score.by_principle[&3].percent(), 0);
+        assert_eq!(score.by_part[&3].percent(), 0);
         assert_eq!(score.total.percent(), 50);
         assert_eq!(Tally::default().percent(), 0);
         assert_eq!(score.name, "张三");

@@ -9,8 +9,8 @@ use super::Question;
 use crate::text::SectionId;
 
 /// Picks `n` distinct questions (fewer if the bank is smaller), covering different
-/// principles where possible: principles take turns (the opening address, principle 0,
-/// comes last in each turn) and within a principle an unused section is preferred.
+/// parts where possible: parts take turns (the opening address, part 0,
+/// comes last in each turn) and within a part an unused section is preferred.
 /// The options of each picked question are shuffled.
 pub fn pick(questions: &[Question], n: usize, rng: &mut impl Rng) -> Vec<Question> {
     let mut order: Vec<usize> = (0..questions.len()).collect();
@@ -18,24 +18,24 @@ pub fn pick(questions: &[Question], n: usize, rng: &mut impl Rng) -> Vec<Questio
     let mut groups: BTreeMap<u8, VecDeque<usize>> = BTreeMap::new();
     for index in order {
         groups
-            .entry(questions[index].principle)
+            .entry(questions[index].part)
             .or_default()
             .push_back(index);
     }
-    let mut principles: Vec<u8> = groups.keys().copied().filter(|p| *p != 0).collect();
-    principles.shuffle(rng);
+    let mut parts: Vec<u8> = groups.keys().copied().filter(|p| *p != 0).collect();
+    parts.shuffle(rng);
     if groups.contains_key(&0) {
-        principles.push(0);
+        parts.push(0);
     }
     let mut chosen: Vec<usize> = Vec::new();
     let mut texts: HashSet<&str> = HashSet::new();
     let mut sections: HashSet<SectionId> = HashSet::new();
     while chosen.len() < n && groups.values().any(|group| !group.is_empty()) {
-        for principle in &principles {
+        for part in &parts {
             if chosen.len() == n {
                 break;
             }
-            let Some(group) = groups.get_mut(principle) else {
+            let Some(group) = groups.get_mut(part) else {
                 continue;
             };
             group.retain(|index| !texts.contains(questions[*index].text.as_str()));
@@ -62,7 +62,7 @@ pub fn pick(questions: &[Question], n: usize, rng: &mut impl Rng) -> Vec<Questio
 }
 
 /// The daily question after reading `section`: one about that section when the bank
-/// has one, else one from its principle (the opening counts as principle 0), else none.
+/// has one, else one from its part (the opening counts as part 0), else none.
 /// Its options are shuffled.
 pub fn for_section(
     questions: &[Question],
@@ -73,7 +73,7 @@ pub fn for_section(
     let candidates = if about.is_empty() {
         questions
             .iter()
-            .filter(|q| q.principle == section.part)
+            .filter(|q| q.part == section.part)
             .collect()
     } else {
         about
@@ -104,8 +104,8 @@ mod tests {
             let mut rng = StdRng::seed_from_u64(seed);
             let picked = pick(&bank, 5, &mut rng);
             assert_eq!(picked.len(), 5);
-            let principles: HashSet<u8> = picked.iter().map(|q| q.principle).collect();
-            assert_eq!(principles, HashSet::from([1, 2, 3, 4, 5]), "seed {seed}");
+            let parts: HashSet<u8> = picked.iter().map(|q| q.part).collect();
+            assert_eq!(parts, HashSet::from([1, 2, 3, 4, 5]), "seed {seed}");
             let ten = pick(&bank, 10, &mut rng);
             let texts: HashSet<&str> = ten.iter().map(|q| q.text.as_str()).collect();
             assert_eq!(texts.len(), 10);
@@ -150,11 +150,11 @@ mod tests {
             assert_eq!(
                 for_section(&bank, SectionId::OPENING, &mut rng)
                     .unwrap()
-                    .principle,
+                    .part,
                 0
             );
         }
-        // A bank without questions on 5.2 falls back to principle 5.
+        // A bank without questions on 5.2 falls back to part 5.
         let without: Vec<Question> = bank
             .iter()
             .filter(|q| q.section != SectionId::point(5, 2))
@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(
             for_section(&without, SectionId::point(5, 2), &mut rng)
                 .unwrap()
-                .principle,
+                .part,
             5
         );
         assert_eq!(

@@ -570,7 +570,7 @@ mod tests {
         Question {
             kind: QuestionKind::Curated,
             section,
-            principle: n,
+            part: n,
             text: format!("问题{n}"),
             options: vec!["对".into(), "错".into(), "也错".into()],
             correct: 0,

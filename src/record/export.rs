@@ -21,12 +21,14 @@
 //! sheets are in rust_xlsxwriter's low-memory mode (the row being written in memory, the
 //! written rows in a temporary file, each distinct string once), and the CSV files are
 //! written as they go.
+//!
+//! Longer than ~600 lines: one writer behind one trait, its sheets sharing the tallies.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Chart, ChartType, DocProperties, Format, Workbook, XlsxError};
 
@@ -531,9 +533,8 @@ impl<S: Sheets> RecordExport<S> {
                 let check_ins: usize = days.iter().map(|d| d.check_ins).sum();
                 let answers: usize = days.iter().map(|d| d.answers).sum();
                 let right: usize = days.iter().map(|d| d.right).sum();
-                let iso = monday.iso_week();
                 (
-                    format!("{}-W{:02}", iso.year(), iso.week()),
+                    crate::calendar::week_label(crate::calendar::iso_week(*monday)),
                     from,
                     to,
                     check_ins,
@@ -813,7 +814,7 @@ mod tests {
             name: format!("成员{user}"),
             question: "第一问".into(),
             section: "2.2".parse().unwrap(),
-            principle: 2,
+            part: 2,
             correct,
             at,
         }

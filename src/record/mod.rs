@@ -1,5 +1,7 @@
 //! The study record (学习台账): who studied which section on which day, who answered
-//! which quiz question, and what organisers see of it. Pure: no I/O, `now` passed in.
+//! which quiz question, and what organisers see of it. Pure (`now` passed in), except
+//! that [`export`] writes the workbook through a temporary file (the xlsx writer's
+//! low-memory mode) and to the writer it is given.
 //!
 //! - [`CheckIn`], [`Member`], [`QuizAnswer`], [`ReportSetting`]: the records the store keeps.
 //! - [`CheckInButton`]: the ✅ 已学习 button's callback data, and its validation rules.
@@ -16,8 +18,11 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::quiz::messages::display_name;
-use crate::reply::{Action, Button, Reply};
+pub use crate::calendar::{parse_weekday, week_start, weekday_name};
+use crate::callback::Action;
+pub use crate::callback::CheckInButton;
+use crate::names::display_name;
+use crate::reply::{Button, Reply};
 use crate::text::SectionId;
 
 /// How far back a section can still be checked in late (补学), in days.
@@ -78,8 +83,9 @@ pub struct QuizAnswer {
     pub question: String,
     /// The section the question is about.
     pub section: SectionId,
-    /// The principle (part 1–5, 0 for the opening) it belongs to.
-    pub principle: u8,
+    /// The part (its number, 0 for the opening) it belongs to. Stored as `principle`.
+    #[serde(rename = "principle")]
+    pub part: u8,
     /// Whether the answer was right.
     pub correct: bool,
     /// When it was given.
@@ -95,69 +101,7 @@ pub struct ReportSetting {
     pub time: NaiveTime,
 }
 
-/// The ✅ 已学习 button: which chat's record, which section, which local day.
-///
-/// Callback data is public, so every field is checked when it comes back: the chat must
-/// be the message's (or, for catch-up, the presser's private chat with the chat being one
-/// of theirs), the section must be the one that chat had on that day, and the day must
-/// be today or at most [`CATCH_UP_DAYS`] ago.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckInButton {
-    /// The document's id.
-    pub document: String,
-    /// The section.
-    pub section: SectionId,
-    /// The chat whose record the press goes to.
-    pub chat_id: i64,
-    /// The local day the section belongs to.
-    pub date: NaiveDate,
-}
-
 impl CheckInButton {
-    /// The data: `k:<doc>:<section>:<chat>:<days since 0001-01-01>`, at most 64 bytes
-    /// for documents ids of up to 32 bytes (`k:xzsj:2.2:-1001234567890:739585` is 32).
-    pub fn encode(&self) -> String {
-        format!(
-            "k:{}:{}:{}:{}",
-            self.document,
-            self.section,
-            self.chat_id,
-            self.date.num_days_from_ce()
-        )
-    }
-
-    /// Decodes [`Self::encode`]'s data; anything malformed is `None`.
-    pub fn decode(data: &str) -> Option<Self> {
-        if data.len() > 64 {
-            return None;
-        }
-        let mut fields = data.split(':');
-        let (Some("k"), Some(document), Some(section), Some(chat), Some(days), None) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
-            return None;
-        };
-        let valid_document = !document.is_empty()
-            && document.len() <= 32
-            && document
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid_document {
-            return None;
-        }
-        Some(Self {
-            document: document.to_string(),
-            section: section.parse().ok()?,
-            chat_id: chat.parse().ok()?,
-            date: NaiveDate::from_num_days_from_ce_opt(days.parse().ok()?)?,
-        })
-    }
-
     /// The button as shown under an excerpt.
     pub fn button(&self) -> Button {
         Button {
@@ -222,11 +166,6 @@ pub fn streak(days: &BTreeSet<NaiveDate>, today: NaiveDate) -> u32 {
         day -= TimeDelta::days(1);
     }
     count
-}
-
-/// The Monday of `date`'s ISO week.
-pub fn week_start(date: NaiveDate) -> NaiveDate {
-    date - TimeDelta::days(i64::from(date.weekday().num_days_from_monday()))
 }
 
 /// A percentage as a whole number, 0 for an empty denominator.
@@ -366,50 +305,6 @@ impl Roster {
     }
 }
 
-/// 周一 … 周日.
-pub fn weekday_name(weekday: Weekday) -> &'static str {
-    match weekday {
-        Weekday::Mon => "周一",
-        Weekday::Tue => "周二",
-        Weekday::Wed => "周三",
-        Weekday::Thu => "周四",
-        Weekday::Fri => "周五",
-        Weekday::Sat => "周六",
-        Weekday::Sun => "周日",
-    }
-}
-
-/// Reads a weekday as users write it: `Mon`, `monday`, `周一`, `星期一`, `1`.
-pub fn parse_weekday(input: &str) -> Option<Weekday> {
-    let lower = input.trim().to_lowercase();
-    let chinese = lower
-        .strip_prefix("星期")
-        .or_else(|| lower.strip_prefix("周"))
-        .or_else(|| lower.strip_prefix("礼拜"));
-    if let Some(day) = chinese {
-        return match day {
-            "一" | "1" => Some(Weekday::Mon),
-            "二" | "2" => Some(Weekday::Tue),
-            "三" | "3" => Some(Weekday::Wed),
-            "四" | "4" => Some(Weekday::Thu),
-            "五" | "5" => Some(Weekday::Fri),
-            "六" | "6" => Some(Weekday::Sat),
-            "日" | "天" | "7" => Some(Weekday::Sun),
-            _ => None,
-        };
-    }
-    match lower.as_str() {
-        "1" => Some(Weekday::Mon),
-        "2" => Some(Weekday::Tue),
-        "3" => Some(Weekday::Wed),
-        "4" => Some(Weekday::Thu),
-        "5" => Some(Weekday::Fri),
-        "6" => Some(Weekday::Sat),
-        "7" => Some(Weekday::Sun),
-        other => other.parse().ok(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,30 +315,6 @@ mod tests {
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().to_utc()
-    }
-
-    #[test]
-    fn button_data_round_trips_and_fits_64_bytes() {
-        let button = CheckInButton {
-            document: "x".repeat(32),
-            section: "15.12".parse().unwrap(),
-            chat_id: -1_001_234_567_890,
-            date: date("2026-11-30"),
-        };
-        let data = button.encode();
-        assert!(data.len() <= 64, "{} bytes: {data}", data.len());
-        assert_eq!(CheckInButton::decode(&data), Some(button));
-        for forged in [
-            "k:xzsj:2.2:-100:abc",
-            "k:xzsj:2.2:x:739585",
-            "k:../..:2.2:-100:739585",
-            "k:xzsj:2.2:-100:739585:1",
-            "s:xzsj:2.2",
-            "k:xzsj:9x:-100:739585",
-            "",
-        ] {
-            assert_eq!(CheckInButton::decode(forged), None, "{forged}");
-        }
     }
 
     #[test]
@@ -504,15 +375,6 @@ mod tests {
         );
         assert!(text.contains("⬜ ＠李四 · 连续 0 天"), "no ping: {text}");
         assert!(!text.contains("走了"), "{text}");
-    }
-
-    #[test]
-    fn weekdays_in_english_and_chinese() {
-        assert_eq!(parse_weekday("Mon"), Some(Weekday::Mon));
-        assert_eq!(parse_weekday("friday"), Some(Weekday::Fri));
-        assert_eq!(parse_weekday("周日"), Some(Weekday::Sun));
-        assert_eq!(parse_weekday("星期三"), Some(Weekday::Wed));
-        assert_eq!(parse_weekday("someday"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
 
-use crate::quiz::messages::display_name;
+use crate::names::display_name;
 use crate::record::{CheckIn, Member, QuizAnswer, bar, percent, section_name, weekday_name};
 use crate::reply::Reply;
 use crate::text::SectionId;
@@ -33,7 +33,7 @@ pub struct WeeklyFigures {
     pub answers: usize,
     /// Right answers.
     pub correct: usize,
-    /// The part (principle) with the lowest accuracy, with its percent, if any answers.
+    /// The part (part) with the lowest accuracy, with its percent, if any answers.
     pub weakest: Option<(u8, u32)>,
     /// The most consistent members (most days checked in), at most three, with their days.
     pub consistent: Vec<(String, usize)>,
@@ -83,7 +83,7 @@ impl WeeklyFigures {
             .collect();
         let mut by_part: BTreeMap<u8, (usize, usize)> = BTreeMap::new();
         for answer in &week_answers {
-            let tally = by_part.entry(answer.principle).or_default();
+            let tally = by_part.entry(answer.part).or_default();
             tally.0 += 1;
             tally.1 += usize::from(answer.correct);
         }
@@ -264,13 +264,13 @@ mod tests {
             .map(|d| check_in(1, d))
             .chain([check_in(2, 0), check_in(2, 9)])
             .collect();
-        let answer = |principle: u8, correct: bool| QuizAnswer {
+        let answer = |part: u8, correct: bool| QuizAnswer {
             chat_id: -1,
             user_id: 2,
             name: "李四".into(),
             question: "?".into(),
             section: SectionId::OPENING,
-            principle,
+            part,
             correct,
             at: joined,
         };

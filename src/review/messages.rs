@@ -236,11 +236,6 @@ pub fn weekly_announcement_all_at_once(questions: usize) -> Reply {
         .text("注意：计分需要非匿名投票，所以每个人的作答对全群可见。")
 }
 
-/// A weekday (0 = Monday) in Chinese.
-pub fn weekday_name(weekday: u8) -> &'static str {
-    ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][usize::from(weekday.min(6))]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

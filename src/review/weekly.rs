@@ -1,12 +1,14 @@
 //! The weekly group test (每周一测): when it is due, and which questions it asks.
 //! Pure: `now` and randomness are passed in.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+pub use crate::calendar::day_in_week;
+use crate::calendar::{iso_week, parse_weekday};
 use crate::quiz::Question;
 use crate::review::{CardId, card_id};
 use crate::schedule::{local_date, parse_time, send_instant};
@@ -43,39 +45,19 @@ impl WeeklyTest {
     pub fn this_week(&self, now: DateTime<Utc>, zone: Tz) -> (DateTime<Utc>, (i32, u32)) {
         let today = local_date(now, zone);
         let date = day_in_week(today, self.weekday());
-        let week = today.iso_week();
-        (
-            send_instant(date, self.time, zone),
-            (week.year(), week.week()),
-        )
+        (send_instant(date, self.time, zone), iso_week(today))
     }
 }
 
-/// The date of `weekday` in the ISO week (Monday to Sunday) of `date`.
-pub fn day_in_week(date: NaiveDate, weekday: Weekday) -> NaiveDate {
-    let monday = date - TimeDelta::days(i64::from(date.weekday().num_days_from_monday()));
-    monday + TimeDelta::days(i64::from(weekday.num_days_from_monday()))
-}
-
-/// Reads `Sun 20:00` (English or Chinese day names: 周日, 星期日, 日) into a weekday
-/// (0 = Monday) and a time.
+/// Reads `Sun 20:00` (a day as [`parse_weekday`] reads it: 周日, 星期日, 日, 7, …) into a
+/// weekday (0 = Monday) and a time.
 pub fn parse_schedule(argument: &str) -> Option<(u8, NaiveTime)> {
     let mut words = argument.split_whitespace();
     let (day, time) = (words.next()?, words.next()?);
     if words.next().is_some() {
         return None;
     }
-    let day = day.trim_start_matches("星期").trim_start_matches('周');
-    let weekday = match day.to_lowercase().as_str() {
-        "mon" | "monday" | "一" => 0,
-        "tue" | "tuesday" | "二" => 1,
-        "wed" | "wednesday" | "三" => 2,
-        "thu" | "thursday" | "四" => 3,
-        "fri" | "friday" | "五" => 4,
-        "sat" | "saturday" | "六" => 5,
-        "sun" | "sunday" | "日" | "天" => 6,
-        _ => return None,
-    };
+    let weekday = parse_weekday(day)?.num_days_from_monday() as u8;
     Some((weekday, parse_time(time).ok()?))
 }
 

@@ -1421,7 +1421,7 @@ mod tests {
                 name: "王".into(),
                 question: "问".into(),
                 section: SectionId::point(1, 1),
-                principle: 1,
+                part: 1,
                 correct: false,
                 at: now,
             })

@@ -166,7 +166,7 @@ mod tests {
         let question = Question {
             kind: QuestionKind::Curated,
             section,
-            principle: 2,
+            part: 2,
             text: "问".into(),
             options: vec!["对".into(), "错".into()],
             correct: 0,

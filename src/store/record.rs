@@ -414,7 +414,7 @@ mod tests {
                     name: "u".into(),
                     question: "q".into(),
                     section: SectionId::OPENING,
-                    principle: 0,
+                    part: 0,
                     correct: true,
                     at: at + chrono::TimeDelta::seconds((n / 3) as i64),
                 };

@@ -1,7 +1,8 @@
-//! The text model: a document (one speech) made of sections in reading order.
+//! The text model: a document (one text of the library: a speech, a report, …) made of
+//! sections in reading order.
 //!
-//! A document has an opening address (section `0`), then parts (`1`…`5`), each with
-//! its intro and its points (`1.1`…). Every section records how complete the surviving
+//! A document has an opening (section `0`), then its parts (`1`, `2`, … as many as the
+//! text has), each with its intro and its points (`1.1`…). Every section records how complete the surviving
 //! copy is, so that nothing missing is ever papered over.
 
 pub mod fold;
@@ -9,6 +10,7 @@ pub mod import;
 pub mod parse;
 pub mod reference;
 pub mod search;
+pub mod sentences;
 
 use std::fmt;
 use std::str::FromStr;
@@ -154,12 +156,12 @@ impl Section {
     }
 }
 
-/// One speech, its metadata and its sections in reading order.
+/// One text, its metadata and its sections in reading order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Document {
     /// A short stable identifier (ASCII), the key of everything stored about it.
     pub id: String,
-    /// The speech's title.
+    /// The text's title.
     pub title: String,
     /// Where it was given.
     pub occasion: String,

@@ -1,4 +1,5 @@
-//! Parses and validates the human-editable speech file (`data/*.md`).
+//! Parses and validates a human-editable data file (`data/texts/*.md`, and texts the
+//! importer wrote).
 //!
 //! The format, in full (see also the README):
 //!
@@ -59,7 +60,7 @@ pub fn decode_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ParseErro
     })
 }
 
-/// Parses and validates one speech file. `file` names it in error messages.
+/// Parses and validates one data file. `file` names it in error messages.
 pub fn parse_document(file: &str, source: &str) -> Result<Document, ParseError> {
     Parser::new(file).run(source)
 }

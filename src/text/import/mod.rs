@@ -424,7 +424,7 @@ fn sentence_lines(text: &str) -> Vec<&str> {
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
-        if !matches!(c, '。' | '！' | '？') {
+        if !crate::text::sentences::is_full_width_end(c) {
             continue;
         }
         let Some(&(next, n)) = chars.peek() else {
