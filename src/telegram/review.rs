@@ -14,7 +14,8 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ThreadId};
 
 use crate::app::App;
-use crate::app::review::{Pacing, ReviewAnswer, ReviewStep, WeeklyPoll};
+use crate::app::review::{ReviewAnswer, ReviewStep};
+use crate::app::weekly::{Pacing, WeeklyPoll};
 use crate::review::messages;
 use crate::telegram::handlers::deliver;
 use crate::telegram::{Outbox, SendError};
