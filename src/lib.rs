@@ -1,7 +1,8 @@
 //! studybot: a Telegram bot that helps study groups read a text together.
 //!
 //! Four layers, each importing only from the layers above it in this list
-//! (core ← store ← app ← transports):
+//! (core ← store ← app ← transports), with no circle between files or modules;
+//! `.ci/layers.py` checks it in CI:
 //!
 //! - **Pure core** (no teloxide, tokio or sled; `now` and randomness are passed in):
 //!   - [`text`]: the text model, the data-file parser, section references, search, and
@@ -33,20 +34,24 @@
 //!   review ([`app::review`]), the weekly group test ([`app::weekly`]), the study record
 //!   ([`app::record`]: check-ins; the roster, the weekly report and the export each in a
 //!   file of its own), the texts ([`app::library`]), which text each chat studies
-//!   ([`app::chat_text`]) and imports sent by operators ([`app::import`]). [`app::App::handle`]
+//!   ([`app::texts`]) and imports sent by operators ([`app::import`]). [`app::App::handle`]
 //!   receives a typed [`command::Command`] and hands it to the feature's method.
-//! - **Transports**: [`console`] (stdin/stdout, with its quiz and review loops) and
-//!   [`telegram`]: the client, run loop and shutdown ([`telegram`]), the routing tree and
-//!   one handler per update ([`telegram::handlers`]), the one rate-limited send path
-//!   ([`telegram::outbox`]), the delivery task that sends what is due
-//!   ([`telegram::deliveries`]), and the drivers of quizzes, reviews, check-ins and
-//!   imports ([`telegram::quiz`], [`telegram::review`], [`telegram::record`],
-//!   [`telegram::import`]). [`control`]: the control socket through which `studybot
-//!   status`, `import`, `record` and `export` reach a running bot, and its scheduled
-//!   backups ([`control::backups`]). [`web`]: the Mini App's HTTP server (static pages
-//!   and the JSON API, beside the webhook when there is one).
-//!   [`telegram::import`]), and the operator's `/metrics` and `/healthz`
-//!   ([`telegram::metrics`]).
+//! - **Transports** (they reach the store only through the [`app`], and never import
+//!   each other):
+//!   - [`console`]: stdin/stdout, with its quiz and review loops.
+//!   - [`telegram`]: the client, run loop and shutdown ([`telegram`]); top down, the
+//!     routing tree, one handler per update, poll answers told apart there
+//!     ([`telegram::handlers`]); the delivery task that delivers scheduled items
+//!     ([`telegram::deliveries`]); the feature handlers, which never import each other
+//!     ([`telegram::quiz`], [`telegram::review`], [`telegram::weekly`],
+//!     [`telegram::record`], [`telegram::import`]); sending a reply or a poll
+//!     ([`telegram::send`]); the rate limiter and per-chat lanes ([`telegram::outbox`]).
+//!     The Mini App's HTTP server ([`telegram::web`]: static pages and the JSON API,
+//!     beside the webhook when there is one) and the operator's `/metrics` and
+//!     `/healthz` ([`telegram::metrics`]) are part of it.
+//!   - [`control`]: the control socket through which `studybot status`, `import`,
+//!     `record` and `export` reach a running bot, and its scheduled backups
+//!     ([`control::backups`]).
 //! - **Progress** ([`progress`]): the terminal progress bar of long command-line work,
 //!   nothing when stderr is not a terminal; it imports nothing from the crate.
 //! - **Telemetry** ([`telemetry`]): the counters every layer records through the `metrics`
@@ -74,5 +79,4 @@ pub mod telegram;
 pub mod telemetry;
 pub mod text;
 
-pub mod web;
 pub mod webapp;

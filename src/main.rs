@@ -296,7 +296,7 @@ fn console(config: Config, temp_db: bool) -> anyhow::Result<()> {
         .map_or(config.database.clone(), |dir| dir.join("db"));
     let app = open_app(config, &path)?;
     studybot::console::run(&app, std::io::stdin().lock(), std::io::stdout().lock())?;
-    app.store().flush()?;
+    app.flush()?;
     if let Some(dir) = temp {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -657,7 +657,7 @@ fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
 /// ones get 0.3 s), then makes every write durable.
 fn finish(runtime: tokio::runtime::Runtime, app: &App) -> anyhow::Result<()> {
     runtime.shutdown_timeout(std::time::Duration::from_millis(300));
-    app.store().flush()?;
+    app.flush()?;
     tracing::info!("store flushed; bye");
     Ok(())
 }

@@ -483,11 +483,13 @@ const IMPORT_PIECES: &[&str] = &[
     "新华网", "首页 | 时政 | 国际 | 财经", "要加强学习", "群众", "abc", "English words", "2024-01-01 10:00",
 ];
 
-/// What the importer may serve, compared without whitespace, control and zero-width
-/// characters: it never writes a character sequence that the input does not have.
+/// What the importer may serve, compared without whitespace, control and invisible
+/// characters (the importer removes the latter from the whole text, `is_invisible`): it
+/// never writes a character sequence that the input does not have.
 fn served_form(text: &str) -> String {
+    use studybot::text::import::is_invisible;
     text.chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control() && !('\u{200b}'..='\u{200d}').contains(c))
+        .filter(|&c| !c.is_whitespace() && !c.is_control() && !is_invisible(c))
         // Markdown's heading and emphasis marks are markup, removed like whitespace.
         .filter(|c| !matches!(c, '\u{2060}' | '\u{feff}' | '#' | '*' | '_'))
         // `|` is written `｜` in a title (the data file's separator).

@@ -1117,7 +1117,7 @@ pub async fn webapp(root: &Path, studybot: &Path, quick: bool) -> WebAppRun {
             })
             .collect();
         times.sort_by(f64::total_cmp);
-        app.store().flush().expect("flush");
+        app.flush().expect("flush");
         percentile(&times, 0.5)
     };
 
@@ -1190,7 +1190,7 @@ pub async fn webapp(root: &Path, studybot: &Path, quick: bool) -> WebAppRun {
         list.sort_by(f64::total_cmp);
     }
     WebAppRun {
-        page_bytes: studybot::web::page_weight(),
+        page_bytes: studybot::telegram::web::page_weight(),
         dashboard_ms,
         reader_p99_ms: percentile(&by_path[0], 0.99),
         dashboard_p99_ms: percentile(&by_path[1], 0.99),

@@ -259,3 +259,29 @@ pub fn content_hash(bytes: &[u8]) -> u64 {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::import::same_place;
+    use crate::text::{SectionId, parse_document};
+
+    const REPORT: &str = "---\nid: zr\ntitle: 报告\n---\n# 1 回顾 [full]\n去年很好。\n## 1.1 经济 [full]\n增长。\n# 2 任务 [full]\n今年更好。\n";
+
+    #[test]
+    fn a_new_version_keeps_each_reader_at_the_same_section() {
+        let old = parse_document("r.md", REPORT).unwrap();
+        let new = parse_document(
+            "r.md",
+            &REPORT.replace("# 2 任务", "## 1.2 民生 [full]\n就业稳。\n# 2 任务"),
+        )
+        .unwrap();
+        let at = |document: &Document, position: usize| document.sections[position].id;
+        assert_eq!(at(&old, 2), SectionId::part(2));
+        assert_eq!(at(&new, same_place(&old, &new, 2)), SectionId::part(2));
+        // A later round stays a later round.
+        assert_eq!(same_place(&old, &new, 3 + 2), 4 + 3);
+        // A section the new version lacks: the same index.
+        assert_eq!(same_place(&new, &old, 3), 2);
+    }
+}

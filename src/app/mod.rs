@@ -1,7 +1,6 @@
 //! The application: the library, the store and the configuration, and what each
 //! command does. Both transports call [`App::handle`] and send back what it returns.
 
-pub mod chat_text;
 pub mod daily;
 pub mod error;
 pub mod import;
@@ -10,6 +9,8 @@ pub mod ops;
 pub mod quiz;
 pub mod record;
 pub mod review;
+mod texts;
+mod transport;
 pub mod webapp;
 pub mod weekly;
 
@@ -171,8 +172,8 @@ impl App {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
+    /// The store: the app's own (transports ask the app: `app/transport.rs`).
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
 

@@ -2,6 +2,7 @@
 //! exactly as on Telegram. The console chat counts as a private chat. A quiz runs here
 //! too: each question is printed and the next line answers it.
 
+pub mod answer;
 pub mod quiz;
 pub mod review;
 
@@ -89,16 +90,6 @@ fn write_reply(output: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
         writeln!(output, "{}", labels.join(" "))?;
     }
     writeln!(output)
-}
-/// The option a line picks among `options` numbered from 1, as a 0-based index; anything
-/// else gets the reply that asks again (the quiz and the review read answers alike).
-fn option_index(line: &str, options: usize) -> Result<usize, Reply> {
-    line.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| (1..=options).contains(n))
-        .map(|n| n - 1)
-        .ok_or_else(|| crate::quiz::messages::console_reask(options))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::option_index;
+use super::answer::option_index;
 use crate::app::{App, AppError, ChatContext};
 use crate::quiz::messages;
 use crate::quiz::{AnswerOutcome, QuestionKey, QuizPoll, QuizStep};
@@ -41,12 +41,7 @@ impl ConsoleQuiz {
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
         if let Some(waiting) = &self.waiting {
-            let current = app
-                .store()
-                .quiz_session(chat.chat_id)
-                .ok()
-                .flatten()
-                .and_then(|s| s.current_key());
+            let current = app.current_question(chat.chat_id);
             if current != Some(waiting.key) {
                 self.waiting = None;
             }

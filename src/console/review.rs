@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::option_index;
+use super::answer::option_index;
 use crate::app::review::{ReviewAnswer, ReviewStep};
 use crate::app::{App, AppError, ChatContext};
 use crate::quiz::PollSpec;

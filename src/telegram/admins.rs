@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use teloxide::prelude::*;
 use teloxide::types::UserId;
 
-use super::{Outbox, SendError};
+use super::error::SendError;
+use super::outbox::Outbox;
 
 /// How long an answer is trusted: a demoted admin loses rights within this time.
 const TTL: Duration = Duration::from_secs(60);

@@ -127,7 +127,7 @@ fn until_next_pass(app: &App, report: &TickReport) -> Duration {
     }
     let now = Utc::now();
     let next = match (
-        app.store().earliest_due(),
+        app.next_excerpt_instant(),
         app.next_review_instant(now),
         app.next_report_instant(now),
     ) {
@@ -201,7 +201,7 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>, pacing: Pacing
     report.sent += sent;
     report.failed += failed;
     let (sent, failed) =
-        crate::telegram::review::start_weekly_tests(app, outbox, now, pacing).await;
+        crate::telegram::weekly::start_weekly_tests(app, outbox, now, pacing).await;
     report.sent += sent;
     report.failed += failed;
     // The study record's weekly reports go out in the same pass (crate::telegram::record).
@@ -243,12 +243,12 @@ async fn deliver(app: &App, outbox: &Outbox, clock: PassClock, delivery: Deliver
     let mut chat = ChatId(delivery.chat_id);
     let mut ids: Vec<i32> = Vec::new();
     for reply in &delivery.replies {
-        let sent = match outbox.send_reply_in(chat, delivery.topic, reply).await {
+        let sent = match super::send::post(outbox, chat, delivery.topic, reply).await {
             Err(SendError::Migrated(new_chat)) => {
                 // The subscription, its plan and ledger move to the supergroup; deliver there.
                 app.chat_migrated(chat.0, new_chat.0, clock.now());
                 chat = new_chat;
-                outbox.send_reply_in(chat, delivery.topic, reply).await
+                super::send::post(outbox, chat, delivery.topic, reply).await
             }
             other => other,
         };

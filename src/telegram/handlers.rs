@@ -6,8 +6,7 @@ use chrono::Utc;
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::{
-    ChatMemberKind, ChatMemberUpdated, InlineKeyboardButtonKind, MaybeInaccessibleMessage, Me,
-    Update,
+    ChatMemberKind, ChatMemberUpdated, MaybeInaccessibleMessage, Me, PollAnswer, Update,
 };
 use tracing::Instrument;
 
@@ -15,10 +14,9 @@ use crate::app::{App, ChatContext, ChatKind};
 use crate::command::{self, Command, Input};
 use crate::reply::Audience;
 
+use super::outbox::Admission;
+use super::send::{self, HandlerResult, has_button, send_reply};
 use super::{AdminCache, Outbox, SendError, import, quiz, record, review};
-
-/// The error type of handlers: already logged where it happened, so only reported.
-pub(crate) type HandlerResult = Result<(), anyhow::Error>;
 
 /// The whole routing tree: every update kind the bot handles.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
@@ -32,7 +30,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_button))
         .branch(Update::filter_my_chat_member().endpoint(on_membership_change))
-        .branch(Update::filter_poll_answer().endpoint(quiz::on_poll_answer))
+        .branch(Update::filter_poll_answer().endpoint(on_poll_answer))
 }
 
 /// The kind of an update, as `/metrics` labels it.
@@ -98,8 +96,21 @@ async fn on_message(
     // A chat with more commands waiting than can be answered soon is told once to slow
     // down; its further commands are dropped (before they change anything).
     let is_command = matches!(input, Input::Command(_) | Input::Unknown(_));
-    if is_command && !outbox.admits_command(chat_id, &crate::messages::telegram::too_fast()) {
-        return Ok(());
+    if is_command {
+        match outbox.admits_command(chat_id) {
+            Admission::Queue => {}
+            Admission::Drop => return Ok(()),
+            Admission::DropAndWarn => {
+                let notice = crate::messages::telegram::too_fast();
+                let sender = outbox.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = send::post(&sender, chat_id, None, &notice).await {
+                        tracing::warn!(chat_id = chat_id.0, %error, "slow-down notice failed");
+                    }
+                });
+                return Ok(());
+            }
+        }
     }
     // An anonymous admin writes as the group itself: Telegram shows the message from
     // the group (`sender_chat`), and `from` is the placeholder GroupAnonymousBot, whom
@@ -218,7 +229,7 @@ fn queue_replies(
     let (app, sender) = (app.clone(), outbox.clone());
     let job = async move {
         for reply in &replies {
-            deliver(&app, &sender, chat_id, topic, reply).await;
+            send_reply(&app, &sender, chat_id, topic, reply).await;
         }
         match follow_up {
             FollowUp::Nothing => {}
@@ -238,35 +249,6 @@ fn topic_of(message: &Message) -> Option<i32> {
         return None;
     }
     message.thread_id.map(|thread| thread.0.0)
-}
-
-/// Sends a reply to a chat (into a forum topic if `topic` is set); a chat that is gone
-/// or migrated is recorded, other failures logged once.
-pub(crate) async fn deliver(
-    app: &App,
-    outbox: &Outbox,
-    chat_id: ChatId,
-    topic: Option<i32>,
-    reply: &crate::reply::Reply,
-) {
-    match outbox.send_reply_in(chat_id, topic, reply).await {
-        Ok(_) => {}
-        Err(SendError::ChatGone(reason)) => {
-            tracing::info!(chat_id = chat_id.0, %reason, "chat removed the bot; marking it inactive");
-            app.chat_removed(chat_id.0, &reason, Utc::now());
-        }
-        Err(SendError::Migrated(new_chat)) => {
-            app.chat_migrated(chat_id.0, new_chat.0, Utc::now());
-            // A basic group has no topics; the new supergroup gets the reply in General.
-            if let Err(error) = outbox.send_reply(new_chat, reply).await {
-                tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");
-            }
-        }
-        Err(SendError::Stopped) => {
-            tracing::info!(chat_id = chat_id.0, "stopping; reply not sent");
-        }
-        Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "reply failed"),
-    }
 }
 
 async fn on_button(query: CallbackQuery, app: App, outbox: Outbox) -> HandlerResult {
@@ -323,30 +305,45 @@ async fn press(query: CallbackQuery, app: App, outbox: Outbox) {
         Some(MaybeInaccessibleMessage::Regular(message)) if audience == Audience::Asker => {
             let chat_id = message.chat.id;
             let topic = topic_of(&message);
-            match outbox.edit_reply(chat_id, message.id, &reply).await {
+            match send::edit(&outbox, chat_id, message.id, &reply).await {
                 Ok(()) => {}
                 Err(SendError::Rejected(reason)) if reason.contains("not modified") => {}
-                Err(SendError::Rejected(_)) => deliver(&app, &outbox, chat_id, topic, &reply).await,
+                Err(SendError::Rejected(_)) => {
+                    send_reply(&app, &outbox, chat_id, topic, &reply).await
+                }
                 Err(error) => tracing::warn!(chat_id = chat_id.0, %error, "edit failed"),
             }
         }
         Some(MaybeInaccessibleMessage::Regular(message)) => {
-            deliver(&app, &outbox, message.chat.id, topic_of(&message), &reply).await
+            send_reply(&app, &outbox, message.chat.id, topic_of(&message), &reply).await
         }
         Some(MaybeInaccessibleMessage::Inaccessible(message)) => {
-            deliver(&app, &outbox, message.chat.id, None, &reply).await
+            send_reply(&app, &outbox, message.chat.id, None, &reply).await
         }
         None => {}
     }
 }
 
-/// Whether `message` carries a callback button with exactly `data`.
-pub(crate) fn has_button(message: &Message, data: &str) -> bool {
-    message.reply_markup().is_some_and(|markup| {
-        markup.inline_keyboard.iter().flatten().any(|button| {
-            matches!(&button.kind, InlineKeyboardButtonKind::CallbackData(own) if own == data)
-        })
-    })
+/// A poll answer: a review card's ([`review`]) or else a quiz's or daily question's
+/// ([`quiz`]).
+async fn on_poll_answer(answer: PollAnswer, app: App, outbox: Outbox) -> HandlerResult {
+    let Some(user) = answer.voter.user() else {
+        return Ok(()); // an anonymous admin answering as the group: nothing to score
+    };
+    // Clients that allow revoting (Bot API 9.6+) send no options when a vote is retracted
+    // and a new answer when the user votes again; 10.x answers may hold several options.
+    // The quiz rules count each user's first choice once: a retraction changes nothing,
+    // and the vote after it is a duplicate (`AnswerOutcome::Duplicate`).
+    let Some(&option) = answer.option_ids.first() else {
+        return Ok(());
+    };
+    // A card of a private `/review` is not a quiz's.
+    let poll_id = &answer.poll_id.0;
+    if review::on_poll_answer(&app, &outbox, poll_id, user.id.0, usize::from(option)).await {
+        return Ok(());
+    }
+    quiz::on_poll_answer(&answer, user, option, &app).await;
+    Ok(())
 }
 
 async fn on_membership_change(update: ChatMemberUpdated, app: App) -> HandlerResult {

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::app::import::importable_name;
 use crate::messages;
 use crate::telegram::Outbox;
-use crate::telegram::handlers::{HandlerResult, deliver};
+use crate::telegram::send::{HandlerResult, send_reply};
 use crate::text::import::{ImportError, LARGEST_FILE};
 
 /// Whether a message is a file sent in a private chat.
@@ -65,7 +65,7 @@ pub async fn on_file(message: Message, app: App, outbox: Outbox) -> HandlerResul
                 }
             }
         };
-        deliver(&app, &outbox, chat_id, None, &reply).await;
+        send_reply(&app, &outbox, chat_id, None, &reply).await;
     }
     .instrument(span)
     .await;

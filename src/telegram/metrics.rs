@@ -20,7 +20,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::store::Store;
+use crate::app::App;
 use crate::telemetry::{self, Heartbeat};
 
 /// Installs the process-wide Prometheus recorder (once; later calls return the same
@@ -50,8 +50,8 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
 pub struct Health {
     /// The Prometheus recorder's handle.
     pub metrics: PrometheusHandle,
-    /// The store whose writes `/healthz` checks.
-    pub store: Store,
+    /// The app whose store's writes `/healthz` checks.
+    pub app: App,
     /// Whether updates are coming in.
     pub heartbeat: &'static Heartbeat,
 }
@@ -97,8 +97,8 @@ async fn healthz(State(health): State<Health>) -> impl IntoResponse {
     if let Err(reason) = health.heartbeat.alive() {
         problems.push(reason);
     }
-    let store = health.store.clone();
-    match tokio::task::spawn_blocking(move || store.flush()).await {
+    let app = health.app.clone();
+    match tokio::task::spawn_blocking(move || app.flush()).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => problems.push(format!("the store cannot write: {error}")),
         Err(error) => problems.push(format!("the store check failed: {error}")),

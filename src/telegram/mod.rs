@@ -19,7 +19,10 @@ pub mod outbox;
 pub mod quiz;
 pub mod record;
 pub mod review;
+pub mod send;
 pub mod updates;
+pub mod web;
+pub mod weekly;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -144,7 +147,7 @@ async fn serve(
     let health = match app.config().metrics_listen.is_some() || app.config().web.is_some() {
         true => Some(metrics::Health {
             metrics: metrics::install()?,
-            store: app.store().clone(),
+            app: app.clone(),
             heartbeat: crate::telemetry::Heartbeat::global(),
         }),
         false => None,
@@ -281,14 +284,14 @@ pub fn http_routes(
     token: &BotToken,
 ) -> Option<axum::Router> {
     let web = app.config().web.as_ref()?;
-    let state = crate::web::WebState::new(
+    let state = web::WebState::new(
         app.clone(),
         outbox.clone(),
         admins.clone(),
         token,
         web.init_data_max_age,
     );
-    Some(crate::web::router(state))
+    Some(web::router(state))
 }
 
 /// Serves `routes` on `listen` (polling mode) until shutdown begins.
@@ -303,7 +306,7 @@ async fn spawn_http(
     tracing::info!(%listen, "mini app served");
     tokio::spawn(async move {
         let stopped = async move { stop.wait().await };
-        if let Err(error) = crate::web::serve(listener, routes, stopped).await {
+        if let Err(error) = web::serve(listener, routes, stopped).await {
             tracing::error!(%error, "the mini app server failed");
         }
     });
@@ -345,7 +348,7 @@ async fn serve_webhook(
     routes: Option<axum::Router>,
 ) -> anyhow::Result<listener::Webhook> {
     let path = url.path().to_string();
-    if routes.is_some() && crate::web::is_app_path(&path) {
+    if routes.is_some() && web::is_app_path(&path) {
         anyhow::bail!(
             "the webhook URL's path {path} is one of the Mini App's; give the webhook its own path (e.g. https://example.org/telegram-webhook)"
         );

@@ -1,5 +1,7 @@
-//! The one send path to Telegram: strict rate limits, per-chat 429 pauses, bounded
-//! retries, and each chat's command replies sent in order without holding up the others.
+//! The one path of requests to Telegram: strict rate limits, per-chat 429 pauses, bounded
+//! retries, and each chat's queued work run in order on its lane without holding up the
+//! others (its lanes), and stopping. Rendering a reply into requests is
+//! [`super::send`]'s.
 //!
 //! Telegram counts messages in sliding windows (30 per second over all chats, 20 per
 //! minute to one group) and answers 429 to the first one over. A rate limiter that lets
@@ -28,17 +30,12 @@ use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teloxide::RequestError;
-use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::requests::{HasPayload, Request};
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ThreadId};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::config::RateLimits;
-use crate::limits::{BUTTONS_PER_KEYBOARD, BUTTONS_PER_ROW};
-use crate::reply::{Action, MESSAGE_LIMIT, Reply};
-use teloxide::types::WebAppInfo;
 
 use super::error::{Failure, SendError, classify};
 
@@ -72,7 +69,19 @@ const GROUPS_KEPT: usize = 1024;
 /// A chat's queued work: a command's replies (and what follows them, such as a quiz poll).
 pub type Job = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// Sends replies and other requests within Telegram's limits. Cheap to clone.
+/// Whether a chat's command is queued ([`Outbox::admits_command`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Queue it.
+    Queue,
+    /// Drop it: the chat was already told to slow down.
+    Drop,
+    /// Drop it and tell the chat, once, to slow down.
+    DropAndWarn,
+}
+
+/// Sends requests within Telegram's limits (what a request says is
+/// [`super::send`]'s). Cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
     inner: Arc<OutboxState>,
@@ -534,31 +543,26 @@ impl Outbox {
     }
 
     /// Whether `chat` may queue one more command. A chat with [`MAX_PENDING`] commands
-    /// waiting for their replies is told once to slow down (`notice`, sent at once rather
-    /// than behind the queue), and its further commands are dropped until the queue has
-    /// drained.
-    pub fn admits_command(&self, chat: ChatId, notice: &Reply) -> bool {
+    /// waiting for their replies has its further commands dropped until the queue has
+    /// drained, and is told once to slow down ([`Admission::DropAndWarn`]: the caller
+    /// sends the notice at once rather than behind the queue).
+    pub fn admits_command(&self, chat: ChatId) -> Admission {
         let mut lanes = self.inner.lanes();
         let Some(lane) = lanes.get_mut(&chat.0) else {
-            return true;
+            return Admission::Queue;
         };
         if lane.pending < MAX_PENDING {
-            return true;
+            return Admission::Queue;
         }
         let warn = !lane.warned;
         lane.warned = true;
         drop(lanes);
         tracing::info!(chat_id = chat.0, warn, "chat is flooding; command dropped");
         if warn {
-            let outbox = self.clone();
-            let notice = notice.clone();
-            tokio::spawn(async move {
-                if let Err(error) = outbox.send_reply(chat, &notice).await {
-                    tracing::warn!(chat_id = chat.0, %error, "slow-down notice failed");
-                }
-            });
+            Admission::DropAndWarn
+        } else {
+            Admission::Drop
         }
-        false
     }
 
     /// Queues `job` (a command's replies) behind the chat's earlier ones and returns at
@@ -627,84 +631,8 @@ impl Outbox {
             }
         }
     }
-
-    /// Sends a reply as one or more HTML messages (split at 4096 characters), in order.
-    /// Returns the ids of the messages sent.
-    pub async fn send_reply(
-        &self,
-        chat: ChatId,
-        reply: &Reply,
-    ) -> Result<Vec<MessageId>, SendError> {
-        self.send_reply_in(chat, None, reply).await
-    }
-
-    /// [`Outbox::send_reply`] into a forum topic (`message_thread_id`); `None` sends to
-    /// the chat itself (in a forum, its General topic). When the topic is gone (deleted
-    /// or closed, or the chat has no topics any more), the reply goes to the chat
-    /// instead: a subscription made in a topic must not stop with the topic.
-    pub async fn send_reply_in(
-        &self,
-        chat: ChatId,
-        topic: Option<i32>,
-        reply: &Reply,
-    ) -> Result<Vec<MessageId>, SendError> {
-        let mut ids = Vec::new();
-        for part in reply.split(MESSAGE_LIMIT) {
-            let mut request = self
-                .inner
-                .bot
-                .send_message(chat, part.html())
-                .parse_mode(ParseMode::Html);
-            if let Some(markup) = keyboard(&part) {
-                request = request.reply_markup(markup);
-            }
-            let sent = match topic {
-                Some(topic) => {
-                    let in_topic = request
-                        .clone()
-                        .message_thread_id(ThreadId(MessageId(topic)));
-                    match self.call(Some(chat), in_topic).await {
-                        Err(SendError::Rejected(reason)) if topic_is_gone(&reason) => {
-                            tracing::warn!(chat_id = chat.0, topic, %reason, "the forum topic is gone; sending to the chat instead");
-                            self.call(Some(chat), request).await
-                        }
-                        sent => sent,
-                    }
-                }
-                None => self.call(Some(chat), request).await,
-            };
-            ids.push(sent?.id);
-        }
-        Ok(ids)
-    }
-
-    /// Replaces a message's text and buttons. Fails with [`SendError::Rejected`] when the
-    /// reply does not fit one message or Telegram refuses the edit.
-    pub async fn edit_reply(
-        &self,
-        chat: ChatId,
-        message: MessageId,
-        reply: &Reply,
-    ) -> Result<(), SendError> {
-        let mut parts = reply.split(MESSAGE_LIMIT);
-        if parts.len() != 1 {
-            return Err(SendError::Rejected("reply too long for one message".into()));
-        }
-        let part = parts.remove(0);
-        let mut request = self
-            .inner
-            .bot
-            .edit_message_text(chat, message, part.html())
-            .parse_mode(ParseMode::Html);
-        if let Some(markup) = keyboard(&part) {
-            request = request.reply_markup(markup);
-        }
-        self.call(Some(chat), request).await.map(|_| ())
-    }
 }
 
-/// Whether Telegram refused a send because its forum topic is gone: deleted, closed, or
-/// the chat is no forum (any more).
 /// `/metrics`' outcome of one Bot API answer: `ok`, `429`, `4xx`, `5xx` or `timeout`
 /// (a network failure, a dropped connection or the client's timeout).
 fn send_outcome<T>(answer: &Result<T, RequestError>) -> &'static str {
@@ -725,82 +653,9 @@ fn record_lanes(lanes: &HashMap<i64, Lane>) {
     crate::telemetry::reply_lanes(lanes.len(), jobs);
 }
 
-pub fn topic_is_gone(reason: &str) -> bool {
-    let reason = reason.to_ascii_lowercase();
-    reason.contains("thread not found")
-        || reason.contains("topic_closed")
-        || reason.contains("topic_deleted")
-}
-
-/// The inline keyboard of a reply, if it has buttons. The message builders keep
-/// Telegram's limits ([`crate::limits`]; the limit tests check every reply); a row
-/// pushed wider or a keyboard grown past them is still wrapped at
-/// [`BUTTONS_PER_ROW`] and cut at [`BUTTONS_PER_KEYBOARD`] here (and logged), so the
-/// message goes out rather than being refused whole.
-pub fn keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
-    if reply.buttons.is_empty() {
-        return None;
-    }
-    if reply.button_count() > BUTTONS_PER_KEYBOARD {
-        tracing::warn!(
-            buttons = reply.button_count(),
-            "a reply with more buttons than Telegram allows; the last are left out"
-        );
-    }
-    let rows = reply
-        .buttons
-        .iter()
-        .flat_map(|row| row.chunks(BUTTONS_PER_ROW))
-        .scan(0, |shown, row| {
-            let room = BUTTONS_PER_KEYBOARD.saturating_sub(*shown);
-            *shown += row.len().min(room);
-            Some(&row[..row.len().min(room)])
-        })
-        .filter(|row| !row.is_empty())
-        .map(|row| {
-            row.iter()
-                .map(|b| {
-                    let link = |url: &str| url::Url::parse(url).ok();
-                    match &b.action {
-                        Action::WebApp(url) if let Some(url) = link(url) => {
-                            InlineKeyboardButton::web_app(b.label.clone(), WebAppInfo { url })
-                        }
-                        Action::Url(url) if let Some(url) = link(url) => {
-                            InlineKeyboardButton::url(b.label.clone(), url)
-                        }
-                        action => InlineKeyboardButton::callback(
-                            b.label.clone(),
-                            action.encode(reply.audience),
-                        ),
-                    }
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect::<Vec<_>>();
-    Some(InlineKeyboardMarkup::new(rows))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_keyboard_never_passes_telegrams_limits() {
-        use crate::reply::{Action, Button};
-        let button = |n: usize| Button {
-            label: n.to_string(),
-            action: Action::Outline {
-                document: "d".into(),
-                page: n + 1,
-            },
-        };
-        let mut reply = Reply::plain("x");
-        reply.buttons = vec![(0..30).map(button).collect(); 5];
-        let markup = keyboard(&reply).unwrap();
-        let widths: Vec<usize> = markup.inline_keyboard.iter().map(Vec::len).collect();
-        assert!(widths.iter().all(|w| (1..=8).contains(w)), "{widths:?}");
-        assert_eq!(widths.iter().sum::<usize>(), 100);
-    }
 
     #[test]
     fn a_window_counts_in_flight_requests_until_a_window_after_their_answer() {

@@ -7,88 +7,16 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use teloxide::payloads::{SendPoll, SendPollSetters};
 use teloxide::prelude::*;
-use teloxide::requests::JsonRequest;
-use teloxide::types::{InputPollOption, MessageId, PollAnswer, PollType, ThreadId};
+use teloxide::types::{PollAnswer, User};
 use tracing::Instrument;
 
 use crate::app::App;
 use crate::quiz::QuizStep;
-use crate::quiz::{AnswerOutcome, PollSpec, QuizPoll};
+use crate::quiz::{AnswerOutcome, QuizPoll};
 
-use super::handlers::deliver;
-use super::outbox::topic_is_gone;
+use super::send::{QUESTION_PATIENCE, send_poll, send_reply};
 use super::{Outbox, SendError};
-
-/// How long Telegram is tried with a quiz question before the quiz ends: the players are
-/// waiting, and teloxide alone would wait 10 s after each 5xx (minutes over all retries).
-pub(crate) const QUESTION_PATIENCE: Duration = Duration::from_secs(8);
-
-/// Sends a quiz poll, giving up after Telegram was tried for `within` (if given);
-/// returns Telegram's poll id.
-pub async fn send_poll(
-    outbox: &Outbox,
-    chat_id: i64,
-    topic: Option<i32>,
-    spec: &PollSpec,
-    within: Option<Duration>,
-) -> Result<String, super::SendError> {
-    // `PollSpec::new` shortens every text to Telegram's limits; a poll with too few or
-    // too many options is not asked at all (Telegram would refuse it).
-    if !spec.fits() {
-        tracing::warn!(chat_id, section = %spec.section, "a poll outside Telegram's limits was not sent");
-        return Err(SendError::Rejected("poll outside Telegram's limits".into()));
-    }
-    let options = spec
-        .options
-        .iter()
-        .map(|option| InputPollOption::new(option.clone()));
-    let mut request = outbox
-        .bot()
-        .send_poll(ChatId(chat_id), spec.question.clone(), options)
-        .type_(PollType::Quiz)
-        // Scoring needs to know who answered: only non-anonymous polls report answers.
-        .is_anonymous(false)
-        .correct_option_id(u8::try_from(spec.correct_option_id).unwrap_or(0))
-        .explanation(spec.explanation.clone());
-    if let Some(seconds) = spec.open_period {
-        request = request.open_period(u16::try_from(seconds).unwrap_or(600));
-    }
-    let message = match topic {
-        Some(topic) => {
-            let in_topic = request
-                .clone()
-                .message_thread_id(ThreadId(MessageId(topic)));
-            match call(outbox, chat_id, in_topic, within).await {
-                Err(SendError::Rejected(reason)) if topic_is_gone(&reason) => {
-                    tracing::warn!(chat_id, topic, %reason, "the forum topic is gone; asking in the chat instead");
-                    call(outbox, chat_id, request, within).await
-                }
-                sent => sent,
-            }
-        }
-        None => call(outbox, chat_id, request, within).await,
-    }?;
-    message
-        .poll()
-        .map(|poll| poll.id.0.clone())
-        .ok_or_else(|| super::SendError::Rejected("sendPoll returned no poll".into()))
-}
-
-/// Sends a poll with [`Outbox::call`], or [`Outbox::call_within`] when `within` is given.
-async fn call(
-    outbox: &Outbox,
-    chat_id: i64,
-    request: JsonRequest<SendPoll>,
-    within: Option<Duration>,
-) -> Result<Message, SendError> {
-    let chat = Some(ChatId(chat_id));
-    match within {
-        Some(within) => outbox.call_within(chat, request, within).await,
-        None => outbox.call(chat, request).await,
-    }
-}
 
 /// Sends the chat's next quiz question, if its quiz has one waiting, and sets the timer
 /// that closes it.
@@ -116,7 +44,7 @@ async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
             tracing::warn!(chat_id, %error, "cannot send a quiz question; ending the quiz");
             if !matches!(error, SendError::ChatGone(_) | SendError::Migrated(_)) {
                 let reason = crate::quiz::messages::poll_failed();
-                deliver(&app, &outbox, ChatId(chat_id), poll.topic, &reason).await;
+                send_reply(&app, &outbox, ChatId(chat_id), poll.topic, &reason).await;
             }
             finish(&app, &outbox, chat_id, poll.topic, Utc::now()).await;
             return;
@@ -152,7 +80,7 @@ fn schedule_close(
         match app.close_question(&key, Utc::now()) {
             Ok(QuizStep::Next(poll)) => Box::pin(ask(app, outbox, poll)).await,
             Ok(QuizStep::Finished(results)) => {
-                deliver(&app, &outbox, ChatId(key.chat_id), topic, &results).await
+                send_reply(&app, &outbox, ChatId(key.chat_id), topic, &results).await
             }
             Ok(QuizStep::Stale) => {}
             Err(error) => {
@@ -165,7 +93,7 @@ fn schedule_close(
 /// Ends a chat's quiz and posts the results so far.
 async fn finish(app: &App, outbox: &Outbox, chat_id: i64, topic: Option<i32>, now: DateTime<Utc>) {
     match app.end_quiz(chat_id, now) {
-        Ok(Some(results)) => deliver(app, outbox, ChatId(chat_id), topic, &results).await,
+        Ok(Some(results)) => send_reply(app, outbox, ChatId(chat_id), topic, &results).await,
         Ok(None) => {}
         Err(error) => tracing::error!(chat_id, %error, "cannot end a quiz"),
     }
@@ -207,34 +135,9 @@ pub async fn resume(app: &App, outbox: &Outbox) {
     }
 }
 
-/// A poll answer: counted once per user, if the poll belongs to a quiz or daily question.
-pub async fn on_poll_answer(
-    answer: PollAnswer,
-    app: App,
-    outbox: Outbox,
-) -> super::handlers::HandlerResult {
-    let Some(user) = answer.voter.user() else {
-        return Ok(()); // an anonymous admin answering as the group: nothing to score
-    };
-    // Clients that allow revoting (Bot API 9.6+) send no options when a vote is retracted
-    // and a new answer when the user votes again; 10.x answers may hold several options.
-    // The quiz rules count each user's first choice once: a retraction changes nothing,
-    // and the vote after it is a duplicate (`AnswerOutcome::Duplicate`).
-    let Some(&option) = answer.option_ids.first() else {
-        return Ok(());
-    };
-    // A card of a private `/review` (crate::telegram::review) is not a quiz's.
-    if super::review::on_poll_answer(
-        &app,
-        &outbox,
-        &answer.poll_id.0,
-        user.id.0,
-        usize::from(option),
-    )
-    .await
-    {
-        return Ok(());
-    }
+/// A user's answer (`option`, the first chosen) to a poll that is not a review card's:
+/// counted once per user, if the poll belongs to a quiz or daily question.
+pub async fn on_poll_answer(answer: &PollAnswer, user: &User, option: u8, app: &App) {
     let span = tracing::info_span!("poll_answer", user_id = user.id.0, poll_id = %answer.poll_id.0);
     let name = user.full_name();
     let answered_at = Utc::now();
@@ -266,7 +169,6 @@ pub async fn on_poll_answer(
     }
     .instrument(span)
     .await;
-    Ok(())
 }
 
 /// How long an answer to a poll not (yet) recorded waits for its record.

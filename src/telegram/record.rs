@@ -11,7 +11,7 @@ use crate::app::record::Presser;
 use crate::app::{App, ChatContext, ChatKind};
 use crate::record::CheckInButton;
 use crate::reply::Reply;
-use crate::telegram::handlers::{deliver, has_button};
+use crate::telegram::send::{self, has_button, send_reply};
 use crate::telegram::{Outbox, SendError};
 
 /// Answers a ✅ press with a toast: `已记录：2.2，今天第 7 位`, `已经记录过了…`, or why
@@ -85,7 +85,7 @@ pub async fn send_export(app: &App, outbox: &Outbox, chat: &ChatContext, topic: 
         let here = ChatId(chat.chat_id);
         let (name, bytes) = match built {
             Ok(file) => file,
-            Err(reply) => return deliver(app, outbox, here, topic, &reply).await,
+            Err(reply) => return send_reply(app, outbox, here, topic, &reply).await,
         };
         let size = bytes.len();
         let to = match chat.kind {
@@ -102,7 +102,7 @@ pub async fn send_export(app: &App, outbox: &Outbox, chat: &ChatContext, topic: 
                 tracing::info!(bytes = size, to = to.0, "record exported");
                 if to != here {
                     let reply = Reply::plain("学习台账表格已私聊发给你。");
-                    deliver(app, outbox, here, topic, &reply).await;
+                    send_reply(app, outbox, here, topic, &reply).await;
                 }
             }
             Err(SendError::ChatGone(reason)) if to != here => {
@@ -110,12 +110,12 @@ pub async fn send_export(app: &App, outbox: &Outbox, chat: &ChatContext, topic: 
                 let reply = Reply::plain(
                     "表格无法私聊发给你：你还没有和我私聊过。请先点我的头像，私聊发送 /start，然后回到群里再发送 /export。",
                 );
-                deliver(app, outbox, here, topic, &reply).await;
+                send_reply(app, outbox, here, topic, &reply).await;
             }
             Err(error) => {
                 tracing::warn!(%error, "sendDocument failed");
                 let reply = Reply::plain("表格发送失败，请稍后再发送 /export。");
-                deliver(app, outbox, here, topic, &reply).await;
+                send_reply(app, outbox, here, topic, &reply).await;
             }
         }
     }
@@ -138,10 +138,7 @@ pub async fn send_weekly_reports(app: &App, outbox: &Outbox, now: DateTime<Utc>)
     let mut sent = 0;
     for report in due {
         let chat = ChatId(report.chat_id);
-        match outbox
-            .send_reply_in(chat, report.topic, &report.reply)
-            .await
-        {
+        match send::post(outbox, chat, report.topic, &report.reply).await {
             Ok(_) => {
                 tracing::info!(
                     chat_id = report.chat_id,

@@ -1,7 +1,9 @@
 //! The personal review on Telegram: `/review` asks the due cards as quiz polls in the
 //! member's private chat, one after another (the next as soon as one is answered);
 //! in groups the review commands answer with a button that opens the private chat;
-//! the reminder goes out in the delivery pass.
+//! the reminder goes out in the delivery pass. A poll answer comes here first
+//! ([`super::handlers`] routes it) and goes on to [`super::quiz`] when it is not a
+//! review card's.
 //!
 //! The review logic is in [`crate::app::review`]; this module only sends what it
 //! returns and reports back what happened.
@@ -15,9 +17,8 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Thr
 
 use crate::app::App;
 use crate::app::review::{ReviewAnswer, ReviewStep};
-use crate::app::weekly::{Pacing, WeeklyPoll};
 use crate::review::messages;
-use crate::telegram::handlers::deliver;
+use crate::telegram::send::{self, QUESTION_PATIENCE, send_poll, send_reply};
 use crate::telegram::{Outbox, SendError};
 
 /// How long an answer to a review poll not (yet) recorded waits for its record.
@@ -31,15 +32,7 @@ pub async fn advance(app: &App, outbox: &Outbox, user_id: u64) {
     match app.next_review(user_id, Utc::now()) {
         Ok(ReviewStep::Ask(ask)) => {
             // Send first, record after: an answer that overtakes the record waits for it.
-            match crate::telegram::quiz::send_poll(
-                outbox,
-                chat.0,
-                None,
-                &ask.spec,
-                Some(crate::telegram::quiz::QUESTION_PATIENCE),
-            )
-            .await
-            {
+            match send_poll(outbox, chat.0, None, &ask.spec, Some(QUESTION_PATIENCE)).await {
                 Ok(poll_id) => {
                     if let Err(error) = app.review_poll_sent(user_id, &ask, &poll_id) {
                         tracing::error!(user_id, %error, "cannot record a review poll");
@@ -48,7 +41,7 @@ pub async fn advance(app: &App, outbox: &Outbox, user_id: u64) {
                 Err(error) => tracing::warn!(user_id, %error, "cannot send a review card"),
             }
         }
-        Ok(ReviewStep::Finished(reply)) => deliver(app, outbox, chat, None, &reply).await,
+        Ok(ReviewStep::Finished(reply)) => send_reply(app, outbox, chat, None, &reply).await,
         Ok(ReviewStep::Idle) => {}
         Err(error) => tracing::error!(user_id, %error, "cannot read the running review"),
     }
@@ -70,7 +63,7 @@ pub async fn on_poll_answer(
             Ok(ReviewAnswer::NotReview)
                 if app.review_awaits_poll(user_id) && waited < UNKNOWN_POLL_PATIENCE =>
             {
-                if waited == Duration::ZERO && quiz_poll(app, poll_id) {
+                if waited == Duration::ZERO && app.is_quiz_poll(poll_id) {
                     return false;
                 }
                 tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
@@ -87,16 +80,11 @@ pub async fn on_poll_answer(
         ReviewAnswer::NotReview => false,
         ReviewAnswer::Ignored => true,
         ReviewAnswer::Counted(verdict) => {
-            deliver(app, outbox, ChatId(user_id as i64), None, &verdict).await;
+            send_reply(app, outbox, ChatId(user_id as i64), None, &verdict).await;
             advance(app, outbox, user_id).await;
             true
         }
     }
-}
-
-/// Whether `poll_id` is a quiz's or a daily question's poll.
-fn quiz_poll(app: &App, poll_id: &str) -> bool {
-    matches!(app.store().poll_target(poll_id), Ok(Some(_)))
 }
 
 /// `/review`, `/mistakes` or `/remind` in a group: a button that opens the private
@@ -133,7 +121,7 @@ pub async fn send_reminders(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (
     for reminder in reminders {
         let user_id = reminder.user_id;
         let chat = ChatId(user_id as i64);
-        let result = match outbox.send_reply_in(chat, None, &reminder.reply).await {
+        let result = match send::post(outbox, chat, None, &reminder.reply).await {
             Ok(ids) => {
                 sent += 1;
                 let ids: Vec<i32> = ids.into_iter().map(|id| id.0).collect();
@@ -151,87 +139,4 @@ pub async fn send_reminders(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (
         }
     }
     (sent, failed)
-}
-
-/// Starts the weekly tests due at `now` (part of the delivery pass): the announcement,
-/// then, paced [`Pacing::OneByOne`], the first question (the quiz goes on like any
-/// other), or [`Pacing::AllAtOnce`] every question. Returns (sent, failed).
-pub async fn start_weekly_tests(
-    app: &App,
-    outbox: &Outbox,
-    now: DateTime<Utc>,
-    pacing: Pacing,
-) -> (usize, usize) {
-    let starts = match app.due_weekly_tests(now, pacing, &mut rand::rng()) {
-        Ok(starts) => starts,
-        Err(error) => {
-            tracing::error!(%error, "cannot start the weekly tests");
-            return (0, 0);
-        }
-    };
-    let (mut sent, mut failed) = (0, 0);
-    for start in starts {
-        let chat = ChatId(start.chat_id);
-        match outbox
-            .send_reply_in(chat, start.topic, &start.announcement)
-            .await
-        {
-            Ok(ids) => {
-                sent += 1;
-                let ids: Vec<i32> = ids.into_iter().map(|id| id.0).collect();
-                if let Err(error) = app.weekly_test_sent(start.chat_id, start.week, &ids) {
-                    tracing::error!(chat_id = chat.0, %error, "cannot record a weekly test");
-                }
-                match pacing {
-                    Pacing::OneByOne => crate::telegram::quiz::advance(app, outbox, chat.0).await,
-                    Pacing::AllAtOnce => {
-                        send_all(app, outbox, start.chat_id, start.topic, &start.polls).await
-                    }
-                }
-            }
-            Err(error) => {
-                failed += 1;
-                tracing::warn!(chat_id = chat.0, %error, "cannot announce the weekly test");
-                if let Err(error) = app.end_quiz(start.chat_id, Utc::now()) {
-                    tracing::error!(chat_id = chat.0, %error, "cannot end a weekly test");
-                }
-            }
-        }
-    }
-    (sent, failed)
-}
-
-/// Sends a weekly test's questions one after another without waiting for answers, each
-/// recorded as a poll of its own as soon as it is out (send first, record after, like
-/// every poll). Stops at the first that cannot be sent: the rest would fail alike.
-async fn send_all(
-    app: &App,
-    outbox: &Outbox,
-    chat_id: i64,
-    topic: Option<i32>,
-    polls: &[WeeklyPoll],
-) {
-    for poll in polls {
-        let sent = crate::telegram::quiz::send_poll(
-            outbox,
-            chat_id,
-            topic,
-            &poll.spec,
-            Some(crate::telegram::quiz::QUESTION_PATIENCE),
-        )
-        .await;
-        match sent {
-            Ok(poll_id) => {
-                if let Err(error) =
-                    app.daily_poll_sent(chat_id, &poll_id, &poll.question, Utc::now())
-                {
-                    tracing::error!(chat_id, %error, "cannot record a weekly test question");
-                }
-            }
-            Err(error) => {
-                tracing::warn!(chat_id, %error, "cannot send a weekly test question");
-                return;
-            }
-        }
-    }
 }

@@ -352,6 +352,20 @@ fn long_commands_show_a_progress_bar_on_a_terminal_and_nothing_extra_when_piped(
             );
             store.subscribe(subscription, None, now).unwrap();
         }
+        // One check-in, so that `record` has something to write (an empty record is refused).
+        let today = studybot::schedule::local_date(now, chrono_tz::Asia::Shanghai);
+        store
+            .check_in(&studybot::record::CheckIn {
+                chat_id: -1,
+                user_id: 7,
+                name: "成员".into(),
+                document: "xzsj".into(),
+                section: studybot::text::SectionId::point(1, 1),
+                date: today,
+                done_on: today,
+                at: now,
+            })
+            .unwrap();
         store.flush().unwrap();
     }
     let config = workspace.config();
@@ -381,7 +395,15 @@ fn long_commands_show_a_progress_bar_on_a_terminal_and_nothing_extra_when_piped(
     );
     assert!(ok, "{stderr}");
     assert_eq!(stderr, "");
-    assert_eq!(stdout, format!("wrote {}\n", record.display()));
+    assert!(
+        stdout.starts_with(&format!("已写入 {}\n", record.display())),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "the file and the summary: {stdout}"
+    );
 
     let restored = Workspace::new("");
     let restored_config = restored.config();

@@ -1,10 +1,12 @@
-//! The Mini App's HTTP transport: the embedded pages (HTML, CSS and JS, no build step)
+//! The Mini App's HTTP server, part of the Telegram transport (it answers for Telegram's
+//! Mini App, asks Telegram who belongs to a group, and shares the bot's admin cache and
+//! outbox; the rest of the transport never imports it but to start it): the embedded pages (HTML, CSS and JS, no build step)
 //! and the JSON API the pages call with `Authorization: tma <initData>`.
 //!
 //! [`router`] builds the routes, [`serve`] runs any router on a listener until
 //! shutdown. The Telegram transport mounts the router beside the webhook when there is
 //! one (one server), or serves it alone on `[web].listen` when polling; other routes
-//! (metrics, health) are merged into the same router (see `telegram::http_routes`).
+//! (metrics, health) are merged into the same router (see `super::http_routes`).
 //!
 //! Who is asking comes only from verified `initData` ([`crate::webapp::init_data`]);
 //! the group from its signed `start_param` (none: the user's private chat), and whether
@@ -26,9 +28,11 @@ use serde_json::json;
 use teloxide::prelude::*;
 use teloxide::types::{InputFile, UserId};
 
+use super::admins::{AdminCache, Standing};
+use super::error::SendError;
+use super::outbox::Outbox;
 use crate::app::App;
 use crate::config::BotToken;
-use crate::telegram::{AdminCache, Outbox, SendError, Standing};
 use crate::webapp::init_data::{self, InitData};
 use crate::webapp::{StartParam, View};
 

@@ -1,6 +1,5 @@
-//! Each chat's text from the app's side: which text a chat studies (its daily
-//! excerpt's, else its `/use` choice, else the default) and `/use` itself. The texts
-//! themselves are in [`crate::app::library`].
+//! `/use`: which text a chat studies ([`App::chat_document`]) and switching it, kept
+//! apart from the library itself ([`super::library`], which knows nothing of the app).
 
 use std::sync::Arc;
 
@@ -117,11 +116,10 @@ mod tests {
 
     use super::*;
     use crate::app::ChatKind;
-    use crate::app::import::same_place;
     use crate::command;
     use crate::config::Config;
     use crate::store::Store;
-    use crate::text::{SectionId, parse_document};
+    use crate::text::parse_document;
 
     const REPORT: &str = "---\nid: zr\ntitle: 报告\n---\n# 1 回顾 [full]\n去年很好。\n## 1.1 经济 [full]\n增长。\n# 2 任务 [full]\n今年更好。\n";
 
@@ -188,22 +186,5 @@ mod tests {
         assert_eq!(find_text(&library, "zr").unwrap().id, "zr");
         assert_eq!(find_text(&library, "ZR").unwrap().id, "ZR");
         assert_eq!(find_text(&library, "Zr").unwrap().id, "ZR");
-    }
-
-    #[test]
-    fn a_new_version_keeps_each_reader_at_the_same_section() {
-        let old = parse_document("r.md", REPORT).unwrap();
-        let new = parse_document(
-            "r.md",
-            &REPORT.replace("# 2 任务", "## 1.2 民生 [full]\n就业稳。\n# 2 任务"),
-        )
-        .unwrap();
-        let at = |document: &Document, position: usize| document.sections[position].id;
-        assert_eq!(at(&old, 2), SectionId::part(2));
-        assert_eq!(at(&new, same_place(&old, &new, 2)), SectionId::part(2));
-        // A later round stays a later round.
-        assert_eq!(same_place(&old, &new, 3 + 2), 4 + 3);
-        // A section the new version lacks: the same index.
-        assert_eq!(same_place(&new, &old, 3), 2);
     }
 }
