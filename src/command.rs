@@ -586,13 +586,14 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
     {
         return Input::OtherBot;
     }
-    let name = name.to_ascii_lowercase();
+    let lowercase = name.to_ascii_lowercase();
     // The deep link from a group's `/review` (t.me/<bot>?start=review).
-    if name == "start" && argument == "review" {
+    if lowercase == "start" && argument == "review" {
         return Input::Command(Command::Review(None));
     }
-    match COMMANDS.iter().find(|spec| spec.name == name) {
+    match COMMANDS.iter().find(|spec| spec.name == lowercase) {
         Some(spec) => Input::Command((spec.parse)(argument)),
+        // Named back as typed.
         None => Input::Unknown(name.chars().take(32).collect()),
     }
 }
@@ -815,6 +816,7 @@ mod tests {
         assert_eq!(parse("hello", None), Input::Text);
         assert_eq!(parse("", None), Input::Text);
         assert_eq!(parse("/foo bar", None), Input::Unknown("foo".into()));
+        assert_eq!(parse("/Foo", None), Input::Unknown("Foo".into()));
         assert_eq!(parse("/", None), Input::Unknown(String::new()));
         assert_eq!(
             parse(&format!("/{}", "x".repeat(100)), None),
