@@ -1,53 +1,81 @@
-//! Commands as users type them: `/section@studybot_bot 2.1`. Parsing only; doing is in
-//! [`crate::app`].
+//! Commands as users type them: `/section@studybot_bot 2.1`. Everything about one
+//! command is one row of [`COMMANDS`]: its name, its help lines (Chinese and English),
+//! an example, who may use it, whether it changes state and the parser that turns its
+//! argument into a typed [`Command`]. Adding a command is a row here, a variant of
+//! [`Command`], one app method and its wording. Parsing only; doing is in [`crate::app`].
+//!
+//! Over 600 lines because the table is the point: about thirty rows of ten lines each.
 
-/// One command a user can send, with its raw argument.
+use std::ops::RangeInclusive;
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+
+use crate::review::DAILY_CAP;
+use crate::schedule::{TimeError, ZoneError, parse_time, parse_timezone};
+use crate::text::fold::fold;
+use crate::text::reference::{RefError, SectionRef};
+
+/// How many questions `/quiz n` may ask for.
+pub const QUIZ_QUESTIONS: RangeInclusive<usize> = 1..=10;
+/// How many missed questions `/review n` may ask for (at most the daily cap).
+const REVIEW_QUESTIONS: RangeInclusive<usize> = 1..=DAILY_CAP as usize;
+
+/// One command a user can send, with its argument already read as far as it can be
+/// without the chat's state. A bad argument is kept (as a [`BadArgument`] or `Err`)
+/// rather than refused here: the app answers it with the command's own wording, after
+/// the checks that come first (who may use the command).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// `/start`: a greeting and where to begin.
     Start,
     /// `/help`: every command with an example.
     Help,
-    /// `/outline`: the principles and points.
+    /// `/outline`: the parts and points.
     Outline,
     /// `/docs`: the texts the bot has, how complete each is.
     Docs,
     /// `/use <number or id>`: the chat studies that text from now on (admins in groups);
-    /// without an argument, says which text the chat studies.
-    Use(String),
-    /// `/section <ref>`: one section's text.
-    Section(String),
-    /// `/search <words>`: keyword search.
+    /// without an argument (`None`), says which text the chat studies. The text is
+    /// found in the library, so it stays the trimmed words here.
+    Use(Option<String>),
+    /// `/section <ref> [第 n 页]`: one section's text (one page of it).
+    Section(SectionQuery),
+    /// `/search <words>`: keyword search (the words as typed; the search checks them).
     Search(String),
-    /// `/subscribe [HH:MM]`: receive one section a day at this local time.
-    Subscribe(String),
+    /// `/subscribe [HH:MM]`: receive one section a day at this local time (`None`: the
+    /// configured time).
+    Subscribe(Result<Option<NaiveTime>, BadArgument<TimeError>>),
     /// `/unsubscribe`: stop the daily section.
     Unsubscribe,
     /// `/settime HH:MM`: change the local send time.
-    SetTime(String),
-    /// `/timezone <IANA name>`: change the chat's time zone (without a name: show it).
-    Timezone(String),
+    SetTime(Result<NaiveTime, BadArgument<TimeError>>),
+    /// `/timezone <IANA name>`: change the chat's time zone (`None`: show it).
+    Timezone(Option<Result<Tz, BadArgument<ZoneError>>>),
     /// `/status`: the subscription's state.
     Status,
     /// `/today`: today's section now, without moving the plan.
     Today,
     /// `/plan`: progress through the text and what comes next.
     Plan,
-    /// `/quiz [n]`: a quiz of n questions (default from the config).
-    Quiz(String),
+    /// `/quiz [n]`: a quiz of n questions (`None`: the configured number; `Err`: not a
+    /// number in [`QUIZ_QUESTIONS`]).
+    Quiz(Option<Result<usize, ()>>),
     /// `/stopquiz`: end the running quiz (its starter or an admin).
     StopQuiz,
     /// `/score`: the sender's quiz score in this chat.
     Score,
     /// `/top`: the chat's ten best quiz scores.
     Top,
-    /// `/dailyquiz on|off`: the question after the daily excerpt (admins in groups).
-    DailyQuiz(String),
-    /// `/review [n]`: ask my due missed questions, one at a time (private chats).
-    Review(String),
+    /// `/dailyquiz on|off`: the question after the daily excerpt (admins in groups);
+    /// `None` shows the setting, `Err` keeps words that are neither on nor off.
+    DailyQuiz(Option<Result<bool, String>>),
+    /// `/review [n]`: ask my due missed questions, one at a time (private chats);
+    /// `None`: the daily cap.
+    Review(Option<Result<usize, ()>>),
     /// `/mistakes`: my missed questions, most-missed first.
     Mistakes,
-    /// `/remind HH:MM|off`: a private reminder when missed questions are due.
+    /// `/remind HH:MM [zone]|off`: a private reminder when missed questions are due.
     Remind(String),
     /// `/weeklytest Sun 20:00|off`: the group's weekly test (admins).
     WeeklyTest(String),
@@ -71,212 +99,392 @@ pub enum Command {
     Dashboard,
 }
 
-/// A command's name, its description for Telegram's menu and an example for `/help`.
+/// An argument that could not be read, with the text as typed (trimmed) for the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadArgument<E> {
+    /// The argument as typed, trimmed.
+    pub text: String,
+    /// Why it was refused.
+    pub error: E,
+}
+
+impl<E> BadArgument<E> {
+    /// Keeps `text` with the error of a failed parse.
+    fn check<T>(text: &str, parsed: Result<T, E>) -> Result<T, Self> {
+        parsed.map_err(|error| Self {
+            text: text.trim().to_string(),
+            error,
+        })
+    }
+}
+
+/// `/section`'s argument: the reference and the page asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionQuery {
+    /// The reference as typed, without the page (`2.1`, `为民`).
+    pub text: String,
+    /// The reference read, or why it could not be (resolved against the chat's text
+    /// by the app).
+    pub reference: Result<SectionRef, RefError>,
+    /// The page asked for, from 1.
+    pub page: usize,
+}
+
+impl SectionQuery {
+    /// Reads `2.1 第 3 页` (or `2.1 第3页`, `2.1 p3`) as page 3 of 2.1; without a page,
+    /// page 1.
+    pub fn parse(argument: &str) -> Self {
+        let (text, page) = page_of(argument);
+        Self {
+            text: text.to_string(),
+            reference: SectionRef::parse(text),
+            page,
+        }
+    }
+}
+
+/// Who may use a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Everyone.
+    Anyone,
+    /// In groups, administrators only (or, for `/stopquiz`, the quiz's starter).
+    Admins,
+    /// Everyone may ask for the current setting; only administrators may change it
+    /// (when an argument is given).
+    AdminsWithArgument,
+}
+
+/// Whether a command changes what the store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changes {
+    /// It only reads.
+    Never,
+    /// It may change state whatever its argument.
+    Always,
+    /// It changes state when an argument is given; without one it shows the setting.
+    WithArgument,
+}
+
+/// Everything about one command: one row of [`COMMANDS`].
 #[derive(Debug, Clone, Copy)]
-pub struct CommandInfo {
+pub struct Spec {
     /// The name without the slash (`[a-z0-9_]`, at most 32 characters).
     pub name: &'static str,
-    /// A short Chinese description.
+    /// A short Chinese description (Telegram's menu and `/help`).
     pub description: &'static str,
     /// A short English description (for users whose Telegram is in English).
     pub description_en: &'static str,
     /// An example as a user would type it.
     pub example: &'static str,
+    /// Who may use it.
+    pub who: Who,
+    /// Whether it changes state.
+    pub changes: Changes,
+    /// Reads the (trimmed) argument into the command.
+    pub parse: fn(&str) -> Command,
 }
 
 /// Every command, in the order `/help` and Telegram's menu list them.
-pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo {
+pub const COMMANDS: &[Spec] = &[
+    Spec {
         name: "start",
         description: "开始使用",
         description_en: "Get started",
         example: "/start",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Start,
     },
-    CommandInfo {
+    Spec {
         name: "help",
         description: "全部命令和示例",
         description_en: "All commands with examples",
         example: "/help",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Help,
     },
-    CommandInfo {
+    Spec {
         name: "outline",
         description: "提纲：各部分和要点",
         description_en: "Outline: the parts and their points",
         example: "/outline",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Outline,
     },
-    CommandInfo {
+    Spec {
         name: "docs",
         description: "可学习的文本及其完整程度",
         description_en: "The texts and how complete each is",
         example: "/docs",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Docs,
     },
-    CommandInfo {
+    Spec {
         name: "use",
         description: "本群改学另一篇文本（编号见 /docs）",
         description_en: "Study another text here (see /docs)",
         example: "/use 2",
+        who: Who::AdminsWithArgument,
+        changes: Changes::WithArgument,
+        parse: |argument| Command::Use(optional(argument).map(str::to_string)),
     },
-    CommandInfo {
+    Spec {
         name: "section",
         description: "查看某一节原文",
         description_en: "Read a section",
         example: "/section 2.1",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |argument| Command::Section(SectionQuery::parse(argument)),
     },
-    CommandInfo {
+    Spec {
         name: "search",
         description: "在原文中搜索关键词",
         description_en: "Search the text",
         example: "/search 网格",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |argument| Command::Search(argument.to_string()),
     },
-    CommandInfo {
+    Spec {
         name: "subscribe",
         description: "订阅每日学习，每天定时发一节",
         description_en: "Get one section a day",
         example: "/subscribe 08:00",
+        who: Who::Admins,
+        changes: Changes::Always,
+        parse: |argument| {
+            Command::Subscribe(match optional(argument) {
+                None => Ok(None),
+                Some(text) => BadArgument::check(text, parse_time(text)).map(Some),
+            })
+        },
     },
-    CommandInfo {
+    Spec {
         name: "unsubscribe",
         description: "退订每日学习",
         description_en: "Stop the daily section",
         example: "/unsubscribe",
+        who: Who::Admins,
+        changes: Changes::Always,
+        parse: |_| Command::Unsubscribe,
     },
-    CommandInfo {
+    Spec {
         name: "settime",
         description: "修改每日发送时间",
         description_en: "Change the daily send time",
         example: "/settime 20:30",
+        who: Who::Admins,
+        changes: Changes::Always,
+        parse: |argument| Command::SetTime(BadArgument::check(argument, parse_time(argument))),
     },
-    CommandInfo {
+    Spec {
         name: "timezone",
         description: "修改时区（IANA 时区名）",
         description_en: "Change the time zone (IANA name)",
         example: "/timezone Europe/Berlin",
+        who: Who::AdminsWithArgument,
+        changes: Changes::WithArgument,
+        parse: |argument| {
+            Command::Timezone(
+                optional(argument).map(|text| BadArgument::check(text, parse_timezone(text))),
+            )
+        },
     },
-    CommandInfo {
+    Spec {
         name: "status",
         description: "查看订阅状态",
         description_en: "Subscription status",
         example: "/status",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Status,
     },
-    CommandInfo {
+    Spec {
         name: "today",
         description: "现在就看今天的一节",
         description_en: "Today's section now",
         example: "/today",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Today,
     },
-    CommandInfo {
+    Spec {
         name: "plan",
         description: "学习进度和接下来的内容",
         description_en: "Reading progress and what comes next",
         example: "/plan",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Plan,
     },
-    CommandInfo {
+    Spec {
         name: "quiz",
         description: "知识测验（1–10 题）",
         description_en: "A quiz on the text",
         example: "/quiz 5",
+        who: Who::Anyone,
+        changes: Changes::Always,
+        parse: |argument| Command::Quiz(optional(argument).map(|text| count(text, QUIZ_QUESTIONS))),
     },
-    CommandInfo {
+    Spec {
         name: "stopquiz",
         description: "结束正在进行的测验",
         description_en: "Stop the running quiz",
         example: "/stopquiz",
+        who: Who::Admins,
+        changes: Changes::Always,
+        parse: |_| Command::StopQuiz,
     },
-    CommandInfo {
+    Spec {
         name: "score",
         description: "我在这里的测验成绩",
         description_en: "My quiz score here",
         example: "/score",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Score,
     },
-    CommandInfo {
+    Spec {
         name: "top",
         description: "测验排行榜（前 10 名）",
         description_en: "Top 10 quiz scores",
         example: "/top",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Top,
     },
-    CommandInfo {
+    Spec {
         name: "dailyquiz",
         description: "开关每日一题",
         description_en: "Daily question on or off",
         example: "/dailyquiz on",
+        who: Who::AdminsWithArgument,
+        changes: Changes::WithArgument,
+        parse: |argument| Command::DailyQuiz(optional(argument).map(on_off)),
     },
-    CommandInfo {
+    Spec {
         name: "review",
         description: "复习我的错题（私聊）",
         description_en: "Review my missed questions (private chat)",
         example: "/review 5",
+        who: Who::Anyone,
+        changes: Changes::Always,
+        parse: |argument| {
+            Command::Review(optional(argument).map(|text| count(text, REVIEW_QUESTIONS)))
+        },
     },
-    CommandInfo {
+    Spec {
         name: "mistakes",
         description: "我的错题本",
         description_en: "My missed questions",
         example: "/mistakes",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Mistakes,
     },
-    CommandInfo {
+    Spec {
         name: "remind",
         description: "错题复习提醒（私聊）",
         description_en: "Review reminder (private chat)",
         example: "/remind 20:00",
+        who: Who::Anyone,
+        changes: Changes::WithArgument,
+        parse: |argument| Command::Remind(argument.to_string()),
     },
-    CommandInfo {
+    Spec {
         name: "weeklytest",
         description: "每周一测（群管理员设置）",
         description_en: "Weekly group test (admins)",
         example: "/weeklytest Sun 20:00",
+        who: Who::AdminsWithArgument,
+        changes: Changes::WithArgument,
+        parse: |argument| Command::WeeklyTest(argument.to_string()),
     },
-    CommandInfo {
+    Spec {
         name: "join",
         description: "加入学习名单",
         description_en: "Join the study roster",
         example: "/join",
+        who: Who::Anyone,
+        changes: Changes::Always,
+        parse: |_| Command::Join,
     },
-    CommandInfo {
+    Spec {
         name: "leave",
         description: "退出学习名单（记录保留）",
         description_en: "Leave the study roster",
         example: "/leave",
+        who: Who::Anyone,
+        changes: Changes::Always,
+        parse: |_| Command::Leave,
     },
-    CommandInfo {
+    Spec {
         name: "forgetme",
         description: "删除我在本群的学习记录",
         description_en: "Delete my study records here",
         example: "/forgetme",
+        who: Who::Anyone,
+        changes: Changes::Always,
+        parse: |_| Command::ForgetMe,
     },
-    CommandInfo {
+    Spec {
         name: "roster",
         description: "学习台账：今天和本周谁学了",
         description_en: "Who studied today and this week",
         example: "/roster",
+        who: Who::Admins,
+        changes: Changes::Never,
+        parse: |_| Command::Roster,
     },
-    CommandInfo {
+    Spec {
         name: "report",
         description: "每周学习周报（管理员）",
         description_en: "Weekly report on or off",
         example: "/report weekly Mon 09:00",
+        who: Who::AdminsWithArgument,
+        changes: Changes::WithArgument,
+        parse: |argument| Command::Report(argument.to_string()),
     },
-    CommandInfo {
+    Spec {
         name: "catchup",
         description: "私聊补学漏掉的内容",
         description_en: "Catch up on missed sections",
         example: "/catchup",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Catchup,
     },
-    CommandInfo {
+    Spec {
         name: "export",
         description: "导出学习台账表格（管理员）",
         description_en: "Export the study record (xlsx)",
         example: "/export",
+        who: Who::Admins,
+        changes: Changes::Never,
+        parse: |_| Command::Export,
     },
-    CommandInfo {
+    Spec {
         name: "read",
         description: "在小程序里阅读全文（目录、字号、打卡）",
         description_en: "Read the text in the Mini App",
         example: "/read",
+        who: Who::Anyone,
+        changes: Changes::Never,
+        parse: |_| Command::Read,
     },
-    CommandInfo {
+    Spec {
         name: "dashboard",
         description: "学习看板：参与图表和名单（管理员）",
         description_en: "The group's dashboard (admins)",
         example: "/dashboard",
+        who: Who::Admins,
+        changes: Changes::Never,
+        parse: |_| Command::Dashboard,
     },
 ];
 
@@ -306,81 +514,30 @@ impl Input {
 }
 
 impl Command {
+    /// The command's row in [`COMMANDS`]: the row whose parser makes this variant (each
+    /// parser makes one variant whatever its argument, so reading an empty argument
+    /// tells which row it is; no second list of names to keep in step).
+    pub fn spec(&self) -> &'static Spec {
+        let variant = std::mem::discriminant(self);
+        COMMANDS
+            .iter()
+            .find(|spec| std::mem::discriminant(&(spec.parse)("")) == variant)
+            .expect("every command has a row in COMMANDS")
+    }
+
     /// The command's name without the slash.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Start => "start",
-            Self::Help => "help",
-            Self::Outline => "outline",
-            Self::Docs => "docs",
-            Self::Use(_) => "use",
-            Self::Section(_) => "section",
-            Self::Search(_) => "search",
-            Self::Subscribe(_) => "subscribe",
-            Self::Unsubscribe => "unsubscribe",
-            Self::SetTime(_) => "settime",
-            Self::Timezone(_) => "timezone",
-            Self::Status => "status",
-            Self::Today => "today",
-            Self::Plan => "plan",
-            Self::Quiz(_) => "quiz",
-            Self::StopQuiz => "stopquiz",
-            Self::Score => "score",
-            Self::Top => "top",
-            Self::DailyQuiz(_) => "dailyquiz",
-            Self::Review(_) => "review",
-            Self::Mistakes => "mistakes",
-            Self::Remind(_) => "remind",
-            Self::WeeklyTest(_) => "weeklytest",
-            Self::Join => "join",
-            Self::Leave => "leave",
-            Self::ForgetMe => "forgetme",
-            Self::Roster => "roster",
-            Self::Report(_) => "report",
-            Self::Catchup => "catchup",
-            Self::Export => "export",
-            Self::Read => "read",
-            Self::Dashboard => "dashboard",
-        }
+        self.spec().name
     }
 
     /// Whether the command may need the sender's admin rights: it changes the chat's
     /// settings (which in groups only administrators may do) or stops someone else's
     /// quiz. The transport asks Telegram only for these.
     pub fn needs_admin_check(&self) -> bool {
-        match self {
-            Self::Subscribe(_)
-            | Self::Unsubscribe
-            | Self::SetTime(_)
-            | Self::StopQuiz
-            | Self::Roster
-            | Self::Export
-            | Self::Dashboard => true,
-            Self::Timezone(argument)
-            | Self::DailyQuiz(argument)
-            | Self::WeeklyTest(argument)
-            | Self::Report(argument)
-            | Self::Use(argument) => !argument.trim().is_empty(),
-            Self::Start
-            | Self::Help
-            | Self::Outline
-            | Self::Docs
-            | Self::Section(_)
-            | Self::Search(_)
-            | Self::Status
-            | Self::Today
-            | Self::Plan
-            | Self::Quiz(_)
-            | Self::Score
-            | Self::Top
-            | Self::Review(_)
-            | Self::Mistakes
-            | Self::Remind(_)
-            | Self::Join
-            | Self::Leave
-            | Self::ForgetMe
-            | Self::Catchup
-            | Self::Read => false,
+        match self.spec().who {
+            Who::Anyone => false,
+            Who::Admins => true,
+            Who::AdminsWithArgument => self.argument_given(),
         }
     }
 
@@ -388,39 +545,23 @@ impl Command {
     /// a quiz, a roster). Its reply confirms the change, so the change must be on disk
     /// before the reply leaves (see `App::handle`); the other commands only read.
     pub fn changes_state(&self) -> bool {
+        match self.spec().changes {
+            Changes::Never => false,
+            Changes::Always => true,
+            Changes::WithArgument => self.argument_given(),
+        }
+    }
+
+    /// Whether a command that shows its setting without an argument was given one.
+    fn argument_given(&self) -> bool {
         match self {
-            Self::Subscribe(_)
-            | Self::Unsubscribe
-            | Self::SetTime(_)
-            | Self::Quiz(_)
-            | Self::StopQuiz
-            | Self::Review(_)
-            | Self::Join
-            | Self::Leave
-            | Self::ForgetMe => true,
-            Self::Timezone(argument)
-            | Self::DailyQuiz(argument)
-            | Self::Remind(argument)
-            | Self::WeeklyTest(argument)
-            | Self::Report(argument)
-            | Self::Use(argument) => !argument.trim().is_empty(),
-            Self::Start
-            | Self::Help
-            | Self::Outline
-            | Self::Docs
-            | Self::Section(_)
-            | Self::Search(_)
-            | Self::Status
-            | Self::Today
-            | Self::Plan
-            | Self::Score
-            | Self::Top
-            | Self::Mistakes
-            | Self::Roster
-            | Self::Catchup
-            | Self::Export
-            | Self::Read
-            | Self::Dashboard => false,
+            Self::Use(argument) => argument.is_some(),
+            Self::Timezone(argument) => argument.is_some(),
+            Self::DailyQuiz(argument) => argument.is_some(),
+            Self::Remind(argument) | Self::WeeklyTest(argument) | Self::Report(argument) => {
+                !argument.trim().is_empty()
+            }
+            _ => false,
         }
     }
 }
@@ -445,45 +586,70 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
     {
         return Input::OtherBot;
     }
-    let argument = argument.to_string();
-    let command = match name.to_ascii_lowercase().as_str() {
-        // The deep link from a group's `/review` (t.me/<bot>?start=review).
-        "start" if argument == "review" => Command::Review(String::new()),
-        "start" => Command::Start,
-        "help" => Command::Help,
-        "outline" => Command::Outline,
-        "docs" => Command::Docs,
-        "use" => Command::Use(argument),
-        "section" => Command::Section(argument),
-        "search" => Command::Search(argument),
-        "subscribe" => Command::Subscribe(argument),
-        "unsubscribe" => Command::Unsubscribe,
-        "settime" => Command::SetTime(argument),
-        "timezone" => Command::Timezone(argument),
-        "status" => Command::Status,
-        "today" => Command::Today,
-        "plan" => Command::Plan,
-        "quiz" => Command::Quiz(argument),
-        "stopquiz" => Command::StopQuiz,
-        "score" => Command::Score,
-        "top" => Command::Top,
-        "dailyquiz" => Command::DailyQuiz(argument),
-        "review" => Command::Review(argument),
-        "mistakes" => Command::Mistakes,
-        "remind" => Command::Remind(argument),
-        "weeklytest" => Command::WeeklyTest(argument),
-        "join" => Command::Join,
-        "leave" => Command::Leave,
-        "forgetme" => Command::ForgetMe,
-        "roster" => Command::Roster,
-        "report" => Command::Report(argument),
-        "catchup" => Command::Catchup,
-        "export" => Command::Export,
-        "read" => Command::Read,
-        "dashboard" => Command::Dashboard,
-        _ => return Input::Unknown(name.chars().take(32).collect()),
+    let lowercase = name.to_ascii_lowercase();
+    // The deep link from a group's `/review` (t.me/<bot>?start=review).
+    if lowercase == "start" && argument == "review" {
+        return Input::Command(Command::Review(None));
+    }
+    match COMMANDS.iter().find(|spec| spec.name == lowercase) {
+        Some(spec) => Input::Command((spec.parse)(argument)),
+        // Named back as typed.
+        None => Input::Unknown(name.chars().take(32).collect()),
+    }
+}
+
+/// `None` for an empty argument, else the trimmed text.
+fn optional(argument: &str) -> Option<&str> {
+    Some(argument.trim()).filter(|text| !text.is_empty())
+}
+
+/// Reads a count in `range`: ASCII or full-width digits.
+fn count(text: &str, range: RangeInclusive<usize>) -> Result<usize, ()> {
+    let digits = fold(text.trim());
+    if digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    digits.parse().ok().filter(|n| range.contains(n)).ok_or(())
+}
+
+/// Reads `on`/`off` (or 开/关); anything else is kept, trimmed, for the reply.
+fn on_off(text: &str) -> Result<bool, String> {
+    match text.trim().to_lowercase().as_str() {
+        "on" | "开" | "开启" => Ok(true),
+        "off" | "关" | "关闭" => Ok(false),
+        _ => Err(text.trim().to_string()),
+    }
+}
+
+/// Splits a page off a `/section` argument: `2.1 第 3 页` (or `2.1 第3页`, `2.1 p3`) is
+/// page 3 of 2.1; without one, page 1.
+fn page_of(argument: &str) -> (&str, usize) {
+    fn digits_before(rest: &str) -> Option<(&str, usize)> {
+        let start = rest
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_digit())
+            .last()
+            .map(|(index, _)| index)?;
+        Some((&rest[..start], rest[start..].parse::<usize>().ok()?))
+    }
+    let trimmed = argument.trim_end();
+    let page = match trimmed.strip_suffix('页') {
+        Some(rest) => digits_before(rest.trim_end()).and_then(|(before, page)| {
+            let before = before.trim_end().strip_suffix('第')?;
+            Some((before, page))
+        }),
+        None => digits_before(trimmed).and_then(|(before, page)| {
+            let before = before.strip_suffix(['p', 'P'])?;
+            before
+                .ends_with(char::is_whitespace)
+                .then_some((before, page))
+        }),
     };
-    Input::Command(command)
+    match page {
+        Some((before, page)) if !before.trim().is_empty() => (before.trim_end(), page.max(1)),
+        _ => (argument, 1),
+    }
 }
 
 #[cfg(test)]
@@ -494,11 +660,11 @@ mod tests {
     fn commands_and_arguments() {
         assert_eq!(
             parse("/section 2.1", None),
-            Input::Command(Command::Section("2.1".into()))
+            Input::Command(Command::Section(SectionQuery::parse("2.1")))
         );
         assert_eq!(
             parse("  /section   二.一  ", None),
-            Input::Command(Command::Section("二.一".into()))
+            Input::Command(Command::Section(SectionQuery::parse("二.一")))
         );
         assert_eq!(
             parse("/search 网格 党员", None),
@@ -509,19 +675,16 @@ mod tests {
         assert_eq!(parse("/HELP", None), Input::Command(Command::Help));
         assert_eq!(
             parse("/section\n2.1", None),
-            Input::Command(Command::Section("2.1".into()))
+            Input::Command(Command::Section(SectionQuery::parse("2.1")))
         );
     }
 
     #[test]
     fn quiz_commands() {
-        assert_eq!(
-            parse("/quiz", None),
-            Input::Command(Command::Quiz(String::new()))
-        );
+        assert_eq!(parse("/quiz", None), Input::Command(Command::Quiz(None)));
         assert_eq!(
             parse("/quiz 3", None),
-            Input::Command(Command::Quiz("3".into()))
+            Input::Command(Command::Quiz(Some(Ok(3))))
         );
         assert_eq!(
             parse("/stopquiz@studybot_bot", Some("studybot_bot")),
@@ -531,7 +694,7 @@ mod tests {
         assert_eq!(parse("/top", None), Input::Command(Command::Top));
         assert_eq!(
             parse("/dailyquiz off", None),
-            Input::Command(Command::DailyQuiz("off".into()))
+            Input::Command(Command::DailyQuiz(Some(Ok(false))))
         );
     }
 
@@ -540,29 +703,35 @@ mod tests {
         let ours = Some("studybot_bot");
         assert_eq!(
             parse("/section@studybot_bot 2.1", ours),
-            Input::Command(Command::Section("2.1".into()))
+            Input::Command(Command::Section(SectionQuery::parse("2.1")))
         );
         assert_eq!(
             parse("/section@StudyBot_Bot 2.1", ours),
-            Input::Command(Command::Section("2.1".into()))
+            Input::Command(Command::Section(SectionQuery::parse("2.1")))
         );
         assert_eq!(parse("/section@other_bot 2.1", ours), Input::OtherBot);
         assert_eq!(
             parse("/section@anything 2.1", None),
-            Input::Command(Command::Section("2.1".into()))
+            Input::Command(Command::Section(SectionQuery::parse("2.1")))
         );
     }
 
     #[test]
     fn subscription_commands() {
         let cases = [
-            ("/subscribe", Command::Subscribe(String::new())),
-            ("/subscribe 8:00", Command::Subscribe("8:00".into())),
+            ("/subscribe", Command::Subscribe(Ok(None))),
+            (
+                "/subscribe 8:00",
+                Command::Subscribe(Ok(Some(NaiveTime::from_hms_opt(8, 0, 0).unwrap()))),
+            ),
             ("/unsubscribe", Command::Unsubscribe),
-            ("/settime ８：００", Command::SetTime("８：００".into())),
+            (
+                "/settime ８：００",
+                Command::SetTime(Ok(NaiveTime::from_hms_opt(8, 0, 0).unwrap())),
+            ),
             (
                 "/timezone Europe/Berlin",
-                Command::Timezone("Europe/Berlin".into()),
+                Command::Timezone(Some(Ok(chrono_tz::Europe::Berlin))),
             ),
             ("/status", Command::Status),
             ("/today", Command::Today),
@@ -576,14 +745,70 @@ mod tests {
                 "{name} is listed"
             );
         }
-        assert!(Command::Subscribe(String::new()).needs_admin_check());
-        assert!(Command::Timezone("Asia/Shanghai".into()).needs_admin_check());
-        assert!(!Command::Timezone(String::new()).needs_admin_check());
+        assert!(Command::Subscribe(Ok(None)).needs_admin_check());
+        assert!(Command::Timezone(Some(Ok(chrono_tz::Asia::Shanghai))).needs_admin_check());
+        assert!(!Command::Timezone(None).needs_admin_check());
         assert!(!Command::Status.needs_admin_check());
-        assert!(Command::Quiz(String::new()).changes_state());
-        assert!(Command::DailyQuiz("on".into()).changes_state());
-        assert!(!Command::DailyQuiz(String::new()).changes_state());
-        assert!(!Command::Section("2.1".into()).changes_state());
+        assert!(Command::Quiz(None).changes_state());
+        assert!(Command::DailyQuiz(Some(Ok(true))).changes_state());
+        assert!(!Command::DailyQuiz(None).changes_state());
+        assert!(!Command::Section(SectionQuery::parse("2.1")).changes_state());
+        assert_eq!(
+            parse("/settime 25:00", None),
+            Input::Command(Command::SetTime(Err(BadArgument {
+                text: "25:00".into(),
+                error: TimeError::OutOfRange,
+            })))
+        );
+        assert!(Command::DailyQuiz(Some(Err("maybe".into()))).needs_admin_check());
+    }
+
+    #[test]
+    fn a_page_is_split_off_the_section_argument() {
+        assert_eq!(page_of("2.1 第 3 页"), ("2.1", 3));
+        assert_eq!(page_of("2.1 第3页"), ("2.1", 3));
+        assert_eq!(page_of("二.一 p12"), ("二.一", 12));
+        assert_eq!(page_of("2.1"), ("2.1", 1));
+        assert_eq!(page_of("第 3 页"), ("第 3 页", 1));
+        assert_eq!(page_of("为民 2"), ("为民 2", 1));
+        assert_eq!(page_of("2.1 第 0 页"), ("2.1", 1));
+        assert_eq!(
+            page_of("2.1 第 99999999999999999999999 页"),
+            ("2.1 第 99999999999999999999999 页", 1)
+        );
+    }
+
+    #[test]
+    fn counts() {
+        let quiz = |text: &str| match parse(text, None) {
+            Input::Command(Command::Quiz(count)) => count,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(quiz("/quiz"), None);
+        assert_eq!(quiz("/quiz  3 "), Some(Ok(3)));
+        assert_eq!(quiz("/quiz １０"), Some(Ok(10)));
+        for bad in ["0", "11", "-1", "abc", "99999999999999999999", "3 4"] {
+            assert_eq!(quiz(&format!("/quiz {bad}")), Some(Err(())), "{bad}");
+        }
+        let review = |text: &str| match parse(text, None) {
+            Input::Command(Command::Review(count)) => count,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(review("/review"), None);
+        assert_eq!(review("/start review"), None);
+        assert_eq!(review("/review 5"), Some(Ok(5)));
+        assert_eq!(review("/review ５"), Some(Ok(5)));
+        for bad in ["0", "21", "abc", "-1", "1000"] {
+            assert_eq!(review(&format!("/review {bad}")), Some(Err(())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_row_parses_to_its_own_variant() {
+        for spec in COMMANDS {
+            assert_eq!((spec.parse)("").name(), spec.name);
+            assert_eq!((spec.parse)("x 1").name(), spec.name);
+        }
     }
 
     #[test]
@@ -591,6 +816,7 @@ mod tests {
         assert_eq!(parse("hello", None), Input::Text);
         assert_eq!(parse("", None), Input::Text);
         assert_eq!(parse("/foo bar", None), Input::Unknown("foo".into()));
+        assert_eq!(parse("/Foo", None), Input::Unknown("Foo".into()));
         assert_eq!(parse("/", None), Input::Unknown(String::new()));
         assert_eq!(
             parse(&format!("/{}", "x".repeat(100)), None),

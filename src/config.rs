@@ -2,6 +2,9 @@
 //!
 //! Relative paths in the file are resolved against the file's own directory, so the
 //! same file works from any working directory (and under systemd).
+//!
+//! Over 600 lines because every setting sits here with its default, its documentation
+//! and its check, so that one file answers "what can I set".
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -221,7 +224,7 @@ impl QuizConfig {
     /// The shortest and longest `open_period` Telegram accepts, in seconds.
     pub const OPEN_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 5..=600;
     /// The fewest and most questions one quiz may have.
-    pub const QUESTIONS_RANGE: std::ops::RangeInclusive<usize> = 1..=10;
+    pub const QUESTIONS_RANGE: std::ops::RangeInclusive<usize> = crate::command::QUIZ_QUESTIONS;
 
     /// The curated question file: `bank` resolved against `data_dir`.
     pub fn bank_path(&self, data_dir: &Path) -> PathBuf {

@@ -14,7 +14,8 @@
 //!     names, weekdays, ISO weeks, local dates and the zone rule.
 //!   - [`reply`]: transport-neutral replies (text with emphasis, buttons) and their
 //!     splitting into messages of at most 4096 characters.
-//!   - [`command`]: parsing what users type into commands.
+//!   - [`command`]: every command in one table (name, help lines, example, who may use
+//!     it, whether it changes state) with the parser of its typed argument.
 //!   - [`plan`]: the reading plan, the order in which a chat receives the sections.
 //!   - [`schedule`]: send times, time zones, next send instants across daylight saving,
 //!     the due decision and the records of subscriptions and the delivery ledger.
@@ -25,15 +26,19 @@
 //!     questions, the due list and its wording.
 //!   - [`record`]: the study record (学习台账): check-ins, members, the roster, the weekly
 //!     report and the export workbook.
-//!   - [`config`]: the one explicit configuration, read from `config.toml` and the environment.
 //!   - [`webapp`]: the Mini App's `initData` check and the start parameter naming a group.
+//! - **Setup** ([`config`]): the one explicit configuration, read once by `main` from
+//!   `config.toml` and the environment, then passed down as plain data.
 //! - **Store** ([`store`]): typed collections over sled, with an in-memory twin, and
 //!   backups of it all.
 //! - **App** ([`app`]): the only `impl App` blocks — what each command does, shared by
 //!   every transport, and the one error path to the user ([`app::AppError`]): lookups
 //!   ([`app`]), the daily excerpt ([`app::daily`]), quizzes ([`app::quiz`]), the personal
-//!   review ([`app::review`]), the study record ([`app::record`]), the texts and each
-//!   chat's choice ([`app::library`]) and imports sent by operators ([`app::import`]).
+//!   review ([`app::review`]), the weekly group test ([`app::weekly`]), the study record
+//!   ([`app::record`]: check-ins; the roster, the weekly report and the export each in a
+//!   file of its own), the texts ([`app::library`]), which text each chat studies
+//!   ([`app::texts`]) and imports sent by operators ([`app::import`]). [`app::App::handle`]
+//!   receives a typed [`command::Command`] and hands it to the feature's method.
 //! - **Transports** (they reach the store only through the [`app`], and never import
 //!   each other):
 //!   - [`console`]: stdin/stdout, with its quiz and review loops.

@@ -703,9 +703,9 @@ async fn moving_the_zone_west_after_todays_excerpt_skips_no_day() {
             topic: None,
         };
         let reply = app
-            .set_timezone(
+            .handle(
                 &admin,
-                "America/Los_Angeles",
+                studybot::command::parse("/timezone America/Los_Angeles", None),
                 at("2026-11-30T14:00:00+08:00"),
             )
             .iter()

@@ -20,7 +20,7 @@ use proptest::{prop_assert, prop_assert_eq, prop_oneof};
 
 use studybot::app::library::Library;
 use studybot::app::{App, ChatContext, ChatKind};
-use studybot::command::{self, COMMANDS, Command, Input};
+use studybot::command::{self, COMMANDS, Command, Input, SectionQuery};
 use studybot::config::Config;
 use studybot::quiz::curated::parse_curated;
 use studybot::reply::Action;
@@ -251,10 +251,14 @@ fn fuzz_command_parsing() {
                 }
             }
             // Whatever follows the name (after whitespace) is the argument, trimmed.
-            if let Input::Command(Command::Section(parsed) | Command::Search(parsed)) =
-                command::parse(&format!("/{name} {argument}"), None)
-            {
-                prop_assert_eq!(parsed, argument.trim());
+            match command::parse(&format!("/{name} {argument}"), None) {
+                Input::Command(Command::Search(parsed)) => {
+                    prop_assert_eq!(parsed, argument.trim());
+                }
+                Input::Command(Command::Section(query)) => {
+                    prop_assert_eq!(query, SectionQuery::parse(argument.trim()));
+                }
+                _ => {}
             }
             Ok(())
         },

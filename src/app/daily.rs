@@ -21,20 +21,21 @@
 //! until the earliest due instant.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 
 use crate::app::{App, AppError, ChatContext};
+use crate::command::BadArgument;
 use crate::messages::daily::{self, errors};
 use crate::plan::ReadingPlan;
 use crate::reply::{MESSAGE_LIMIT, Reply};
 use crate::schedule::{
-    Due, FailureKind, Subscriber, Subscription, day_start, decide, format_time, local_date,
-    parse_time, parse_timezone,
+    Due, FailureKind, Subscriber, Subscription, TimeError, ZoneError, day_start, decide,
+    format_time, local_date,
 };
 use crate::store::{DueCursor, StoreError, StoreResult};
-use crate::text::{Document, SectionId};
+use crate::text::SectionId;
 
 /// One chat's excerpt for one local day, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,21 +55,23 @@ pub struct Delivery {
 impl App {
     /// `/subscribe [HH:MM]`: subscribes the chat (the time defaults to the configured
     /// one), or turns a past subscription on again with its progress. Group admins only.
-    pub fn subscribe(&self, chat: &ChatContext, argument: &str, now: DateTime<Utc>) -> Vec<Reply> {
+    pub fn subscribe(
+        &self,
+        chat: &ChatContext,
+        time: Result<Option<NaiveTime>, BadArgument<TimeError>>,
+        now: DateTime<Utc>,
+    ) -> Vec<Reply> {
         if !chat.is_admin {
             return vec![errors::admin_only("订阅每日学习")];
         }
-        let send_time = match argument.trim() {
-            "" => None,
-            text => match parse_time(text) {
-                Ok(time) => Some(time),
-                Err(error) => return vec![errors::bad_time("/subscribe", text, error)],
-            },
+        let send_time = match time {
+            Ok(time) => time,
+            Err(bad) => return vec![errors::bad_time("/subscribe", &bad.text, bad.error)],
         };
         let config = self.config();
         let mut fresh = Subscription::new(
             chat.chat_id,
-            &self.chat_document(chat.chat_id).id,
+            &self.chat_document(chat.chat_id, None).id,
             send_time.unwrap_or(config.daily_time),
             config.timezone,
             Subscriber {
@@ -81,7 +84,7 @@ impl App {
         match self.store().subscribe(fresh, send_time, now) {
             Ok((subscription, outcome)) => {
                 self.deliveries_changed();
-                let document = &*self.document_of(&subscription);
+                let document = &*self.chat_document(subscription.chat_id, Some(&subscription));
                 vec![daily::subscribed(
                     &ReadingPlan::new(document),
                     &subscription,
@@ -99,7 +102,7 @@ impl App {
         }
         match self.store().unsubscribe(chat.chat_id) {
             Ok(Some(change)) if change.before.active => {
-                let document = &*self.document_of(&change.after);
+                let document = &*self.chat_document(change.after.chat_id, Some(&change.after));
                 vec![daily::unsubscribed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -113,18 +116,23 @@ impl App {
     }
 
     /// `/settime HH:MM`: changes the local send time. Group admins only.
-    pub fn set_time(&self, chat: &ChatContext, argument: &str, now: DateTime<Utc>) -> Vec<Reply> {
+    pub fn set_time(
+        &self,
+        chat: &ChatContext,
+        time: Result<NaiveTime, BadArgument<TimeError>>,
+        now: DateTime<Utc>,
+    ) -> Vec<Reply> {
         if !chat.is_admin {
             return vec![errors::admin_only("修改发送时间")];
         }
-        let send_time = match parse_time(argument) {
+        let send_time = match time {
             Ok(time) => time,
-            Err(error) => return vec![errors::bad_time("/settime", argument, error)],
+            Err(bad) => return vec![errors::bad_time("/settime", &bad.text, bad.error)],
         };
         match self.store().set_time(chat.chat_id, send_time, now) {
             Ok(Some(change)) => {
                 self.deliveries_changed();
-                let document = &*self.document_of(&change.after);
+                let document = &*self.chat_document(change.after.chat_id, Some(&change.after));
                 vec![daily::time_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -143,27 +151,27 @@ impl App {
     pub fn set_timezone(
         &self,
         chat: &ChatContext,
-        argument: &str,
+        zone: Option<Result<Tz, BadArgument<ZoneError>>>,
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
-        if argument.trim().is_empty() {
+        let Some(zone) = zone else {
             let current = match self.store().subscription(chat.chat_id) {
                 Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
                 Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
             };
             return vec![daily::current_timezone(current.name())];
-        }
+        };
         if !chat.is_admin {
             return vec![errors::admin_only("修改时区")];
         }
-        let zone = match parse_timezone(argument) {
+        let zone = match zone {
             Ok(zone) => zone,
-            Err(error) => return vec![errors::bad_timezone(argument, error)],
+            Err(bad) => return vec![errors::bad_timezone(&bad.text, bad.error)],
         };
         match self.store().set_timezone(chat.chat_id, zone, now) {
             Ok(Some(change)) => {
                 self.deliveries_changed();
-                let document = &*self.document_of(&change.after);
+                let document = &*self.chat_document(change.after.chat_id, Some(&change.after));
                 vec![daily::timezone_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -182,7 +190,7 @@ impl App {
     pub fn status(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = &*self.document_for(chat.chat_id, subscription.as_ref());
+                let document = &*self.chat_document(chat.chat_id, subscription.as_ref());
                 vec![daily::status(
                     &ReadingPlan::new(document),
                     subscription.as_ref(),
@@ -196,7 +204,7 @@ impl App {
     pub fn plan(&self, chat: &ChatContext) -> Vec<Reply> {
         match self.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = &*self.document_for(chat.chat_id, subscription.as_ref());
+                let document = &*self.chat_document(chat.chat_id, subscription.as_ref());
                 let position = subscription.as_ref().map_or(0, |s| s.position);
                 vec![daily::plan(
                     &ReadingPlan::new(document),
@@ -215,7 +223,7 @@ impl App {
             Ok(subscription) => subscription,
             Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         };
-        let document = &*self.document_for(chat.chat_id, subscription.as_ref());
+        let document = &*self.chat_document(chat.chat_id, subscription.as_ref());
         let position = match &subscription {
             Some(s) if s.last_sent_date() == Some(local_date(now, s.timezone)) => {
                 s.position.saturating_sub(1)
@@ -312,7 +320,7 @@ impl App {
                 grace,
             ) {
                 Due::Send => {
-                    let document = &*self.document_of(subscription);
+                    let document = &*self.chat_document(subscription.chat_id, Some(subscription));
                     let Some(section) = ReadingPlan::new(document).section(subscription.position)
                     else {
                         return Ok(None);
@@ -419,33 +427,28 @@ impl App {
             return Ok(entry.section);
         }
         let subscription = self.store().subscription(chat_id)?;
-        let document = &*self.document_for(chat_id, subscription.as_ref());
+        let document = &*self.chat_document(chat_id, subscription.as_ref());
         let position = subscription.map_or(0, |s| s.position);
         Ok(ReadingPlan::new(document)
             .section(position)
             .map_or(SectionId::OPENING, |s| s.id))
     }
-
-    /// The document a subscription reads (the default one if it is no longer loaded).
-    fn document_of(&self, subscription: &Subscription) -> Arc<Document> {
-        let library = self.library();
-        library
-            .document(&subscription.document)
-            .unwrap_or_else(|| library.default_document())
-            .clone()
-    }
-
-    /// The document chat `chat_id` reads: its subscription's, else its `/use` choice.
-    fn document_for(&self, chat_id: i64, subscription: Option<&Subscription>) -> Arc<Document> {
-        match subscription {
-            Some(subscription) => self.document_of(subscription),
-            None => self.chat_document(chat_id),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    /// The typed argument of `/<command> <text>`, as the command table reads it.
+    macro_rules! arg {
+        ($command:literal, $text:expr, $variant:ident) => {
+            match crate::command::parse(&format!("/{} {}", $command, $text), None) {
+                crate::command::Input::Command(crate::command::Command::$variant(argument)) => {
+                    argument
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+    }
+
     use super::*;
     use crate::app::ChatKind;
     use crate::app::library::Library;
@@ -491,7 +494,11 @@ mod tests {
     /// Subscribes the test group at 08:00 Shanghai on 2026-05-01 (first send 05-02).
     fn subscribed_app(store: Store) -> App {
         let app = app_with(store);
-        let reply = text(&app.subscribe(&group(true), "08:00", utc("2026-05-01T04:00:00Z")));
+        let reply = text(&app.subscribe(
+            &group(true),
+            arg!("subscribe", "08:00", Subscribe),
+            utc("2026-05-01T04:00:00Z"),
+        ));
         assert!(
             reply.contains("已订阅每日学习") && reply.contains("2026-05-02 08:00"),
             "{reply}"
@@ -516,7 +523,11 @@ mod tests {
             user_name: "\u{202E}王书记".into(),
             ..group(true)
         };
-        app.subscribe(&admin, "08:00", utc("2026-05-01T04:00:00Z"));
+        app.subscribe(
+            &admin,
+            arg!("subscribe", "08:00", Subscribe),
+            utc("2026-05-01T04:00:00Z"),
+        );
         let status = text(&app.status(&admin));
         assert!(
             status.contains("订阅人：王书记（2026-05-01）"),
@@ -530,10 +541,19 @@ mod tests {
         let now = utc("2026-05-01T04:00:00Z");
         let member = group(false);
         for (replies, what) in [
-            (app.subscribe(&member, "08:00", now), "订阅每日学习"),
+            (
+                app.subscribe(&member, arg!("subscribe", "08:00", Subscribe), now),
+                "订阅每日学习",
+            ),
             (app.unsubscribe(&member), "退订每日学习"),
-            (app.set_time(&member, "20:30", now), "修改发送时间"),
-            (app.set_timezone(&member, "Europe/Berlin", now), "修改时区"),
+            (
+                app.set_time(&member, arg!("settime", "20:30", SetTime), now),
+                "修改发送时间",
+            ),
+            (
+                app.set_timezone(&member, arg!("timezone", "Europe/Berlin", Timezone), now),
+                "修改时区",
+            ),
         ] {
             assert_eq!(text(&replies), text(&[errors::admin_only(what)]));
             assert!(text(&replies).contains(&format!("只有群管理员可以{what}")));
@@ -543,7 +563,10 @@ mod tests {
         assert!(text(&app.status(&member)).contains("未订阅"));
         assert!(text(&app.plan(&member)).contains("学习进度 0/21"));
         assert!(text(&app.today(&member, now)).contains("今日学习 · 开场"));
-        assert!(text(&app.set_timezone(&member, "", now)).contains("Asia/Shanghai"));
+        assert!(
+            text(&app.set_timezone(&member, arg!("timezone", "", Timezone), now))
+                .contains("Asia/Shanghai")
+        );
     }
 
     #[test]
@@ -553,16 +576,19 @@ mod tests {
         let admin = group(true);
         let cases = [
             (
-                app.subscribe(&admin, "25:00", now),
+                app.subscribe(&admin, arg!("subscribe", "25:00", Subscribe), now),
                 ["25:00", "/subscribe 08:00"],
             ),
-            (app.set_time(&admin, "8点", now), ["8点", "/settime 08:00"]),
             (
-                app.set_time(&admin, "", now),
+                app.set_time(&admin, arg!("settime", "8点", SetTime), now),
+                ["8点", "/settime 08:00"],
+            ),
+            (
+                app.set_time(&admin, arg!("settime", "", SetTime), now),
                 ["请写上时间", "/settime 20:30"],
             ),
             (
-                app.set_timezone(&admin, "Mars/Olympus", now),
+                app.set_timezone(&admin, arg!("timezone", "Mars/Olympus", Timezone), now),
                 ["Mars/Olympus", "/timezone Asia/Shanghai"],
             ),
         ];
@@ -702,7 +728,11 @@ mod tests {
         let document = parse_document("big.md", &source).unwrap();
         let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
         let app = App::new(library, store, Config::default());
-        app.subscribe(&group(true), "08:00", utc("2026-05-01T04:00:00Z"));
+        app.subscribe(
+            &group(true),
+            arg!("subscribe", "08:00", Subscribe),
+            utc("2026-05-01T04:00:00Z"),
+        );
         let batch = tick(&app, utc("2026-05-02T00:00:30Z"));
         assert_eq!(batch.len(), 1);
         let replies = &batch[0].replies;
@@ -831,7 +861,7 @@ mod tests {
             "{status}"
         );
         // Re-added, an admin subscribes again: back on, progress kept.
-        let back = text(&app.subscribe(&group(true), "", at));
+        let back = text(&app.subscribe(&group(true), arg!("subscribe", "", Subscribe), at));
         assert!(back.contains("已重新订阅"), "{back}");
         assert_eq!(tick(&app, utc("2026-05-03T00:00:30Z")).len(), 1);
     }
@@ -902,11 +932,18 @@ mod tests {
     fn moving_west_after_todays_excerpt_serves_the_new_zones_today() {
         let app = app_with(Store::in_memory());
         let admin = group(true);
-        app.subscribe(&admin, "13:47", utc("2026-11-30T05:00:00Z"));
+        app.subscribe(
+            &admin,
+            arg!("subscribe", "13:47", Subscribe),
+            utc("2026-11-30T05:00:00Z"),
+        );
         let sent = tick(&app, utc("2026-11-30T05:47:30Z"));
         assert_eq!(sent.len(), 1);
-        let reply =
-            text(&app.set_timezone(&admin, "America/Los_Angeles", utc("2026-11-30T06:00:00Z")));
+        let reply = text(&app.set_timezone(
+            &admin,
+            arg!("timezone", "America/Los_Angeles", Timezone),
+            utc("2026-11-30T06:00:00Z"),
+        ));
         assert!(
             reply.contains("下次发送：2026-11-30 13:47（America/Los_Angeles）"),
             "{reply}"
@@ -918,7 +955,11 @@ mod tests {
         assert_eq!(la.len(), 1, "Los Angeles' 11-30 is served");
         assert_eq!(la[0].section, SectionId::part(1));
         // Later that day: moving the time to 20:00 serves nothing more on 11-30.
-        let reply = text(&app.set_time(&admin, "20:00", utc("2026-11-30T22:00:00Z")));
+        let reply = text(&app.set_time(
+            &admin,
+            arg!("settime", "20:00", SetTime),
+            utc("2026-11-30T22:00:00Z"),
+        ));
         assert!(reply.contains("下次发送：2026-12-01 20:00"), "{reply}");
         assert!(tick(&app, utc("2026-12-01T04:00:30Z")).is_empty());
         assert_eq!(tick(&app, utc("2026-12-02T04:00:30Z")).len(), 1);
@@ -997,7 +1038,7 @@ mod tests {
                 kind: ChatKind::Private,
                 ..group(true)
             };
-            app.subscribe(&chat, "08:00", now);
+            app.subscribe(&chat, arg!("subscribe", "08:00", Subscribe), now);
         }
         let day = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
         let days =
@@ -1024,7 +1065,7 @@ mod tests {
                 kind: ChatKind::Private,
                 ..group(true)
             };
-            app.subscribe(&chat, "08:00", now);
+            app.subscribe(&chat, arg!("subscribe", "08:00", Subscribe), now);
         }
         let at = utc("2026-05-02T00:00:30Z");
         let mut sizes = Vec::new();

@@ -12,6 +12,7 @@ pub mod review;
 mod texts;
 mod transport;
 pub mod webapp;
+pub mod weekly;
 
 pub use error::AppError;
 
@@ -22,7 +23,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use crate::app::library::Library;
-use crate::command::{Command, Input};
+use crate::command::{Command, Input, SectionQuery};
 use crate::config::Config;
 use crate::messages::{self, errors};
 use crate::quiz::{Question, QuestionBank};
@@ -30,7 +31,7 @@ use crate::reply::{Action, Audience, Reply};
 use crate::store::Store;
 use crate::text::reference::RefError;
 use crate::text::search::MAX_QUERY_CHARS;
-use crate::text::{Document, Resolution, SectionRef, search};
+use crate::text::{Document, Resolution, search};
 
 /// What kind of chat a message came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,7 +225,7 @@ impl App {
 
     fn run_command(&self, chat: &ChatContext, command: Command, now: DateTime<Utc>) -> Vec<Reply> {
         // The text this chat studies (its `/use` choice), read only where needed.
-        let document = || self.chat_document(chat.chat_id);
+        let document = || self.chat_document(chat.chat_id, None);
         match command {
             Command::Start => vec![messages::start(&document())],
             Command::Help => vec![messages::help()],
@@ -235,35 +236,34 @@ impl App {
                     library.documents().iter().map(|d| d.as_ref()).collect();
                 vec![messages::docs(&documents, &document().id)]
             }
-            Command::Use(argument) => vec![self.use_text(chat, &argument)],
-            Command::Section(argument) => {
-                let (argument, page) = page_of(&argument);
-                let (mut reply, paged) = self.section(&document(), argument, page);
+            Command::Use(argument) => vec![self.use_text(chat, argument.as_deref())],
+            Command::Section(query) => {
+                let (mut reply, paged) = self.section(&document(), &query);
                 // In a group a long section is the whole chat's to read: its page
                 // buttons post the next page rather than turn the page under others.
                 if chat.kind != ChatKind::Private && paged {
                     reply = reply.for_the_chat();
                 }
-                vec![self.with_todays_check_in(chat, Some(argument), reply, now)]
+                vec![self.with_todays_check_in(chat, Some(&query.text), reply, now)]
             }
             Command::Search(query) => vec![self.search(&document(), &query)],
-            Command::Subscribe(argument) => self.subscribe(chat, &argument, now),
+            Command::Subscribe(time) => self.subscribe(chat, time, now),
             Command::Unsubscribe => self.unsubscribe(chat),
-            Command::SetTime(argument) => self.set_time(chat, &argument, now),
-            Command::Timezone(argument) => self.set_timezone(chat, &argument, now),
+            Command::SetTime(time) => self.set_time(chat, time, now),
+            Command::Timezone(zone) => self.set_timezone(chat, zone, now),
             Command::Status => self.status(chat),
             Command::Today => self.today(chat, now),
             Command::Plan => self.plan(chat),
             // Quizzes (crate::app::quiz); transports then send the polls from `next_poll`.
-            Command::Quiz(argument) => {
-                vec![self.quiz_command(chat, &argument, now, &mut rand::rng())]
+            Command::Quiz(count) => {
+                vec![self.quiz_command(chat, count, now, &mut rand::rng())]
             }
             Command::StopQuiz => vec![self.stop_quiz(chat, now)],
             Command::Score => vec![self.score_command(chat, now)],
             Command::Top => vec![self.top_command(chat)],
-            Command::DailyQuiz(argument) => vec![self.daily_quiz_command(chat, &argument)],
+            Command::DailyQuiz(on) => vec![self.daily_quiz_command(chat, on)],
             // The personal review (crate::app::review); transports then ask from `next_review`.
-            Command::Review(argument) => self.review_command(chat, &argument, now),
+            Command::Review(count) => self.review_command(chat, count, now),
             Command::Mistakes => self.mistakes_command(chat, now),
             Command::Remind(argument) => self.remind_command(chat, &argument),
             Command::WeeklyTest(argument) => vec![self.weekly_test_command(chat, &argument)],
@@ -285,8 +285,9 @@ impl App {
     }
 
     /// `/section`'s reply, and whether it is one page of several.
-    fn section(&self, document: &Document, argument: &str, page: usize) -> (Reply, bool) {
-        let reference = match SectionRef::parse(argument) {
+    fn section(&self, document: &Document, query: &SectionQuery) -> (Reply, bool) {
+        let (argument, page) = (query.text.as_str(), query.page);
+        let reference = match query.reference.clone() {
             Ok(reference) => reference,
             Err(RefError::Empty) => return (errors::section_missing(), false),
             Err(RefError::TooLong) => return (errors::section_too_long(), false),
@@ -404,37 +405,6 @@ impl App {
     }
 }
 
-/// Splits a page off a `/section` argument: `2.1 第 3 页` (or `2.1 第3页`, `2.1 p3`) is
-/// page 3 of 2.1; without one, page 1.
-fn page_of(argument: &str) -> (&str, usize) {
-    fn digits_before(rest: &str) -> Option<(&str, usize)> {
-        let start = rest
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| c.is_ascii_digit())
-            .last()
-            .map(|(index, _)| index)?;
-        Some((&rest[..start], rest[start..].parse::<usize>().ok()?))
-    }
-    let trimmed = argument.trim_end();
-    let page = match trimmed.strip_suffix('页') {
-        Some(rest) => digits_before(rest.trim_end()).and_then(|(before, page)| {
-            let before = before.trim_end().strip_suffix('第')?;
-            Some((before, page))
-        }),
-        None => digits_before(trimmed).and_then(|(before, page)| {
-            let before = before.strip_suffix(['p', 'P'])?;
-            before
-                .ends_with(char::is_whitespace)
-                .then_some((before, page))
-        }),
-    };
-    match page {
-        Some((before, page)) if !before.trim().is_empty() => (before.trim_end(), page.max(1)),
-        _ => (argument, 1),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,21 +463,6 @@ mod tests {
                 "{number}: {reply}"
             );
         }
-    }
-
-    #[test]
-    fn a_page_is_split_off_the_section_argument() {
-        assert_eq!(page_of("2.1 第 3 页"), ("2.1", 3));
-        assert_eq!(page_of("2.1 第3页"), ("2.1", 3));
-        assert_eq!(page_of("二.一 p12"), ("二.一", 12));
-        assert_eq!(page_of("2.1"), ("2.1", 1));
-        assert_eq!(page_of("第 3 页"), ("第 3 页", 1));
-        assert_eq!(page_of("为民 2"), ("为民 2", 1));
-        assert_eq!(page_of("2.1 第 0 页"), ("2.1", 1));
-        assert_eq!(
-            page_of("2.1 第 99999999999999999999999 页"),
-            ("2.1 第 99999999999999999999999 页", 1)
-        );
     }
 
     #[test]

@@ -26,7 +26,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
-use crate::config::QuizConfig;
 use crate::quiz::messages;
 use crate::quiz::session::{DailyPoll, Progress, Round, StartError};
 use crate::quiz::{
@@ -35,7 +34,6 @@ use crate::quiz::{
 };
 use crate::reply::Reply;
 use crate::store::{PollTarget, StoreResult};
-use crate::text::fold::fold;
 use crate::text::{Document, SectionId};
 
 /// Why `/stopquiz` did or did not stop a quiz.
@@ -54,22 +52,6 @@ enum Closed {
 
 fn answer_key(key: &QuestionKey) -> String {
     format!("q{}:{}", key.quiz_id, key.index)
-}
-
-/// Reads a question count: empty means the default; ASCII or full-width digits.
-fn parse_count(argument: &str, default: usize) -> Option<usize> {
-    let argument = argument.trim();
-    if argument.is_empty() {
-        return Some(default);
-    }
-    let digits = fold(argument);
-    if digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits
-        .parse()
-        .ok()
-        .filter(|n| QuizConfig::QUESTIONS_RANGE.contains(n))
 }
 
 impl App {
@@ -96,7 +78,7 @@ impl App {
         if chat.kind == ChatKind::Channel {
             return Err(messages::channels_unsupported());
         }
-        let document = self.chat_document(chat.chat_id);
+        let document = self.chat_document(chat.chat_id, None);
         let bank = self.quiz_bank(&document, rng);
         let questions = pick(bank.questions(), n, rng);
         let quiz_id: u64 = rng.random();
@@ -419,7 +401,7 @@ impl App {
         section: SectionId,
         rng: &mut impl Rng,
     ) -> Option<Question> {
-        let document = self.chat_document(chat_id);
+        let document = self.chat_document(chat_id, None);
         let bank = self.daily_bank(&document, || self.quiz_bank(&document, rng));
         for_section(bank.questions(), section, rng)
     }
@@ -452,12 +434,12 @@ impl App {
     pub(crate) fn quiz_command(
         &self,
         chat: &ChatContext,
-        argument: &str,
+        count: Option<Result<usize, ()>>,
         now: DateTime<Utc>,
         rng: &mut impl Rng,
     ) -> Reply {
         let default = self.config().quiz.questions;
-        let Some(n) = parse_count(argument, default) else {
+        let Ok(n) = count.unwrap_or(Ok(default)) else {
             return messages::bad_count(default);
         };
         match self.start_quiz(chat, n, now, rng) {
@@ -473,7 +455,7 @@ impl App {
             Err(error) => return AppError::from(error).reply(chat.chat_id),
         };
         let principles: Vec<(u8, String)> = self
-            .chat_document(chat.chat_id)
+            .chat_document(chat.chat_id, None)
             .parts()
             .map(|p| (p.id.part, p.title.clone()))
             .collect();
@@ -508,16 +490,17 @@ impl App {
     }
 
     /// `/dailyquiz on|off` (admins only in groups).
-    pub(crate) fn daily_quiz_command(&self, chat: &ChatContext, argument: &str) -> Reply {
-        let on = match argument.trim().to_lowercase().as_str() {
-            "on" | "开" | "开启" => Some(true),
-            "off" | "关" | "关闭" => Some(false),
-            _ => None,
-        };
-        let Some(on) = on else {
+    pub(crate) fn daily_quiz_command(
+        &self,
+        chat: &ChatContext,
+        on: Option<Result<bool, String>>,
+    ) -> Reply {
+        let Some(Ok(on)) = on else {
             return match self.daily_quiz_enabled(chat.chat_id) {
-                Ok(current) if argument.trim().is_empty() => messages::daily_quiz_usage(current),
-                Ok(current) => messages::daily_quiz_not_understood(argument.trim(), current),
+                Ok(current) => match on {
+                    Some(Err(words)) => messages::daily_quiz_not_understood(&words, current),
+                    _ => messages::daily_quiz_usage(current),
+                },
                 Err(error) => AppError::from(error).reply(chat.chat_id),
             };
         };
@@ -533,6 +516,18 @@ impl App {
 
 #[cfg(test)]
 mod tests {
+    /// The typed argument of `/<command> <text>`, as the command table reads it.
+    macro_rules! arg {
+        ($command:literal, $text:expr, $variant:ident) => {
+            match crate::command::parse(&format!("/{} {}", $command, $text), None) {
+                crate::command::Input::Command(crate::command::Command::$variant(argument)) => {
+                    argument
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+    }
+
     use chrono::{TimeDelta, TimeZone};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -833,16 +828,16 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(5);
         assert!(!app.daily_quiz_enabled(-100).unwrap());
         assert_eq!(
-            app.daily_quiz_command(&group(1, false), "on"),
+            app.daily_quiz_command(&group(1, false), arg!("dailyquiz", "on", DailyQuiz)),
             messages::daily_quiz_admins_only()
         );
         assert_eq!(
-            app.daily_quiz_command(&group(1, true), "on"),
+            app.daily_quiz_command(&group(1, true), arg!("dailyquiz", "on", DailyQuiz)),
             messages::daily_quiz_set(true)
         );
         assert!(app.daily_quiz_enabled(-100).unwrap());
         assert_eq!(
-            app.daily_quiz_command(&group(1, false), ""),
+            app.daily_quiz_command(&group(1, false), arg!("dailyquiz", "", DailyQuiz)),
             messages::daily_quiz_usage(true)
         );
         let question = app
@@ -872,16 +867,10 @@ mod tests {
 
     #[test]
     fn counts_and_channels() {
-        assert_eq!(parse_count("", 5), Some(5));
-        assert_eq!(parse_count(" 3 ", 5), Some(3));
-        assert_eq!(parse_count("１０", 5), Some(10));
-        for bad in ["0", "11", "-1", "abc", "99999999999999999999", "3 4"] {
-            assert_eq!(parse_count(bad, 5), None, "{bad}");
-        }
         let app = app_with(Store::in_memory());
         let mut rng = StdRng::seed_from_u64(6);
         assert_eq!(
-            app.quiz_command(&group(1, false), "0", at(0), &mut rng),
+            app.quiz_command(&group(1, false), arg!("quiz", "0", Quiz), at(0), &mut rng),
             messages::bad_count(5)
         );
         let channel = ChatContext {
@@ -889,7 +878,7 @@ mod tests {
             ..group(1, true)
         };
         assert_eq!(
-            app.quiz_command(&channel, "", at(0), &mut rng),
+            app.quiz_command(&channel, arg!("quiz", "", Quiz), at(0), &mut rng),
             messages::channels_unsupported()
         );
     }

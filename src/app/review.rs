@@ -17,21 +17,18 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
-use crate::quiz::QuizSession;
 use crate::quiz::{PollSpec, Question};
 use crate::reply::Reply;
 use crate::review::messages::{self, MistakeLine};
-use crate::review::weekly::{WeeklyTest, day_in_week, parse_schedule, pick_weekly};
 use crate::review::{CardId, DAILY_CAP, ReviewPoll, ReviewSession, Reviewer, card_id, record};
 use crate::schedule::{
     DeliveryState, Due, decide, format_local, format_time, local_date, parse_time, send_instant,
 };
 use crate::store::{DueCard, DueReview, StoreResult};
-use crate::text::fold::fold;
 
 /// The next step of a running `/review`.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +115,7 @@ impl App {
     }
 
     /// The member's zone: their reminder's, else the configured default.
-    fn review_zone(&self, reviewer: Option<&Reviewer>) -> Tz {
+    pub(super) fn review_zone(&self, reviewer: Option<&Reviewer>) -> Tz {
         let own = reviewer
             .and_then(|r| r.zone.as_deref())
             .and_then(|zone| zone.parse().ok());
@@ -137,7 +134,7 @@ impl App {
         correct: bool,
         now: DateTime<Utc>,
     ) {
-        let document = self.chat_document(chat_id);
+        let document = self.chat_document(chat_id, None);
         let text = document.id.as_str();
         let id = card_id(text, question);
         // A group's misses feed its weekly test ("the questions the group missed most").
@@ -204,15 +201,16 @@ impl App {
     pub(crate) fn review_command(
         &self,
         chat: &ChatContext,
-        argument: &str,
+        count: Option<Result<usize, ()>>,
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
         if chat.kind != ChatKind::Private {
             return vec![messages::private_only(None)];
         }
-        let Some(wanted) = parse_review_count(argument) else {
+        let Ok(wanted) = count.unwrap_or(Ok(DAILY_CAP as usize)) else {
             return vec![messages::bad_count()];
         };
+        let wanted = wanted as u32;
         self.start_review(chat.user_id, wanted, now)
             .unwrap_or_else(|error| vec![AppError::from(error).reply(chat.user_id as i64)])
     }
@@ -586,279 +584,5 @@ impl App {
                 .update_reviewer(user_id, |r| r.remind_at = None)?;
         }
         self.store().flush()
-    }
-}
-
-/// How a weekly test's questions go out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pacing {
-    /// One at a time, each closed by its timer and followed by the next, then the
-    /// results: the test runs as the group's quiz. For the running bot, which stays to
-    /// close each question.
-    OneByOne,
-    /// All at once, right after the announcement, each a quiz poll of its own with no
-    /// time limit whose answers count for a day
-    /// ([`crate::quiz::session::DAILY_ANSWER_WINDOW`], like the daily question's). For
-    /// `studybot tick`, which ends after its pass: no process stays to close one
-    /// question and send the next.
-    AllAtOnce,
-}
-
-/// A weekly test that starts now.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WeeklyStart {
-    /// The group.
-    pub chat_id: i64,
-    /// The forum topic it goes to.
-    pub topic: Option<i32>,
-    /// The ISO (year, week) of its ledger entry.
-    pub week: (i32, u32),
-    /// The announcement. With [`Pacing::OneByOne`] the questions follow from
-    /// [`App::next_poll`]; with [`Pacing::AllAtOnce`] they are `polls`.
-    pub announcement: Reply,
-    /// The questions to send right after the announcement, in order, each reported with
-    /// [`App::daily_poll_sent`] (empty with [`Pacing::OneByOne`]).
-    pub polls: Vec<WeeklyPoll>,
-}
-
-/// One question of a weekly test sent all at once.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WeeklyPoll {
-    /// The question, its options in the order sent.
-    pub question: Question,
-    /// The poll to send (numbered, no time limit).
-    pub spec: PollSpec,
-}
-
-impl App {
-    /// `/weeklytest Sun 20:00`, `/weeklytest off`, `/weeklytest` (admins change it, in groups).
-    pub(crate) fn weekly_test_command(&self, chat: &ChatContext, argument: &str) -> Reply {
-        if chat.kind != ChatKind::Group {
-            return messages::weekly_groups_only();
-        }
-        let describe = |test: &WeeklyTest| {
-            format!(
-                "每{} {}（{}）",
-                crate::calendar::weekday_name(test.weekday()),
-                format_time(test.time),
-                test.zone
-            )
-        };
-        let argument = argument.trim();
-        if argument.is_empty() {
-            return match self.store().weekly_test(chat.chat_id) {
-                Ok(test) => messages::weekly_usage(test.as_ref().map(describe).as_deref()),
-                Err(error) => AppError::from(error).reply(chat.user_id as i64),
-            };
-        }
-        if !chat.is_admin {
-            return messages::weekly_admins_only();
-        }
-        let result = if matches!(argument.to_lowercase().as_str(), "off" | "关" | "关闭") {
-            self.store()
-                .set_weekly_test(chat.chat_id, None)
-                .map(|()| messages::weekly_off())
-        } else {
-            let Some((weekday, time)) = parse_schedule(argument) else {
-                return messages::weekly_bad(argument);
-            };
-            let zone = match self.store().subscription(chat.chat_id) {
-                Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
-                Err(error) => return AppError::from(error).reply(chat.user_id as i64),
-            };
-            let test = WeeklyTest {
-                weekday,
-                time,
-                zone: zone.name().to_string(),
-                topic: chat.topic,
-            };
-            self.store()
-                .set_weekly_test(chat.chat_id, Some(&test))
-                .map(|()| messages::weekly_set(&describe(&test)))
-        };
-        match result.and_then(|reply| self.store().flush().map(|()| reply)) {
-            Ok(reply) => {
-                self.deliveries_changed();
-                reply
-            }
-            Err(error) => AppError::from(error).reply(chat.user_id as i64),
-        }
-    }
-
-    /// The next instant strictly after `now` at which a review reminder or a weekly test
-    /// is scheduled: the delivery task's alarm for them (they have no due index; each
-    /// pass looks at all of them). One already in its window and not sent (no cards were
-    /// due yet, a quiz was running, a send failed) is looked at again by the passes that
-    /// follow, at the latest at the task's safety wake-up.
-    pub fn next_review_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
-        let mut next: Option<DateTime<Utc>> = None;
-        let mut consider = |at: DateTime<Utc>| {
-            if at > now {
-                next = Some(next.map_or(at, |next| next.min(at)));
-            }
-        };
-        for (_, reviewer) in self.store().reviewers_with_reminders()? {
-            let Some(at) = reviewer.remind_at else {
-                continue;
-            };
-            let zone = self.review_zone(Some(&reviewer));
-            let today = local_date(now, zone);
-            consider(send_instant(today, at, zone));
-            consider(send_instant(today + TimeDelta::days(1), at, zone));
-        }
-        for (_, test) in self.store().weekly_tests()? {
-            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
-            consider(test.this_week(now, zone).0);
-            consider(test.this_week(now + TimeDelta::days(7), zone).0);
-        }
-        Ok(next)
-    }
-
-    /// The weekly tests due at `now`, on the text each group studies: each is marked
-    /// "intended" in the weekly ledger and, paced [`Pacing::OneByOne`], started as the
-    /// group's quiz (scored like any quiz) unless a quiz is running there (then it is
-    /// tried again on the next pass, within the grace window); paced
-    /// [`Pacing::AllAtOnce`], its questions are returned to send at once.
-    pub fn due_weekly_tests(
-        &self,
-        now: DateTime<Utc>,
-        pacing: Pacing,
-        rng: &mut impl rand::Rng,
-    ) -> StoreResult<Vec<WeeklyStart>> {
-        let grace = self.config().grace;
-        let mut starts = Vec::new();
-        for (chat_id, test) in self.store().weekly_tests()? {
-            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
-            let (scheduled, week) = test.this_week(now, zone);
-            let state = self.store().weekly_ledger(chat_id, week)?;
-            if decide(scheduled, state.as_ref(), now, grace) != Due::Send {
-                continue;
-            }
-            // The sections the group received this week, Monday up to today.
-            let today = local_date(now, zone);
-            let mut sections = Vec::new();
-            let mut date = day_in_week(today, chrono::Weekday::Mon);
-            while date <= today {
-                if let Some(entry) = self.store().ledger_entry(chat_id, date)?
-                    && matches!(entry.state, DeliveryState::Sent { .. })
-                {
-                    sections.push(entry.section);
-                }
-                date += chrono::TimeDelta::days(1);
-            }
-            let missed: Vec<CardId> = self
-                .store()
-                .group_misses(chat_id)?
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect();
-            let document = self.chat_document(chat_id);
-            let bank = self.quiz_bank(&document, rng);
-            let questions = pick_weekly(bank.questions(), &document.id, &sections, &missed, rng);
-            if questions.is_empty() {
-                tracing::warn!(chat_id, text = %document.id, "no questions for the weekly test");
-                continue;
-            }
-            let polls = match pacing {
-                Pacing::OneByOne => {
-                    let quiz_id: u64 = rng.random();
-                    let started = self.store().update_quiz_session(chat_id, |slot| {
-                        let mut session = QuizSession::start(
-                            slot.as_ref(),
-                            quiz_id,
-                            chat_id,
-                            0,
-                            questions.clone(),
-                            now,
-                        )
-                        .ok()?;
-                        session.topic = test.topic;
-                        *slot = Some(session);
-                        Some(())
-                    })?;
-                    if started.is_none() {
-                        tracing::info!(chat_id, "a quiz is running; the weekly test waits");
-                        continue;
-                    }
-                    Vec::new()
-                }
-                Pacing::AllAtOnce => {
-                    let total = questions.len();
-                    questions
-                        .iter()
-                        .enumerate()
-                        .map(|(index, question)| WeeklyPoll {
-                            question: question.clone(),
-                            spec: PollSpec::new(question, Some((index + 1, total)), None),
-                        })
-                        .collect()
-                }
-            };
-            self.store()
-                .set_weekly_ledger(chat_id, week, &DeliveryState::Intended)?;
-            self.store().flush()?;
-            tracing::info!(
-                chat_id,
-                text = %document.id,
-                questions = questions.len(),
-                sections = sections.len(),
-                ?pacing,
-                "weekly test started"
-            );
-            let announcement = match pacing {
-                Pacing::OneByOne => messages::weekly_announcement(questions.len()),
-                Pacing::AllAtOnce => messages::weekly_announcement_all_at_once(questions.len()),
-            };
-            starts.push(WeeklyStart {
-                chat_id,
-                topic: test.topic,
-                week,
-                announcement,
-                polls,
-            });
-        }
-        Ok(starts)
-    }
-
-    /// The weekly test's announcement went out: the week is done.
-    pub fn weekly_test_sent(
-        &self,
-        chat_id: i64,
-        week: (i32, u32),
-        message_ids: &[i32],
-    ) -> StoreResult<()> {
-        let state = DeliveryState::Sent {
-            message_ids: message_ids.to_vec(),
-        };
-        self.store().set_weekly_ledger(chat_id, week, &state)?;
-        self.store().flush()
-    }
-}
-
-/// Reads a `/review` count: empty means the daily cap; 1–20, ASCII or full-width digits.
-fn parse_review_count(argument: &str) -> Option<u32> {
-    let argument = argument.trim();
-    if argument.is_empty() {
-        return Some(DAILY_CAP);
-    }
-    let digits = fold(argument);
-    if digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok().filter(|n| (1..=DAILY_CAP).contains(n))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn review_counts() {
-        assert_eq!(parse_review_count(""), Some(DAILY_CAP));
-        assert_eq!(parse_review_count("5"), Some(5));
-        assert_eq!(parse_review_count("５"), Some(5));
-        for bad in ["0", "21", "abc", "-1", "1000"] {
-            assert_eq!(parse_review_count(bad), None, "{bad}");
-        }
     }
 }

@@ -9,15 +9,26 @@ use crate::messages;
 use crate::messages::daily::errors;
 use crate::plan::ReadingPlan;
 use crate::reply::Reply;
+use crate::schedule::Subscription;
 use crate::store::ChatText;
 use crate::text::Document;
 
 impl App {
-    /// The text chat `chat_id` studies: its `/use` choice, else the default text (also
-    /// when the chosen text is no longer served, or the store cannot be read, which is
-    /// logged).
-    pub fn chat_document(&self, chat_id: i64) -> Arc<Document> {
+    /// The text chat `chat_id` studies, the one rule for every feature: the text of its
+    /// daily excerpt when its `subscription` is given, else its `/use` choice; the default
+    /// text when that text is no longer served or the store cannot be read (logged).
+    pub fn chat_document(
+        &self,
+        chat_id: i64,
+        subscription: Option<&Subscription>,
+    ) -> Arc<Document> {
         let library = self.library();
+        if let Some(subscription) = subscription {
+            return library
+                .document(&subscription.document)
+                .unwrap_or_else(|| library.default_document())
+                .clone();
+        }
         let chosen = match self.store().chat_text(chat_id) {
             Ok(choice) => choice,
             Err(error) => {
@@ -33,12 +44,11 @@ impl App {
     /// `/use <number or id>`: the chat studies that text from now on (admins in groups).
     /// Where the chat's daily excerpt stood in the text it leaves is kept by section id,
     /// and switching back resumes there. Without an argument: which text it studies.
-    pub(crate) fn use_text(&self, chat: &ChatContext, argument: &str) -> Reply {
-        let current = self.chat_document(chat.chat_id);
-        let argument = argument.trim();
-        if argument.is_empty() {
+    pub(crate) fn use_text(&self, chat: &ChatContext, argument: Option<&str>) -> Reply {
+        let current = self.chat_document(chat.chat_id, None);
+        let Some(argument) = argument else {
             return messages::texts::current(&current);
-        }
+        };
         if !chat.is_admin {
             return errors::admin_only("更换本群学习的文本");
         }
@@ -102,13 +112,14 @@ fn find_text<'a>(library: &'a Library, argument: &str) -> Option<&'a Arc<Documen
 
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
+
     use super::*;
     use crate::app::ChatKind;
     use crate::command;
     use crate::config::Config;
     use crate::store::Store;
     use crate::text::parse_document;
-    use chrono::Utc;
 
     const REPORT: &str = "---\nid: zr\ntitle: 报告\n---\n# 1 回顾 [full]\n去年很好。\n## 1.1 经济 [full]\n增长。\n# 2 任务 [full]\n今年更好。\n";
 

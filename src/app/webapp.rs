@@ -166,8 +166,8 @@ impl App {
                 .library()
                 .document(id)
                 .cloned()
-                .unwrap_or_else(|| self.chat_document(chat_id)),
-            None => self.chat_document(chat_id),
+                .unwrap_or_else(|| self.chat_document(chat_id, None)),
+            None => self.chat_document(chat_id, None),
         };
         let zone = self.chat_zone(chat_id);
         let today = local_date(now, zone);
@@ -228,9 +228,10 @@ impl App {
         section: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<CheckInOutcome> {
-        let document = self
-            .todays_section(chat_id, now)?
-            .map_or_else(|| self.chat_document(chat_id).id.clone(), |(id, _, _)| id);
+        let document = self.todays_section(chat_id, now)?.map_or_else(
+            || self.chat_document(chat_id, None).id.clone(),
+            |(id, _, _)| id,
+        );
         let days = self.checkable_days(chat_id, &document, now)?;
         let Some((section, date)) = section
             .parse::<SectionId>()
@@ -371,7 +372,7 @@ impl App {
     }
 
     fn quiz_accuracy(&self, chat_id: i64) -> StoreResult<(Vec<PartAccuracy>, Vec<MissedQuestion>)> {
-        let document = self.chat_document(chat_id);
+        let document = self.chat_document(chat_id, None);
         let mut parts: BTreeMap<u8, (usize, usize)> = BTreeMap::new();
         let mut questions: HashMap<String, (usize, usize)> = HashMap::new();
         self.store().each_quiz_answer(chat_id, |answer| {

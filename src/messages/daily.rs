@@ -330,11 +330,11 @@ pub mod errors {
     use crate::reply::Reply;
     use crate::schedule::{TimeError, ZoneError};
 
-    /// A non-administrator tried to change the group's subscription. `what` says
-    /// what (订阅每日学习, 修改发送时间 …).
+    /// A non-administrator tried to change a group setting or read the group's record;
+    /// `what` says what (订阅每日学习, 修改发送时间, 查看学习台账 …). One wording for all.
     pub fn admin_only(what: &str) -> Reply {
         Reply::plain(format!(
-            "只有群管理员可以{what}，这样全群的设置不会被随意改动。请联系本群管理员。/status 可以查看当前设置。"
+            "只有群管理员可以{what}，这样全群的设置和记录不会被随意改动。请联系本群管理员；私聊我可以查看你自己的记录。"
         ))
     }
 

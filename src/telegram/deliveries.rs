@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::app::daily::Delivery;
-use crate::app::review::Pacing;
+use crate::app::weekly::Pacing;
 use crate::schedule::FailureKind;
 use crate::telegram::{Outbox, SendError, Shutdown};
 

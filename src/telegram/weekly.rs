@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use teloxide::prelude::*;
 
 use crate::app::App;
-use crate::app::review::{Pacing, WeeklyPoll};
+use crate::app::weekly::{Pacing, WeeklyPoll};
 
 use super::Outbox;
 use super::send::{self, QUESTION_PATIENCE, send_poll};
