@@ -606,6 +606,21 @@ async fn stop_timed(mut bot: BotProcess) -> (std::process::ExitStatus, Duration)
 }
 
 /// The number of excerpts sent in all, and how many chats got more than one.
+/// After a stop mid-broadcast and the pass that follows: every chat got its excerpt, and
+/// a chat got it twice only where a send was under way at the stop (README: "at most one
+/// duplicate per message in flight, never a miss"). Usually none is: the sends finish
+/// within the stop's grace. On a disk slowed by other work, recording a sent day (a flush
+/// and an fdatasync) can outlast the grace, and a send Telegram accepted is sent again.
+fn assert_every_chat_served_once_up_to_in_flight(tg: &FakeTelegram, chats: usize) {
+    let delivered = excerpts(tg);
+    let (total, repeated) = excerpt_counts(tg);
+    assert_eq!(delivered.len(), chats, "every chat got its excerpt");
+    assert!(
+        repeated <= studybot::telegram::deliveries::IN_FLIGHT && total - chats == repeated,
+        "at most one duplicate per send in flight: {repeated} chats twice, {total} excerpts"
+    );
+}
+
 fn excerpt_counts(tg: &FakeTelegram) -> (usize, usize) {
     let delivered = excerpts(tg);
     let total = delivered.values().map(Vec::len).sum();
@@ -919,7 +934,7 @@ async fn sigterm_mid_broadcast_stops_within_5_s_and_the_rest_follows() {
         bot.log()
     );
     assert!(bot.terminate(WAIT).await.success());
-    assert_eq!(excerpt_counts(&tg), (450, 0), "every chat once, none twice");
+    assert_every_chat_served_once_up_to_in_flight(&tg, 450);
 }
 
 /// Item 10 (`run`): SIGTERM while every send waits out a 429 with retry_after = 120.
@@ -997,7 +1012,7 @@ async fn sigterm_during_a_502_storm_stops_within_5_s() {
         bot.log()
     );
     assert!(bot.terminate(WAIT).await.success());
-    assert_eq!(excerpt_counts(&tg), (450, 0), "every chat once, none twice");
+    assert_every_chat_served_once_up_to_in_flight(&tg, 450);
 }
 
 /// Item 10 (`tick`, run by cron or a systemd timer): SIGTERM mid-broadcast stops within
@@ -1026,5 +1041,5 @@ async fn sigterm_stops_a_tick_within_5_s_and_the_next_tick_serves_the_rest() {
     let (sent, _) = excerpt_counts(&tg);
     assert!(sent < 450, "the pass was cut short ({sent} sent)");
     tick(&workspace, &tg.api_url(), next_due + TimeDelta::seconds(90)).await;
-    assert_eq!(excerpt_counts(&tg), (450, 0), "every chat once, none twice");
+    assert_every_chat_served_once_up_to_in_flight(&tg, 450);
 }
