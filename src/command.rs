@@ -8,9 +8,10 @@
 
 use std::ops::RangeInclusive;
 
-use chrono::NaiveTime;
+use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 
+use crate::calendar::parse_weekday;
 use crate::review::DAILY_CAP;
 use crate::schedule::{TimeError, ZoneError, parse_time, parse_timezone};
 use crate::text::fold::fold;
@@ -75,10 +76,11 @@ pub enum Command {
     Review(Option<Result<usize, ()>>),
     /// `/mistakes`: my missed questions, most-missed first.
     Mistakes,
-    /// `/remind HH:MM [zone]|off`: a private reminder when missed questions are due.
-    Remind(String),
-    /// `/weeklytest Sun 20:00|off`: the group's weekly test (admins).
-    WeeklyTest(String),
+    /// `/remind HH:MM [zone]|off`: a private reminder when missed questions are due
+    /// (`None`: show the setting).
+    Remind(Option<Result<ReminderSetting, BadArgument<ReminderError>>>),
+    /// `/weeklytest Sun 20:00|off`: the group's weekly test (admins; `None`: show it).
+    WeeklyTest(Option<Result<Weekly, BadArgument<()>>>),
     /// `/join`: put oneself on the chat's study roster.
     Join,
     /// `/leave`: take oneself off the roster (records stay).
@@ -87,8 +89,9 @@ pub enum Command {
     ForgetMe,
     /// `/roster`: who studied today and this week (admins in groups).
     Roster,
-    /// `/report weekly Mon 09:00` or `/report off`: the weekly report (admins in groups).
-    Report(String),
+    /// `/report weekly Mon 09:00` or `/report off`: the weekly report (admins in groups;
+    /// `None`: show it).
+    Report(Option<Result<Weekly, BadArgument<ReportError>>>),
     /// `/catchup`: the sections one missed, to study late (private chats).
     Catchup,
     /// `/export`: the study record as a spreadsheet (admins in groups).
@@ -116,6 +119,46 @@ impl<E> BadArgument<E> {
             error,
         })
     }
+}
+
+/// `/remind`'s argument: off, or a local time with the reader's zone if one was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderSetting {
+    /// `/remind off`.
+    Off,
+    /// `/remind 20:00 [Europe/Berlin]`.
+    At(NaiveTime, Option<Tz>),
+}
+
+/// Why `/remind`'s argument was refused (both get the same reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderError {
+    /// The first word is neither off nor a time.
+    Time(TimeError),
+    /// The second word is not a time zone.
+    Zone(ZoneError),
+}
+
+/// A weekly setting (`/weeklytest`, `/report`): off, or a day and a local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weekly {
+    /// `off` (or 关, 关闭).
+    Off,
+    /// `Sun 20:00`.
+    At(Weekday, NaiveTime),
+}
+
+/// Why `/report`'s argument was refused; each has its own reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportError {
+    /// Over 32 characters: not quoted back.
+    TooLong,
+    /// Not a weekday (the word as typed).
+    Day(String),
+    /// Not a time (the word as typed).
+    Time(String),
+    /// Neither off nor `[weekly] <day> <time>`.
+    Unreadable,
 }
 
 /// `/section`'s argument: the reference and the page asked for.
@@ -394,7 +437,7 @@ pub const COMMANDS: &[Spec] = &[
         example: "/remind 20:00",
         who: Who::Anyone,
         changes: Changes::WithArgument,
-        parse: |argument| Command::Remind(argument.to_string()),
+        parse: |argument| Command::Remind(optional(argument).map(reminder)),
     },
     Spec {
         name: "weeklytest",
@@ -403,7 +446,7 @@ pub const COMMANDS: &[Spec] = &[
         example: "/weeklytest Sun 20:00",
         who: Who::AdminsWithArgument,
         changes: Changes::WithArgument,
-        parse: |argument| Command::WeeklyTest(argument.to_string()),
+        parse: |argument| Command::WeeklyTest(optional(argument).map(weekly_test)),
     },
     Spec {
         name: "join",
@@ -448,7 +491,7 @@ pub const COMMANDS: &[Spec] = &[
         example: "/report weekly Mon 09:00",
         who: Who::AdminsWithArgument,
         changes: Changes::WithArgument,
-        parse: |argument| Command::Report(argument.to_string()),
+        parse: |argument| Command::Report(optional(argument).map(report)),
     },
     Spec {
         name: "catchup",
@@ -558,9 +601,9 @@ impl Command {
             Self::Use(argument) => argument.is_some(),
             Self::Timezone(argument) => argument.is_some(),
             Self::DailyQuiz(argument) => argument.is_some(),
-            Self::Remind(argument) | Self::WeeklyTest(argument) | Self::Report(argument) => {
-                !argument.trim().is_empty()
-            }
+            Self::Remind(argument) => argument.is_some(),
+            Self::WeeklyTest(argument) => argument.is_some(),
+            Self::Report(argument) => argument.is_some(),
             _ => false,
         }
     }
@@ -618,6 +661,65 @@ fn on_off(text: &str) -> Result<bool, String> {
         "on" | "开" | "开启" => Ok(true),
         "off" | "关" | "关闭" => Ok(false),
         _ => Err(text.trim().to_string()),
+    }
+}
+
+/// Whether a (lowercased) word turns a setting off.
+fn is_off(word: &str) -> bool {
+    matches!(word, "off" | "关" | "关闭")
+}
+
+/// Reads `/remind`'s argument: `off`, or `HH:MM` and an optional IANA zone (words
+/// after those are ignored).
+fn reminder(text: &str) -> Result<ReminderSetting, BadArgument<ReminderError>> {
+    let mut words = text.split_whitespace();
+    let (time, zone) = (words.next().unwrap_or("").to_lowercase(), words.next());
+    if is_off(&time) {
+        return Ok(ReminderSetting::Off);
+    }
+    let at = BadArgument::check(text, parse_time(&time).map_err(ReminderError::Time))?;
+    let zone = zone
+        .map(|zone| BadArgument::check(text, parse_timezone(zone).map_err(ReminderError::Zone)))
+        .transpose()?;
+    Ok(ReminderSetting::At(at, zone))
+}
+
+/// Reads `/weeklytest`'s argument: `off` (any case), or exactly a day and a time
+/// (`Sun 20:00`, `周日 20:00`).
+fn weekly_test(text: &str) -> Result<Weekly, BadArgument<()>> {
+    if is_off(&text.trim().to_lowercase()) {
+        return Ok(Weekly::Off);
+    }
+    let schedule = match text.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [day, time] => parse_weekday(day).zip(parse_time(time).ok()),
+        _ => None,
+    };
+    let (day, time) = BadArgument::check(text, schedule.ok_or(()))?;
+    Ok(Weekly::At(day, time))
+}
+
+/// Reads `/report`'s argument: `off`, or `[weekly] <day> <time>`.
+fn report(text: &str) -> Result<Weekly, BadArgument<ReportError>> {
+    let bad = |error| BadArgument {
+        text: text.trim().to_string(),
+        error,
+    };
+    // Long input is not quoted back: a reply never parrots a wall of text.
+    if text.trim().chars().count() > 32 {
+        return Err(bad(ReportError::TooLong));
+    }
+    match text.split_whitespace().collect::<Vec<_>>().as_slice() {
+        ["off"] | ["关"] | ["关闭"] => Ok(Weekly::Off),
+        ["weekly", day, time] | [day, time] => {
+            let Some(weekday) = parse_weekday(day) else {
+                return Err(bad(ReportError::Day(day.to_string())));
+            };
+            let Ok(time) = parse_time(time) else {
+                return Err(bad(ReportError::Time(time.to_string())));
+            };
+            Ok(Weekly::At(weekday, time))
+        }
+        _ => Err(bad(ReportError::Unreadable)),
     }
 }
 
@@ -761,6 +863,81 @@ mod tests {
             })))
         );
         assert!(Command::DailyQuiz(Some(Err("maybe".into()))).needs_admin_check());
+    }
+
+    #[test]
+    fn weekly_settings() {
+        let eight = NaiveTime::from_hms_opt(20, 0, 0).unwrap();
+        let weekly = |text: &str| match parse(text, None) {
+            Input::Command(Command::WeeklyTest(setting)) => setting,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(weekly("/weeklytest"), None);
+        assert_eq!(weekly("/weeklytest OFF"), Some(Ok(Weekly::Off)));
+        assert_eq!(
+            weekly("/weeklytest Sun 20:00"),
+            Some(Ok(Weekly::At(Weekday::Sun, eight)))
+        );
+        assert_eq!(
+            weekly("/weeklytest 周日 20:00"),
+            Some(Ok(Weekly::At(Weekday::Sun, eight)))
+        );
+        assert_eq!(
+            weekly("/weeklytest 星期一 20:00"),
+            Some(Ok(Weekly::At(Weekday::Mon, eight)))
+        );
+        for bad in ["Sun", "Sun 25:00", "Funday 20:00", "Sun 20:00 x", "off x"] {
+            let expected = BadArgument {
+                text: bad.to_string(),
+                error: (),
+            };
+            assert_eq!(weekly(&format!("/weeklytest {bad}")), Some(Err(expected)));
+        }
+        let report = |text: &str| match parse(text, None) {
+            Input::Command(Command::Report(setting)) => setting.map(|s| s.map_err(|b| b.error)),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(report("/report"), None);
+        assert_eq!(report("/report off"), Some(Ok(Weekly::Off)));
+        assert_eq!(
+            report("/report weekly Sun 20:00"),
+            Some(Ok(Weekly::At(Weekday::Sun, eight)))
+        );
+        assert_eq!(
+            report("/report Funday 20:00"),
+            Some(Err(ReportError::Day("Funday".into())))
+        );
+        assert_eq!(
+            report("/report Sun 8点"),
+            Some(Err(ReportError::Time("8点".into())))
+        );
+        assert_eq!(report("/report OFF"), Some(Err(ReportError::Unreadable)));
+        assert_eq!(
+            report(&format!("/report {}", "x".repeat(33))),
+            Some(Err(ReportError::TooLong))
+        );
+        let remind = |text: &str| match parse(text, None) {
+            Input::Command(Command::Remind(setting)) => setting,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(remind("/remind"), None);
+        assert_eq!(remind("/remind 关 x"), Some(Ok(ReminderSetting::Off)));
+        assert_eq!(
+            remind("/remind 20:00 Europe/Berlin"),
+            Some(Ok(ReminderSetting::At(
+                eight,
+                Some(chrono_tz::Europe::Berlin)
+            )))
+        );
+        assert_eq!(
+            remind("/remind 20:00 Mars/Olympus"),
+            Some(Err(BadArgument {
+                text: "20:00 Mars/Olympus".into(),
+                error: ReminderError::Zone(ZoneError::Unknown),
+            }))
+        );
+        assert!(!Command::Report(None).needs_admin_check());
+        assert!(Command::Report(Some(Ok(Weekly::Off))).changes_state());
     }
 
     #[test]

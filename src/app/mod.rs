@@ -265,14 +265,14 @@ impl App {
             // The personal review (crate::app::review); transports then ask from `next_review`.
             Command::Review(count) => self.review_command(chat, count, now),
             Command::Mistakes => self.mistakes_command(chat, now),
-            Command::Remind(argument) => self.remind_command(chat, &argument),
-            Command::WeeklyTest(argument) => vec![self.weekly_test_command(chat, &argument)],
+            Command::Remind(setting) => self.remind_command(chat, setting),
+            Command::WeeklyTest(setting) => vec![self.weekly_test_command(chat, setting)],
             // The study record (crate::app::record).
             Command::Join => vec![self.join_command(chat, now)],
             Command::Leave => vec![self.leave_command(chat)],
             Command::ForgetMe => vec![self.forget_me_command(chat)],
             Command::Roster => vec![self.roster_command(chat, now)],
-            Command::Report(argument) => vec![self.report_command(chat, &argument)],
+            Command::Report(setting) => vec![self.report_command(chat, setting)],
             Command::Catchup => self.catch_up_command(chat, now),
             // Telegram sends the file itself (telegram::record); the console cannot.
             Command::Export => vec![messages::record_export_elsewhere()],

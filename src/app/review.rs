@@ -21,12 +21,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
+use crate::command::{BadArgument, ReminderError, ReminderSetting};
 use crate::quiz::{PollSpec, Question};
 use crate::reply::Reply;
 use crate::review::messages::{self, MistakeLine};
 use crate::review::{CardId, DAILY_CAP, ReviewPoll, ReviewSession, Reviewer, card_id, record};
 use crate::schedule::{
-    DeliveryState, Due, decide, format_local, format_time, local_date, parse_time, send_instant,
+    DeliveryState, Due, decide, format_local, format_time, local_date, send_instant,
 };
 use crate::store::{DueCard, DueReview, StoreResult};
 
@@ -456,14 +457,16 @@ impl App {
     }
 
     /// `/remind HH:MM [zone]` or `/remind off`, in a private chat.
-    pub(crate) fn remind_command(&self, chat: &ChatContext, argument: &str) -> Vec<Reply> {
+    pub(crate) fn remind_command(
+        &self,
+        chat: &ChatContext,
+        setting: Option<Result<ReminderSetting, BadArgument<ReminderError>>>,
+    ) -> Vec<Reply> {
         if chat.kind != ChatKind::Private {
             return vec![messages::private_only(None)];
         }
         let user_id = chat.user_id;
-        let mut words = argument.split_whitespace();
-        let (time, zone) = (words.next(), words.next());
-        let reply = match time.map(|t| t.to_lowercase()) {
+        let reply = match setting {
             None => match self.store().reviewer(user_id) {
                 Ok(reviewer) => {
                     let current = reviewer.and_then(|r| r.remind_at).map(format_time);
@@ -471,7 +474,8 @@ impl App {
                 }
                 Err(error) => AppError::from(error).reply(user_id as i64),
             },
-            Some(word) if matches!(word.as_str(), "off" | "关" | "关闭") => {
+            Some(Err(bad)) => return vec![messages::remind_bad_time(&bad.text)],
+            Some(Ok(ReminderSetting::Off)) => {
                 match self
                     .store()
                     .update_reviewer(user_id, |r| r.remind_at = None)
@@ -480,17 +484,7 @@ impl App {
                     Err(error) => AppError::from(error).reply(user_id as i64),
                 }
             }
-            Some(word) => {
-                let Ok(at) = parse_time(&word) else {
-                    return vec![messages::remind_bad_time(argument.trim())];
-                };
-                let zone = match zone.map(crate::schedule::parse_timezone) {
-                    None => None,
-                    Some(Ok(zone)) => Some(zone),
-                    Some(Err(_)) => {
-                        return vec![messages::remind_bad_time(argument.trim())];
-                    }
-                };
+            Some(Ok(ReminderSetting::At(at, zone))) => {
                 let result = self.store().update_reviewer(user_id, |r| {
                     r.remind_at = Some(at);
                     if let Some(zone) = zone {

@@ -6,12 +6,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
+use crate::command::{BadArgument, Weekly};
 use crate::quiz::QuizSession;
 use crate::quiz::{PollSpec, Question};
 use crate::reply::Reply;
 use crate::review::CardId;
 use crate::review::messages::{self};
-use crate::review::weekly::{WeeklyTest, day_in_week, parse_schedule, pick_weekly};
+use crate::review::weekly::{WeeklyTest, day_in_week, pick_weekly};
 use crate::schedule::{DeliveryState, Due, decide, format_time, local_date, send_instant};
 use crate::store::StoreResult;
 
@@ -58,7 +59,11 @@ pub struct WeeklyPoll {
 
 impl App {
     /// `/weeklytest Sun 20:00`, `/weeklytest off`, `/weeklytest` (admins change it, in groups).
-    pub(crate) fn weekly_test_command(&self, chat: &ChatContext, argument: &str) -> Reply {
+    pub(crate) fn weekly_test_command(
+        &self,
+        chat: &ChatContext,
+        setting: Option<Result<Weekly, BadArgument<()>>>,
+    ) -> Reply {
         if chat.kind != ChatKind::Group {
             return messages::weekly_groups_only();
         }
@@ -70,37 +75,36 @@ impl App {
                 test.zone
             )
         };
-        let argument = argument.trim();
-        if argument.is_empty() {
+        let Some(setting) = setting else {
             return match self.store().weekly_test(chat.chat_id) {
                 Ok(test) => messages::weekly_usage(test.as_ref().map(describe).as_deref()),
                 Err(error) => AppError::from(error).reply(chat.user_id as i64),
             };
-        }
+        };
         if !chat.is_admin {
             return messages::weekly_admins_only();
         }
-        let result = if matches!(argument.to_lowercase().as_str(), "off" | "关" | "关闭") {
-            self.store()
+        let result = match setting {
+            Err(bad) => return messages::weekly_bad(&bad.text),
+            Ok(Weekly::Off) => self
+                .store()
                 .set_weekly_test(chat.chat_id, None)
-                .map(|()| messages::weekly_off())
-        } else {
-            let Some((weekday, time)) = parse_schedule(argument) else {
-                return messages::weekly_bad(argument);
-            };
-            let zone = match self.store().subscription(chat.chat_id) {
-                Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
-                Err(error) => return AppError::from(error).reply(chat.user_id as i64),
-            };
-            let test = WeeklyTest {
-                weekday,
-                time,
-                zone: zone.name().to_string(),
-                topic: chat.topic,
-            };
-            self.store()
-                .set_weekly_test(chat.chat_id, Some(&test))
-                .map(|()| messages::weekly_set(&describe(&test)))
+                .map(|()| messages::weekly_off()),
+            Ok(Weekly::At(weekday, time)) => {
+                let zone = match self.store().subscription(chat.chat_id) {
+                    Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
+                    Err(error) => return AppError::from(error).reply(chat.user_id as i64),
+                };
+                let test = WeeklyTest {
+                    weekday: weekday.num_days_from_monday() as u8,
+                    time,
+                    zone: zone.name().to_string(),
+                    topic: chat.topic,
+                };
+                self.store()
+                    .set_weekly_test(chat.chat_id, Some(&test))
+                    .map(|()| messages::weekly_set(&describe(&test)))
+            }
         };
         match result.and_then(|reply| self.store().flush().map(|()| reply)) {
             Ok(reply) => {

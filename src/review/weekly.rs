@@ -8,10 +8,10 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 pub use crate::calendar::day_in_week;
-use crate::calendar::{iso_week, parse_weekday};
+use crate::calendar::iso_week;
 use crate::quiz::Question;
 use crate::review::{CardId, card_id};
-use crate::schedule::{local_date, parse_time, send_instant};
+use crate::schedule::{local_date, send_instant};
 use crate::text::SectionId;
 
 /// The fewest questions a weekly test asks.
@@ -47,18 +47,6 @@ impl WeeklyTest {
         let date = day_in_week(today, self.weekday());
         (send_instant(date, self.time, zone), iso_week(today))
     }
-}
-
-/// Reads `Sun 20:00` (a day as [`parse_weekday`] reads it: 周日, 星期日, 日, 7, …) into a
-/// weekday (0 = Monday) and a time.
-pub fn parse_schedule(argument: &str) -> Option<(u8, NaiveTime)> {
-    let mut words = argument.split_whitespace();
-    let (day, time) = (words.next()?, words.next()?);
-    if words.next().is_some() {
-        return None;
-    }
-    let weekday = parse_weekday(day)?.num_days_from_monday() as u8;
-    Some((weekday, parse_time(time).ok()?))
 }
 
 /// The weekly test's questions: first from the sections delivered that week, then the
@@ -119,17 +107,6 @@ mod tests {
     use super::*;
     use crate::quiz::generate;
     use crate::text::parse_document;
-
-    #[test]
-    fn schedules_parse() {
-        let eight = NaiveTime::from_hms_opt(20, 0, 0).unwrap();
-        assert_eq!(parse_schedule("Sun 20:00"), Some((6, eight)));
-        assert_eq!(parse_schedule("周日 20:00"), Some((6, eight)));
-        assert_eq!(parse_schedule("星期一 20:00").map(|s| s.0), Some(0));
-        for bad in ["", "Sun", "Sun 25:00", "Funday 20:00", "Sun 20:00 x"] {
-            assert_eq!(parse_schedule(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn this_weeks_instant_is_on_its_day() {

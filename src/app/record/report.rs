@@ -5,11 +5,12 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::app::{App, AppError, ChatContext};
+use crate::command::{BadArgument, ReportError, Weekly};
 use crate::messages::daily::errors::admin_only;
 use crate::record::report::WeeklyFigures;
-use crate::record::{QuizAnswer, ReportSetting, parse_weekday, weekday_name};
+use crate::record::{QuizAnswer, ReportSetting, weekday_name};
 use crate::reply::Reply;
-use crate::schedule::{DeliveryState, format_time, local_date, parse_time, send_instant};
+use crate::schedule::{DeliveryState, format_time, local_date, send_instant};
 use crate::store::{StoreError, StoreResult};
 use crate::text::SectionId;
 
@@ -30,10 +31,13 @@ pub struct DueReport {
 /// Where a check-in press came from.
 impl App {
     /// `/report weekly Mon 09:00`, `/report off`, `/report` (shows the setting).
-    pub fn report_command(&self, chat: &ChatContext, argument: &str) -> Reply {
-        let words: Vec<&str> = argument.split_whitespace().collect();
+    pub fn report_command(
+        &self,
+        chat: &ChatContext,
+        setting: Option<Result<Weekly, BadArgument<ReportError>>>,
+    ) -> Reply {
         let example = "例如：/report weekly Mon 09:00（每周一 09:00 发周报），/report off 关闭。";
-        if words.is_empty() {
+        let Some(setting) = setting else {
             return match self.store().report_setting(chat.chat_id) {
                 Ok(Some(setting)) => Reply::plain(format!(
                     "学习周报：每{} {} 发送（{}）。关闭请发送 /report off。",
@@ -44,28 +48,34 @@ impl App {
                 Ok(None) => Reply::plain(format!("学习周报未开启。{example}")),
                 Err(error) => AppError::from(error).reply(chat.chat_id),
             };
-        }
+        };
         if !chat.is_admin {
             return admin_only("设置学习周报");
         }
-        // Long input is not quoted back: a reply never parrots a wall of text.
-        if argument.trim().chars().count() > 32 {
-            return Reply::plain(format!("看不懂这个设置，太长了。{example}"));
-        }
-        let setting = match words.as_slice() {
-            ["off"] | ["关"] | ["关闭"] => None,
-            ["weekly", day, time] | [day, time] => {
-                let Some(weekday) = parse_weekday(day) else {
-                    return Reply::plain(format!("看不懂“{day}”是星期几。{example}"));
-                };
-                let Ok(time) = parse_time(time) else {
-                    return Reply::plain(format!(
-                        "看不懂时间“{time}”，请写 24 小时制 HH:MM。{example}"
-                    ));
-                };
-                Some(ReportSetting { weekday, time })
+        let setting = match setting {
+            Ok(Weekly::Off) => None,
+            Ok(Weekly::At(weekday, time)) => Some(ReportSetting { weekday, time }),
+            // Long input is not quoted back: a reply never parrots a wall of text.
+            Err(BadArgument {
+                error: ReportError::TooLong,
+                ..
+            }) => return Reply::plain(format!("看不懂这个设置，太长了。{example}")),
+            Err(BadArgument {
+                error: ReportError::Day(day),
+                ..
+            }) => return Reply::plain(format!("看不懂“{day}”是星期几。{example}")),
+            Err(BadArgument {
+                error: ReportError::Time(time),
+                ..
+            }) => {
+                return Reply::plain(format!(
+                    "看不懂时间“{time}”，请写 24 小时制 HH:MM。{example}"
+                ));
             }
-            _ => return Reply::plain(format!("看不懂“{}”。{example}", argument.trim())),
+            Err(BadArgument {
+                text,
+                error: ReportError::Unreadable,
+            }) => return Reply::plain(format!("看不懂“{text}”。{example}")),
         };
         let saved = self.store().set_report_setting(chat.chat_id, setting);
         if saved.is_ok() {
