@@ -27,6 +27,20 @@ fn metrics_workspace(port: u16, sections: &str) -> Workspace {
 
 /// GETs `path` on 127.0.0.1:`port`: (status code, body). Retries the connection while
 /// the server starts.
+/// `/healthz` once the bot is polling: `started` returns when the bot has set its
+/// commands, a moment before its polling loop begins (until then it is rightly 503).
+async fn healthy_soon(port: u16) -> (u16, String) {
+    let mut answer = get(port, "/healthz").await;
+    for _ in 0..100 {
+        if answer.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        answer = get(port, "/healthz").await;
+    }
+    answer
+}
+
 async fn get(port: u16, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = None;
@@ -204,7 +218,7 @@ async fn healthz_is_503_while_get_updates_fails_and_200_again_once_updates_arriv
     let workspace = metrics_workspace(port, "");
     let tg = FakeTelegram::start().await;
     let bot = STUDYBOT.started(&tg, &workspace).await;
-    assert_eq!(get(port, "/healthz").await, (200, "ok\n".to_string()));
+    assert_eq!(healthy_soon(port).await, (200, "ok\n".to_string()));
 
     tg.set_fault_kinds(&[FaultKind::Drop]);
     tg.set_fault_get_updates(true);
@@ -304,7 +318,7 @@ async fn healthz_is_503_when_the_store_cannot_write() {
     std::fs::write(workspace.config(), config).unwrap();
     let tg = FakeTelegram::start().await;
     let bot = STUDYBOT.started(&tg, &workspace).await;
-    assert_eq!(get(port, "/healthz").await, (200, "ok\n".to_string()));
+    assert_eq!(healthy_soon(port).await, (200, "ok\n".to_string()));
 
     {
         use std::io::Write;
