@@ -17,7 +17,7 @@ use serde_json::Value;
 use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use harness::{Studybot, Workspace};
+use harness::{Studybot, TinyDisk, Workspace};
 use subscription::shanghai_subscription;
 
 /// The binary under test (cargo names it only to this package's own tests).
@@ -711,58 +711,6 @@ fn the_format_follows_the_name_and_dash_is_standard_output() {
     assert!(!workspace.dir.path().join("-").exists());
     let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(stdout)).unwrap();
     assert_eq!(workbook.worksheet_range("成员").unwrap().height(), 5);
-}
-
-/// A tmpfs of `size` mounted at `at` for the test's lifetime (unmounted on drop, even
-/// when the test fails); `None`, with a message, where mounting is not permitted. (As
-/// tests/backup/durability.rs mounts it.)
-struct TinyDisk {
-    at: std::path::PathBuf,
-}
-
-impl TinyDisk {
-    fn mount(at: &std::path::Path, size: &str) -> Option<Self> {
-        std::fs::create_dir_all(at).unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output();
-        match mounted {
-            Ok(output) if output.status.success() => Some(Self {
-                at: at.to_path_buf(),
-            }),
-            Ok(output) => {
-                eprintln!(
-                    "SKIPPED: cannot mount a tmpfs (needs root): {}",
-                    String::from_utf8_lossy(&output.stderr).trim()
-                );
-                None
-            }
-            Err(error) => {
-                eprintln!("SKIPPED: cannot run mount: {error}");
-                None
-            }
-        }
-    }
-
-    /// Writes a file until the file system is full.
-    fn fill(&self) {
-        use std::io::Write;
-        let mut file = std::fs::File::create(self.at.join("filler")).unwrap();
-        let chunk = vec![0x5a_u8; 4 * 1024];
-        while file.write_all(&chunk).is_ok() {}
-        let _ = file.flush();
-        let _ = file.sync_all();
-    }
-}
-
-impl Drop for TinyDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.at)
-            .status();
-    }
 }
 
 #[test]

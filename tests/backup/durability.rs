@@ -8,7 +8,7 @@ use std::time::Duration;
 use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use harness::{Running, Workspace, root};
+use harness::{Running, TinyDisk, Workspace, root};
 
 use crate::STUDYBOT;
 use crate::subscription::shanghai_subscription;
@@ -222,61 +222,6 @@ async fn a_damaged_database_is_refused_by_tick_and_run_not_started_empty() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "{}", bot.log());
-}
-
-/// A tmpfs of `size` mounted at `at` for the test's lifetime (unmounted on drop, even
-/// when the test fails); `None`, with a message, where mounting is not permitted.
-struct TinyDisk {
-    at: std::path::PathBuf,
-}
-
-impl TinyDisk {
-    fn mount(at: &Path, size: &str) -> Option<Self> {
-        std::fs::create_dir_all(at).unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output();
-        match mounted {
-            Ok(output) if output.status.success() => Some(Self {
-                at: at.to_path_buf(),
-            }),
-            Ok(output) => {
-                eprintln!(
-                    "SKIPPED: cannot mount a tmpfs (needs root): {}",
-                    String::from_utf8_lossy(&output.stderr).trim()
-                );
-                None
-            }
-            Err(error) => {
-                eprintln!("SKIPPED: cannot run mount: {error}");
-                None
-            }
-        }
-    }
-
-    /// Writes a file until the file system is full.
-    fn fill(&self) {
-        use std::io::Write;
-        let mut file = std::fs::File::create(self.at.join("filler")).unwrap();
-        let chunk = vec![0x5a_u8; 64 * 1024];
-        while file.write_all(&chunk).is_ok() {}
-        let _ = file.flush();
-        let _ = file.sync_all();
-    }
-
-    fn free(&self) {
-        std::fs::remove_file(self.at.join("filler")).unwrap();
-    }
-}
-
-impl Drop for TinyDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.at)
-            .status();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser, FaultKind};
-use harness::{TOKEN, Workspace};
+use harness::{TOKEN, TinyDisk, Workspace};
 use studybot::store::Store;
 
 use crate::{STUDYBOT, WAIT};
@@ -289,26 +289,10 @@ async fn healthz_is_503_when_the_store_cannot_write() {
     let workspace = metrics_workspace(port, "");
     // The database on a 4 MB tmpfs (root only: skipped elsewhere, like the full-disk test
     // in tests/backup).
-    let disk = workspace.dir.path().join("disk");
-    std::fs::create_dir_all(&disk).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
-        .arg(&disk)
-        .output();
-    if !mounted.as_ref().is_ok_and(|output| output.status.success()) {
-        eprintln!("SKIPPED: cannot mount a tmpfs (needs root): {mounted:?}");
+    let Some(tiny) = TinyDisk::mount(&workspace.dir.path().join("disk"), "4m") else {
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .status();
-        }
-    }
-    let _unmount = Unmount(disk.clone());
+    };
+    let disk = tiny.at.clone();
     let config = std::fs::read_to_string(workspace.config())
         .unwrap()
         .replace(
@@ -320,12 +304,7 @@ async fn healthz_is_503_when_the_store_cannot_write() {
     let bot = STUDYBOT.started(&tg, &workspace).await;
     assert_eq!(healthy_soon(port).await, (200, "ok\n".to_string()));
 
-    {
-        use std::io::Write;
-        let mut filler = std::fs::File::create(disk.join("filler")).unwrap();
-        let chunk = vec![0x5a_u8; 64 * 1024];
-        while filler.write_all(&chunk).is_ok() {}
-    }
+    tiny.fill();
     // Each check is a real write: once sled's log needs a page the disk has not got, it fails.
     let mut unhealthy = (0, String::new());
     for _ in 0..200 {

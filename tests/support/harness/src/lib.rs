@@ -247,3 +247,62 @@ impl BotProcess {
 pub fn read_log(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
+
+/// A tmpfs of a given size mounted for a test's lifetime (unmounted on drop, even when
+/// the test fails): the full-disk tests' disk. [`TinyDisk::mount`] is `None`, with a
+/// message, where mounting is not permitted (not root).
+pub struct TinyDisk {
+    /// Where it is mounted.
+    pub at: PathBuf,
+}
+
+impl TinyDisk {
+    /// Mounts a tmpfs of `size` (`"4m"`) at `at`, creating the directory.
+    pub fn mount(at: &Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output();
+        match mounted {
+            Ok(output) if output.status.success() => Some(Self {
+                at: at.to_path_buf(),
+            }),
+            Ok(output) => {
+                eprintln!(
+                    "SKIPPED: cannot mount a tmpfs (needs root): {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+                None
+            }
+            Err(error) => {
+                eprintln!("SKIPPED: cannot run mount: {error}");
+                None
+            }
+        }
+    }
+
+    /// Writes a file until the file system is full.
+    pub fn fill(&self) {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.at.join("filler")).unwrap();
+        let chunk = vec![0x5a_u8; 4 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.flush();
+        let _ = file.sync_all();
+    }
+
+    /// Removes what [`TinyDisk::fill`] wrote.
+    pub fn free(&self) {
+        std::fs::remove_file(self.at.join("filler")).unwrap();
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.at)
+            .status();
+    }
+}
