@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::app::{App, ChatContext, ChatKind};
 use crate::names::display_name;
-use crate::record::{CATCH_UP_DAYS, CheckInButton, Roster, RosterLine, weekday_name};
+use crate::record::{CATCH_UP_DAYS, CheckInButton, RosterLine, weekday_name};
 use crate::reply::{Action, Button, Reply};
 use crate::schedule::{format_time, local_date};
 use crate::store::{StoreError, StoreResult};
@@ -169,22 +169,15 @@ impl App {
                 .unwrap_or_else(|| self.chat_document(chat_id, None)),
             None => self.chat_document(chat_id, None),
         };
-        let zone = self.chat_zone(chat_id);
-        let today = local_date(now, zone);
         let checkable = self.checkable_days(chat_id, &document.id, now)?;
         let mut checked = Vec::new();
-        let first = self
-            .store()
-            .first_check_in(chat_id)?
-            .map_or(today, |c| c.date);
-        let mut day = first.min(today);
-        while day <= today {
+        // Point lookups of the member's own days: never a scan of the group's record.
+        for day in self.store().days_of(chat_id, user_id)?.iter() {
             if let Some(check_in) = self.store().member_check_in(chat_id, day, user_id)?
                 && check_in.document == document.id
             {
                 checked.push(check_in.section.to_string());
             }
-            day += TimeDelta::days(1);
         }
         // The plan reads every section in document order.
         let sections = document
@@ -297,31 +290,27 @@ impl App {
         let days = days.clamp(1, MAX_CHART_DAYS);
         let zone = self.chat_zone(chat_id);
         let today = local_date(now, zone);
-        let from = today - TimeDelta::days(days.max(CATCH_UP_DAYS + 7) - 1);
         let members = self.store().members(chat_id)?;
-        let check_ins = self.store().check_ins(chat_id, from, today)?;
-        let roster = Roster::new(&members, &check_ins, now, zone);
+        let roster = self.roster(chat_id, None, now)?;
+        // Every member's days, those who left too: the chart counts check-ins, as the
+        // export's daily sheet does.
+        let member_days = self.store().member_days(chat_id)?;
         let chart_from = today - TimeDelta::days(days - 1);
-        let mut per_day: BTreeMap<NaiveDate, usize> = BTreeMap::new();
-        for check_in in check_ins.iter().filter(|c| c.date >= chart_from) {
-            *per_day.entry(check_in.date).or_default() += 1;
-        }
         let counts: Vec<DayCount> = (0..days)
             .map(|i| {
                 let date = chart_from + TimeDelta::days(i);
                 DayCount {
                     date,
-                    count: per_day.get(&date).copied().unwrap_or(0),
+                    count: member_days.values().filter(|d| d.contains(date)).count(),
                 }
             })
             .collect();
         let monday = crate::record::week_start(today);
-        let week: Vec<_> = check_ins.iter().filter(|c| c.date >= monday).collect();
-        let active = week
-            .iter()
-            .map(|c| c.user_id)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
+        let week_counts: Vec<usize> = member_days
+            .values()
+            .map(|d| d.count(monday, today))
+            .filter(|n| *n > 0)
+            .collect();
         let (parts, missed) = self.quiz_accuracy(chat_id)?;
         let on_roster = members.iter().filter(|m| !m.left).count();
         let line = |line: &RosterLine| DashboardMember {
@@ -365,8 +354,8 @@ impl App {
             weekly_report,
             weekly_test,
             this_week: WeekFigures {
-                active,
-                check_ins: week.len(),
+                active: week_counts.len(),
+                check_ins: week_counts.iter().sum(),
             },
         })
     }

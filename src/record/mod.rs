@@ -5,14 +5,18 @@
 //!
 //! - [`CheckIn`], [`Member`], [`QuizAnswer`], [`ReportSetting`]: the records the store keeps.
 //! - [`CheckInButton`]: the ✅ 已学习 button's callback data, and its validation rules.
+//! - [`Days`]: the days one member checked in on, the store's index beside the check-ins.
 //! - [`Roster`]: `/roster`'s figures (today, this week, streaks, rates) and wording.
 //! - [`report`]: the weekly report's figures and message.
 //! - [`export`]: the workbook (xlsx) and its CSV twin, written row by row as the store is read.
 
+mod days;
 pub mod export;
 pub mod report;
 
-use std::collections::{BTreeMap, BTreeSet};
+pub use days::Days;
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
@@ -153,21 +157,6 @@ pub fn already_toast(check_in: &CheckIn) -> String {
     )
 }
 
-/// Consecutive days with a check-in, ending today or (if today has none yet) yesterday.
-pub fn streak(days: &BTreeSet<NaiveDate>, today: NaiveDate) -> u32 {
-    let mut day = if days.contains(&today) {
-        today
-    } else {
-        today - TimeDelta::days(1)
-    };
-    let mut count = 0;
-    while days.contains(&day) {
-        count += 1;
-        day -= TimeDelta::days(1);
-    }
-    count
-}
-
 /// A percentage as a whole number, 0 for an empty denominator.
 pub fn percent(part: usize, whole: usize) -> u32 {
     if whole == 0 {
@@ -211,38 +200,34 @@ pub struct Roster {
 }
 
 impl Roster {
-    /// Computes the roster from the chat's members (those who left are not listed) and
-    /// its check-ins, as of `now` in `zone`.
-    pub fn new(members: &[Member], check_ins: &[CheckIn], now: DateTime<Utc>, zone: Tz) -> Self {
+    /// Computes the roster from the chat's members (those who left are not listed), the
+    /// days each checked in on and when each checked in today, as of `now` in `zone`.
+    pub fn new(
+        members: &[Member],
+        days: &BTreeMap<u64, Days>,
+        today_at: &BTreeMap<u64, DateTime<Utc>>,
+        now: DateTime<Utc>,
+        zone: Tz,
+    ) -> Self {
         let today = now.with_timezone(&zone).date_naive();
         let monday = week_start(today);
-        let mut days: BTreeMap<u64, BTreeSet<NaiveDate>> = BTreeMap::new();
-        let mut today_at: BTreeMap<u64, DateTime<Utc>> = BTreeMap::new();
-        for check_in in check_ins {
-            days.entry(check_in.user_id)
-                .or_default()
-                .insert(check_in.date);
-            if check_in.date == today {
-                today_at.insert(check_in.user_id, check_in.at);
-            }
-        }
-        let empty = BTreeSet::new();
+        let empty = Days::new();
         let mut done = Vec::new();
         let mut missing = Vec::new();
         for member in members.iter().filter(|m| !m.left) {
             let own = days.get(&member.user_id).unwrap_or(&empty);
             let joined = member.joined.with_timezone(&zone).date_naive();
-            let first = own.first().copied().map_or(joined, |d| d.min(joined));
+            let first = own.first().map_or(joined, |d| d.min(joined));
             let window_start = first.max(today - TimeDelta::days(CATCH_UP_DAYS - 1));
             let window = (today - window_start).num_days().max(0) as usize + 1;
-            let in_window = own.range(window_start..=today).count();
+            let in_window = own.count(window_start, today);
             let line = RosterLine {
                 name: display_name(&member.name),
                 today_at: today_at
                     .get(&member.user_id)
                     .map(|at| at.with_timezone(&zone).time()),
-                week_days: own.range(monday..=today).count(),
-                streak: streak(own, today),
+                week_days: own.count(monday, today),
+                streak: own.streak(today),
                 rate: percent(in_window, window),
             };
             match line.today_at {
@@ -319,13 +304,10 @@ mod tests {
 
     #[test]
     fn streaks_end_today_or_yesterday() {
-        let days: BTreeSet<NaiveDate> = ["2026-11-27", "2026-11-28", "2026-11-29"]
-            .into_iter()
-            .map(date)
-            .collect();
-        assert_eq!(streak(&days, date("2026-11-29")), 3);
-        assert_eq!(streak(&days, date("2026-11-30")), 3, "today not yet");
-        assert_eq!(streak(&days, date("2026-12-01")), 0);
+        let days = Days::of(["2026-11-27", "2026-11-28", "2026-11-29"].map(date));
+        assert_eq!(days.streak(date("2026-11-29")), 3);
+        assert_eq!(days.streak(date("2026-11-30")), 3, "today not yet");
+        assert_eq!(days.streak(date("2026-12-01")), 0);
     }
 
     #[test]
@@ -366,7 +348,15 @@ mod tests {
             check_in("2026-11-29", "2026-11-29T01:00:00Z"),
             check_in("2026-11-30", "2026-11-30T00:12:00Z"),
         ];
-        let roster = Roster::new(&members, &check_ins, utc("2026-11-30T10:00:00Z"), zone);
+        let days = BTreeMap::from([(1, Days::of(check_ins.iter().map(|c| c.date)))]);
+        let today_at = BTreeMap::from([(1, check_ins[1].at)]);
+        let roster = Roster::new(
+            &members,
+            &days,
+            &today_at,
+            utc("2026-11-30T10:00:00Z"),
+            zone,
+        );
         let text = roster.message().plain_text();
         assert!(text.contains("今日已学 1/2 人"), "{text}");
         assert!(

@@ -165,6 +165,13 @@ impl Store {
             | Collection::DueIndex => Ok(()),
             Collection::Subscriptions => self.copy_subscription(old, new),
             Collection::ChatTexts => self.copy_chat_text(old, new),
+            // Merged, like the check-ins they follow: a member's days in either chat.
+            Collection::MemberDays => {
+                for (user, days) in self.member_days(old)? {
+                    self.add_member_days(new, user, &days)?;
+                }
+                Ok(())
+            }
             Collection::Ledger
             | Collection::Scores
             | Collection::QuizSettings
@@ -241,6 +248,7 @@ impl Store {
             | Collection::CheckIns
             | Collection::CheckInCounts
             | Collection::Members
+            | Collection::MemberDays
             | Collection::QuizAnswers
             | Collection::ReportSettings
             | Collection::ReportLedger => {

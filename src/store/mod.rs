@@ -43,8 +43,9 @@ pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 ///
 /// Version 2 keeps the review cards as one binary deck per member and text
 /// ([`trees::REVIEW_DECKS`]) instead of one JSON card per key (version 1's
-/// `review_cards`).
-pub const SCHEMA_VERSION: u32 = 2;
+/// `review_cards`). Version 3 adds [`trees::MEMBER_DAYS`], each member's check-in days,
+/// built from the check-ins when an older store is opened.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest layout this build still opens (and moves to [`SCHEMA_VERSION`]); backups
 /// of it are restored and moved the same way.
@@ -104,6 +105,10 @@ pub mod trees {
     pub const CHECK_IN_COUNTS: &str = "check_in_counts";
     /// Study-record rosters: (chat id, user id) → the member.
     pub const MEMBERS: &str = "members";
+    /// The days each member checked in on: (chat id, user id) → a bitmap
+    /// ([`crate::record::Days`]), kept with every check-in so that streaks and rates are
+    /// read without scanning the check-ins.
+    pub const MEMBER_DAYS: &str = "member_days";
     /// Every quiz answer kept for the export: (chat id, instant, user id) → the answer.
     pub const QUIZ_ANSWERS: &str = "quiz_answers";
     /// Each chat's weekly-report setting, keyed by chat id.
@@ -163,6 +168,8 @@ pub enum Collection {
     CheckInCounts,
     /// [`trees::MEMBERS`]: by chat id and user.
     Members,
+    /// [`trees::MEMBER_DAYS`]: by chat id and user; follows the check-ins.
+    MemberDays,
     /// [`trees::QUIZ_ANSWERS`]: by chat id, instant and user.
     QuizAnswers,
     /// [`trees::REPORT_SETTINGS`]: by chat id.
@@ -173,7 +180,7 @@ pub enum Collection {
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::Meta,
         Self::Sections,
         Self::Chats,
@@ -196,6 +203,7 @@ impl Collection {
         Self::CheckIns,
         Self::CheckInCounts,
         Self::Members,
+        Self::MemberDays,
         Self::QuizAnswers,
         Self::ReportSettings,
         Self::ReportLedger,
@@ -226,6 +234,7 @@ impl Collection {
             Self::CheckIns => trees::CHECK_INS,
             Self::CheckInCounts => trees::CHECK_IN_COUNTS,
             Self::Members => trees::MEMBERS,
+            Self::MemberDays => trees::MEMBER_DAYS,
             Self::QuizAnswers => trees::QUIZ_ANSWERS,
             Self::ReportSettings => trees::REPORT_SETTINGS,
             Self::ReportLedger => trees::REPORT_LEDGER,
@@ -385,12 +394,15 @@ impl Store {
         }
         // Version 1 → 2: one JSON card per key → one binary deck per member and text.
         let moved = self.move_v1_cards()?;
+        // Version 2 → 3: each member's check-in days, from the check-ins.
+        let members = self.build_member_days()?;
         self.write_schema_version()?;
         self.flush()?;
         tracing::info!(
             from = found,
             to = SCHEMA_VERSION,
             review_cards = moved,
+            member_days = members,
             "store layout upgraded"
         );
         if moved > 0 {

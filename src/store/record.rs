@@ -1,14 +1,17 @@
-//! The study record's collections: check-ins, each day's check-in count, members,
-//! individual quiz answers, weekly-report settings and the weekly-report ledger.
+//! The study record's collections: check-ins, each day's check-in count, members and the
+//! days each checked in on, individual quiz answers, weekly-report settings and the
+//! weekly-report ledger.
 //!
 //! Keys start with the chat id ([`key_i64`]), so a chat's records are one prefix scan
 //! and [`Store::migrate_record`] moves them all. Dates are big-endian days since
 //! 0001-01-01, user ids and instants big-endian, so each tree sorts by them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{Store, StoreError, StoreResult, i64_from_key, key_i64, trees};
-use crate::record::{CheckIn, Member, QuizAnswer, ReportSetting};
+use crate::record::{CheckIn, Days, Member, QuizAnswer, ReportSetting};
 
 /// How a check-in went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +34,23 @@ fn chat_day(chat_id: i64, date: NaiveDate) -> Vec<u8> {
     let mut key = key_i64(chat_id).to_vec();
     key.extend_from_slice(&day_key(date));
     key
+}
+
+fn user_of(key: &[u8]) -> StoreResult<u64> {
+    key.get(8..16)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| StoreError::Corrupt {
+            tree: trees::MEMBER_DAYS,
+            reason: format!("a key of {} bytes, not 16", key.len()),
+        })
+}
+
+fn decode_days(value: &[u8]) -> StoreResult<Days> {
+    Days::from_bytes(value).map_err(|reason| StoreError::Corrupt {
+        tree: trees::MEMBER_DAYS,
+        reason,
+    })
 }
 
 fn chat_user(chat_id: i64, user_id: u64) -> Vec<u8> {
@@ -69,6 +89,11 @@ impl Store {
                     .map_or(0, u32::from_be_bytes);
                 Some((n + 1).to_be_bytes().to_vec())
             },
+        )?;
+        self.add_member_days(
+            check_in.chat_id,
+            check_in.user_id,
+            &Days::of([check_in.date]),
         )?;
         self.join(
             check_in.chat_id,
@@ -130,6 +155,86 @@ impl Store {
         self.each_entry(trees::CHECK_INS, &start, Some(&end), |_, value| {
             f(super::decode(trees::CHECK_INS, value)?)
         })
+    }
+
+    /// The days each member of a chat checked in on, by user id: one small value per
+    /// member, however long the record.
+    pub fn member_days(&self, chat_id: i64) -> StoreResult<BTreeMap<u64, Days>> {
+        let prefix = key_i64(chat_id);
+        let mut all = BTreeMap::new();
+        for (key, value) in self.scan_prefix(trees::MEMBER_DAYS, &prefix)? {
+            all.insert(user_of(&key)?, decode_days(&value)?);
+        }
+        Ok(all)
+    }
+
+    /// The days one member of a chat checked in on.
+    pub fn days_of(&self, chat_id: i64, user_id: u64) -> StoreResult<Days> {
+        self.backend()
+            .get(trees::MEMBER_DAYS, &chat_user(chat_id, user_id))?
+            .map_or(Ok(Days::new()), |value| decode_days(&value))
+    }
+
+    /// Adds `days` to a member's days, atomically.
+    pub(super) fn add_member_days(
+        &self,
+        chat_id: i64,
+        user_id: u64,
+        days: &Days,
+    ) -> StoreResult<()> {
+        let mut damaged = None;
+        self.backend().update(
+            trees::MEMBER_DAYS,
+            &chat_user(chat_id, user_id),
+            &mut |old| {
+                let mut all = match old.map(Days::from_bytes).transpose() {
+                    Ok(all) => all.unwrap_or_default(),
+                    Err(reason) => {
+                        // Rebuilt from the check-ins the next time the store is upgraded;
+                        // meanwhile the new days are kept rather than the damaged value.
+                        damaged = Some(reason);
+                        Days::new()
+                    }
+                };
+                all.union(days);
+                Some(all.to_bytes())
+            },
+        )?;
+        if let Some(reason) = damaged {
+            tracing::warn!(chat_id, user_id, %reason, "a member's check-in days were unreadable and were replaced");
+        }
+        Ok(())
+    }
+
+    /// Builds [`trees::MEMBER_DAYS`] from the check-ins (the step to schema version 3),
+    /// reading keys only; adding days already there changes nothing, so it can be cut
+    /// short and run again. How many members it holds days for.
+    pub(super) fn build_member_days(&self) -> StoreResult<usize> {
+        let mut all: BTreeMap<(i64, u64), Days> = BTreeMap::new();
+        self.each_entry::<StoreError>(trees::CHECK_INS, &[], None, |key, _| {
+            let (Some(chat), Some(day), Some(user)) = (
+                i64_from_key(key),
+                key.get(8..12)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_be_bytes)
+                    .and_then(|d| i32::try_from(d).ok())
+                    .and_then(NaiveDate::from_num_days_from_ce_opt),
+                key.get(12..20)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes),
+            ) else {
+                return Err(StoreError::Corrupt {
+                    tree: trees::CHECK_INS,
+                    reason: format!("a check-in key of {} bytes", key.len()),
+                });
+            };
+            all.entry((chat, user)).or_default().insert(day);
+            Ok(())
+        })?;
+        for ((chat, user), days) in &all {
+            self.add_member_days(*chat, *user, days)?;
+        }
+        Ok(all.len())
     }
 
     /// A chat's first check-in (of the earliest day), if any.
@@ -195,6 +300,8 @@ impl Store {
         let _operation = self.operation();
         self.backend()
             .remove(trees::MEMBERS, &chat_user(chat_id, user_id))?;
+        self.backend()
+            .remove(trees::MEMBER_DAYS, &chat_user(chat_id, user_id))?;
         let mut check_ins = 0;
         for (key, value) in self.scan_prefix(trees::CHECK_INS, &key_i64(chat_id))? {
             let check_in: CheckIn = super::decode(trees::CHECK_INS, &value)?;
@@ -391,6 +498,40 @@ mod tests {
             assert_eq!(store.check_ins(-5, day, day).unwrap().len(), 2, "{name}");
             assert_eq!(store.members(-5).unwrap().len(), 2, "{name}");
             assert_eq!(store.chats_of(1).unwrap(), vec![-5], "{name}");
+            let days = store.member_days(-5).unwrap();
+            assert_eq!(
+                days[&1].iter().collect::<Vec<_>>(),
+                [day, "2026-12-01".parse().unwrap()],
+                "{name}: each day once"
+            );
+            assert_eq!(days[&2], Days::of([day]), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_version_2_store_opens_with_each_members_days() {
+        for (name, store, _dir) in stores() {
+            store.check_in(&check_in(1, "2026-11-29")).unwrap();
+            store.check_in(&check_in(1, "2026-11-30")).unwrap();
+            store.check_in(&check_in(2, "2026-11-30")).unwrap();
+            // As version 2 left it: the check-ins, no days.
+            for (key, _) in store.scan_prefix(trees::MEMBER_DAYS, &[]).unwrap() {
+                store.backend().remove(trees::MEMBER_DAYS, &key).unwrap();
+            }
+            store
+                .backend()
+                .insert(trees::META, b"schema_version", &2_u32.to_be_bytes())
+                .unwrap();
+            let reopened = Store::with_backend(store.backend.clone()).unwrap();
+            assert_eq!(
+                reopened.schema_version().unwrap(),
+                Some(super::super::SCHEMA_VERSION),
+                "{name}"
+            );
+            let days = reopened.member_days(-5).unwrap();
+            assert_eq!(days.len(), 2, "{name}");
+            assert_eq!(days[&1].streak("2026-11-30".parse().unwrap()), 2, "{name}");
+            assert_eq!(days[&2].iter().count(), 1, "{name}");
         }
     }
 
@@ -497,8 +638,16 @@ mod tests {
             let moved = store.check_ins(-1005, day, day).unwrap();
             assert_eq!(moved.len(), 2, "{name}");
             assert!(moved.iter().all(|c| c.chat_id == -1005), "{name}");
+            assert_eq!(
+                store.member_days(-1005).unwrap().keys().collect::<Vec<_>>(),
+                [&1, &2],
+                "{name}: the days moved with the check-ins"
+            );
+            assert!(store.member_days(-5).unwrap().is_empty(), "{name}");
             assert_eq!(store.forget_member(-1005, 1).unwrap(), (1, 0), "{name}");
             assert_eq!(store.check_ins(-1005, day, day).unwrap().len(), 1, "{name}");
+            assert_eq!(store.days_of(-1005, 1).unwrap(), Days::new(), "{name}");
+            assert!(store.days_of(-1005, 2).unwrap().contains(day), "{name}");
             assert_eq!(store.members(-1005).unwrap().len(), 1, "{name}");
         }
     }

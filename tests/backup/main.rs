@@ -309,13 +309,13 @@ fn export_and_import_explain_what_is_wrong() {
 
     std::fs::write(
         &backup,
-        r#"{"format": "studybot-backup", "schema_version": 3, "exported_at": "2030-01-01T00:00:00Z", "trees": {}}"#,
+        r#"{"format": "studybot-backup", "schema_version": 4, "exported_at": "2030-01-01T00:00:00Z", "trees": {}}"#,
     )
     .unwrap();
     let newer = studybot(&workspace, &["import-state", backup.to_str().unwrap()]);
     assert!(!newer.status.success());
     assert!(
-        text(&newer.stderr).contains("schema version 3; this build reads version 2"),
+        text(&newer.stderr).contains("schema version 4; this build reads version 3"),
         "{}",
         text(&newer.stderr)
     );

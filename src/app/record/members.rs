@@ -1,13 +1,15 @@
 //! The roster from the app's side: `/join`, `/leave`, `/forgetme`, `/roster`, `/catchup`
 //! and the chat titles the roster and exports show.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::errors::admin_only;
 use crate::messages::daily::excerpt;
 use crate::names::display_name;
-use crate::record::{CATCH_UP_DAYS, CheckIn, Member, Roster};
+use crate::record::{CATCH_UP_DAYS, Roster};
 use crate::reply::Reply;
 use crate::schedule::{DeliveryState, local_date};
 use crate::store::{StoreError, StoreResult};
@@ -84,22 +86,7 @@ impl App {
         }
         let mut reply = Reply::new().bold("你的学习记录\n");
         for chat_id in chats {
-            let zone = self.chat_zone(chat_id);
-            let today = local_date(now, zone);
-            let from = today - TimeDelta::days(CATCH_UP_DAYS + 7);
-            let members: Vec<Member> = self
-                .store()
-                .members(chat_id)?
-                .into_iter()
-                .filter(|m| m.user_id == user_id)
-                .collect();
-            let check_ins: Vec<CheckIn> = self
-                .store()
-                .check_ins(chat_id, from, today)?
-                .into_iter()
-                .filter(|c| c.user_id == user_id)
-                .collect();
-            let roster = Roster::new(&members, &check_ins, now, zone);
+            let roster = self.roster(chat_id, Some(user_id), now)?;
             let Some(line) = roster.done.iter().chain(&roster.missing).next() else {
                 continue;
             };
@@ -121,13 +108,7 @@ impl App {
 
     /// `/roster` of the chat itself.
     fn chat_roster(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
-        let zone = self.chat_zone(chat.chat_id);
-        let today = local_date(now, zone);
-        let from = today - TimeDelta::days(CATCH_UP_DAYS + 7);
-        let roster = self.store().members(chat.chat_id).and_then(|members| {
-            let check_ins = self.store().check_ins(chat.chat_id, from, today)?;
-            Ok(Roster::new(&members, &check_ins, now, zone))
-        });
+        let roster = self.roster(chat.chat_id, None, now);
         match roster {
             Ok(roster) => self.with_app_link(
                 roster.message(),
@@ -193,6 +174,41 @@ impl App {
             replies.push(self.with_check_in(reply, chat_id, &document, section, date));
         }
         replies
+    }
+
+    /// `/roster`'s figures for `chat_id` at `now` (only `user`'s line when given), from the
+    /// members, their check-in days and today's check-ins: the same for `/roster`, the
+    /// private `/roster` and the Mini App's dashboard.
+    pub(in crate::app) fn roster(
+        &self,
+        chat_id: i64,
+        user: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Roster> {
+        let zone = self.chat_zone(chat_id);
+        let today = local_date(now, zone);
+        let mut members = self.store().members(chat_id)?;
+        let (days, today_at) = match user {
+            Some(user_id) => {
+                members.retain(|m| m.user_id == user_id);
+                let days = BTreeMap::from([(user_id, self.store().days_of(chat_id, user_id)?)]);
+                let today_at = self
+                    .store()
+                    .member_check_in(chat_id, today, user_id)?
+                    .map(|c| (user_id, c.at));
+                (days, today_at.into_iter().collect())
+            }
+            None => {
+                let today_at = self
+                    .store()
+                    .check_ins(chat_id, today, today)?
+                    .into_iter()
+                    .map(|c| (c.user_id, c.at))
+                    .collect();
+                (self.store().member_days(chat_id)?, today_at)
+            }
+        };
+        Ok(Roster::new(&members, &days, &today_at, now, zone))
     }
 
     /// The days the user missed: (chat, day, section, document), oldest first.

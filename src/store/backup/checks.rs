@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::quiz::{QuizSession, Score};
-use crate::record::{CheckIn, Member, QuizAnswer, ReportSetting};
+use crate::record::{CheckIn, Days, Member, QuizAnswer, ReportSetting};
 use crate::review::weekly::WeeklyTest;
 use crate::review::{ReviewPoll, Reviewer};
 use crate::schedule::{DeliveryState, LedgerEntry, Subscription};
@@ -394,6 +394,10 @@ pub(super) fn check_entry(
         Collection::Members => {
             key_len(key, 16)?;
             none(decode::<Member>(value).map(drop))
+        }
+        Collection::MemberDays => {
+            key_len(key, 16)?;
+            none(Days::from_bytes(value).map(drop))
         }
         Collection::QuizAnswers => {
             let answer = decode::<QuizAnswer>(value)?;

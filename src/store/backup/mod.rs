@@ -351,6 +351,11 @@ impl Store {
         // like a store of that layout opened by this build.
         if version != SCHEMA_VERSION {
             self.upgrade(version)?;
+        } else {
+            // The members' check-in days follow the check-ins (the upgrade builds them):
+            // a backup edited by hand (a check-in added, a day list dropped) still gives
+            // streaks that match its check-ins.
+            self.build_member_days()?;
         }
         // The due index is derived from the records: make sure every active one is in it
         // (a record repaired in the backup after it was set aside at run time has none).

@@ -197,7 +197,7 @@ fn records_are_readable_json_and_the_rest_is_hex() {
     fill(&store);
     let text = String::from_utf8(store.export().unwrap().to_json()).unwrap();
     assert!(text.contains("\"format\": \"studybot-backup\""), "{text}");
-    assert!(text.contains("\"schema_version\": 2"));
+    assert!(text.contains("\"schema_version\": 3"));
     assert!(
         text.contains("\"json\": {\"chat_id\":-5,"),
         "subscriptions are readable"
@@ -207,7 +207,7 @@ fn records_are_readable_json_and_the_rest_is_hex() {
         "quiz settings are readable"
     );
     assert!(
-        text.contains("\"hex\": \"00000002\""),
+        text.contains("\"hex\": \"00000003\""),
         "the schema version is binary"
     );
     assert!(text.contains(&format!("\"key\": \"{}\"", hex(&key_i64(-5)))));
@@ -259,15 +259,15 @@ fn foreign_files_and_other_versions_are_refused() {
     assert!(message("{}").contains("\"format\" is missing"));
     assert!(message(&good.replace("studybot-backup", "other")).contains("\"other\""));
     assert!(
-        message(&good.replace("\"schema_version\": 2", "\"schema_version\": 3"))
-            .contains("schema version 3; this build reads version 2")
+        message(&good.replace("\"schema_version\": 3", "\"schema_version\": 4"))
+            .contains("schema version 4; this build reads version 3")
     );
     assert!(
-        message(&good.replace("\"schema_version\": 2", "\"schema_version\": 0"))
-            .contains("schema version 0; this build reads version 2")
+        message(&good.replace("\"schema_version\": 3", "\"schema_version\": 0"))
+            .contains("schema version 0; this build reads version 3")
     );
     assert!(
-        message(&good.replace("\"hex\": \"00000002\"", "\"hex\": \"0g\""))
+        message(&good.replace("\"hex\": \"00000003\"", "\"hex\": \"0g\""))
             .contains("\"0g\" is not hex")
     );
     let mut wrong_meta = Backup::from_json(good.as_bytes()).unwrap();
