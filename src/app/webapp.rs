@@ -364,18 +364,16 @@ impl App {
         let document = self.chat_document(chat_id, None);
         let mut parts: BTreeMap<u8, (usize, usize)> = BTreeMap::new();
         let mut questions: HashMap<String, (usize, usize)> = HashMap::new();
-        self.store().each_quiz_answer(chat_id, |answer| {
-            let part = parts.entry(answer.section.part).or_default();
-            part.1 += 1;
-            let question = questions.entry(answer.question.clone()).or_default();
-            question.1 += 1;
-            if answer.correct {
-                part.0 += 1;
-            } else {
-                question.0 += 1;
-            }
-            Ok::<_, StoreError>(())
-        })?;
+        // One tally per question, kept with the answers: never a pass over every answer.
+        for tally in self.store().quiz_tallies(chat_id)? {
+            let (correct, total) = (tally.correct as usize, tally.total as usize);
+            let part = parts.entry(tally.part).or_default();
+            part.0 += correct;
+            part.1 += total;
+            let question = questions.entry(tally.question).or_default();
+            question.0 += total - correct.min(total);
+            question.1 += total;
+        }
         let parts = parts
             .into_iter()
             .map(|(part, (correct, total))| PartAccuracy {

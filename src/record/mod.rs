@@ -3,7 +3,8 @@
 //! that [`export`] writes the workbook through a temporary file (the xlsx writer's
 //! low-memory mode) and to the writer it is given.
 //!
-//! - [`CheckIn`], [`Member`], [`QuizAnswer`], [`ReportSetting`]: the records the store keeps.
+//! - [`CheckIn`], [`Member`], [`QuizAnswer`], [`QuestionTally`], [`ReportSetting`]: the
+//!   records the store keeps.
 //! - [`CheckInButton`]: the ✅ 已学习 button's callback data, and its validation rules.
 //! - [`Days`]: the days one member checked in on, the store's index beside the check-ins.
 //! - [`Roster`]: `/roster`'s figures (today, this week, streaks, rates) and wording.
@@ -94,6 +95,34 @@ pub struct QuizAnswer {
     pub correct: bool,
     /// When it was given.
     pub at: DateTime<Utc>,
+}
+
+/// How a chat's members answered one question of one part, kept beside the answers so
+/// that the dashboard's accuracy is read without going through every answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionTally {
+    /// The question as shown.
+    pub question: String,
+    /// The part (its number, 0 for the opening) of the section it is about.
+    pub part: u8,
+    /// Right answers.
+    pub correct: u32,
+    /// All answers.
+    pub total: u32,
+}
+
+impl QuestionTally {
+    /// Adds (`sign` 1) or takes away (`sign` -1) one answer.
+    pub fn count(&mut self, correct: bool, sign: i8) {
+        let step = |n: u32| match sign {
+            s if s < 0 => n.saturating_sub(1),
+            _ => n.saturating_add(1),
+        };
+        self.total = step(self.total);
+        if correct {
+            self.correct = step(self.correct);
+        }
+    }
 }
 
 /// When a chat's weekly report is posted, in the chat's zone.

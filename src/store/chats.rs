@@ -172,6 +172,13 @@ impl Store {
                 }
                 Ok(())
             }
+            // Added up, like the answers they follow.
+            Collection::QuizTallies => {
+                for tally in self.quiz_tallies(old)? {
+                    self.add_to_tally(new, &tally)?;
+                }
+                Ok(())
+            }
             Collection::Ledger
             | Collection::Scores
             | Collection::QuizSettings
@@ -250,6 +257,7 @@ impl Store {
             | Collection::Members
             | Collection::MemberDays
             | Collection::QuizAnswers
+            | Collection::QuizTallies
             | Collection::ReportSettings
             | Collection::ReportLedger => {
                 for (key, _) in self.scan_prefix(collection.tree(), &key_i64(old))? {

@@ -44,7 +44,8 @@ pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
 /// Version 2 keeps the review cards as one binary deck per member and text
 /// ([`trees::REVIEW_DECKS`]) instead of one JSON card per key (version 1's
 /// `review_cards`). Version 3 adds [`trees::MEMBER_DAYS`], each member's check-in days,
-/// built from the check-ins when an older store is opened.
+/// built from the check-ins when an older store is opened, and [`trees::QUIZ_TALLIES`],
+/// built from the quiz answers.
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest layout this build still opens (and moves to [`SCHEMA_VERSION`]); backups
@@ -111,6 +112,9 @@ pub mod trees {
     pub const MEMBER_DAYS: &str = "member_days";
     /// Every quiz answer kept for the export: (chat id, instant, user id) → the answer.
     pub const QUIZ_ANSWERS: &str = "quiz_answers";
+    /// How each question was answered: (chat id, part, 8 bytes of the question's SHA-256)
+    /// → [`crate::record::QuestionTally`], kept with every answer.
+    pub const QUIZ_TALLIES: &str = "quiz_tallies";
     /// Each chat's weekly-report setting, keyed by chat id.
     pub const REPORT_SETTINGS: &str = "report_settings";
     /// Weekly reports sent: (chat id, ISO year × 100 + week) → when.
@@ -172,6 +176,8 @@ pub enum Collection {
     MemberDays,
     /// [`trees::QUIZ_ANSWERS`]: by chat id, instant and user.
     QuizAnswers,
+    /// [`trees::QUIZ_TALLIES`]: by chat id, part and question; follows the answers.
+    QuizTallies,
     /// [`trees::REPORT_SETTINGS`]: by chat id.
     ReportSettings,
     /// [`trees::REPORT_LEDGER`]: by chat id and ISO week.
@@ -180,7 +186,7 @@ pub enum Collection {
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::Meta,
         Self::Sections,
         Self::Chats,
@@ -205,6 +211,7 @@ impl Collection {
         Self::Members,
         Self::MemberDays,
         Self::QuizAnswers,
+        Self::QuizTallies,
         Self::ReportSettings,
         Self::ReportLedger,
     ];
@@ -236,6 +243,7 @@ impl Collection {
             Self::Members => trees::MEMBERS,
             Self::MemberDays => trees::MEMBER_DAYS,
             Self::QuizAnswers => trees::QUIZ_ANSWERS,
+            Self::QuizTallies => trees::QUIZ_TALLIES,
             Self::ReportSettings => trees::REPORT_SETTINGS,
             Self::ReportLedger => trees::REPORT_LEDGER,
         }
@@ -396,6 +404,7 @@ impl Store {
         let moved = self.move_v1_cards()?;
         // Version 2 → 3: each member's check-in days, from the check-ins.
         let members = self.build_member_days()?;
+        let questions = self.build_quiz_tallies()?;
         self.write_schema_version()?;
         self.flush()?;
         tracing::info!(
@@ -403,6 +412,7 @@ impl Store {
             to = SCHEMA_VERSION,
             review_cards = moved,
             member_days = members,
+            quiz_tallies = questions,
             "store layout upgraded"
         );
         if moved > 0 {

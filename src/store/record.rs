@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{Store, StoreError, StoreResult, i64_from_key, key_i64, trees};
-use crate::record::{CheckIn, Days, Member, QuizAnswer, ReportSetting};
+use crate::record::{CheckIn, Days, Member, QuestionTally, QuizAnswer, ReportSetting};
 
 /// How a check-in went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,15 @@ fn user_of(key: &[u8]) -> StoreResult<u64> {
             tree: trees::MEMBER_DAYS,
             reason: format!("a key of {} bytes, not 16", key.len()),
         })
+}
+
+/// A question's tally key: the chat, the part, and 8 bytes of the question's SHA-256.
+fn tally_key(chat_id: i64, tally: &QuestionTally) -> Vec<u8> {
+    use sha2::Digest;
+    let mut key = key_i64(chat_id).to_vec();
+    key.push(tally.part);
+    key.extend_from_slice(&sha2::Sha256::digest(tally.question.as_bytes())[..8]);
+    key
 }
 
 fn decode_days(value: &[u8]) -> StoreResult<Days> {
@@ -315,6 +324,7 @@ impl Store {
             let answer: QuizAnswer = super::decode(trees::QUIZ_ANSWERS, &value)?;
             if answer.user_id == user_id {
                 self.backend().remove(trees::QUIZ_ANSWERS, &key)?;
+                self.count_answer(&answer, -1)?;
                 answers += 1;
             }
         }
@@ -368,12 +378,103 @@ impl Store {
                 .is_some())
     }
 
-    /// Keeps one quiz answer for the export.
+    /// Keeps one quiz answer for the export, and counts it in its question's tally (once:
+    /// the same answer kept again is not counted again).
     pub fn record_quiz_answer(&self, answer: &QuizAnswer) -> StoreResult<()> {
+        let _operation = self.operation();
         let mut key = key_i64(answer.chat_id).to_vec();
         key.extend_from_slice(&answer.at.timestamp_micros().to_be_bytes());
         key.extend_from_slice(&answer.user_id.to_be_bytes());
-        self.put_json(trees::QUIZ_ANSWERS, &key, answer)
+        let record = super::encode(answer);
+        let mut known = false;
+        self.backend()
+            .update(trees::QUIZ_ANSWERS, &key, &mut |old| {
+                known = old.is_some();
+                Some(record.clone())
+            })?;
+        if !known {
+            self.count_answer(answer, 1)?;
+        }
+        Ok(())
+    }
+
+    /// A chat's question tallies, by part then question.
+    pub fn quiz_tallies(&self, chat_id: i64) -> StoreResult<Vec<QuestionTally>> {
+        Ok(self
+            .scan_json::<QuestionTally>(trees::QUIZ_TALLIES, &key_i64(chat_id))?
+            .into_iter()
+            .map(|(_, tally)| tally)
+            .collect())
+    }
+
+    /// Counts (`sign` 1) or uncounts (-1) one answer in its question's tally, atomically.
+    fn count_answer(&self, answer: &QuizAnswer, sign: i8) -> StoreResult<()> {
+        let mut one = QuestionTally {
+            question: answer.question.clone(),
+            part: answer.section.part,
+            ..QuestionTally::default()
+        };
+        one.count(answer.correct, 1);
+        if sign < 0 {
+            let key = tally_key(answer.chat_id, &one);
+            self.update_json::<QuestionTally, _>(trees::QUIZ_TALLIES, &key, |tally| {
+                let mut tally = tally?;
+                tally.count(answer.correct, -1);
+                (tally.total > 0).then_some(tally)
+            })?;
+            return Ok(());
+        }
+        self.add_to_tally(answer.chat_id, &one)
+    }
+
+    /// Adds `more` to the chat's tally of the same question, atomically.
+    pub(super) fn add_to_tally(&self, chat_id: i64, more: &QuestionTally) -> StoreResult<()> {
+        self.update_json::<QuestionTally, _>(
+            trees::QUIZ_TALLIES,
+            &tally_key(chat_id, more),
+            |tally| {
+                let mut tally = tally.unwrap_or_else(|| QuestionTally {
+                    correct: 0,
+                    total: 0,
+                    ..more.clone()
+                });
+                tally.correct = tally.correct.saturating_add(more.correct);
+                tally.total = tally.total.saturating_add(more.total);
+                Some(tally)
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Builds [`trees::QUIZ_TALLIES`] afresh from the answers (the step to schema version 3,
+    /// and after a restore). How many questions it holds tallies for.
+    pub(super) fn build_quiz_tallies(&self) -> StoreResult<usize> {
+        for (key, _) in self.scan_prefix(trees::QUIZ_TALLIES, &[])? {
+            self.backend().remove(trees::QUIZ_TALLIES, &key)?;
+        }
+        let mut all: BTreeMap<Vec<u8>, QuestionTally> = BTreeMap::new();
+        self.each_entry::<StoreError>(trees::QUIZ_ANSWERS, &[], None, |_, value| {
+            let answer: QuizAnswer = super::decode(trees::QUIZ_ANSWERS, value)?;
+            let mut one = QuestionTally {
+                question: answer.question,
+                part: answer.section.part,
+                ..QuestionTally::default()
+            };
+            let key = tally_key(answer.chat_id, &one);
+            one.count(answer.correct, 1);
+            let tally = all.entry(key).or_insert_with(|| QuestionTally {
+                correct: 0,
+                total: 0,
+                ..one.clone()
+            });
+            tally.correct += one.correct;
+            tally.total += one.total;
+            Ok(())
+        })?;
+        for (key, tally) in &all {
+            self.put_json(trees::QUIZ_TALLIES, key, tally)?;
+        }
+        Ok(all.len())
     }
 
     /// A chat's quiz answers, oldest first.
@@ -532,6 +633,67 @@ mod tests {
             assert_eq!(days.len(), 2, "{name}");
             assert_eq!(days[&1].streak("2026-11-30".parse().unwrap()), 2, "{name}");
             assert_eq!(days[&2].iter().count(), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn each_answer_is_counted_once_in_its_questions_tally() {
+        for (name, store, _dir) in stores() {
+            let at: DateTime<Utc> = "2026-11-30T01:00:00Z".parse().unwrap();
+            let answer =
+                |user_id: u64, question: &str, part: u8, correct: bool, second: i64| QuizAnswer {
+                    chat_id: -5,
+                    user_id,
+                    name: "u".into(),
+                    question: question.into(),
+                    section: SectionId::point(part, 1),
+                    part,
+                    correct,
+                    at: at + chrono::TimeDelta::seconds(second),
+                };
+            let answers = [
+                answer(1, "甲", 1, true, 0),
+                answer(2, "甲", 1, false, 1),
+                answer(1, "乙", 2, false, 2),
+                answer(2, "乙", 2, false, 3),
+            ];
+            for a in &answers {
+                store.record_quiz_answer(a).unwrap();
+            }
+            store.record_quiz_answer(&answers[0]).unwrap();
+            let figures = |store: &Store, chat| {
+                store
+                    .quiz_tallies(chat)
+                    .unwrap()
+                    .into_iter()
+                    .map(|t| (t.question, t.part, t.correct, t.total))
+                    .collect::<Vec<_>>()
+            };
+            let expected = vec![("甲".to_string(), 1, 1, 2), ("乙".to_string(), 2, 0, 2)];
+            assert_eq!(
+                figures(&store, -5),
+                expected,
+                "{name}: the same answer twice counts once"
+            );
+            assert_eq!(store.build_quiz_tallies().unwrap(), 2, "{name}");
+            assert_eq!(
+                figures(&store, -5),
+                expected,
+                "{name}: built from the answers, the same"
+            );
+            store.migrate(-5, -1005).unwrap();
+            assert_eq!(
+                figures(&store, -1005),
+                expected,
+                "{name}: moved with the group"
+            );
+            assert!(figures(&store, -5).is_empty(), "{name}");
+            store.forget_member(-1005, 2).unwrap();
+            assert_eq!(
+                figures(&store, -1005),
+                vec![("甲".to_string(), 1, 1, 1), ("乙".to_string(), 2, 0, 1)],
+                "{name}: a forgotten member's answers are no longer counted"
+            );
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::quiz::{QuizSession, Score};
-use crate::record::{CheckIn, Days, Member, QuizAnswer, ReportSetting};
+use crate::record::{CheckIn, Days, Member, QuestionTally, QuizAnswer, ReportSetting};
 use crate::review::weekly::WeeklyTest;
 use crate::review::{ReviewPoll, Reviewer};
 use crate::schedule::{DeliveryState, LedgerEntry, Subscription};
@@ -402,6 +402,10 @@ pub(super) fn check_entry(
         Collection::QuizAnswers => {
             let answer = decode::<QuizAnswer>(value)?;
             none(chat_keyed(key, 24, answer.chat_id))
+        }
+        Collection::QuizTallies => {
+            key_len(key, 17)?;
+            none(decode::<QuestionTally>(value).map(drop))
         }
         Collection::ReportSettings => {
             key_len(key, 8)?;

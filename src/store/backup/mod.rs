@@ -352,10 +352,11 @@ impl Store {
         if version != SCHEMA_VERSION {
             self.upgrade(version)?;
         } else {
-            // The members' check-in days follow the check-ins (the upgrade builds them):
-            // a backup edited by hand (a check-in added, a day list dropped) still gives
-            // streaks that match its check-ins.
+            // The members' check-in days and the questions' tallies follow the check-ins
+            // and answers (the upgrade builds them): a backup edited by hand (a check-in
+            // added, a tally dropped) still gives figures that match its records.
             self.build_member_days()?;
+            self.build_quiz_tallies()?;
         }
         // The due index is derived from the records: make sure every active one is in it
         // (a record repaired in the backup after it was set aside at run time has none).
