@@ -96,6 +96,15 @@ pub struct DashboardView {
     pub this_week: WeekFigures,
 }
 
+/// Where the private chats' menu button points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuButton {
+    /// The Mini App at this address.
+    App(String),
+    /// Telegram's default (the command list).
+    Default,
+}
+
 /// The weekly report's figures for the week so far.
 #[derive(Debug, Clone, Serialize)]
 pub struct WeekFigures {
@@ -290,7 +299,6 @@ impl App {
         let days = days.clamp(1, MAX_CHART_DAYS);
         let zone = self.chat_zone(chat_id);
         let today = local_date(now, zone);
-        let members = self.store().members(chat_id)?;
         let roster = self.roster(chat_id, None, now)?;
         // Every member's days, those who left too: the chart counts check-ins, as the
         // export's daily sheet does.
@@ -312,7 +320,7 @@ impl App {
             .filter(|n| *n > 0)
             .collect();
         let (parts, missed) = self.quiz_accuracy(chat_id)?;
-        let on_roster = members.iter().filter(|m| !m.left).count();
+        let on_roster = roster.done.len() + roster.missing.len();
         let line = |line: &RosterLine| DashboardMember {
             name: line.name.clone(),
             today_at: line.today_at.map(|t| t.format("%H:%M").to_string()),
@@ -475,6 +483,24 @@ fn completeness(completeness: Completeness) -> &'static str {
 }
 
 impl App {
+    /// What the private chats' menu button should become at start: the app with `[web]`;
+    /// Telegram's default when an earlier start pointed it at an app that is no longer
+    /// configured; otherwise nothing to do.
+    pub fn menu_button(&self) -> StoreResult<Option<MenuButton>> {
+        if let Some(web) = &self.config().web {
+            return Ok(Some(MenuButton::App(format!("{}/", web.public_url))));
+        }
+        Ok(self.store().menu_button()?.map(|_| MenuButton::Default))
+    }
+
+    /// Records that Telegram took `button`, so that the next start knows where it points.
+    pub fn menu_button_set(&self, button: &MenuButton) -> StoreResult<()> {
+        match button {
+            MenuButton::App(url) => self.store().set_menu_button(Some(url)),
+            MenuButton::Default => self.store().set_menu_button(None),
+        }
+    }
+
     /// Tells the app the bot's username (from `getMe`), for the Mini App's group links.
     pub fn set_bot_username(&self, username: &str) {
         let _ = self.inner.bot_username.set(username.to_string());

@@ -55,6 +55,10 @@ pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 /// Where [`SCHEMA_VERSION`] is kept in [`trees::META`] (big-endian `u32`).
 const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
 
+/// Where [`trees::META`] keeps the Mini App address the private chats' menu button was
+/// last pointed at (UTF-8), so that a start without `[web]` puts the button back.
+const MENU_BUTTON_KEY: &[u8] = b"menu_button";
+
 /// Trees (collections) and their names.
 pub mod trees {
     /// Store-wide records: the schema version, document hashes.
@@ -422,6 +426,25 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    /// The Mini App address the private chats' menu button was last pointed at, if any.
+    pub fn menu_button(&self) -> StoreResult<Option<String>> {
+        Ok(self
+            .backend
+            .get(trees::META, MENU_BUTTON_KEY)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Records where the menu button points (`None`: Telegram's default), durably.
+    pub fn set_menu_button(&self, url: Option<&str>) -> StoreResult<()> {
+        match url {
+            Some(url) => self
+                .backend
+                .insert(trees::META, MENU_BUTTON_KEY, url.as_bytes())?,
+            None => self.backend.remove(trees::META, MENU_BUTTON_KEY)?,
+        }
+        self.flush()
     }
 
     /// Records [`SCHEMA_VERSION`] as the layout of this store.

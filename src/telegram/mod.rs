@@ -158,9 +158,7 @@ async fn serve(
             _ => routes,
         }
     });
-    if routes.is_some() {
-        set_menu_button(&app, &outbox).await;
-    }
+    set_menu_button(&app, &outbox).await;
 
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![app.clone(), outbox.clone(), admins, me])
@@ -315,23 +313,41 @@ async fn spawn_http(
 
 /// Points the private chats' menu button at the Mini App (`setChatMenuButton` with a
 /// `web_app`): a private chat opens the reader from the button beside the text field.
+/// Without `[web]`, a button an earlier start set is put back to Telegram's default.
 async fn set_menu_button(app: &App, outbox: &Outbox) {
-    let Some(web) = app.config().web.as_ref() else {
-        return;
+    use crate::app::webapp::MenuButton;
+    let wanted = match app.menu_button() {
+        Ok(Some(wanted)) => wanted,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(%error, "the menu button's state is unreadable");
+            return;
+        }
     };
-    let Ok(url) = url::Url::parse(&format!("{}/", web.public_url)) else {
-        return;
-    };
-    let button = teloxide::types::MenuButton::WebApp {
-        text: "学习".into(),
-        web_app: teloxide::types::WebAppInfo { url },
+    let button = match &wanted {
+        MenuButton::App(url) => match url::Url::parse(url) {
+            Ok(url) => teloxide::types::MenuButton::WebApp {
+                text: "学习".into(),
+                web_app: teloxide::types::WebAppInfo { url },
+            },
+            Err(error) => {
+                tracing::warn!(%error, "the Mini App's address is not a URL");
+                return;
+            }
+        },
+        MenuButton::Default => teloxide::types::MenuButton::Default,
     };
     let bot = outbox.bot();
-    if let Err(error) = outbox
+    match outbox
         .call(None, bot.set_chat_menu_button().menu_button(button))
         .await
     {
-        tracing::warn!(%error, "setChatMenuButton failed");
+        Ok(_) => {
+            if let Err(error) = app.menu_button_set(&wanted) {
+                tracing::warn!(%error, "the menu button's state was not recorded");
+            }
+        }
+        Err(error) => tracing::warn!(%error, "setChatMenuButton failed"),
     }
 }
 

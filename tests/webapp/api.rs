@@ -8,8 +8,8 @@ use studybot::store::Store;
 use studybot::webapp::View;
 
 use crate::{
-    ADMIN, GROUP, MEMBER, MEMBER_2, OTHER_GROUP, STRANGER, STUDYBOT, WAIT, get, init_data, post,
-    request, shanghai_today, start_web_bot, user,
+    ADMIN, GROUP, MEMBER, MEMBER_2, OTHER_GROUP, STRANGER, STUDYBOT, WAIT, WebBot, free_addr, get,
+    init_data, post, request, shanghai_today, start_web_bot, user,
 };
 
 const FRESH: TimeDelta = TimeDelta::minutes(1);
@@ -192,6 +192,25 @@ async fn the_dashboard_and_the_export_are_for_administrators_and_match_roster() 
         let answer = post(&web, "/api/export", &init, "{}").await;
         assert_eq!(answer.status, 403, "{what}: {}", answer.body);
     }
+    for bad in ["?days=abc", "?days=", "?days=3.5", "?days=7&days=x"] {
+        let answer = get(
+            &web,
+            &format!("/api/dashboard{bad}"),
+            &dashboard_of(ADMIN, GROUP),
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
+        assert!(
+            answer.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("?days=30"),
+            "{bad}: {}",
+            answer.body
+        );
+    }
+    let answer = get(&web, "/api/dashboard?days=7", &dashboard_of(ADMIN, GROUP)).await;
+    assert_eq!(answer.json()["days"].as_array().unwrap().len(), 7);
     let answer = get(&web, "/api/dashboard?days=90", &dashboard_of(ADMIN, GROUP)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let dashboard = answer.json();
@@ -406,4 +425,116 @@ async fn without_web_nothing_listens_and_the_commands_say_the_app_is_not_set_up(
         assert!(buttons(&message).is_empty());
     }
     assert!(running.tg.requests_for("setChatMenuButton").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_menu_button_is_put_back_when_the_app_is_no_longer_configured() {
+    let web = start_web_bot().await;
+    let WebBot {
+        tg, workspace, bot, ..
+    } = web;
+    assert!(bot.terminate(WAIT).await.success());
+    // The operator removes [web]: the next start points the button back at the commands.
+    let config = std::fs::read_to_string(workspace.config()).unwrap();
+    let without = &config[..config.find("[web]").expect("the config has [web]")];
+    std::fs::write(workspace.config(), without).unwrap();
+    let bot = STUDYBOT.started(&tg, &workspace).await;
+    let put_back = tg
+        .wait_state(|tg| tg.requests_for("setChatMenuButton").len() >= 2, WAIT)
+        .await;
+    assert!(put_back, "{}", bot.log());
+    let menu = tg.requests_for("setChatMenuButton");
+    assert_eq!(menu.len(), 2, "{menu:?}");
+    assert_eq!(menu[1].body["menu_button"]["type"], "default", "{menu:?}");
+    assert!(bot.terminate(WAIT).await.success());
+    // Once put back, later starts leave it alone (the button comes before polling).
+    let polls = tg.requests_for("getUpdates").len();
+    let bot = STUDYBOT.started(&tg, &workspace).await;
+    let polling = tg
+        .wait_state(|tg| tg.requests_for("getUpdates").len() > polls, WAIT)
+        .await;
+    assert!(polling, "{}", bot.log());
+    assert_eq!(tg.requests_for("setChatMenuButton").len(), 2);
+    assert!(bot.terminate(WAIT).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_webhook_mode_one_server_takes_the_updates_and_serves_the_app() {
+    let addr = free_addr();
+    // [web]'s own listen is not used in webhook mode: the webhook's server serves both.
+    let workspace = Workspace::with_sections(
+        "",
+        &format!(
+            "[web]\nlisten = \"{}\"\npublic_url = \"https://{addr}\"\n",
+            free_addr()
+        ),
+    );
+    let tg = fake_telegram::FakeTelegram::start().await;
+    let bot = STUDYBOT.start_with_env(
+        &workspace,
+        &tg.api_url(),
+        &[
+            "run",
+            "--webhook",
+            &format!("https://{addr}/hook"),
+            "--listen",
+            &addr.to_string(),
+        ],
+        &[("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")],
+    );
+    assert!(
+        tg.wait_for_requests("setWebhook", 1, WAIT).await,
+        "{}",
+        bot.log()
+    );
+    let page = request(addr, "GET", "/", None, "").await;
+    assert_eq!(page.status, 200, "{}", bot.log());
+    assert!(page.body.contains("telegram-web-app.js"));
+    let reader = request(
+        addr,
+        "GET",
+        "/api/reader",
+        Some(&format!("tma {}", init_data(MEMBER, "Mia", None, FRESH))),
+        "",
+    )
+    .await;
+    assert_eq!(reader.status, 200, "{}", reader.body);
+    let forged = request(addr, "GET", "/api/reader", Some("tma hash=00"), "").await;
+    assert_eq!(forged.status, 401, "{}", forged.body);
+    // The same port still takes Telegram's updates, with the secret.
+    let update = serde_json::json!({
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": {"id": MEMBER, "type": "private", "first_name": "Mia"},
+            "from": {"id": MEMBER, "is_bot": false, "first_name": "Mia"},
+            "text": "/read"
+        }
+    })
+    .to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let post = format!(
+        "POST /hook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Telegram-Bot-Api-Secret-Token: s3cret-token\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{update}",
+        update.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, post.as_bytes())
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer)
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let answered = tg
+        .wait_state(|tg| !tg.sent_messages_to(MEMBER).is_empty(), WAIT)
+        .await;
+    assert!(answered, "{}", bot.log());
+    let reply = &tg.sent_messages_to(MEMBER)[0];
+    assert_eq!(
+        buttons(reply)[0]["web_app"]["url"],
+        format!("https://{addr}/"),
+        "{reply}"
+    );
+    assert!(bot.terminate(WAIT).await.success());
 }

@@ -55,7 +55,7 @@ impl WebBot {
 }
 
 /// A free loopback port (bound, then released for the bot to take).
-fn free_addr() -> SocketAddr {
+pub fn free_addr() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap()
 }

@@ -13,8 +13,8 @@ use crate::schedule::{DeliveryState, LedgerEntry, Subscription};
 use crate::store::review::{V1_REVIEW_CARDS, check_deck_key, check_v1_card};
 use crate::store::sections::{backup_document, backup_section};
 use crate::store::{
-    ChatStatus, ChatText, Collection, ImportedText, PollTarget, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
-    StoreResult, i64_from_key, trees,
+    ChatStatus, ChatText, Collection, ImportedText, MENU_BUTTON_KEY, PollTarget, SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY, StoreResult, i64_from_key, trees,
 };
 
 use super::{BackupItem, MAX_TEXTS, hex, invalid};
@@ -284,6 +284,11 @@ pub(super) fn check_entry(
                 ..Facts::default()
             })
         }
+        Collection::Meta if key == MENU_BUTTON_KEY => none(
+            std::str::from_utf8(value)
+                .map(drop)
+                .map_err(|_| "the menu button's address is not UTF-8".to_string()),
+        ),
         Collection::Meta => Err("this build keeps no such record".into()),
         Collection::Sections => Ok(Facts {
             section_of: Some(backup_section(key, value)?),

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -343,17 +343,28 @@ async fn check_in(State(state): State<WebState>, headers: HeaderMap, body: Body)
     }
 }
 
-/// The query of `GET /api/dashboard`.
-#[derive(Debug, Deserialize)]
-struct DashboardQuery {
-    /// Days of the chart (30 or 90; anything is clamped to 1–90). Default 30.
-    days: Option<i64>,
+/// The chart's days from `GET /api/dashboard?days=N` (30 or 90; any whole number is
+/// clamped to 1–90; 30 without one), or the JSON refusal of anything else.
+fn chart_days(query: Option<&str>) -> Result<i64, Response> {
+    let days = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == "days")
+        .map(|(_, value)| value.into_owned())
+        .last();
+    match days {
+        None => Ok(30),
+        Some(days) => days.trim().parse().map_err(|_| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "days must be a whole number of days, e.g. ?days=30",
+            )
+        }),
+    }
 }
 
 async fn dashboard(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Query(query): Query<DashboardQuery>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let caller = match authorize(&state, &headers).await {
         Ok(caller) => caller,
@@ -364,7 +375,10 @@ async fn dashboard(
     }
     let app = state.inner.app.clone();
     let chat_id = caller.chat_id;
-    let days = query.days.unwrap_or(30);
+    let days = match chart_days(query.as_deref()) {
+        Ok(days) => days,
+        Err(refusal) => return refusal,
+    };
     match blocking(chat_id, move || {
         app.dashboard_view(chat_id, days, Utc::now())
     })
