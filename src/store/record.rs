@@ -84,6 +84,17 @@ impl Store {
             Some(existing.clone().unwrap_or_else(|| record.clone()))
         })?;
         if let Some(existing) = existing {
+            // A crash between the check-in and its day (below) is healed by the next press.
+            if !self
+                .days_of(check_in.chat_id, check_in.user_id)?
+                .contains(check_in.date)
+            {
+                self.add_member_days(
+                    check_in.chat_id,
+                    check_in.user_id,
+                    &Days::of([check_in.date]),
+                )?;
+            }
             return Ok(CheckInResult::Already(super::decode(
                 trees::CHECK_INS,
                 &existing,
