@@ -37,8 +37,11 @@
 //!   review ([`app::review`]), the weekly group test ([`app::weekly`]), the study record
 //!   ([`app::record`]: check-ins; the roster, the weekly report and the export each in a
 //!   file of its own), the texts ([`app::library`]), which text each chat studies
-//!   ([`app::texts`]) and imports sent by operators ([`app::import`]). [`app::App::handle`]
-//!   receives a typed [`command::Command`] and hands it to the feature's method.
+//!   ([`app::texts`]), the chats the bot is in ([`app::chats`]), imports sent by operators
+//!   ([`app::import`]) and the operator's commands ([`app::ops`]). [`app::App::handle`]
+//!   receives a typed [`command::Command`] and hands it to the feature's view; each
+//!   feature's view (`app.daily()`, `app.quiz()`, `app.review()`, `app.weekly()`,
+//!   `app.record()`, `app.chats()`, `app.import()`, `app.ops()`) is all a transport calls.
 //! - **Transports** (they reach the store only through the [`app`], and never import
 //!   each other):
 //!   - [`console`]: stdin/stdout, with its quiz and review loops.

@@ -233,7 +233,7 @@ fn record(
         other => other?,
     };
     let progress = studybot::progress::start("writing the record: check-ins", None);
-    let written = app.write_record(chat, from, to, &output, Utc::now());
+    let written = app.record().write(chat, from, to, &output, Utc::now());
     drop(progress);
     let written = written?;
     let figures = written.figures;
@@ -296,7 +296,7 @@ fn console(config: Config, temp_db: bool) -> anyhow::Result<()> {
         .map_or(config.database.clone(), |dir| dir.join("db"));
     let app = open_app(config, &path)?;
     studybot::console::run(&app, std::io::stdin().lock(), std::io::stdout().lock())?;
-    app.flush()?;
+    app.ops().flush()?;
     if let Some(dir) = temp {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -521,7 +521,7 @@ fn status(config: Config) -> anyhow::Result<()> {
             Err(studybot::store::StoreError::Locked(path)) => anyhow::bail!(
                 "数据库 {path} 正被另一个进程使用（如 studybot tick），且没有可连接的控制套接字：请稍后再试。"
             ),
-            store => app_on(config.clone(), store?)?.service_status(Utc::now())?,
+            store => app_on(config.clone(), store?)?.ops().status(Utc::now())?,
         },
     };
     print!("{status}");
@@ -657,7 +657,7 @@ fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
 /// ones get 0.3 s), then makes every write durable.
 fn finish(runtime: tokio::runtime::Runtime, app: &App) -> anyhow::Result<()> {
     runtime.shutdown_timeout(std::time::Duration::from_millis(300));
-    app.flush()?;
+    app.ops().flush()?;
     tracing::info!("store flushed; bye");
     Ok(())
 }

@@ -730,7 +730,7 @@ async fn moving_the_zone_west_after_todays_excerpt_skips_no_day() {
             reply.contains("下次发送：2026-11-30 13:47（America/Los_Angeles）"),
             "Los Angeles' 11-30 is next: {reply}"
         );
-        app.flush().unwrap();
+        app.ops().flush().unwrap();
     }
     for (now, expected) in [
         ("2026-11-30T10:00:00-08:00", 1), // nothing before the send time

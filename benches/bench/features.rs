@@ -883,7 +883,7 @@ pub struct ReviewRun {
     /// The peer: the same deck read and decoded whole (`Store::review_cards`), the due
     /// cards cloned, filtered and sorted naively, median, ms.
     pub naive_ms: f64,
-    /// `App::record_review_answer`, p50 and p99 of 1,000 answers, ms.
+    /// `Review::record_answer`, p50 and p99 of 1,000 answers, ms.
     pub answer_p50_ms: f64,
     /// See `answer_p50_ms`.
     pub answer_p99_ms: f64,
@@ -915,7 +915,7 @@ pub async fn review(root: &Path, studybot: &Path, quick: bool) -> ReviewRun {
     let (mut due_list, mut naive) = (Vec::new(), Vec::new());
     for _ in 0..200 {
         // What `/review` reads to start and before each card (`App::start_review`,
-        // `App::next_review`): here the most it asks for, the cards already seen in a
+        // `Review::next`): here the most it asks for, the cards already seen in a
         // full day's review (the daily cap) and one more.
         let started = Instant::now();
         let due = store
@@ -962,13 +962,14 @@ pub async fn review(root: &Path, studybot: &Path, quick: bool) -> ReviewRun {
     let mut answer = Vec::new();
     for n in 0..answers {
         let started = Instant::now();
-        app.record_review_answer(
-            &format!("p{n}"),
-            2,
-            n % 3,
-            now + TimeDelta::minutes(n as i64),
-        )
-        .expect("answer");
+        app.review()
+            .record_answer(
+                &format!("p{n}"),
+                2,
+                n % 3,
+                now + TimeDelta::minutes(n as i64),
+            )
+            .expect("answer");
         answer.push(started.elapsed().as_secs_f64() * 1e3);
     }
     drop(app);
@@ -1167,7 +1168,7 @@ pub async fn webapp(root: &Path, studybot: &Path, quick: bool) -> WebAppRun {
             })
             .collect();
         peer.sort_by(f64::total_cmp);
-        app.flush().expect("flush");
+        app.ops().flush().expect("flush");
         (first, percentile(&times, 0.5), percentile(&peer, 0.5))
     };
 

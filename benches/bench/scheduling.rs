@@ -68,7 +68,7 @@ pub fn seed(path: &Path, total: usize, due: usize, group_ids: bool) -> DateTime<
 
 /// One measured tick.
 pub struct TickRun {
-    /// Wall time of the decision pass (`App::due_deliveries`: index scan, records,
+    /// Wall time of the decision pass (`Daily::due`: index scan, records,
     /// ledger "intended" marks, excerpt replies), ms.
     pub decide_ms: f64,
     /// Growth of this process's resident memory during the pass, MB.
@@ -86,7 +86,8 @@ pub fn tick(root: &Path, total: usize, due: usize) -> TickRun {
     let before = rss_mb();
     let started = Instant::now();
     let deliveries = app
-        .due_deliveries(due_at + TimeDelta::seconds(30), usize::MAX)
+        .daily()
+        .due(due_at + TimeDelta::seconds(30), usize::MAX)
         .expect("due deliveries");
     let decide_ms = started.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(deliveries.len(), due, "the seeded chats are due");

@@ -7,11 +7,11 @@
 //!
 //! ```text
 //! loop {
-//!     let batch = app.due_deliveries(now, 500)?;       // marks each day "intended"
+//!     let batch = app.daily().due(now, 500)?;          // marks each day "intended"
 //!     if batch.is_empty() { break; }
 //!     for delivery in batch {                           // send delivery.replies in order
-//!         Ok(ids)  => app.delivery_succeeded(chat, date, &ids, now)?,
-//!         Err(err) => app.delivery_failed(chat, date, &reason, kind, now)?,
+//!         Ok(ids)  => app.daily().succeeded(chat, date, &ids, now)?,
+//!         Err(err) => app.daily().failed(chat, date, &reason, kind, now)?,
 //!     }
 //! }
 //! ```
@@ -52,7 +52,26 @@ pub struct Delivery {
     pub replies: Vec<Reply>,
 }
 
+/// The daily excerpt: its commands, and the deliveries the delivery task sends and
+/// reports back on.
+pub struct Daily<'a> {
+    app: &'a App,
+}
+
 impl App {
+    /// The daily excerpt's side of the app.
+    pub fn daily(&self) -> Daily<'_> {
+        Daily { app: self }
+    }
+}
+
+impl Daily<'_> {
+    /// The earliest instant a daily excerpt (or the retry of a failed one) is due, if
+    /// any: the delivery loop sleeps until then at the longest.
+    pub fn next_instant(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        self.app.store().earliest_due()
+    }
+
     /// `/subscribe [HH:MM]`: subscribes the chat (the time defaults to the configured
     /// one), or turns a past subscription on again with its progress. Group admins only.
     pub fn subscribe(
@@ -68,10 +87,10 @@ impl App {
             Ok(time) => time,
             Err(bad) => return vec![errors::bad_time("/subscribe", &bad.text, bad.error)],
         };
-        let config = self.config();
+        let config = self.app.config();
         let mut fresh = Subscription::new(
             chat.chat_id,
-            &self.chat_document(chat.chat_id, None).id,
+            &self.app.chat_document(chat.chat_id, None).id,
             send_time.unwrap_or(config.daily_time),
             config.timezone,
             Subscriber {
@@ -81,10 +100,12 @@ impl App {
             now,
         );
         fresh.topic = chat.topic;
-        match self.store().subscribe(fresh, send_time, now) {
+        match self.app.store().subscribe(fresh, send_time, now) {
             Ok((subscription, outcome)) => {
-                self.deliveries_changed();
-                let document = &*self.chat_document(subscription.chat_id, Some(&subscription));
+                self.app.deliveries_changed();
+                let document = &*self
+                    .app
+                    .chat_document(subscription.chat_id, Some(&subscription));
                 vec![daily::subscribed(
                     &ReadingPlan::new(document),
                     &subscription,
@@ -100,9 +121,11 @@ impl App {
         if !chat.is_admin {
             return vec![errors::admin_only("退订每日学习")];
         }
-        match self.store().unsubscribe(chat.chat_id) {
+        match self.app.store().unsubscribe(chat.chat_id) {
             Ok(Some(change)) if change.before.active => {
-                let document = &*self.chat_document(change.after.chat_id, Some(&change.after));
+                let document = &*self
+                    .app
+                    .chat_document(change.after.chat_id, Some(&change.after));
                 vec![daily::unsubscribed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -129,10 +152,12 @@ impl App {
             Ok(time) => time,
             Err(bad) => return vec![errors::bad_time("/settime", &bad.text, bad.error)],
         };
-        match self.store().set_time(chat.chat_id, send_time, now) {
+        match self.app.store().set_time(chat.chat_id, send_time, now) {
             Ok(Some(change)) => {
-                self.deliveries_changed();
-                let document = &*self.chat_document(change.after.chat_id, Some(&change.after));
+                self.app.deliveries_changed();
+                let document = &*self
+                    .app
+                    .chat_document(change.after.chat_id, Some(&change.after));
                 vec![daily::time_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -155,8 +180,8 @@ impl App {
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
         let Some(zone) = zone else {
-            let current = match self.store().subscription(chat.chat_id) {
-                Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
+            let current = match self.app.store().subscription(chat.chat_id) {
+                Ok(subscription) => subscription.map_or(self.app.config().timezone, |s| s.timezone),
                 Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
             };
             return vec![daily::current_timezone(current.name())];
@@ -168,10 +193,12 @@ impl App {
             Ok(zone) => zone,
             Err(bad) => return vec![errors::bad_timezone(&bad.text, bad.error)],
         };
-        match self.store().set_timezone(chat.chat_id, zone, now) {
+        match self.app.store().set_timezone(chat.chat_id, zone, now) {
             Ok(Some(change)) => {
-                self.deliveries_changed();
-                let document = &*self.chat_document(change.after.chat_id, Some(&change.after));
+                self.app.deliveries_changed();
+                let document = &*self
+                    .app
+                    .chat_document(change.after.chat_id, Some(&change.after));
                 vec![daily::timezone_changed(
                     &ReadingPlan::new(document),
                     &change.after,
@@ -188,9 +215,9 @@ impl App {
     /// `/status`: whether the chat is subscribed, its time and zone, the next send and
     /// section, the last delivery and who subscribed.
     pub fn status(&self, chat: &ChatContext) -> Vec<Reply> {
-        match self.store().subscription(chat.chat_id) {
+        match self.app.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = &*self.chat_document(chat.chat_id, subscription.as_ref());
+                let document = &*self.app.chat_document(chat.chat_id, subscription.as_ref());
                 vec![daily::status(
                     &ReadingPlan::new(document),
                     subscription.as_ref(),
@@ -202,9 +229,9 @@ impl App {
 
     /// `/plan`: progress through the text with a bar, and what comes next.
     pub fn plan(&self, chat: &ChatContext) -> Vec<Reply> {
-        match self.store().subscription(chat.chat_id) {
+        match self.app.store().subscription(chat.chat_id) {
             Ok(subscription) => {
-                let document = &*self.chat_document(chat.chat_id, subscription.as_ref());
+                let document = &*self.app.chat_document(chat.chat_id, subscription.as_ref());
                 let position = subscription.as_ref().map_or(0, |s| s.position);
                 vec![daily::plan(
                     &ReadingPlan::new(document),
@@ -219,11 +246,11 @@ impl App {
     /// `/today`: today's excerpt now, without moving the plan. Once today's scheduled
     /// excerpt was sent, that one is shown again; before, the one due today.
     pub fn today(&self, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
-        let subscription = match self.store().subscription(chat.chat_id) {
+        let subscription = match self.app.store().subscription(chat.chat_id) {
             Ok(subscription) => subscription,
             Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         };
-        let document = &*self.chat_document(chat.chat_id, subscription.as_ref());
+        let document = &*self.app.chat_document(chat.chat_id, subscription.as_ref());
         let position = match &subscription {
             Some(s) if s.last_sent_date() == Some(local_date(now, s.timezone)) => {
                 s.position.saturating_sub(1)
@@ -235,7 +262,7 @@ impl App {
             return Vec::new();
         };
         let excerpt = daily::excerpt(document, section);
-        let mut replies = vec![self.with_todays_check_in(chat, None, excerpt, now)];
+        let mut replies = vec![self.app.with_todays_check_in(chat, None, excerpt, now)];
         if !subscription.is_some_and(|s| s.active) {
             replies.push(daily::today_unsubscribed_hint());
         }
@@ -252,13 +279,13 @@ impl App {
     /// is logged once and set aside ([`crate::store::Store::set_aside`]): it never fails
     /// the pass for the other chats, and is not met again on every pass.
     ///
-    /// Report every returned delivery with [`App::delivery_succeeded`] or
-    /// [`App::delivery_failed`] before calling this again: a day still "intended" is
+    /// Report every returned delivery with [`Daily::succeeded`] or
+    /// [`Daily::failed`] before calling this again: a day still "intended" is
     /// taken for one interrupted by a crash and is returned again, which is the
     /// documented "at most one duplicate per message in flight" guarantee. Call it
     /// repeatedly until it returns nothing to serve everything due.
-    pub fn due_deliveries(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>> {
-        let store = self.store();
+    pub fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>> {
+        let store = self.app.store();
         let mut deliveries = Vec::new();
         let mut cursor = DueCursor::default();
         // A chat moved to a later instant that is also due (a skipped or closed day) is
@@ -274,7 +301,7 @@ impl App {
                 if !seen.insert(subscription.chat_id) {
                     continue;
                 }
-                match self.prepare(&mut subscription, now) {
+                match self.app.prepare(&mut subscription, now) {
                     Ok(Some(delivery)) => deliveries.push(delivery),
                     Ok(None) => {}
                     Err(error @ StoreError::Corrupt { .. }) => {
@@ -293,6 +320,51 @@ impl App {
         Ok(deliveries)
     }
 
+    /// Telegram accepted a delivery's messages: the ledger records them and the chat's
+    /// plan advances to the next section and the next day.
+    pub fn succeeded(
+        &self,
+        chat_id: i64,
+        local_date: NaiveDate,
+        message_ids: &[i32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let section = self.app.delivered_section(chat_id, local_date)?;
+        self.app
+            .store()
+            .mark_sent(chat_id, local_date, section, message_ids, now)?;
+        // sled makes writes durable only on flush (every 500 ms by default); a crash in
+        // between would forget that Telegram has the message and send it again. Flushing
+        // here keeps the duplicate bound at "messages in flight at the crash".
+        self.app.store().flush()?;
+        tracing::info!(chat_id, %local_date, %section, "excerpt sent");
+        Ok(())
+    }
+
+    /// A delivery failed after the transport's own retries. What follows depends on
+    /// `kind` (see [`FailureKind`]): only a chat that is gone (the bot was removed or
+    /// blocked, the chat does not exist) has its subscription disabled until it
+    /// subscribes again; a transient failure is tried again a few minutes later, a
+    /// refused one (the bot may not write there for now) an hour later and on the
+    /// following days, and `/status` shows the reason and the last attempt.
+    pub fn failed(
+        &self,
+        chat_id: i64,
+        local_date: NaiveDate,
+        reason: &str,
+        kind: FailureKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let section = self.app.delivered_section(chat_id, local_date)?;
+        self.app
+            .store()
+            .mark_failed(chat_id, local_date, section, kind, reason, now)?;
+        tracing::warn!(chat_id, %local_date, ?kind, reason, "excerpt not sent");
+        Ok(())
+    }
+}
+
+impl App {
     /// Decides what is due for one chat the index says is due at `now`, recording what it
     /// decided; `subscription` follows each change. Returns the delivery to send, if any.
     fn prepare(
@@ -379,47 +451,6 @@ impl App {
         Ok(None)
     }
 
-    /// Telegram accepted a delivery's messages: the ledger records them and the chat's
-    /// plan advances to the next section and the next day.
-    pub fn delivery_succeeded(
-        &self,
-        chat_id: i64,
-        local_date: NaiveDate,
-        message_ids: &[i32],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let section = self.delivered_section(chat_id, local_date)?;
-        self.store()
-            .mark_sent(chat_id, local_date, section, message_ids, now)?;
-        // sled makes writes durable only on flush (every 500 ms by default); a crash in
-        // between would forget that Telegram has the message and send it again. Flushing
-        // here keeps the duplicate bound at "messages in flight at the crash".
-        self.store().flush()?;
-        tracing::info!(chat_id, %local_date, %section, "excerpt sent");
-        Ok(())
-    }
-
-    /// A delivery failed after the transport's own retries. What follows depends on
-    /// `kind` (see [`FailureKind`]): only a chat that is gone (the bot was removed or
-    /// blocked, the chat does not exist) has its subscription disabled until it
-    /// subscribes again; a transient failure is tried again a few minutes later, a
-    /// refused one (the bot may not write there for now) an hour later and on the
-    /// following days, and `/status` shows the reason and the last attempt.
-    pub fn delivery_failed(
-        &self,
-        chat_id: i64,
-        local_date: NaiveDate,
-        reason: &str,
-        kind: FailureKind,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let section = self.delivered_section(chat_id, local_date)?;
-        self.store()
-            .mark_failed(chat_id, local_date, section, kind, reason, now)?;
-        tracing::warn!(chat_id, %local_date, ?kind, reason, "excerpt not sent");
-        Ok(())
-    }
-
     /// The section of a day's delivery: the one the ledger says was intended, else the
     /// chat's next one in the plan.
     fn delivered_section(&self, chat_id: i64, date: NaiveDate) -> StoreResult<SectionId> {
@@ -494,7 +525,7 @@ mod tests {
     /// Subscribes the test group at 08:00 Shanghai on 2026-05-01 (first send 05-02).
     fn subscribed_app(store: Store) -> App {
         let app = app_with(store);
-        let reply = text(&app.subscribe(
+        let reply = text(&app.daily().subscribe(
             &group(true),
             arg!("subscribe", "08:00", Subscribe),
             utc("2026-05-01T04:00:00Z"),
@@ -508,9 +539,10 @@ mod tests {
 
     /// Runs one scheduler pass the way the transport does, every send succeeding.
     fn tick(app: &App, now: DateTime<Utc>) -> Vec<Delivery> {
-        let batch = app.due_deliveries(now, 100).unwrap();
+        let batch = app.daily().due(now, 100).unwrap();
         for (n, delivery) in batch.iter().enumerate() {
-            app.delivery_succeeded(delivery.chat_id, delivery.local_date, &[n as i32], now)
+            app.daily()
+                .succeeded(delivery.chat_id, delivery.local_date, &[n as i32], now)
                 .unwrap();
         }
         batch
@@ -523,12 +555,12 @@ mod tests {
             user_name: "\u{202E}王书记".into(),
             ..group(true)
         };
-        app.subscribe(
+        app.daily().subscribe(
             &admin,
             arg!("subscribe", "08:00", Subscribe),
             utc("2026-05-01T04:00:00Z"),
         );
-        let status = text(&app.status(&admin));
+        let status = text(&app.daily().status(&admin));
         assert!(
             status.contains("订阅人：王书记（2026-05-01）"),
             "{status:?}"
@@ -542,16 +574,19 @@ mod tests {
         let member = group(false);
         for (replies, what) in [
             (
-                app.subscribe(&member, arg!("subscribe", "08:00", Subscribe), now),
+                app.daily()
+                    .subscribe(&member, arg!("subscribe", "08:00", Subscribe), now),
                 "订阅每日学习",
             ),
-            (app.unsubscribe(&member), "退订每日学习"),
+            (app.daily().unsubscribe(&member), "退订每日学习"),
             (
-                app.set_time(&member, arg!("settime", "20:30", SetTime), now),
+                app.daily()
+                    .set_time(&member, arg!("settime", "20:30", SetTime), now),
                 "修改发送时间",
             ),
             (
-                app.set_timezone(&member, arg!("timezone", "Europe/Berlin", Timezone), now),
+                app.daily()
+                    .set_timezone(&member, arg!("timezone", "Europe/Berlin", Timezone), now),
                 "修改时区",
             ),
         ] {
@@ -560,12 +595,15 @@ mod tests {
         }
         assert_eq!(app.store().subscription(GROUP).unwrap(), None);
         // Reading is for everyone.
-        assert!(text(&app.status(&member)).contains("未订阅"));
-        assert!(text(&app.plan(&member)).contains("学习进度 0/21"));
-        assert!(text(&app.today(&member, now)).contains("今日学习 · 开场"));
+        assert!(text(&app.daily().status(&member)).contains("未订阅"));
+        assert!(text(&app.daily().plan(&member)).contains("学习进度 0/21"));
+        assert!(text(&app.daily().today(&member, now)).contains("今日学习 · 开场"));
         assert!(
-            text(&app.set_timezone(&member, arg!("timezone", "", Timezone), now))
-                .contains("Asia/Shanghai")
+            text(
+                &app.daily()
+                    .set_timezone(&member, arg!("timezone", "", Timezone), now)
+            )
+            .contains("Asia/Shanghai")
         );
     }
 
@@ -576,19 +614,23 @@ mod tests {
         let admin = group(true);
         let cases = [
             (
-                app.subscribe(&admin, arg!("subscribe", "25:00", Subscribe), now),
+                app.daily()
+                    .subscribe(&admin, arg!("subscribe", "25:00", Subscribe), now),
                 ["25:00", "/subscribe 08:00"],
             ),
             (
-                app.set_time(&admin, arg!("settime", "8点", SetTime), now),
+                app.daily()
+                    .set_time(&admin, arg!("settime", "8点", SetTime), now),
                 ["8点", "/settime 08:00"],
             ),
             (
-                app.set_time(&admin, arg!("settime", "", SetTime), now),
+                app.daily()
+                    .set_time(&admin, arg!("settime", "", SetTime), now),
                 ["请写上时间", "/settime 20:30"],
             ),
             (
-                app.set_timezone(&admin, arg!("timezone", "Mars/Olympus", Timezone), now),
+                app.daily()
+                    .set_timezone(&admin, arg!("timezone", "Mars/Olympus", Timezone), now),
                 ["Mars/Olympus", "/timezone Asia/Shanghai"],
             ),
         ];
@@ -646,7 +688,7 @@ mod tests {
         );
 
         let now = utc("2026-05-03T05:00:00Z");
-        let status = text(&app.status(&group(false)));
+        let status = text(&app.daily().status(&group(false)));
         for part in [
             "每日学习：已订阅",
             "每天 08:00（Asia/Shanghai）",
@@ -657,13 +699,13 @@ mod tests {
         ] {
             assert!(status.contains(part), "{status} lacks {part}");
         }
-        let plan = text(&app.plan(&group(false)));
+        let plan = text(&app.daily().plan(&group(false)));
         assert!(
             plan.contains("学习进度 2/21\n▓▓░░░░░░░░░░░░░░░░░░░"),
             "{plan}"
         );
         // /today repeats today's section and does not move the plan.
-        let today = text(&app.today(&group(false), now));
+        let today = text(&app.daily().today(&group(false), now));
         assert!(
             today.starts_with("今日学习 · 第一部分 铸牢政治之魂"),
             "{today}"
@@ -689,7 +731,7 @@ mod tests {
             );
             day += chrono::TimeDelta::days(1);
         }
-        let plan = text(&app.plan(&group(true)));
+        let plan = text(&app.daily().plan(&group(true)));
         assert!(plan.contains("学习进度 1/21（第 2 轮）"), "{plan}");
     }
 
@@ -728,7 +770,7 @@ mod tests {
         let document = parse_document("big.md", &source).unwrap();
         let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
         let app = App::new(library, store, Config::default());
-        app.subscribe(
+        app.daily().subscribe(
             &group(true),
             arg!("subscribe", "08:00", Subscribe),
             utc("2026-05-01T04:00:00Z"),
@@ -788,7 +830,7 @@ mod tests {
         let at = utc("2026-05-02T00:00:30Z");
         {
             let app = subscribed_app(Store::open(&path).unwrap());
-            let batch = app.due_deliveries(at, 100).unwrap();
+            let batch = app.daily().due(at, 100).unwrap();
             assert_eq!(batch.len(), 1);
             // The process dies here: Telegram may or may not have the message.
             app.store().flush().unwrap();
@@ -811,11 +853,11 @@ mod tests {
     fn a_day_past_its_grace_window_is_skipped_not_replayed() {
         let app = subscribed_app(Store::in_memory());
         let at = utc("2026-05-02T00:00:30Z");
-        assert_eq!(app.due_deliveries(at, 100).unwrap().len(), 1);
+        assert_eq!(app.daily().due(at, 100).unwrap().len(), 1);
         // Down until 14:30 local, past the six-hour window.
         let late = utc("2026-05-02T06:30:00Z");
         assert!(tick(&app, late).is_empty());
-        let status = text(&app.status(&group(true)));
+        let status = text(&app.daily().status(&group(true)));
         assert!(status.contains("2026-05-02 未能发送"), "{status}");
         assert!(status.contains("下次发送：2026-05-03 08:00"), "{status}");
         // The plan did not move: the next day brings the same section.
@@ -827,41 +869,49 @@ mod tests {
     fn failures_are_retried_or_disable_the_subscription() {
         let app = subscribed_app(Store::in_memory());
         let at = utc("2026-05-02T00:00:30Z");
-        let batch = app.due_deliveries(at, 100).unwrap();
+        let batch = app.daily().due(at, 100).unwrap();
         let date = batch[0].local_date;
-        app.delivery_failed(
-            GROUP,
-            date,
-            "Telegram unavailable: 502",
-            FailureKind::Transient,
-            at,
-        )
-        .unwrap();
+        app.daily()
+            .failed(
+                GROUP,
+                date,
+                "Telegram unavailable: 502",
+                FailureKind::Transient,
+                at,
+            )
+            .unwrap();
         assert!(
-            app.due_deliveries(at + chrono::TimeDelta::minutes(1), 100)
+            app.daily()
+                .due(at + chrono::TimeDelta::minutes(1), 100)
                 .unwrap()
                 .is_empty()
         );
         let retry = app
-            .due_deliveries(at + chrono::TimeDelta::minutes(5), 100)
+            .daily()
+            .due(at + chrono::TimeDelta::minutes(5), 100)
             .unwrap();
         assert_eq!(retry.len(), 1);
 
         let reason = "Forbidden: bot was kicked from the group chat";
-        app.delivery_failed(GROUP, date, reason, FailureKind::ChatGone, at)
+        app.daily()
+            .failed(GROUP, date, reason, FailureKind::ChatGone, at)
             .unwrap();
         assert!(
-            app.due_deliveries(utc("2026-06-01T00:00:00Z"), 100)
+            app.daily()
+                .due(utc("2026-06-01T00:00:00Z"), 100)
                 .unwrap()
                 .is_empty()
         );
-        let status = text(&app.status(&group(true)));
+        let status = text(&app.daily().status(&group(true)));
         assert!(
             status.contains("已停用") && status.contains(reason),
             "{status}"
         );
         // Re-added, an admin subscribes again: back on, progress kept.
-        let back = text(&app.subscribe(&group(true), arg!("subscribe", "", Subscribe), at));
+        let back = text(
+            &app.daily()
+                .subscribe(&group(true), arg!("subscribe", "", Subscribe), at),
+        );
         assert!(back.contains("已重新订阅"), "{back}");
         assert_eq!(tick(&app, utc("2026-05-03T00:00:30Z")).len(), 1);
     }
@@ -869,13 +919,14 @@ mod tests {
     #[test]
     fn a_kicked_bot_disables_at_once() {
         let app = subscribed_app(Store::in_memory());
-        app.chat_removed(
+        app.chats().removed(
             GROUP,
             "bot removed from the chat (my_chat_member)",
             utc("2026-05-01T06:00:00Z"),
         );
         assert!(
-            app.due_deliveries(utc("2026-05-02T00:00:30Z"), 100)
+            app.daily()
+                .due(utc("2026-05-02T00:00:30Z"), 100)
                 .unwrap()
                 .is_empty()
         );
@@ -886,10 +937,10 @@ mod tests {
     fn a_migrated_group_gets_the_days_excerpt_at_its_new_id() {
         let app = subscribed_app(Store::in_memory());
         let at = utc("2026-05-02T00:00:30Z");
-        assert_eq!(app.due_deliveries(at, 100).unwrap().len(), 1);
+        assert_eq!(app.daily().due(at, 100).unwrap().len(), 1);
         // The send failed with "migrated to supergroup".
         let supergroup = -100_123;
-        app.chat_migrated(GROUP, supergroup, at);
+        app.chats().migrated(GROUP, supergroup, at);
         let batch = tick(&app, at + chrono::TimeDelta::seconds(5));
         assert_eq!(batch.len(), 1);
         assert_eq!(
@@ -901,7 +952,7 @@ mod tests {
             chat_id: supergroup,
             ..group(true)
         };
-        assert!(text(&app.plan(&moved)).contains("学习进度 1/21"));
+        assert!(text(&app.daily().plan(&moved)).contains("学习进度 1/21"));
     }
 
     /// Issue 10, item 1: back after three days at 08:00:30, today's excerpt goes out in
@@ -920,7 +971,7 @@ mod tests {
             )
         );
         assert!(tick(&app, back + chrono::TimeDelta::minutes(1)).is_empty());
-        let status = text(&app.status(&group(true)));
+        let status = text(&app.daily().status(&group(true)));
         assert!(status.contains("上次发送：2026-05-05 已发送"), "{status}");
         assert!(status.contains("下次发送：2026-05-06 08:00"), "{status}");
     }
@@ -932,14 +983,14 @@ mod tests {
     fn moving_west_after_todays_excerpt_serves_the_new_zones_today() {
         let app = app_with(Store::in_memory());
         let admin = group(true);
-        app.subscribe(
+        app.daily().subscribe(
             &admin,
             arg!("subscribe", "13:47", Subscribe),
             utc("2026-11-30T05:00:00Z"),
         );
         let sent = tick(&app, utc("2026-11-30T05:47:30Z"));
         assert_eq!(sent.len(), 1);
-        let reply = text(&app.set_timezone(
+        let reply = text(&app.daily().set_timezone(
             &admin,
             arg!("timezone", "America/Los_Angeles", Timezone),
             utc("2026-11-30T06:00:00Z"),
@@ -948,14 +999,14 @@ mod tests {
             reply.contains("下次发送：2026-11-30 13:47（America/Los_Angeles）"),
             "{reply}"
         );
-        let status = text(&app.status(&admin));
+        let status = text(&app.daily().status(&admin));
         assert!(status.contains("上次发送：2026-11-29 已发送"), "{status}");
         // 13:47:30 in Los Angeles on 11-30.
         let la = tick(&app, utc("2026-11-30T21:47:30Z"));
         assert_eq!(la.len(), 1, "Los Angeles' 11-30 is served");
         assert_eq!(la[0].section, SectionId::part(1));
         // Later that day: moving the time to 20:00 serves nothing more on 11-30.
-        let reply = text(&app.set_time(
+        let reply = text(&app.daily().set_time(
             &admin,
             arg!("settime", "20:00", SetTime),
             utc("2026-11-30T22:00:00Z"),
@@ -972,19 +1023,20 @@ mod tests {
     fn a_rights_problem_is_retried_and_explained() {
         let app = subscribed_app(Store::in_memory());
         let at = utc("2026-05-02T00:00:30Z");
-        let batch = app.due_deliveries(at, 100).unwrap();
+        let batch = app.daily().due(at, 100).unwrap();
         let reason = "no right to send messages: Bad Request: not enough rights to send text messages to the chat";
-        app.delivery_failed(
-            GROUP,
-            batch[0].local_date,
-            reason,
-            FailureKind::NoRights,
-            at,
-        )
-        .unwrap();
+        app.daily()
+            .failed(
+                GROUP,
+                batch[0].local_date,
+                reason,
+                FailureKind::NoRights,
+                at,
+            )
+            .unwrap();
         let subscription = app.store().subscription(GROUP).unwrap().unwrap();
         assert!(subscription.active && subscription.disabled_reason.is_none());
-        let status = text(&app.status(&group(false)));
+        let status = text(&app.daily().status(&group(false)));
         for part in [
             "每日学习：已订阅",
             "上次发送：2026-05-02 发送失败",
@@ -997,23 +1049,26 @@ mod tests {
         }
         // Not retried every few minutes, but within the hour.
         assert!(
-            app.due_deliveries(at + chrono::TimeDelta::minutes(30), 100)
+            app.daily()
+                .due(at + chrono::TimeDelta::minutes(30), 100)
                 .unwrap()
                 .is_empty()
         );
         let retry = app
-            .due_deliveries(at + chrono::TimeDelta::hours(1), 100)
+            .daily()
+            .due(at + chrono::TimeDelta::hours(1), 100)
             .unwrap();
         assert_eq!(retry.len(), 1);
         let later = at + chrono::TimeDelta::hours(1);
-        app.delivery_failed(
-            GROUP,
-            retry[0].local_date,
-            reason,
-            FailureKind::NoRights,
-            later,
-        )
-        .unwrap();
+        app.daily()
+            .failed(
+                GROUP,
+                retry[0].local_date,
+                reason,
+                FailureKind::NoRights,
+                later,
+            )
+            .unwrap();
         // Still muted when the window ends: the day is skipped, the next one tried.
         let next_day = tick(&app, utc("2026-05-03T00:00:30Z"));
         assert_eq!(next_day.len(), 1, "tried again the next day");
@@ -1022,7 +1077,7 @@ mod tests {
             SectionId::OPENING,
             "the plan did not move"
         );
-        let status = text(&app.status(&group(false)));
+        let status = text(&app.daily().status(&group(false)));
         assert!(!status.contains("权限"), "solved once sent: {status}");
     }
 
@@ -1038,7 +1093,8 @@ mod tests {
                 kind: ChatKind::Private,
                 ..group(true)
             };
-            app.subscribe(&chat, arg!("subscribe", "08:00", Subscribe), now);
+            app.daily()
+                .subscribe(&chat, arg!("subscribe", "08:00", Subscribe), now);
         }
         let day = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
         let days =
@@ -1065,18 +1121,20 @@ mod tests {
                 kind: ChatKind::Private,
                 ..group(true)
             };
-            app.subscribe(&chat, arg!("subscribe", "08:00", Subscribe), now);
+            app.daily()
+                .subscribe(&chat, arg!("subscribe", "08:00", Subscribe), now);
         }
         let at = utc("2026-05-02T00:00:30Z");
         let mut sizes = Vec::new();
         loop {
-            let batch = app.due_deliveries(at, 10).unwrap();
+            let batch = app.daily().due(at, 10).unwrap();
             if batch.is_empty() {
                 break;
             }
             sizes.push(batch.len());
             for delivery in batch {
-                app.delivery_succeeded(delivery.chat_id, delivery.local_date, &[1], at)
+                app.daily()
+                    .succeeded(delivery.chat_id, delivery.local_date, &[1], at)
                     .unwrap();
             }
         }

@@ -46,16 +46,28 @@ pub fn importable_name(name: &str) -> bool {
         .any(|ext| name.ends_with(ext))
 }
 
+/// Texts an operator sends the bot as files.
+pub struct Import<'a> {
+    app: &'a App,
+}
+
 impl App {
+    /// The operator's file imports.
+    pub fn import(&self) -> Import<'_> {
+        Import { app: self }
+    }
+}
+
+impl Import<'_> {
     /// Whether `user_id` may import texts (see [`crate::config::Config::operators`]).
     pub fn is_operator(&self, user_id: u64) -> bool {
-        self.config().is_operator(user_id)
+        self.app.config().is_operator(user_id)
     }
 
     /// An operator sent the file `name` with `bytes`: imports it and answers with what
     /// was found and the 导入 / 取消 buttons, or with why it cannot be imported. Nothing
     /// is stored yet.
-    pub fn import_file(&self, user_id: u64, name: &str, bytes: &[u8], now: DateTime<Utc>) -> Reply {
+    pub fn upload(&self, user_id: u64, name: &str, bytes: &[u8], now: DateTime<Utc>) -> Reply {
         if !self.is_operator(user_id) {
             return messages::import::not_an_operator(user_id);
         }
@@ -69,7 +81,7 @@ impl App {
                 return messages::import::refused(name, &error);
             }
         };
-        let library = self.library();
+        let library = self.app.library();
         // A shipped text's id is never replaced, nor an imported one's spelled in
         // another case (`/use` reads ids without case): the import takes the next free one.
         let base = imported.document.id.clone();
@@ -94,7 +106,7 @@ impl App {
             .any(|d| d.id == imported.document.id);
         let token = new_token(&mut rand::rng());
         let reply = messages::import::preview(&imported, &token, replaces);
-        let mut pending = self.pending_imports();
+        let mut pending = self.app.pending_imports();
         pending.retain(|_, p| p.expires > now && p.operator != user_id);
         pending.insert(
             token,
@@ -107,13 +119,15 @@ impl App {
         );
         reply
     }
+}
 
+impl App {
     /// The operator `user_id` pressed 导入 (`accept`) or 取消 under the import `token`.
     /// On 导入 the text is stored and flushed before it is confirmed, then served in
     /// every chat; a store failure is logged and answered with "try again" (the import
     /// stays pending, so the button can be pressed again). An unknown, finished,
     /// expired or another's token is `Err`, shown as a notice, changing nothing.
-    pub fn finish_import(
+    pub(super) fn finish_import(
         &self,
         user_id: u64,
         token: &str,
@@ -292,7 +306,7 @@ mod tests {
         let disk = Arc::new(FlakyDisk::default());
         let app = app(disk.clone());
         let now = Utc::now();
-        let preview = app.import_file(OPERATOR, "report.txt", REPORT, now);
+        let preview = app.import().upload(OPERATOR, "report.txt", REPORT, now);
         let token = token_of(&preview);
         assert_eq!(token.len(), IMPORT_TOKEN_LEN);
 
@@ -318,7 +332,7 @@ mod tests {
     fn a_pending_import_is_its_operators_and_expires() {
         let app = app(Arc::default());
         let now = Utc::now();
-        let token = token_of(&app.import_file(OPERATOR, "report.txt", REPORT, now));
+        let token = token_of(&app.import().upload(OPERATOR, "report.txt", REPORT, now));
         assert!(
             app.finish_import(7, &token, true, now).is_err(),
             "another user"
@@ -329,19 +343,19 @@ mod tests {
             "expired"
         );
         // A second file replaces the operator's first pending import.
-        let first = token_of(&app.import_file(OPERATOR, "report.txt", REPORT, now));
-        let second = token_of(&app.import_file(OPERATOR, "report.txt", REPORT, now));
+        let first = token_of(&app.import().upload(OPERATOR, "report.txt", REPORT, now));
+        let second = token_of(&app.import().upload(OPERATOR, "report.txt", REPORT, now));
         assert!(app.finish_import(OPERATOR, &first, true, now).is_err());
         assert!(app.finish_import(OPERATOR, &second, false, now).is_ok());
         assert!(app.library().document("report").is_none(), "cancelled");
         // A file named like a shipped text gets the next free id.
-        let preview = app.import_file(OPERATOR, "xzsj.txt", REPORT, now);
+        let preview = app.import().upload(OPERATOR, "xzsj.txt", REPORT, now);
         assert!(
             preview.plain_text().contains("编号 xzsj-2；"),
             "{}",
             preview.plain_text()
         );
-        let refused = app.import_file(7, "report.txt", REPORT, now);
+        let refused = app.import().upload(7, "report.txt", REPORT, now);
         assert!(refused.buttons.is_empty());
         assert!(refused.plain_text().contains("只有本机器人的操作员"));
     }

@@ -1,6 +1,11 @@
 //! The application: the library, the store and the configuration, and what each
-//! command does. Both transports call [`App::handle`] and send back what it returns.
+//! command does. Both transports call [`App::handle`] (and [`App::press`] for a button)
+//! and send back what it returns; everything else they ask goes through a feature's
+//! view — `app.daily()`, `app.quiz()`, `app.review()`, `app.weekly()`, `app.record()`,
+//! `app.chats()`, `app.import()`, `app.ops()` — each defined beside its feature's
+//! methods. The store is the app's own: no transport reaches it.
 
+pub mod chats;
 pub mod daily;
 pub mod error;
 pub mod import;
@@ -10,7 +15,6 @@ pub mod quiz;
 pub mod record;
 pub mod review;
 mod texts;
-mod transport;
 pub mod webapp;
 pub mod weekly;
 
@@ -126,7 +130,7 @@ impl App {
     }
 
     /// The hand-written quiz questions, merged into every quiz's question bank.
-    pub fn curated_questions(&self) -> &[Question] {
+    fn curated_questions(&self) -> &[Question] {
         &self.inner.curated_questions
     }
 
@@ -134,7 +138,7 @@ impl App {
     /// first use, then kept until a new version of the text is imported. A broadcast
     /// asks one question per chat, and the bank is the same text each time (a quiz
     /// builds its own, so its distractors vary).
-    pub fn daily_bank(
+    fn daily_bank(
         &self,
         document: &Arc<Document>,
         build: impl FnOnce() -> QuestionBank,
@@ -172,8 +176,8 @@ impl App {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
     }
 
-    /// The store: the app's own (transports ask the app: `app/transport.rs`).
-    pub(crate) fn store(&self) -> &Store {
+    /// The store: the app's own (transports ask the app's feature views).
+    fn store(&self) -> &Store {
         &self.inner.store
     }
 
@@ -188,14 +192,8 @@ impl App {
     /// mini-redis's purge task is woken when a sooner expiry appears), so a send time
     /// seconds away is met and an idle bot does no periodic work. Cheap, and harmless
     /// when no task runs (the console, tests): at most one wake-up is kept for later.
-    pub fn deliveries_changed(&self) {
+    fn deliveries_changed(&self) {
         self.inner.deliveries_changed.notify_one();
-    }
-
-    /// Resolves at the next [`App::deliveries_changed`], or at once if one came since
-    /// the last wait: a change made while the task was busy with a pass is not lost.
-    pub async fn wait_for_deliveries_change(&self) {
-        self.inner.deliveries_changed.notified().await;
     }
 
     /// Answers one input received at `now`. Returns no reply where silence is right
@@ -247,33 +245,33 @@ impl App {
                 vec![self.with_todays_check_in(chat, Some(&query.text), reply, now)]
             }
             Command::Search(query) => vec![self.search(&document(), &query)],
-            Command::Subscribe(time) => self.subscribe(chat, time, now),
-            Command::Unsubscribe => self.unsubscribe(chat),
-            Command::SetTime(time) => self.set_time(chat, time, now),
-            Command::Timezone(zone) => self.set_timezone(chat, zone, now),
-            Command::Status => self.status(chat),
-            Command::Today => self.today(chat, now),
-            Command::Plan => self.plan(chat),
-            // Quizzes (crate::app::quiz); transports then send the polls from `next_poll`.
+            Command::Subscribe(time) => self.daily().subscribe(chat, time, now),
+            Command::Unsubscribe => self.daily().unsubscribe(chat),
+            Command::SetTime(time) => self.daily().set_time(chat, time, now),
+            Command::Timezone(zone) => self.daily().set_timezone(chat, zone, now),
+            Command::Status => self.daily().status(chat),
+            Command::Today => self.daily().today(chat, now),
+            Command::Plan => self.daily().plan(chat),
+            // Quizzes (crate::app::quiz); transports then send the polls from `app.quiz().next_poll`.
             Command::Quiz(count) => {
-                vec![self.quiz_command(chat, count, now, &mut rand::rng())]
+                vec![self.quiz().command(chat, count, now, &mut rand::rng())]
             }
-            Command::StopQuiz => vec![self.stop_quiz(chat, now)],
-            Command::Score => vec![self.score_command(chat, now)],
-            Command::Top => vec![self.top_command(chat)],
-            Command::DailyQuiz(on) => vec![self.daily_quiz_command(chat, on)],
-            // The personal review (crate::app::review); transports then ask from `next_review`.
-            Command::Review(count) => self.review_command(chat, count, now),
-            Command::Mistakes => self.mistakes_command(chat, now),
-            Command::Remind(setting) => self.remind_command(chat, setting),
-            Command::WeeklyTest(setting) => vec![self.weekly_test_command(chat, setting)],
+            Command::StopQuiz => vec![self.quiz().stop(chat, now)],
+            Command::Score => vec![self.quiz().score(chat, now)],
+            Command::Top => vec![self.quiz().top(chat)],
+            Command::DailyQuiz(on) => vec![self.quiz().set_daily(chat, on)],
+            // The personal review (crate::app::review); transports then ask from `app.review().next`.
+            Command::Review(count) => self.review().command(chat, count, now),
+            Command::Mistakes => self.review().mistakes(chat, now),
+            Command::Remind(setting) => self.review().remind(chat, setting),
+            Command::WeeklyTest(setting) => vec![self.weekly().command(chat, setting)],
             // The study record (crate::app::record).
-            Command::Join => vec![self.join_command(chat, now)],
-            Command::Leave => vec![self.leave_command(chat)],
-            Command::ForgetMe => vec![self.forget_me_command(chat)],
-            Command::Roster => vec![self.roster_command(chat, now)],
-            Command::Report(setting) => vec![self.report_command(chat, setting)],
-            Command::Catchup => self.catch_up_command(chat, now),
+            Command::Join => vec![self.record().join(chat, now)],
+            Command::Leave => vec![self.record().leave(chat)],
+            Command::ForgetMe => vec![self.record().forget_me(chat)],
+            Command::Roster => vec![self.record().roster(chat, now)],
+            Command::Report(setting) => vec![self.record().report(chat, setting)],
+            Command::Catchup => self.record().catch_up(chat, now),
             // Telegram sends the file itself (telegram::record); the console cannot.
             Command::Export => vec![messages::record_export_elsewhere()],
             // The Mini App (crate::app::webapp).
@@ -323,40 +321,6 @@ impl App {
         messages::search_results(document, &search(document, query))
     }
 
-    /// The bot was removed from a chat or blocked there: stop writing to it, and turn
-    /// its subscription off until it subscribes again.
-    pub fn chat_removed(&self, chat_id: i64, reason: &str, now: DateTime<Utc>) {
-        if let Err(error) = self.inner.store.mark_chat_inactive(chat_id, reason, now) {
-            tracing::error!(chat_id, %error, "cannot record that the chat removed the bot");
-        }
-        if let Err(error) = self.inner.store.disable(chat_id, reason) {
-            tracing::error!(chat_id, %error, "cannot disable the chat's subscription");
-        }
-    }
-
-    /// The bot was (re)added to a chat.
-    pub fn chat_added(&self, chat_id: i64, now: DateTime<Utc>) {
-        if let Err(error) = self.inner.store.mark_chat_active(chat_id, now) {
-            tracing::error!(chat_id, %error, "cannot record that the bot joined the chat");
-        }
-    }
-
-    /// A group became a supergroup with a new id: everything the group had moves there
-    /// (see [`Store::migrate`]): its subscription, plan and ledger (a day interrupted by
-    /// the migration is then delivered to the new id), scores, daily-question setting and
-    /// running quiz. Flushed at once: the group's old id is gone for good.
-    pub fn chat_migrated(&self, old: i64, new: i64, now: DateTime<Utc>) {
-        if let Err(error) = self.inner.store.mark_chat_migrated(old, new, now) {
-            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot record the migration");
-        }
-        if let Err(error) = self.inner.store.migrate(old, new) {
-            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot move the chat's records");
-        }
-        if let Err(error) = self.inner.store.flush() {
-            tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot make the migration durable");
-        }
-    }
-
     /// Answers a button press with the reply and the [`Audience`] of the message the
     /// button was on (a message for the whole chat is answered with a new message, never
     /// edited). Callback data is public, so it is decoded and checked here; anything
@@ -396,7 +360,7 @@ impl App {
                 messages::outline_page(document, page)
             }
             Action::Import { token, accept } => self.finish_import(user_id, &token, accept, now)?,
-            // Check-ins need the presser and the message: see `App::check_in`.
+            // Check-ins need the presser and the message: see `Record::check_in`.
             Action::CheckIn(_) => return Err(errors::stale_button()),
             // Link buttons send no callback.
             Action::Url(_) | Action::WebApp(_) => return Err(errors::stale_button()),

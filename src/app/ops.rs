@@ -1,5 +1,5 @@
 //! What the operator's commands do inside a running bot (`studybot status`, `import`,
-//! `export` and the scheduled backups; `record` is [`App::write_record`]): the control
+//! `export` and the scheduled backups; `record` is [`Record::write`](crate::app::record::Record::write)): the control
 //! socket ([`crate::control`]) carries them here, so they work the same whether the bot
 //! runs or not.
 
@@ -86,11 +86,36 @@ pub struct BackupFigures {
 #[derive(Debug, Default)]
 pub struct LastPass(AtomicI64);
 
+/// The operator's side: status, imports and backups in the running bot, the delivery
+/// task's bookkeeping, and the store's health.
+pub struct Ops<'a> {
+    app: &'a App,
+}
+
 impl App {
+    /// The operator's side of the app.
+    pub fn ops(&self) -> Ops<'_> {
+        Ops { app: self }
+    }
+}
+
+impl Ops<'_> {
+    /// Writes what the store holds to disk: `/healthz`'s write check, and the last step
+    /// before the process exits.
+    pub fn flush(&self) -> StoreResult<()> {
+        self.app.store().flush()
+    }
+
+    /// Resolves at the next [`App::deliveries_changed`], or at once if one came since
+    /// the last wait: a change made while the task was busy with a pass is not lost.
+    pub async fn wait_for_deliveries_change(self) {
+        self.app.inner.deliveries_changed.notified().await;
+    }
+
     /// The counts `studybot status` shows; `running` and the transport's figures are
     /// filled in by the caller.
-    pub fn service_status(&self, now: DateTime<Utc>) -> StoreResult<Status> {
-        let store = self.store();
+    pub fn status(&self, now: DateTime<Utc>) -> StoreResult<Status> {
+        let store = self.app.store();
         let mut chats = BTreeSet::new();
         for tree in [
             trees::SUBSCRIPTIONS,
@@ -110,7 +135,7 @@ impl App {
             chats: chats.len(),
             subscriptions: count(store, trees::SUBSCRIPTIONS)?,
             active_subscriptions: count(store, trees::DUE_INDEX)?,
-            texts: self.library().documents().len(),
+            texts: self.app.library().documents().len(),
             check_ins: count(store, trees::CHECK_INS)?,
             last_delivery_pass: self.last_delivery_pass(),
             queue_depth: count_below(
@@ -124,14 +149,15 @@ impl App {
 
     /// Records that the delivery task finished a pass at `now` (for `studybot status`).
     pub fn delivery_pass_finished(&self, now: DateTime<Utc>) {
-        self.last_pass()
+        self.app
+            .last_pass()
             .0
             .store(now.timestamp_millis(), Ordering::Relaxed);
     }
 
     /// When the delivery task last finished a pass in this process.
     pub fn last_delivery_pass(&self) -> Option<DateTime<Utc>> {
-        match self.last_pass().0.load(Ordering::Relaxed) {
+        match self.app.last_pass().0.load(Ordering::Relaxed) {
             0 => None,
             millis => DateTime::from_timestamp_millis(millis),
         }
@@ -160,12 +186,13 @@ impl App {
         }
         // Held to the end, like an operator's upload: two imports cannot each replace
         // the library with their own and lose the other's.
-        let _imports = self.pending_imports();
-        let library = self.library();
+        let _imports = self.app.pending_imports();
+        let library = self.app.library();
         let document = library
-            .store_import(self.store(), &imported, name, replace, now)
+            .store_import(self.app.store(), &imported, name, replace, now)
             .and_then(|document| {
-                self.store()
+                self.app
+                    .store()
                     .flush()
                     .map(|()| document)
                     .map_err(LibraryError::from)
@@ -173,10 +200,13 @@ impl App {
             .map_err(|e| refused(&e))?;
         if let Some(previous) = library.document(&document.id) {
             // Groups reading the text keep their place by section in the new version.
-            let moved = self.store().reposition_readers(&document.id, |position| {
-                same_place(previous, &document, position)
-            });
-            if let Err(error) = moved.and_then(|_| self.store().flush()) {
+            let moved = self
+                .app
+                .store()
+                .reposition_readers(&document.id, |position| {
+                    same_place(previous, &document, position)
+                });
+            if let Err(error) = moved.and_then(|_| self.app.store().flush()) {
                 tracing::error!(document = %document.id, %error, "cannot move the readers of the new version");
             }
         }
@@ -188,14 +218,15 @@ impl App {
             document.parts().count(),
             document.id,
         );
-        self.replace_library(self.library().with_imported(document));
+        self.app
+            .replace_library(self.app.library().with_imported(document));
         Ok(reply)
     }
 
     /// Writes a backup of the store as of one instant to `out` while the bot goes on
     /// answering (see [`Store::snapshot`]). Run it on a blocking thread.
     pub fn write_backup(&self, out: &mut dyn Write) -> StoreResult<BackupFigures> {
-        write_backup(self.store(), out)
+        write_backup(self.app.store(), out)
     }
 
     /// A scheduled backup: written to a temporary file in `dir`, synced, then renamed to
@@ -229,6 +260,8 @@ impl App {
                 .open(&temporary)?;
             let mut file = std::io::BufWriter::new(file);
             let figures = self
+                .app
+                .ops()
                 .write_backup(&mut file)
                 .map_err(std::io::Error::other)?;
             file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
@@ -251,7 +284,9 @@ impl App {
         }
         Ok((path, figures, started.elapsed()))
     }
+}
 
+impl App {
     fn last_pass(&self) -> &LastPass {
         &self.inner.last_pass
     }

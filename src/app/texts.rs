@@ -17,7 +17,7 @@ impl App {
     /// The text chat `chat_id` studies, the one rule for every feature: the text of its
     /// daily excerpt when its `subscription` is given, else its `/use` choice; the default
     /// text when that text is no longer served or the store cannot be read (logged).
-    pub fn chat_document(
+    pub(super) fn chat_document(
         &self,
         chat_id: i64,
         subscription: Option<&Subscription>,
@@ -44,7 +44,7 @@ impl App {
     /// `/use <number or id>`: the chat studies that text from now on (admins in groups).
     /// Where the chat's daily excerpt stood in the text it leaves is kept by section id,
     /// and switching back resumes there. Without an argument: which text it studies.
-    pub(crate) fn use_text(&self, chat: &ChatContext, argument: Option<&str>) -> Reply {
+    pub(super) fn use_text(&self, chat: &ChatContext, argument: Option<&str>) -> Reply {
         let current = self.chat_document(chat.chat_id, None);
         let Some(argument) = argument else {
             return messages::texts::current(&current);

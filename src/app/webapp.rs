@@ -299,7 +299,7 @@ impl App {
         let days = days.clamp(1, MAX_CHART_DAYS);
         let zone = self.chat_zone(chat_id);
         let today = local_date(now, zone);
-        let roster = self.roster(chat_id, None, now)?;
+        let roster = self.roster_of(chat_id, None, now)?;
         // Every member's days, those who left too: the chart counts check-ins, as the
         // export's daily sheet does.
         let member_days = self.store().member_days(chat_id)?;

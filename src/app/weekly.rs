@@ -1,6 +1,6 @@
 //! The weekly group test (每周一测) from the app's side: `/weeklytest`, the tests the
 //! delivery pass starts (as the group's quiz, or all questions at once), and the alarm
-//! for them and for the review reminders ([`App::next_review_instant`]).
+//! for them and for the review reminders ([`WeeklyTests::next_instant`]).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -41,10 +41,10 @@ pub struct WeeklyStart {
     /// The ISO (year, week) of its ledger entry.
     pub week: (i32, u32),
     /// The announcement. With [`Pacing::OneByOne`] the questions follow from
-    /// [`App::next_poll`]; with [`Pacing::AllAtOnce`] they are `polls`.
+    /// [`Quiz::next_poll`](crate::app::quiz::Quiz::next_poll); with [`Pacing::AllAtOnce`] they are `polls`.
     pub announcement: Reply,
     /// The questions to send right after the announcement, in order, each reported with
-    /// [`App::daily_poll_sent`] (empty with [`Pacing::OneByOne`]).
+    /// [`Quiz::daily_poll_sent`](crate::app::quiz::Quiz::daily_poll_sent) (empty with [`Pacing::OneByOne`]).
     pub polls: Vec<WeeklyPoll>,
 }
 
@@ -57,9 +57,22 @@ pub struct WeeklyPoll {
     pub spec: PollSpec,
 }
 
+/// The weekly group test: the command, the tests the delivery pass starts, and the
+/// alarm for them and for review reminders.
+pub struct WeeklyTests<'a> {
+    app: &'a App,
+}
+
 impl App {
+    /// The weekly group test's side of the app.
+    pub fn weekly(&self) -> WeeklyTests<'_> {
+        WeeklyTests { app: self }
+    }
+}
+
+impl WeeklyTests<'_> {
     /// `/weeklytest Sun 20:00`, `/weeklytest off`, `/weeklytest` (admins change it, in groups).
-    pub(crate) fn weekly_test_command(
+    pub fn command(
         &self,
         chat: &ChatContext,
         setting: Option<Result<Weekly, BadArgument<()>>>,
@@ -76,7 +89,7 @@ impl App {
             )
         };
         let Some(setting) = setting else {
-            return match self.store().weekly_test(chat.chat_id) {
+            return match self.app.store().weekly_test(chat.chat_id) {
                 Ok(test) => messages::weekly_usage(test.as_ref().map(describe).as_deref()),
                 Err(error) => AppError::from(error).reply(chat.user_id as i64),
             };
@@ -87,12 +100,15 @@ impl App {
         let result = match setting {
             Err(bad) => return messages::weekly_bad(&bad.text),
             Ok(Weekly::Off) => self
+                .app
                 .store()
                 .set_weekly_test(chat.chat_id, None)
                 .map(|()| messages::weekly_off()),
             Ok(Weekly::At(weekday, time)) => {
-                let zone = match self.store().subscription(chat.chat_id) {
-                    Ok(subscription) => subscription.map_or(self.config().timezone, |s| s.timezone),
+                let zone = match self.app.store().subscription(chat.chat_id) {
+                    Ok(subscription) => {
+                        subscription.map_or(self.app.config().timezone, |s| s.timezone)
+                    }
                     Err(error) => return AppError::from(error).reply(chat.user_id as i64),
                 };
                 let test = WeeklyTest {
@@ -101,14 +117,15 @@ impl App {
                     zone: zone.name().to_string(),
                     topic: chat.topic,
                 };
-                self.store()
+                self.app
+                    .store()
                     .set_weekly_test(chat.chat_id, Some(&test))
                     .map(|()| messages::weekly_set(&describe(&test)))
             }
         };
-        match result.and_then(|reply| self.store().flush().map(|()| reply)) {
+        match result.and_then(|reply| self.app.store().flush().map(|()| reply)) {
             Ok(reply) => {
-                self.deliveries_changed();
+                self.app.deliveries_changed();
                 reply
             }
             Err(error) => AppError::from(error).reply(chat.user_id as i64),
@@ -120,24 +137,24 @@ impl App {
     /// pass looks at all of them). One already in its window and not sent (no cards were
     /// due yet, a quiz was running, a send failed) is looked at again by the passes that
     /// follow, at the latest at the task's safety wake-up.
-    pub fn next_review_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+    pub fn next_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
         let mut next: Option<DateTime<Utc>> = None;
         let mut consider = |at: DateTime<Utc>| {
             if at > now {
                 next = Some(next.map_or(at, |next| next.min(at)));
             }
         };
-        for (_, reviewer) in self.store().reviewers_with_reminders()? {
+        for (_, reviewer) in self.app.store().reviewers_with_reminders()? {
             let Some(at) = reviewer.remind_at else {
                 continue;
             };
-            let zone = self.review_zone(Some(&reviewer));
+            let zone = self.app.review_zone(Some(&reviewer));
             let today = local_date(now, zone);
             consider(send_instant(today, at, zone));
             consider(send_instant(today + TimeDelta::days(1), at, zone));
         }
-        for (_, test) in self.store().weekly_tests()? {
-            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
+        for (_, test) in self.app.store().weekly_tests()? {
+            let zone: Tz = test.zone.parse().unwrap_or(self.app.config().timezone);
             consider(test.this_week(now, zone).0);
             consider(test.this_week(now + TimeDelta::days(7), zone).0);
         }
@@ -149,18 +166,18 @@ impl App {
     /// group's quiz (scored like any quiz) unless a quiz is running there (then it is
     /// tried again on the next pass, within the grace window); paced
     /// [`Pacing::AllAtOnce`], its questions are returned to send at once.
-    pub fn due_weekly_tests(
+    pub fn due(
         &self,
         now: DateTime<Utc>,
         pacing: Pacing,
         rng: &mut impl rand::Rng,
     ) -> StoreResult<Vec<WeeklyStart>> {
-        let grace = self.config().grace;
+        let grace = self.app.config().grace;
         let mut starts = Vec::new();
-        for (chat_id, test) in self.store().weekly_tests()? {
-            let zone: Tz = test.zone.parse().unwrap_or(self.config().timezone);
+        for (chat_id, test) in self.app.store().weekly_tests()? {
+            let zone: Tz = test.zone.parse().unwrap_or(self.app.config().timezone);
             let (scheduled, week) = test.this_week(now, zone);
-            let state = self.store().weekly_ledger(chat_id, week)?;
+            let state = self.app.store().weekly_ledger(chat_id, week)?;
             if decide(scheduled, state.as_ref(), now, grace) != Due::Send {
                 continue;
             }
@@ -169,7 +186,7 @@ impl App {
             let mut sections = Vec::new();
             let mut date = day_in_week(today, chrono::Weekday::Mon);
             while date <= today {
-                if let Some(entry) = self.store().ledger_entry(chat_id, date)?
+                if let Some(entry) = self.app.store().ledger_entry(chat_id, date)?
                     && matches!(entry.state, DeliveryState::Sent { .. })
                 {
                     sections.push(entry.section);
@@ -177,13 +194,14 @@ impl App {
                 date += chrono::TimeDelta::days(1);
             }
             let missed: Vec<CardId> = self
+                .app
                 .store()
                 .group_misses(chat_id)?
                 .into_iter()
                 .map(|(id, _)| id)
                 .collect();
-            let document = self.chat_document(chat_id, None);
-            let bank = self.quiz_bank(&document, rng);
+            let document = self.app.chat_document(chat_id, None);
+            let bank = self.app.quiz_bank(&document, rng);
             let questions = pick_weekly(bank.questions(), &document.id, &sections, &missed, rng);
             if questions.is_empty() {
                 tracing::warn!(chat_id, text = %document.id, "no questions for the weekly test");
@@ -192,7 +210,7 @@ impl App {
             let polls = match pacing {
                 Pacing::OneByOne => {
                     let quiz_id: u64 = rng.random();
-                    let started = self.store().update_quiz_session(chat_id, |slot| {
+                    let started = self.app.store().update_quiz_session(chat_id, |slot| {
                         let mut session = QuizSession::start(
                             slot.as_ref(),
                             quiz_id,
@@ -224,9 +242,10 @@ impl App {
                         .collect()
                 }
             };
-            self.store()
+            self.app
+                .store()
                 .set_weekly_ledger(chat_id, week, &DeliveryState::Intended)?;
-            self.store().flush()?;
+            self.app.store().flush()?;
             tracing::info!(
                 chat_id,
                 text = %document.id,
@@ -251,16 +270,11 @@ impl App {
     }
 
     /// The weekly test's announcement went out: the week is done.
-    pub fn weekly_test_sent(
-        &self,
-        chat_id: i64,
-        week: (i32, u32),
-        message_ids: &[i32],
-    ) -> StoreResult<()> {
+    pub fn sent(&self, chat_id: i64, week: (i32, u32), message_ids: &[i32]) -> StoreResult<()> {
         let state = DeliveryState::Sent {
             message_ids: message_ids.to_vec(),
         };
-        self.store().set_weekly_ledger(chat_id, week, &state)?;
-        self.store().flush()
+        self.app.store().set_weekly_ledger(chat_id, week, &state)?;
+        self.app.store().flush()
     }
 }

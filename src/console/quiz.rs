@@ -41,7 +41,7 @@ impl ConsoleQuiz {
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
         if let Some(waiting) = &self.waiting {
-            let current = app.current_question(chat.chat_id);
+            let current = app.quiz().current_question(chat.chat_id);
             if current != Some(waiting.key) {
                 self.waiting = None;
             }
@@ -49,7 +49,7 @@ impl ConsoleQuiz {
         if self.waiting.is_some() {
             return Vec::new();
         }
-        match app.next_poll(chat.chat_id) {
+        match app.quiz().next_poll(chat.chat_id) {
             Ok(Some(poll)) => self.show(app, chat, poll, now),
             Ok(None) => Vec::new(),
             Err(error) => vec![AppError::from(error).reply(chat.chat_id)],
@@ -64,7 +64,10 @@ impl ConsoleQuiz {
         poll: QuizPoll,
         now: DateTime<Utc>,
     ) -> Vec<Reply> {
-        match app.poll_sent(&poll.key, &poll_id(&poll.key), now, None) {
+        match app
+            .quiz()
+            .poll_sent(&poll.key, &poll_id(&poll.key), now, None)
+        {
             Ok(Some(_)) => {
                 let reply = messages::console_question(&poll);
                 self.waiting = Some(poll);
@@ -92,7 +95,7 @@ impl ConsoleQuiz {
             Err(reask) => return vec![reask],
         };
         let mut replies = Vec::new();
-        match app.record_answer(
+        match app.quiz().record_answer(
             &poll_id(&poll.key),
             chat.user_id,
             &chat.user_name,
@@ -110,7 +113,7 @@ impl ConsoleQuiz {
             Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
         }
         self.waiting = None;
-        match app.close_question(&poll.key, now) {
+        match app.quiz().close_question(&poll.key, now) {
             Ok(QuizStep::Next(next)) => replies.extend(self.show(app, chat, next, now)),
             Ok(QuizStep::Finished(results)) => replies.push(results),
             Ok(QuizStep::Stale) => {}

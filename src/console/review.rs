@@ -33,11 +33,11 @@ impl ConsoleReview {
         if self.waiting.is_some() {
             return Vec::new();
         }
-        match app.next_review(chat.user_id, now) {
+        match app.review().next(chat.user_id, now) {
             Ok(ReviewStep::Ask(ask)) => {
                 self.asked += 1;
                 let poll_id = format!("console-review:{}:{}", now.timestamp_millis(), self.asked);
-                if let Err(error) = app.review_poll_sent(chat.user_id, &ask, &poll_id) {
+                if let Err(error) = app.review().poll_sent(chat.user_id, &ask, &poll_id) {
                     return vec![AppError::from(error).reply(chat.chat_id)];
                 }
                 let reply = question(&ask.spec);
@@ -68,7 +68,10 @@ impl ConsoleReview {
         };
         self.waiting = None;
         let mut replies = Vec::new();
-        match app.record_review_answer(&poll_id, chat.user_id, choice, now) {
+        match app
+            .review()
+            .record_answer(&poll_id, chat.user_id, choice, now)
+        {
             Ok(ReviewAnswer::Counted(verdict)) => replies.push(verdict),
             Ok(_) => {}
             Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],

@@ -27,7 +27,8 @@ pub async fn run(app: App, config: BackupConfig, shutdown: impl Future<Output = 
         }
         let (app, dir, keep) = (app.clone(), config.dir.clone(), config.keep);
         let written =
-            tokio::task::spawn_blocking(move || app.scheduled_backup(&dir, keep, Utc::now())).await;
+            tokio::task::spawn_blocking(move || app.ops().scheduled_backup(&dir, keep, Utc::now()))
+                .await;
         match written {
             Ok(Ok((path, figures, took))) => tracing::info!(
                 path = %path.display(),

@@ -128,7 +128,7 @@ fn handle(app: &App, stream: &StdStream) -> std::io::Result<()> {
     };
     tracing::info!(?request, "control socket request");
     let answer = match request {
-        Request::Status => match app.service_status(Utc::now()) {
+        Request::Status => match app.ops().status(Utc::now()) {
             Ok(mut status) => {
                 status.running = true;
                 Response::Status { status }
@@ -153,7 +153,10 @@ fn handle(app: &App, stream: &StdStream) -> std::io::Result<()> {
                 if bytes.len() as u64 != len {
                     return Err(std::io::Error::other("the import ended early"));
                 }
-                match app.import_text(&bytes, &name, id, replace, Utc::now()) {
+                match app
+                    .ops()
+                    .import_text(&bytes, &name, id, replace, Utc::now())
+                {
                     Ok(message) => Response::Done { message },
                     Err(message) => Response::Refused { message },
                 }
@@ -171,7 +174,7 @@ fn handle(app: &App, stream: &StdStream) -> std::io::Result<()> {
                 stream: out,
                 buffer: Vec::with_capacity(CHUNK),
             };
-            match app.write_backup(&mut chunks) {
+            match app.ops().write_backup(&mut chunks) {
                 Ok(figures) => Response::Done {
                     message: format!(
                         "exported {} entries in {} trees ({} bytes) from the running bot, as of one instant",
@@ -208,7 +211,7 @@ fn record(
         Ok(output) => output,
         Err(message) => return Ok(Response::Refused { message }),
     };
-    let written = match app.write_record(chat, from, to, &output, Utc::now()) {
+    let written = match app.record().write(chat, from, to, &output, Utc::now()) {
         Ok(written) => written,
         Err(error) => {
             return Ok(Response::Refused {

@@ -14,6 +14,7 @@ pub mod backup;
 mod chat_texts;
 mod chats;
 mod deck;
+mod ledger;
 mod memory;
 mod quiz;
 mod record;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 pub use backup::{BACKUP_FORMAT, Backup, BackupEntry, BackupHeader, DERIVED_TREES, RestoreReport};
 pub use chat_texts::ChatText;
 pub use chats::ChatStatus;
+pub use ledger::LEDGER_RETENTION_DAYS;
 pub use memory::MemoryBackend;
 pub use quiz::PollTarget;
 pub use record::CheckInResult;
@@ -36,7 +38,7 @@ pub use review::{DueCard, DueReview, TextDeck};
 pub use sections::{ImportedText, SyncOutcome};
 pub use sled_backend::{GENERATION_FILE, SledBackend};
 pub use snapshot::Operation;
-pub use subscriptions::{DueCursor, LEDGER_RETENTION_DAYS, SubscriptionChange};
+pub use subscriptions::{DueCursor, SubscriptionChange};
 
 /// The version of the stored layout. Bump it when a collection changes shape, and teach
 /// [`Store::with_backend`] to move the older layout's records.

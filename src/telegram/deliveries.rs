@@ -109,7 +109,7 @@ pub async fn run(app: App, outbox: Outbox, shutdown: Shutdown) {
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
             // A change made during the pass above was kept for this wait: not lost.
-            () = app.wait_for_deliveries_change() => {
+            () = app.ops().wait_for_deliveries_change() => {
                 tracing::debug!("deliveries changed; looking again");
             }
             () = shutdown.wait() => break,
@@ -127,9 +127,9 @@ fn until_next_pass(app: &App, report: &TickReport) -> Duration {
     }
     let now = Utc::now();
     let next = match (
-        app.next_excerpt_instant(),
-        app.next_review_instant(now),
-        app.next_report_instant(now),
+        app.daily().next_instant(),
+        app.weekly().next_instant(now),
+        app.record().next_report_instant(now),
     ) {
         (Ok(excerpt), Ok(review), Ok(report)) => {
             excerpt.into_iter().chain(review).chain(report).min()
@@ -151,7 +151,7 @@ fn until_next_pass(app: &App, report: &TickReport) -> Duration {
 /// weekly reports.
 ///
 /// Deliveries are taken in batches; each batch is reported before the next is taken,
-/// as [`App::due_deliveries`] requires. Within a batch, sends wait on the outbox's
+/// as [`Daily::due`](crate::app::daily::Daily::due) requires. Within a batch, sends wait on the outbox's
 /// limiter concurrently, so a broadcast leaves at exactly the allowed rate. Once the
 /// outbox is stopping, no further batch is taken and the deliveries not yet sent are
 /// left due (see the module documentation).
@@ -159,7 +159,7 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>, pacing: Pacing
     let clock = PassClock::new(now);
     let mut report = TickReport::default();
     while !outbox.is_stopping() {
-        let batch = match app.due_deliveries(clock.now(), BATCH) {
+        let batch = match app.daily().due(clock.now(), BATCH) {
             Ok(batch) => batch,
             Err(error) => {
                 tracing::error!(%error, "cannot read due deliveries");
@@ -206,7 +206,7 @@ pub async fn tick(app: &App, outbox: &Outbox, now: DateTime<Utc>, pacing: Pacing
     report.failed += failed;
     // The study record's weekly reports go out in the same pass (crate::telegram::record).
     report.sent += crate::telegram::record::send_weekly_reports(app, outbox, now).await;
-    app.delivery_pass_finished(clock.now());
+    app.ops().delivery_pass_finished(clock.now());
     report
 }
 
@@ -246,7 +246,7 @@ async fn deliver(app: &App, outbox: &Outbox, clock: PassClock, delivery: Deliver
         let sent = match super::send::post(outbox, chat, delivery.topic, reply).await {
             Err(SendError::Migrated(new_chat)) => {
                 // The subscription, its plan and ledger move to the supergroup; deliver there.
-                app.chat_migrated(chat.0, new_chat.0, clock.now());
+                app.chats().migrated(chat.0, new_chat.0, clock.now());
                 chat = new_chat;
                 super::send::post(outbox, chat, delivery.topic, reply).await
             }
@@ -265,7 +265,7 @@ async fn deliver(app: &App, outbox: &Outbox, clock: PassClock, delivery: Deliver
     let date = delivery.local_date;
     let at = clock.now();
     let recorded =
-        tokio::task::spawn_blocking(move || recorder.delivery_succeeded(chat.0, date, &ids, at))
+        tokio::task::spawn_blocking(move || recorder.daily().succeeded(chat.0, date, &ids, at))
             .await;
     if let Ok(Err(error)) = &recorded {
         // Telegram has the message; the ledger still says "intended", so a restart
@@ -316,10 +316,11 @@ fn failed(
         FailureKind::Transient => "transient",
     });
     if let SendError::ChatGone(reason) = &error {
-        app.chat_removed(chat, reason, now);
+        app.chats().removed(chat, reason, now);
     }
-    if let Err(error) =
-        app.delivery_failed(chat, delivery.local_date, &error.to_string(), kind, now)
+    if let Err(error) = app
+        .daily()
+        .failed(chat, delivery.local_date, &error.to_string(), kind, now)
     {
         tracing::error!(chat_id = chat, %error, "cannot record a failed excerpt");
     }

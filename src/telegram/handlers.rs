@@ -73,12 +73,12 @@ async fn on_message(
             new_chat_id = new_chat.0,
             "group migrated to a supergroup"
         );
-        app.chat_migrated(chat_id.0, new_chat.0, Utc::now());
+        app.chats().migrated(chat_id.0, new_chat.0, Utc::now());
         return Ok(());
     }
     // Groups are named by their titles in /catchup, /roster, the workbook and reports.
     if let Some(title) = message.chat.title() {
-        app.chat_title_seen(chat_id.0, title, Utc::now());
+        app.chats().title_seen(chat_id.0, title, Utc::now());
     }
     let Some(text) = message.text() else {
         return Ok(());
@@ -349,12 +349,12 @@ async fn on_poll_answer(answer: PollAnswer, app: App, outbox: Outbox) -> Handler
 async fn on_membership_change(update: ChatMemberUpdated, app: App) -> HandlerResult {
     let chat_id = update.chat.id.0;
     if let Some(title) = update.chat.title() {
-        app.chat_title_seen(chat_id, title, Utc::now());
+        app.chats().title_seen(chat_id, title, Utc::now());
     }
     match update.new_chat_member.kind {
         ChatMemberKind::Left | ChatMemberKind::Banned(_) => {
             tracing::info!(chat_id, "the bot was removed from the chat");
-            app.chat_removed(
+            app.chats().removed(
                 chat_id,
                 "bot removed from the chat (my_chat_member)",
                 Utc::now(),
@@ -362,7 +362,7 @@ async fn on_membership_change(update: ChatMemberUpdated, app: App) -> HandlerRes
         }
         ChatMemberKind::Member(_) | ChatMemberKind::Administrator(_) | ChatMemberKind::Owner(_) => {
             tracing::info!(chat_id, "the bot was added to the chat");
-            app.chat_added(chat_id, Utc::now());
+            app.chats().added(chat_id, Utc::now());
         }
         ChatMemberKind::Restricted(_) => {}
     }

@@ -1,6 +1,6 @@
 //! A file sent to the bot in a private chat: an operator's text to import. The file is
 //! fetched (`getFile`, then the file download endpoint) and handed to
-//! [`App::import_file`]; the answer carries the 导入 / 取消 buttons, which
+//! [`Import::upload`](crate::app::import::Import::upload); the answer carries the 导入 / 取消 buttons, which
 //! [`App::press`] finishes. Files in groups are members sharing documents: ignored.
 
 use chrono::Utc;
@@ -33,7 +33,7 @@ pub async fn on_file(message: Message, app: App, outbox: Outbox) -> HandlerResul
     let span = tracing::info_span!("file", chat_id = chat_id.0, user_id = user.id.0, file = %name);
     let user_id = user.id.0;
     async {
-        let reply = if !app.is_operator(user_id) {
+        let reply = if !app.import().is_operator(user_id) {
             messages::import::not_an_operator(user_id)
         } else if !importable_name(&name) {
             messages::import::wrong_kind(&name)
@@ -50,7 +50,7 @@ pub async fn on_file(message: Message, app: App, outbox: Outbox) -> HandlerResul
                         let name = name.clone();
                         // Parsing a large file takes a while: off the async workers.
                         tokio::task::spawn_blocking(move || {
-                            app.import_file(user_id, &name, &bytes, Utc::now())
+                            app.import().upload(user_id, &name, &bytes, Utc::now())
                         })
                         .await
                         .unwrap_or_else(|_| messages::import::download_failed())

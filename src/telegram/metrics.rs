@@ -98,7 +98,7 @@ async fn healthz(State(health): State<Health>) -> impl IntoResponse {
         problems.push(reason);
     }
     let app = health.app.clone();
-    match tokio::task::spawn_blocking(move || app.flush()).await {
+    match tokio::task::spawn_blocking(move || app.ops().flush()).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => problems.push(format!("the store cannot write: {error}")),
         Err(error) => problems.push(format!("the store check failed: {error}")),

@@ -21,7 +21,7 @@ use super::{Outbox, SendError};
 /// Sends the chat's next quiz question, if its quiz has one waiting, and sets the timer
 /// that closes it.
 pub async fn advance(app: &App, outbox: &Outbox, chat_id: i64) {
-    match app.next_poll(chat_id) {
+    match app.quiz().next_poll(chat_id) {
         Ok(Some(poll)) => ask(app.clone(), outbox.clone(), poll).await,
         Ok(None) => {}
         Err(error) => tracing::error!(chat_id, %error, "cannot read the running quiz"),
@@ -50,14 +50,18 @@ async fn ask(app: App, outbox: Outbox, poll: QuizPoll) {
             return;
         }
     };
-    let close_due = match app.poll_sent(&poll.key, &poll_id, Utc::now(), poll.spec.open_period) {
-        Ok(Some(round)) => round.close_due(),
-        Ok(None) => return, // the quiz was stopped meanwhile
-        Err(error) => {
-            tracing::error!(chat_id, %error, "cannot record a sent quiz question");
-            return;
-        }
-    };
+    let close_due =
+        match app
+            .quiz()
+            .poll_sent(&poll.key, &poll_id, Utc::now(), poll.spec.open_period)
+        {
+            Ok(Some(round)) => round.close_due(),
+            Ok(None) => return, // the quiz was stopped meanwhile
+            Err(error) => {
+                tracing::error!(chat_id, %error, "cannot record a sent quiz question");
+                return;
+            }
+        };
     schedule_close(app, outbox, poll.key, poll.topic, close_due);
 }
 
@@ -77,7 +81,7 @@ fn schedule_close(
         if let Ok(wait) = (at - Utc::now()).to_std() {
             tokio::time::sleep(wait).await;
         }
-        match app.close_question(&key, Utc::now()) {
+        match app.quiz().close_question(&key, Utc::now()) {
             Ok(QuizStep::Next(poll)) => Box::pin(ask(app, outbox, poll)).await,
             Ok(QuizStep::Finished(results)) => {
                 send_reply(&app, &outbox, ChatId(key.chat_id), topic, &results).await
@@ -92,7 +96,7 @@ fn schedule_close(
 
 /// Ends a chat's quiz and posts the results so far.
 async fn finish(app: &App, outbox: &Outbox, chat_id: i64, topic: Option<i32>, now: DateTime<Utc>) {
-    match app.end_quiz(chat_id, now) {
+    match app.quiz().end(chat_id, now) {
         Ok(Some(results)) => send_reply(app, outbox, ChatId(chat_id), topic, &results).await,
         Ok(None) => {}
         Err(error) => tracing::error!(chat_id, %error, "cannot end a quiz"),
@@ -104,7 +108,7 @@ async fn finish(app: &App, outbox: &Outbox, chat_id: i64, topic: Option<i32>, no
 /// abandoned for long is ended with its results so far. Nothing answered is lost.
 pub async fn resume(app: &App, outbox: &Outbox) {
     let now = Utc::now();
-    let sessions = match app.recover_quizzes(now) {
+    let sessions = match app.quiz().recover(now) {
         Ok(sessions) => sessions,
         Err(error) => {
             tracing::error!(%error, "cannot read running quizzes");
@@ -142,7 +146,7 @@ pub async fn on_poll_answer(answer: &PollAnswer, user: &User, option: u8, app: &
     let name = user.full_name();
     let answered_at = Utc::now();
     let record = || {
-        app.record_answer(
+        app.quiz().record_answer(
             &answer.poll_id.0,
             user.id.0,
             &name,
@@ -184,7 +188,7 @@ pub async fn send_daily_question(
     topic: Option<i32>,
     section: crate::text::SectionId,
 ) {
-    match app.daily_quiz_enabled(chat_id) {
+    match app.quiz().daily_enabled(chat_id) {
         Ok(true) => {}
         Ok(false) => return,
         Err(error) => {
@@ -192,13 +196,19 @@ pub async fn send_daily_question(
             return;
         }
     }
-    let Some(question) = app.daily_question(chat_id, section, &mut rand::rng()) else {
+    let Some(question) = app
+        .quiz()
+        .daily_question(chat_id, section, &mut rand::rng())
+    else {
         return;
     };
-    let spec = app.daily_poll(&question);
+    let spec = app.quiz().daily_poll(&question);
     match send_poll(outbox, chat_id, topic, &spec, None).await {
         Ok(poll_id) => {
-            if let Err(error) = app.daily_poll_sent(chat_id, &poll_id, &question, Utc::now()) {
+            if let Err(error) = app
+                .quiz()
+                .daily_poll_sent(chat_id, &poll_id, &question, Utc::now())
+            {
                 tracing::error!(chat_id, %error, "cannot record the daily question");
             }
         }

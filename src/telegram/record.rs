@@ -36,7 +36,8 @@ pub async fn press_check_in(query: CallbackQuery, button: CheckInButton, app: Ap
                 user_id: query.from.id.0,
                 name: query.from.full_name(),
             };
-            let recorded = blocking(move || app.check_in(&button, &presser, Utc::now())).await;
+            let recorded =
+                blocking(move || app.record().check_in(&button, &presser, Utc::now())).await;
             recorded.unwrap_or_else(|| "暂时无法记录，请稍后再按一次。".into())
         }
         None => "这个按钮已失效，没有记录。发送 /today 获取今天的内容。".into(),
@@ -79,7 +80,7 @@ pub async fn send_export(app: &App, outbox: &Outbox, chat: &ChatContext, topic: 
         let builder = app.clone();
         let context = chat.clone();
         let built =
-            tokio::task::spawn_blocking(move || builder.export_workbook(&context, Utc::now()))
+            tokio::task::spawn_blocking(move || builder.record().export_workbook(&context, Utc::now()))
                 .await
                 .unwrap_or_else(|_| Err(Reply::plain("暂时无法生成表格，请稍后再试。")));
         let here = ChatId(chat.chat_id);
@@ -127,7 +128,7 @@ pub async fn send_export(app: &App, outbox: &Outbox, chat: &ChatContext, topic: 
 /// were sent. A report that cannot be sent is given back, and retried by a later pass.
 pub async fn send_weekly_reports(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> usize {
     let reader = app.clone();
-    let due = match tokio::task::spawn_blocking(move || reader.due_reports(now)).await {
+    let due = match tokio::task::spawn_blocking(move || reader.record().due_reports(now)).await {
         Ok(Ok(due)) => due,
         Ok(Err(error)) => {
             tracing::error!(%error, "cannot read due weekly reports");
@@ -148,11 +149,11 @@ pub async fn send_weekly_reports(app: &App, outbox: &Outbox, now: DateTime<Utc>)
                 sent += 1;
             }
             Err(SendError::ChatGone(reason)) => {
-                app.chat_removed(report.chat_id, &reason, Utc::now());
+                app.chats().removed(report.chat_id, &reason, Utc::now());
             }
             Err(error) => {
                 tracing::warn!(chat_id = report.chat_id, %error, "weekly report not sent");
-                app.report_failed(&report);
+                app.record().report_failed(&report);
             }
         }
     }
@@ -165,7 +166,8 @@ pub async fn send_weekly_reports(app: &App, outbox: &Outbox, now: DateTime<Utc>)
 pub async fn learn_titles(app: &App, outbox: &Outbox, user_id: u64) {
     const PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
     let reader = app.clone();
-    let Ok(untitled) = tokio::task::spawn_blocking(move || reader.untitled_chats_of(user_id)).await
+    let Ok(untitled) =
+        tokio::task::spawn_blocking(move || reader.chats().untitled_of(user_id)).await
     else {
         return;
     };
@@ -174,7 +176,7 @@ pub async fn learn_titles(app: &App, outbox: &Outbox, user_id: u64) {
         match outbox.call_within(None, request, PATIENCE).await {
             Ok(chat) => {
                 if let Some(title) = chat.title() {
-                    app.chat_title_seen(chat_id, title, Utc::now());
+                    app.chats().title_seen(chat_id, title, Utc::now());
                 }
             }
             Err(error) => tracing::info!(chat_id, %error, "getChat gave no title"),

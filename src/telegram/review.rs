@@ -29,12 +29,12 @@ const UNKNOWN_POLL_RECHECK: Duration = Duration::from_millis(100);
 /// Asks the user's next due card, or sends the review's closing message.
 pub async fn advance(app: &App, outbox: &Outbox, user_id: u64) {
     let chat = ChatId(user_id as i64);
-    match app.next_review(user_id, Utc::now()) {
+    match app.review().next(user_id, Utc::now()) {
         Ok(ReviewStep::Ask(ask)) => {
             // Send first, record after: an answer that overtakes the record waits for it.
             match send_poll(outbox, chat.0, None, &ask.spec, Some(QUESTION_PATIENCE)).await {
                 Ok(poll_id) => {
-                    if let Err(error) = app.review_poll_sent(user_id, &ask, &poll_id) {
+                    if let Err(error) = app.review().poll_sent(user_id, &ask, &poll_id) {
                         tracing::error!(user_id, %error, "cannot record a review poll");
                     }
                 }
@@ -58,12 +58,15 @@ pub async fn on_poll_answer(
 ) -> bool {
     let mut waited = Duration::ZERO;
     let answer = loop {
-        match app.record_review_answer(poll_id, user_id, option, Utc::now()) {
+        match app
+            .review()
+            .record_answer(poll_id, user_id, option, Utc::now())
+        {
             // The review's poll is out but not recorded yet: the answer overtook it.
             Ok(ReviewAnswer::NotReview)
-                if app.review_awaits_poll(user_id) && waited < UNKNOWN_POLL_PATIENCE =>
+                if app.review().awaits_poll(user_id) && waited < UNKNOWN_POLL_PATIENCE =>
             {
-                if waited == Duration::ZERO && app.is_quiz_poll(poll_id) {
+                if waited == Duration::ZERO && app.quiz().is_poll(poll_id) {
                     return false;
                 }
                 tokio::time::sleep(UNKNOWN_POLL_RECHECK).await;
@@ -110,7 +113,7 @@ pub async fn invite(outbox: &Outbox, chat: ChatId, topic: Option<i32>, bot_usern
 /// Sends the review reminders due at `now` (part of the delivery pass). Returns
 /// (sent, failed).
 pub async fn send_reminders(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (usize, usize) {
-    let reminders = match app.due_reminders(now) {
+    let reminders = match app.review().due_reminders(now) {
         Ok(reminders) => reminders,
         Err(error) => {
             tracing::error!(%error, "cannot read due review reminders");
@@ -125,13 +128,19 @@ pub async fn send_reminders(app: &App, outbox: &Outbox, now: DateTime<Utc>) -> (
             Ok(ids) => {
                 sent += 1;
                 let ids: Vec<i32> = ids.into_iter().map(|id| id.0).collect();
-                app.reminder_sent(user_id, reminder.local_date, &ids)
+                app.review()
+                    .reminder_sent(user_id, reminder.local_date, &ids)
             }
             Err(error) => {
                 failed += 1;
                 let permanent = matches!(error, SendError::ChatGone(_));
                 tracing::warn!(user_id, %error, permanent, "review reminder failed");
-                app.reminder_failed(user_id, reminder.local_date, &error.to_string(), permanent)
+                app.review().reminder_failed(
+                    user_id,
+                    reminder.local_date,
+                    &error.to_string(),
+                    permanent,
+                )
             }
         };
         if let Err(error) = result {

@@ -46,10 +46,10 @@ pub async fn send_reply(
         Ok(_) => {}
         Err(SendError::ChatGone(reason)) => {
             tracing::info!(chat_id = chat_id.0, %reason, "chat removed the bot; marking it inactive");
-            app.chat_removed(chat_id.0, &reason, Utc::now());
+            app.chats().removed(chat_id.0, &reason, Utc::now());
         }
         Err(SendError::Migrated(new_chat)) => {
-            app.chat_migrated(chat_id.0, new_chat.0, Utc::now());
+            app.chats().migrated(chat_id.0, new_chat.0, Utc::now());
             // A basic group has no topics; the new supergroup gets the reply in General.
             if let Err(error) = post(outbox, new_chat, None, reply).await {
                 tracing::warn!(chat_id = new_chat.0, %error, "reply to the migrated supergroup failed");

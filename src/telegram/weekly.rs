@@ -23,7 +23,7 @@ pub async fn start_weekly_tests(
     now: DateTime<Utc>,
     pacing: Pacing,
 ) -> (usize, usize) {
-    let starts = match app.due_weekly_tests(now, pacing, &mut rand::rng()) {
+    let starts = match app.weekly().due(now, pacing, &mut rand::rng()) {
         Ok(starts) => starts,
         Err(error) => {
             tracing::error!(%error, "cannot start the weekly tests");
@@ -37,7 +37,7 @@ pub async fn start_weekly_tests(
             Ok(ids) => {
                 sent += 1;
                 let ids: Vec<i32> = ids.into_iter().map(|id| id.0).collect();
-                if let Err(error) = app.weekly_test_sent(start.chat_id, start.week, &ids) {
+                if let Err(error) = app.weekly().sent(start.chat_id, start.week, &ids) {
                     tracing::error!(chat_id = chat.0, %error, "cannot record a weekly test");
                 }
                 match pacing {
@@ -50,7 +50,7 @@ pub async fn start_weekly_tests(
             Err(error) => {
                 failed += 1;
                 tracing::warn!(chat_id = chat.0, %error, "cannot announce the weekly test");
-                if let Err(error) = app.end_quiz(start.chat_id, Utc::now()) {
+                if let Err(error) = app.quiz().end(start.chat_id, Utc::now()) {
                     tracing::error!(chat_id = chat.0, %error, "cannot end a weekly test");
                 }
             }
@@ -74,7 +74,8 @@ async fn send_all(
         match sent {
             Ok(poll_id) => {
                 if let Err(error) =
-                    app.daily_poll_sent(chat_id, &poll_id, &poll.question, Utc::now())
+                    app.quiz()
+                        .daily_poll_sent(chat_id, &poll_id, &poll.question, Utc::now())
                 {
                     tracing::error!(chat_id, %error, "cannot record a weekly test question");
                 }

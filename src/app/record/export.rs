@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tempfile::NamedTempFile;
 
+use crate::app::record::Record;
 use crate::app::{App, AppError, ChatContext};
 use crate::messages::daily::errors::admin_only;
 use crate::record::export::{
@@ -16,7 +17,193 @@ use crate::reply::Reply;
 use crate::schedule::local_date;
 use crate::store::StoreError;
 
+impl Record<'_> {
+    /// `/export`: the chat's workbook, as (file name, bytes), or the reply explaining
+    /// why not (not an admin, a store failure).
+    pub fn export_workbook(
+        &self,
+        chat: &ChatContext,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<u8>), Reply> {
+        if !chat.is_admin {
+            return Err(admin_only("导出学习台账"));
+        }
+        let chat_id = chat.chat_id;
+        let cannot = |error: &dyn std::fmt::Display| {
+            tracing::error!(chat_id, %error, "cannot write the workbook");
+            Reply::plain("暂时无法生成表格，请稍后再试。")
+        };
+        let period = self
+            .app
+            .export_period(chat_id, None, None, now)
+            .map_err(|error| AppError::from(error).reply(chat_id))?;
+        let roster = self
+            .app
+            .store()
+            .members(chat_id)
+            .map_err(|error| AppError::from(error).reply(chat_id))?;
+        let title = self.app.chat_title(chat_id);
+        let heading = format!(
+            "{} 学习台账 {} 至 {}",
+            title.clone().unwrap_or_else(|| chat_id.to_string()),
+            period.from,
+            period.to
+        );
+        let export = RecordExport::xlsx(period, roster, &heading).map_err(|e| cannot(&e))?;
+        let bytes = match self.app.fill_export(chat_id, export) {
+            Ok((workbook, _)) => workbook.into_bytes().map_err(|e| cannot(&e))?,
+            Err(ExportFailure::Store(error)) => return Err(AppError::from(error).reply(chat_id)),
+            Err(ExportFailure::Write(error)) => return Err(cannot(&error)),
+        };
+        let name = match title
+            .as_deref()
+            .map(file_name_part)
+            .filter(|t| !t.is_empty())
+        {
+            Some(title) => format!("学习台账-{title}-{}.xlsx", period.to.format("%Y%m%d")),
+            None => format!(
+                "studybot-record-{}-{}.xlsx",
+                chat_id.unsigned_abs(),
+                period.to.format("%Y%m%d")
+            ),
+        };
+        Ok((name, bytes))
+    }
+
+    /// `studybot record`: writes the chat's record as `output` says, each file complete
+    /// or not at all: it is written beside its target and renamed over it once whole, so
+    /// a failure (a full disk) leaves an earlier file of that name as it was. Refuses,
+    /// writing nothing, a chat the store knows nothing of, a chat with no record at all,
+    /// and `from` after `to`.
+    pub fn write(
+        &self,
+        chat_id: i64,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        output: &RecordOutput,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<RecordWritten> {
+        let chat = self.app.chat_label(chat_id);
+        if !self.app.store().knows_chat(chat_id)? {
+            let known: Vec<String> = self
+                .app
+                .store()
+                .chats_with_members()?
+                .into_iter()
+                .take(10)
+                .map(|id| self.app.chat_label(id))
+                .collect();
+            let hint = match known.is_empty() {
+                true => "这个数据库里还没有任何群的学习记录。".to_string(),
+                false => format!("有学习记录的群：{}。", known.join("、")),
+            };
+            anyhow::bail!(
+                "没有找到群 {chat_id}：数据库里没有它的订阅、成员、打卡或答题记录，没有写任何文件。{hint}\n\
+                 群号可在 /status 或日志的 chat_id 中找到，例如 --chat -1001234567890。"
+            );
+        }
+        let zone = self.app.chat_zone(chat_id);
+        let today = local_date(now, zone);
+        match (from, to) {
+            (Some(from), Some(to)) if from > to => anyhow::bail!(
+                "--from {from} 晚于 --to {to}，没有写任何文件。请把开始日期写在前面，例如 --from {to} --to {from}。"
+            ),
+            (Some(from), None) if from > today => anyhow::bail!(
+                "--from {from} 在今天（{today}，{}）之后，没有写任何文件。要导出以后的日期请同时给出 --to。",
+                zone.name()
+            ),
+            _ => {}
+        }
+        let period = self.app.export_period(chat_id, from, to, now)?;
+        let roster = self.app.store().members(chat_id)?;
+        let nothing = || {
+            anyhow::anyhow!(
+                "{chat} 在 {} 至 {} 没有任何学习记录（没有成员、打卡或答题），没有写任何文件。",
+                period.from,
+                period.to
+            )
+        };
+        let title = format!(
+            "{} 学习台账 {} 至 {}",
+            self.app
+                .chat_title(chat_id)
+                .unwrap_or_else(|| chat_id.to_string()),
+            period.from,
+            period.to
+        );
+        let (files, figures) = match output {
+            RecordOutput::Workbook(path) | RecordOutput::Stdout(path) => {
+                let export = RecordExport::xlsx(period, roster, &title)
+                    .map_err(|e| cannot_write(path, &e))?;
+                let (workbook, figures) = self.app.fill_export(chat_id, export)?;
+                if figures.members == 0 {
+                    return Err(nothing());
+                }
+                if matches!(output, RecordOutput::Stdout(_)) {
+                    let mut stdout = Latched::new(BufWriter::new(std::io::stdout()));
+                    workbook
+                        .save(&mut stdout)
+                        .map_err(|e| cannot_write(path, &e))?;
+                    stdout.finish().map_err(|e| cannot_write(path, &e.into()))?;
+                    (Vec::new(), figures)
+                } else {
+                    let mut file = temp_beside(path)?;
+                    workbook
+                        .save(&mut file)
+                        .map_err(|e| cannot_write(path, &e))?;
+                    complete(file, path)?
+                        .persist(path)
+                        .map_err(|e| cannot_write(path, &e.error.into()))?;
+                    (vec![path.clone()], figures)
+                }
+            }
+            RecordOutput::Csv(path) => {
+                let paths = csv_paths(path);
+                let files = [
+                    temp_beside(&paths[0])?,
+                    temp_beside(&paths[1])?,
+                    temp_beside(&paths[2])?,
+                    temp_beside(&paths[3])?,
+                ];
+                let export =
+                    RecordExport::csv(period, roster, files).map_err(|e| cannot_write(path, &e))?;
+                let (sheets, figures) = self.app.fill_export(chat_id, export)?;
+                if figures.members == 0 {
+                    return Err(nothing());
+                }
+                let files = sheets.finish().map_err(|e| cannot_write(path, &e))?;
+                // Every file complete on disk before the first replaces its old version.
+                let mut done = Vec::with_capacity(4);
+                for (file, target) in files.into_iter().zip(&paths) {
+                    done.push(complete(file, target)?);
+                }
+                for (file, target) in done.into_iter().zip(&paths) {
+                    file.persist(target)
+                        .map_err(|e| cannot_write(target, &e.error.into()))?;
+                }
+                (paths.to_vec(), figures)
+            }
+        };
+        Ok(RecordWritten {
+            files,
+            chat,
+            period,
+            figures,
+        })
+    }
+}
+
 impl App {
+    /// The Mini App's way to [`Record::export_workbook`] (`app/webapp.rs` calls it here
+    /// until the Mini App has its own view).
+    pub(crate) fn export_workbook(
+        &self,
+        chat: &ChatContext,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<u8>), Reply> {
+        self.record().export_workbook(chat, now)
+    }
+
     /// The days of `chat_id`'s export: `from..=to` (defaults: from the first record, to
     /// today, in the chat's zone).
     fn export_period(
@@ -69,176 +256,6 @@ impl App {
         })?;
         let figures = export.figures();
         Ok((export.finish()?, figures))
-    }
-
-    /// `studybot record`: writes the chat's record as `output` says, each file complete
-    /// or not at all: it is written beside its target and renamed over it once whole, so
-    /// a failure (a full disk) leaves an earlier file of that name as it was. Refuses,
-    /// writing nothing, a chat the store knows nothing of, a chat with no record at all,
-    /// and `from` after `to`.
-    pub fn write_record(
-        &self,
-        chat_id: i64,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        output: &RecordOutput,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<RecordWritten> {
-        let chat = self.chat_label(chat_id);
-        if !self.store().knows_chat(chat_id)? {
-            let known: Vec<String> = self
-                .store()
-                .chats_with_members()?
-                .into_iter()
-                .take(10)
-                .map(|id| self.chat_label(id))
-                .collect();
-            let hint = match known.is_empty() {
-                true => "这个数据库里还没有任何群的学习记录。".to_string(),
-                false => format!("有学习记录的群：{}。", known.join("、")),
-            };
-            anyhow::bail!(
-                "没有找到群 {chat_id}：数据库里没有它的订阅、成员、打卡或答题记录，没有写任何文件。{hint}\n\
-                 群号可在 /status 或日志的 chat_id 中找到，例如 --chat -1001234567890。"
-            );
-        }
-        let zone = self.chat_zone(chat_id);
-        let today = local_date(now, zone);
-        match (from, to) {
-            (Some(from), Some(to)) if from > to => anyhow::bail!(
-                "--from {from} 晚于 --to {to}，没有写任何文件。请把开始日期写在前面，例如 --from {to} --to {from}。"
-            ),
-            (Some(from), None) if from > today => anyhow::bail!(
-                "--from {from} 在今天（{today}，{}）之后，没有写任何文件。要导出以后的日期请同时给出 --to。",
-                zone.name()
-            ),
-            _ => {}
-        }
-        let period = self.export_period(chat_id, from, to, now)?;
-        let roster = self.store().members(chat_id)?;
-        let nothing = || {
-            anyhow::anyhow!(
-                "{chat} 在 {} 至 {} 没有任何学习记录（没有成员、打卡或答题），没有写任何文件。",
-                period.from,
-                period.to
-            )
-        };
-        let title = format!(
-            "{} 学习台账 {} 至 {}",
-            self.chat_title(chat_id)
-                .unwrap_or_else(|| chat_id.to_string()),
-            period.from,
-            period.to
-        );
-        let (files, figures) = match output {
-            RecordOutput::Workbook(path) | RecordOutput::Stdout(path) => {
-                let export = RecordExport::xlsx(period, roster, &title)
-                    .map_err(|e| cannot_write(path, &e))?;
-                let (workbook, figures) = self.fill_export(chat_id, export)?;
-                if figures.members == 0 {
-                    return Err(nothing());
-                }
-                if matches!(output, RecordOutput::Stdout(_)) {
-                    let mut stdout = Latched::new(BufWriter::new(std::io::stdout()));
-                    workbook
-                        .save(&mut stdout)
-                        .map_err(|e| cannot_write(path, &e))?;
-                    stdout.finish().map_err(|e| cannot_write(path, &e.into()))?;
-                    (Vec::new(), figures)
-                } else {
-                    let mut file = temp_beside(path)?;
-                    workbook
-                        .save(&mut file)
-                        .map_err(|e| cannot_write(path, &e))?;
-                    complete(file, path)?
-                        .persist(path)
-                        .map_err(|e| cannot_write(path, &e.error.into()))?;
-                    (vec![path.clone()], figures)
-                }
-            }
-            RecordOutput::Csv(path) => {
-                let paths = csv_paths(path);
-                let files = [
-                    temp_beside(&paths[0])?,
-                    temp_beside(&paths[1])?,
-                    temp_beside(&paths[2])?,
-                    temp_beside(&paths[3])?,
-                ];
-                let export =
-                    RecordExport::csv(period, roster, files).map_err(|e| cannot_write(path, &e))?;
-                let (sheets, figures) = self.fill_export(chat_id, export)?;
-                if figures.members == 0 {
-                    return Err(nothing());
-                }
-                let files = sheets.finish().map_err(|e| cannot_write(path, &e))?;
-                // Every file complete on disk before the first replaces its old version.
-                let mut done = Vec::with_capacity(4);
-                for (file, target) in files.into_iter().zip(&paths) {
-                    done.push(complete(file, target)?);
-                }
-                for (file, target) in done.into_iter().zip(&paths) {
-                    file.persist(target)
-                        .map_err(|e| cannot_write(target, &e.error.into()))?;
-                }
-                (paths.to_vec(), figures)
-            }
-        };
-        Ok(RecordWritten {
-            files,
-            chat,
-            period,
-            figures,
-        })
-    }
-
-    /// `/export`: the chat's workbook, as (file name, bytes), or the reply explaining
-    /// why not (not an admin, a store failure).
-    pub fn export_workbook(
-        &self,
-        chat: &ChatContext,
-        now: DateTime<Utc>,
-    ) -> Result<(String, Vec<u8>), Reply> {
-        if !chat.is_admin {
-            return Err(admin_only("导出学习台账"));
-        }
-        let chat_id = chat.chat_id;
-        let cannot = |error: &dyn std::fmt::Display| {
-            tracing::error!(chat_id, %error, "cannot write the workbook");
-            Reply::plain("暂时无法生成表格，请稍后再试。")
-        };
-        let period = self
-            .export_period(chat_id, None, None, now)
-            .map_err(|error| AppError::from(error).reply(chat_id))?;
-        let roster = self
-            .store()
-            .members(chat_id)
-            .map_err(|error| AppError::from(error).reply(chat_id))?;
-        let title = self.chat_title(chat_id);
-        let heading = format!(
-            "{} 学习台账 {} 至 {}",
-            title.clone().unwrap_or_else(|| chat_id.to_string()),
-            period.from,
-            period.to
-        );
-        let export = RecordExport::xlsx(period, roster, &heading).map_err(|e| cannot(&e))?;
-        let bytes = match self.fill_export(chat_id, export) {
-            Ok((workbook, _)) => workbook.into_bytes().map_err(|e| cannot(&e))?,
-            Err(ExportFailure::Store(error)) => return Err(AppError::from(error).reply(chat_id)),
-            Err(ExportFailure::Write(error)) => return Err(cannot(&error)),
-        };
-        let name = match title
-            .as_deref()
-            .map(file_name_part)
-            .filter(|t| !t.is_empty())
-        {
-            Some(title) => format!("学习台账-{title}-{}.xlsx", period.to.format("%Y%m%d")),
-            None => format!(
-                "studybot-record-{}-{}.xlsx",
-                chat_id.unsigned_abs(),
-                period.to.format("%Y%m%d")
-            ),
-        };
-        Ok((name, bytes))
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
+use crate::app::record::Record;
 use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::errors::admin_only;
 use crate::messages::daily::excerpt;
@@ -18,13 +19,14 @@ use crate::text::SectionId;
 /// How many missed sections one `/catchup` sends (the rest on the next `/catchup`).
 pub const CATCH_UP_BATCH: usize = 10;
 
-impl App {
+impl Record<'_> {
     /// `/join`: puts the sender on the chat's roster.
-    pub fn join_command(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
+    pub fn join(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
         let joined = self
+            .app
             .store()
             .join(chat.chat_id, chat.user_id, &chat.user_name, now, true)
-            .and_then(|_| self.store().flush());
+            .and_then(|_| self.app.store().flush());
         match joined {
             Ok(()) => Reply::plain(format!(
                 "{} 已加入学习名单。每天在学习内容下点 ✅ 已学习 就会记入学习台账。不想被统计可发送 /leave。",
@@ -35,8 +37,8 @@ impl App {
     }
 
     /// `/leave`: takes the sender off the roster, keeping their records.
-    pub fn leave_command(&self, chat: &ChatContext) -> Reply {
-        match self.store().leave(chat.chat_id, chat.user_id) {
+    pub fn leave(&self, chat: &ChatContext) -> Reply {
+        match self.app.store().leave(chat.chat_id, chat.user_id) {
             Ok(true) => Reply::plain(
                 "已把你移出学习名单，以后的统计不再算你。以前的学习记录保留；要删除请发送 /forgetme。想回来发送 /join。",
             ),
@@ -46,8 +48,8 @@ impl App {
     }
 
     /// `/forgetme`: deletes the sender's membership, check-ins and quiz answers here.
-    pub fn forget_me_command(&self, chat: &ChatContext) -> Reply {
-        match self.store().forget_member(chat.chat_id, chat.user_id) {
+    pub fn forget_me(&self, chat: &ChatContext) -> Reply {
+        match self.app.store().forget_member(chat.chat_id, chat.user_id) {
             Ok((check_ins, answers)) => Reply::plain(format!(
                 "已删除你在这里的学习记录：{check_ins} 条学习打卡、{answers} 条答题记录，并移出学习名单。测验积分不在此列（/score 查看）。"
             )),
@@ -57,21 +59,83 @@ impl App {
 
     /// `/roster`: today and this week (group admins); in a private chat, the sender's
     /// own record in each group whose roster they are on, by the group's title.
-    pub fn roster_command(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
+    pub fn roster(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
         if chat.kind == ChatKind::Private {
-            return match self.own_record(chat.user_id, now) {
+            return match self.app.own_record(chat.user_id, now) {
                 Ok(Some(reply)) => reply,
                 // On no group's roster: the private chat's own record, if any.
-                Ok(None) => self.chat_roster(chat, now),
+                Ok(None) => self.app.chat_roster(chat, now),
                 Err(error) => AppError::from(error).reply(chat.chat_id),
             };
         }
         if !chat.is_admin {
             return admin_only("查看学习台账");
         }
-        self.chat_roster(chat, now)
+        self.app.chat_roster(chat, now)
     }
 
+    /// `/catchup` (private chats): per group the user is on the roster of, the sections
+    /// of the last [`CATCH_UP_DAYS`] days they did not check in, each with its ✅ button.
+    pub fn catch_up(&self, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
+        if chat.kind != ChatKind::Private {
+            return vec![Reply::plain(
+                "补学请私聊我发送 /catchup，我会把你漏学的内容一节一节发给你。",
+            )];
+        }
+        let missed = match self.app.missed_sections(chat.user_id, now) {
+            Ok(missed) => missed,
+            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
+        };
+        if missed.is_empty() {
+            return vec![Reply::plain(format!(
+                "最近 {CATCH_UP_DAYS} 天的内容你都学过了，没有要补的。👍\n（只统计你在群里按过 ✅、答过题或发送过 /join 的群。）"
+            ))];
+        }
+        let mut intro = format!("最近 {CATCH_UP_DAYS} 天你有 {} 节没有学：\n", missed.len());
+        for (chat_id, date, section, _) in &missed {
+            intro.push_str(&format!(
+                "· {}：{} {section}\n",
+                self.app.chat_name(*chat_id),
+                date.format("%m-%d")
+            ));
+        }
+        if missed.len() > CATCH_UP_BATCH {
+            intro.push_str(&format!(
+                "先发前 {CATCH_UP_BATCH} 节，学完后再发送 /catchup 获取其余的。\n"
+            ));
+        }
+        intro.push_str("学完一节就点它下面的 ✅ 已学习，会记为补学。");
+        let mut replies = vec![Reply::plain(intro)];
+        for (chat_id, date, section, document) in missed.into_iter().take(CATCH_UP_BATCH) {
+            let library = self.app.library();
+            let Some(doc) = library.document(&document) else {
+                continue;
+            };
+            let Some(shown) = doc.section(section) else {
+                continue;
+            };
+            let reply = Reply::new()
+                .italic(format!(
+                    "补学 · {} · {} 的内容\n",
+                    self.app.chat_name(chat_id),
+                    date.format("%Y-%m-%d")
+                ))
+                .text("")
+                .for_the_chat();
+            let mut reply = reply;
+            let body = excerpt(doc, shown);
+            reply.spans.extend(body.spans);
+            reply.buttons = body.buttons;
+            replies.push(
+                self.app
+                    .with_check_in(reply, chat_id, &document, section, date),
+            );
+        }
+        replies
+    }
+}
+
+impl App {
     /// `/roster` in private: one line per group the user is on the roster of, `None`
     /// when they are on none but their private chat's.
     fn own_record(&self, user_id: u64, now: DateTime<Utc>) -> StoreResult<Option<Reply>> {
@@ -86,7 +150,7 @@ impl App {
         }
         let mut reply = Reply::new().bold("你的学习记录\n");
         for chat_id in chats {
-            let roster = self.roster(chat_id, Some(user_id), now)?;
+            let roster = self.roster_of(chat_id, Some(user_id), now)?;
             let Some(line) = roster.done.iter().chain(&roster.missing).next() else {
                 continue;
             };
@@ -108,7 +172,7 @@ impl App {
 
     /// `/roster` of the chat itself.
     fn chat_roster(&self, chat: &ChatContext, now: DateTime<Utc>) -> Reply {
-        let roster = self.roster(chat.chat_id, None, now);
+        let roster = self.roster_of(chat.chat_id, None, now);
         match roster {
             Ok(roster) => self.with_app_link(
                 roster.message(),
@@ -119,67 +183,10 @@ impl App {
         }
     }
 
-    /// `/catchup` (private chats): per group the user is on the roster of, the sections
-    /// of the last [`CATCH_UP_DAYS`] days they did not check in, each with its ✅ button.
-    pub fn catch_up_command(&self, chat: &ChatContext, now: DateTime<Utc>) -> Vec<Reply> {
-        if chat.kind != ChatKind::Private {
-            return vec![Reply::plain(
-                "补学请私聊我发送 /catchup，我会把你漏学的内容一节一节发给你。",
-            )];
-        }
-        let missed = match self.missed_sections(chat.user_id, now) {
-            Ok(missed) => missed,
-            Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
-        };
-        if missed.is_empty() {
-            return vec![Reply::plain(format!(
-                "最近 {CATCH_UP_DAYS} 天的内容你都学过了，没有要补的。👍\n（只统计你在群里按过 ✅、答过题或发送过 /join 的群。）"
-            ))];
-        }
-        let mut intro = format!("最近 {CATCH_UP_DAYS} 天你有 {} 节没有学：\n", missed.len());
-        for (chat_id, date, section, _) in &missed {
-            intro.push_str(&format!(
-                "· {}：{} {section}\n",
-                self.chat_name(*chat_id),
-                date.format("%m-%d")
-            ));
-        }
-        if missed.len() > CATCH_UP_BATCH {
-            intro.push_str(&format!(
-                "先发前 {CATCH_UP_BATCH} 节，学完后再发送 /catchup 获取其余的。\n"
-            ));
-        }
-        intro.push_str("学完一节就点它下面的 ✅ 已学习，会记为补学。");
-        let mut replies = vec![Reply::plain(intro)];
-        for (chat_id, date, section, document) in missed.into_iter().take(CATCH_UP_BATCH) {
-            let library = self.library();
-            let Some(doc) = library.document(&document) else {
-                continue;
-            };
-            let Some(shown) = doc.section(section) else {
-                continue;
-            };
-            let reply = Reply::new()
-                .italic(format!(
-                    "补学 · {} · {} 的内容\n",
-                    self.chat_name(chat_id),
-                    date.format("%Y-%m-%d")
-                ))
-                .text("")
-                .for_the_chat();
-            let mut reply = reply;
-            let body = excerpt(doc, shown);
-            reply.spans.extend(body.spans);
-            reply.buttons = body.buttons;
-            replies.push(self.with_check_in(reply, chat_id, &document, section, date));
-        }
-        replies
-    }
-
     /// `/roster`'s figures for `chat_id` at `now` (only `user`'s line when given), from the
     /// members, their check-in days and today's check-ins: the same for `/roster`, the
     /// private `/roster` and the Mini App's dashboard.
-    pub(in crate::app) fn roster(
+    pub(in crate::app) fn roster_of(
         &self,
         chat_id: i64,
         user: Option<u64>,
@@ -244,44 +251,5 @@ impl App {
         }
         missed.sort_by_key(|(chat, date, _, _)| (*date, *chat));
         Ok(missed)
-    }
-
-    /// The chat's title, if known (from its updates or getChat).
-    pub fn chat_title(&self, chat_id: i64) -> Option<String> {
-        self.store().chat_title(chat_id).ok().flatten()
-    }
-
-    /// How replies name a chat: its title, or `群 -100…` while it is unknown.
-    pub fn chat_name(&self, chat_id: i64) -> String {
-        self.chat_title(chat_id)
-            .unwrap_or_else(|| format!("群 {chat_id}"))
-    }
-
-    /// How the command line names a chat: `学习小组（-1001234567890）`, or `群 -100…`
-    /// while its title is unknown.
-    pub fn chat_label(&self, chat_id: i64) -> String {
-        match self.chat_title(chat_id) {
-            Some(title) => format!("{title}（{chat_id}）"),
-            None => format!("群 {chat_id}"),
-        }
-    }
-
-    /// A chat's title as an update (or getChat) showed it: kept for /catchup, /roster,
-    /// the workbook and reports. Failures are logged, never the update's problem.
-    pub fn chat_title_seen(&self, chat_id: i64, title: &str, now: DateTime<Utc>) {
-        if let Err(error) = self.store().remember_chat_title(chat_id, title, now) {
-            tracing::warn!(chat_id, %error, "cannot keep the chat's title");
-        }
-    }
-
-    /// The groups on `user_id`'s rosters whose title is not known yet (the transport
-    /// asks Telegram with getChat before answering /catchup or /roster in private).
-    pub fn untitled_chats_of(&self, user_id: u64) -> Vec<i64> {
-        self.store()
-            .chats_of(user_id)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|&chat_id| chat_id < 0 && self.chat_title(chat_id).is_none())
-            .collect()
     }
 }

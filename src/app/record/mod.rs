@@ -36,16 +36,57 @@ pub struct Presser {
     pub name: String,
 }
 
+/// The study record: check-ins, the roster and members, the weekly report and the export.
+pub struct Record<'a> {
+    app: &'a App,
+}
+
+impl App {
+    /// The study record's side of the app.
+    pub fn record(&self) -> Record<'_> {
+        Record { app: self }
+    }
+}
+
+impl Record<'_> {
+    /// A ✅ press: checks the button against what the chat really had that day, records
+    /// the check-in once (durably) and returns the toast. A forged, stale or misplaced
+    /// button records nothing and says so.
+    pub fn check_in(
+        &self,
+        button: &CheckInButton,
+        presser: &Presser,
+        now: DateTime<Utc>,
+    ) -> String {
+        match self.app.try_check_in(button, presser, now) {
+            Ok(toast) => toast,
+            Err(CheckInRefusal::Store(error)) => {
+                tracing::error!(chat_id = button.chat_id, %error, "cannot record a check-in");
+                "暂时无法记录，请稍后再按一次。".into()
+            }
+            Err(CheckInRefusal::NotHere) => {
+                "这个按钮不属于这里，没有记录。请在本群的每日学习下点 ✅ 已学习。".into()
+            }
+            Err(CheckInRefusal::TooOld) => {
+                format!("这一节已超过 {CATCH_UP_DAYS} 天，没有记录。发送 /today 学习今天的内容。")
+            }
+            Err(CheckInRefusal::Stale) => {
+                "这个按钮已失效，没有记录。发送 /today 获取今天的内容。".into()
+            }
+        }
+    }
+}
+
 impl App {
     /// The chat's time zone: its subscription's, else the configured one.
-    pub fn chat_zone(&self, chat_id: i64) -> Tz {
+    pub(super) fn chat_zone(&self, chat_id: i64) -> Tz {
         let own = self.store().subscription(chat_id).ok().flatten();
         crate::calendar::zone_or_default(own.map(|s| s.timezone), self.config().timezone)
     }
 
     /// Today's excerpt section for a chat as `/today` shows it: the one sent today, or
     /// else the next in its plan; with the document and the chat's local date.
-    pub fn todays_section(
+    pub(super) fn todays_section(
         &self,
         chat_id: i64,
         now: DateTime<Utc>,
@@ -73,7 +114,7 @@ impl App {
     }
 
     /// Adds the ✅ 已学习 button for `date`'s `section` of `chat_id`'s record.
-    pub fn with_check_in(
+    pub(super) fn with_check_in(
         &self,
         reply: Reply,
         chat_id: i64,
@@ -95,7 +136,7 @@ impl App {
 
     /// `/today`'s and `/section`'s hook: adds the ✅ button when `reply` shows the chat's
     /// section of the day (`argument` is what `/section` was given; `None` for `/today`).
-    pub fn with_todays_check_in(
+    pub(super) fn with_todays_check_in(
         &self,
         chat: &ChatContext,
         argument: Option<&str>,
@@ -121,31 +162,15 @@ impl App {
         self.with_check_in(reply, chat.chat_id, &document, section, date)
     }
 
-    /// A ✅ press: checks the button against what the chat really had that day, records
-    /// the check-in once (durably) and returns the toast. A forged, stale or misplaced
-    /// button records nothing and says so.
-    pub fn check_in(
+    /// The Mini App's way to [`Record::check_in`] (`app/webapp.rs` calls it here until
+    /// the Mini App has its own view).
+    pub(super) fn check_in(
         &self,
         button: &CheckInButton,
         presser: &Presser,
         now: DateTime<Utc>,
     ) -> String {
-        match self.try_check_in(button, presser, now) {
-            Ok(toast) => toast,
-            Err(CheckInRefusal::Store(error)) => {
-                tracing::error!(chat_id = button.chat_id, %error, "cannot record a check-in");
-                "暂时无法记录，请稍后再按一次。".into()
-            }
-            Err(CheckInRefusal::NotHere) => {
-                "这个按钮不属于这里，没有记录。请在本群的每日学习下点 ✅ 已学习。".into()
-            }
-            Err(CheckInRefusal::TooOld) => {
-                format!("这一节已超过 {CATCH_UP_DAYS} 天，没有记录。发送 /today 学习今天的内容。")
-            }
-            Err(CheckInRefusal::Stale) => {
-                "这个按钮已失效，没有记录。发送 /today 获取今天的内容。".into()
-            }
-        }
+        self.record().check_in(button, presser, now)
     }
 
     fn try_check_in(
@@ -212,7 +237,7 @@ impl App {
 
     /// The quiz-answer hook: keeps the answer to `poll_id` individually for the export,
     /// and puts the user on the roster. Failures are logged, never the answer's problem.
-    pub fn quiz_answer_recorded(
+    pub(super) fn quiz_answer_recorded(
         &self,
         poll_id: &str,
         chat_id: i64,
@@ -320,15 +345,16 @@ mod tests {
         let now = utc("2026-11-30T02:00:00Z");
         let button = todays_button(&app, now);
         assert_eq!(
-            app.check_in(&button, &presser(GROUP, 1), now),
+            app.record().check_in(&button, &presser(GROUP, 1), now),
             "已记录：开场，今天第 1 位"
         );
         assert!(
-            app.check_in(&button, &presser(GROUP, 1), now)
+            app.record()
+                .check_in(&button, &presser(GROUP, 1), now)
                 .starts_with("已经记录过了")
         );
         assert_eq!(
-            app.check_in(&button, &presser(GROUP, 2), now),
+            app.record().check_in(&button, &presser(GROUP, 2), now),
             "已记录：开场，今天第 2 位"
         );
 
@@ -369,7 +395,7 @@ mod tests {
             (button.clone(), presser(3, 3)),
         ];
         for (forged, presser) in refusals {
-            let toast = app.check_in(&forged, &presser, now);
+            let toast = app.record().check_in(&forged, &presser, now);
             assert!(toast.contains("没有记录"), "{forged:?}: {toast}");
         }
         let today = button.date;
@@ -390,22 +416,26 @@ mod tests {
             topic: None,
         };
         assert!(
-            app.join_command(&chat, now)
+            app.record()
+                .join(&chat, now)
                 .plain_text()
                 .contains("王五 已加入学习名单")
         );
-        app.check_in(&todays_button(&app, now), &presser(GROUP, 9), now);
+        app.record()
+            .check_in(&todays_button(&app, now), &presser(GROUP, 9), now);
         assert!(
-            app.leave_command(&chat)
+            app.record()
+                .leave(&chat)
                 .plain_text()
                 .contains("已把你移出学习名单")
         );
         assert!(app.store().chats_of(9).unwrap().is_empty());
-        let forgot = app.forget_me_command(&chat).plain_text();
+        let forgot = app.record().forget_me(&chat).plain_text();
         assert!(forgot.contains("1 条学习打卡"), "{forgot}");
         assert!(app.store().members(GROUP).unwrap().is_empty());
         assert!(
-            app.roster_command(&chat, now)
+            app.record()
+                .roster(&chat, now)
                 .plain_text()
                 .contains("只有群管理员")
         );

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
+use crate::app::record::Record;
 use crate::app::{App, AppError, ChatContext};
 use crate::command::{BadArgument, ReportError, Weekly};
 use crate::messages::daily::errors::admin_only;
@@ -22,28 +23,28 @@ pub struct DueReport {
     /// The forum topic the chat's excerpts go to, if any.
     pub topic: Option<i32>,
     /// The ISO week claimed (year × 100 + week): give it back with
-    /// [`App::report_failed`] if the report cannot be sent.
+    /// [`Record::report_failed`] if the report cannot be sent.
     pub week: u32,
     /// The message.
     pub reply: Reply,
 }
 
 /// Where a check-in press came from.
-impl App {
+impl Record<'_> {
     /// `/report weekly Mon 09:00`, `/report off`, `/report` (shows the setting).
-    pub fn report_command(
+    pub fn report(
         &self,
         chat: &ChatContext,
         setting: Option<Result<Weekly, BadArgument<ReportError>>>,
     ) -> Reply {
         let example = "例如：/report weekly Mon 09:00（每周一 09:00 发周报），/report off 关闭。";
         let Some(setting) = setting else {
-            return match self.store().report_setting(chat.chat_id) {
+            return match self.app.store().report_setting(chat.chat_id) {
                 Ok(Some(setting)) => Reply::plain(format!(
                     "学习周报：每{} {} 发送（{}）。关闭请发送 /report off。",
                     weekday_name(setting.weekday),
                     format_time(setting.time),
-                    self.chat_zone(chat.chat_id).name()
+                    self.app.chat_zone(chat.chat_id).name()
                 )),
                 Ok(None) => Reply::plain(format!("学习周报未开启。{example}")),
                 Err(error) => AppError::from(error).reply(chat.chat_id),
@@ -77,10 +78,10 @@ impl App {
                 error: ReportError::Unreadable,
             }) => return Reply::plain(format!("看不懂“{text}”。{example}")),
         };
-        let saved = self.store().set_report_setting(chat.chat_id, setting);
+        let saved = self.app.store().set_report_setting(chat.chat_id, setting);
         if saved.is_ok() {
             // A report may now be due before the delivery task's next wake-up.
-            self.deliveries_changed();
+            self.app.deliveries_changed();
         }
         match saved {
             Ok(()) => match setting {
@@ -88,7 +89,7 @@ impl App {
                     "已开启学习周报：每{} {}（{}）在本群发送上一周的学习情况。关闭请发送 /report off。",
                     weekday_name(setting.weekday),
                     format_time(setting.time),
-                    self.chat_zone(chat.chat_id).name()
+                    self.app.chat_zone(chat.chat_id).name()
                 )),
                 None => Reply::plain("已关闭学习周报。重新开启：/report weekly Mon 09:00。"),
             },
@@ -100,8 +101,8 @@ impl App {
     /// delivery task sleeps until then (with the excerpts' and reviews' instants).
     pub fn next_report_instant(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
         let mut next: Option<DateTime<Utc>> = None;
-        for (chat_id, setting) in self.store().report_settings()? {
-            let zone = self.chat_zone(chat_id);
+        for (chat_id, setting) in self.app.store().report_settings()? {
+            let zone = self.app.chat_zone(chat_id);
             let today = local_date(now, zone);
             let at = (0..=7)
                 .map(|days| today + TimeDelta::days(days))
@@ -120,23 +121,28 @@ impl App {
     /// time until the end of that day; one missed for longer is skipped, not sent late.
     pub fn due_reports(&self, now: DateTime<Utc>) -> Result<Vec<DueReport>, StoreError> {
         let mut due = Vec::new();
-        for (chat_id, setting) in self.store().report_settings()? {
-            let zone = self.chat_zone(chat_id);
+        for (chat_id, setting) in self.app.store().report_settings()? {
+            let zone = self.app.chat_zone(chat_id);
             let local = now.with_timezone(&zone).naive_local();
             let today = local.date();
             if today.weekday() != setting.weekday || local.time() < setting.time {
                 continue;
             }
             let week = crate::calendar::week_code(crate::calendar::iso_week(today));
-            if !self.store().claim_report(chat_id, week, now)? {
+            if !self.app.store().claim_report(chat_id, week, now)? {
                 continue;
             }
             due.push(DueReport {
                 chat_id,
-                topic: self.store().subscription(chat_id)?.and_then(|s| s.topic),
+                topic: self
+                    .app
+                    .store()
+                    .subscription(chat_id)?
+                    .and_then(|s| s.topic),
                 week,
-                reply: self.with_app_link(
-                    self.weekly_report(chat_id, today - TimeDelta::days(7), zone)?,
+                reply: self.app.with_app_link(
+                    self.app
+                        .weekly_report(chat_id, today - TimeDelta::days(7), zone)?,
                     chat_id,
                     crate::webapp::View::Dashboard,
                 ),
@@ -145,13 +151,17 @@ impl App {
         Ok(due)
     }
 
+    /// A claimed report could not be sent: give the week back so a later pass retries.
+    pub fn report_failed(&self, report: &DueReport) {
+        if let Err(error) = self.app.store().release_report(report.chat_id, report.week) {
+            tracing::error!(chat_id = report.chat_id, %error, "cannot release the weekly report");
+        }
+    }
+}
+
+impl App {
     /// The report of the seven days from `from`.
-    pub fn weekly_report(
-        &self,
-        chat_id: i64,
-        from: NaiveDate,
-        zone: Tz,
-    ) -> Result<Reply, StoreError> {
+    fn weekly_report(&self, chat_id: i64, from: NaiveDate, zone: Tz) -> Result<Reply, StoreError> {
         let to = from + TimeDelta::days(6);
         let members = self.store().members(chat_id)?;
         let sections: Vec<(NaiveDate, SectionId)> = self
@@ -172,12 +182,5 @@ impl App {
             WeeklyFigures::new(from, &members, &sections, &check_ins, &dated)
                 .message_for(title.as_deref()),
         )
-    }
-
-    /// A claimed report could not be sent: give the week back so a later pass retries.
-    pub fn report_failed(&self, report: &DueReport) {
-        if let Err(error) = self.store().release_report(report.chat_id, report.week) {
-            tracing::error!(chat_id = report.chat_id, %error, "cannot release the weekly report");
-        }
     }
 }
