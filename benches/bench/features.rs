@@ -1072,9 +1072,9 @@ const WEB_SECONDS: u32 = 10;
 pub struct WebAppRun {
     /// The page's own files (HTML, CSS, JS), bytes before compression.
     pub page_bytes: usize,
-    /// `App::dashboard_view` over 90 days, in-process, median of 20, ms.
+    /// `app.web().dashboard` over 90 days, in-process, median of 20, ms.
     pub dashboard_ms: f64,
-    /// The first `App::dashboard_view` after opening the store, ms.
+    /// The first `app.web().dashboard` after opening the store, ms.
     pub dashboard_first_ms: f64,
     /// The peer: reading 90 days of check-ins and every answer (what the figures take
     /// without the members' days and the tallies), median of 5, ms.
@@ -1134,7 +1134,7 @@ pub async fn webapp(root: &Path, studybot: &Path, quick: bool) -> WebAppRun {
         let (library, _) = Library::load(&root.join("data"), &store).expect("texts");
         let app = App::new(library, store.clone(), Config::default());
         let started = Instant::now();
-        let view = app.dashboard_view(WEB_CHAT, 90, now).expect("dashboard");
+        let view = app.web().dashboard(WEB_CHAT, 90, now).expect("dashboard");
         let first = started.elapsed().as_secs_f64() * 1e3;
         assert_eq!(view.roster.len(), WEB_MEMBERS as usize);
         assert_eq!(view.days.len(), 90);
@@ -1142,7 +1142,7 @@ pub async fn webapp(root: &Path, studybot: &Path, quick: bool) -> WebAppRun {
         let mut times: Vec<f64> = (0..20)
             .map(|_| {
                 let started = Instant::now();
-                let view = app.dashboard_view(WEB_CHAT, 90, now).expect("dashboard");
+                let view = app.web().dashboard(WEB_CHAT, 90, now).expect("dashboard");
                 assert_eq!(view.roster.len(), WEB_MEMBERS as usize);
                 started.elapsed().as_secs_f64() * 1e3
             })

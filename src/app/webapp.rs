@@ -160,29 +160,65 @@ pub struct MissedQuestion {
     pub total: usize,
 }
 
+/// The Mini App's side of the app: what its API answers.
+pub struct Web<'a> {
+    app: &'a App,
+}
+
 impl App {
+    /// The Mini App's reader, check-in, dashboard and export.
+    pub fn web(&self) -> Web<'_> {
+        Web { app: self }
+    }
+}
+
+impl Web<'_> {
+    /// What the private chats' menu button should become at start: the app with `[web]`;
+    /// Telegram's default when an earlier start pointed it at an app that is no longer
+    /// configured; otherwise nothing to do.
+    pub fn menu_button(&self) -> StoreResult<Option<MenuButton>> {
+        if let Some(web) = &self.app.config().web {
+            return Ok(Some(MenuButton::App(format!("{}/", web.public_url))));
+        }
+        Ok(self.app.store().menu_button()?.map(|_| MenuButton::Default))
+    }
+
+    /// Records that Telegram took `button`, so that the next start knows where it points.
+    pub fn menu_button_set(&self, button: &MenuButton) -> StoreResult<()> {
+        match button {
+            MenuButton::App(url) => self.app.store().set_menu_button(Some(url)),
+            MenuButton::Default => self.app.store().set_menu_button(None),
+        }
+    }
+
+    /// Tells the app the bot's username (from `getMe`), for the Mini App's group links.
+    pub fn set_bot_username(&self, username: &str) {
+        let _ = self.app.inner.bot_username.set(username.to_string());
+    }
+
     /// The reader for `user_id` in `chat_id` at `now`.
-    pub fn reader_view(
+    pub fn reader(
         &self,
         chat_id: i64,
         user_id: u64,
         user_name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<ReaderView> {
-        let today_section = self.todays_section(chat_id, now)?;
+        let today_section = self.app.todays_section(chat_id, now)?;
         let document = match &today_section {
             Some((id, _, _)) => self
+                .app
                 .library()
                 .document(id)
                 .cloned()
-                .unwrap_or_else(|| self.chat_document(chat_id, None)),
-            None => self.chat_document(chat_id, None),
+                .unwrap_or_else(|| self.app.chat_document(chat_id, None)),
+            None => self.app.chat_document(chat_id, None),
         };
-        let checkable = self.checkable_days(chat_id, &document.id, now)?;
+        let checkable = self.app.checkable_days(chat_id, &document.id, now)?;
         let mut checked = Vec::new();
         // Point lookups of the member's own days: never a scan of the group's record.
-        for day in self.store().days_of(chat_id, user_id)?.iter() {
-            if let Some(check_in) = self.store().member_check_in(chat_id, day, user_id)?
+        for day in self.app.store().days_of(chat_id, user_id)?.iter() {
+            if let Some(check_in) = self.app.store().member_check_in(chat_id, day, user_id)?
                 && check_in.document == document.id
             {
                 checked.push(check_in.section.to_string());
@@ -222,7 +258,7 @@ impl App {
 
     /// A ✅ pressed in the app for `section`: the same check-in as the chat's button for
     /// the day the chat had that section (recorded once, on disk before this returns).
-    pub fn web_check_in(
+    pub fn check_in(
         &self,
         chat_id: i64,
         user_id: u64,
@@ -230,11 +266,11 @@ impl App {
         section: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<CheckInOutcome> {
-        let document = self.todays_section(chat_id, now)?.map_or_else(
-            || self.chat_document(chat_id, None).id.clone(),
+        let document = self.app.todays_section(chat_id, now)?.map_or_else(
+            || self.app.chat_document(chat_id, None).id.clone(),
             |(id, _, _)| id,
         );
-        let days = self.checkable_days(chat_id, &document, now)?;
+        let days = self.app.checkable_days(chat_id, &document, now)?;
         let Some((section, date)) = section
             .parse::<SectionId>()
             .ok()
@@ -256,53 +292,30 @@ impl App {
             user_id,
             name: user_name.to_string(),
         };
-        let message = self.check_in(&button, &presser, now);
+        let message = self.app.record().check_in(&button, &presser, now);
         let done = self
+            .app
             .store()
             .member_check_in(chat_id, date, user_id)?
             .is_some();
         Ok(CheckInOutcome { done, message })
     }
 
-    /// The sections a member may check in for now, each with the day it counts for:
-    /// those the chat was sent in the catch-up window, and today's.
-    fn checkable_days(
-        &self,
-        chat_id: i64,
-        document: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<BTreeMap<SectionId, NaiveDate>> {
-        let today = local_date(now, self.chat_zone(chat_id));
-        let mut days = BTreeMap::new();
-        for back in (0..=CATCH_UP_DAYS).rev() {
-            let date = today - TimeDelta::days(back);
-            if let Some(entry) = self.store().ledger_entry(chat_id, date)? {
-                days.insert(entry.section, date);
-            }
-        }
-        if let Some((id, section, date)) = self.todays_section(chat_id, now)?
-            && id == document
-        {
-            days.entry(section).or_insert(date);
-        }
-        Ok(days)
-    }
-
     /// The dashboard of `chat_id` at `now`, participation over the last `days` days
     /// (1 to [`MAX_CHART_DAYS`]). The roster is `/roster`'s, computed the same way.
-    pub fn dashboard_view(
+    pub fn dashboard(
         &self,
         chat_id: i64,
         days: i64,
         now: DateTime<Utc>,
     ) -> Result<DashboardView, StoreError> {
         let days = days.clamp(1, MAX_CHART_DAYS);
-        let zone = self.chat_zone(chat_id);
+        let zone = self.app.chat_zone(chat_id);
         let today = local_date(now, zone);
-        let roster = self.roster_of(chat_id, None, now)?;
+        let roster = self.app.roster_of(chat_id, None, now)?;
         // Every member's days, those who left too: the chart counts check-ins, as the
         // export's daily sheet does.
-        let member_days = self.store().member_days(chat_id)?;
+        let member_days = self.app.store().member_days(chat_id)?;
         let chart_from = today - TimeDelta::days(days - 1);
         let counts: Vec<DayCount> = (0..days)
             .map(|i| {
@@ -319,7 +332,7 @@ impl App {
             .map(|d| d.count(monday, today))
             .filter(|n| *n > 0)
             .collect();
-        let (parts, missed) = self.quiz_accuracy(chat_id)?;
+        let (parts, missed) = self.app.quiz_accuracy(chat_id)?;
         let on_roster = roster.done.len() + roster.missing.len();
         let line = |line: &RosterLine| DashboardMember {
             name: line.name.clone(),
@@ -328,7 +341,7 @@ impl App {
             streak: line.streak,
             rate: line.rate,
         };
-        let weekly_report = self.store().report_setting(chat_id)?.map(|setting| {
+        let weekly_report = self.app.store().report_setting(chat_id)?.map(|setting| {
             format!(
                 "每{} {}（{}）",
                 weekday_name(setting.weekday),
@@ -336,7 +349,7 @@ impl App {
                 zone.name()
             )
         });
-        let weekly_test = self.store().weekly_test(chat_id)?.map(|test| {
+        let weekly_test = self.app.store().weekly_test(chat_id)?.map(|test| {
             format!(
                 "每{} {}（{}）",
                 weekday_name(test.weekday()),
@@ -366,6 +379,54 @@ impl App {
                 check_ins: week_counts.iter().sum(),
             },
         })
+    }
+
+    /// The Mini App's "send me the workbook": `/export`'s workbook for an administrator.
+    pub fn export(
+        &self,
+        chat_id: i64,
+        user_id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<u8>), crate::reply::Reply> {
+        let chat = ChatContext {
+            chat_id,
+            kind: if chat_id < 0 {
+                ChatKind::Group
+            } else {
+                ChatKind::Private
+            },
+            user_id,
+            user_name: String::new(),
+            is_admin: true,
+            topic: None,
+        };
+        self.app.record().export_workbook(&chat, now)
+    }
+}
+
+impl App {
+    /// The sections a member may check in for now, each with the day it counts for:
+    /// those the chat was sent in the catch-up window, and today's.
+    fn checkable_days(
+        &self,
+        chat_id: i64,
+        document: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<BTreeMap<SectionId, NaiveDate>> {
+        let today = local_date(now, self.chat_zone(chat_id));
+        let mut days = BTreeMap::new();
+        for back in (0..=CATCH_UP_DAYS).rev() {
+            let date = today - TimeDelta::days(back);
+            if let Some(entry) = self.store().ledger_entry(chat_id, date)? {
+                days.insert(entry.section, date);
+            }
+        }
+        if let Some((id, section, date)) = self.todays_section(chat_id, now)?
+            && id == document
+        {
+            days.entry(section).or_insert(date);
+        }
+        Ok(days)
     }
 
     fn quiz_accuracy(&self, chat_id: i64) -> StoreResult<(Vec<PartAccuracy>, Vec<MissedQuestion>)> {
@@ -410,28 +471,6 @@ impl App {
         });
         missed.truncate(MOST_MISSED);
         Ok((parts, missed))
-    }
-
-    /// The Mini App's "send me the workbook": `/export`'s workbook for an administrator.
-    pub fn web_export(
-        &self,
-        chat_id: i64,
-        user_id: u64,
-        now: DateTime<Utc>,
-    ) -> Result<(String, Vec<u8>), crate::reply::Reply> {
-        let chat = ChatContext {
-            chat_id,
-            kind: if chat_id < 0 {
-                ChatKind::Group
-            } else {
-                ChatKind::Private
-            },
-            user_id,
-            user_name: String::new(),
-            is_admin: true,
-            topic: None,
-        };
-        self.export_workbook(&chat, now)
     }
 }
 
@@ -483,33 +522,10 @@ fn completeness(completeness: Completeness) -> &'static str {
 }
 
 impl App {
-    /// What the private chats' menu button should become at start: the app with `[web]`;
-    /// Telegram's default when an earlier start pointed it at an app that is no longer
-    /// configured; otherwise nothing to do.
-    pub fn menu_button(&self) -> StoreResult<Option<MenuButton>> {
-        if let Some(web) = &self.config().web {
-            return Ok(Some(MenuButton::App(format!("{}/", web.public_url))));
-        }
-        Ok(self.store().menu_button()?.map(|_| MenuButton::Default))
-    }
-
-    /// Records that Telegram took `button`, so that the next start knows where it points.
-    pub fn menu_button_set(&self, button: &MenuButton) -> StoreResult<()> {
-        match button {
-            MenuButton::App(url) => self.store().set_menu_button(Some(url)),
-            MenuButton::Default => self.store().set_menu_button(None),
-        }
-    }
-
-    /// Tells the app the bot's username (from `getMe`), for the Mini App's group links.
-    pub fn set_bot_username(&self, username: &str) {
-        let _ = self.inner.bot_username.set(username.to_string());
-    }
-
     /// The button that opens the Mini App on `view` for `chat_id`: a `web_app` button in
     /// a private chat, a `t.me/<bot>?startapp=…` link in a group (where Telegram allows
     /// no `web_app` buttons). `None` without `[web]` (or before the username is known).
-    pub fn app_button(&self, chat_id: i64, view: View) -> Option<Button> {
+    pub(in crate::app) fn app_button(&self, chat_id: i64, view: View) -> Option<Button> {
         let web = self.config().web.as_ref()?;
         let label = match view {
             View::Reader => "📖 打开阅读器",
@@ -533,7 +549,7 @@ impl App {
     }
 
     /// Adds the Mini App's button (a row of its own) under `reply` when `[web]` is set.
-    pub fn with_app_link(&self, reply: Reply, chat_id: i64, view: View) -> Reply {
+    pub(in crate::app) fn with_app_link(&self, reply: Reply, chat_id: i64, view: View) -> Reply {
         match self.app_button(chat_id, view) {
             Some(button) => reply.buttons(vec![button]),
             None => reply,
@@ -541,7 +557,7 @@ impl App {
     }
 
     /// `/read` and `/dashboard`: the button that opens the app, or why there is none.
-    pub fn open_app_command(&self, chat: &ChatContext, view: View) -> Reply {
+    pub(in crate::app) fn open_app_command(&self, chat: &ChatContext, view: View) -> Reply {
         if self.config().web.is_none() {
             return Reply::plain(
                 "学习小程序还没有设置：请机器人的管理员在 config.toml 里配置 [web]（见 README）。在此之前可用 /today、/section 2.1 阅读，/roster 查看名单。",

@@ -140,7 +140,7 @@ async fn serve(
     };
     set_commands(&outbox).await;
     let username = me.username().to_string();
-    app.set_bot_username(&username);
+    app.web().set_bot_username(&username);
     let admins = AdminCache::default();
     // /metrics and /healthz: on `[metrics] listen` alone when set, otherwise beside the
     // Mini App on the `[web]` listener (issue 23 §4).
@@ -316,7 +316,7 @@ async fn spawn_http(
 /// Without `[web]`, a button an earlier start set is put back to Telegram's default.
 async fn set_menu_button(app: &App, outbox: &Outbox) {
     use crate::app::webapp::MenuButton;
-    let wanted = match app.menu_button() {
+    let wanted = match app.web().menu_button() {
         Ok(Some(wanted)) => wanted,
         Ok(None) => return,
         Err(error) => {
@@ -343,7 +343,7 @@ async fn set_menu_button(app: &App, outbox: &Outbox) {
         .await
     {
         Ok(_) => {
-            if let Err(error) = app.menu_button_set(&wanted) {
+            if let Err(error) = app.web().menu_button_set(&wanted) {
                 tracing::warn!(%error, "the menu button's state was not recorded");
             }
         }

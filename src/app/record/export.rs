@@ -194,16 +194,6 @@ impl Record<'_> {
 }
 
 impl App {
-    /// The Mini App's way to [`Record::export_workbook`] (`app/webapp.rs` calls it here
-    /// until the Mini App has its own view).
-    pub(crate) fn export_workbook(
-        &self,
-        chat: &ChatContext,
-        now: DateTime<Utc>,
-    ) -> Result<(String, Vec<u8>), Reply> {
-        self.record().export_workbook(chat, now)
-    }
-
     /// The days of `chat_id`'s export: `from..=to` (defaults: from the first record, to
     /// today, in the chat's zone).
     fn export_period(

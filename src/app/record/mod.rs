@@ -162,17 +162,6 @@ impl App {
         self.with_check_in(reply, chat.chat_id, &document, section, date)
     }
 
-    /// The Mini App's way to [`Record::check_in`] (`app/webapp.rs` calls it here until
-    /// the Mini App has its own view).
-    pub(super) fn check_in(
-        &self,
-        button: &CheckInButton,
-        presser: &Presser,
-        now: DateTime<Utc>,
-    ) -> String {
-        self.record().check_in(button, presser, now)
-    }
-
     fn try_check_in(
         &self,
         button: &CheckInButton,

@@ -283,7 +283,7 @@ async fn reader(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let app = state.inner.app.clone();
     let (chat_id, user_id, name) = (caller.chat_id, caller.data.user.id, caller.name());
     match blocking(chat_id, move || {
-        app.reader_view(chat_id, user_id, &name, Utc::now())
+        app.web().reader(chat_id, user_id, &name, Utc::now())
     })
     .await
     {
@@ -334,7 +334,8 @@ async fn check_in(State(state): State<WebState>, headers: HeaderMap, body: Body)
     let app = state.inner.app.clone();
     let (chat_id, user_id, name) = (caller.chat_id, caller.data.user.id, caller.name());
     match blocking(chat_id, move || {
-        app.web_check_in(chat_id, user_id, &name, &request.section, Utc::now())
+        app.web()
+            .check_in(chat_id, user_id, &name, &request.section, Utc::now())
     })
     .await
     {
@@ -380,7 +381,7 @@ async fn dashboard(
         Err(refusal) => return refusal,
     };
     match blocking(chat_id, move || {
-        app.dashboard_view(chat_id, days, Utc::now())
+        app.web().dashboard(chat_id, days, Utc::now())
     })
     .await
     {
@@ -401,7 +402,7 @@ async fn export(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let app = state.inner.app.clone();
     let (chat_id, user_id) = (caller.chat_id, caller.data.user.id);
     let built =
-        tokio::task::spawn_blocking(move || app.web_export(chat_id, user_id, Utc::now())).await;
+        tokio::task::spawn_blocking(move || app.web().export(chat_id, user_id, Utc::now())).await;
     let (name, bytes) = match built {
         Ok(Ok(file)) => file,
         Ok(Err(reply)) => {
