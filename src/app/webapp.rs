@@ -312,10 +312,9 @@ impl Web<'_> {
         let days = days.clamp(1, MAX_CHART_DAYS);
         let zone = self.app.chat_zone(chat_id);
         let today = local_date(now, zone);
-        let roster = self.app.roster_of(chat_id, None, now)?;
         // Every member's days, those who left too: the chart counts check-ins, as the
         // export's daily sheet does.
-        let member_days = self.app.store().member_days(chat_id)?;
+        let (roster, member_days) = self.app.roster_and_days(chat_id, None, now)?;
         let chart_from = today - TimeDelta::days(days - 1);
         let counts: Vec<DayCount> = (0..days)
             .map(|i| {

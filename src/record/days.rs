@@ -64,9 +64,7 @@ impl Days {
 
     /// Whether `date` is one of the days.
     pub fn contains(&self, date: NaiveDate) -> bool {
-        self.index(date)
-            .and_then(|i| self.bits.get(i / 8).map(|byte| byte & (1 << (i % 8)) != 0))
-            .unwrap_or(false)
+        self.index(date).is_some_and(|i| self.bit(i))
     }
 
     /// The first day, if any.
@@ -85,16 +83,14 @@ impl Days {
         }
         let start = (from - first).num_days() as usize;
         let end = ((to - first).num_days() as usize).min(self.bits.len() * 8 - 1);
-        (start..=end)
-            .filter(|i| self.bits[i / 8] & (1 << (i % 8)) != 0)
-            .count()
+        (start..=end).filter(|&i| self.bit(i)).count()
     }
 
     /// Every day, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = NaiveDate> + '_ {
         let first = self.first;
         (0..self.bits.len() * 8)
-            .filter(|i| self.bits[i / 8] & (1 << (i % 8)) != 0)
+            .filter(|&i| self.bit(i))
             .filter_map(move |i| first.map(|first| first + TimeDelta::days(i as i64)))
     }
 
@@ -107,15 +103,30 @@ impl Days {
 
     /// Consecutive days ending today or (if today has none yet) yesterday.
     pub fn streak(&self, today: NaiveDate) -> u32 {
-        let mut day = if self.contains(today) {
-            today
-        } else {
-            today - TimeDelta::days(1)
+        let Some(end) = self.index(today) else {
+            return 0;
+        };
+        // Bit by bit from the end, whole bytes at a time where they are all set.
+        let mut i = match self.bit(end) {
+            true => end,
+            false if end == 0 => return 0,
+            false => end - 1,
         };
         let mut count = 0;
-        while self.contains(day) {
+        while self.bit(i) {
+            if i % 8 == 7 && self.bits[i / 8] == 0xff {
+                count += 8;
+                if i < 8 {
+                    break;
+                }
+                i -= 8;
+                continue;
+            }
             count += 1;
-            day -= TimeDelta::days(1);
+            if i == 0 {
+                break;
+            }
+            i -= 1;
         }
         count
     }
@@ -158,6 +169,12 @@ impl Days {
                 bits.to_vec()
             },
         })
+    }
+
+    fn bit(&self, i: usize) -> bool {
+        self.bits
+            .get(i / 8)
+            .is_some_and(|byte| byte & (1 << (i % 8)) != 0)
     }
 
     fn index(&self, date: NaiveDate) -> Option<usize> {
@@ -211,6 +228,40 @@ mod tests {
         let mut with_today = days.clone();
         with_today.insert(today);
         assert_eq!(with_today.streak(today), 101);
+    }
+
+    #[test]
+    fn streaks_agree_with_counting_back_day_by_day() {
+        let today = date("2026-12-06");
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..500 {
+            let mut days = Days::new();
+            for back in 0..60 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                if rng % 5 != 0 {
+                    days.insert(today - TimeDelta::days(back));
+                }
+            }
+            for today in [
+                today,
+                today - TimeDelta::days(3),
+                today + TimeDelta::days(1),
+            ] {
+                let mut day = if days.contains(today) {
+                    today
+                } else {
+                    today - TimeDelta::days(1)
+                };
+                let mut expected = 0;
+                while days.contains(day) {
+                    expected += 1;
+                    day -= TimeDelta::days(1);
+                }
+                assert_eq!(days.streak(today), expected, "{days:?} {today}");
+            }
+        }
     }
 
     #[test]

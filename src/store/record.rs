@@ -161,6 +161,30 @@ impl Store {
             .collect()
     }
 
+    /// When each member checked in for `date` in a chat, by user id: `/roster`'s times,
+    /// reading only that field of each check-in.
+    pub fn check_in_times(
+        &self,
+        chat_id: i64,
+        date: NaiveDate,
+    ) -> StoreResult<BTreeMap<u64, DateTime<Utc>>> {
+        #[derive(serde::Deserialize)]
+        struct At {
+            user_id: u64,
+            at: DateTime<Utc>,
+        }
+        let start = chat_day(chat_id, date);
+        let end = chat_day(chat_id, date.succ_opt().unwrap_or(date));
+        self.backend()
+            .scan(trees::CHECK_INS, &start, Some(&end), usize::MAX)?
+            .into_iter()
+            .map(|(_, value)| {
+                let at: At = super::decode(trees::CHECK_INS, &value)?;
+                Ok((at.user_id, at.at))
+            })
+            .collect()
+    }
+
     /// Calls `f` with each of a chat's check-ins for days in `from..=to`, by day then user,
     /// reading them a page at a time (the export of a year of a large group).
     pub fn each_check_in<E: From<StoreError>>(
@@ -617,6 +641,9 @@ mod tests {
                 "{name}: each day once"
             );
             assert_eq!(days[&2], Days::of([day]), "{name}");
+            let times = store.check_in_times(-5, day).unwrap();
+            assert_eq!(times.keys().collect::<Vec<_>>(), [&1, &2], "{name}");
+            assert_eq!(times[&1], check_in(1, "2026-11-30").at, "{name}");
         }
     }
 

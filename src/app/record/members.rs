@@ -10,7 +10,7 @@ use crate::app::{App, AppError, ChatContext, ChatKind};
 use crate::messages::daily::errors::admin_only;
 use crate::messages::daily::excerpt;
 use crate::names::display_name;
-use crate::record::{CATCH_UP_DAYS, Roster};
+use crate::record::{CATCH_UP_DAYS, Days, Roster};
 use crate::reply::Reply;
 use crate::schedule::{DeliveryState, local_date};
 use crate::store::{StoreError, StoreResult};
@@ -192,6 +192,17 @@ impl App {
         user: Option<u64>,
         now: DateTime<Utc>,
     ) -> StoreResult<Roster> {
+        Ok(self.roster_and_days(chat_id, user, now)?.0)
+    }
+
+    /// [`App::roster_of`] and the days it was computed from (every member's, those who
+    /// left too), for a caller that needs both (the dashboard's chart).
+    pub(in crate::app) fn roster_and_days(
+        &self,
+        chat_id: i64,
+        user: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Roster, BTreeMap<u64, Days>)> {
         let zone = self.chat_zone(chat_id);
         let today = local_date(now, zone);
         let mut members = self.store().members(chat_id)?;
@@ -205,17 +216,13 @@ impl App {
                     .map(|c| (user_id, c.at));
                 (days, today_at.into_iter().collect())
             }
-            None => {
-                let today_at = self
-                    .store()
-                    .check_ins(chat_id, today, today)?
-                    .into_iter()
-                    .map(|c| (c.user_id, c.at))
-                    .collect();
-                (self.store().member_days(chat_id)?, today_at)
-            }
+            None => (
+                self.store().member_days(chat_id)?,
+                self.store().check_in_times(chat_id, today)?,
+            ),
         };
-        Ok(Roster::new(&members, &days, &today_at, now, zone))
+        let roster = Roster::new(&members, &days, &today_at, now, zone);
+        Ok((roster, days))
     }
 
     /// The days the user missed: (chat, day, section, document), oldest first.
