@@ -380,7 +380,7 @@ fn export(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         );
     }
     // Every page is read once: sled's page cache would only keep them all.
-    let store = Store::open_with_cache(&config.database, BACKUP_CACHE_BYTES)?;
+    let store = Store::open_with_cache(&config.database, EXPORT_CACHE_BYTES)?;
     let progress = studybot::progress::start("exporting", None);
     let exported = backup::export_file(&store, file);
     drop(progress);
@@ -434,7 +434,7 @@ fn import_state(config: &Config, file: &std::path::Path, force: bool) -> anyhow:
     let shipped = shipped_texts(config)?;
     // Checked before the database is opened: a refused file changes nothing.
     let mut backup = backup::verify_file(file, &shipped)?;
-    let store = match Store::open_with_cache(&config.database, BACKUP_CACHE_BYTES) {
+    let store = match Store::open_with_cache(&config.database, RESTORE_CACHE_BYTES) {
         Err(studybot::store::StoreError::Locked(_)) => return Err(running()),
         other => other?,
     };
@@ -666,9 +666,14 @@ fn open_app(config: Config, database: &std::path::Path) -> anyhow::Result<App> {
     app_on(config, Store::open(database)?)
 }
 
-/// sled's page cache for `studybot export` and `import-state`, which read or write every
-/// page once (see [`export`]).
-const BACKUP_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// sled's page cache for `studybot export`, which reads every page once (see [`export`]):
+/// only the upper levels of each tree are read again. 8 MiB held 10 MB more at the
+/// export's peak than 2 MiB for a year of 3,000 members, in the same time.
+const EXPORT_CACHE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// sled's page cache for `studybot import-state`, which writes every page once (see
+/// [`import_state`]).
+const RESTORE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// sled's page cache for `studybot record` (see [`record`]).
 const RECORD_CACHE_BYTES: u64 = 2 * 1024 * 1024;

@@ -360,8 +360,9 @@ impl Store {
     }
 
     /// [`Store::open`] with sled's page cache limited to about `cache_bytes`: for a
-    /// command that reads a large range once (`studybot record`), where every page read
-    /// would otherwise stay cached (up to sled's default of 1 GiB).
+    /// command that reads a large range once (`studybot record`, `export`), where every
+    /// page read would otherwise stay cached (up to sled's default of 1 GiB). Its scans
+    /// keep to that cache however long the range (see [`SledBackend::open_with_cache`]).
     pub fn open_with_cache(path: &Path, cache_bytes: u64) -> StoreResult<Self> {
         Self::with_backend(Arc::new(SledBackend::open_with_cache(path, cache_bytes)?))
     }
