@@ -97,6 +97,8 @@ struct AppState {
     last_pass: ops::LastPass,
     /// The bot's username, once the transport knows it (the Mini App's group links).
     bot_username: std::sync::OnceLock<String>,
+    /// The Mini App's dashboards, kept until their group's records change.
+    dashboards: webapp::DashboardCache,
 }
 
 impl App {
@@ -125,6 +127,7 @@ impl App {
                 deliveries_changed: Notify::new(),
                 last_pass: ops::LastPass::default(),
                 bot_username: std::sync::OnceLock::new(),
+                dashboards: Default::default(),
             }),
         }
     }

@@ -4,6 +4,7 @@
 //! record check-ins, with the same rules as the chat's button.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
@@ -13,7 +14,7 @@ use crate::names::display_name;
 use crate::record::{CATCH_UP_DAYS, CheckInButton, RosterLine, weekday_name};
 use crate::reply::{Action, Button, Reply};
 use crate::schedule::{format_time, local_date};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, Version};
 use crate::text::{Block, Completeness, SectionId};
 use crate::webapp::{StartParam, View};
 
@@ -103,6 +104,41 @@ pub enum MenuButton {
     App(String),
     /// Telegram's default (the command list).
     Default,
+}
+
+/// How many dashboards are kept at most (one per group and chart length); past it all
+/// are dropped and computed again when next asked for.
+const KEPT_DASHBOARDS: usize = 256;
+
+/// Dashboards computed since their group's records last changed: (chat, chart days) →
+/// (the store's version of the chat, its day and the library they were computed at;
+/// the view).
+#[derive(Default)]
+pub(super) struct DashboardCache {
+    views: Mutex<KeptViews>,
+}
+
+type KeptViews = HashMap<(i64, i64), ((Version, NaiveDate, usize), Arc<DashboardView>)>;
+
+impl DashboardCache {
+    fn lock(&self) -> CacheGuard<'_> {
+        CacheGuard(self.views.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+struct CacheGuard<'a>(std::sync::MutexGuard<'a, KeptViews>);
+
+impl CacheGuard<'_> {
+    fn get(&self, key: &(i64, i64)) -> Option<&((Version, NaiveDate, usize), Arc<DashboardView>)> {
+        self.0.get(key)
+    }
+
+    fn insert(&mut self, key: (i64, i64), kept: ((Version, NaiveDate, usize), Arc<DashboardView>)) {
+        if self.0.len() >= KEPT_DASHBOARDS && !self.0.contains_key(&key) {
+            self.0.clear();
+        }
+        self.0.insert(key, kept);
+    }
 }
 
 /// The weekly report's figures for the week so far.
@@ -302,14 +338,42 @@ impl Web<'_> {
     }
 
     /// The dashboard of `chat_id` at `now`, participation over the last `days` days
-    /// (1 to [`MAX_CHART_DAYS`]). The roster is `/roster`'s, computed the same way.
+    /// (1 to [`MAX_CHART_DAYS`]). The roster is `/roster`'s, computed the same way. Kept
+    /// until the group's records (or the texts) change or its day ends, so organisers
+    /// looking again get it at once; any write keyed by the group computes it afresh.
     pub fn dashboard(
         &self,
         chat_id: i64,
         days: i64,
         now: DateTime<Utc>,
-    ) -> Result<DashboardView, StoreError> {
+    ) -> Result<Arc<DashboardView>, StoreError> {
         let days = days.clamp(1, MAX_CHART_DAYS);
+        // Read before the records: a write after this makes the kept view stale.
+        let version = self.app.store().version(chat_id);
+        let library = Arc::as_ptr(&self.app.library()) as usize;
+        let today = local_date(now, self.app.chat_zone(chat_id));
+        let key = (chat_id, days);
+        let kept = (version, today, library);
+        if let Some((at, view)) = self.app.inner.dashboards.lock().get(&key)
+            && *at == kept
+        {
+            return Ok(view.clone());
+        }
+        let view = Arc::new(self.compute_dashboard(chat_id, days, now)?);
+        self.app
+            .inner
+            .dashboards
+            .lock()
+            .insert(key, (kept, view.clone()));
+        Ok(view)
+    }
+
+    fn compute_dashboard(
+        &self,
+        chat_id: i64,
+        days: i64,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardView, StoreError> {
         let zone = self.app.chat_zone(chat_id);
         let today = local_date(now, zone);
         // Every member's days, those who left too: the chart counts check-ins, as the
@@ -581,5 +645,64 @@ impl App {
             Some(button) => Reply::plain(text).buttons(vec![button]),
             None => Reply::plain("学习小程序暂时无法打开，请稍后再试。"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::library::Library;
+    use crate::app::record::Presser;
+    use crate::config::Config;
+    use crate::store::Store;
+    use crate::text::parse_document;
+
+    const GROUP: i64 = -100;
+
+    #[test]
+    fn a_dashboard_is_kept_until_the_groups_records_or_its_day_change() {
+        let store = Store::in_memory();
+        let document = parse_document("xzsj.md", include_str!("../../data/texts/xzsj.md")).unwrap();
+        let (library, _) = Library::from_documents(vec![(document, 1)], &store).unwrap();
+        let app = App::new(library, store, Config::default());
+        let now: DateTime<Utc> = "2026-11-30T02:00:00Z".parse().unwrap();
+        let first = app.web().dashboard(GROUP, 30, now).unwrap();
+        assert!(first.roster.is_empty());
+        let again = app.web().dashboard(GROUP, 30, now).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "nothing changed: the same view"
+        );
+        // Another group's check-in leaves it; this group's computes it afresh.
+        let (document, section, date) = app.todays_section(GROUP, now).unwrap().unwrap();
+        let press = |chat_id: i64| {
+            let button = CheckInButton {
+                document: document.clone(),
+                section,
+                chat_id,
+                date,
+            };
+            let presser = Presser {
+                message_chat: chat_id,
+                user_id: 7,
+                name: "Mia".into(),
+            };
+            app.record().check_in(&button, &presser, now)
+        };
+        press(-200);
+        let other = app.web().dashboard(GROUP, 30, now).unwrap();
+        assert!(Arc::ptr_eq(&first, &other), "another group's record");
+        press(GROUP);
+        let after = app.web().dashboard(GROUP, 30, now).unwrap();
+        assert_eq!(after.roster.len(), 1, "the check-in is on it");
+        assert_eq!(after.days.last().unwrap().count, 1);
+        let next_day = app
+            .web()
+            .dashboard(GROUP, 30, now + TimeDelta::days(1))
+            .unwrap();
+        assert!(!Arc::ptr_eq(&after, &next_day), "a new day");
+        assert_eq!(next_day.roster[0].today_at, None);
+        let longer = app.web().dashboard(GROUP, 90, now).unwrap();
+        assert_eq!(longer.days.len(), 90, "each chart length its own");
     }
 }

@@ -23,6 +23,7 @@ mod sections;
 mod sled_backend;
 mod snapshot;
 mod subscriptions;
+mod versions;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub use sections::{ImportedText, SyncOutcome};
 pub use sled_backend::{GENERATION_FILE, SledBackend};
 pub use snapshot::Operation;
 pub use subscriptions::{DueCursor, SubscriptionChange};
+pub use versions::Version;
 
 /// The version of the stored layout. Bump it when a collection changes shape, and teach
 /// [`Store::with_backend`] to move the older layout's records.
@@ -222,6 +224,39 @@ impl Collection {
         Self::ReportLedger,
     ];
 
+    /// Whether the collection's keys start with a chat id.
+    pub fn is_keyed_by_chat(self) -> bool {
+        match self {
+            Self::Meta
+            | Self::Sections
+            | Self::DueIndex
+            | Self::Polls
+            | Self::Imported
+            | Self::ReviewDecks
+            | Self::Reviewers
+            | Self::ReviewPolls
+            | Self::ReviewLedger => false,
+            Self::Chats
+            | Self::Subscriptions
+            | Self::Ledger
+            | Self::Quizzes
+            | Self::Scores
+            | Self::QuizSettings
+            | Self::ChatTexts
+            | Self::WeeklyTests
+            | Self::WeeklyLedger
+            | Self::GroupMisses
+            | Self::CheckIns
+            | Self::CheckInCounts
+            | Self::Members
+            | Self::MemberDays
+            | Self::QuizAnswers
+            | Self::QuizTallies
+            | Self::ReportSettings
+            | Self::ReportLedger => true,
+        }
+    }
+
     /// The collection's tree.
     pub fn tree(self) -> &'static str {
         match self {
@@ -351,6 +386,8 @@ pub struct Store {
     /// The snapshots open on this store and its operations under way (see
     /// [`Store::snapshot`]).
     snapshots: Arc<snapshot::Snapshots>,
+    /// Which chats' records changed since when (see [`Store::version`]).
+    versions: Arc<versions::Versions>,
 }
 
 impl Store {
@@ -377,12 +414,19 @@ impl Store {
     /// layout's records to this one ([`Store::upgrade`]) and refusing an unknown layout.
     pub fn with_backend(backend: Arc<dyn Backend>) -> StoreResult<Self> {
         let snapshots = Arc::<snapshot::Snapshots>::default();
+        let versions = Arc::<versions::Versions>::default();
         let store = Self {
             // Every write goes through the recorder, so a backup can read a consistent
-            // snapshot while the bot runs (see [`Store::snapshot`]).
-            backend: Arc::new(snapshot::Recording::new(backend, snapshots.clone())),
+            // snapshot while the bot runs (see [`Store::snapshot`]), and a view of a
+            // chat's records knows when it is out of date (see [`Store::version`]).
+            backend: Arc::new(snapshot::Recording::new(
+                backend,
+                snapshots.clone(),
+                versions.clone(),
+            )),
             grace: crate::schedule::DEFAULT_GRACE,
             snapshots,
+            versions,
         };
         match store.schema_version()? {
             None => store.write_schema_version()?,
@@ -429,6 +473,13 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    /// Where `chat_id`'s records are now: equal to an earlier answer while nothing that
+    /// could change a view of them (a record keyed by the chat, or the texts) was written
+    /// in between. In memory only.
+    pub fn version(&self, chat_id: i64) -> Version {
+        self.versions.of(chat_id)
     }
 
     /// The Mini App address the private chats' menu button was last pointed at, if any.

@@ -644,6 +644,7 @@ mod tests {
                 backend: backend.clone(),
                 grace: crate::schedule::DEFAULT_GRACE,
                 snapshots: Default::default(),
+                versions: Default::default(),
             };
             early
                 .update_review_card(1, "xzsj", 9, |_| Some(cards[0].3.clone()))

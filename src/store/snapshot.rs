@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 
+use super::versions::Versions;
 use super::{Backend, Entry, Store, StoreError, StoreResult, Updater};
 
 /// The pre-images one snapshot kept: (tree, key) → the value at its instant.
@@ -99,20 +100,31 @@ impl Store {
             backend: Arc::new(view),
             grace: self.grace,
             snapshots: Arc::default(),
+            versions: Arc::default(),
         }
     }
 }
 
-/// The backend every live store writes through: keeps pre-images for open snapshots.
+/// The backend every live store writes through: keeps pre-images for open snapshots,
+/// and notes each write in the store's [`Versions`] once it is done.
 pub struct Recording {
     inner: Arc<dyn Backend>,
     snapshots: Arc<Snapshots>,
+    versions: Arc<Versions>,
 }
 
 impl Recording {
-    /// Wraps `inner`; `snapshots` is the store's.
-    pub fn new(inner: Arc<dyn Backend>, snapshots: Arc<Snapshots>) -> Self {
-        Self { inner, snapshots }
+    /// Wraps `inner`; `snapshots` and `versions` are the store's.
+    pub fn new(
+        inner: Arc<dyn Backend>,
+        snapshots: Arc<Snapshots>,
+        versions: Arc<Versions>,
+    ) -> Self {
+        Self {
+            inner,
+            snapshots,
+            versions,
+        }
     }
 
     /// Runs `write` on `key`, first keeping its pre-image in every open snapshot that
@@ -144,7 +156,10 @@ impl Recording {
                 }
             }
         }
-        write(self.inner.as_ref())
+        let written = write(self.inner.as_ref());
+        // After the write, so that a view computed at the new version sees it.
+        self.versions.written(tree, key);
+        written
     }
 }
 

@@ -385,7 +385,7 @@ async fn dashboard(
     })
     .await
     {
-        Ok(view) => axum::Json(view).into_response(),
+        Ok(view) => axum::Json(view.as_ref()).into_response(),
         Err(refusal) => refusal,
     }
 }
