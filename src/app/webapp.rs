@@ -118,7 +118,9 @@ pub(super) struct DashboardCache {
     views: Mutex<KeptViews>,
 }
 
-type KeptViews = HashMap<(i64, i64), ((Version, NaiveDate, usize), Arc<DashboardView>)>;
+/// What a kept view was computed at, and the view.
+type Kept = ((Version, NaiveDate, usize), Arc<DashboardView>);
+type KeptViews = HashMap<(i64, i64), Kept>;
 
 impl DashboardCache {
     fn lock(&self) -> CacheGuard<'_> {
@@ -129,11 +131,11 @@ impl DashboardCache {
 struct CacheGuard<'a>(std::sync::MutexGuard<'a, KeptViews>);
 
 impl CacheGuard<'_> {
-    fn get(&self, key: &(i64, i64)) -> Option<&((Version, NaiveDate, usize), Arc<DashboardView>)> {
+    fn get(&self, key: &(i64, i64)) -> Option<&Kept> {
         self.0.get(key)
     }
 
-    fn insert(&mut self, key: (i64, i64), kept: ((Version, NaiveDate, usize), Arc<DashboardView>)) {
+    fn insert(&mut self, key: (i64, i64), kept: Kept) {
         if self.0.len() >= KEPT_DASHBOARDS && !self.0.contains_key(&key) {
             self.0.clear();
         }

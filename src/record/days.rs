@@ -240,7 +240,7 @@ mod tests {
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
-                if rng % 5 != 0 {
+                if !rng.is_multiple_of(5) {
                     days.insert(today - TimeDelta::days(back));
                 }
             }

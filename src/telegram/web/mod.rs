@@ -345,20 +345,18 @@ async fn check_in(State(state): State<WebState>, headers: HeaderMap, body: Body)
 }
 
 /// The chart's days from `GET /api/dashboard?days=N` (30 or 90; any whole number is
-/// clamped to 1–90; 30 without one), or the JSON refusal of anything else.
-fn chart_days(query: Option<&str>) -> Result<i64, Response> {
+/// clamped to 1–90; 30 without one), or why anything else is refused.
+fn chart_days(query: Option<&str>) -> Result<i64, &'static str> {
     let days = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .filter(|(key, _)| key == "days")
         .map(|(_, value)| value.into_owned())
         .last();
     match days {
         None => Ok(30),
-        Some(days) => days.trim().parse().map_err(|_| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                "days must be a whole number of days, e.g. ?days=30",
-            )
-        }),
+        Some(days) => days
+            .trim()
+            .parse()
+            .map_err(|_| "days must be a whole number of days, e.g. ?days=30"),
     }
 }
 
@@ -378,7 +376,7 @@ async fn dashboard(
     let chat_id = caller.chat_id;
     let days = match chart_days(query.as_deref()) {
         Ok(days) => days,
-        Err(refusal) => return refusal,
+        Err(reason) => return refuse(StatusCode::BAD_REQUEST, reason),
     };
     match blocking(chat_id, move || {
         app.web().dashboard(chat_id, days, Utc::now())
