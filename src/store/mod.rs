@@ -649,7 +649,7 @@ mod contract {
     fn every_tree_is_a_listed_collection() {
         // The names declared in `mod trees`, read from this file's source, so that a
         // tree added there without a `Collection` fails here.
-        let source = include_str!("mod.rs");
+        let source = include_str!("collections.rs");
         let module = source
             .split("pub mod trees {")
             .nth(1)
