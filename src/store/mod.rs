@@ -405,6 +405,18 @@ impl Store {
             .map(|(key, value)| Ok((key, decode(tree, &value)?)))
             .collect()
     }
+
+    /// [`Store::scan_json`] without the keys: the values of one chat's records, in key order.
+    fn chat_values<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &'static str,
+        chat_id: i64,
+    ) -> StoreResult<Vec<T>> {
+        self.scan_prefix(tree, &key_i64(chat_id))?
+            .into_iter()
+            .map(|(_, value)| decode(tree, &value))
+            .collect()
+    }
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {

@@ -369,11 +369,7 @@ impl Store {
 
     /// A chat's members (including those who left), by user id.
     pub fn members(&self, chat_id: i64) -> StoreResult<Vec<Member>> {
-        Ok(self
-            .scan_json::<Member>(trees::MEMBERS, &key_i64(chat_id))?
-            .into_iter()
-            .map(|(_, member)| member)
-            .collect())
+        self.chat_values(trees::MEMBERS, chat_id)
     }
 
     /// The chats on whose roster the user is (and has not left).
@@ -435,11 +431,7 @@ impl Store {
 
     /// A chat's question tallies, by part then question.
     pub fn quiz_tallies(&self, chat_id: i64) -> StoreResult<Vec<QuestionTally>> {
-        Ok(self
-            .scan_json::<QuestionTally>(trees::QUIZ_TALLIES, &key_i64(chat_id))?
-            .into_iter()
-            .map(|(_, tally)| tally)
-            .collect())
+        self.chat_values(trees::QUIZ_TALLIES, chat_id)
     }
 
     /// Counts (`sign` 1) or uncounts (-1) one answer in its question's tally, atomically.
@@ -514,11 +506,7 @@ impl Store {
 
     /// A chat's quiz answers, oldest first.
     pub fn quiz_answers(&self, chat_id: i64) -> StoreResult<Vec<QuizAnswer>> {
-        Ok(self
-            .scan_json::<QuizAnswer>(trees::QUIZ_ANSWERS, &key_i64(chat_id))?
-            .into_iter()
-            .map(|(_, answer)| answer)
-            .collect())
+        self.chat_values(trees::QUIZ_ANSWERS, chat_id)
     }
 
     /// Calls `f` with each of a chat's quiz answers, oldest first (by instant to the
