@@ -24,7 +24,9 @@ use studybot::reply::MESSAGE_LIMIT;
 use studybot::store::Store;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
-use harness::{Running, Studybot, TOKEN, TOKEN_SECRET, Workspace, read_log, root};
+use harness::{
+    Running, Studybot, TOKEN, TOKEN_SECRET, Workspace, free_port, post_update, read_log, root,
+};
 
 /// The binary under test (cargo names it only to this package's own tests).
 const STUDYBOT: Studybot = Studybot::at(env!("CARGO_BIN_EXE_studybot"));
@@ -532,58 +534,17 @@ async fn hostile_members_change_nothing_and_floods_stay_in_their_chat() {
     );
 }
 
-/// POSTs `body` to the webhook at `port` with the given secret header; returns the status line.
-async fn post_update(port: u16, secret: Option<&str>, body: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    // The listener may still be starting: retry the connection briefly.
-    let mut stream = None;
-    for _ in 0..50 {
-        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            Ok(connected) => {
-                stream = Some(connected);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    let mut stream = stream.expect("the webhook listener accepts connections");
-    let header = secret
-        .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{header}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response.lines().next().unwrap_or_default().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_mode_answers_posted_updates_and_checks_the_secret() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::new("");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     // Telegram requires an HTTPS public URL; a reverse proxy forwards to the plain listener.
     let url = format!("https://127.0.0.1:{port}/hook");
-    let listen = format!("127.0.0.1:{port}");
     // The secret comes from the environment, like the token.
-    let mut bot = STUDYBOT.start_with_env(
-        &workspace,
-        &tg.api_url(),
-        &["run", "--webhook", &url, "--listen", &listen],
-        &[("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")],
-    );
-    assert!(
-        tg.wait_for_requests("setWebhook", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
+    let mut bot = STUDYBOT
+        .webhook(&tg, &workspace, port, "s3cret-token")
+        .await;
     let set = tg.requests_for("setWebhook");
     assert_eq!(
         tg.webhook_url().as_deref(),

@@ -4,19 +4,10 @@
 use std::time::Duration;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser, FaultKind};
-use harness::{TOKEN, TinyDisk, Workspace};
+use harness::{TOKEN, TinyDisk, Workspace, free_port};
 use studybot::store::Store;
 
 use crate::{STUDYBOT, WAIT};
-
-/// A free port on 127.0.0.1 for `[metrics] listen`.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn metrics_workspace(port: u16, sections: &str) -> Workspace {
     Workspace::with_sections(

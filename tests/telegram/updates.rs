@@ -9,7 +9,9 @@ use studybot::app::ChatKind;
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser};
 use harness::{BotProcess, Running, Workspace};
 
-use crate::{STUDYBOT, expected_html, post_update};
+use harness::{free_port, post_update};
+
+use crate::{STUDYBOT, expected_html};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -209,24 +211,10 @@ async fn polling_reads_what_teloxide_cannot_and_logs_each_update_it_drops_once()
 async fn the_webhook_reads_what_teloxide_cannot_and_logs_each_update_it_drops_once() {
     let tg = FakeTelegram::start().await;
     let workspace = Workspace::new("");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("https://127.0.0.1:{port}/hook");
-    let listen = format!("127.0.0.1:{port}");
-    let mut bot = STUDYBOT.start_with_env(
-        &workspace,
-        &tg.api_url(),
-        &["run", "--webhook", &url, "--listen", &listen],
-        &[("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")],
-    );
-    assert!(
-        tg.wait_for_requests("setWebhook", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
+    let port = free_port();
+    let mut bot = STUDYBOT
+        .webhook(&tg, &workspace, port, "s3cret-token")
+        .await;
     let ann = FakeUser::new(2002, "Ann");
     let chat = FakeChat::private(&ann);
     let mut next_id = 700;

@@ -1,5 +1,7 @@
 //! Every API route's authorisation and answers, through the real binary.
 
+use std::net::SocketAddr;
+
 use chrono::TimeDelta;
 use fake_telegram::FakeChat;
 use harness::Workspace;
@@ -470,7 +472,8 @@ async fn the_menu_button_is_put_back_when_the_app_is_no_longer_configured() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn in_webhook_mode_one_server_takes_the_updates_and_serves_the_app() {
-    let addr = free_addr();
+    let port = harness::free_port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     // [web]'s own listen is not used in webhook mode: the webhook's server serves both.
     let workspace = Workspace::with_sections(
         "",
@@ -480,23 +483,9 @@ async fn in_webhook_mode_one_server_takes_the_updates_and_serves_the_app() {
         ),
     );
     let tg = fake_telegram::FakeTelegram::start().await;
-    let bot = STUDYBOT.start_with_env(
-        &workspace,
-        &tg.api_url(),
-        &[
-            "run",
-            "--webhook",
-            &format!("https://{addr}/hook"),
-            "--listen",
-            &addr.to_string(),
-        ],
-        &[("STUDYBOT_WEBHOOK_SECRET", "s3cret-token")],
-    );
-    assert!(
-        tg.wait_for_requests("setWebhook", 1, WAIT).await,
-        "{}",
-        bot.log()
-    );
+    let bot = STUDYBOT
+        .webhook(&tg, &workspace, port, "s3cret-token")
+        .await;
     let page = request(addr, "GET", "/", None, "").await;
     assert_eq!(page.status, 200, "{}", bot.log());
     assert!(page.body.contains("telegram-web-app.js"));
@@ -523,18 +512,7 @@ async fn in_webhook_mode_one_server_takes_the_updates_and_serves_the_app() {
         }
     })
     .to_string();
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let post = format!(
-        "POST /hook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Telegram-Bot-Api-Secret-Token: s3cret-token\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{update}",
-        update.len()
-    );
-    tokio::io::AsyncWriteExt::write_all(&mut stream, post.as_bytes())
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer)
-        .await
-        .unwrap();
+    let answer = harness::post_update(port, Some("s3cret-token"), &update).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let answered = tg
         .wait_state(|tg| !tg.sent_messages_to(MEMBER).is_empty(), WAIT)

@@ -37,10 +37,7 @@ impl Browser {
                 "{program} is missing: apt-get install -y chromium chromium-driver (.ci/run does)"
             );
         }
-        let addr = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap()
-        };
+        let addr = crate::free_addr();
         let driver = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={}", addr.port()))
             .stdout(Stdio::null())

@@ -56,8 +56,7 @@ impl WebBot {
 
 /// A free loopback port (bound, then released for the bot to take).
 pub fn free_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+    SocketAddr::from(([127, 0, 0, 1], harness::free_port()))
 }
 
 /// Seeds the group's record: a subscription, and check-ins on past days (member 702

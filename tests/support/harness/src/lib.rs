@@ -112,6 +112,32 @@ impl Studybot {
         bot
     }
 
+    /// Starts `studybot run` in webhook mode on 127.0.0.1:`port` (its public URL
+    /// `https://127.0.0.1:{port}/hook`, as behind a reverse proxy that terminates TLS) with
+    /// `secret` as `STUDYBOT_WEBHOOK_SECRET`, and waits until it has called `setWebhook`.
+    pub async fn webhook(
+        &self,
+        tg: &FakeTelegram,
+        workspace: &Workspace,
+        port: u16,
+        secret: &str,
+    ) -> BotProcess {
+        let url = format!("https://127.0.0.1:{port}/hook");
+        let listen = format!("127.0.0.1:{port}");
+        let bot = self.start_with_env(
+            workspace,
+            &tg.api_url(),
+            &["run", "--webhook", &url, "--listen", &listen],
+            &[("STUDYBOT_WEBHOOK_SECRET", secret)],
+        );
+        assert!(
+            tg.wait_for_requests("setWebhook", 1, START_WAIT).await,
+            "the webhook is set: {}",
+            bot.log()
+        );
+        bot
+    }
+
     /// The usual start of a scenario: a fresh fake Bot API and `studybot run` with
     /// `workspace`'s config, up and polling.
     pub async fn running(&self, workspace: Workspace) -> Running {
@@ -305,4 +331,41 @@ impl Drop for TinyDisk {
             .arg(&self.at)
             .status();
     }
+}
+
+/// A loopback port free a moment ago, for a listener the bot opens.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// POSTs `body` to the webhook at 127.0.0.1:`port` (see [`Studybot::webhook`]) with the
+/// given secret header; returns the status line.
+pub async fn post_update(port: u16, secret: Option<&str>, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The listener may still be starting: retry the connection briefly.
+    let mut stream = None;
+    for _ in 0..50 {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(connected) => {
+                stream = Some(connected);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let mut stream = stream.expect("the webhook listener accepts connections");
+    let header = secret
+        .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{header}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response.lines().next().unwrap_or_default().to_string()
 }
