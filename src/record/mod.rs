@@ -99,7 +99,7 @@ pub struct QuizAnswer {
 
 /// How a chat's members answered one question of one part, kept beside the answers so
 /// that the dashboard's accuracy is read without going through every answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionTally {
     /// The question as shown.
     pub question: String,
@@ -112,16 +112,26 @@ pub struct QuestionTally {
 }
 
 impl QuestionTally {
-    /// Adds (`sign` 1) or takes away (`sign` -1) one answer.
-    pub fn count(&mut self, correct: bool, sign: i8) {
-        let step = |n: u32| match sign {
-            s if s < 0 => n.saturating_sub(1),
-            _ => n.saturating_add(1),
-        };
-        self.total = step(self.total);
-        if correct {
-            self.correct = step(self.correct);
+    /// The tally of one answer.
+    pub fn of(answer: &QuizAnswer) -> Self {
+        Self {
+            question: answer.question.clone(),
+            part: answer.section.part,
+            correct: u32::from(answer.correct),
+            total: 1,
         }
+    }
+
+    /// Adds `other`'s answers.
+    pub fn add(&mut self, other: &Self) {
+        self.correct = self.correct.saturating_add(other.correct);
+        self.total = self.total.saturating_add(other.total);
+    }
+
+    /// Takes `other`'s answers away (never below zero).
+    pub fn remove(&mut self, other: &Self) {
+        self.correct = self.correct.saturating_sub(other.correct);
+        self.total = self.total.saturating_sub(other.total);
     }
 }
 

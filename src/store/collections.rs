@@ -162,6 +162,11 @@ impl Collection {
         Self::ReportLedger,
     ];
 
+    /// The collection whose tree is named `tree`, if any.
+    pub fn named(tree: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.tree() == tree)
+    }
+
     /// Whether the collection's keys start with a chat id.
     pub fn is_keyed_by_chat(self) -> bool {
         match self {

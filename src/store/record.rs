@@ -62,6 +62,14 @@ fn decode_days(value: &[u8]) -> StoreResult<Days> {
     })
 }
 
+/// The (chat, day, user) a check-in's key names ([`chat_day`] and the user id).
+fn check_in_of_key(key: &[u8]) -> Option<(i64, NaiveDate, u64)> {
+    let day = u32::from_be_bytes(key.get(8..12)?.try_into().ok()?);
+    let day = NaiveDate::from_num_days_from_ce_opt(i32::try_from(day).ok()?)?;
+    let user = u64::from_be_bytes(key.get(12..20)?.try_into().ok()?);
+    Some((i64_from_key(key)?, day, user))
+}
+
 fn chat_user(chat_id: i64, user_id: u64) -> Vec<u8> {
     let mut key = key_i64(chat_id).to_vec();
     key.extend_from_slice(&user_id.to_be_bytes());
@@ -256,17 +264,7 @@ impl Store {
     pub(super) fn build_member_days(&self) -> StoreResult<usize> {
         let mut all: BTreeMap<(i64, u64), Days> = BTreeMap::new();
         self.each_entry::<StoreError>(trees::CHECK_INS, &[], None, |key, _| {
-            let (Some(chat), Some(day), Some(user)) = (
-                i64_from_key(key),
-                key.get(8..12)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u32::from_be_bytes)
-                    .and_then(|d| i32::try_from(d).ok())
-                    .and_then(NaiveDate::from_num_days_from_ce_opt),
-                key.get(12..20)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_be_bytes),
-            ) else {
+            let Some((chat, day, user)) = check_in_of_key(key) else {
                 return Err(StoreError::Corrupt {
                     tree: trees::CHECK_INS,
                     reason: format!("a check-in key of {} bytes", key.len()),
@@ -359,7 +357,7 @@ impl Store {
             let answer: QuizAnswer = super::decode(trees::QUIZ_ANSWERS, &value)?;
             if answer.user_id == user_id {
                 self.backend().remove(trees::QUIZ_ANSWERS, &key)?;
-                self.count_answer(&answer, -1)?;
+                self.remove_from_tally(chat_id, &QuestionTally::of(&answer))?;
                 answers += 1;
             }
         }
@@ -424,7 +422,7 @@ impl Store {
                 Some(record.clone())
             })?;
         if !known {
-            self.count_answer(answer, 1)?;
+            self.add_to_tally(answer.chat_id, &QuestionTally::of(answer))?;
         }
         Ok(())
     }
@@ -434,42 +432,29 @@ impl Store {
         self.chat_values(trees::QUIZ_TALLIES, chat_id)
     }
 
-    /// Counts (`sign` 1) or uncounts (-1) one answer in its question's tally, atomically.
-    fn count_answer(&self, answer: &QuizAnswer, sign: i8) -> StoreResult<()> {
-        let mut one = QuestionTally {
-            question: answer.question.clone(),
-            part: answer.section.part,
-            ..QuestionTally::default()
-        };
-        one.count(answer.correct, 1);
-        if sign < 0 {
-            let key = tally_key(answer.chat_id, &one);
-            self.update_json::<QuestionTally, _>(trees::QUIZ_TALLIES, &key, |tally| {
-                let mut tally = tally?;
-                tally.count(answer.correct, -1);
-                (tally.total > 0).then_some(tally)
-            })?;
-            return Ok(());
-        }
-        self.add_to_tally(answer.chat_id, &one)
-    }
-
     /// Adds `more` to the chat's tally of the same question, atomically.
     pub(super) fn add_to_tally(&self, chat_id: i64, more: &QuestionTally) -> StoreResult<()> {
-        self.update_json::<QuestionTally, _>(
-            trees::QUIZ_TALLIES,
-            &tally_key(chat_id, more),
-            |tally| {
-                let mut tally = tally.unwrap_or_else(|| QuestionTally {
-                    correct: 0,
-                    total: 0,
-                    ..more.clone()
-                });
-                tally.correct = tally.correct.saturating_add(more.correct);
-                tally.total = tally.total.saturating_add(more.total);
-                Some(tally)
-            },
-        )?;
+        let key = tally_key(chat_id, more);
+        self.update_json::<QuestionTally, _>(trees::QUIZ_TALLIES, &key, |tally| {
+            Some(match tally {
+                Some(mut tally) => {
+                    tally.add(more);
+                    tally
+                }
+                None => more.clone(),
+            })
+        })?;
+        Ok(())
+    }
+
+    /// Takes `less` away from the chat's tally of the same question (gone at zero), atomically.
+    fn remove_from_tally(&self, chat_id: i64, less: &QuestionTally) -> StoreResult<()> {
+        let key = tally_key(chat_id, less);
+        self.update_json::<QuestionTally, _>(trees::QUIZ_TALLIES, &key, |tally| {
+            let mut tally = tally?;
+            tally.remove(less);
+            (tally.total > 0).then_some(tally)
+        })?;
         Ok(())
     }
 
@@ -482,20 +467,10 @@ impl Store {
         let mut all: BTreeMap<Vec<u8>, QuestionTally> = BTreeMap::new();
         self.each_entry::<StoreError>(trees::QUIZ_ANSWERS, &[], None, |_, value| {
             let answer: QuizAnswer = super::decode(trees::QUIZ_ANSWERS, value)?;
-            let mut one = QuestionTally {
-                question: answer.question,
-                part: answer.section.part,
-                ..QuestionTally::default()
-            };
-            let key = tally_key(answer.chat_id, &one);
-            one.count(answer.correct, 1);
-            let tally = all.entry(key).or_insert_with(|| QuestionTally {
-                correct: 0,
-                total: 0,
-                ..one.clone()
-            });
-            tally.correct += one.correct;
-            tally.total += one.total;
+            let one = QuestionTally::of(&answer);
+            all.entry(tally_key(answer.chat_id, &one))
+                .and_modify(|tally| tally.add(&one))
+                .or_insert(one);
             Ok(())
         })?;
         for (key, tally) in &all {

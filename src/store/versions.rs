@@ -41,7 +41,7 @@ impl Versions {
 
     /// Notes a write (already done) of `key` in `tree`.
     pub fn written(&self, tree: &str, key: &[u8]) {
-        let Some(collection) = Collection::ALL.into_iter().find(|c| c.tree() == tree) else {
+        let Some(collection) = Collection::named(tree) else {
             return;
         };
         let mut counters = self.lock();

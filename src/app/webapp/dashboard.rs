@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::Web;
@@ -55,37 +56,36 @@ pub struct DashboardView {
 /// are dropped and computed again when next asked for.
 const KEPT_DASHBOARDS: usize = 256;
 
-/// Dashboards computed since their group's records last changed: (chat, chart days) →
-/// (the store's version of the chat, its day and the library they were computed at;
-/// the view).
+/// What a kept view was computed at: the store's version of the chat, the chat's day and
+/// the library (its address: an import replaces it).
+type KeptAt = (Version, NaiveDate, usize);
+
+/// A kept view and what it was computed at.
+type Kept = (KeptAt, Arc<DashboardView>);
+
+/// Dashboards computed since their group's records last changed, by (chat, chart days).
 #[derive(Default)]
 pub(in crate::app) struct DashboardCache {
-    views: Mutex<KeptViews>,
+    views: Mutex<HashMap<(i64, i64), Kept>>,
 }
-
-/// What a kept view was computed at, and the view.
-type Kept = ((Version, NaiveDate, usize), Arc<DashboardView>);
-
-type KeptViews = HashMap<(i64, i64), Kept>;
 
 impl DashboardCache {
-    fn lock(&self) -> CacheGuard<'_> {
-        CacheGuard(self.views.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
-struct CacheGuard<'a>(std::sync::MutexGuard<'a, KeptViews>);
-
-impl CacheGuard<'_> {
-    fn get(&self, key: &(i64, i64)) -> Option<&Kept> {
-        self.0.get(key)
+    /// The view kept for `key`, if it was computed at `at`.
+    fn get(&self, key: (i64, i64), at: KeptAt) -> Option<Arc<DashboardView>> {
+        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views
+            .get(&key)
+            .filter(|(kept_at, _)| *kept_at == at)
+            .map(|(_, view)| view.clone())
     }
 
-    fn insert(&mut self, key: (i64, i64), kept: Kept) {
-        if self.0.len() >= KEPT_DASHBOARDS && !self.0.contains_key(&key) {
-            self.0.clear();
+    /// Keeps `view`, computed at `at`, for `key`.
+    fn keep(&self, key: (i64, i64), at: KeptAt, view: Arc<DashboardView>) {
+        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        if views.len() >= KEPT_DASHBOARDS && !views.contains_key(&key) {
+            views.clear();
         }
-        self.0.insert(key, kept);
+        views.insert(key, (at, view));
     }
 }
 
@@ -202,20 +202,15 @@ impl Web<'_> {
         // Read before the records: a write after this makes the kept view stale.
         let version = self.app.store().version(chat_id);
         let library = Arc::as_ptr(&self.app.library()) as usize;
-        let today = local_date(now, self.app.chat_zone(chat_id));
+        let zone = self.app.chat_zone(chat_id);
         let key = (chat_id, days);
-        let kept = (version, today, library);
-        if let Some((at, view)) = self.app.inner.dashboards.lock().get(&key)
-            && *at == kept
-        {
-            return Ok(view.clone());
+        let at = (version, local_date(now, zone), library);
+        let kept = &self.app.inner.dashboards;
+        if let Some(view) = kept.get(key, at) {
+            return Ok(view);
         }
-        let view = Arc::new(self.compute_dashboard(chat_id, days, now)?);
-        self.app
-            .inner
-            .dashboards
-            .lock()
-            .insert(key, (kept, view.clone()));
+        let view = Arc::new(self.compute_dashboard(chat_id, days, zone, now)?);
+        kept.keep(key, at, view.clone());
         Ok(view)
     }
 
@@ -223,9 +218,9 @@ impl Web<'_> {
         &self,
         chat_id: i64,
         days: i64,
+        zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<DashboardView, StoreError> {
-        let zone = self.app.chat_zone(chat_id);
         let today = local_date(now, zone);
         // Every member's days, those who left too: the chart counts check-ins, as the
         // export's daily sheet does.

@@ -79,7 +79,7 @@ impl<'a> Consistency<'a> {
         match item {
             BackupItem::Header(header) => self.version = header.schema_version,
             BackupItem::Tree(name) => {
-                let known = Collection::ALL.iter().any(|c| c.tree() == name)
+                let known = Collection::named(name).is_some()
                     || (self.version == 1 && name == V1_REVIEW_CARDS);
                 if !known {
                     return Err(invalid(format!(
@@ -261,7 +261,7 @@ pub(super) fn check_entry(
         same_chat(key, chat_id)
     }
     let none = |checked: Result<(), String>| checked.map(|()| Facts::default());
-    let Some(collection) = Collection::ALL.into_iter().find(|c| c.tree() == tree) else {
+    let Some(collection) = Collection::named(tree) else {
         return match version == 1 && tree == V1_REVIEW_CARDS {
             // Version 1's cards, moved into decks once restored.
             true => check_v1_card(key, value).map(|text| Facts::texts([text.to_string()])),

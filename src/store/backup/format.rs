@@ -49,7 +49,7 @@ pub(super) fn write_export(
     names.sort();
     let mut first_tree = true;
     for name in names {
-        if !Collection::ALL.iter().any(|c| c.tree() == name) {
+        if Collection::named(&name).is_none() {
             let entries = store.count_entries(&name)?;
             if entries > 0 {
                 summary.skipped.push((name, entries));
