@@ -42,6 +42,14 @@ impl Chats<'_> {
     /// the migration is then delivered to the new id), scores, daily-question setting and
     /// running quiz. Flushed at once: the group's old id is gone for good.
     pub fn migrated(&self, old: i64, new: i64, now: DateTime<Utc>) {
+        // A poll answer or Mini App write under way finishes first, under the old id,
+        // and moves with the rest; one that starts later finds the new id.
+        let _moving = self
+            .app
+            .inner
+            .chat_moves
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         if let Err(error) = self.app.store().mark_chat_migrated(old, new, now) {
             tracing::error!(chat_id = old, new_chat_id = new, %error, "cannot record the migration");
         }

@@ -99,6 +99,10 @@ struct AppState {
     bot_username: std::sync::OnceLock<String>,
     /// The Mini App's dashboards, kept until their group's records change.
     dashboards: webapp::DashboardCache,
+    /// Held shared by writes that arrive outside their chat's own order of updates (poll
+    /// answers, which name no chat; the Mini App) and exclusively by a group's migration
+    /// to a supergroup, so no such write lands under the old id after its records moved.
+    chat_moves: RwLock<()>,
 }
 
 impl App {
@@ -128,6 +132,7 @@ impl App {
                 last_pass: ops::LastPass::default(),
                 bot_username: std::sync::OnceLock::new(),
                 dashboards: Default::default(),
+                chat_moves: RwLock::new(()),
             }),
         }
     }
@@ -177,6 +182,15 @@ impl App {
             .library
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
+    }
+
+    /// While held, no group migrates (see `AppState::chat_moves`): a write that resolves
+    /// its chat and then writes several records holds it throughout.
+    fn no_chat_moves(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.inner
+            .chat_moves
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// The store: the app's own (transports ask the app's feature views).

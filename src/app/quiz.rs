@@ -207,6 +207,9 @@ impl Quiz<'_> {
         option: usize,
         now: DateTime<Utc>,
     ) -> StoreResult<AnswerOutcome> {
+        // The poll's chat is read, then its session, score and record are written: a
+        // migration in between would leave the score under the old id.
+        let _no_moves = self.app.no_chat_moves();
         let Some(target) = self.app.store().poll_target(poll_id)? else {
             return Ok(AnswerOutcome::UnknownPoll);
         };
@@ -650,6 +653,55 @@ mod tests {
                 .unwrap(),
             AnswerOutcome::Counted { correct: true }
         );
+    }
+
+    #[test]
+    fn answers_given_while_the_group_becomes_a_supergroup_all_count_there() {
+        // Poll answers name no chat, so Telegram's updates do not order them with the
+        // group's migration: each answer must land wholly before or wholly after it.
+        const MEMBERS: u64 = 32;
+        let supergroup = -1_000_000_000_100;
+        for round in 0..10 {
+            let app = app_with(Store::in_memory());
+            let mut rng = StdRng::seed_from_u64(round);
+            app.quiz()
+                .start(&group(1, false), 2, at(0), &mut rng)
+                .unwrap();
+            let (poll, poll_id) = send(&app, -100, at(0));
+            let start = std::sync::Barrier::new(MEMBERS as usize + 1);
+            let counted = std::thread::scope(|s| {
+                let answers: Vec<_> = (0..MEMBERS)
+                    .map(|member| {
+                        let (app, start, poll_id) = (&app, &start, &poll_id);
+                        let option = poll.spec.correct_option_id;
+                        s.spawn(move || {
+                            start.wait();
+                            app.quiz()
+                                .record_answer(poll_id, 100 + member, "成员", option, at(5))
+                                .unwrap()
+                        })
+                    })
+                    .collect();
+                start.wait();
+                app.chats().migrated(-100, supergroup, at(5));
+                answers
+                    .into_iter()
+                    .map(|answer| answer.join().unwrap())
+                    .filter(|outcome| matches!(outcome, AnswerOutcome::Counted { .. }))
+                    .count()
+            });
+            assert_eq!(counted, MEMBERS as usize, "round {round}");
+            let scores = app.store().chat_scores(supergroup).unwrap();
+            let scored: u32 = scores.iter().map(|(_, score)| score.total.answered).sum();
+            assert_eq!(
+                scored as usize, counted,
+                "round {round}: every answer is scored"
+            );
+            assert!(
+                app.store().chat_scores(-100).unwrap().is_empty(),
+                "round {round}"
+            );
+        }
     }
 
     #[test]
