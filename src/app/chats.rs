@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::App;
+use crate::store::StoreResult;
 
 /// The chats the bot is in: what happens to them, and their titles.
 pub struct Chats<'a> {
@@ -19,6 +20,16 @@ impl App {
 }
 
 impl Chats<'_> {
+    /// The id `chat_id` goes by now: a group that became a supergroup is found under the
+    /// supergroup's id (links and polls made before the upgrade name the old one).
+    /// A store that cannot say keeps the id it was given.
+    pub fn current_id(&self, chat_id: i64) -> i64 {
+        self.app.current_chat_id(chat_id).unwrap_or_else(|error| {
+            tracing::warn!(chat_id, %error, "cannot read whether the chat migrated");
+            chat_id
+        })
+    }
+
     /// The bot was removed from a chat or blocked there: stop writing to it, and turn
     /// its subscription off until it subscribes again.
     pub fn removed(&self, chat_id: i64, reason: &str, now: DateTime<Utc>) {
@@ -83,6 +94,15 @@ impl Chats<'_> {
 }
 
 impl App {
+    /// See [`Chats::current_id`].
+    pub(super) fn current_chat_id(&self, chat_id: i64) -> StoreResult<i64> {
+        Ok(self
+            .store()
+            .chat_status(chat_id)?
+            .and_then(|s| s.migrated_to)
+            .unwrap_or(chat_id))
+    }
+
     /// The chat's title, if known (from its updates or getChat).
     pub(super) fn chat_title(&self, chat_id: i64) -> Option<String> {
         self.store().chat_title(chat_id).ok().flatten()

@@ -512,16 +512,9 @@ impl App {
     /// `key` in the chat its quiz now lives in: a group that became a supergroup took
     /// its quiz along.
     fn followed(&self, key: QuestionKey) -> StoreResult<QuestionKey> {
-        let migrated_to = self
-            .store()
-            .chat_status(key.chat_id)?
-            .and_then(|s| s.migrated_to);
-        Ok(match migrated_to {
-            Some(new) => QuestionKey {
-                chat_id: new,
-                ..key
-            },
-            None => key,
+        Ok(QuestionKey {
+            chat_id: self.current_chat_id(key.chat_id)?,
+            ..key
         })
     }
 

@@ -182,6 +182,57 @@ async fn members_read_and_check_in_strangers_and_other_groups_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_link_made_before_the_group_became_a_supergroup_opens_the_supergroup() {
+    let web = start_web_bot().await;
+    let tg = &web.tg;
+    let old = FakeChat::group(-1_700_000_010, "读书会");
+    let new = FakeChat::supergroup(-1_001_700_000_010, "读书会");
+    for chat in [&old, &new] {
+        tg.register_chat(chat);
+        tg.set_admins(chat.id, vec![ADMIN]);
+    }
+    let ada = user(ADMIN, "Ada");
+    tg.send_text(&old, &ada, "/subscribe 08:00");
+    assert!(
+        tg.wait_until(|_| !tg.sent_texts_to(old.id).is_empty(), WAIT)
+            .await,
+        "{}",
+        web.bot.log()
+    );
+    // Telegram upgrades the group; the links the bot handed out still name its old id.
+    tg.migrate(old.id, new.id);
+    tg.send_message_with(
+        &old,
+        &ada,
+        serde_json::json!({"migrate_to_chat_id": new.id}),
+    );
+    let migrated = async {
+        loop {
+            let answer = get(&web, "/api/reader", &reader_of(MEMBER, old.id)).await;
+            if answer.status == 200 {
+                break answer;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    let through_old = tokio::time::timeout(WAIT, migrated)
+        .await
+        .unwrap_or_else(|_| panic!("the old link opens the reader: {}", web.bot.log()));
+    let through_new = get(&web, "/api/reader", &reader_of(MEMBER, new.id)).await;
+    assert_eq!(through_new.status, 200, "{}", through_new.body);
+    assert_eq!(through_old.json(), through_new.json());
+    let dashboard = get(&web, "/api/dashboard", &dashboard_of(ADMIN, old.id)).await;
+    assert_eq!(dashboard.status, 200, "{}", dashboard.body);
+    assert_eq!(
+        dashboard.json(),
+        get(&web, "/api/dashboard", &dashboard_of(ADMIN, new.id))
+            .await
+            .json()
+    );
+    web.bot.terminate(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_and_the_export_are_for_administrators_and_match_roster() {
     let web = start_web_bot().await;
     for (init, what) in [

@@ -215,7 +215,8 @@ async fn authorize(state: &WebState, headers: &HeaderMap) -> Result<Caller, Resp
     let chat_id = match data.start_param.as_deref() {
         None => user as i64,
         Some(text) => match StartParam::decode(text) {
-            Some(param) => param.chat_id,
+            // A link handed out before the group became a supergroup still opens it.
+            Some(param) => state.inner.app.chats().current_id(param.chat_id),
             None => return Err(refuse(StatusCode::BAD_REQUEST, "unknown start_param")),
         },
     };
