@@ -94,6 +94,17 @@ impl Chats<'_> {
 }
 
 impl App {
+    /// Runs `write` for the id `chat_id` goes by now, no migration starting meanwhile: a
+    /// delivery recorded after its group became a supergroup is recorded there.
+    pub(super) fn at_current_id<R>(
+        &self,
+        chat_id: i64,
+        write: impl FnOnce(i64) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        let _no_moves = self.no_chat_moves();
+        write(self.current_chat_id(chat_id)?)
+    }
+
     /// See [`Chats::current_id`].
     pub(super) fn current_chat_id(&self, chat_id: i64) -> StoreResult<i64> {
         Ok(self

@@ -329,16 +329,20 @@ impl Daily<'_> {
         message_ids: &[i32],
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let section = self.app.delivered_section(chat_id, local_date)?;
-        self.app
-            .store()
-            .mark_sent(chat_id, local_date, section, message_ids, now)?;
-        // sled makes writes durable only on flush (every 500 ms by default); a crash in
-        // between would forget that Telegram has the message and send it again. Flushing
-        // here keeps the duplicate bound at "messages in flight at the crash".
-        self.app.store().flush()?;
-        tracing::info!(chat_id, %local_date, %section, "excerpt sent");
-        Ok(())
+        // The group may have become a supergroup while the messages were on their way:
+        // the day is recorded where its ledger now is, or it would be sent again there.
+        self.app.at_current_id(chat_id, |chat_id| {
+            let section = self.app.delivered_section(chat_id, local_date)?;
+            self.app
+                .store()
+                .mark_sent(chat_id, local_date, section, message_ids, now)?;
+            // sled makes writes durable only on flush (every 500 ms by default); a crash in
+            // between would forget that Telegram has the message and send it again. Flushing
+            // here keeps the duplicate bound at "messages in flight at the crash".
+            self.app.store().flush()?;
+            tracing::info!(chat_id, %local_date, %section, "excerpt sent");
+            Ok(())
+        })
     }
 
     /// A delivery failed after the transport's own retries. What follows depends on
@@ -355,12 +359,14 @@ impl Daily<'_> {
         kind: FailureKind,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let section = self.app.delivered_section(chat_id, local_date)?;
-        self.app
-            .store()
-            .mark_failed(chat_id, local_date, section, kind, reason, now)?;
-        tracing::warn!(chat_id, %local_date, ?kind, reason, "excerpt not sent");
-        Ok(())
+        self.app.at_current_id(chat_id, |chat_id| {
+            let section = self.app.delivered_section(chat_id, local_date)?;
+            self.app
+                .store()
+                .mark_failed(chat_id, local_date, section, kind, reason, now)?;
+            tracing::warn!(chat_id, %local_date, ?kind, reason, "excerpt not sent");
+            Ok(())
+        })
     }
 }
 
@@ -953,6 +959,31 @@ mod tests {
             ..group(true)
         };
         assert!(text(&app.daily().plan(&moved)).contains("学习进度 1/21"));
+    }
+
+    #[test]
+    fn an_excerpt_sent_while_its_group_became_a_supergroup_is_not_sent_again() {
+        let app = subscribed_app(Store::in_memory());
+        let at = utc("2026-05-02T00:00:30Z");
+        let batch = app.daily().due(at, 100).unwrap();
+        assert_eq!(batch.len(), 1);
+        // Telegram took the message; the group's upgrade was handled before the
+        // delivery task recorded it under the id it sent to.
+        let supergroup = -100_123;
+        app.chats().migrated(GROUP, supergroup, at);
+        app.daily()
+            .succeeded(GROUP, batch[0].local_date, &[7], at)
+            .unwrap();
+        assert!(
+            tick(&app, at + chrono::TimeDelta::minutes(5)).is_empty(),
+            "the day is sent"
+        );
+        let next = tick(&app, utc("2026-05-03T00:00:30Z"));
+        assert_eq!(
+            (next[0].chat_id, next[0].section),
+            (supergroup, SectionId::part(1)),
+            "the next day, the next section"
+        );
     }
 
     /// Issue 10, item 1: back after three days at 08:00:30, today's excerpt goes out in

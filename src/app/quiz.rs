@@ -399,16 +399,20 @@ impl Quiz<'_> {
         question: &Question,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let daily = DailyPoll {
-            chat_id,
-            question: question.clone(),
-            sent_at: now,
-            answered: Default::default(),
-        };
-        self.app
-            .store()
-            .put_poll_target(poll_id, &PollTarget::Daily(daily))?;
-        self.app.store().flush()
+        // Its answers are scored in the chat the poll names: the supergroup, if the group
+        // was upgraded while the poll was on its way.
+        self.app.at_current_id(chat_id, |chat_id| {
+            let daily = DailyPoll {
+                chat_id,
+                question: question.clone(),
+                sent_at: now,
+                answered: Default::default(),
+            };
+            self.app
+                .store()
+                .put_poll_target(poll_id, &PollTarget::Daily(daily))?;
+            self.app.store().flush()
+        })
     }
 
     /// The poll to send for a daily question (no time limit, no number).
@@ -646,6 +650,30 @@ mod tests {
                 .unwrap(),
             AnswerOutcome::Counted { correct: true }
         );
+    }
+
+    #[test]
+    fn a_daily_question_sent_while_its_group_became_a_supergroup_scores_there() {
+        let app = app_with(Store::in_memory());
+        let mut rng = StdRng::seed_from_u64(5);
+        let (_, session) = app
+            .quiz()
+            .start(&group(1, false), 1, at(0), &mut rng)
+            .unwrap();
+        let question = session.questions[0].clone();
+        let supergroup = -1_000_000_000_100;
+        app.chats().migrated(-100, supergroup, at(1));
+        app.quiz()
+            .daily_poll_sent(-100, "daily", &question, at(2))
+            .unwrap();
+        assert_eq!(
+            app.quiz()
+                .record_answer("daily", 11, "甲", question.correct, at(3))
+                .unwrap(),
+            AnswerOutcome::Counted { correct: true }
+        );
+        assert_eq!(app.store().chat_scores(supergroup).unwrap().len(), 1);
+        assert!(app.store().chat_scores(-100).unwrap().is_empty());
     }
 
     #[test]

@@ -274,7 +274,9 @@ impl WeeklyTests<'_> {
         let state = DeliveryState::Sent {
             message_ids: message_ids.to_vec(),
         };
-        self.app.store().set_weekly_ledger(chat_id, week, &state)?;
-        self.app.store().flush()
+        self.app.at_current_id(chat_id, |chat_id| {
+            self.app.store().set_weekly_ledger(chat_id, week, &state)?;
+            self.app.store().flush()
+        })
     }
 }

@@ -153,7 +153,10 @@ impl Record<'_> {
 
     /// A claimed report could not be sent: give the week back so a later pass retries.
     pub fn report_failed(&self, report: &DueReport) {
-        if let Err(error) = self.app.store().release_report(report.chat_id, report.week) {
+        let released = self.app.at_current_id(report.chat_id, |chat_id| {
+            self.app.store().release_report(chat_id, report.week)
+        });
+        if let Err(error) = released {
             tracing::error!(chat_id = report.chat_id, %error, "cannot release the weekly report");
         }
     }
