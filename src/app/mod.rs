@@ -99,9 +99,10 @@ struct AppState {
     bot_username: std::sync::OnceLock<String>,
     /// The Mini App's dashboards, kept until their group's records change.
     dashboards: webapp::DashboardCache,
-    /// Held shared by writes that arrive outside their chat's own order of updates (poll
-    /// answers, which name no chat; the Mini App) and exclusively by a group's migration
-    /// to a supergroup, so no such write lands under the old id after its records moved.
+    /// Held exclusively by a group's migration to a supergroup, and shared by writes
+    /// that may run beside it (poll answers, which name no chat; check-ins from old
+    /// buttons, the Mini App and private chats; the delivery task's records), so none
+    /// lands under the old id after the group's records moved.
     chat_moves: RwLock<()>,
 }
 

@@ -168,6 +168,17 @@ impl App {
         presser: &Presser,
         now: DateTime<Utc>,
     ) -> Result<String, CheckInRefusal> {
+        // A button from before its group became a supergroup (pressed in the old group, or
+        // a catch-up in private) counts in the supergroup; no migration runs meanwhile.
+        let _no_moves = self.no_chat_moves();
+        let button = &CheckInButton {
+            chat_id: self.current_chat_id(button.chat_id)?,
+            ..button.clone()
+        };
+        let presser = &Presser {
+            message_chat: self.current_chat_id(presser.message_chat)?,
+            ..presser.clone()
+        };
         // Pressed in the chat itself, or (catch-up) in the presser's private chat for a
         // chat whose roster they are on.
         let own_chat = presser.message_chat == button.chat_id;
@@ -390,6 +401,40 @@ mod tests {
         let today = button.date;
         assert_eq!(app.store().check_ins(GROUP, today, today).unwrap().len(), 2);
         assert!(app.store().chats_of(3).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_button_from_before_the_group_became_a_supergroup_counts_there() {
+        let app = app();
+        let now = utc("2026-11-30T02:00:00Z");
+        let button = todays_button(&app, now);
+        app.record().check_in(&button, &presser(GROUP, 1), now);
+        let supergroup = -1_000_000_000_100;
+        app.chats().migrated(GROUP, supergroup, now);
+        // Pressed in the old group, and as a catch-up in a member's private chat.
+        assert_eq!(
+            app.record().check_in(&button, &presser(GROUP, 2), now),
+            "已记录：开场，今天第 2 位"
+        );
+        assert!(
+            app.record()
+                .check_in(&button, &presser(1, 1), now)
+                .starts_with("已经记录过了")
+        );
+        let today = button.date;
+        assert_eq!(
+            app.store()
+                .check_ins(supergroup, today, today)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            app.store()
+                .check_ins(GROUP, today, today)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

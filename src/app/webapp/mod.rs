@@ -185,7 +185,6 @@ impl Web<'_> {
         section: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<CheckInOutcome> {
-        let _no_moves = self.app.no_chat_moves();
         let document = self.app.todays_section(chat_id, now)?.map_or_else(
             || self.app.chat_document(chat_id, None).id.clone(),
             |(id, _, _)| id,
