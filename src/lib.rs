@@ -41,7 +41,8 @@
 //!   ([`app::import`]) and the operator's commands ([`app::ops`]). [`app::App::handle`]
 //!   receives a typed [`command::Command`] and hands it to the feature's view; each
 //!   feature's view (`app.daily()`, `app.quiz()`, `app.review()`, `app.weekly()`,
-//!   `app.record()`, `app.chats()`, `app.import()`, `app.ops()`) is all a transport calls.
+//!   `app.record()`, `app.chats()`, `app.import()`, `app.ops()`, `app.web()`) is all a
+//!   transport calls.
 //! - **Transports** (they reach the store only through the [`app`], and never import
 //!   each other):
 //!   - [`console`]: stdin/stdout, with its quiz and review loops.

@@ -53,7 +53,7 @@ impl Chats<'_> {
     /// the migration is then delivered to the new id), scores, daily-question setting and
     /// running quiz. Flushed at once: the group's old id is gone for good.
     pub fn migrated(&self, old: i64, new: i64, now: DateTime<Utc>) {
-        // A poll answer or Mini App write under way finishes first, under the old id,
+        // A write under way (see `App::no_chat_moves`) finishes first, under the old id,
         // and moves with the rest; one that starts later finds the new id.
         let _moving = self
             .app
@@ -94,6 +94,15 @@ impl Chats<'_> {
 }
 
 impl App {
+    /// While held, no group migrates (see `AppState::chat_moves`): a write that resolves
+    /// its chat and then writes several records holds it throughout.
+    pub(super) fn no_chat_moves(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.inner
+            .chat_moves
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Runs `write` for the id `chat_id` goes by now, no migration starting meanwhile: a
     /// delivery recorded after its group became a supergroup is recorded there.
     pub(super) fn at_current_id<R>(

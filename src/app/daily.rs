@@ -181,7 +181,10 @@ impl Daily<'_> {
     ) -> Vec<Reply> {
         let Some(zone) = zone else {
             let current = match self.app.store().subscription(chat.chat_id) {
-                Ok(subscription) => subscription.map_or(self.app.config().timezone, |s| s.timezone),
+                Ok(subscription) => crate::calendar::zone_or_default(
+                    subscription.map(|s| s.timezone),
+                    self.app.config().timezone,
+                ),
                 Err(error) => return vec![AppError::from(error).reply(chat.chat_id)],
             };
             return vec![daily::current_timezone(current.name())];

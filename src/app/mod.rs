@@ -2,7 +2,7 @@
 //! command does. Both transports call [`App::handle`] (and [`App::press`] for a button)
 //! and send back what it returns; everything else they ask goes through a feature's
 //! view — `app.daily()`, `app.quiz()`, `app.review()`, `app.weekly()`, `app.record()`,
-//! `app.chats()`, `app.import()`, `app.ops()` — each defined beside its feature's
+//! `app.chats()`, `app.import()`, `app.ops()`, `app.web()` — each defined beside its feature's
 //! methods. The store is the app's own: no transport reaches it.
 
 pub mod chats;
@@ -183,15 +183,6 @@ impl App {
             .library
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
-    }
-
-    /// While held, no group migrates (see `AppState::chat_moves`): a write that resolves
-    /// its chat and then writes several records holds it throughout.
-    fn no_chat_moves(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.inner
-            .chat_moves
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// The store: the app's own (transports ask the app's feature views).

@@ -106,9 +106,10 @@ impl WeeklyTests<'_> {
                 .map(|()| messages::weekly_off()),
             Ok(Weekly::At(weekday, time)) => {
                 let zone = match self.app.store().subscription(chat.chat_id) {
-                    Ok(subscription) => {
-                        subscription.map_or(self.app.config().timezone, |s| s.timezone)
-                    }
+                    Ok(subscription) => crate::calendar::zone_or_default(
+                        subscription.map(|s| s.timezone),
+                        self.app.config().timezone,
+                    ),
                     Err(error) => return AppError::from(error).reply(chat.user_id as i64),
                 };
                 let test = WeeklyTest {
@@ -154,7 +155,7 @@ impl WeeklyTests<'_> {
             consider(send_instant(today + TimeDelta::days(1), at, zone));
         }
         for (_, test) in self.app.store().weekly_tests()? {
-            let zone: Tz = test.zone.parse().unwrap_or(self.app.config().timezone);
+            let zone = self.zone_of(&test);
             consider(test.this_week(now, zone).0);
             consider(test.this_week(now + TimeDelta::days(7), zone).0);
         }
@@ -175,7 +176,7 @@ impl WeeklyTests<'_> {
         let grace = self.app.config().grace;
         let mut starts = Vec::new();
         for (chat_id, test) in self.app.store().weekly_tests()? {
-            let zone: Tz = test.zone.parse().unwrap_or(self.app.config().timezone);
+            let zone = self.zone_of(&test);
             let (scheduled, week) = test.this_week(now, zone);
             let state = self.app.store().weekly_ledger(chat_id, week)?;
             if decide(scheduled, state.as_ref(), now, grace) != Due::Send {
@@ -267,6 +268,12 @@ impl WeeklyTests<'_> {
             });
         }
         Ok(starts)
+    }
+
+    /// The zone a weekly test runs in: the one it was set in (the chat's then), else the
+    /// configured default ([`crate::calendar::zone_or_default`]).
+    fn zone_of(&self, test: &WeeklyTest) -> Tz {
+        crate::calendar::zone_or_default(test.zone.parse().ok(), self.app.config().timezone)
     }
 
     /// The weekly test's announcement went out: the week is done.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fake_telegram::{FakeChat, FakeTelegram, FakeUser, FaultKind};
-use harness::{TOKEN, TinyDisk, Workspace, free_port};
+use harness::{TOKEN, TinyDisk, Workspace, connect_when_listening, free_port};
 use studybot::store::Store;
 
 use crate::{STUDYBOT, WAIT};
@@ -16,8 +16,6 @@ fn metrics_workspace(port: u16, sections: &str) -> Workspace {
     )
 }
 
-/// GETs `path` on 127.0.0.1:`port`: (status code, body). Retries the connection while
-/// the server starts.
 /// `/healthz` once the bot is polling: `started` returns when the bot has set its
 /// commands, a moment before its polling loop begins (until then it is rightly 503).
 async fn healthy_soon(port: u16) -> (u16, String) {
@@ -32,19 +30,13 @@ async fn healthy_soon(port: u16) -> (u16, String) {
     answer
 }
 
+/// GETs `path` on 127.0.0.1:`port`: (status code, body). Retries the connection while
+/// the server starts.
 async fn get(port: u16, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = None;
-    for _ in 0..100 {
-        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            Ok(connected) => {
-                stream = Some(connected);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    let mut stream = stream.expect("the metrics listener accepts connections");
+    let mut stream = connect_when_listening(("127.0.0.1", port), Duration::from_secs(10))
+        .await
+        .expect("the metrics listener accepts connections");
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();

@@ -45,12 +45,7 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .expect("chromedriver starts");
-        let up = async {
-            while tokio::net::TcpStream::connect(addr).await.is_err() {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        };
-        tokio::time::timeout(WAIT, up)
+        harness::connect_when_listening(addr, WAIT)
             .await
             .expect("chromedriver listens");
         let profile = tempfile::tempdir().unwrap();

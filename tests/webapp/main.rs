@@ -77,17 +77,9 @@ pub async fn start_web_bot() -> WebBot {
     tg.set_outsiders(GROUP, vec![STRANGER]);
     tg.set_outsiders(OTHER_GROUP, vec![ADMIN, MEMBER, MEMBER_2, STRANGER]);
     let bot = STUDYBOT.started(&tg, &workspace).await;
-    let up = async {
-        loop {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    tokio::time::timeout(WAIT, up)
-        .await
-        .unwrap_or_else(|_| panic!("the app listens on {addr}: {}", bot.log()));
+    if harness::connect_when_listening(addr, WAIT).await.is_none() {
+        panic!("the app listens on {addr}: {}", bot.log());
+    }
     WebBot {
         tg,
         workspace,

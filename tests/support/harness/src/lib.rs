@@ -341,22 +341,30 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A connection to `addr` once something listens there (a listener the bot or a driver is
+/// still starting), trying for up to `patience`.
+pub async fn connect_when_listening(
+    addr: impl tokio::net::ToSocketAddrs + Copy,
+    patience: Duration,
+) -> Option<tokio::net::TcpStream> {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(stream) => return Some(stream),
+            Err(_) if tokio::time::Instant::now() >= deadline => return None,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 /// POSTs `body` to the webhook at 127.0.0.1:`port` (see [`Studybot::webhook`]) with the
 /// given secret header; returns the status line.
 pub async fn post_update(port: u16, secret: Option<&str>, body: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    // The listener may still be starting: retry the connection briefly.
-    let mut stream = None;
-    for _ in 0..50 {
-        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            Ok(connected) => {
-                stream = Some(connected);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    let mut stream = stream.expect("the webhook listener accepts connections");
+    // The listener may still be starting.
+    let mut stream = connect_when_listening(("127.0.0.1", port), Duration::from_secs(5))
+        .await
+        .expect("the webhook listener accepts connections");
     let header = secret
         .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
         .unwrap_or_default();
