@@ -81,3 +81,94 @@ impl Backend for MemoryBackend {
         Ok(self.lock().keys().cloned().collect())
     }
 }
+
+/// A [`MemoryBackend`] that counts, per tree, the entries read (`get`), written
+/// (`insert`) and served by scans: what a store operation costs, for the tests that say it.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct CountingBackend {
+    inner: MemoryBackend,
+    counts: Mutex<HashMap<String, Counts>>,
+}
+
+/// What a [`CountingBackend`] counted for one tree (or all of them).
+#[cfg(test)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub read: usize,
+    pub inserted: usize,
+    pub scanned: usize,
+}
+
+#[cfg(test)]
+impl CountingBackend {
+    /// What was counted for `tree`.
+    pub fn of(&self, tree: &str) -> Counts {
+        self.lock().get(tree).copied().unwrap_or_default()
+    }
+
+    /// What was counted over every tree.
+    pub fn total(&self) -> Counts {
+        self.lock()
+            .values()
+            .fold(Counts::default(), |sum, c| Counts {
+                read: sum.read + c.read,
+                inserted: sum.inserted + c.inserted,
+                scanned: sum.scanned + c.scanned,
+            })
+    }
+
+    /// Starts counting again from zero.
+    pub fn reset(&self) {
+        self.lock().clear();
+    }
+
+    fn count(&self, tree: &str, add: impl FnOnce(&mut Counts)) {
+        add(self.lock().entry(tree.to_owned()).or_default());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Counts>> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+impl Backend for CountingBackend {
+    fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.count(tree, |c| c.read += 1);
+        self.inner.get(tree, key)
+    }
+
+    fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()> {
+        self.count(tree, |c| c.inserted += 1);
+        self.inner.insert(tree, key, value)
+    }
+
+    fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()> {
+        self.inner.remove(tree, key)
+    }
+
+    fn update(&self, tree: &str, key: &[u8], f: &mut Updater<'_>) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.update(tree, key, f)
+    }
+
+    fn scan(
+        &self,
+        tree: &str,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> StoreResult<Vec<Entry>> {
+        let page = self.inner.scan(tree, start, end, limit)?;
+        self.count(tree, |c| c.scanned += page.len());
+        Ok(page)
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        self.inner.flush()
+    }
+
+    fn tree_names(&self) -> StoreResult<Vec<String>> {
+        self.inner.tree_names()
+    }
+}

@@ -920,63 +920,9 @@ mod tests {
         }
     }
 
-    /// A memory backend that counts the subscription records read and the index entries
-    /// scanned, to show what finding the due chats costs.
-    #[derive(Default)]
-    struct CountingBackend {
-        inner: crate::store::MemoryBackend,
-        records_read: std::sync::atomic::AtomicUsize,
-        index_entries_scanned: std::sync::atomic::AtomicUsize,
-    }
-
-    impl crate::store::Backend for CountingBackend {
-        fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-            if tree == trees::SUBSCRIPTIONS {
-                self.records_read
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            self.inner.get(tree, key)
-        }
-        fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()> {
-            self.inner.insert(tree, key, value)
-        }
-        fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()> {
-            self.inner.remove(tree, key)
-        }
-        fn update(
-            &self,
-            tree: &str,
-            key: &[u8],
-            f: &mut crate::store::Updater<'_>,
-        ) -> StoreResult<Option<Vec<u8>>> {
-            self.inner.update(tree, key, f)
-        }
-        fn scan(
-            &self,
-            tree: &str,
-            start: &[u8],
-            end: Option<&[u8]>,
-            limit: usize,
-        ) -> StoreResult<Vec<crate::store::Entry>> {
-            let entries = self.inner.scan(tree, start, end, limit)?;
-            if tree == trees::DUE_INDEX {
-                self.index_entries_scanned
-                    .fetch_add(entries.len(), std::sync::atomic::Ordering::Relaxed);
-            }
-            Ok(entries)
-        }
-        fn flush(&self) -> StoreResult<()> {
-            self.inner.flush()
-        }
-        fn tree_names(&self) -> StoreResult<Vec<String>> {
-            self.inner.tree_names()
-        }
-    }
-
     #[test]
     fn finding_due_chats_costs_what_is_due_not_what_is_subscribed() {
-        use std::sync::atomic::Ordering::Relaxed;
-        let backend = std::sync::Arc::new(CountingBackend::default());
+        let backend = std::sync::Arc::new(crate::store::memory::CountingBackend::default());
         let store = Store::with_backend(backend.clone()).unwrap();
         let now = utc(MAY_1_NOON);
         // 2,000 chats, 20 at each minute from 08:00 to 09:39 (Shanghai).
@@ -986,11 +932,10 @@ mod tests {
             store.subscribe(fresh(chat, now), Some(time), now).unwrap();
             store.set_time(chat, time, now).unwrap();
         }
-        backend.records_read.store(0, Relaxed);
-        backend.index_entries_scanned.store(0, Relaxed);
+        backend.reset();
         let due = store.due(utc(MAY_2_EIGHT), 1000).unwrap();
         assert_eq!(due.len(), 20);
-        assert_eq!(backend.index_entries_scanned.load(Relaxed), 20);
-        assert_eq!(backend.records_read.load(Relaxed), 20);
+        assert_eq!(backend.of(trees::DUE_INDEX).scanned, 20);
+        assert_eq!(backend.of(trees::SUBSCRIPTIONS).read, 20);
     }
 }

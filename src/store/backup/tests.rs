@@ -11,6 +11,7 @@ use crate::schedule::DeliveryState;
 use crate::schedule::{Subscriber, Subscription};
 use crate::store::Entry;
 use crate::store::contract::stores;
+use crate::store::memory::CountingBackend;
 use crate::store::review::V1_REVIEW_CARDS;
 use crate::store::{Backend, key_i64};
 use crate::store::{ChatText, Collection, ImportedText, PollTarget};
@@ -768,57 +769,9 @@ fn a_restore_streams_in_pages_and_clears_what_was_there() {
     assert_eq!(contents(target.backend()), contents(source.backend()));
 }
 
-/// A memory backend that counts the entries it served and the ones written.
-#[derive(Default)]
-struct Counting {
-    inner: crate::store::MemoryBackend,
-    scanned: std::sync::atomic::AtomicUsize,
-    inserted: std::sync::atomic::AtomicUsize,
-}
-
-impl Backend for Counting {
-    fn get(&self, tree: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.get(tree, key)
-    }
-    fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> StoreResult<()> {
-        self.inserted
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.insert(tree, key, value)
-    }
-    fn remove(&self, tree: &str, key: &[u8]) -> StoreResult<()> {
-        self.inner.remove(tree, key)
-    }
-    fn update(
-        &self,
-        tree: &str,
-        key: &[u8],
-        f: &mut crate::store::Updater<'_>,
-    ) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.update(tree, key, f)
-    }
-    fn scan(
-        &self,
-        tree: &str,
-        start: &[u8],
-        end: Option<&[u8]>,
-        limit: usize,
-    ) -> StoreResult<Vec<Entry>> {
-        let page = self.inner.scan(tree, start, end, limit)?;
-        self.scanned
-            .fetch_add(page.len(), std::sync::atomic::Ordering::SeqCst);
-        Ok(page)
-    }
-    fn flush(&self) -> StoreResult<()> {
-        self.inner.flush()
-    }
-    fn tree_names(&self) -> StoreResult<Vec<String>> {
-        self.inner.tree_names()
-    }
-}
-
-/// A store on a [`Counting`] backend with `settings` daily-question settings.
-fn counted(settings: i64) -> (Store, std::sync::Arc<Counting>) {
-    let backend = std::sync::Arc::new(Counting::default());
+/// A store on a [`CountingBackend`] with `settings` daily-question settings.
+fn counted(settings: i64) -> (Store, std::sync::Arc<CountingBackend>) {
+    let backend = std::sync::Arc::new(CountingBackend::default());
     let store = Store::with_backend(backend.clone()).unwrap();
     for chat in 0..settings {
         store.set_daily_quiz_setting(chat, true).unwrap();
@@ -828,17 +781,14 @@ fn counted(settings: i64) -> (Store, std::sync::Arc<Counting>) {
 
 /// Records, at each write, how many entries the backend had served.
 struct Watching {
-    backend: std::sync::Arc<Counting>,
+    backend: std::sync::Arc<CountingBackend>,
     scanned_at_first_write: Option<usize>,
     bytes: usize,
 }
 
 impl Write for Watching {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let scanned = self
-            .backend
-            .scanned
-            .load(std::sync::atomic::Ordering::SeqCst);
+        let scanned = self.backend.total().scanned;
         self.scanned_at_first_write.get_or_insert(scanned);
         self.bytes += buf.len();
         Ok(buf.len())
@@ -852,7 +802,7 @@ impl Write for Watching {
 fn an_export_writes_while_it_reads() {
     let entries = 40 * PAGE as i64;
     let (store, backend) = counted(entries);
-    let before = backend.scanned.load(std::sync::atomic::Ordering::SeqCst);
+    let before = backend.total().scanned;
     let mut out = Watching {
         backend: backend.clone(),
         scanned_at_first_write: None,
@@ -873,18 +823,14 @@ fn an_export_writes_while_it_reads() {
 struct Trickle<'a> {
     bytes: &'a [u8],
     read: usize,
-    backend: std::sync::Arc<Counting>,
+    backend: std::sync::Arc<CountingBackend>,
     inserted_at_half: Option<usize>,
 }
 
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.read >= self.bytes.len() / 2 && self.inserted_at_half.is_none() {
-            self.inserted_at_half = Some(
-                self.backend
-                    .inserted
-                    .load(std::sync::atomic::Ordering::SeqCst),
-            );
+            self.inserted_at_half = Some(self.backend.total().inserted);
         }
         let n = buf.len().min(4096).min(self.bytes.len() - self.read);
         buf[..n].copy_from_slice(&self.bytes[self.read..self.read + n]);
@@ -901,7 +847,7 @@ fn a_restore_writes_while_it_reads() {
     export_to(&source, &mut bytes).unwrap();
     let checked = verify(bytes.as_slice(), &[]).unwrap();
     let (target, backend) = counted(0);
-    let before = backend.inserted.load(std::sync::atomic::Ordering::SeqCst);
+    let before = backend.total().inserted;
     let mut reader = Trickle {
         bytes: &bytes,
         read: 0,
