@@ -1,8 +1,8 @@
 //! The Telegram transport: a teloxide dispatcher with thin handlers
 //! (extract → [`App`] → render → send through the [`Outbox`]).
 //!
-//! Updates from one chat are handled in order, different chats in parallel (teloxide's
-//! default distribution by chat id). Shutdown is a parameter of [`run`] (the caller,
+//! Updates from one chat are handled in order, different chats in parallel, and so are
+//! one user's poll answers, which name no chat ([`in_order_key`]). Shutdown is a parameter of [`run`] (the caller,
 //! `main`, turns SIGINT and SIGTERM into it): it stops polling and the delivery task at
 //! once, no new delivery starts, and sends under way get [`outbox::STOP_GRACE`] to
 //! finish (see [`Outbox::stop`]); running handlers finish within that too. [`run`]
@@ -165,6 +165,7 @@ async fn serve(
         .error_handler(Arc::new(LogErrors {
             token: secret.clone(),
         }))
+        .distribution_function(in_order_key)
         .build();
     // Shutdown stops the update listener itself, not only the dispatcher's
     // ShutdownToken: the token notifies the dispatcher loop with `notify_waiters`, which
@@ -494,5 +495,51 @@ async fn set_commands(outbox: &Outbox) {
         .await
     {
         tracing::warn!(%error, "setMyCommands (en) failed");
+    }
+}
+
+/// Which updates the dispatcher handles one after another: those of one chat, in the
+/// order Telegram sent them (teloxide's default), and one user's poll answers, which
+/// name no chat: a vote changed or retracted must not overtake the first one, which is
+/// the one that counts. A user's key is their private chat's id, so those two queues
+/// are one. Updates with neither (an anonymous admin's vote) run at once.
+fn in_order_key(update: &Update) -> Option<i64> {
+    match &update.kind {
+        teloxide::types::UpdateKind::PollAnswer(answer) => {
+            answer.voter.user().map(|user| user.id.0 as i64)
+        }
+        _ => update.chat().map(|chat| chat.id.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(kind: serde_json::Value) -> Update {
+        let mut update = serde_json::json!({"update_id": 1});
+        update
+            .as_object_mut()
+            .unwrap()
+            .extend(kind.as_object().unwrap().clone());
+        serde_json::from_str(&update.to_string()).unwrap()
+    }
+
+    #[test]
+    fn a_chats_updates_and_a_users_poll_answers_each_keep_their_order() {
+        let user = serde_json::json!({"id": 7, "is_bot": false, "first_name": "Ann"});
+        let group = serde_json::json!({"id": -5, "type": "group", "title": "学习小组"});
+        let message = update(serde_json::json!({"message": {
+            "message_id": 1, "date": 0, "chat": group, "from": user, "text": "/today"
+        }}));
+        assert_eq!(in_order_key(&message), Some(-5));
+        let vote = update(serde_json::json!({"poll_answer": {
+            "poll_id": "p", "user": user, "option_ids": [0]
+        }}));
+        assert_eq!(in_order_key(&vote), Some(7), "the voter's own queue");
+        let anonymous = update(serde_json::json!({"poll_answer": {
+            "poll_id": "p", "voter_chat": group, "option_ids": [0]
+        }}));
+        assert_eq!(in_order_key(&anonymous), None);
     }
 }
